@@ -1,0 +1,42 @@
+//! The clock: passed explicitly so rules about time can be tested at a fixed instant.
+
+use chrono::{DateTime, Utc};
+use std::sync::Mutex;
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Wall-clock time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until told to move; for tests.
+#[derive(Debug)]
+pub struct FixedClock(Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(Mutex::new(at))
+    }
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Ok(mut t) = self.0.lock() {
+            *t += by;
+        }
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        match self.0.lock() {
+            Ok(t) => *t,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+}

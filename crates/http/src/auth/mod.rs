@@ -1,0 +1,5 @@
+//! Authentication: access tokens (JWT), password hashing, refresh tokens.
+
+pub mod jwt;
+pub mod password;
+pub mod secrets;

@@ -1,0 +1,58 @@
+//! Settings the API needs at run time, passed in explicitly by the binary.
+
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct ApiConfig {
+    /// HMAC key for access tokens; at least 32 bytes.
+    pub jwt_secret: Vec<u8>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Origins allowed to call the API from a browser; empty: none.
+    pub cors_origins: Vec<String>,
+    /// Failed sign-ins per account, and per client address, within `login_window`.
+    pub login_max_failures_account: i64,
+    pub login_max_failures_ip: i64,
+    pub login_window: Duration,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+}
+
+impl ApiConfig {
+    pub const MIN_SECRET_BYTES: usize = 32;
+
+    /// Defaults for everything but the secret.
+    pub fn with_secret(jwt_secret: Vec<u8>) -> Self {
+        Self {
+            jwt_secret,
+            jwt_issuer: "clientele".into(),
+            jwt_audience: "clientele-api".into(),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            max_body_bytes: 1024 * 1024,
+            cors_origins: Vec::new(),
+            login_max_failures_account: 5,
+            login_max_failures_ip: 50,
+            login_window: Duration::from_secs(15 * 60),
+            trust_proxy: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("jwt_secret", &"***")
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("cors_origins", &self.cors_origins)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,356 @@
+//! Request extractors: validated JSON bodies, the authenticated principal,
+//! `If-Match`, paging, and the request context written into the audit log.
+
+use crate::error::{validation_errors, ApiError, FieldError};
+use crate::middleware::request_id::RequestId;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use clientele_core::{AccountKind, Cursor, PageLimit, Principal, Role, SessionId, UnitId, UnitPath, UserId};
+use clientele_persistence::WriteMeta;
+use futures_util::future::{ready, LocalBoxFuture, Ready};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use validator::Validate;
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(ApiError::internal)
+}
+
+/// A JSON body: right media type, within the size limit, well-formed, of
+/// the right shape (unknown fields refused), and valid.
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let limit = state(&req)?.config.max_body_bytes;
+            let bytes = read_body(&req, &mut payload, limit, true).await?;
+            let value: T = parse_json(&bytes)?;
+            value
+                .validate()
+                .map_err(|e| ApiError::validation(validation_errors(&e)))?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// Reads the body within `limit`; with `json`, the media type must be JSON.
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize, json: bool) -> Result<web::Bytes, ApiError> {
+    if json {
+        let ok = req.mime_type().ok().flatten().is_some_and(|m| {
+            m.type_() == "application" && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+        });
+        if !ok {
+            return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        }
+    }
+    let too_large = || ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is larger than {limit} bytes"),
+    );
+    if let Some(len) = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > limit {
+            return Err(too_large());
+        }
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request("bad_request", "the request body could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Deserialises, naming the failing field: syntax errors are 400, shape errors 422.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("malformed_json", "the request body is empty; send a JSON object"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            );
+        }
+        let msg = inner.to_string();
+        let code = if msg.starts_with("unknown field") {
+            "unknown_field"
+        } else if msg.starts_with("missing field") {
+            "missing_field"
+        } else if msg.starts_with("invalid type") {
+            "invalid_type"
+        } else {
+            "invalid"
+        };
+        let path = e.path().to_string();
+        let field = match (code, path.as_str()) {
+            // serde reports a missing field at its parent.
+            ("missing_field", p) => {
+                let name = msg.split('`').nth(1).unwrap_or("");
+                if p == "." || p.is_empty() { name.to_owned() } else { format!("{p}.{name}") }
+            }
+            (_, ".") => String::new(),
+            (_, p) => p.to_owned(),
+        };
+        let mut err = ApiError::unprocessable("invalid_body", format!("the body does not fit the schema: {msg}"));
+        err.errors.push(FieldError {
+            field,
+            code: code.into(),
+            message: msg,
+        });
+        err
+    })
+}
+
+/// The signed-in principal. Missing, malformed, expired, tampered,
+/// wrong-audience tokens, revoked sessions and deactivated users: 401.
+pub struct Auth(pub Principal);
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let st = state(&req)?;
+            let header = req
+                .headers()
+                .get("authorization")
+                .ok_or_else(|| ApiError::unauthorized("unauthorized", "sign in: send Authorization: Bearer <access_token>"))?;
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| ApiError::unauthorized("invalid_token", "the Authorization header must be Bearer <token>"))?;
+            let claims = st.jwt.verify(token).map_err(|why| ApiError::unauthorized("invalid_token", why))?;
+            let now = st.now();
+            let (uid, sid) = (claims.sub.clone(), claims.sid.clone());
+            let row = st
+                .read(move |c| clientele_persistence::users::principal(c, &uid, &sid, now))
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("invalid_token", "the session has ended or the account is deactivated"))?;
+            let corrupt = |_| ApiError::internal();
+            let roles = row
+                .roles
+                .iter()
+                .map(|r| Role::parse(r))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(corrupt)?;
+            let principal = Principal {
+                user_id: row.user_id.parse::<UserId>().map_err(|_| ApiError::internal())?,
+                username: row.username,
+                display_name: row.display_name,
+                kind: AccountKind::parse(&row.kind).ok_or_else(ApiError::internal)?,
+                unit_id: row.unit_id.parse::<UnitId>().map_err(|_| ApiError::internal())?,
+                unit_path: UnitPath::parse(&row.unit_path).map_err(corrupt)?,
+                roles,
+                clearance: row.clearance,
+                clearance_rank: row.clearance_rank,
+                session_id: claims.sid.parse::<SessionId>().map_err(|_| ApiError::internal())?,
+            };
+            req.extensions_mut().insert(principal.user_id);
+            Ok(Auth(principal))
+        })
+    }
+}
+
+impl Auth {
+    /// Refuses (403) unless the principal holds `role`.
+    pub fn require(&self, role: Role) -> Result<&Principal, ApiError> {
+        if self.0.has(role) {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::forbidden(format!("this needs the {role} role")))
+        }
+    }
+
+    /// Refuses (403) unless the principal may read across the organisation.
+    pub fn require_reader_of_all(&self) -> Result<&Principal, ApiError> {
+        if self.0.reads_everything() {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::forbidden("this needs the admin or auditor role"))
+        }
+    }
+}
+
+/// Who, from where, which request: the context of an audited write.
+pub struct ReqCtx {
+    pub request_id: String,
+    pub client_ip: Option<String>,
+}
+
+impl ReqCtx {
+    pub fn meta(&self, st: &AppState, actor: Option<&Principal>) -> WriteMeta {
+        WriteMeta {
+            actor_id: actor.map(|p| p.user_id.to_string()),
+            request_id: Some(self.request_id.clone()),
+            client_ip: self.client_ip.clone(),
+            at: st.now(),
+        }
+    }
+}
+
+/// The client address: the peer, or the first `X-Forwarded-For` hop when
+/// the proxy is trusted.
+pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
+    if trust_proxy {
+        if let Some(ip) = req.connection_info().realip_remote_addr() {
+            return Some(ip.to_owned());
+        }
+    }
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+impl FromRequest for ReqCtx {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let trust = state(req).map(|s| s.config.trust_proxy).unwrap_or(false);
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        ready(Ok(ReqCtx {
+            request_id,
+            client_ip: client_ip(req, trust),
+        }))
+    }
+}
+
+/// The version named by `If-Match`: required on updates (428 without it).
+pub struct IfMatch(pub i64);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_if_match(req.headers().get("if-match").map(|v| v.to_str().unwrap_or("\u{0}"))))
+    }
+}
+
+fn parse_if_match(raw: Option<&str>) -> Result<IfMatch, ApiError> {
+    let raw = raw.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "send If-Match with the ETag you read, so a concurrent change is not overwritten",
+        )
+    })?;
+    let bad = || ApiError::bad_request("invalid_header", "If-Match must be one ETag as returned, e.g. \"3\"");
+    let first = raw.split(',').next().unwrap_or("").trim();
+    if first.starts_with("W/") {
+        // Weak tags never match under If-Match (RFC 9110 §13.1.1).
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            "weak ETags never match If-Match",
+        ));
+    }
+    let v = first.strip_prefix('"').and_then(|s| s.strip_suffix('"')).ok_or_else(bad)?;
+    v.parse::<i64>().map(IfMatch).map_err(|_| {
+        ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            "the ETag does not match the current version",
+        )
+    })
+}
+
+/// The strong ETag of a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// `limit` and `cursor`, checked.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1024)]
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn parse(&self) -> Result<(u32, Option<Cursor>), ApiError> {
+        let limit = PageLimit::parse(self.limit).map_err(|e| ApiError::bad_request("invalid_query", e.message))?;
+        let cursor = match &self.cursor {
+            Some(c) => Some(Cursor::decode(c).map_err(|e| ApiError::bad_request("invalid_cursor", e.message))?),
+            None => None,
+        };
+        Ok((limit.get(), cursor))
+    }
+}
+
+/// A path id: anything that is not a UUID cannot exist, so it is a 404.
+pub fn path_id(raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.to_string())
+        .map_err(|_| ApiError::not_found())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_forms() {
+        assert_eq!(parse_if_match(Some("\"3\"")).map(|m| m.0).ok(), Some(3));
+        assert_eq!(parse_if_match(None).err().map(|e| e.status.as_u16()), Some(428));
+        assert_eq!(parse_if_match(Some("W/\"3\"")).err().map(|e| e.status.as_u16()), Some(412));
+        assert_eq!(parse_if_match(Some("3")).err().map(|e| e.status.as_u16()), Some(400));
+        assert_eq!(parse_if_match(Some("\"abc\"")).err().map(|e| e.status.as_u16()), Some(412));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        name: String,
+        n: i32,
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = parse_json::<Sample>(b"{\"name\":\"a\",\"n\":\"x\"}").err();
+        assert_eq!(e.as_ref().map(|e| e.status.as_u16()), Some(422));
+        assert_eq!(e.map(|e| e.errors[0].field.clone()), Some("n".to_owned()));
+        let e = parse_json::<Sample>(b"{\"name\":\"a\"}").err();
+        assert_eq!(e.map(|e| (e.errors[0].field.clone(), e.errors[0].code.clone())), Some(("n".into(), "missing_field".into())));
+        let e = parse_json::<Sample>(b"{\"name\":\"a\",\"n\":1,\"zz\":1}").err();
+        assert_eq!(e.map(|e| e.errors[0].code.clone()), Some("unknown_field".to_owned()));
+        let e = parse_json::<Sample>(b"{\"name\":").err();
+        assert_eq!(e.map(|e| e.code), Some("malformed_json"));
+        let e = parse_json::<Sample>(b"   ").err();
+        assert_eq!(e.map(|e| e.code), Some("malformed_json"));
+    }
+}

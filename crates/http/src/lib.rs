@@ -1,0 +1,21 @@
+//! The Clientele HTTP API: actix-web routes, the problem+json error story,
+//! authentication, shared API machinery (paging, ETags, idempotency, request
+//! ids, metrics) and the generated OpenAPI contract.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+pub use app::start;
+pub use config::ApiConfig;
+pub use error::ApiError;
+pub use openapi::{openapi, openapi_json};
+pub use state::AppState;

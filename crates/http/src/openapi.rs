@@ -1,0 +1,155 @@
+//! The OpenAPI 3.1 contract, generated from the routes. Every operation
+//! documents its error answers with the problem schema.
+
+use crate::dto;
+use crate::error::{Problem, ProblemField, PROBLEM_JSON};
+use crate::routes;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, HttpMethod, Ref};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Clientele API",
+        description = "Corporate customer management by the regulations: customer archives, grading, complaints, visits and assessments. Errors are RFC 9457 problem documents; lists use keyset paging (`limit`, `cursor`); updates need `If-Match`; creates accept `Idempotency-Key`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    servers((url = "/", description = "This server")),
+    paths(
+        routes::ops::healthz,
+        routes::ops::readyz,
+        routes::ops::metrics,
+        routes::auth::issue_token,
+        routes::auth::logout,
+        routes::me::get_me,
+        routes::secrecy_levels::list_secrecy_levels,
+        routes::org_units::list_units,
+        routes::org_units::create_unit,
+        routes::org_units::get_unit,
+        routes::org_units::update_unit,
+        routes::users::list_users,
+        routes::users::create_user,
+        routes::users::get_user,
+        routes::users::update_user,
+        routes::users::reset_password,
+        routes::service_accounts::create_service_account,
+        routes::service_accounts::rotate_secret,
+        routes::approval_rules::list_approval_rules,
+        routes::approval_rules::create_approval_rule,
+        routes::approval_rules::get_approval_rule,
+        routes::approval_rules::update_approval_rule,
+        routes::approval_rules::delete_approval_rule,
+        routes::approval_rules::decide,
+        routes::audit::list_audit_log,
+    ),
+    components(schemas(Problem, ProblemField, dto::org::RoleDto, dto::org::UnitKindDto, dto::org::AccountKindDto)),
+    modifiers(&Security, &ErrorAnswers),
+    tags(
+        (name = "auth", description = "Tokens and the signed-in account"),
+        (name = "organisation", description = "Units, users, service accounts, secrecy levels (ORG-01)"),
+        (name = "approvals", description = "Approval authority (ORG-02)"),
+        (name = "audit", description = "The append-only audit log (ORG-03)"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from POST /api/v1/auth/token"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+struct ErrorAnswers;
+
+fn problem(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+        )
+        .build()
+}
+
+fn add_errors(method: &HttpMethod, op: &mut Operation) {
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_body = op.request_body.is_some();
+    let mut answers: Vec<(&str, &str)> = vec![
+        ("400", "Malformed request: bad query, header or cursor"),
+        ("404", "Not found, or not visible to the caller"),
+        ("500", "Internal error"),
+        ("503", "The database is unavailable; retry after `Retry-After`"),
+    ];
+    if secured {
+        answers.push(("401", "Missing, invalid, expired or revoked access token"));
+        answers.push(("403", "The caller's role does not allow this"));
+    }
+    if has_body {
+        answers.push(("413", "The body is larger than allowed"));
+        answers.push(("415", "The body is not JSON"));
+        answers.push(("422", "The body does not fit the schema or breaks a rule"));
+    }
+    if matches!(method, HttpMethod::Post | HttpMethod::Patch | HttpMethod::Delete) {
+        answers.push(("409", "Conflicts with the current state (duplicate, in use, key in progress)"));
+    }
+    if matches!(method, HttpMethod::Patch | HttpMethod::Delete) {
+        answers.push(("412", "If-Match does not name the current version"));
+        answers.push(("428", "If-Match is required"));
+    }
+    if op.operation_id.as_deref() == Some("issue_token") {
+        answers.push(("401", "Client authentication failed"));
+        answers.push(("429", "Too many failed sign-ins; retry after `Retry-After`"));
+    }
+    for (code, description) in answers {
+        op.responses
+            .responses
+            .entry(code.to_owned())
+            .or_insert_with(|| problem(description).into());
+    }
+}
+
+impl Modify for ErrorAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for (method, op) in [
+                (HttpMethod::Get, item.get.as_mut()),
+                (HttpMethod::Post, item.post.as_mut()),
+                (HttpMethod::Patch, item.patch.as_mut()),
+                (HttpMethod::Put, item.put.as_mut()),
+                (HttpMethod::Delete, item.delete.as_mut()),
+            ] {
+                if let Some(op) = op {
+                    add_errors(&method, op);
+                }
+            }
+        }
+    }
+}
+
+/// The contract as served and committed.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The committed form: pretty JSON with a final newline.
+pub fn openapi_json() -> String {
+    let mut s = openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,197 @@
+//! Users (ORG-01). Administrators manage them; everyone else sees the
+//! users of their own unit's subtree, and nobody else's (404).
+
+use crate::auth::password;
+use crate::dto::org::{AccountKindDto, NewUser, PasswordReset, RoleDto, User, UserChanges, UserPage};
+use crate::error::{ApiError, FieldError};
+use crate::extract::{etag, path_id, Auth, IfMatch, PageParams, ReqCtx, ValidJson};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use clientele_core::{Password, Principal, Role, UnitPath, Username};
+use clientele_persistence::users::{self, UserFilter, UserPatch, UserRecord};
+use clientele_persistence::{units, DbConn};
+use serde::Deserialize;
+use validator::ValidateEmail;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    pub unit_id: Option<uuid::Uuid>,
+    pub role: Option<RoleDto>,
+    pub kind: Option<AccountKindDto>,
+    pub active: Option<bool>,
+    /// Part of the username or display name, any case.
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    #[param(max_length = 1024)]
+    pub cursor: Option<String>,
+}
+
+pub(crate) fn user_answer(status: StatusCode, rec: UserRecord) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.insert_header(("etag", etag(rec.version)));
+    if status == StatusCode::CREATED {
+        res.insert_header(("location", format!("/api/v1/users/{}", rec.id)));
+    }
+    res.json(User::from(rec))
+}
+
+pub(crate) fn parse_username(raw: &str, field: &str) -> Result<Username, ApiError> {
+    Username::parse(raw).map_err(|e| ApiError::field(field, e.code, e.message))
+}
+
+pub(crate) fn parse_password(raw: &str, field: &str) -> Result<Password, ApiError> {
+    Password::parse(raw).map_err(|e| ApiError::field(field, e.code, e.message))
+}
+
+pub(crate) async fn hash_secret(secret: String) -> Result<String, ApiError> {
+    web::block(move || password::hash(&secret)).await?.map_err(|e| {
+        tracing::error!(error = %e, "cannot hash secret");
+        ApiError::internal()
+    })
+}
+
+/// A user the principal may see, or NotFound.
+fn visible_user(c: &mut DbConn, who: &Principal, id: &str) -> clientele_persistence::Result<UserRecord> {
+    let rec = users::get(c, id)?;
+    if !who.reads_everything() {
+        let unit = units::get(c, &rec.unit_id)?;
+        let path = UnitPath::parse(&unit.path).map_err(|e| clientele_persistence::Error::Corrupt(e.to_string()))?;
+        if !who.sees_unit(&path) {
+            return Err(clientele_persistence::Error::NotFound);
+        }
+    }
+    Ok(rec)
+}
+
+/// List users visible to the caller, sorted by username.
+#[utoipa::path(get, path = "/api/v1/users", tag = "organisation", security(("bearer" = [])),
+    params(UserQuery), responses((status = 200, body = UserPage)))]
+pub async fn list_users(st: web::Data<AppState>, auth: Auth, q: web::Query<UserQuery>) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let (limit, cursor) = PageParams { limit: q.limit, cursor: q.cursor.clone() }.parse()?;
+    if q.q.as_ref().is_some_and(|s| s.is_empty() || s.chars().count() > 100) {
+        return Err(ApiError::bad_request("invalid_query", "q must have 1 to 100 characters"));
+    }
+    let f = UserFilter {
+        within: (!auth.0.reads_everything()).then(|| auth.0.unit_path.as_str().to_owned()),
+        unit_id: q.unit_id.map(|u| u.to_string()),
+        kind: q.kind.map(|k| match k {
+            AccountKindDto::Person => "person".to_owned(),
+            AccountKindDto::Service => "service".to_owned(),
+        }),
+        role: q.role.map(|r| r.domain().as_str().to_owned()),
+        active: q.active,
+        q: q.q,
+    };
+    let page = st.read(move |c| users::list(c, &f, limit, cursor.as_ref())).await?;
+    Ok(HttpResponse::Ok().json(UserPage::from_page(page, User::from)))
+}
+
+/// Create a person's account (admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "organisation", security(("bearer" = [])),
+    request_body = NewUser, responses((status = 201, body = User)))]
+pub async fn create_user(st: web::Data<AppState>, ctx: ReqCtx, auth: Auth, body: ValidJson<NewUser>) -> Result<HttpResponse, ApiError> {
+    let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
+    let b = body.0;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let username = parse_username(&b.username, "username").map_err(|e| errors.extend(e.errors)).ok();
+    let pw = parse_password(&b.password, "password").map_err(|e| errors.extend(e.errors)).ok();
+    let (Some(username), Some(pw)) = (username, pw) else {
+        return Err(ApiError::validation(errors));
+    };
+    let hash = hash_secret(pw.expose().to_owned()).await?;
+    let new = users::NewUser {
+        id: clientele_core::new_id().to_string(),
+        kind: "person",
+        username: username.as_str().to_owned(),
+        display_name: b.display_name.trim().to_owned(),
+        email: b.email,
+        unit_id: b.unit_id.to_string(),
+        clearance: b.clearance,
+        password_hash: hash,
+        roles: b.roles.iter().map(|r| r.domain()).collect(),
+    };
+    let rec = st.write(move |c| users::create(c, &meta, new)).await?;
+    Ok(user_answer(StatusCode::CREATED, rec))
+}
+
+/// Read one user (within the caller's unit subtree, unless admin or auditor).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "organisation", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = User)))]
+pub async fn get_user(st: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    let who = auth.0;
+    let rec = st.read(move |c| visible_user(c, &who, &id)).await?;
+    Ok(user_answer(StatusCode::OK, rec))
+}
+
+/// Change a user (admin, `If-Match`). Deactivating ends all of the user's sessions at once.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "organisation", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read")),
+    request_body = UserChanges, responses((status = 200, body = User)))]
+pub async fn update_user(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: ValidJson<UserChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = auth.require(Role::Admin)?;
+    let meta = ctx.meta(&st, Some(admin));
+    let id = path_id(&id)?;
+    let b = body.0;
+    if let Some(Some(email)) = &b.email {
+        if !email.validate_email() || email.len() > 254 {
+            return Err(ApiError::field("email", "email", "email is not a valid address"));
+        }
+    }
+    if id == admin.user_id.to_string() && (b.active == Some(false) || b.roles.as_ref().is_some_and(|r| !r.contains(&RoleDto::Admin))) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "self_lockout",
+            "an administrator cannot deactivate themself or drop their own admin role",
+        ));
+    }
+    let patch = UserPatch {
+        display_name: b.display_name.map(|d| d.trim().to_owned()),
+        email: b.email,
+        unit_id: b.unit_id.map(|u| u.to_string()),
+        clearance: b.clearance,
+        roles: b.roles.map(|rs| rs.iter().map(|r| r.domain()).collect()),
+        active: b.active,
+    };
+    let rec = st.write(move |c| users::update(c, &meta, &id, if_match.0, patch)).await?;
+    Ok(user_answer(StatusCode::OK, rec))
+}
+
+/// Set a new password for a person (admin); all their sessions end.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "organisation", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = PasswordReset, responses((status = 204, description = "Password replaced")))]
+pub async fn reset_password(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: web::Path<String>,
+    body: ValidJson<PasswordReset>,
+) -> Result<HttpResponse, ApiError> {
+    let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
+    let id = path_id(&id)?;
+    let pw = parse_password(&body.0.password, "password")?;
+    let target = id.clone();
+    let rec = st.read(move |c| users::get(c, &target)).await?;
+    if rec.kind != "person" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_a_person",
+            "service accounts get a new secret through /service-accounts/{id}/secret",
+        ));
+    }
+    let hash = hash_secret(pw.expose().to_owned()).await?;
+    st.write(move |c| users::set_password(c, &meta, &id, &hash)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,53 @@
+//! What every handler shares: storage, keys, settings, metrics, the clock.
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::ApiConfig;
+use crate::middleware::metrics::Metrics;
+use clientele_core::Clock;
+use clientele_persistence::Db;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<ApiConfig>,
+    pub jwt: Arc<JwtKeys>,
+    pub metrics: Arc<Metrics>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: ApiConfig, clock: Arc<dyn Clock>) -> Self {
+        let jwt = JwtKeys::new(&config);
+        Self {
+            db,
+            config: Arc::new(config),
+            jwt: Arc::new(jwt),
+            metrics: Arc::new(Metrics::default()),
+            clock,
+        }
+    }
+
+    /// Now, as stored: naive UTC.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now().naive_utc()
+    }
+
+    /// Runs a read on the blocking pool.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T> + Send + 'static,
+    ) -> Result<T, crate::error::ApiError> {
+        let db = self.db.clone();
+        Ok(actix_web::web::block(move || db.read(f)).await??)
+    }
+
+    /// Runs one all-or-nothing write transaction on the blocking pool.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T> + Send + 'static,
+    ) -> Result<T, crate::error::ApiError> {
+        let db = self.db.clone();
+        Ok(actix_web::web::block(move || db.write(f)).await??)
+    }
+}

@@ -1,0 +1,196 @@
+//! Connections: the backend is chosen from the URL scheme, never guessed,
+//! and every SQLite connection gets its PRAGMAs before first use.
+
+use crate::error::{Error, Result};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Sqlite => "sqlite",
+            BackendKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// Where the database is, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Sqlite { path: String },
+    Postgres { url: String },
+}
+
+impl Target {
+    /// `sqlite://path`, `sqlite:path`, `postgres://…` or `postgresql://…`.
+    pub fn parse(url: &str) -> Result<Self> {
+        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if rest.is_empty() || rest.starts_with(":memory:") {
+                return Err(Error::unprocessable(
+                    "invalid_database_url",
+                    "an SQLite URL needs a file path (in-memory databases cannot be pooled)",
+                ));
+            }
+            return Ok(Target::Sqlite { path: rest.to_owned() });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target::Postgres { url: url.to_owned() });
+        }
+        Err(Error::unprocessable(
+            "invalid_database_url",
+            "DATABASE_URL must start with sqlite:// or postgres://",
+        ))
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            Target::Sqlite { .. } => BackendKind::Sqlite,
+            Target::Postgres { .. } => BackendKind::Postgres,
+        }
+    }
+
+    /// Opens one connection of the right variant, with its session settings.
+    pub fn establish(&self) -> std::result::Result<DbConn, ConnectError> {
+        match self {
+            Target::Sqlite { path } => {
+                let mut c = diesel::SqliteConnection::establish(path).map_err(|e| ConnectError(e.to_string()))?;
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(|e| ConnectError(e.to_string()))?;
+                Ok(DbConn::Sqlite(c))
+            }
+            Target::Postgres { url } => diesel::PgConnection::establish(url)
+                .map(DbConn::Pg)
+                .map_err(|e| ConnectError(e.to_string())),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to the database: {0}")]
+pub struct ConnectError(pub String);
+
+/// r2d2 manager that builds the variant from the URL scheme.
+pub struct Manager(Target);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> std::result::Result<DbConn, ConnectError> {
+        self.0.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(|e| ConnectError(e.to_string()))
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout: Duration,
+}
+
+/// The pool, shared by every request.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    kind: BackendKind,
+    /// SQLite allows one writer; taking turns in-process means a deferred
+    /// transaction never fails to upgrade its lock. PostgreSQL needs none.
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+impl Db {
+    pub fn connect(settings: &DbSettings) -> Result<Self> {
+        let target = Target::parse(&settings.url)?;
+        let kind = target.kind();
+        if let Target::Sqlite { path } = &target {
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::Unavailable(format!("{}: {e}", dir.display())))?;
+                }
+            }
+        }
+        if let Target::Sqlite { .. } = &target {
+            // WAL is a property of the file; switching needs the only lock,
+            // so do it once here before the pool opens connections in parallel.
+            target.establish().map_err(|e| Error::Unavailable(e.0))?;
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_size.max(1))
+            .connection_timeout(settings.connect_timeout)
+            .build(Manager(target))?;
+        Ok(Self {
+            pool,
+            kind,
+            sqlite_writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        self.kind
+    }
+
+    /// Runs reads on one pooled connection.
+    pub fn read<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one transaction: everything it writes commits together or not at all.
+    pub fn write<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let _turn = match self.kind {
+            BackendKind::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            BackendKind::Postgres => None,
+        };
+        let mut conn = self.pool.get()?;
+        let conn: &mut DbConn = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// Whether the database answers.
+    pub fn ping(&self) -> Result<()> {
+        self.read(|c| c.batch_execute("SELECT 1").map_err(Error::from))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_decides_the_backend() {
+        assert_eq!(Target::parse("sqlite://data/x.db").map(|t| t.kind()).ok(), Some(BackendKind::Sqlite));
+        assert_eq!(Target::parse("sqlite:x.db").map(|t| t.kind()).ok(), Some(BackendKind::Sqlite));
+        assert_eq!(
+            Target::parse("postgres://u@h/db?sslmode=require").map(|t| t.kind()).ok(),
+            Some(BackendKind::Postgres)
+        );
+        assert!(Target::parse("mysql://x").is_err());
+        assert!(Target::parse("x.db").is_err());
+        assert!(Target::parse("sqlite://:memory:").is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! The persistence error: database failures sorted into what callers can act on.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write; `constraint` is `uq_<table>_<columns>`
+    /// on both backends.
+    #[error("conflict on {constraint}")]
+    Conflict { constraint: String },
+    /// The row changed since the caller read it (optimistic concurrency).
+    #[error("the row was changed by someone else")]
+    StaleVersion,
+    /// A business rule checked inside a write refused it.
+    #[error("{message}")]
+    Rejected {
+        code: &'static str,
+        message: String,
+        status: RejectStatus,
+    },
+    /// The database is busy or unreachable; the caller may retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(DieselError),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+/// How a rejected write should be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectStatus {
+    /// The request contradicts the current state (409).
+    Conflict,
+    /// The request is well formed but breaks a rule (422).
+    Unprocessable,
+}
+
+impl Error {
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Rejected {
+            code,
+            message: message.into(),
+            status: RejectStatus::Conflict,
+        }
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Rejected {
+            code,
+            message: message.into(),
+            status: RejectStatus::Unprocessable,
+        }
+    }
+}
+
+/// SQLite names the columns (`UNIQUE constraint failed: users.username`),
+/// PostgreSQL the constraint (`users_username_key`); both become `uq_users_username`.
+fn unique_name(info: &dyn diesel::result::DatabaseErrorInformation) -> String {
+    if let Some(name) = info.constraint_name() {
+        let base = name.strip_suffix("_key").unwrap_or(name);
+        return if base.starts_with("uq_") {
+            base.to_owned()
+        } else {
+            format!("uq_{base}")
+        };
+    }
+    let msg = info.message();
+    match msg.split_once(": ") {
+        Some((_, cols)) => {
+            let mut table = "";
+            let mut names = Vec::new();
+            for c in cols.split(", ") {
+                if let Some((t, col)) = c.split_once('.') {
+                    table = t;
+                    names.push(col);
+                }
+            }
+            format!("uq_{table}_{}", names.join("_"))
+        }
+        None => "uq_unknown".to_owned(),
+    }
+}
+
+impl From<DieselError> for Error {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => Error::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Error::Conflict {
+                constraint: unique_name(info.as_ref()),
+            },
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Error::Unavailable(info.message().to_owned())
+            }
+            DieselError::DatabaseError(_, ref info)
+                if info.message().contains("database is locked") || info.message().contains("database is busy") =>
+            {
+                Error::Unavailable(info.message().to_owned())
+            }
+            other => Error::Database(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(e: r2d2::Error) -> Self {
+        Error::Unavailable(e.to_string())
+    }
+}

@@ -1,0 +1,30 @@
+//! Storage for Clientele: one diesel `MultiConnection` over SQLite or
+//! PostgreSQL, chosen by the URL scheme, a pool, embedded migrations for
+//! both backends, and one module per area holding its queries.
+//!
+//! Every write runs in one transaction with its audit entry and outbox event
+//! (`Db::write` + `audit::record`).
+
+pub mod approval_rules;
+pub mod audit;
+pub mod connection;
+pub mod error;
+pub mod idempotency;
+pub mod login_failures;
+pub mod migrate;
+pub mod outbox;
+pub mod page;
+pub mod schema;
+pub mod secrecy;
+pub mod sessions;
+pub mod sql_fns;
+pub mod units;
+pub mod users;
+
+pub use audit::WriteMeta;
+pub use connection::{BackendKind, Db, DbConn, DbSettings};
+pub use error::{Error, Result};
+pub use page::Page;
+
+/// Storage form of instants: naive UTC.
+pub type Timestamp = chrono::NaiveDateTime;

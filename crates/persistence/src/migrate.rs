@@ -1,0 +1,34 @@
+//! Embedded migrations, one set per backend with the same version names.
+
+use crate::connection::{Db, DbConn};
+use crate::error::{Error, Result};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// Applies pending migrations; returns the versions applied.
+pub fn run_pending(db: &Db) -> Result<Vec<String>> {
+    db.read(|conn| {
+        let applied = match conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE).map(|v| v.iter().map(|m| m.to_string()).collect()),
+            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES).map(|v| v.iter().map(|m| m.to_string()).collect()),
+        };
+        applied.map_err(|e| Error::Migration(e.to_string()))
+    })
+}
+
+/// Versions not yet applied.
+pub fn pending(db: &Db) -> Result<Vec<String>> {
+    db.read(|conn| {
+        let pending = match conn {
+            DbConn::Sqlite(c) => c
+                .pending_migrations(SQLITE)
+                .map(|v| v.iter().map(|m| m.name().to_string()).collect()),
+            DbConn::Pg(c) => c
+                .pending_migrations(POSTGRES)
+                .map(|v| v.iter().map(|m| m.name().to_string()).collect()),
+        };
+        pending.map_err(|e| Error::Migration(e.to_string()))
+    })
+}

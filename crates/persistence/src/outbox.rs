@@ -1,0 +1,61 @@
+//! The transactional outbox: every state change leaves an event row in the
+//! same transaction, for webhook delivery to pick up.
+
+use crate::error::Result;
+use crate::schema::outbox;
+use crate::{DbConn, Timestamp};
+use clientele_core::new_id;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub topic: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub payload: String,
+    pub published_at: Option<Timestamp>,
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    at: Timestamp,
+    topic: &str,
+    entity_type: &str,
+    entity_id: &str,
+    payload: &serde_json::Value,
+) -> Result<()> {
+    let row = OutboxRow {
+        id: new_id().to_string(),
+        created_at: at,
+        topic: topic.to_owned(),
+        entity_type: entity_type.to_owned(),
+        entity_id: entity_id.to_owned(),
+        payload: payload.to_string(),
+        published_at: None,
+    };
+    diesel::insert_into(outbox::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// Events not yet delivered, oldest first.
+pub fn unpublished(conn: &mut DbConn, limit: i64) -> Result<Vec<OutboxRow>> {
+    Ok(outbox::table
+        .filter(outbox::published_at.is_null())
+        .order(outbox::id.asc())
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)?)
+}
+
+/// Events about one entity, oldest first.
+pub fn for_entity(conn: &mut DbConn, entity_type: &str, entity_id: &str) -> Result<Vec<OutboxRow>> {
+    Ok(outbox::table
+        .filter(outbox::entity_type.eq(entity_type))
+        .filter(outbox::entity_id.eq(entity_id))
+        .order(outbox::id.asc())
+        .select(OutboxRow::as_select())
+        .load(conn)?)
+}

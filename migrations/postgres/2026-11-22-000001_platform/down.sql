@@ -1,0 +1,12 @@
+DROP TABLE idempotency_keys;
+DROP TABLE outbox;
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE approval_rules;
+DROP TABLE login_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE org_units;
+DROP TABLE secrecy_levels;

@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE outbox;
+DROP TABLE audit_log;
+DROP TABLE approval_rules;
+DROP TABLE login_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE org_units;
+DROP TABLE secrecy_levels;
