@@ -1,0 +1,80 @@
+//! The bad-input matrix: every bad request gets its documented 4xx
+//! problem+json and changes nothing.
+
+use clientele_e2e::TestServer;
+use serde_json::json;
+
+#[test]
+fn bad_requests_get_problems_and_change_nothing() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let bearer = format!("Bearer {admin}");
+    let auth = [("authorization", bearer.as_str())];
+    let hq = s.unit_id("HQ");
+    let before = s.audit_count();
+    let units_before = s.get("/api/v1/units?limit=200", &admin).json["items"].as_array().map(Vec::len);
+
+    let json_ct = "application/json";
+    let cases: Vec<(&str, &str, &str, Option<(&str, Vec<u8>)>, u16, &str)> = vec![
+        ("malformed JSON", "POST", "/api/v1/units", Some((json_ct, b"{\"code\": ".to_vec())), 400, "malformed_json"),
+        ("empty body", "POST", "/api/v1/units", Some((json_ct, Vec::new())), 400, "malformed_json"),
+        ("not an object", "POST", "/api/v1/units", Some((json_ct, b"[1,2]".to_vec())), 422, "invalid_body"),
+        ("wrong type", "POST", "/api/v1/units", Some((json_ct, json!({"code": 5, "name": "x", "kind": "branch", "parent_id": hq}).to_string().into_bytes())), 422, "invalid_body"),
+        ("missing field", "POST", "/api/v1/units", Some((json_ct, json!({"name": "x", "kind": "branch", "parent_id": hq}).to_string().into_bytes())), 422, "invalid_body"),
+        ("unknown field", "POST", "/api/v1/units", Some((json_ct, json!({"code": "U", "name": "x", "kind": "branch", "parent_id": hq, "colour": "red"}).to_string().into_bytes())), 422, "invalid_body"),
+        ("unknown enum", "POST", "/api/v1/units", Some((json_ct, json!({"code": "U", "name": "x", "kind": "castle", "parent_id": hq}).to_string().into_bytes())), 422, "invalid_body"),
+        ("bad uuid", "POST", "/api/v1/units", Some((json_ct, json!({"code": "U", "name": "x", "kind": "branch", "parent_id": "nope"}).to_string().into_bytes())), 422, "invalid_body"),
+        ("too long", "POST", "/api/v1/units", Some((json_ct, json!({"code": "U", "name": "长".repeat(201), "kind": "branch", "parent_id": hq}).to_string().into_bytes())), 422, "validation_failed"),
+        ("oversize body", "POST", "/api/v1/units", Some((json_ct, vec![b' '; 70 * 1024])), 413, "payload_too_large"),
+        ("wrong content type", "POST", "/api/v1/units", Some(("text/plain", b"code=U".to_vec())), 415, "unsupported_media_type"),
+        ("form body", "POST", "/api/v1/auth/token", Some(("application/x-www-form-urlencoded", b"grant_type=password".to_vec())), 415, "unsupported_media_type"),
+        ("unknown grant", "POST", "/api/v1/auth/token", Some((json_ct, json!({"grant_type": "magic"}).to_string().into_bytes())), 422, "invalid_body"),
+        ("unknown route", "GET", "/api/v1/does-not-exist", None, 404, "route_not_found"),
+        ("wrong method", "DELETE", "/api/v1/units", None, 405, "method_not_allowed"),
+        ("wrong method on me", "PUT", "/api/v1/me", None, 405, "method_not_allowed"),
+        ("not a uuid in path", "GET", "/api/v1/units/not-a-uuid", None, 404, "not_found"),
+        ("unknown id", "GET", "/api/v1/users/01900000-0000-7000-8000-000000000000", None, 404, "not_found"),
+        ("bad query type", "GET", "/api/v1/users?active=maybe", None, 400, "invalid_query"),
+    ];
+    for (what, method, path, body, status, code) in cases {
+        let r = s.raw(method, path, &auth, body.as_ref().map(|(ct, b)| (*ct, b.as_slice())));
+        assert_eq!(r.status, status, "{what}: {}", r.text);
+        r.assert_problem(status, code);
+        assert_eq!(r.json["instance"], path.split('?').next().unwrap_or(path), "{what}");
+    }
+    // Field errors name the field.
+    let wrong = s.raw("POST", "/api/v1/units", &auth, Some((json_ct, json!({"code": 5, "name": "x", "kind": "branch", "parent_id": hq}).to_string().as_bytes())));
+    assert_eq!(wrong.json["errors"][0]["field"], "code");
+    let missing = s.raw("POST", "/api/v1/units", &auth, Some((json_ct, json!({"name": "x", "kind": "branch", "parent_id": hq}).to_string().as_bytes())));
+    assert_eq!(missing.json["errors"][0]["field"], "code");
+    assert_eq!(missing.json["errors"][0]["code"], "missing_field");
+    let long = s.raw("POST", "/api/v1/units", &auth, Some((json_ct, json!({"code": "U", "name": "长".repeat(201), "kind": "branch", "parent_id": hq}).to_string().as_bytes())));
+    assert_eq!(long.json["errors"][0]["field"], "name");
+    assert_eq!(long.json["errors"][0]["code"], "length");
+
+    assert_eq!(s.audit_count(), before, "no bad request wrote anything");
+    let units_after = s.get("/api/v1/units?limit=200", &admin).json["items"].as_array().map(Vec::len);
+    assert_eq!(units_after, units_before);
+}
+
+#[test]
+fn problems_speak_chinese_when_asked() {
+    let s = TestServer::start();
+    let zh = s.raw("GET", "/api/v1/me", &[("accept-language", "zh-CN,zh;q=0.9,en;q=0.5")], None);
+    zh.assert_problem(401, "unauthorized");
+    assert_eq!(zh.json["title"], "未认证");
+    assert!(zh.json["detail"].as_str().is_some_and(|d| d.contains("需要登录")), "{}", zh.text);
+    let en = s.raw("GET", "/api/v1/me", &[("accept-language", "en-GB")], None);
+    assert_eq!(en.json["title"], "Unauthorized");
+    let admin = s.token("demo.admin");
+    let bearer = format!("Bearer {admin}");
+    let v = s.raw(
+        "POST",
+        "/api/v1/units",
+        &[("authorization", &bearer), ("accept-language", "zh")],
+        Some(("application/json", json!({"code": "", "name": "x", "kind": "branch"}).to_string().as_bytes())),
+    );
+    v.assert_problem(422, "validation_failed");
+    assert_eq!(v.json["title"], "无法处理的内容");
+    assert!(v.json["errors"][0]["message"].as_str().is_some_and(|m| m.contains("长度")), "{}", v.text);
+}

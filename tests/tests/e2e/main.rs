@@ -1,0 +1,9 @@
+//! End-to-end tests: the real server over HTTP, on SQLite, and on
+//! PostgreSQL when `TEST_DATABASE_URL` is set.
+
+mod auth;
+mod bad_input;
+mod contract;
+mod machinery;
+mod org;
+mod ops;
