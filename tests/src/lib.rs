@@ -63,8 +63,11 @@ mod diesel_admin {
 
     pub fn run(url: &str, sql: &str) {
         let target = Target::parse(url).unwrap_or_else(|e| panic!("TEST_DATABASE_URL: {e}"));
-        let mut conn = target.establish().unwrap_or_else(|e| panic!("cannot reach PostgreSQL: {e}"));
-        conn.batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut conn = target
+            .establish()
+            .unwrap_or_else(|e| panic!("cannot reach PostgreSQL: {e}"));
+        conn.batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
@@ -88,12 +91,18 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// Asserts an RFC 9457 problem with this status and code.
     pub fn assert_problem(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "expected {status} {code}, got {}: {}", self.status, self.text);
+        assert_eq!(
+            self.status, status,
+            "expected {status} {code}, got {}: {}",
+            self.status, self.text
+        );
         assert_eq!(
             self.header("content-type"),
             Some("application/problem+json"),
@@ -102,7 +111,11 @@ impl Resp {
         );
         assert_eq!(self.json["status"], status, "{}", self.text);
         assert_eq!(self.json["code"], code, "{}", self.text);
-        assert!(self.json["title"].is_string() && self.json["detail"].is_string() && self.json["type"].is_string());
+        assert!(
+            self.json["title"].is_string()
+                && self.json["detail"].is_string()
+                && self.json["type"].is_string()
+        );
     }
 }
 
@@ -128,18 +141,23 @@ impl TestServer {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let (server, addr) = clientele_http::start(state, "127.0.0.1:0", 2).unwrap_or_else(|e| panic!("start: {e}"));
+                let (server, addr) = clientele_http::start(state, "127.0.0.1:0", 2)
+                    .unwrap_or_else(|e| panic!("start: {e}"));
                 let _ = tx.send((server.handle(), addr));
                 let _ = server.await;
             });
         });
-        let (handle, addr) = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|e| panic!("server did not start: {e}"));
+        let (handle, addr) = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("server did not start: {e}"));
         Self {
             base: format!("http://{addr}"),
             db,
             handle,
             store: Some(store),
-            agent: ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build(),
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(30))
+                .build(),
         }
     }
 
@@ -148,7 +166,13 @@ impl TestServer {
     }
 
     /// Sends any request; `body` is sent as is with the given content type.
-    pub fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, &[u8])>) -> Resp {
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+    ) -> Resp {
         let mut req = self.agent.request(method, &self.url(path));
         for (k, v) in headers {
             req = req.set(k, v);
@@ -166,7 +190,10 @@ impl TestServer {
         let headers = resp
             .headers_names()
             .into_iter()
-            .filter_map(|n| resp.header(&n).map(|v| (n.to_ascii_lowercase(), v.to_owned())))
+            .filter_map(|n| {
+                resp.header(&n)
+                    .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
+            })
             .collect();
         let text = resp.into_string().unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -178,14 +205,26 @@ impl TestServer {
         }
     }
 
-    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>, extra: &[(&str, &str)]) -> Resp {
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let auth = token.map(|t| format!("Bearer {t}"));
         let mut headers: Vec<(&str, &str)> = extra.to_vec();
         if let Some(a) = &auth {
             headers.push(("authorization", a));
         }
         let bytes = body.map(|b| b.to_string().into_bytes());
-        self.raw(method, path, &headers, bytes.as_deref().map(|b| ("application/json", b)))
+        self.raw(
+            method,
+            path,
+            &headers,
+            bytes.as_deref().map(|b| ("application/json", b)),
+        )
     }
 
     pub fn get(&self, path: &str, token: &str) -> Resp {
@@ -197,7 +236,13 @@ impl TestServer {
     }
 
     pub fn patch(&self, path: &str, token: &str, etag: &str, body: &Value) -> Resp {
-        self.call("PATCH", path, Some(token), Some(body), &[("if-match", etag)])
+        self.call(
+            "PATCH",
+            path,
+            Some(token),
+            Some(body),
+            &[("if-match", etag)],
+        )
     }
 
     /// Signs in with the password grant; the whole token answer.
@@ -215,7 +260,10 @@ impl TestServer {
     pub fn token(&self, username: &str) -> String {
         let r = self.password_grant(username, DEMO_PASSWORD);
         assert_eq!(r.status, 200, "sign in {username}: {}", r.text);
-        r.json["access_token"].as_str().unwrap_or_default().to_owned()
+        r.json["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// The id of a unit by its code.
@@ -270,6 +318,18 @@ impl Drop for TestServer {
     }
 }
 
+impl TestServer {
+    /// An access token for any account.
+    pub fn token_with(&self, username: &str, password: &str) -> String {
+        let r = self.password_grant(username, password);
+        assert_eq!(r.status, 200, "sign in {username}: {}", r.text);
+        r.json["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -282,14 +342,5 @@ mod tests {
             super::with_database("postgres://u@h/db?sslmode=require", "x"),
             "postgres://u@h/x?sslmode=require"
         );
-    }
-}
-
-impl TestServer {
-    /// An access token for any account.
-    pub fn token_with(&self, username: &str, password: &str) -> String {
-        let r = self.password_grant(username, password);
-        assert_eq!(r.status, 200, "sign in {username}: {}", r.text);
-        r.json["access_token"].as_str().unwrap_or_default().to_owned()
     }
 }

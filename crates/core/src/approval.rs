@@ -58,7 +58,11 @@ impl ApprovalRule {
 }
 
 /// The roles that may approve `subject` at `amount`, in role order.
-pub fn approving_roles(rules: &[ApprovalRule], subject: &ApprovalSubject, amount: Option<Money>) -> Vec<Role> {
+pub fn approving_roles(
+    rules: &[ApprovalRule],
+    subject: &ApprovalSubject,
+    amount: Option<Money>,
+) -> Vec<Role> {
     let mut roles: Vec<Role> = rules
         .iter()
         .filter(|r| r.covers(subject, amount))
@@ -70,7 +74,12 @@ pub fn approving_roles(rules: &[ApprovalRule], subject: &ApprovalSubject, amount
 }
 
 /// Whether someone holding `roles` may approve `subject` at `amount`.
-pub fn may_approve(rules: &[ApprovalRule], roles: &[Role], subject: &ApprovalSubject, amount: Option<Money>) -> bool {
+pub fn may_approve(
+    rules: &[ApprovalRule],
+    roles: &[Role],
+    subject: &ApprovalSubject,
+    amount: Option<Money>,
+) -> bool {
     rules
         .iter()
         .any(|r| roles.contains(&r.role) && r.covers(subject, amount))
@@ -103,8 +112,16 @@ mod tests {
         assert!(may_approve(&rules, &[Role::AccountManager], &contract, at));
         // One fen above needs contract approval by a manager.
         let above = Some(Money::cny_fen(400_001));
-        assert!(!may_approve(&rules, &[Role::AccountManager], &contract, above));
-        assert_eq!(approving_roles(&rules, &contract, above), vec![Role::Admin, Role::Manager]);
+        assert!(!may_approve(
+            &rules,
+            &[Role::AccountManager],
+            &contract,
+            above
+        ));
+        assert_eq!(
+            approving_roles(&rules, &contract, above),
+            vec![Role::Admin, Role::Manager]
+        );
         let huge = Some(Money::cny_fen(100_000_001));
         assert_eq!(approving_roles(&rules, &contract, huge), vec![Role::Admin]);
     }
@@ -114,7 +131,15 @@ mod tests {
         let contract = ApprovalSubject::parse("contract").unwrap_or_else(|e| panic!("{e}"));
         let rules = vec![rule("contract", Role::Manager, Some(1_000))];
         let usd = Currency::parse("USD").unwrap_or_else(|e| panic!("{e}"));
-        assert!(!may_approve(&rules, &[Role::Manager], &contract, Some(Money { minor: 1, currency: usd })));
+        assert!(!may_approve(
+            &rules,
+            &[Role::Manager],
+            &contract,
+            Some(Money {
+                minor: 1,
+                currency: usd
+            })
+        ));
         assert!(!may_approve(&rules, &[Role::Manager], &contract, None));
     }
 

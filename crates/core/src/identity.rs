@@ -89,7 +89,10 @@ mod tests {
 
     #[test]
     fn usernames_are_normalised_and_checked() {
-        assert_eq!(Username::parse(" Demo.Admin ").map(|u| u.0).ok(), Some("demo.admin".into()));
+        assert_eq!(
+            Username::parse(" Demo.Admin ").map(|u| u.0).ok(),
+            Some("demo.admin".into())
+        );
         assert!(Username::parse("ab").is_err());
         assert!(Username::parse("张三").is_err());
         assert!(Username::parse("a b c").is_err());
@@ -100,6 +103,9 @@ mod tests {
         assert!(Password::parse("short").is_err());
         assert!(Password::parse("aaaaaaaaaaaa").is_err());
         assert!(Password::parse("clientele-demo").is_ok());
-        assert_eq!(format!("{:?}", Password::parse("clientele-demo").ok()), "Some(Password(***))");
+        assert_eq!(
+            format!("{:?}", Password::parse("clientele-demo").ok()),
+            "Some(Password(***))"
+        );
     }
 }

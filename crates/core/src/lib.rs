@@ -4,8 +4,8 @@
 
 pub mod approval;
 pub mod clock;
-pub mod ids;
 pub mod identity;
+pub mod ids;
 pub mod money;
 pub mod org;
 pub mod paging;
@@ -13,8 +13,8 @@ pub mod principal;
 
 pub use approval::{ApprovalRule, ApprovalSubject};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use ids::{new_id, AuditId, RuleId, SessionId, UnitId, UserId};
 pub use identity::{ClientId, Password, Username};
+pub use ids::{new_id, AuditId, RuleId, SessionId, UnitId, UserId};
 pub use money::{Currency, Money};
 pub use org::{Role, UnitKind, UnitPath};
 pub use paging::{Cursor, PageLimit};

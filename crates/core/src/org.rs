@@ -53,7 +53,9 @@ impl UnitKind {
         match (self, parent) {
             (Company, None) => true,
             (_, None) | (Company, Some(_)) => false,
-            (Department | Branch | Subsidiary, Some(p)) => matches!(p, Company | Branch | Subsidiary),
+            (Department | Branch | Subsidiary, Some(p)) => {
+                matches!(p, Company | Branch | Subsidiary)
+            }
             (ProjectTeam, Some(p)) => p != ProjectTeam,
         }
     }

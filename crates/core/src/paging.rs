@@ -67,7 +67,10 @@ mod b64 {
     pub fn encode(input: &[u8]) -> String {
         let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
         for chunk in input.chunks(3) {
-            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
             let chars = chunk.len() + 1;
             for i in 0..chars {
                 out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -101,7 +104,14 @@ mod tests {
 
     #[test]
     fn cursor_round_trips() {
-        for key in ["", "a", "ab", "abc", "名字 with spaces", "2026-11-22T10:00:00Z"] {
+        for key in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "名字 with spaces",
+            "2026-11-22T10:00:00Z",
+        ] {
             let c = Cursor {
                 key: key.into(),
                 id: uuid::Uuid::now_v7().to_string(),
@@ -122,6 +132,9 @@ mod tests {
         assert_eq!(PageLimit::parse(None).map(PageLimit::get).ok(), Some(50));
         assert!(PageLimit::parse(Some(0)).is_err());
         assert!(PageLimit::parse(Some(201)).is_err());
-        assert_eq!(PageLimit::parse(Some(200)).map(PageLimit::get).ok(), Some(200));
+        assert_eq!(
+            PageLimit::parse(Some(200)).map(PageLimit::get).ok(),
+            Some(200)
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Assembling the application: middleware, routes, docs; and starting it.
 
 use crate::error::ApiError;
-use crate::middleware::{idempotency::idempotency, metrics::metrics, problem::problem, request_id::request_id};
+use crate::middleware::{
+    idempotency::idempotency, metrics::metrics, problem::problem, request_id::request_id,
+};
 use crate::routes;
 use crate::state::AppState;
 use actix_cors::Cors;
@@ -31,7 +33,11 @@ fn cors(origins: &[String]) -> Cors {
         ])
         .max_age(3600);
     for o in origins {
-        c = if o == "*" { c.allow_any_origin() } else { c.allowed_origin(o) };
+        c = if o == "*" {
+            c.allow_any_origin()
+        } else {
+            c.allowed_origin(o)
+        };
     }
     c
 }
@@ -41,11 +47,16 @@ async fn no_route() -> Result<HttpResponse, ApiError> {
 }
 
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish()
+    HttpResponse::PermanentRedirect()
+        .insert_header(("location", "/docs/"))
+        .finish()
 }
 
 /// Every route of the application, for `App::configure`.
-pub fn configure(state: AppState, spec: utoipa::openapi::OpenApi) -> impl Fn(&mut web::ServiceConfig) + Clone {
+pub fn configure(
+    state: AppState,
+    spec: utoipa::openapi::OpenApi,
+) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state.clone()))
             .service(web::resource("/healthz").get(routes::ops::healthz))

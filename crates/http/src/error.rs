@@ -79,7 +79,11 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource, or not yours to see")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such resource, or not yours to see",
+        )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -95,7 +99,11 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; it has been logged")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; it has been logged",
+        )
     }
 
     /// 401 with the challenge RFC 6750 asks for.
@@ -133,7 +141,9 @@ impl ApiError {
     }
 
     pub fn with_extra(mut self, key: &str, value: serde_json::Value) -> Self {
-        self.extra.get_or_insert_with(Default::default).insert(key.to_owned(), value);
+        self.extra
+            .get_or_insert_with(Default::default)
+            .insert(key.to_owned(), value);
         self
     }
 
@@ -141,18 +151,38 @@ impl ApiError {
     pub fn from_status(status: StatusCode) -> Self {
         match status.as_u16() {
             404 => Self::new(status, "route_not_found", "no such route"),
-            405 => Self::new(status, "method_not_allowed", "this route does not accept that method"),
+            405 => Self::new(
+                status,
+                "method_not_allowed",
+                "this route does not accept that method",
+            ),
             413 => Self::new(status, "payload_too_large", "the request body is too large"),
-            415 => Self::new(status, "unsupported_media_type", "send JSON with Content-Type: application/json"),
+            415 => Self::new(
+                status,
+                "unsupported_media_type",
+                "send JSON with Content-Type: application/json",
+            ),
             400 => Self::bad_request("bad_request", "the request is malformed"),
             s if s >= 500 => Self::internal(),
-            _ => Self::new(status, "error", status.canonical_reason().unwrap_or("error")),
+            _ => Self::new(
+                status,
+                "error",
+                status.canonical_reason().unwrap_or("error"),
+            ),
         }
     }
 
-    pub fn to_problem(&self, lang: Lang, instance: Option<String>, request_id: Option<String>) -> Problem {
+    pub fn to_problem(
+        &self,
+        lang: Lang,
+        instance: Option<String>,
+        request_id: Option<String>,
+    ) -> Problem {
         let detail = match lang {
-            Lang::Zh => i18n::zh_detail(self.code).map_or_else(|| self.detail.clone(), |zh| format!("{zh}（{}）", self.detail)),
+            Lang::Zh => i18n::zh_detail(self.code).map_or_else(
+                || self.detail.clone(),
+                |zh| format!("{zh}（{}）", self.detail),
+            ),
             Lang::En => self.detail.clone(),
         };
         Problem {
@@ -181,7 +211,12 @@ impl ApiError {
 
     /// Renders the answer; the problem middleware renders it again with the
     /// caller's language, path and request id.
-    pub fn render(&self, lang: Lang, instance: Option<String>, request_id: Option<String>) -> HttpResponse {
+    pub fn render(
+        &self,
+        lang: Lang,
+        instance: Option<String>,
+        request_id: Option<String>,
+    ) -> HttpResponse {
         let mut res = HttpResponse::build(self.status);
         res.content_type(PROBLEM_JSON);
         res.insert_header(("cache-control", "no-store"));
@@ -245,14 +280,22 @@ impl From<clientele_persistence::Error> for ApiError {
                 "precondition_failed",
                 "the resource changed since you read it; read it again and retry with the new ETag",
             ),
-            E::Rejected { code, message, status } => match status {
+            E::Rejected {
+                code,
+                message,
+                status,
+            } => match status {
                 RejectStatus::Conflict => ApiError::new(StatusCode::CONFLICT, code, message),
                 RejectStatus::Unprocessable => ApiError::unprocessable(code, message),
             },
             E::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "the database is busy; retry shortly")
-                    .with_header("retry-after", "1")
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "service_unavailable",
+                    "the database is busy; retry shortly",
+                )
+                .with_header("retry-after", "1")
             }
             other => {
                 tracing::error!(error = %other, "storage failure");
@@ -280,7 +323,11 @@ pub fn validation_errors(errs: &validator::ValidationErrors) -> Vec<FieldError> 
 fn collect(errs: &validator::ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     use validator::ValidationErrorsKind as K;
     for (field, kind) in errs.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
             K::Field(list) => {
                 for e in list {

@@ -7,7 +7,9 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use clientele_core::{AccountKind, Cursor, PageLimit, Principal, Role, SessionId, UnitId, UnitPath, UserId};
+use clientele_core::{
+    AccountKind, Cursor, PageLimit, Principal, Role, SessionId, UnitId, UnitPath, UserId,
+};
 use clientele_persistence::WriteMeta;
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::StreamExt;
@@ -16,7 +18,9 @@ use serde::Deserialize;
 use validator::Validate;
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
-    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(ApiError::internal)
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(ApiError::internal)
 }
 
 /// A JSON body: right media type, within the size limit, well-formed, of
@@ -43,20 +47,28 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 }
 
 /// Reads the body within `limit`; with `json`, the media type must be JSON.
-pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize, json: bool) -> Result<web::Bytes, ApiError> {
+pub async fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+    json: bool,
+) -> Result<web::Bytes, ApiError> {
     if json {
         let ok = req.mime_type().ok().flatten().is_some_and(|m| {
-            m.type_() == "application" && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+            m.type_() == "application"
+                && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
         });
         if !ok {
             return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
     }
-    let too_large = || ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("the request body is larger than {limit} bytes"),
-    );
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {limit} bytes"),
+        )
+    };
     if let Some(len) = req
         .headers()
         .get("content-length")
@@ -69,7 +81,9 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize, j
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("bad_request", "the request body could not be read"))?;
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("bad_request", "the request body could not be read")
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -81,7 +95,10 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize, j
 /// Deserialises, naming the failing field: syntax errors are 400, shape errors 422.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("malformed_json", "the request body is empty; send a JSON object"));
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "the request body is empty; send a JSON object",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -107,12 +124,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             // serde reports a missing field at its parent.
             ("missing_field", p) => {
                 let name = msg.split('`').nth(1).unwrap_or("");
-                if p == "." || p.is_empty() { name.to_owned() } else { format!("{p}.{name}") }
+                if p == "." || p.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{p}.{name}")
+                }
             }
             (_, ".") => String::new(),
             (_, p) => p.to_owned(),
         };
-        let mut err = ApiError::unprocessable("invalid_body", format!("the body does not fit the schema: {msg}"));
+        let mut err = ApiError::unprocessable(
+            "invalid_body",
+            format!("the body does not fit the schema: {msg}"),
+        );
         err.errors.push(FieldError {
             field,
             code: code.into(),
@@ -134,24 +158,42 @@ impl FromRequest for Auth {
         let req = req.clone();
         Box::pin(async move {
             let st = state(&req)?;
-            let header = req
-                .headers()
-                .get("authorization")
-                .ok_or_else(|| ApiError::unauthorized("unauthorized", "sign in: send Authorization: Bearer <access_token>"))?;
+            let header = req.headers().get("authorization").ok_or_else(|| {
+                ApiError::unauthorized(
+                    "unauthorized",
+                    "sign in: send Authorization: Bearer <access_token>",
+                )
+            })?;
             let token = header
                 .to_str()
                 .ok()
-                .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+                .and_then(|h| {
+                    h.strip_prefix("Bearer ")
+                        .or_else(|| h.strip_prefix("bearer "))
+                })
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| ApiError::unauthorized("invalid_token", "the Authorization header must be Bearer <token>"))?;
-            let claims = st.jwt.verify(token).map_err(|why| ApiError::unauthorized("invalid_token", why))?;
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "invalid_token",
+                        "the Authorization header must be Bearer <token>",
+                    )
+                })?;
+            let claims = st
+                .jwt
+                .verify(token)
+                .map_err(|why| ApiError::unauthorized("invalid_token", why))?;
             let now = st.now();
             let (uid, sid) = (claims.sub.clone(), claims.sid.clone());
             let row = st
                 .read(move |c| clientele_persistence::users::principal(c, &uid, &sid, now))
                 .await?
-                .ok_or_else(|| ApiError::unauthorized("invalid_token", "the session has ended or the account is deactivated"))?;
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "invalid_token",
+                        "the session has ended or the account is deactivated",
+                    )
+                })?;
             let corrupt = |_| ApiError::internal();
             let roles = row
                 .roles
@@ -160,16 +202,25 @@ impl FromRequest for Auth {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(corrupt)?;
             let principal = Principal {
-                user_id: row.user_id.parse::<UserId>().map_err(|_| ApiError::internal())?,
+                user_id: row
+                    .user_id
+                    .parse::<UserId>()
+                    .map_err(|_| ApiError::internal())?,
                 username: row.username,
                 display_name: row.display_name,
                 kind: AccountKind::parse(&row.kind).ok_or_else(ApiError::internal)?,
-                unit_id: row.unit_id.parse::<UnitId>().map_err(|_| ApiError::internal())?,
+                unit_id: row
+                    .unit_id
+                    .parse::<UnitId>()
+                    .map_err(|_| ApiError::internal())?,
                 unit_path: UnitPath::parse(&row.unit_path).map_err(corrupt)?,
                 roles,
                 clearance: row.clearance,
                 clearance_rank: row.clearance_rank,
-                session_id: claims.sid.parse::<SessionId>().map_err(|_| ApiError::internal())?,
+                session_id: claims
+                    .sid
+                    .parse::<SessionId>()
+                    .map_err(|_| ApiError::internal())?,
             };
             req.extensions_mut().insert(principal.user_id);
             Ok(Auth(principal))
@@ -251,7 +302,11 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(parse_if_match(req.headers().get("if-match").map(|v| v.to_str().unwrap_or("\u{0}"))))
+        ready(parse_if_match(
+            req.headers()
+                .get("if-match")
+                .map(|v| v.to_str().unwrap_or("\u{0}")),
+        ))
     }
 }
 
@@ -263,7 +318,12 @@ fn parse_if_match(raw: Option<&str>) -> Result<IfMatch, ApiError> {
             "send If-Match with the ETag you read, so a concurrent change is not overwritten",
         )
     })?;
-    let bad = || ApiError::bad_request("invalid_header", "If-Match must be one ETag as returned, e.g. \"3\"");
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_header",
+            "If-Match must be one ETag as returned, e.g. \"3\"",
+        )
+    };
     let first = raw.split(',').next().unwrap_or("").trim();
     if first.starts_with("W/") {
         // Weak tags never match under If-Match (RFC 9110 §13.1.1).
@@ -273,7 +333,10 @@ fn parse_if_match(raw: Option<&str>) -> Result<IfMatch, ApiError> {
             "weak ETags never match If-Match",
         ));
     }
-    let v = first.strip_prefix('"').and_then(|s| s.strip_suffix('"')).ok_or_else(bad)?;
+    let v = first
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .ok_or_else(bad)?;
     v.parse::<i64>().map(IfMatch).map_err(|_| {
         ApiError::new(
             StatusCode::PRECONDITION_FAILED,
@@ -302,9 +365,13 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn parse(&self) -> Result<(u32, Option<Cursor>), ApiError> {
-        let limit = PageLimit::parse(self.limit).map_err(|e| ApiError::bad_request("invalid_query", e.message))?;
+        let limit = PageLimit::parse(self.limit)
+            .map_err(|e| ApiError::bad_request("invalid_query", e.message))?;
         let cursor = match &self.cursor {
-            Some(c) => Some(Cursor::decode(c).map_err(|e| ApiError::bad_request("invalid_cursor", e.message))?),
+            Some(c) => Some(
+                Cursor::decode(c)
+                    .map_err(|e| ApiError::bad_request("invalid_cursor", e.message))?,
+            ),
             None => None,
         };
         Ok((limit.get(), cursor))
@@ -325,10 +392,26 @@ mod tests {
     #[test]
     fn if_match_forms() {
         assert_eq!(parse_if_match(Some("\"3\"")).map(|m| m.0).ok(), Some(3));
-        assert_eq!(parse_if_match(None).err().map(|e| e.status.as_u16()), Some(428));
-        assert_eq!(parse_if_match(Some("W/\"3\"")).err().map(|e| e.status.as_u16()), Some(412));
-        assert_eq!(parse_if_match(Some("3")).err().map(|e| e.status.as_u16()), Some(400));
-        assert_eq!(parse_if_match(Some("\"abc\"")).err().map(|e| e.status.as_u16()), Some(412));
+        assert_eq!(
+            parse_if_match(None).err().map(|e| e.status.as_u16()),
+            Some(428)
+        );
+        assert_eq!(
+            parse_if_match(Some("W/\"3\""))
+                .err()
+                .map(|e| e.status.as_u16()),
+            Some(412)
+        );
+        assert_eq!(
+            parse_if_match(Some("3")).err().map(|e| e.status.as_u16()),
+            Some(400)
+        );
+        assert_eq!(
+            parse_if_match(Some("\"abc\""))
+                .err()
+                .map(|e| e.status.as_u16()),
+            Some(412)
+        );
     }
 
     #[derive(Debug, Deserialize)]
@@ -345,9 +428,15 @@ mod tests {
         assert_eq!(e.as_ref().map(|e| e.status.as_u16()), Some(422));
         assert_eq!(e.map(|e| e.errors[0].field.clone()), Some("n".to_owned()));
         let e = parse_json::<Sample>(b"{\"name\":\"a\"}").err();
-        assert_eq!(e.map(|e| (e.errors[0].field.clone(), e.errors[0].code.clone())), Some(("n".into(), "missing_field".into())));
+        assert_eq!(
+            e.map(|e| (e.errors[0].field.clone(), e.errors[0].code.clone())),
+            Some(("n".into(), "missing_field".into()))
+        );
         let e = parse_json::<Sample>(b"{\"name\":\"a\",\"n\":1,\"zz\":1}").err();
-        assert_eq!(e.map(|e| e.errors[0].code.clone()), Some("unknown_field".to_owned()));
+        assert_eq!(
+            e.map(|e| e.errors[0].code.clone()),
+            Some("unknown_field".to_owned())
+        );
         let e = parse_json::<Sample>(b"{\"name\":").err();
         assert_eq!(e.map(|e| e.code), Some("malformed_json"));
         let e = parse_json::<Sample>(b"   ").err();

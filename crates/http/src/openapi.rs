@@ -82,7 +82,9 @@ fn problem(description: &str) -> utoipa::openapi::Response {
         .description(description)
         .content(
             PROBLEM_JSON,
-            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
         )
         .build()
 }
@@ -94,7 +96,10 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
         ("400", "Malformed request: bad query, header or cursor"),
         ("404", "Not found, or not visible to the caller"),
         ("500", "Internal error"),
-        ("503", "The database is unavailable; retry after `Retry-After`"),
+        (
+            "503",
+            "The database is unavailable; retry after `Retry-After`",
+        ),
     ];
     if secured {
         answers.push(("401", "Missing, invalid, expired or revoked access token"));
@@ -105,8 +110,14 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
         answers.push(("415", "The body is not JSON"));
         answers.push(("422", "The body does not fit the schema or breaks a rule"));
     }
-    if matches!(method, HttpMethod::Post | HttpMethod::Patch | HttpMethod::Delete) {
-        answers.push(("409", "Conflicts with the current state (duplicate, in use, key in progress)"));
+    if matches!(
+        method,
+        HttpMethod::Post | HttpMethod::Patch | HttpMethod::Delete
+    ) {
+        answers.push((
+            "409",
+            "Conflicts with the current state (duplicate, in use, key in progress)",
+        ));
     }
     if matches!(method, HttpMethod::Patch | HttpMethod::Delete) {
         answers.push(("412", "If-Match does not name the current version"));

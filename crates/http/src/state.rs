@@ -36,7 +36,9 @@ impl AppState {
     /// Runs a read on the blocking pool.
     pub async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T>
+            + Send
+            + 'static,
     ) -> Result<T, crate::error::ApiError> {
         let db = self.db.clone();
         Ok(actix_web::web::block(move || db.read(f)).await??)
@@ -45,7 +47,9 @@ impl AppState {
     /// Runs one all-or-nothing write transaction on the blocking pool.
     pub async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T>
+            + Send
+            + 'static,
     ) -> Result<T, crate::error::ApiError> {
         let db = self.db.clone();
         Ok(actix_web::web::block(move || db.write(f)).await??)

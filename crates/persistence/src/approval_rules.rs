@@ -29,7 +29,10 @@ impl RuleRow {
         let corrupt = |e: clientele_core::ParseError| Error::Corrupt(e.to_string());
         let currency = Currency::parse(&self.currency).map_err(corrupt)?;
         Ok(ApprovalRule {
-            id: self.id.parse::<RuleId>().map_err(|e| Error::Corrupt(e.to_string()))?,
+            id: self
+                .id
+                .parse::<RuleId>()
+                .map_err(|e| Error::Corrupt(e.to_string()))?,
             subject: ApprovalSubject::parse(&self.subject).map_err(corrupt)?,
             role: Role::parse(&self.role).map_err(corrupt)?,
             limit: self.limit_minor.map(|m| Money { minor: m, currency }),
@@ -42,11 +45,19 @@ impl RuleRow {
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<RuleRow> {
-    Ok(approval_rules::table.find(id).select(RuleRow::as_select()).first(conn)?)
+    Ok(approval_rules::table
+        .find(id)
+        .select(RuleRow::as_select())
+        .first(conn)?)
 }
 
 /// Sorted by subject then id; optionally one subject only.
-pub fn list(conn: &mut DbConn, subject: Option<&str>, limit: u32, after: Option<&Cursor>) -> Result<Page<RuleRow>> {
+pub fn list(
+    conn: &mut DbConn,
+    subject: Option<&str>,
+    limit: u32,
+    after: Option<&Cursor>,
+) -> Result<Page<RuleRow>> {
     let mut q = approval_rules::table.into_boxed();
     if let Some(s) = subject {
         q = q.filter(approval_rules::subject.eq(s.to_owned()));
@@ -55,7 +66,9 @@ pub fn list(conn: &mut DbConn, subject: Option<&str>, limit: u32, after: Option<
         q = q.filter(
             approval_rules::subject
                 .gt(c.key.clone())
-                .or(approval_rules::subject.eq(c.key.clone()).and(approval_rules::id.gt(c.id.clone()))),
+                .or(approval_rules::subject
+                    .eq(c.key.clone())
+                    .and(approval_rules::id.gt(c.id.clone()))),
         );
     }
     let rows = q
@@ -78,19 +91,30 @@ pub fn for_subject(conn: &mut DbConn, subject: &ApprovalSubject) -> Result<Vec<A
     rows.iter().map(RuleRow::to_rule).collect()
 }
 
-pub fn create(conn: &mut DbConn, meta: &WriteMeta, rule: &ApprovalRule, note: Option<String>) -> Result<RuleRow> {
+pub fn create(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    rule: &ApprovalRule,
+    note: Option<String>,
+) -> Result<RuleRow> {
     let row = RuleRow {
         id: rule.id.to_string(),
         subject: rule.subject.as_str().to_owned(),
         role: rule.role.as_str().to_owned(),
         limit_minor: rule.limit.map(|m| m.minor),
-        currency: rule.limit.map_or(Currency::CNY, |m| m.currency).as_str().to_owned(),
+        currency: rule
+            .limit
+            .map_or(Currency::CNY, |m| m.currency)
+            .as_str()
+            .to_owned(),
         note,
         version: 1,
         created_at: meta.at,
         updated_at: meta.at,
     };
-    diesel::insert_into(approval_rules::table).values(&row).execute(conn)?;
+    diesel::insert_into(approval_rules::table)
+        .values(&row)
+        .execute(conn)?;
     audit::record(
         conn,
         meta,

@@ -69,7 +69,9 @@ pub fn record(conn: &mut DbConn, meta: &WriteMeta, change: Change<'_>) -> Result
         request_id: meta.request_id.clone(),
         client_ip: meta.client_ip.clone(),
     };
-    diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
+    diesel::insert_into(audit_log::table)
+        .values(&row)
+        .execute(conn)?;
     let topic = format!("{}.{}", change.entity_type, change.action);
     let payload = serde_json::json!({
         "type": topic,
@@ -80,7 +82,14 @@ pub fn record(conn: &mut DbConn, meta: &WriteMeta, change: Change<'_>) -> Result
         "request_id": meta.request_id,
         "data": change.after,
     });
-    outbox::insert(conn, meta.at, &topic, change.entity_type, change.entity_id, &payload)
+    outbox::insert(
+        conn,
+        meta.at,
+        &topic,
+        change.entity_type,
+        change.entity_id,
+        &payload,
+    )
 }
 
 /// What an auditor may filter the log by.
@@ -95,7 +104,12 @@ pub struct AuditFilter {
 }
 
 /// Newest first; ids are time-ordered so the id alone is the keyset.
-pub fn list(conn: &mut DbConn, f: &AuditFilter, limit: u32, after: Option<&Cursor>) -> Result<Page<AuditRow>> {
+pub fn list(
+    conn: &mut DbConn,
+    f: &AuditFilter,
+    limit: u32,
+    after: Option<&Cursor>,
+) -> Result<Page<AuditRow>> {
     let mut q = audit_log::table.into_boxed();
     if let Some(v) = &f.entity_type {
         q = q.filter(audit_log::entity_type.eq(v.clone()));

@@ -38,17 +38,24 @@ pub enum Target {
 impl Target {
     /// `sqlite://path`, `sqlite:path`, `postgres://…` or `postgresql://…`.
     pub fn parse(url: &str) -> Result<Self> {
-        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if rest.is_empty() || rest.starts_with(":memory:") {
                 return Err(Error::unprocessable(
                     "invalid_database_url",
                     "an SQLite URL needs a file path (in-memory databases cannot be pooled)",
                 ));
             }
-            return Ok(Target::Sqlite { path: rest.to_owned() });
+            return Ok(Target::Sqlite {
+                path: rest.to_owned(),
+            });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Target::Postgres { url: url.to_owned() });
+            return Ok(Target::Postgres {
+                url: url.to_owned(),
+            });
         }
         Err(Error::unprocessable(
             "invalid_database_url",
@@ -67,7 +74,8 @@ impl Target {
     pub fn establish(&self) -> std::result::Result<DbConn, ConnectError> {
         match self {
             Target::Sqlite { path } => {
-                let mut c = diesel::SqliteConnection::establish(path).map_err(|e| ConnectError(e.to_string()))?;
+                let mut c = diesel::SqliteConnection::establish(path)
+                    .map_err(|e| ConnectError(e.to_string()))?;
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
@@ -98,7 +106,8 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), ConnectError> {
-        conn.batch_execute("SELECT 1").map_err(|e| ConnectError(e.to_string()))
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ConnectError(e.to_string()))
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -130,7 +139,8 @@ impl Db {
         if let Target::Sqlite { path } = &target {
             if let Some(dir) = std::path::Path::new(path).parent() {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::Unavailable(format!("{}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Error::Unavailable(format!("{}: {e}", dir.display())))?;
                 }
             }
         }
@@ -163,7 +173,9 @@ impl Db {
     /// Runs `f` in one transaction: everything it writes commits together or not at all.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         let _turn = match self.kind {
-            BackendKind::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            BackendKind::Sqlite => {
+                Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner()))
+            }
             BackendKind::Postgres => None,
         };
         let mut conn = self.pool.get()?;
@@ -183,10 +195,18 @@ mod tests {
 
     #[test]
     fn scheme_decides_the_backend() {
-        assert_eq!(Target::parse("sqlite://data/x.db").map(|t| t.kind()).ok(), Some(BackendKind::Sqlite));
-        assert_eq!(Target::parse("sqlite:x.db").map(|t| t.kind()).ok(), Some(BackendKind::Sqlite));
         assert_eq!(
-            Target::parse("postgres://u@h/db?sslmode=require").map(|t| t.kind()).ok(),
+            Target::parse("sqlite://data/x.db").map(|t| t.kind()).ok(),
+            Some(BackendKind::Sqlite)
+        );
+        assert_eq!(
+            Target::parse("sqlite:x.db").map(|t| t.kind()).ok(),
+            Some(BackendKind::Sqlite)
+        );
+        assert_eq!(
+            Target::parse("postgres://u@h/db?sslmode=require")
+                .map(|t| t.kind())
+                .ok(),
             Some(BackendKind::Postgres)
         );
         assert!(Target::parse("mysql://x").is_err());

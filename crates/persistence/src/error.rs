@@ -92,14 +92,17 @@ impl From<DieselError> for Error {
     fn from(e: DieselError) -> Self {
         match e {
             DieselError::NotFound => Error::NotFound,
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Error::Conflict {
-                constraint: unique_name(info.as_ref()),
-            },
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Error::Conflict {
+                    constraint: unique_name(info.as_ref()),
+                }
+            }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Error::Unavailable(info.message().to_owned())
             }
             DieselError::DatabaseError(_, ref info)
-                if info.message().contains("database is locked") || info.message().contains("database is busy") =>
+                if info.message().contains("database is locked")
+                    || info.message().contains("database is busy") =>
             {
                 Error::Unavailable(info.message().to_owned())
             }

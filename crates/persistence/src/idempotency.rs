@@ -46,16 +46,20 @@ pub fn begin(
             .filter(idempotency_keys::created_at.lt(forget_before)),
     )
     .execute(conn)?;
-    let inserted = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::principal_id.eq(k.principal_id),
-            idempotency_keys::idem_key.eq(k.key),
-            idempotency_keys::method.eq(method),
-            idempotency_keys::path.eq(path),
-            idempotency_keys::request_hash.eq(request_hash),
-            idempotency_keys::created_at.eq(at),
-        ))
-        .execute(conn);
+    // A savepoint: on PostgreSQL a failed INSERT would otherwise poison the
+    // surrounding transaction and the lookup below could not run.
+    let inserted = conn.transaction::<_, diesel::result::Error, _>(|c| {
+        diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::principal_id.eq(k.principal_id),
+                idempotency_keys::idem_key.eq(k.key),
+                idempotency_keys::method.eq(method),
+                idempotency_keys::path.eq(path),
+                idempotency_keys::request_hash.eq(request_hash),
+                idempotency_keys::created_at.eq(at),
+            ))
+            .execute(c)
+    });
     match inserted {
         Ok(_) => return Ok(Begin::Fresh),
         Err(e) => match Error::from(e) {
@@ -63,18 +67,24 @@ pub fn begin(
             other => return Err(other),
         },
     }
-    let (hash, m, p, status, headers_json, body): (String, String, String, Option<i32>, Option<String>, Option<String>) =
-        idempotency_keys::table
-            .find((k.principal_id, k.key))
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::method,
-                idempotency_keys::path,
-                idempotency_keys::status,
-                idempotency_keys::response_headers,
-                idempotency_keys::response_body,
-            ))
-            .first(conn)?;
+    let (hash, m, p, status, headers_json, body): (
+        String,
+        String,
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+    ) = idempotency_keys::table
+        .find((k.principal_id, k.key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::method,
+            idempotency_keys::path,
+            idempotency_keys::status,
+            idempotency_keys::response_headers,
+            idempotency_keys::response_body,
+        ))
+        .first(conn)?;
     if hash != request_hash || m != method || p != path {
         return Ok(Begin::Mismatch);
     }

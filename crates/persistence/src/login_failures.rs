@@ -8,8 +8,14 @@ use clientele_core::new_id;
 use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 
-pub fn record(conn: &mut DbConn, subjects: &[String], at: Timestamp, forget_before: Timestamp) -> Result<()> {
-    diesel::delete(login_failures::table.filter(login_failures::at.lt(forget_before))).execute(conn)?;
+pub fn record(
+    conn: &mut DbConn,
+    subjects: &[String],
+    at: Timestamp,
+    forget_before: Timestamp,
+) -> Result<()> {
+    diesel::delete(login_failures::table.filter(login_failures::at.lt(forget_before)))
+        .execute(conn)?;
     for s in subjects {
         diesel::insert_into(login_failures::table)
             .values((
@@ -23,7 +29,11 @@ pub fn record(conn: &mut DbConn, subjects: &[String], at: Timestamp, forget_befo
 }
 
 /// Failures since `since`, and the oldest of them (which frees a slot first).
-pub fn count_since(conn: &mut DbConn, subject: &str, since: Timestamp) -> Result<(i64, Option<Timestamp>)> {
+pub fn count_since(
+    conn: &mut DbConn,
+    subject: &str,
+    since: Timestamp,
+) -> Result<(i64, Option<Timestamp>)> {
     Ok(login_failures::table
         .filter(login_failures::subject.eq(subject))
         .filter(login_failures::at.ge(since))
@@ -32,6 +42,7 @@ pub fn count_since(conn: &mut DbConn, subject: &str, since: Timestamp) -> Result
 }
 
 pub fn clear(conn: &mut DbConn, subject: &str) -> Result<()> {
-    diesel::delete(login_failures::table.filter(login_failures::subject.eq(subject))).execute(conn)?;
+    diesel::delete(login_failures::table.filter(login_failures::subject.eq(subject)))
+        .execute(conn)?;
     Ok(())
 }

@@ -11,8 +11,12 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgre
 pub fn run_pending(db: &Db) -> Result<Vec<String>> {
     db.read(|conn| {
         let applied = match conn {
-            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE).map(|v| v.iter().map(|m| m.to_string()).collect()),
-            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES).map(|v| v.iter().map(|m| m.to_string()).collect()),
+            DbConn::Sqlite(c) => c
+                .run_pending_migrations(SQLITE)
+                .map(|v| v.iter().map(|m| m.to_string()).collect()),
+            DbConn::Pg(c) => c
+                .run_pending_migrations(POSTGRES)
+                .map(|v| v.iter().map(|m| m.to_string()).collect()),
         };
         applied.map_err(|e| Error::Migration(e.to_string()))
     })

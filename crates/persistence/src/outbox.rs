@@ -36,7 +36,9 @@ pub fn insert(
         payload: payload.to_string(),
         published_at: None,
     };
-    diesel::insert_into(outbox::table).values(&row).execute(conn)?;
+    diesel::insert_into(outbox::table)
+        .values(&row)
+        .execute(conn)?;
     Ok(())
 }
 

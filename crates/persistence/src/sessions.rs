@@ -39,11 +39,19 @@ pub fn create(
         revoked_reason: None,
         client_ip,
     };
-    diesel::insert_into(sessions::table).values(&row).execute(conn)?;
+    diesel::insert_into(sessions::table)
+        .values(&row)
+        .execute(conn)?;
     Ok(row)
 }
 
-pub fn issue_refresh(conn: &mut DbConn, session_id: &str, token_hash: &str, at: Timestamp, expires_at: Timestamp) -> Result<()> {
+pub fn issue_refresh(
+    conn: &mut DbConn,
+    session_id: &str,
+    token_hash: &str,
+    at: Timestamp,
+    expires_at: Timestamp,
+) -> Result<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::id.eq(new_id().to_string()),
@@ -62,7 +70,10 @@ pub fn revoke(conn: &mut DbConn, session_id: &str, reason: &str, at: Timestamp) 
             .filter(sessions::id.eq(session_id))
             .filter(sessions::revoked_at.is_null()),
     )
-    .set((sessions::revoked_at.eq(Some(at)), sessions::revoked_reason.eq(Some(reason))))
+    .set((
+        sessions::revoked_at.eq(Some(at)),
+        sessions::revoked_reason.eq(Some(reason)),
+    ))
     .execute(conn)?;
     Ok(n > 0)
 }
@@ -78,8 +89,24 @@ pub enum Refresh {
     Invalid,
 }
 
-pub fn rotate(conn: &mut DbConn, presented_hash: &str, new_hash: &str, at: Timestamp, new_expiry: Timestamp) -> Result<Refresh> {
-    let found: Option<(String, Option<Timestamp>, Timestamp, String, Option<Timestamp>, bool)> = refresh_tokens::table
+#[derive(Queryable)]
+struct RefreshLookup {
+    token_id: String,
+    used_at: Option<Timestamp>,
+    expires_at: Timestamp,
+    session_id: String,
+    revoked_at: Option<Timestamp>,
+    active: bool,
+}
+
+pub fn rotate(
+    conn: &mut DbConn,
+    presented_hash: &str,
+    new_hash: &str,
+    at: Timestamp,
+    new_expiry: Timestamp,
+) -> Result<Refresh> {
+    let found: Option<RefreshLookup> = refresh_tokens::table
         .inner_join(sessions::table.inner_join(users::table))
         .filter(refresh_tokens::token_hash.eq(presented_hash))
         .select((
@@ -92,7 +119,15 @@ pub fn rotate(conn: &mut DbConn, presented_hash: &str, new_hash: &str, at: Times
         ))
         .first(conn)
         .optional()?;
-    let Some((token_id, used_at, expires_at, session_id, revoked_at, active)) = found else {
+    let Some(RefreshLookup {
+        token_id,
+        used_at,
+        expires_at,
+        session_id,
+        revoked_at,
+        active,
+    }) = found
+    else {
         return Ok(Refresh::Invalid);
     };
     if used_at.is_some() {
@@ -115,8 +150,14 @@ pub fn rotate(conn: &mut DbConn, presented_hash: &str, new_hash: &str, at: Times
         return Ok(Refresh::Reused);
     }
     issue_refresh(conn, &session_id, new_hash, at, new_expiry)?;
-    let user_id = sessions::table.find(&session_id).select(sessions::user_id).first(conn)?;
-    Ok(Refresh::Rotated { user_id, session_id })
+    let user_id = sessions::table
+        .find(&session_id)
+        .select(sessions::user_id)
+        .first(conn)?;
+    Ok(Refresh::Rotated {
+        user_id,
+        session_id,
+    })
 }
 
 /// The session a refresh token belongs to, if the token is known.
@@ -129,5 +170,8 @@ pub fn session_of_refresh(conn: &mut DbConn, token_hash: &str) -> Result<Option<
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<SessionRow> {
-    Ok(sessions::table.find(id).select(SessionRow::as_select()).first(conn)?)
+    Ok(sessions::table
+        .find(id)
+        .select(SessionRow::as_select())
+        .first(conn)?)
 }

@@ -47,7 +47,10 @@ pub struct NewUnit {
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<UnitRow> {
-    Ok(org_units::table.find(id).select(UnitRow::as_select()).first(conn)?)
+    Ok(org_units::table
+        .find(id)
+        .select(UnitRow::as_select())
+        .first(conn)?)
 }
 
 pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<UnitRow>> {
@@ -62,12 +65,19 @@ pub fn count(conn: &mut DbConn) -> Result<i64> {
     Ok(org_units::table.count().get_result(conn)?)
 }
 
-fn parent_for(conn: &mut DbConn, kind: UnitKind, parent_id: Option<&str>) -> Result<Option<UnitRow>> {
+fn parent_for(
+    conn: &mut DbConn,
+    kind: UnitKind,
+    parent_id: Option<&str>,
+) -> Result<Option<UnitRow>> {
     let parent = match parent_id {
         Some(pid) => match get(conn, pid) {
             Ok(p) => Some(p),
             Err(Error::NotFound) => {
-                return Err(Error::unprocessable("parent_not_found", "the parent unit does not exist"));
+                return Err(Error::unprocessable(
+                    "parent_not_found",
+                    "the parent unit does not exist",
+                ));
             }
             Err(e) => return Err(e),
         },
@@ -75,7 +85,10 @@ fn parent_for(conn: &mut DbConn, kind: UnitKind, parent_id: Option<&str>) -> Res
     };
     if let Some(p) = &parent {
         if !p.active {
-            return Err(Error::unprocessable("parent_inactive", "the parent unit is deactivated"));
+            return Err(Error::unprocessable(
+                "parent_inactive",
+                "the parent unit is deactivated",
+            ));
         }
     }
     let parent_kind = parent.as_ref().map(UnitRow::kind).transpose()?;
@@ -90,7 +103,11 @@ fn parent_for(conn: &mut DbConn, kind: UnitKind, parent_id: Option<&str>) -> Res
 }
 
 pub fn create(conn: &mut DbConn, meta: &WriteMeta, new: NewUnit) -> Result<UnitRow> {
-    let parent = parent_for(conn, new.kind, new.parent_id.map(|p| p.to_string()).as_deref())?;
+    let parent = parent_for(
+        conn,
+        new.kind,
+        new.parent_id.map(|p| p.to_string()).as_deref(),
+    )?;
     let path = match &parent {
         Some(p) => p.unit_path()?.child(new.id),
         None => UnitPath::root(new.id),
@@ -107,7 +124,9 @@ pub fn create(conn: &mut DbConn, meta: &WriteMeta, new: NewUnit) -> Result<UnitR
         created_at: meta.at,
         updated_at: meta.at,
     };
-    diesel::insert_into(org_units::table).values(&row).execute(conn)?;
+    diesel::insert_into(org_units::table)
+        .values(&row)
+        .execute(conn)?;
     audit::record(
         conn,
         meta,
@@ -134,7 +153,12 @@ pub struct UnitFilter {
 }
 
 /// Sorted by name then id.
-pub fn list(conn: &mut DbConn, f: &UnitFilter, limit: u32, after: Option<&Cursor>) -> Result<Page<UnitRow>> {
+pub fn list(
+    conn: &mut DbConn,
+    f: &UnitFilter,
+    limit: u32,
+    after: Option<&Cursor>,
+) -> Result<Page<UnitRow>> {
     let mut q = org_units::table.into_boxed();
     if let Some(p) = &f.within {
         q = q.filter(org_units::path.like(format!("{p}%")));
@@ -159,9 +183,9 @@ pub fn list(conn: &mut DbConn, f: &UnitFilter, limit: u32, after: Option<&Cursor
     }
     if let Some(c) = after {
         q = q.filter(
-            org_units::name
-                .gt(c.key.clone())
-                .or(org_units::name.eq(c.key.clone()).and(org_units::id.gt(c.id.clone()))),
+            org_units::name.gt(c.key.clone()).or(org_units::name
+                .eq(c.key.clone())
+                .and(org_units::id.gt(c.id.clone()))),
         );
     }
     let rows = q
@@ -184,7 +208,13 @@ pub struct UnitPatch {
     pub parent_id: Option<UnitId>,
 }
 
-pub fn update(conn: &mut DbConn, meta: &WriteMeta, id: &str, expected_version: i64, patch: UnitPatch) -> Result<UnitRow> {
+pub fn update(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    id: &str,
+    expected_version: i64,
+    patch: UnitPatch,
+) -> Result<UnitRow> {
     let before = get(conn, id)?;
     if before.version != expected_version {
         return Err(Error::StaleVersion);
@@ -196,7 +226,9 @@ pub fn update(conn: &mut DbConn, meta: &WriteMeta, id: &str, expected_version: i
         let new_parent = new_parent.to_string();
         if Some(&new_parent) != before.parent_id.as_ref() {
             let parent = parent_for(conn, kind, Some(&new_parent))?;
-            let parent = parent.ok_or_else(|| Error::unprocessable("parent_not_found", "the parent unit does not exist"))?;
+            let parent = parent.ok_or_else(|| {
+                Error::unprocessable("parent_not_found", "the parent unit does not exist")
+            })?;
             if parent.path.starts_with(&before.path) {
                 return Err(Error::unprocessable(
                     "cycle",
@@ -212,7 +244,9 @@ pub fn update(conn: &mut DbConn, meta: &WriteMeta, id: &str, expected_version: i
                 .load(conn)?;
             for (sid, spath) in subtree {
                 let moved = format!("{new_path}{}", &spath[before.path.len()..]);
-                diesel::update(org_units::table.find(sid)).set(org_units::path.eq(moved)).execute(conn)?;
+                diesel::update(org_units::table.find(sid))
+                    .set(org_units::path.eq(moved))
+                    .execute(conn)?;
             }
             path = new_path;
             parent_id = Some(parent.id);
@@ -232,7 +266,9 @@ pub fn update(conn: &mut DbConn, meta: &WriteMeta, id: &str, expected_version: i
         if children > 0 || members > 0 {
             return Err(Error::conflict(
                 "unit_in_use",
-                format!("the unit still has {children} active sub-units and {members} active users"),
+                format!(
+                    "the unit still has {children} active sub-units and {members} active users"
+                ),
             ));
         }
     }

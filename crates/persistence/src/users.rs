@@ -94,7 +94,10 @@ fn set_roles(conn: &mut DbConn, user_id: &str, roles: &[Role]) -> Result<()> {
     roles.dedup();
     for r in roles {
         diesel::insert_into(user_roles::table)
-            .values((user_roles::user_id.eq(user_id), user_roles::role.eq(r.as_str())))
+            .values((
+                user_roles::user_id.eq(user_id),
+                user_roles::role.eq(r.as_str()),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -104,8 +107,18 @@ fn set_roles(conn: &mut DbConn, user_id: &str, roles: &[Role]) -> Result<()> {
 fn check_refs(conn: &mut DbConn, unit_id: &str, clearance: &str) -> Result<()> {
     match units::get(conn, unit_id) {
         Ok(u) if u.active => {}
-        Ok(_) => return Err(Error::unprocessable("unit_inactive", "the unit is deactivated")),
-        Err(Error::NotFound) => return Err(Error::unprocessable("unit_not_found", "the unit does not exist")),
+        Ok(_) => {
+            return Err(Error::unprocessable(
+                "unit_inactive",
+                "the unit is deactivated",
+            ))
+        }
+        Err(Error::NotFound) => {
+            return Err(Error::unprocessable(
+                "unit_not_found",
+                "the unit does not exist",
+            ))
+        }
         Err(e) => return Err(e),
     }
     if crate::secrecy::find(conn, clearance)?.is_none() {
@@ -137,7 +150,9 @@ pub fn create(conn: &mut DbConn, meta: &WriteMeta, new: NewUser) -> Result<UserR
         created_at: meta.at,
         updated_at: meta.at,
     };
-    diesel::insert_into(users::table).values(&row).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)?;
     set_roles(conn, &row.id, &new.roles)?;
     let record = get(conn, &row.id)?;
     audit::record(
@@ -155,7 +170,10 @@ pub fn create(conn: &mut DbConn, meta: &WriteMeta, new: NewUser) -> Result<UserR
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<UserRecord> {
-    let row: UserRow = users::table.find(id).select(UserRow::as_select()).first(conn)?;
+    let row: UserRow = users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)?;
     let roles = roles_of(conn, id)?;
     Ok(UserRecord::from_row(row, roles))
 }
@@ -185,7 +203,12 @@ pub struct UserFilter {
 }
 
 /// Sorted by username then id.
-pub fn list(conn: &mut DbConn, f: &UserFilter, limit: u32, after: Option<&Cursor>) -> Result<Page<UserRecord>> {
+pub fn list(
+    conn: &mut DbConn,
+    f: &UserFilter,
+    limit: u32,
+    after: Option<&Cursor>,
+) -> Result<Page<UserRecord>> {
     let mut q = users::table.inner_join(org_units::table).into_boxed();
     if let Some(p) = &f.within {
         q = q.filter(org_units::path.like(format!("{p}%")));
@@ -216,9 +239,9 @@ pub fn list(conn: &mut DbConn, f: &UserFilter, limit: u32, after: Option<&Cursor
     }
     if let Some(c) = after {
         q = q.filter(
-            users::username
-                .gt(c.key.clone())
-                .or(users::username.eq(c.key.clone()).and(users::id.gt(c.id.clone()))),
+            users::username.gt(c.key.clone()).or(users::username
+                .eq(c.key.clone())
+                .and(users::id.gt(c.id.clone()))),
         );
     }
     let rows: Vec<UserRow> = q
@@ -236,7 +259,11 @@ pub fn list(conn: &mut DbConn, f: &UserFilter, limit: u32, after: Option<&Cursor
         id: r.id.clone(),
     });
     Ok(page.map(|r| {
-        let roles = all_roles.iter().filter(|(u, _)| *u == r.id).map(|(_, role)| role.clone()).collect();
+        let roles = all_roles
+            .iter()
+            .filter(|(u, _)| *u == r.id)
+            .map(|(_, role)| role.clone())
+            .collect();
         UserRecord::from_row(r, roles)
     }))
 }
@@ -252,7 +279,13 @@ pub struct UserPatch {
     pub active: Option<bool>,
 }
 
-pub fn update(conn: &mut DbConn, meta: &WriteMeta, id: &str, expected_version: i64, patch: UserPatch) -> Result<UserRecord> {
+pub fn update(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    id: &str,
+    expected_version: i64,
+    patch: UserPatch,
+) -> Result<UserRecord> {
     let before = get(conn, id)?;
     if before.version != expected_version {
         return Err(Error::StaleVersion);
@@ -303,7 +336,12 @@ pub fn update(conn: &mut DbConn, meta: &WriteMeta, id: &str, expected_version: i
 }
 
 /// Replaces the password (or client secret) and ends every session of the user.
-pub fn set_password(conn: &mut DbConn, meta: &WriteMeta, id: &str, password_hash: &str) -> Result<UserRecord> {
+pub fn set_password(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    id: &str,
+    password_hash: &str,
+) -> Result<UserRecord> {
     let before = get(conn, id)?;
     diesel::update(users::table.find(id))
         .set((
@@ -334,7 +372,10 @@ fn revoke_sessions(conn: &mut DbConn, user_id: &str, reason: &str, at: Timestamp
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null()),
     )
-    .set((sessions::revoked_at.eq(Some(at)), sessions::revoked_reason.eq(Some(reason))))
+    .set((
+        sessions::revoked_at.eq(Some(at)),
+        sessions::revoked_reason.eq(Some(reason)),
+    ))
     .execute(conn)?;
     Ok(())
 }
@@ -353,10 +394,27 @@ pub struct PrincipalRow {
     pub roles: Vec<String>,
 }
 
+#[derive(Queryable)]
+struct PrincipalFields {
+    user_id: String,
+    username: String,
+    display_name: String,
+    kind: String,
+    unit_id: String,
+    unit_path: String,
+    clearance: String,
+    clearance_rank: i32,
+}
+
 /// The active user behind a live session, or `None` when the user is
 /// deactivated, the session revoked or expired.
-pub fn principal(conn: &mut DbConn, user_id: &str, session_id: &str, now: Timestamp) -> Result<Option<PrincipalRow>> {
-    let found: Option<(String, String, String, String, String, String, String, i32)> = users::table
+pub fn principal(
+    conn: &mut DbConn,
+    user_id: &str,
+    session_id: &str,
+    now: Timestamp,
+) -> Result<Option<PrincipalRow>> {
+    let found: Option<PrincipalFields> = users::table
         .inner_join(org_units::table)
         .inner_join(secrecy_levels::table)
         .inner_join(sessions::table)
@@ -377,7 +435,17 @@ pub fn principal(conn: &mut DbConn, user_id: &str, session_id: &str, now: Timest
         ))
         .first(conn)
         .optional()?;
-    let Some((user_id, username, display_name, kind, unit_id, unit_path, clearance, clearance_rank)) = found else {
+    let Some(PrincipalFields {
+        user_id,
+        username,
+        display_name,
+        kind,
+        unit_id,
+        unit_path,
+        clearance,
+        clearance_rank,
+    }) = found
+    else {
         return Ok(None);
     };
     let roles = roles_of(conn, &user_id)?;

@@ -24,20 +24,27 @@ pub enum AdminError {
 
 /// Creates a person account; on an empty database also the root company.
 pub fn create_user(db: &Db, a: NewAccount) -> Result<users::UserRecord, AdminError> {
-    let username = Username::parse(&a.username).map_err(|e| AdminError::Invalid(format!("username: {e}")))?;
-    let password = Password::parse(&a.password).map_err(|e| AdminError::Invalid(format!("password: {e}")))?;
+    let username =
+        Username::parse(&a.username).map_err(|e| AdminError::Invalid(format!("username: {e}")))?;
+    let password =
+        Password::parse(&a.password).map_err(|e| AdminError::Invalid(format!("password: {e}")))?;
     let roles = a
         .roles
         .iter()
         .map(|r| Role::parse(r))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| AdminError::Invalid(format!("role: {e}")))?;
-    let hash = clientele_http::auth::password::hash(password.expose()).map_err(AdminError::Invalid)?;
+    let hash =
+        clientele_http::auth::password::hash(password.expose()).map_err(AdminError::Invalid)?;
     let meta = WriteMeta::system(chrono::Utc::now().naive_utc());
     Ok(db.write(|c| {
         let unit = match &a.unit_code {
-            Some(code) => units::find_by_code(c, code)?
-                .ok_or_else(|| clientele_persistence::Error::unprocessable("unit_not_found", format!("no unit has code {code:?}")))?,
+            Some(code) => units::find_by_code(c, code)?.ok_or_else(|| {
+                clientele_persistence::Error::unprocessable(
+                    "unit_not_found",
+                    format!("no unit has code {code:?}"),
+                )
+            })?,
             None if units::count(c)? == 0 => units::create(
                 c,
                 &meta,

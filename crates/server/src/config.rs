@@ -74,8 +74,10 @@ impl Settings {
     pub fn load(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let file = match var("CLIENTELE_CONFIG") {
             Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File(path.clone(), e.to_string()))?;
-                toml::from_str::<FileSettings>(&text).map_err(|e| ConfigError::File(path, e.to_string()))?
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError::File(path.clone(), e.to_string()))?;
+                toml::from_str::<FileSettings>(&text)
+                    .map_err(|e| ConfigError::File(path, e.to_string()))?
             }
             None => FileSettings::default(),
         };
@@ -88,8 +90,14 @@ impl Settings {
             })
             .transpose()
         };
-        let bind = var("CLIENTELE_BIND").or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
-        let data_dir = PathBuf::from(var("CLIENTELE_DATA_DIR").or(file.data_dir).unwrap_or_else(|| "./data".into()));
+        let bind = var("CLIENTELE_BIND")
+            .or(file.bind)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let data_dir = PathBuf::from(
+            var("CLIENTELE_DATA_DIR")
+                .or(file.data_dir)
+                .unwrap_or_else(|| "./data".into()),
+        );
         let database_url = var("DATABASE_URL")
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("clientele.db").display()));
@@ -110,38 +118,75 @@ impl Settings {
         if secret.len() < ApiConfig::MIN_SECRET_BYTES {
             return Err(ConfigError::Invalid {
                 name: "CLIENTELE_JWT_SECRET",
-                why: format!("it must be at least {} bytes long", ApiConfig::MIN_SECRET_BYTES),
+                why: format!(
+                    "it must be at least {} bytes long",
+                    ApiConfig::MIN_SECRET_BYTES
+                ),
             });
         }
         let mut api = ApiConfig::with_secret(secret);
-        if let Some(s) = num("CLIENTELE_ACCESS_TOKEN_TTL", var("CLIENTELE_ACCESS_TOKEN_TTL"))?.or(file.access_token_ttl_secs) {
+        if let Some(s) = num(
+            "CLIENTELE_ACCESS_TOKEN_TTL",
+            var("CLIENTELE_ACCESS_TOKEN_TTL"),
+        )?
+        .or(file.access_token_ttl_secs)
+        {
             api.access_token_ttl = Duration::from_secs(s.clamp(30, 24 * 3600));
         }
-        if let Some(s) = num("CLIENTELE_REFRESH_TOKEN_TTL", var("CLIENTELE_REFRESH_TOKEN_TTL"))?.or(file.refresh_token_ttl_secs) {
+        if let Some(s) = num(
+            "CLIENTELE_REFRESH_TOKEN_TTL",
+            var("CLIENTELE_REFRESH_TOKEN_TTL"),
+        )?
+        .or(file.refresh_token_ttl_secs)
+        {
             api.refresh_token_ttl = Duration::from_secs(s.clamp(60, 365 * 24 * 3600));
         }
         if let Some(o) = var("CLIENTELE_CORS_ORIGINS")
-            .map(|s| s.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            })
             .or(file.cors_origins)
         {
             api.cors_origins = o;
         }
-        if let Some(n) = num("CLIENTELE_MAX_BODY_BYTES", var("CLIENTELE_MAX_BODY_BYTES"))?.or(file.max_body_bytes.map(|v| v as u64)) {
+        if let Some(n) = num("CLIENTELE_MAX_BODY_BYTES", var("CLIENTELE_MAX_BODY_BYTES"))?
+            .or(file.max_body_bytes.map(|v| v as u64))
+        {
             api.max_body_bytes = usize::try_from(n).unwrap_or(usize::MAX).max(1024);
         }
-        if let Some(b) = var("CLIENTELE_TRUST_PROXY").map(|v| v == "true" || v == "1").or(file.trust_proxy) {
+        if let Some(b) = var("CLIENTELE_TRUST_PROXY")
+            .map(|v| v == "true" || v == "1")
+            .or(file.trust_proxy)
+        {
             api.trust_proxy = b;
         }
-        if let Some(n) = num("CLIENTELE_LOGIN_MAX_FAILURES", var("CLIENTELE_LOGIN_MAX_FAILURES"))?.or(file.login_max_failures.map(|v| v as u64)) {
+        if let Some(n) = num(
+            "CLIENTELE_LOGIN_MAX_FAILURES",
+            var("CLIENTELE_LOGIN_MAX_FAILURES"),
+        )?
+        .or(file.login_max_failures.map(|v| v as u64))
+        {
             api.login_max_failures_account = i64::try_from(n).unwrap_or(i64::MAX).max(1);
         }
-        if let Some(n) = num("CLIENTELE_LOGIN_MAX_FAILURES_IP", var("CLIENTELE_LOGIN_MAX_FAILURES_IP"))?.or(file.login_max_failures_ip.map(|v| v as u64)) {
+        if let Some(n) = num(
+            "CLIENTELE_LOGIN_MAX_FAILURES_IP",
+            var("CLIENTELE_LOGIN_MAX_FAILURES_IP"),
+        )?
+        .or(file.login_max_failures_ip.map(|v| v as u64))
+        {
             api.login_max_failures_ip = i64::try_from(n).unwrap_or(i64::MAX).max(1);
         }
-        if let Some(s) = num("CLIENTELE_LOGIN_WINDOW", var("CLIENTELE_LOGIN_WINDOW"))?.or(file.login_window_secs) {
+        if let Some(s) =
+            num("CLIENTELE_LOGIN_WINDOW", var("CLIENTELE_LOGIN_WINDOW"))?.or(file.login_window_secs)
+        {
             api.login_window = Duration::from_secs(s.max(1));
         }
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let workers = num("CLIENTELE_WORKERS", var("CLIENTELE_WORKERS"))?
             .map(|n| n as usize)
             .or(file.workers)
@@ -174,7 +219,8 @@ fn secret_in(dir: &Path) -> Result<Vec<u8>, ConfigError> {
     let mut bytes = [0u8; 48];
     rand::thread_rng().fill_bytes(&mut bytes);
     let secret = hex::encode(bytes);
-    write_private(&path, &secret).map_err(|e| ConfigError::Io(format!("{}: {e}", path.display())))?;
+    write_private(&path, &secret)
+        .map_err(|e| ConfigError::Io(format!("{}: {e}", path.display())))?;
     Ok(secret.into_bytes())
 }
 
@@ -196,32 +242,55 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Settings::load(|k| map.get(k).cloned())
     }
 
     #[test]
     fn short_secrets_are_refused() {
         let e = load(&[("CLIENTELE_JWT_SECRET", "short")]).err();
-        assert!(matches!(e, Some(ConfigError::Invalid { name: "CLIENTELE_JWT_SECRET", .. })));
+        assert!(matches!(
+            e,
+            Some(ConfigError::Invalid {
+                name: "CLIENTELE_JWT_SECRET",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn defaults_and_overrides() {
         let secret = "x".repeat(40);
-        let s = load(&[("CLIENTELE_JWT_SECRET", &secret), ("CLIENTELE_DATA_DIR", "/tmp/cl")]).ok();
+        let s = load(&[
+            ("CLIENTELE_JWT_SECRET", &secret),
+            ("CLIENTELE_DATA_DIR", "/tmp/cl"),
+        ])
+        .ok();
         let s = s.as_ref();
         assert_eq!(s.map(|s| s.bind.as_str()), Some("127.0.0.1:8080"));
-        assert_eq!(s.map(|s| s.database_url.as_str()), Some("sqlite:///tmp/cl/clientele.db"));
-        let s = load(&[("CLIENTELE_JWT_SECRET", &secret), ("CLIENTELE_LOG_FORMAT", "xml")]);
+        assert_eq!(
+            s.map(|s| s.database_url.as_str()),
+            Some("sqlite:///tmp/cl/clientele.db")
+        );
+        let s = load(&[
+            ("CLIENTELE_JWT_SECRET", &secret),
+            ("CLIENTELE_LOG_FORMAT", "xml"),
+        ]);
         assert!(s.is_err());
-        let s = load(&[("CLIENTELE_JWT_SECRET", &secret), ("CLIENTELE_WORKERS", "many")]);
+        let s = load(&[
+            ("CLIENTELE_JWT_SECRET", &secret),
+            ("CLIENTELE_WORKERS", "many"),
+        ]);
         assert!(s.is_err());
     }
 
     #[test]
     fn secret_is_generated_once_and_kept() {
-        let dir = std::env::temp_dir().join(format!("clientele-secret-{}", clientele_core::new_id()));
+        let dir =
+            std::env::temp_dir().join(format!("clientele-secret-{}", clientele_core::new_id()));
         let a = secret_in(&dir).ok();
         let b = secret_in(&dir).ok();
         assert!(a.is_some());

@@ -23,23 +23,83 @@ const UNITS: &[(&str, &str, UnitKind, Option<&str>)] = &[
 ];
 
 /// (username, display name, unit code, roles, clearance, service account)
-const USERS: &[(&str, &str, &str, &[Role], &str, bool)] = &[
+type DemoUser = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [Role],
+    &'static str,
+    bool,
+);
+
+const USERS: &[DemoUser] = &[
     ("demo.admin", "系统管理员", "HQ", &[Role::Admin], "A", false),
-    ("demo.manager", "王经理（市场部）", "MKT", &[Role::Manager], "B", false),
-    ("demo.manager.bj", "李经理（北京分公司）", "BJ", &[Role::Manager], "B", false),
-    ("demo.am.bj", "赵客户经理（北京）", "BJ", &[Role::AccountManager], "C", false),
-    ("demo.am.sh", "钱客户经理（上海）", "SH", &[Role::AccountManager], "C", false),
-    ("demo.agent", "孙客服（北京项目部）", "BJ-P1", &[Role::ServiceAgent], "C", false),
-    ("demo.quality", "周质量专员", "QA", &[Role::Quality], "B", false),
+    (
+        "demo.manager",
+        "王经理（市场部）",
+        "MKT",
+        &[Role::Manager],
+        "B",
+        false,
+    ),
+    (
+        "demo.manager.bj",
+        "李经理（北京分公司）",
+        "BJ",
+        &[Role::Manager],
+        "B",
+        false,
+    ),
+    (
+        "demo.am.bj",
+        "赵客户经理（北京）",
+        "BJ",
+        &[Role::AccountManager],
+        "C",
+        false,
+    ),
+    (
+        "demo.am.sh",
+        "钱客户经理（上海）",
+        "SH",
+        &[Role::AccountManager],
+        "C",
+        false,
+    ),
+    (
+        "demo.agent",
+        "孙客服（北京项目部）",
+        "BJ-P1",
+        &[Role::ServiceAgent],
+        "C",
+        false,
+    ),
+    (
+        "demo.quality",
+        "周质量专员",
+        "QA",
+        &[Role::Quality],
+        "B",
+        false,
+    ),
     ("demo.legal", "吴法务", "LEGAL", &[Role::Legal], "B", false),
     ("demo.auditor", "郑审计", "HQ", &[Role::Auditor], "A", false),
-    (DEMO_CLIENT_ID, "ERP 财务接口", "FIN", &[Role::Integration], "B", true),
+    (
+        DEMO_CLIENT_ID,
+        "ERP 财务接口",
+        "FIN",
+        &[Role::Integration],
+        "B",
+        true,
+    ),
 ];
 
 /// Loads the demo set unless it is there; returns whether it loaded anything.
 pub fn seed(db: &Db) -> Result<bool, clientele_persistence::Error> {
-    let password_hash = clientele_http::auth::password::hash(DEMO_PASSWORD).map_err(clientele_persistence::Error::Corrupt)?;
-    let secret_hash = clientele_http::auth::password::hash(DEMO_CLIENT_SECRET).map_err(clientele_persistence::Error::Corrupt)?;
+    let password_hash = clientele_http::auth::password::hash(DEMO_PASSWORD)
+        .map_err(clientele_persistence::Error::Corrupt)?;
+    let secret_hash = clientele_http::auth::password::hash(DEMO_CLIENT_SECRET)
+        .map_err(clientele_persistence::Error::Corrupt)?;
     let meta = WriteMeta::system(chrono::Utc::now().naive_utc());
     db.write(|c| {
         if users::credentials(c, "demo.admin")?.is_some() {
@@ -71,7 +131,9 @@ pub fn seed(db: &Db) -> Result<bool, clientele_persistence::Error> {
                 .iter()
                 .find(|(c, _)| c == unit)
                 .map(|(_, id)| id.clone())
-                .ok_or_else(|| clientele_persistence::Error::Corrupt(format!("demo unit {unit} missing")))?;
+                .ok_or_else(|| {
+                    clientele_persistence::Error::Corrupt(format!("demo unit {unit} missing"))
+                })?;
             users::create(
                 c,
                 &meta,
@@ -83,7 +145,11 @@ pub fn seed(db: &Db) -> Result<bool, clientele_persistence::Error> {
                     email: (!service).then(|| format!("{username}@demo.clientele.invalid")),
                     unit_id,
                     clearance: Some((*clearance).to_owned()),
-                    password_hash: if *service { secret_hash.clone() } else { password_hash.clone() },
+                    password_hash: if *service {
+                        secret_hash.clone()
+                    } else {
+                        password_hash.clone()
+                    },
                     roles: roles.to_vec(),
                 },
             )?;

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "clientele", version, about = "Clientele: customer management by the regulations, as a JSON API")]
+#[command(
+    name = "clientele",
+    version,
+    about = "Clientele: customer management by the regulations, as a JSON API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -95,10 +99,12 @@ fn serve(settings: Settings, demo_data: bool, no_migrate: bool) -> Result<(), St
             demo::DEMO_CLIENT_SECRET
         );
     }
-    let state = clientele_http::AppState::new(db.clone(), settings.api.clone(), Arc::new(SystemClock));
+    let state =
+        clientele_http::AppState::new(db.clone(), settings.api.clone(), Arc::new(SystemClock));
     let backend = db.kind().as_str();
     actix_web::rt::System::new().block_on(async move {
-        let (server, addr) = clientele_http::start(state, &settings.bind, settings.workers).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let (server, addr) = clientele_http::start(state, &settings.bind, settings.workers)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         tracing::info!(%addr, backend, "clientele listening; docs at /docs");
         eprintln!("clientele listening on http://{addr} ({backend}); docs at http://{addr}/docs");
         server.await.map_err(|e| e.to_string())
@@ -114,7 +120,9 @@ fn run(cli: Cli) -> Result<(), String> {
     if let Command::Openapi { output } = &command {
         let json = clientele_http::openapi_json();
         return match output {
-            Some(path) => std::fs::write(path, json).map_err(|e| format!("{}: {e}", path.display())),
+            Some(path) => {
+                std::fs::write(path, json).map_err(|e| format!("{}: {e}", path.display()))
+            }
             None => {
                 print!("{json}");
                 Ok(())
@@ -124,7 +132,11 @@ fn run(cli: Cli) -> Result<(), String> {
     let mut settings = Settings::from_env().map_err(|e| e.to_string())?;
     telemetry::init(settings.log_format);
     match command {
-        Command::Serve { demo, no_migrate, bind } => {
+        Command::Serve {
+            demo,
+            no_migrate,
+            bind,
+        } => {
             if let Some(b) = bind {
                 settings.bind = b;
             }
@@ -134,7 +146,14 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::SeedDemo => {
             let db = open_db(&settings, true)?;
             let loaded = demo::seed(&db).map_err(|e| e.to_string())?;
-            eprintln!("{}", if loaded { "demo data loaded" } else { "demo data already present" });
+            eprintln!(
+                "{}",
+                if loaded {
+                    "demo data loaded"
+                } else {
+                    "demo data already present"
+                }
+            );
             Ok(())
         }
         Command::Admin {
@@ -149,7 +168,8 @@ fn run(cli: Cli) -> Result<(), String> {
                     password_env,
                 },
         } => {
-            let password = std::env::var(&password_env).map_err(|_| format!("set the password in {password_env}"))?;
+            let password = std::env::var(&password_env)
+                .map_err(|_| format!("set the password in {password_env}"))?;
             let db = open_db(&settings, true)?;
             let user = admin::create_user(
                 &db,

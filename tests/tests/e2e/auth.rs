@@ -22,12 +22,19 @@ fn password_grant_answers_with_oauth_token_fields() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["token_type"], "Bearer");
     assert_eq!(r.json["expires_in"], 900);
-    assert!(r.json["access_token"].as_str().is_some_and(|t| t.split('.').count() == 3));
-    assert!(r.json["refresh_token"].as_str().is_some_and(|t| t.len() >= 40));
+    assert!(r.json["access_token"]
+        .as_str()
+        .is_some_and(|t| t.split('.').count() == 3));
+    assert!(r.json["refresh_token"]
+        .as_str()
+        .is_some_and(|t| t.len() >= 40));
     assert_eq!(r.header("cache-control"), Some("no-store"));
     // Names are case-insensitive on the way in.
     assert_eq!(s.password_grant("Demo.Admin", DEMO_PASSWORD).status, 200);
-    let me = s.get("/api/v1/me", r.json["access_token"].as_str().unwrap_or_default());
+    let me = s.get(
+        "/api/v1/me",
+        r.json["access_token"].as_str().unwrap_or_default(),
+    );
     assert_eq!(me.status, 200);
     assert_eq!(me.json["username"], "demo.admin");
     assert_eq!(me.json["roles"], json!(["admin"]));
@@ -43,18 +50,23 @@ fn wrong_password_and_unknown_user_look_the_same() {
     b.assert_problem(400, "invalid_grant");
     assert_eq!(a.json["detail"], b.json["detail"]);
     // A service account cannot use the password grant.
-    s.password_grant("demo-erp", "clientele-demo-erp-secret").assert_problem(400, "invalid_grant");
+    s.password_grant("demo-erp", "clientele-demo-erp-secret")
+        .assert_problem(400, "invalid_grant");
 }
 
 #[test]
 fn repeated_failures_are_rate_limited_per_account() {
     let s = TestServer::start();
     for _ in 0..5 {
-        s.password_grant("demo.am.bj", "wrong-password").assert_problem(400, "invalid_grant");
+        s.password_grant("demo.am.bj", "wrong-password")
+            .assert_problem(400, "invalid_grant");
     }
     let blocked = s.password_grant("demo.am.bj", DEMO_PASSWORD);
     blocked.assert_problem(429, "too_many_attempts");
-    let wait: i64 = blocked.header("retry-after").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let wait: i64 = blocked
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     assert!(wait > 0 && wait <= 900, "Retry-After {wait}");
     // Another account from the same address is not blocked by this one.
     assert_eq!(s.password_grant("demo.am.sh", DEMO_PASSWORD).status, 200);
@@ -64,7 +76,8 @@ fn repeated_failures_are_rate_limited_per_account() {
 fn repeated_failures_are_rate_limited_per_address() {
     let s = TestServer::start_with(|c| c.login_max_failures_ip = 3);
     for name in ["a.one", "b.two", "c.three"] {
-        s.password_grant(name, "wrong-password").assert_problem(400, "invalid_grant");
+        s.password_grant(name, "wrong-password")
+            .assert_problem(400, "invalid_grant");
     }
     let r = s.password_grant("demo.admin", DEMO_PASSWORD);
     r.assert_problem(429, "too_many_attempts");
@@ -75,19 +88,33 @@ fn repeated_failures_are_rate_limited_per_address() {
 fn refresh_rotates_and_reuse_revokes_the_session() {
     let s = TestServer::start();
     let first = s.password_grant("demo.manager", DEMO_PASSWORD);
-    let r1 = first.json["refresh_token"].as_str().unwrap_or_default().to_owned();
-    let a1 = first.json["access_token"].as_str().unwrap_or_default().to_owned();
+    let r1 = first.json["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a1 = first.json["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let second = refresh(&s, &r1);
     assert_eq!(second.status, 200, "{}", second.text);
-    let r2 = second.json["refresh_token"].as_str().unwrap_or_default().to_owned();
-    let a2 = second.json["access_token"].as_str().unwrap_or_default().to_owned();
+    let r2 = second.json["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a2 = second.json["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert_ne!(r1, r2);
     assert_eq!(s.get("/api/v1/me", &a2).status, 200);
     // The spent token comes back: theft. The whole family dies.
     refresh(&s, &r1).assert_problem(400, "invalid_grant");
     refresh(&s, &r2).assert_problem(400, "invalid_grant");
-    s.get("/api/v1/me", &a2).assert_problem(401, "invalid_token");
-    s.get("/api/v1/me", &a1).assert_problem(401, "invalid_token");
+    s.get("/api/v1/me", &a2)
+        .assert_problem(401, "invalid_token");
+    s.get("/api/v1/me", &a1)
+        .assert_problem(401, "invalid_token");
     // A fresh sign-in still works.
     assert_eq!(s.password_grant("demo.manager", DEMO_PASSWORD).status, 200);
     refresh(&s, "made-up-token").assert_problem(400, "invalid_grant");
@@ -97,11 +124,18 @@ fn refresh_rotates_and_reuse_revokes_the_session() {
 fn logout_ends_the_session_at_once() {
     let s = TestServer::start();
     let t = s.password_grant("demo.legal", DEMO_PASSWORD);
-    let access = t.json["access_token"].as_str().unwrap_or_default().to_owned();
-    let rt = t.json["refresh_token"].as_str().unwrap_or_default().to_owned();
+    let access = t.json["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let rt = t.json["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let out = s.call("POST", "/api/v1/auth/logout", Some(&access), None, &[]);
     assert_eq!(out.status, 204, "{}", out.text);
-    s.get("/api/v1/me", &access).assert_problem(401, "invalid_token");
+    s.get("/api/v1/me", &access)
+        .assert_problem(401, "invalid_token");
     refresh(&s, &rt).assert_problem(400, "invalid_grant");
 }
 
@@ -111,7 +145,9 @@ fn claims(s: &TestServer, aud: &str, iss: &str, exp_offset: i64) -> serde_json::
     let token = s.token("demo.admin");
     let parts: Vec<&str> = token.split('.').collect();
     use base64::Engine;
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap_or_default();
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[1])
+        .unwrap_or_default();
     let mut c: serde_json::Value = serde_json::from_slice(&payload).unwrap_or_default();
     c["aud"] = json!(aud);
     c["iss"] = json!(iss);
@@ -120,7 +156,12 @@ fn claims(s: &TestServer, aud: &str, iss: &str, exp_offset: i64) -> serde_json::
 }
 
 fn sign(c: &serde_json::Value, secret: &[u8]) -> String {
-    encode(&Header::new(Algorithm::HS256), c, &EncodingKey::from_secret(secret)).unwrap_or_default()
+    encode(
+        &Header::new(Algorithm::HS256),
+        c,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap_or_default()
 }
 
 #[test]
@@ -128,15 +169,26 @@ fn bad_tokens_get_401_with_a_challenge() {
     let s = TestServer::start();
     let good = claims(&s, "clientele-api", "clientele", 600);
     // Control: the crafted token is accepted when nothing is wrong with it.
-    assert_eq!(s.get("/api/v1/me", &sign(&good, SECRET.as_bytes())).status, 200);
+    assert_eq!(
+        s.get("/api/v1/me", &sign(&good, SECRET.as_bytes())).status,
+        200
+    );
 
     let missing = s.call("GET", "/api/v1/me", None, None, &[]);
     missing.assert_problem(401, "unauthorized");
-    assert!(missing.header("www-authenticate").is_some_and(|h| h.starts_with("Bearer")));
+    assert!(missing
+        .header("www-authenticate")
+        .is_some_and(|h| h.starts_with("Bearer")));
 
     use base64::Engine;
-    let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let alg_none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&good));
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&good)
+    );
     let valid = sign(&good, SECRET.as_bytes());
     let mut parts: Vec<String> = valid.split('.').map(str::to_owned).collect();
     let mut tampered_claims = good.clone();
@@ -146,19 +198,41 @@ fn bad_tokens_get_401_with_a_challenge() {
     let cases = [
         ("alg none", alg_none),
         ("tampered", tampered),
-        ("expired", sign(&claims(&s, "clientele-api", "clientele", -120), SECRET.as_bytes())),
-        ("wrong audience", sign(&claims(&s, "another-api", "clientele", 600), SECRET.as_bytes())),
-        ("wrong issuer", sign(&claims(&s, "clientele-api", "evil", 600), SECRET.as_bytes())),
-        ("wrong key", sign(&good, b"another-secret-another-secret-another-secret")),
+        (
+            "expired",
+            sign(
+                &claims(&s, "clientele-api", "clientele", -120),
+                SECRET.as_bytes(),
+            ),
+        ),
+        (
+            "wrong audience",
+            sign(
+                &claims(&s, "another-api", "clientele", 600),
+                SECRET.as_bytes(),
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(&claims(&s, "clientele-api", "evil", 600), SECRET.as_bytes()),
+        ),
+        (
+            "wrong key",
+            sign(&good, b"another-secret-another-secret-another-secret"),
+        ),
         ("garbage", "not.a.token".to_owned()),
     ];
     for (what, token) in cases {
         let r = s.get("/api/v1/me", &token);
         r.assert_problem(401, "invalid_token");
         let challenge = r.header("www-authenticate").unwrap_or_default();
-        assert!(challenge.contains("error=\"invalid_token\""), "{what}: {challenge}");
+        assert!(
+            challenge.contains("error=\"invalid_token\""),
+            "{what}: {challenge}"
+        );
     }
-    s.raw("GET", "/api/v1/me", &[("authorization", "Basic abc")], None).assert_problem(401, "invalid_token");
+    s.raw("GET", "/api/v1/me", &[("authorization", "Basic abc")], None)
+        .assert_problem(401, "invalid_token");
 }
 
 #[test]
@@ -170,11 +244,18 @@ fn deactivating_a_user_stops_their_tokens() {
     let id = s.user_id("demo.agent");
     let u = s.get(&format!("/api/v1/users/{id}"), &admin);
     let etag = u.header("etag").unwrap_or_default().to_owned();
-    let r = s.patch(&format!("/api/v1/users/{id}"), &admin, &etag, &json!({"active": false}));
+    let r = s.patch(
+        &format!("/api/v1/users/{id}"),
+        &admin,
+        &etag,
+        &json!({"active": false}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["active"], false);
-    s.get("/api/v1/me", &victim).assert_problem(401, "invalid_token");
-    s.password_grant("demo.agent", DEMO_PASSWORD).assert_problem(400, "invalid_grant");
+    s.get("/api/v1/me", &victim)
+        .assert_problem(401, "invalid_token");
+    s.password_grant("demo.agent", DEMO_PASSWORD)
+        .assert_problem(400, "invalid_grant");
 }
 
 #[test]
@@ -191,8 +272,14 @@ fn service_accounts_use_client_credentials() {
     };
     let ok = grant("demo-erp", "clientele-demo-erp-secret");
     assert_eq!(ok.status, 200, "{}", ok.text);
-    assert!(ok.json.get("refresh_token").is_none(), "no refresh token for client credentials");
-    let token = ok.json["access_token"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        ok.json.get("refresh_token").is_none(),
+        "no refresh token for client credentials"
+    );
+    let token = ok.json["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let me = s.get("/api/v1/me", &token);
     assert_eq!(me.json["kind"], "service");
     assert_eq!(me.json["roles"], json!(["integration"]));
@@ -201,7 +288,8 @@ fn service_accounts_use_client_credentials() {
     // A person cannot use client credentials.
     grant("demo.admin", DEMO_PASSWORD).assert_problem(401, "invalid_client");
     // A service account sees only its scope: admin endpoints are refused.
-    s.get("/api/v1/audit-log", &token).assert_problem(403, "forbidden");
+    s.get("/api/v1/audit-log", &token)
+        .assert_problem(403, "forbidden");
 
     // An administrator makes a new one; its secret is shown once and works.
     let admin = s.token("demo.admin");
@@ -212,17 +300,31 @@ fn service_accounts_use_client_credentials() {
         &json!({"client_id": "erp-two", "display_name": "ERP two", "unit_id": fin}),
     );
     assert_eq!(made.status, 201, "{}", made.text);
-    let secret = made.json["client_secret"].as_str().unwrap_or_default().to_owned();
+    let secret = made.json["client_secret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert_eq!(grant("erp-two", &secret).status, 200);
     // Rotating the secret retires the old one and its sessions.
-    let old_token = grant("erp-two", &secret).json["access_token"].as_str().unwrap_or_default().to_owned();
-    let id = made.json["account"]["id"].as_str().unwrap_or_default().to_owned();
-    let rotated = s.post(&format!("/api/v1/service-accounts/{id}/secret"), &admin, &json!({}));
+    let old_token = grant("erp-two", &secret).json["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let id = made.json["account"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let rotated = s.post(
+        &format!("/api/v1/service-accounts/{id}/secret"),
+        &admin,
+        &json!({}),
+    );
     assert_eq!(rotated.status, 200, "{}", rotated.text);
     let new_secret = rotated.json["client_secret"].as_str().unwrap_or_default();
     grant("erp-two", &secret).assert_problem(401, "invalid_client");
     assert_eq!(grant("erp-two", new_secret).status, 200);
-    s.get("/api/v1/me", &old_token).assert_problem(401, "invalid_token");
+    s.get("/api/v1/me", &old_token)
+        .assert_problem(401, "invalid_token");
     // Duplicate client id.
     let dup = s.post(
         "/api/v1/service-accounts",

@@ -4,6 +4,16 @@
 use clientele_e2e::TestServer;
 use serde_json::json;
 
+/// (what, method, path, body with its content type, status, code)
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<(&'a str, Vec<u8>)>,
+    u16,
+    &'a str,
+);
+
 #[test]
 fn bad_requests_get_problems_and_change_nothing() {
     let s = TestServer::start();
@@ -12,10 +22,12 @@ fn bad_requests_get_problems_and_change_nothing() {
     let auth = [("authorization", bearer.as_str())];
     let hq = s.unit_id("HQ");
     let before = s.audit_count();
-    let units_before = s.get("/api/v1/units?limit=200", &admin).json["items"].as_array().map(Vec::len);
+    let units_before = s.get("/api/v1/units?limit=200", &admin).json["items"]
+        .as_array()
+        .map(Vec::len);
 
     let json_ct = "application/json";
-    let cases: Vec<(&str, &str, &str, Option<(&str, Vec<u8>)>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("malformed JSON", "POST", "/api/v1/units", Some((json_ct, b"{\"code\": ".to_vec())), 400, "malformed_json"),
         ("empty body", "POST", "/api/v1/units", Some((json_ct, Vec::new())), 400, "malformed_json"),
         ("not an object", "POST", "/api/v1/units", Some((json_ct, b"[1,2]".to_vec())), 422, "invalid_body"),
@@ -37,33 +49,85 @@ fn bad_requests_get_problems_and_change_nothing() {
         ("bad query type", "GET", "/api/v1/users?active=maybe", None, 400, "invalid_query"),
     ];
     for (what, method, path, body, status, code) in cases {
-        let r = s.raw(method, path, &auth, body.as_ref().map(|(ct, b)| (*ct, b.as_slice())));
+        let r = s.raw(
+            method,
+            path,
+            &auth,
+            body.as_ref().map(|(ct, b)| (*ct, b.as_slice())),
+        );
         assert_eq!(r.status, status, "{what}: {}", r.text);
         r.assert_problem(status, code);
-        assert_eq!(r.json["instance"], path.split('?').next().unwrap_or(path), "{what}");
+        assert_eq!(
+            r.json["instance"],
+            path.split('?').next().unwrap_or(path),
+            "{what}"
+        );
     }
     // Field errors name the field.
-    let wrong = s.raw("POST", "/api/v1/units", &auth, Some((json_ct, json!({"code": 5, "name": "x", "kind": "branch", "parent_id": hq}).to_string().as_bytes())));
+    let wrong = s.raw(
+        "POST",
+        "/api/v1/units",
+        &auth,
+        Some((
+            json_ct,
+            json!({"code": 5, "name": "x", "kind": "branch", "parent_id": hq})
+                .to_string()
+                .as_bytes(),
+        )),
+    );
     assert_eq!(wrong.json["errors"][0]["field"], "code");
-    let missing = s.raw("POST", "/api/v1/units", &auth, Some((json_ct, json!({"name": "x", "kind": "branch", "parent_id": hq}).to_string().as_bytes())));
+    let missing = s.raw(
+        "POST",
+        "/api/v1/units",
+        &auth,
+        Some((
+            json_ct,
+            json!({"name": "x", "kind": "branch", "parent_id": hq})
+                .to_string()
+                .as_bytes(),
+        )),
+    );
     assert_eq!(missing.json["errors"][0]["field"], "code");
     assert_eq!(missing.json["errors"][0]["code"], "missing_field");
-    let long = s.raw("POST", "/api/v1/units", &auth, Some((json_ct, json!({"code": "U", "name": "长".repeat(201), "kind": "branch", "parent_id": hq}).to_string().as_bytes())));
+    let long = s.raw(
+        "POST",
+        "/api/v1/units",
+        &auth,
+        Some((
+            json_ct,
+            json!({"code": "U", "name": "长".repeat(201), "kind": "branch", "parent_id": hq})
+                .to_string()
+                .as_bytes(),
+        )),
+    );
     assert_eq!(long.json["errors"][0]["field"], "name");
     assert_eq!(long.json["errors"][0]["code"], "length");
 
     assert_eq!(s.audit_count(), before, "no bad request wrote anything");
-    let units_after = s.get("/api/v1/units?limit=200", &admin).json["items"].as_array().map(Vec::len);
+    let units_after = s.get("/api/v1/units?limit=200", &admin).json["items"]
+        .as_array()
+        .map(Vec::len);
     assert_eq!(units_after, units_before);
 }
 
 #[test]
 fn problems_speak_chinese_when_asked() {
     let s = TestServer::start();
-    let zh = s.raw("GET", "/api/v1/me", &[("accept-language", "zh-CN,zh;q=0.9,en;q=0.5")], None);
+    let zh = s.raw(
+        "GET",
+        "/api/v1/me",
+        &[("accept-language", "zh-CN,zh;q=0.9,en;q=0.5")],
+        None,
+    );
     zh.assert_problem(401, "unauthorized");
     assert_eq!(zh.json["title"], "未认证");
-    assert!(zh.json["detail"].as_str().is_some_and(|d| d.contains("需要登录")), "{}", zh.text);
+    assert!(
+        zh.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("需要登录")),
+        "{}",
+        zh.text
+    );
     let en = s.raw("GET", "/api/v1/me", &[("accept-language", "en-GB")], None);
     assert_eq!(en.json["title"], "Unauthorized");
     let admin = s.token("demo.admin");
@@ -72,9 +136,20 @@ fn problems_speak_chinese_when_asked() {
         "POST",
         "/api/v1/units",
         &[("authorization", &bearer), ("accept-language", "zh")],
-        Some(("application/json", json!({"code": "", "name": "x", "kind": "branch"}).to_string().as_bytes())),
+        Some((
+            "application/json",
+            json!({"code": "", "name": "x", "kind": "branch"})
+                .to_string()
+                .as_bytes(),
+        )),
     );
     v.assert_problem(422, "validation_failed");
     assert_eq!(v.json["title"], "无法处理的内容");
-    assert!(v.json["errors"][0]["message"].as_str().is_some_and(|m| m.contains("长度")), "{}", v.text);
+    assert!(
+        v.json["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("长度")),
+        "{}",
+        v.text
+    );
 }

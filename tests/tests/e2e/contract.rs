@@ -13,18 +13,26 @@ fn openapi_document_has_not_drifted() {
 
 #[test]
 fn every_operation_documents_its_errors_with_the_problem_schema() {
-    let spec: serde_json::Value = serde_json::from_str(&clientele_http::openapi_json()).unwrap_or_default();
+    let spec: serde_json::Value =
+        serde_json::from_str(&clientele_http::openapi_json()).unwrap_or_default();
     let paths = spec["paths"].as_object().cloned().unwrap_or_default();
     assert!(paths.len() >= 15);
     for (path, item) in paths {
         for (method, op) in item.as_object().cloned().unwrap_or_default() {
             let responses = &op["responses"];
             for code in ["400", "404", "500"] {
-                let schema = &responses[code]["content"]["application/problem+json"]["schema"]["$ref"];
-                assert_eq!(schema, "#/components/schemas/Problem", "{method} {path} {code}");
+                let schema =
+                    &responses[code]["content"]["application/problem+json"]["schema"]["$ref"];
+                assert_eq!(
+                    schema, "#/components/schemas/Problem",
+                    "{method} {path} {code}"
+                );
             }
             if op["security"].is_array() {
-                assert!(responses["401"].is_object() && responses["403"].is_object(), "{method} {path}");
+                assert!(
+                    responses["401"].is_object() && responses["403"].is_object(),
+                    "{method} {path}"
+                );
             }
             if op["requestBody"].is_object() {
                 for code in ["413", "415", "422"] {
@@ -32,7 +40,10 @@ fn every_operation_documents_its_errors_with_the_problem_schema() {
                 }
             }
             if method == "patch" {
-                assert!(responses["412"].is_object() && responses["428"].is_object(), "{method} {path}");
+                assert!(
+                    responses["412"].is_object() && responses["428"].is_object(),
+                    "{method} {path}"
+                );
             }
         }
     }

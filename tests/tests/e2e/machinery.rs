@@ -23,7 +23,11 @@ fn keyset_pages_walk_every_row_once() {
         assert_eq!(page.status, 200, "{}", page.text);
         let items = page.json["items"].as_array().cloned().unwrap_or_default();
         assert!(items.len() <= 3);
-        seen.extend(items.iter().filter_map(|u| u["id"].as_str().map(str::to_owned)));
+        seen.extend(
+            items
+                .iter()
+                .filter_map(|u| u["id"].as_str().map(str::to_owned)),
+        );
         match page.json["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
@@ -36,11 +40,16 @@ fn keyset_pages_walk_every_row_once() {
     unique.dedup();
     assert_eq!(unique.len(), total, "no unit twice, even with equal names");
 
-    s.get("/api/v1/units?cursor=garbage", &admin).assert_problem(400, "invalid_cursor");
-    s.get("/api/v1/units?limit=0", &admin).assert_problem(400, "invalid_query");
-    s.get("/api/v1/units?limit=201", &admin).assert_problem(400, "invalid_query");
-    s.get("/api/v1/units?limit=abc", &admin).assert_problem(400, "invalid_query");
-    s.get("/api/v1/units?kind=castle", &admin).assert_problem(400, "invalid_query");
+    s.get("/api/v1/units?cursor=garbage", &admin)
+        .assert_problem(400, "invalid_cursor");
+    s.get("/api/v1/units?limit=0", &admin)
+        .assert_problem(400, "invalid_query");
+    s.get("/api/v1/units?limit=201", &admin)
+        .assert_problem(400, "invalid_query");
+    s.get("/api/v1/units?limit=abc", &admin)
+        .assert_problem(400, "invalid_query");
+    s.get("/api/v1/units?kind=castle", &admin)
+        .assert_problem(400, "invalid_query");
 }
 
 #[test]
@@ -54,20 +63,43 @@ fn if_match_stops_a_lost_update() {
     // Two editors read version 1; both try to write, at the same time.
     let path = format!("/api/v1/units/{id}");
     let statuses: Vec<u16> = std::thread::scope(|sc| {
-        let a = sc.spawn(|| s.patch(&path, &admin, &etag, &json!({"name": "上海子公司 A"})).status);
-        let b = sc.spawn(|| s.patch(&path, &admin, &etag, &json!({"name": "上海子公司 B"})).status);
+        let a = sc.spawn(|| {
+            s.patch(&path, &admin, &etag, &json!({"name": "上海子公司 A"}))
+                .status
+        });
+        let b = sc.spawn(|| {
+            s.patch(&path, &admin, &etag, &json!({"name": "上海子公司 B"}))
+                .status
+        });
         vec![a.join().unwrap_or(0), b.join().unwrap_or(0)]
     });
     let mut sorted = statuses.clone();
     sorted.sort();
-    assert_eq!(sorted, vec![200, 412], "one wins, the other is told: {statuses:?}");
+    assert_eq!(
+        sorted,
+        vec![200, 412],
+        "one wins, the other is told: {statuses:?}"
+    );
     let now = s.get(&path, &admin);
     assert_eq!(now.header("etag"), Some("\"2\""));
     // Missing, weak and malformed If-Match.
-    s.call("PATCH", &path, Some(&admin), Some(&json!({"name": "x"})), &[]).assert_problem(428, "precondition_required");
-    s.patch(&path, &admin, "W/\"2\"", &json!({"name": "x"})).assert_problem(412, "precondition_failed");
-    s.patch(&path, &admin, "2", &json!({"name": "x"})).assert_problem(400, "invalid_header");
-    assert_eq!(s.get(&path, &admin).json["version"], 2, "refused updates change nothing");
+    s.call(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"name": "x"})),
+        &[],
+    )
+    .assert_problem(428, "precondition_required");
+    s.patch(&path, &admin, "W/\"2\"", &json!({"name": "x"}))
+        .assert_problem(412, "precondition_failed");
+    s.patch(&path, &admin, "2", &json!({"name": "x"}))
+        .assert_problem(400, "invalid_header");
+    assert_eq!(
+        s.get(&path, &admin).json["version"],
+        2,
+        "refused updates change nothing"
+    );
 }
 
 #[test]
@@ -86,20 +118,32 @@ fn idempotency_key_makes_retries_safe() {
     assert_eq!(again.header("location"), first.header("location"));
     assert_eq!(again.header("etag"), first.header("etag"));
     let listed = s.get("/api/v1/units?q=WH", &admin);
-    assert_eq!(listed.json["items"].as_array().map(Vec::len), Some(1), "created once");
+    assert_eq!(
+        listed.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "created once"
+    );
     // Same key, another body.
     let other = json!({"parent_id": hq, "code": "WH2", "name": "武汉二", "kind": "branch"});
-    s.call("POST", "/api/v1/units", Some(&admin), Some(&other), &key).assert_problem(422, "idempotency_key_reused");
+    s.call("POST", "/api/v1/units", Some(&admin), Some(&other), &key)
+        .assert_problem(422, "idempotency_key_reused");
     // A failed request does not use up its key.
     let bad = json!({"parent_id": hq, "code": "", "name": "x", "kind": "branch"});
     let k2 = [("idempotency-key", "mobile-retry-2")];
-    s.call("POST", "/api/v1/units", Some(&admin), Some(&bad), &k2).assert_problem(422, "validation_failed");
+    s.call("POST", "/api/v1/units", Some(&admin), Some(&bad), &k2)
+        .assert_problem(422, "validation_failed");
     let fixed = s.call("POST", "/api/v1/units", Some(&admin), Some(&other), &k2);
     assert_eq!(fixed.status, 201, "{}", fixed.text);
     // Keys belong to the principal who used them: another account's retry runs on its own.
     let other_admin = s.token("demo.admin");
     assert_ne!(other_admin, admin);
     let long_key = "k".repeat(256);
-    s.call("POST", "/api/v1/units", Some(&admin), Some(&body), &[("idempotency-key", &long_key)])
-        .assert_problem(400, "invalid_header");
+    s.call(
+        "POST",
+        "/api/v1/units",
+        Some(&admin),
+        Some(&body),
+        &[("idempotency-key", &long_key)],
+    )
+    .assert_problem(400, "invalid_header");
 }

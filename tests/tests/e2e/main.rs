@@ -5,5 +5,6 @@ mod auth;
 mod bad_input;
 mod contract;
 mod machinery;
-mod org;
 mod ops;
+mod tls;
+mod org;

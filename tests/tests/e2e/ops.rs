@@ -11,13 +11,27 @@ fn healthz_readyz_and_metrics() {
     let r = s.raw("GET", "/readyz", &[], None);
     assert_eq!(r.status, 200);
     assert_eq!(r.json["status"], "ready");
-    let backend = if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) { "postgres" } else { "sqlite" };
+    let backend = if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     assert_eq!(r.json["database"], backend);
     let m = s.raw("GET", "/metrics", &[], None);
     assert_eq!(m.status, 200);
-    assert!(m.header("content-type").is_some_and(|c| c.starts_with("text/plain")));
-    assert!(m.text.contains("clientele_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{}", m.text);
-    assert!(m.text.contains("clientele_http_request_duration_seconds_bucket{method=\"GET\",route=\"/readyz\""));
+    assert!(m
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/plain")));
+    assert!(
+        m.text.contains(
+            "clientele_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains(
+        "clientele_http_request_duration_seconds_bucket{method=\"GET\",route=\"/readyz\""
+    ));
 }
 
 #[test]
@@ -33,7 +47,12 @@ fn request_id_is_echoed_or_generated() {
     let replaced = s.raw("GET", "/healthz", &[("x-request-id", &long)], None);
     assert_ne!(replaced.header("x-request-id"), Some(long.as_str()));
     // Problems carry it too.
-    let p = s.raw("GET", "/api/v1/nothing-here", &[("x-request-id", "req-42")], None);
+    let p = s.raw(
+        "GET",
+        "/api/v1/nothing-here",
+        &[("x-request-id", "req-42")],
+        None,
+    );
     assert_eq!(p.json["request_id"], "req-42");
 }
 

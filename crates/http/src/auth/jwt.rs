@@ -41,7 +41,13 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: &str, session_id: &str, now: i64, ttl_secs: i64) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = Claims {
             sub: user_id.to_owned(),
             sid: session_id.to_owned(),

@@ -46,7 +46,12 @@ page_of!(ApprovalRulePage, ApprovalRule);
 #[serde(deny_unknown_fields)]
 pub struct NewApprovalRule {
     #[validate(length(min = 2, max = 64))]
-    #[schema(min_length = 2, max_length = 64, pattern = "^[a-z][a-z0-9_]*$", example = "contract")]
+    #[schema(
+        min_length = 2,
+        max_length = 64,
+        pattern = "^[a-z][a-z0-9_]*$",
+        example = "contract"
+    )]
     pub subject: String,
     pub role: RoleDto,
     /// Inclusive cap in minor units; absent or null: any amount.

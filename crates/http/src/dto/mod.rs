@@ -34,7 +34,10 @@ macro_rules! page_of {
         }
 
         impl $name {
-            pub fn from_page<R>(page: clientele_persistence::Page<R>, f: impl FnMut(R) -> $item) -> Self {
+            pub fn from_page<R>(
+                page: clientele_persistence::Page<R>,
+                f: impl FnMut(R) -> $item,
+            ) -> Self {
                 let next_cursor = page.next.as_ref().map(clientele_core::Cursor::encode);
                 Self {
                     items: page.items.into_iter().map(f).collect(),

@@ -103,7 +103,11 @@ pub struct NewUnit {
     pub parent_id: Option<uuid::Uuid>,
     /// Short unique code, e.g. `BJ-BRANCH`.
     #[validate(length(min = 1, max = 32), regex(path = *CODE_RE, code = "invalid_format"))]
-    #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 32,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    )]
     pub code: String,
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
@@ -111,15 +115,20 @@ pub struct NewUnit {
     pub kind: UnitKindDto,
 }
 
-pub static CODE_RE: std::sync::LazyLock<regex::Regex> =
-    std::sync::LazyLock::new(|| regex::Regex::new("^[A-Za-z0-9][A-Za-z0-9_.-]*$").unwrap_or_else(|_| unreachable!()));
+pub static CODE_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new("^[A-Za-z0-9][A-Za-z0-9_.-]*$").unwrap_or_else(|_| unreachable!())
+});
 
 /// Change a unit; absent fields stay as they are.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnitChanges {
     #[validate(length(min = 1, max = 32), regex(path = *CODE_RE, code = "invalid_format"))]
-    #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 32,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    )]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]

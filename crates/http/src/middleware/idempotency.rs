@@ -19,12 +19,15 @@ const KEPT_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
 
 fn bearer_subject(req: &ServiceRequest, st: &AppState) -> Option<String> {
     let h = req.headers().get("authorization")?.to_str().ok()?;
-    let token = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))?;
+    let token = h
+        .strip_prefix("Bearer ")
+        .or_else(|| h.strip_prefix("bearer "))?;
     st.jwt.verify(token.trim()).ok().map(|c| c.sub)
 }
 
 fn replay(stored: StoredResponse) -> HttpResponse {
-    let mut res = HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
+    let mut res =
+        HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
     let headers: Vec<(String, String)> = stored
         .headers_json
         .and_then(|h| serde_json::from_str(&h).ok())
@@ -44,7 +47,12 @@ pub async fn idempotency(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let key = match req.headers().get("idempotency-key") {
         Some(k) if req.method() == Method::POST => k.to_str().unwrap_or("\u{0}").to_owned(),
-        _ => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+        _ => {
+            return next
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_boxed_body)
+        }
     };
     if !(1..=255).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Ok(req.error_response(ApiError::bad_request(
@@ -57,7 +65,10 @@ pub async fn idempotency(
     };
     let Some(principal) = bearer_subject(&req, &st) else {
         // Not signed in: the handler answers 401 and nothing is kept.
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     let mut payload = req.take_payload();
     let body = match read_body(req.request(), &mut payload, st.config.max_body_bytes, false).await {
@@ -69,10 +80,27 @@ pub async fn idempotency(
     let hash = crate::auth::secrets::digest_bytes(&body);
     let now = st.now();
     let forget_before = now - chrono::Duration::hours(24);
-    let (p, k, m, pa, h) = (principal.clone(), key.clone(), method.clone(), path.clone(), hash.clone());
+    let (p, k, m, pa, h) = (
+        principal.clone(),
+        key.clone(),
+        method.clone(),
+        path.clone(),
+        hash.clone(),
+    );
     let begun = st
         .write(move |c| {
-            idempotency::begin(c, &KeyRef { principal_id: &p, key: &k }, &m, &pa, &h, now, forget_before)
+            idempotency::begin(
+                c,
+                &KeyRef {
+                    principal_id: &p,
+                    key: &k,
+                },
+                &m,
+                &pa,
+                &h,
+                now,
+                forget_before,
+            )
         })
         .await;
     let begun = match begun {
@@ -99,7 +127,17 @@ pub async fn idempotency(
             req.set_payload(h1.into());
             let res = next.call(req).await;
             let release = |st: web::Data<AppState>, p: String, k: String| async move {
-                let _ = st.write(move |c| idempotency::abandon(c, &KeyRef { principal_id: &p, key: &k })).await;
+                let _ = st
+                    .write(move |c| {
+                        idempotency::abandon(
+                            c,
+                            &KeyRef {
+                                principal_id: &p,
+                                key: &k,
+                            },
+                        )
+                    })
+                    .await;
             };
             let res = match res {
                 Ok(r) => r,
@@ -114,19 +152,38 @@ pub async fn idempotency(
             }
             let (http_req, res) = res.into_parts();
             let (head, body) = res.into_parts();
-            let bytes = actix_web::body::to_bytes(body).await.map_err(|_| ApiError::internal())?;
+            let bytes = actix_web::body::to_bytes(body)
+                .await
+                .map_err(|_| ApiError::internal())?;
             let headers: Vec<(String, String)> = KEPT_HEADERS
                 .iter()
-                .filter_map(|n| head.headers().get(*n).and_then(|v| v.to_str().ok()).map(|v| ((*n).to_owned(), v.to_owned())))
+                .filter_map(|n| {
+                    head.headers()
+                        .get(*n)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| ((*n).to_owned(), v.to_owned()))
+                })
                 .collect();
             let stored = StoredResponse {
                 status: head.status().as_u16(),
                 headers_json: serde_json::to_string(&headers).ok(),
                 body: Some(String::from_utf8_lossy(&bytes).into_owned()),
             };
-            st.write(move |c| idempotency::complete(c, &KeyRef { principal_id: &principal, key: &key }, &stored))
-                .await?;
-            Ok(ServiceResponse::new(http_req, head.set_body(bytes).map_into_boxed_body()))
+            st.write(move |c| {
+                idempotency::complete(
+                    c,
+                    &KeyRef {
+                        principal_id: &principal,
+                        key: &key,
+                    },
+                    &stored,
+                )
+            })
+            .await?;
+            Ok(ServiceResponse::new(
+                http_req,
+                head.set_body(bytes).map_into_boxed_body(),
+            ))
         }
     }
 }

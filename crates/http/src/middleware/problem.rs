@@ -30,7 +30,11 @@ pub async fn problem(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     // Holding a clone of the request across the call would stop routing
     // from taking it mutably, so only plain values are kept.
-    let lang = Lang::from_accept_language(req.headers().get("accept-language").and_then(|v| v.to_str().ok()));
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok()),
+    );
     let path = req.path().to_owned();
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
     let res = next.call(req).await?.map_into_boxed_body();
@@ -55,7 +59,9 @@ pub async fn problem(
     let allow = res.headers().get("allow").cloned();
     let mut fresh = api.render(lang, Some(path), request_id);
     if let Some(a) = allow {
-        fresh.headers_mut().insert(actix_web::http::header::ALLOW, a);
+        fresh
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, a);
     }
     let (http_req, _) = res.into_parts();
     Ok(ServiceResponse::new(http_req, fresh))

@@ -1,7 +1,10 @@
 //! Approval authority (ORG-02): readable by every signed-in account, since
 //! front-ends must know who can approve; edited by administrators.
 
-use crate::dto::approval::{ApprovalDecision, ApprovalRule, ApprovalRuleChanges, ApprovalRulePage, DecisionQuery, NewApprovalRule};
+use crate::dto::approval::{
+    ApprovalDecision, ApprovalRule, ApprovalRuleChanges, ApprovalRulePage, DecisionQuery,
+    NewApprovalRule,
+};
 use crate::error::ApiError;
 use crate::extract::{etag, path_id, Auth, IfMatch, PageParams, ReqCtx, ValidJson};
 use crate::state::AppState;
@@ -38,26 +41,49 @@ fn subject(raw: &str, field: &str) -> Result<ApprovalSubject, ApiError> {
 
 fn limit(minor: Option<i64>, currency: Option<&str>) -> Result<Option<Money>, ApiError> {
     let currency = match currency {
-        Some(c) => Currency::parse(c).map_err(|e| ApiError::field("currency", e.code, e.message))?,
+        Some(c) => {
+            Currency::parse(c).map_err(|e| ApiError::field("currency", e.code, e.message))?
+        }
         None => Currency::CNY,
     };
     minor
-        .map(|m| Money::non_negative(m, currency).map_err(|e| ApiError::field("limit_minor", e.code, e.message)))
+        .map(|m| {
+            Money::non_negative(m, currency)
+                .map_err(|e| ApiError::field("limit_minor", e.code, e.message))
+        })
         .transpose()
 }
 
 /// List approval rules, by subject.
 #[utoipa::path(get, path = "/api/v1/approval-rules", tag = "approvals", security(("bearer" = [])),
     params(RuleQuery), responses((status = 200, body = ApprovalRulePage)))]
-pub async fn list_approval_rules(st: web::Data<AppState>, _auth: Auth, q: web::Query<RuleQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_approval_rules(
+    st: web::Data<AppState>,
+    _auth: Auth,
+    q: web::Query<RuleQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let (lim, cursor) = PageParams { limit: q.limit, cursor: q.cursor }.parse()?;
+    let (lim, cursor) = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
     let subj = q
         .subject
-        .map(|s| ApprovalSubject::parse(&s).map_err(|e| ApiError::bad_request("invalid_query", e.message)))
+        .map(|s| {
+            ApprovalSubject::parse(&s)
+                .map_err(|e| ApiError::bad_request("invalid_query", e.message))
+        })
         .transpose()?;
     let page = st
-        .read(move |c| approval_rules::list(c, subj.as_ref().map(ApprovalSubject::as_str), lim, cursor.as_ref()))
+        .read(move |c| {
+            approval_rules::list(
+                c,
+                subj.as_ref().map(ApprovalSubject::as_str),
+                lim,
+                cursor.as_ref(),
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(ApprovalRulePage::from_page(page, ApprovalRule::from)))
 }
@@ -94,7 +120,11 @@ pub async fn create_approval_rule(
 /// Read one rule.
 #[utoipa::path(get, path = "/api/v1/approval-rules/{id}", tag = "approvals", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = ApprovalRule)))]
-pub async fn get_approval_rule(st: web::Data<AppState>, _auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_approval_rule(
+    st: web::Data<AppState>,
+    _auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let row = st.read(move |c| approval_rules::get(c, &id)).await?;
     Ok(rule_answer(StatusCode::OK, row))
@@ -135,23 +165,34 @@ pub async fn delete_approval_rule(
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
     let id = path_id(&id)?;
-    st.write(move |c| approval_rules::delete(c, &meta, &id, if_match.0)).await?;
+    st.write(move |c| approval_rules::delete(c, &meta, &id, if_match.0))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Who may approve `subject` at `amount_minor`, and may the caller (ORG-02; caps are inclusive).
 #[utoipa::path(get, path = "/api/v1/approval-rules/decision", tag = "approvals", security(("bearer" = [])),
     params(DecisionQuery), responses((status = 200, body = ApprovalDecision)))]
-pub async fn decide(st: web::Data<AppState>, auth: Auth, q: web::Query<DecisionQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn decide(
+    st: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<DecisionQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let subj = ApprovalSubject::parse(&q.subject).map_err(|e| ApiError::bad_request("invalid_query", e.message))?;
+    let subj = ApprovalSubject::parse(&q.subject)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.message))?;
     let currency = match &q.currency {
-        Some(c) => Currency::parse(c).map_err(|e| ApiError::bad_request("invalid_query", e.message))?,
+        Some(c) => {
+            Currency::parse(c).map_err(|e| ApiError::bad_request("invalid_query", e.message))?
+        }
         None => Currency::CNY,
     };
     let amount = q
         .amount_minor
-        .map(|m| Money::non_negative(m, currency).map_err(|e| ApiError::bad_request("invalid_query", e.message)))
+        .map(|m| {
+            Money::non_negative(m, currency)
+                .map_err(|e| ApiError::bad_request("invalid_query", e.message))
+        })
         .transpose()?;
     let s = subj.clone();
     let rules = st.read(move |c| approval_rules::for_subject(c, &s)).await?;

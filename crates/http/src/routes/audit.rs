@@ -10,13 +10,28 @@ use clientele_persistence::audit::{self, AuditFilter};
 /// Query the audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit", security(("bearer" = [])),
     params(AuditQuery), responses((status = 200, body = AuditPage)))]
-pub async fn list_audit_log(st: web::Data<AppState>, auth: Auth, q: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_audit_log(
+    st: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
     auth.require_reader_of_all()?;
     let q = q.into_inner();
-    let (limit, cursor) = PageParams { limit: q.limit, cursor: q.cursor }.parse()?;
-    for (name, v) in [("entity_type", &q.entity_type), ("entity_id", &q.entity_id), ("action", &q.action)] {
+    let (limit, cursor) = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    for (name, v) in [
+        ("entity_type", &q.entity_type),
+        ("entity_id", &q.entity_id),
+        ("action", &q.action),
+    ] {
         if v.as_ref().is_some_and(|s| s.is_empty() || s.len() > 64) {
-            return Err(ApiError::bad_request("invalid_query", format!("{name} must have 1 to 64 characters")));
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("{name} must have 1 to 64 characters"),
+            ));
         }
     }
     let f = AuditFilter {
@@ -27,6 +42,8 @@ pub async fn list_audit_log(st: web::Data<AppState>, auth: Auth, q: web::Query<A
         since: q.since.map(|t| t.naive_utc()),
         until: q.until.map(|t| t.naive_utc()),
     };
-    let page = st.read(move |c| audit::list(c, &f, limit, cursor.as_ref())).await?;
+    let page = st
+        .read(move |c| audit::list(c, &f, limit, cursor.as_ref()))
+        .await?;
     Ok(HttpResponse::Ok().json(AuditPage::from_page(page, AuditEntry::from)))
 }

@@ -57,7 +57,8 @@ async fn check_rate(st: &AppState, subjects: &[(String, i64)]) -> Result<(), Api
 async fn record_failure(st: &AppState, subjects: Vec<String>) -> Result<(), ApiError> {
     let now = st.now();
     let forget = now - chrono::Duration::days(1);
-    st.write(move |c| login_failures::record(c, &subjects, now, forget)).await
+    st.write(move |c| login_failures::record(c, &subjects, now, forget))
+        .await
 }
 
 /// Verifies on the blocking pool: argon2 is deliberately slow.
@@ -91,7 +92,11 @@ async fn open_session(
     meta.actor_id = Some(user_id.clone());
     let now = meta.at;
     let access_ttl = secs(st.config.access_token_ttl);
-    let lifetime = if with_refresh { secs(st.config.refresh_token_ttl) } else { access_ttl };
+    let lifetime = if with_refresh {
+        secs(st.config.refresh_token_ttl)
+    } else {
+        access_ttl
+    };
     let expires = now + chrono::Duration::seconds(lifetime);
     let refresh = with_refresh.then(secrets::generate);
     let refresh_hash = refresh.as_deref().map(secrets::digest);
@@ -119,7 +124,12 @@ async fn open_session(
         .await?;
     let access = st
         .jwt
-        .issue(&user_id, &session.id, st.clock.now().timestamp(), access_ttl)
+        .issue(
+            &user_id,
+            &session.id,
+            st.clock.now().timestamp(),
+            access_ttl,
+        )
         .map_err(|e| {
             tracing::error!(error = %e, "cannot sign access token");
             ApiError::internal()
@@ -132,7 +142,11 @@ async fn open_session(
     })
 }
 
-async fn password_grant(st: &AppState, ctx: &ReqCtx, g: PasswordGrant) -> Result<HttpResponse, ApiError> {
+async fn password_grant(
+    st: &AppState,
+    ctx: &ReqCtx,
+    g: PasswordGrant,
+) -> Result<HttpResponse, ApiError> {
     let username = g.username.trim().to_lowercase();
     let ip = ctx.client_ip.clone().unwrap_or_else(|| "unknown".into());
     let account_key = format!("user:{username}");
@@ -153,14 +167,23 @@ async fn password_grant(st: &AppState, ctx: &ReqCtx, g: PasswordGrant) -> Result
         Some(r) if ok && r.active => r,
         _ => {
             record_failure(st, vec![account_key, ip_key]).await?;
-            return Err(invalid_grant("wrong username or password, or the account is deactivated"));
+            return Err(invalid_grant(
+                "wrong username or password, or the account is deactivated",
+            ));
         }
     };
-    st.write(move |c| login_failures::clear(c, &account_key)).await?;
-    Ok(token_answer(open_session(st, ctx, row.id, "password", true).await?))
+    st.write(move |c| login_failures::clear(c, &account_key))
+        .await?;
+    Ok(token_answer(
+        open_session(st, ctx, row.id, "password", true).await?,
+    ))
 }
 
-async fn client_grant(st: &AppState, ctx: &ReqCtx, g: ClientGrant) -> Result<HttpResponse, ApiError> {
+async fn client_grant(
+    st: &AppState,
+    ctx: &ReqCtx,
+    g: ClientGrant,
+) -> Result<HttpResponse, ApiError> {
     let client_id = g.client_id.trim().to_lowercase();
     let ip = ctx.client_ip.clone().unwrap_or_else(|| "unknown".into());
     let client_key = format!("client:{client_id}");
@@ -176,17 +199,28 @@ async fn client_grant(st: &AppState, ctx: &ReqCtx, g: ClientGrant) -> Result<Htt
     let name = client_id.clone();
     let row = st.read(move |c| users::credentials(c, &name)).await?;
     let row = row.filter(|r| r.kind == "service");
-    let ok = verify_secret(g.client_secret, row.as_ref().map(|r| r.password_hash.clone())).await?;
+    let ok = verify_secret(
+        g.client_secret,
+        row.as_ref().map(|r| r.password_hash.clone()),
+    )
+    .await?;
     let row = match row {
         Some(r) if ok && r.active => r,
         _ => {
             record_failure(st, vec![client_key, ip_key]).await?;
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client, wrong secret, or deactivated")
-                .with_header("www-authenticate", r#"Basic realm="clientele""#));
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "unknown client, wrong secret, or deactivated",
+            )
+            .with_header("www-authenticate", r#"Basic realm="clientele""#));
         }
     };
-    st.write(move |c| login_failures::clear(c, &client_key)).await?;
-    Ok(token_answer(open_session(st, ctx, row.id, "client_credentials", false).await?))
+    st.write(move |c| login_failures::clear(c, &client_key))
+        .await?;
+    Ok(token_answer(
+        open_session(st, ctx, row.id, "client_credentials", false).await?,
+    ))
 }
 
 async fn refresh_grant(st: &AppState, g: RefreshGrant) -> Result<HttpResponse, ApiError> {
@@ -199,7 +233,10 @@ async fn refresh_grant(st: &AppState, g: RefreshGrant) -> Result<HttpResponse, A
         .write(move |c| sessions::rotate(c, &presented, &next_hash, now, new_expiry))
         .await?;
     match outcome {
-        Refresh::Rotated { user_id, session_id } => {
+        Refresh::Rotated {
+            user_id,
+            session_id,
+        } => {
             let ttl = secs(st.config.access_token_ttl);
             let access = st
                 .jwt
@@ -215,7 +252,9 @@ async fn refresh_grant(st: &AppState, g: RefreshGrant) -> Result<HttpResponse, A
         Refresh::Reused => Err(invalid_grant(
             "this refresh token was already used; the session has been revoked, sign in again",
         )),
-        Refresh::Invalid => Err(invalid_grant("the refresh token is unknown, expired or revoked")),
+        Refresh::Invalid => Err(invalid_grant(
+            "the refresh token is unknown, expired or revoked",
+        )),
     }
 }
 
@@ -226,7 +265,11 @@ async fn refresh_grant(st: &AppState, g: RefreshGrant) -> Result<HttpResponse, A
 /// service accounts. Repeated failures answer 429 with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse)))]
-pub async fn issue_token(st: web::Data<AppState>, ctx: ReqCtx, body: ValidJson<TokenRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn issue_token(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    body: ValidJson<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
     match body.0 {
         TokenRequest::Password(g) => password_grant(&st, &ctx, g).await,
         TokenRequest::RefreshToken(g) => refresh_grant(&st, g).await,
@@ -237,7 +280,11 @@ pub async fn issue_token(st: web::Data<AppState>, ctx: ReqCtx, body: ValidJson<T
 /// Sign out: ends this session; its access and refresh tokens stop working at once.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Signed out")))]
-pub async fn logout(st: web::Data<AppState>, ctx: ReqCtx, auth: Auth) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(&auth.0));
     let sid = auth.0.session_id.to_string();
     st.write(move |c| {

@@ -31,11 +31,24 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .get(org_units::get_unit)
                     .patch(org_units::update_unit),
             )
-            .service(web::resource("/users").get(users::list_users).post(users::create_user))
-            .service(web::resource("/users/{id}").get(users::get_user).patch(users::update_user))
+            .service(
+                web::resource("/users")
+                    .get(users::list_users)
+                    .post(users::create_user),
+            )
+            .service(
+                web::resource("/users/{id}")
+                    .get(users::get_user)
+                    .patch(users::update_user),
+            )
             .service(web::resource("/users/{id}/password").post(users::reset_password))
-            .service(web::resource("/service-accounts").post(service_accounts::create_service_account))
-            .service(web::resource("/service-accounts/{id}/secret").post(service_accounts::rotate_secret))
+            .service(
+                web::resource("/service-accounts").post(service_accounts::create_service_account),
+            )
+            .service(
+                web::resource("/service-accounts/{id}/secret")
+                    .post(service_accounts::rotate_secret),
+            )
             .service(web::resource("/approval-rules/decision").get(approval_rules::decide))
             .service(
                 web::resource("/approval-rules")

@@ -27,7 +27,10 @@ pub struct UnitQuery {
     pub cursor: Option<String>,
 }
 
-pub(crate) fn unit_answer(status: actix_web::http::StatusCode, row: units::UnitRow) -> HttpResponse {
+pub(crate) fn unit_answer(
+    status: actix_web::http::StatusCode,
+    row: units::UnitRow,
+) -> HttpResponse {
     let mut res = HttpResponse::build(status);
     res.insert_header(("etag", etag(row.version)));
     if status == actix_web::http::StatusCode::CREATED {
@@ -39,11 +42,25 @@ pub(crate) fn unit_answer(status: actix_web::http::StatusCode, row: units::UnitR
 /// List units, sorted by name.
 #[utoipa::path(get, path = "/api/v1/units", tag = "organisation", security(("bearer" = [])),
     params(UnitQuery), responses((status = 200, body = UnitPage)))]
-pub async fn list_units(st: web::Data<AppState>, _auth: Auth, q: web::Query<UnitQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_units(
+    st: web::Data<AppState>,
+    _auth: Auth,
+    q: web::Query<UnitQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let (limit, cursor) = PageParams { limit: q.limit, cursor: q.cursor.clone() }.parse()?;
-    if q.q.as_ref().is_some_and(|s| s.is_empty() || s.chars().count() > 100) {
-        return Err(ApiError::bad_request("invalid_query", "q must have 1 to 100 characters"));
+    let (limit, cursor) = PageParams {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    }
+    .parse()?;
+    if q.q
+        .as_ref()
+        .is_some_and(|s| s.is_empty() || s.chars().count() > 100)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "q must have 1 to 100 characters",
+        ));
     }
     let page = st
         .read(move |c| {
@@ -67,7 +84,12 @@ pub async fn list_units(st: web::Data<AppState>, _auth: Auth, q: web::Query<Unit
 /// Create a unit (admin). A company is a root; every other kind names its parent.
 #[utoipa::path(post, path = "/api/v1/units", tag = "organisation", security(("bearer" = [])),
     request_body = NewUnit, responses((status = 201, body = Unit)))]
-pub async fn create_unit(st: web::Data<AppState>, ctx: ReqCtx, auth: Auth, body: ValidJson<NewUnit>) -> Result<HttpResponse, ApiError> {
+pub async fn create_unit(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    body: ValidJson<NewUnit>,
+) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
     let b = body.0;
     let new = units::NewUnit {
@@ -84,7 +106,11 @@ pub async fn create_unit(st: web::Data<AppState>, ctx: ReqCtx, auth: Auth, body:
 /// Read one unit.
 #[utoipa::path(get, path = "/api/v1/units/{id}", tag = "organisation", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Unit)))]
-pub async fn get_unit(st: web::Data<AppState>, _auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_unit(
+    st: web::Data<AppState>,
+    _auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let row = st.read(move |c| units::get(c, &id)).await?;
     Ok(unit_answer(actix_web::http::StatusCode::OK, row))
@@ -111,6 +137,8 @@ pub async fn update_unit(
         active: b.active,
         parent_id: b.parent_id.map(UnitId::from),
     };
-    let row = st.write(move |c| units::update(c, &meta, &id, if_match.0, patch)).await?;
+    let row = st
+        .write(move |c| units::update(c, &meta, &id, if_match.0, patch))
+        .await?;
     Ok(unit_answer(actix_web::http::StatusCode::OK, row))
 }

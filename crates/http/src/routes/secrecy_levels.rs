@@ -9,7 +9,10 @@ use actix_web::{web, HttpResponse};
 /// The ordered secrecy levels a file or a clearance can take.
 #[utoipa::path(get, path = "/api/v1/secrecy-levels", tag = "organisation", security(("bearer" = [])),
     responses((status = 200, body = Vec<SecrecyLevel>)))]
-pub async fn list_secrecy_levels(st: web::Data<AppState>, _auth: Auth) -> Result<HttpResponse, ApiError> {
+pub async fn list_secrecy_levels(
+    st: web::Data<AppState>,
+    _auth: Auth,
+) -> Result<HttpResponse, ApiError> {
     let rows = st.read(clientele_persistence::secrecy::list).await?;
     let out: Vec<SecrecyLevel> = rows
         .into_iter()

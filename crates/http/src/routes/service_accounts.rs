@@ -56,22 +56,30 @@ pub async fn create_service_account(
         password_hash: hash,
         roles,
     };
-    let rec = st.write(move |c| users::create(c, &meta, new)).await.map_err(|mut e| {
-        // The stored column is `username`; the caller named it `client_id`.
-        for f in &mut e.errors {
-            if f.field == "username" {
-                f.field = "client_id".into();
+    let rec = st
+        .write(move |c| users::create(c, &meta, new))
+        .await
+        .map_err(|mut e| {
+            // The stored column is `username`; the caller named it `client_id`.
+            for f in &mut e.errors {
+                if f.field == "username" {
+                    f.field = "client_id".into();
+                }
             }
-        }
-        e
-    })?;
+            e
+        })?;
     Ok(credentials_answer(StatusCode::CREATED, rec, secret))
 }
 
 /// Issue a new client secret (admin); the old one and its sessions stop working.
 #[utoipa::path(post, path = "/api/v1/service-accounts/{id}/secret", tag = "organisation", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = ServiceAccountCredentials)))]
-pub async fn rotate_secret(st: web::Data<AppState>, ctx: ReqCtx, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn rotate_secret(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
     let id = path_id(&id)?;
     let target = id.clone();
@@ -81,6 +89,8 @@ pub async fn rotate_secret(st: web::Data<AppState>, ctx: ReqCtx, auth: Auth, id:
     }
     let secret = secrets::generate();
     let hash = hash_secret(secret.clone()).await?;
-    let rec = st.write(move |c| users::set_password(c, &meta, &id, &hash)).await?;
+    let rec = st
+        .write(move |c| users::set_password(c, &meta, &id, &hash))
+        .await?;
     Ok(credentials_answer(StatusCode::OK, rec, secret))
 }

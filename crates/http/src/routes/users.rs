@@ -2,7 +2,9 @@
 //! users of their own unit's subtree, and nobody else's (404).
 
 use crate::auth::password;
-use crate::dto::org::{AccountKindDto, NewUser, PasswordReset, RoleDto, User, UserChanges, UserPage};
+use crate::dto::org::{
+    AccountKindDto, NewUser, PasswordReset, RoleDto, User, UserChanges, UserPage,
+};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{etag, path_id, Auth, IfMatch, PageParams, ReqCtx, ValidJson};
 use crate::state::AppState;
@@ -48,18 +50,25 @@ pub(crate) fn parse_password(raw: &str, field: &str) -> Result<Password, ApiErro
 }
 
 pub(crate) async fn hash_secret(secret: String) -> Result<String, ApiError> {
-    web::block(move || password::hash(&secret)).await?.map_err(|e| {
-        tracing::error!(error = %e, "cannot hash secret");
-        ApiError::internal()
-    })
+    web::block(move || password::hash(&secret))
+        .await?
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot hash secret");
+            ApiError::internal()
+        })
 }
 
 /// A user the principal may see, or NotFound.
-fn visible_user(c: &mut DbConn, who: &Principal, id: &str) -> clientele_persistence::Result<UserRecord> {
+fn visible_user(
+    c: &mut DbConn,
+    who: &Principal,
+    id: &str,
+) -> clientele_persistence::Result<UserRecord> {
     let rec = users::get(c, id)?;
     if !who.reads_everything() {
         let unit = units::get(c, &rec.unit_id)?;
-        let path = UnitPath::parse(&unit.path).map_err(|e| clientele_persistence::Error::Corrupt(e.to_string()))?;
+        let path = UnitPath::parse(&unit.path)
+            .map_err(|e| clientele_persistence::Error::Corrupt(e.to_string()))?;
         if !who.sees_unit(&path) {
             return Err(clientele_persistence::Error::NotFound);
         }
@@ -70,11 +79,25 @@ fn visible_user(c: &mut DbConn, who: &Principal, id: &str) -> clientele_persiste
 /// List users visible to the caller, sorted by username.
 #[utoipa::path(get, path = "/api/v1/users", tag = "organisation", security(("bearer" = [])),
     params(UserQuery), responses((status = 200, body = UserPage)))]
-pub async fn list_users(st: web::Data<AppState>, auth: Auth, q: web::Query<UserQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_users(
+    st: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<UserQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let (limit, cursor) = PageParams { limit: q.limit, cursor: q.cursor.clone() }.parse()?;
-    if q.q.as_ref().is_some_and(|s| s.is_empty() || s.chars().count() > 100) {
-        return Err(ApiError::bad_request("invalid_query", "q must have 1 to 100 characters"));
+    let (limit, cursor) = PageParams {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    }
+    .parse()?;
+    if q.q
+        .as_ref()
+        .is_some_and(|s| s.is_empty() || s.chars().count() > 100)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "q must have 1 to 100 characters",
+        ));
     }
     let f = UserFilter {
         within: (!auth.0.reads_everything()).then(|| auth.0.unit_path.as_str().to_owned()),
@@ -87,19 +110,30 @@ pub async fn list_users(st: web::Data<AppState>, auth: Auth, q: web::Query<UserQ
         active: q.active,
         q: q.q,
     };
-    let page = st.read(move |c| users::list(c, &f, limit, cursor.as_ref())).await?;
+    let page = st
+        .read(move |c| users::list(c, &f, limit, cursor.as_ref()))
+        .await?;
     Ok(HttpResponse::Ok().json(UserPage::from_page(page, User::from)))
 }
 
 /// Create a person's account (admin).
 #[utoipa::path(post, path = "/api/v1/users", tag = "organisation", security(("bearer" = [])),
     request_body = NewUser, responses((status = 201, body = User)))]
-pub async fn create_user(st: web::Data<AppState>, ctx: ReqCtx, auth: Auth, body: ValidJson<NewUser>) -> Result<HttpResponse, ApiError> {
+pub async fn create_user(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    body: ValidJson<NewUser>,
+) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
     let b = body.0;
     let mut errors: Vec<FieldError> = Vec::new();
-    let username = parse_username(&b.username, "username").map_err(|e| errors.extend(e.errors)).ok();
-    let pw = parse_password(&b.password, "password").map_err(|e| errors.extend(e.errors)).ok();
+    let username = parse_username(&b.username, "username")
+        .map_err(|e| errors.extend(e.errors))
+        .ok();
+    let pw = parse_password(&b.password, "password")
+        .map_err(|e| errors.extend(e.errors))
+        .ok();
     let (Some(username), Some(pw)) = (username, pw) else {
         return Err(ApiError::validation(errors));
     };
@@ -122,7 +156,11 @@ pub async fn create_user(st: web::Data<AppState>, ctx: ReqCtx, auth: Auth, body:
 /// Read one user (within the caller's unit subtree, unless admin or auditor).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "organisation", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = User)))]
-pub async fn get_user(st: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_user(
+    st: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
     let who = auth.0;
     let rec = st.read(move |c| visible_user(c, &who, &id)).await?;
@@ -147,10 +185,19 @@ pub async fn update_user(
     let b = body.0;
     if let Some(Some(email)) = &b.email {
         if !email.validate_email() || email.len() > 254 {
-            return Err(ApiError::field("email", "email", "email is not a valid address"));
+            return Err(ApiError::field(
+                "email",
+                "email",
+                "email is not a valid address",
+            ));
         }
     }
-    if id == admin.user_id.to_string() && (b.active == Some(false) || b.roles.as_ref().is_some_and(|r| !r.contains(&RoleDto::Admin))) {
+    if id == admin.user_id.to_string()
+        && (b.active == Some(false)
+            || b.roles
+                .as_ref()
+                .is_some_and(|r| !r.contains(&RoleDto::Admin)))
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "self_lockout",
@@ -165,7 +212,9 @@ pub async fn update_user(
         roles: b.roles.map(|rs| rs.iter().map(|r| r.domain()).collect()),
         active: b.active,
     };
-    let rec = st.write(move |c| users::update(c, &meta, &id, if_match.0, patch)).await?;
+    let rec = st
+        .write(move |c| users::update(c, &meta, &id, if_match.0, patch))
+        .await?;
     Ok(user_answer(StatusCode::OK, rec))
 }
 
@@ -192,6 +241,7 @@ pub async fn reset_password(
         ));
     }
     let hash = hash_secret(pw.expose().to_owned()).await?;
-    st.write(move |c| users::set_password(c, &meta, &id, &hash)).await?;
+    st.write(move |c| users::set_password(c, &meta, &id, &hash))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
