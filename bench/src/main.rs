@@ -1,1 +1,273 @@
-fn main() {}
+//! `clientele-bench`: starts the server on a fresh database (SQLite or
+//! PostgreSQL), seeds it, drives load at each endpoint for a fixed time from
+//! keep-alive client threads, and reports throughput and p50/p99 latency
+//! beside `/healthz` measured in the same run, as ratios. With `--write`,
+//! the section for that backend in `docs/benchmarks.md` is replaced.
+
+use clap::Parser;
+use clientele_core::SystemClock;
+use clientele_http::{ApiConfig, AppState};
+use clientele_persistence::{migrate, Db, DbSettings};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Args {
+    /// `sqlite` or `postgres`.
+    #[arg(long, default_value = "sqlite")]
+    backend: String,
+    /// Admin URL for PostgreSQL; a fresh database is made from it and dropped afterwards.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg_url: String,
+    /// Seconds of load per endpoint.
+    #[arg(long, default_value_t = 8)]
+    seconds: u64,
+    /// Concurrent client connections.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Server worker threads.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Replace this backend's section in the given Markdown file.
+    #[arg(long)]
+    write: Option<std::path::PathBuf>,
+}
+
+struct Outcome {
+    name: String,
+    requests: usize,
+    errors: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn drive(name: &str, url: &str, token: Option<&str>, secs: u64, conns: usize) -> Outcome {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let results: Vec<(Vec<u32>, usize)> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..conns)
+            .map(|_| {
+                sc.spawn(|| {
+                    let agent = ureq::AgentBuilder::new()
+                        .timeout(Duration::from_secs(10))
+                        .build();
+                    let auth = token.map(|t| format!("Bearer {t}"));
+                    let mut lat = Vec::with_capacity(100_000);
+                    let mut errors = 0usize;
+                    while Instant::now() < deadline {
+                        let t0 = Instant::now();
+                        let mut req = agent.get(url);
+                        if let Some(a) = &auth {
+                            req = req.set("authorization", a);
+                        }
+                        match req.call() {
+                            Ok(r) => {
+                                let _ = r.into_string();
+                                lat.push(t0.elapsed().as_micros() as u32);
+                            }
+                            Err(_) => errors += 1,
+                        }
+                    }
+                    (lat, errors)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let errors = results.iter().map(|r| r.1).sum();
+    let mut all: Vec<u32> = results.into_iter().flat_map(|r| r.0).collect();
+    all.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if all.is_empty() {
+            return 0.0;
+        }
+        let i = ((all.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(all[i]) / 1000.0
+    };
+    Outcome {
+        name: name.to_owned(),
+        requests: all.len(),
+        errors,
+        rps: all.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
+}
+
+/// Starts a server over `db` on a free port; its base URL.
+fn serve(db: &Db, workers: usize, auth_cache_ttl: Duration) -> String {
+    let mut config =
+        ApiConfig::with_secret(b"bench-secret-bench-secret-bench-secret-0123".to_vec());
+    config.auth_cache_ttl = auth_cache_ttl;
+    let state = AppState::new(db.clone(), config, Arc::new(SystemClock));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let (server, addr) = clientele_http::start(state, "127.0.0.1:0", workers)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let _ = tx.send(addr);
+            let _ = server.await;
+        });
+    });
+    let addr = rx.recv().unwrap_or_else(|e| panic!("{e}"));
+    format!("http://{addr}")
+}
+
+fn database(args: &Args) -> (String, Option<String>) {
+    match args.backend.as_str() {
+        "postgres" => {
+            let name = format!("clientele_bench_{}", uuid::Uuid::now_v7().simple());
+            admin_sql(&args.pg_url, &format!("CREATE DATABASE {name}"));
+            let base = args
+                .pg_url
+                .rsplit_once('/')
+                .map_or(args.pg_url.as_str(), |(b, _)| b);
+            (format!("{base}/{name}"), Some(name))
+        }
+        _ => {
+            let dir =
+                std::env::temp_dir().join(format!("clientele-bench-{}", uuid::Uuid::now_v7()));
+            (format!("sqlite://{}", dir.join("bench.db").display()), None)
+        }
+    }
+}
+
+fn admin_sql(url: &str, sql: &str) {
+    use diesel_free::run;
+    run(url, sql);
+}
+
+mod diesel_free {
+    /// Runs administrative SQL through the persistence crate's connection.
+    pub fn run(url: &str, sql: &str) {
+        let target =
+            clientele_persistence::connection::Target::parse(url).unwrap_or_else(|e| panic!("{e}"));
+        let db_conn = target.establish().unwrap_or_else(|e| panic!("{e}"));
+        clientele_persistence::connection::execute_batch(db_conn, sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    let (url, pg_name) = database(&args);
+    let db = Db::connect(&DbSettings {
+        url,
+        pool_size: 16,
+        connect_timeout: Duration::from_secs(10),
+    })
+    .unwrap_or_else(|e| panic!("connect: {e}"));
+    migrate::run_pending(&db).unwrap_or_else(|e| panic!("migrate: {e}"));
+    clientele_server::demo::seed(&db).unwrap_or_else(|e| panic!("seed: {e}"));
+    let base = serve(&db, args.workers, Duration::from_secs(1));
+    // The same API with every request checking its session in the database.
+    let strict = serve(&db, args.workers, Duration::ZERO);
+    let login: serde_json::Value = ureq::post(&format!("{base}/api/v1/auth/token"))
+        .send_json(serde_json::json!({"grant_type": "password", "username": "demo.admin", "password": clientele_server::demo::DEMO_PASSWORD}))
+        .ok()
+        .and_then(|r| r.into_json().ok())
+        .unwrap_or_default();
+    let token = login["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!token.is_empty(), "sign-in failed");
+
+    // Warm up both paths, then measure the baseline and each endpoint.
+    let _ = drive(
+        "warm-up",
+        &format!("{base}/healthz"),
+        None,
+        1,
+        args.connections,
+    );
+    let _ = drive(
+        "warm-up",
+        &format!("{base}/api/v1/me"),
+        Some(&token),
+        1,
+        args.connections,
+    );
+    let baseline = drive(
+        "GET /healthz",
+        &format!("{base}/healthz"),
+        None,
+        args.seconds,
+        args.connections,
+    );
+    let me = drive(
+        "GET /api/v1/me",
+        &format!("{base}/api/v1/me"),
+        Some(&token),
+        args.seconds,
+        args.connections,
+    );
+    let me_strict = drive(
+        "GET /api/v1/me (session cache off)",
+        &format!("{strict}/api/v1/me"),
+        Some(&token),
+        args.seconds,
+        args.connections,
+    );
+    let units = drive(
+        "GET /api/v1/units?limit=20",
+        &format!("{base}/api/v1/units?limit=20"),
+        Some(&token),
+        args.seconds,
+        args.connections,
+    );
+    let results = [baseline, me, me_strict, units];
+
+    let base_rps = results[0].rps.max(f64::MIN_POSITIVE);
+    let mut table = String::new();
+    table.push_str(&format!(
+        "Backend **{}**, {} s per endpoint, {} connections, {} server workers, measured {}.\n\n",
+        args.backend,
+        args.seconds,
+        args.connections,
+        args.workers,
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    ));
+    table.push_str("| endpoint | requests | errors | req/s | × /healthz | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for r in &results {
+        table.push_str(&format!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |\n",
+            r.name,
+            r.requests,
+            r.errors,
+            r.rps,
+            r.rps / base_rps,
+            r.p50_ms,
+            r.p99_ms
+        ));
+    }
+    let me_ratio = results[1].rps / base_rps;
+    table.push_str(&format!(
+        "\nTarget (issue 2): `GET /api/v1/me` ≥ 0.50 × `/healthz` — measured **{me_ratio:.2}×**: {}.\n",
+        if me_ratio >= 0.5 { "met" } else { "NOT met" }
+    ));
+    println!("{table}");
+
+    if let Some(path) = &args.write {
+        let start = format!("<!-- bench:{} -->", args.backend);
+        let end = format!("<!-- /bench:{} -->", args.backend);
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let section = format!("{start}\n{table}{end}");
+        let updated = match (text.find(&start), text.find(&end)) {
+            (Some(a), Some(b)) if b > a => {
+                format!("{}{}{}", &text[..a], section, &text[b + end.len()..])
+            }
+            _ => format!("{text}\n{section}\n"),
+        };
+        std::fs::write(path, updated).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    drop(db);
+    if let Some(name) = pg_name {
+        admin_sql(
+            &args.pg_url,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        );
+    }
+}

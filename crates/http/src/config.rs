@@ -20,6 +20,8 @@ pub struct ApiConfig {
     pub login_window: Duration,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
+    /// How long a replica may reuse what it learned about a session; zero: never.
+    pub auth_cache_ttl: Duration,
 }
 
 impl ApiConfig {
@@ -39,6 +41,7 @@ impl ApiConfig {
             login_max_failures_ip: 50,
             login_window: Duration::from_secs(15 * 60),
             trust_proxy: false,
+            auth_cache_ttl: Duration::from_secs(1),
         }
     }
 }

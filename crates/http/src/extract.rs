@@ -183,6 +183,10 @@ impl FromRequest for Auth {
                 .jwt
                 .verify(token)
                 .map_err(|why| ApiError::unauthorized("invalid_token", why))?;
+            if let Some(principal) = st.principals.get(&claims.sid, &claims.sub) {
+                req.extensions_mut().insert(principal.user_id);
+                return Ok(Auth(principal));
+            }
             let now = st.now();
             let (uid, sid) = (claims.sub.clone(), claims.sid.clone());
             let row = st
@@ -223,6 +227,7 @@ impl FromRequest for Auth {
                     .map_err(|_| ApiError::internal())?,
             };
             req.extensions_mut().insert(principal.user_id);
+            st.principals.put(claims.sid, principal.clone());
             Ok(Auth(principal))
         })
     }

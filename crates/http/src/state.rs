@@ -1,6 +1,7 @@
 //! What every handler shares: storage, keys, settings, metrics, the clock.
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::principal_cache::PrincipalCache;
 use crate::config::ApiConfig;
 use crate::middleware::metrics::Metrics;
 use clientele_core::Clock;
@@ -13,17 +14,20 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<Metrics>,
+    pub principals: Arc<PrincipalCache>,
     pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: ApiConfig, clock: Arc<dyn Clock>) -> Self {
         let jwt = JwtKeys::new(&config);
+        let principals = Arc::new(PrincipalCache::new(config.auth_cache_ttl));
         Self {
             db,
             config: Arc::new(config),
             jwt: Arc::new(jwt),
             metrics: Arc::new(Metrics::default()),
+            principals,
             clock,
         }
     }

@@ -90,6 +90,12 @@ impl Target {
     }
 }
 
+/// Runs SQL outside any transaction on a connection of its own
+/// (`CREATE DATABASE` and friends, for tools and tests).
+pub fn execute_batch(mut conn: DbConn, sql: &str) -> Result<()> {
+    conn.batch_execute(sql).map_err(Error::from)
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("cannot connect to the database: {0}")]
 pub struct ConnectError(pub String);

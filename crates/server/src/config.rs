@@ -37,6 +37,7 @@ struct FileSettings {
     login_max_failures: Option<i64>,
     login_max_failures_ip: Option<i64>,
     login_window_secs: Option<u64>,
+    auth_cache_ttl_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +184,14 @@ impl Settings {
             num("CLIENTELE_LOGIN_WINDOW", var("CLIENTELE_LOGIN_WINDOW"))?.or(file.login_window_secs)
         {
             api.login_window = Duration::from_secs(s.max(1));
+        }
+        if let Some(ms) = num(
+            "CLIENTELE_AUTH_CACHE_TTL_MS",
+            var("CLIENTELE_AUTH_CACHE_TTL_MS"),
+        )?
+        .or(file.auth_cache_ttl_ms)
+        {
+            api.auth_cache_ttl = Duration::from_millis(ms.min(60_000));
         }
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())

@@ -6,5 +6,5 @@ mod bad_input;
 mod contract;
 mod machinery;
 mod ops;
-mod tls;
 mod org;
+mod tls;

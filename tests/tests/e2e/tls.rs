@@ -22,12 +22,15 @@ fn postgres_connections_can_require_tls() {
         ssl: String,
     }
     use diesel::RunQueryDsl;
-    let rows: Vec<Setting> = diesel::sql_query("SHOW ssl").load(&mut probe).unwrap_or_default();
+    let rows: Vec<Setting> = diesel::sql_query("SHOW ssl")
+        .load(&mut probe)
+        .unwrap_or_default();
     let server_has_tls = rows.first().is_some_and(|r| r.ssl == "on");
     match target.establish() {
         Ok(mut conn) => {
             assert!(server_has_tls);
-            conn.batch_execute("SELECT 1").unwrap_or_else(|e| panic!("{e}"));
+            conn.batch_execute("SELECT 1")
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         Err(e) => {
             // Without TLS on the server the refusal must come from the server, not from a libpq built without TLS.

@@ -249,9 +249,12 @@ async fn refresh_grant(st: &AppState, g: RefreshGrant) -> Result<HttpResponse, A
                 refresh_token: Some(next),
             }))
         }
-        Refresh::Reused => Err(invalid_grant(
-            "this refresh token was already used; the session has been revoked, sign in again",
-        )),
+        Refresh::Reused => {
+            st.principals.clear();
+            Err(invalid_grant(
+                "this refresh token was already used; the session has been revoked, sign in again",
+            ))
+        }
         Refresh::Invalid => Err(invalid_grant(
             "the refresh token is unknown, expired or revoked",
         )),
@@ -287,6 +290,7 @@ pub async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(&auth.0));
     let sid = auth.0.session_id.to_string();
+    st.principals.forget_session(&sid);
     st.write(move |c| {
         sessions::revoke(c, &sid, "signed out", meta.at)?;
         audit::record(

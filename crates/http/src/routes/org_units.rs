@@ -140,5 +140,7 @@ pub async fn update_unit(
     let row = st
         .write(move |c| units::update(c, &meta, &id, if_match.0, patch))
         .await?;
+    // Unit paths decide what principals see.
+    st.principals.clear();
     Ok(unit_answer(actix_web::http::StatusCode::OK, row))
 }

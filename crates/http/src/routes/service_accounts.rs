@@ -92,5 +92,6 @@ pub async fn rotate_secret(
     let rec = st
         .write(move |c| users::set_password(c, &meta, &id, &hash))
         .await?;
+    st.principals.clear();
     Ok(credentials_answer(StatusCode::OK, rec, secret))
 }

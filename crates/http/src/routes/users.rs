@@ -215,6 +215,8 @@ pub async fn update_user(
     let rec = st
         .write(move |c| users::update(c, &meta, &id, if_match.0, patch))
         .await?;
+    // Roles, unit, clearance or activity changed: no replica-local copy may outlive that here.
+    st.principals.clear();
     Ok(user_answer(StatusCode::OK, rec))
 }
 
@@ -243,5 +245,6 @@ pub async fn reset_password(
     let hash = hash_secret(pw.expose().to_owned()).await?;
     st.write(move |c| users::set_password(c, &meta, &id, &hash))
         .await?;
+    st.principals.clear();
     Ok(HttpResponse::NoContent().finish())
 }
