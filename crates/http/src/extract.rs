@@ -100,6 +100,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "the request body is empty; send a JSON object",
         ));
     }
+    if has_escaped_nul(bytes) {
+        return Err(ApiError::field(
+            "",
+            "invalid_format",
+            "text may not contain NUL characters (\\u0000)",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let inner = e.inner();
@@ -143,6 +150,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             message: msg,
         });
         err
+    })
+}
+
+/// Whether a JSON text holds a `\u0000` escape (an odd run of backslashes
+/// before `u0000`). Databases refuse NUL in text, so it is refused at the door.
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
     })
 }
 
@@ -364,7 +379,7 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
-    #[param(max_length = 1024)]
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -425,6 +440,14 @@ mod tests {
     struct Sample {
         name: String,
         n: i32,
+    }
+
+    #[test]
+    fn nul_escapes_are_found_but_escaped_backslashes_are_not() {
+        assert!(has_escaped_nul(br#"{"a":"x\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"a":"x\\u0000"}"#));
+        assert!(has_escaped_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"a":"u0000"}"#));
     }
 
     #[test]

@@ -6,8 +6,8 @@ use crate::error::{Problem, ProblemField, PROBLEM_JSON};
 use crate::routes;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, HttpMethod, Ref};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -91,6 +91,22 @@ fn problem(description: &str) -> utoipa::openapi::Response {
 
 fn add_errors(method: &HttpMethod, op: &mut Operation) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    if !secured {
+        // Public on purpose: say so, rather than leave it undefined.
+        op.security = Some(vec![SecurityRequirement::default()]);
+    }
+    for (code, resp) in op.responses.responses.iter_mut() {
+        if let RefOr::T(r) = resp {
+            if r.description.is_empty() {
+                r.description = match code.as_str() {
+                    "201" => "Created",
+                    "204" => "Done; no content",
+                    _ => "Success",
+                }
+                .to_owned();
+            }
+        }
+    }
     let has_body = op.request_body.is_some();
     let mut answers: Vec<(&str, &str)> = vec![
         ("400", "Malformed request: bad query, header or cursor"),

@@ -47,6 +47,8 @@ fn bad_requests_get_problems_and_change_nothing() {
         ("not a uuid in path", "GET", "/api/v1/units/not-a-uuid", None, 404, "not_found"),
         ("unknown id", "GET", "/api/v1/users/01900000-0000-7000-8000-000000000000", None, 404, "not_found"),
         ("bad query type", "GET", "/api/v1/users?active=maybe", None, 400, "invalid_query"),
+        ("NUL in query", "GET", "/api/v1/users?q=a%00b", None, 400, "invalid_query"),
+        ("NUL in text", "POST", "/api/v1/units", Some((json_ct, br#"{"code":"N","name":"a\u0000b","kind":"branch"}"#.to_vec())), 422, "validation_failed"),
     ];
     for (what, method, path, body, status, code) in cases {
         let r = s.raw(

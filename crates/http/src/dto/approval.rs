@@ -55,12 +55,18 @@ pub struct NewApprovalRule {
     pub subject: String,
     pub role: RoleDto,
     /// Inclusive cap in minor units; absent or null: any amount.
+    #[serde(default, deserialize_with = "super::whole_number")]
     #[validate(range(min = 0))]
     #[schema(minimum = 0)]
     pub limit_minor: Option<i64>,
     /// ISO 4217; defaults to CNY.
     #[validate(length(equal = 3))]
-    #[schema(min_length = 3, max_length = 3, example = "CNY")]
+    #[schema(
+        min_length = 3,
+        max_length = 3,
+        pattern = "^[A-Z]{3}$",
+        example = "CNY"
+    )]
     pub currency: Option<String>,
     #[validate(length(max = 500))]
     #[schema(max_length = 500)]
@@ -71,11 +77,12 @@ pub struct NewApprovalRule {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalRuleChanges {
+    #[serde(default, deserialize_with = "super::whole_number")]
     #[validate(range(min = 0))]
     #[schema(minimum = 0)]
     pub limit_minor: Option<i64>,
     #[validate(length(equal = 3))]
-    #[schema(min_length = 3, max_length = 3)]
+    #[schema(min_length = 3, max_length = 3, pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     #[validate(length(max = 500))]
     #[schema(max_length = 500)]
@@ -86,13 +93,13 @@ pub struct ApprovalRuleChanges {
 #[into_params(parameter_in = Query)]
 pub struct DecisionQuery {
     /// What is to be approved.
-    #[param(min_length = 2, max_length = 64)]
+    #[param(min_length = 2, max_length = 64, pattern = "^[a-z][a-z0-9_]*$")]
     pub subject: String,
     /// The amount in minor units, if it has one.
     #[param(minimum = 0)]
     pub amount_minor: Option<i64>,
     /// ISO 4217, default CNY.
-    #[param(min_length = 3, max_length = 3)]
+    #[param(min_length = 3, max_length = 3, pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 

@@ -61,6 +61,6 @@ pub struct AuditQuery {
     pub until: Option<DateTime<Utc>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(max_length = 1024)]
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }

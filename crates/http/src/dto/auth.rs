@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-/// A token request, by `grant_type`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(tag = "grant_type", rename_all = "snake_case")]
+/// A token request, told apart by `grant_type`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
 pub enum TokenRequest {
     /// A person signs in.
     Password(PasswordGrant),
@@ -14,6 +14,32 @@ pub enum TokenRequest {
     RefreshToken(RefreshGrant),
     /// A service account (ERP, finance) signs in.
     ClientCredentials(ClientGrant),
+}
+
+/// Reads `grant_type` first, so errors speak of the grant the caller meant.
+impl<'de> Deserialize<'de> for TokenRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let v = serde_json::Value::deserialize(d)?;
+        let kind = v
+            .get("grant_type")
+            .ok_or_else(|| D::Error::missing_field("grant_type"))?
+            .as_str()
+            .ok_or_else(|| D::Error::custom("grant_type must be a string"))?
+            .to_owned();
+        let parsed = match kind.as_str() {
+            "password" => serde_json::from_value(v).map(TokenRequest::Password),
+            "refresh_token" => serde_json::from_value(v).map(TokenRequest::RefreshToken),
+            "client_credentials" => serde_json::from_value(v).map(TokenRequest::ClientCredentials),
+            other => {
+                return Err(D::Error::unknown_variant(
+                    other,
+                    &["password", "refresh_token", "client_credentials"],
+                ))
+            }
+        };
+        parsed.map_err(D::Error::custom)
+    }
 }
 
 impl Validate for TokenRequest {
@@ -26,9 +52,24 @@ impl Validate for TokenRequest {
     }
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+macro_rules! grant_kind {
+    ($name:ident, $variant:ident) => {
+        /// The grant type; one value.
+        #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $variant,
+        }
+    };
+}
+grant_kind!(PasswordGrantType, Password);
+grant_kind!(RefreshGrantType, RefreshToken);
+grant_kind!(ClientGrantType, ClientCredentials);
+
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordGrant {
+    pub grant_type: PasswordGrantType,
     #[validate(length(min = 1, max = 64))]
     #[schema(min_length = 1, max_length = 64, example = "demo.admin")]
     pub username: String,
@@ -37,17 +78,19 @@ pub struct PasswordGrant {
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshGrant {
+    pub grant_type: RefreshGrantType,
     #[validate(length(min = 1, max = 512))]
     #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientGrant {
+    pub grant_type: ClientGrantType,
     #[validate(length(min = 1, max = 64))]
     #[schema(min_length = 1, max_length = 64)]
     pub client_id: String,

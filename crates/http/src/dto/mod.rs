@@ -23,6 +23,30 @@ where
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
+/// An optional whole number that JSON may write as `445` or `445.0`
+/// (JSON Schema counts both as integers).
+pub fn whole_number<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let n = <Option<serde_json::Number> as serde::Deserialize>::deserialize(d)?;
+    match n {
+        None => Ok(None),
+        Some(n) => {
+            if let Some(i) = n.as_i64() {
+                return Ok(Some(i));
+            }
+            match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+                _ => Err(D::Error::custom(format!(
+                    "invalid type: {n} is not a whole number in range"
+                ))),
+            }
+        }
+    }
+}
+
 /// Declares a page type: `items` and the cursor of the next page.
 macro_rules! page_of {
     ($name:ident, $item:ty) => {

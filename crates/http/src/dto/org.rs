@@ -191,7 +191,12 @@ page_of!(UserPage, User);
 pub struct NewUser {
     /// 3–64 characters of a-z, 0-9, `.`, `_`, `-` (stored lower-case).
     #[validate(length(min = 3, max = 64))]
-    #[schema(min_length = 3, max_length = 64, example = "zhang.san")]
+    #[schema(
+        min_length = 3,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9._-]+$",
+        example = "zhang.san"
+    )]
     pub username: String,
     #[validate(length(min = 1, max = 100))]
     #[schema(min_length = 1, max_length = 100, example = "张三")]
@@ -247,7 +252,12 @@ pub struct PasswordReset {
 pub struct NewServiceAccount {
     /// The client id the system will sign in with.
     #[validate(length(min = 3, max = 64))]
-    #[schema(min_length = 3, max_length = 64, example = "erp-finance")]
+    #[schema(
+        min_length = 3,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9._-]+$",
+        example = "erp-finance"
+    )]
     pub client_id: String,
     #[validate(length(min = 1, max = 100))]
     #[schema(min_length = 1, max_length = 100, example = "ERP finance link")]

@@ -37,7 +37,15 @@ pub async fn problem(
     );
     let path = req.path().to_owned();
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    let res = next.call(req).await?.map_into_boxed_body();
+    // Databases refuse NUL in text; a query asking for one is malformed.
+    let res = if req.query_string().to_ascii_lowercase().contains("%00") {
+        req.error_response(ApiError::bad_request(
+            "invalid_query",
+            "query parameters may not contain NUL characters",
+        ))
+    } else {
+        next.call(req).await?.map_into_boxed_body()
+    };
     let status = res.status();
     if !status.is_client_error() && !status.is_server_error() {
         return Ok(res);

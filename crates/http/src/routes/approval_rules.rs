@@ -18,11 +18,11 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RuleQuery {
-    #[param(min_length = 2, max_length = 64)]
+    #[param(min_length = 2, max_length = 64, pattern = "^[a-z][a-z0-9_]*$")]
     pub subject: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(max_length = 1024)]
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -132,7 +132,7 @@ pub async fn get_approval_rule(
 
 /// Change a rule's cap and note (admin, `If-Match`).
 #[utoipa::path(patch, path = "/api/v1/approval-rules/{id}", tag = "approvals", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read", pattern = "^\"[0-9]+\"$")),
     request_body = ApprovalRuleChanges, responses((status = 200, body = ApprovalRule)))]
 pub async fn update_approval_rule(
     st: web::Data<AppState>,
@@ -154,7 +154,7 @@ pub async fn update_approval_rule(
 
 /// Remove a rule (admin, `If-Match`).
 #[utoipa::path(delete, path = "/api/v1/approval-rules/{id}", tag = "approvals", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read", pattern = "^\"[0-9]+\"$")),
     responses((status = 204, description = "Removed")))]
 pub async fn delete_approval_rule(
     st: web::Data<AppState>,

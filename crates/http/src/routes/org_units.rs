@@ -23,7 +23,7 @@ pub struct UnitQuery {
     pub within: Option<uuid::Uuid>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(max_length = 1024)]
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -118,7 +118,7 @@ pub async fn get_unit(
 
 /// Change a unit (admin, `If-Match`): rename, recode, move, deactivate.
 #[utoipa::path(patch, path = "/api/v1/units/{id}", tag = "organisation", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read", pattern = "^\"[0-9]+\"$")),
     request_body = UnitChanges, responses((status = 200, body = Unit)))]
 pub async fn update_unit(
     st: web::Data<AppState>,

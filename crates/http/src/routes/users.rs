@@ -28,7 +28,7 @@ pub struct UserQuery {
     pub q: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(max_length = 1024)]
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -169,7 +169,7 @@ pub async fn get_user(
 
 /// Change a user (admin, `If-Match`). Deactivating ends all of the user's sessions at once.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "organisation", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read", pattern = "^\"[0-9]+\"$")),
     request_body = UserChanges, responses((status = 200, body = User)))]
 pub async fn update_user(
     st: web::Data<AppState>,
