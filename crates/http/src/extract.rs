@@ -398,11 +398,23 @@ impl PageParams {
     }
 }
 
-/// A path id: anything that is not a UUID cannot exist, so it is a 404.
-pub fn path_id(raw: &str) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map(|u| u.to_string())
-        .map_err(|_| ApiError::not_found())
+/// The `{id}` of the path. Anything that is not a UUID cannot exist, so it
+/// is a 404, decided before any header or body is looked at.
+pub struct PathId(pub String);
+
+impl FromRequest for PathId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req
+            .match_info()
+            .get("id")
+            .and_then(|raw| uuid::Uuid::parse_str(raw).ok())
+            .map(|u| PathId(u.to_string()))
+            .ok_or_else(ApiError::not_found);
+        ready(id)
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::dto::approval::{
     NewApprovalRule,
 };
 use crate::error::ApiError;
-use crate::extract::{etag, path_id, Auth, IfMatch, PageParams, ReqCtx, ValidJson};
+use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -123,9 +123,9 @@ pub async fn create_approval_rule(
 pub async fn get_approval_rule(
     st: web::Data<AppState>,
     _auth: Auth,
-    id: web::Path<String>,
+    id: PathId,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
+    let id = id.0;
     let row = st.read(move |c| approval_rules::get(c, &id)).await?;
     Ok(rule_answer(StatusCode::OK, row))
 }
@@ -138,12 +138,12 @@ pub async fn update_approval_rule(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
-    id: web::Path<String>,
+    id: PathId,
     if_match: IfMatch,
     body: ValidJson<ApprovalRuleChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
-    let id = path_id(&id)?;
+    let id = id.0;
     let b = body.0;
     let cap = limit(b.limit_minor, b.currency.as_deref())?;
     let row = st
@@ -160,11 +160,11 @@ pub async fn delete_approval_rule(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
-    id: web::Path<String>,
+    id: PathId,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
-    let id = path_id(&id)?;
+    let id = id.0;
     st.write(move |c| approval_rules::delete(c, &meta, &id, if_match.0))
         .await?;
     Ok(HttpResponse::NoContent().finish())

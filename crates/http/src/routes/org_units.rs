@@ -3,7 +3,7 @@
 
 use crate::dto::org::{NewUnit, Unit, UnitChanges, UnitKindDto, UnitPage};
 use crate::error::ApiError;
-use crate::extract::{etag, path_id, Auth, IfMatch, PageParams, ReqCtx, ValidJson};
+use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_core::{Role, UnitId};
@@ -109,9 +109,9 @@ pub async fn create_unit(
 pub async fn get_unit(
     st: web::Data<AppState>,
     _auth: Auth,
-    id: web::Path<String>,
+    id: PathId,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
+    let id = id.0;
     let row = st.read(move |c| units::get(c, &id)).await?;
     Ok(unit_answer(actix_web::http::StatusCode::OK, row))
 }
@@ -124,12 +124,12 @@ pub async fn update_unit(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
-    id: web::Path<String>,
+    id: PathId,
     if_match: IfMatch,
     body: ValidJson<UnitChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
-    let id = path_id(&id)?;
+    let id = id.0;
     let b = body.0;
     let patch = UnitPatch {
         name: b.name.map(|n| n.trim().to_owned()),

@@ -4,7 +4,7 @@
 use crate::auth::secrets;
 use crate::dto::org::{NewServiceAccount, ServiceAccountCredentials, User};
 use crate::error::ApiError;
-use crate::extract::{etag, path_id, Auth, ReqCtx, ValidJson};
+use crate::extract::{etag, Auth, PathId, ReqCtx, ValidJson};
 use crate::routes::users::{hash_secret, parse_username};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -78,10 +78,10 @@ pub async fn rotate_secret(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
-    id: web::Path<String>,
+    id: PathId,
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
-    let id = path_id(&id)?;
+    let id = id.0;
     let target = id.clone();
     let rec = st.read(move |c| users::get(c, &target)).await?;
     if rec.kind != "service" {

@@ -6,7 +6,7 @@ use crate::dto::org::{
     AccountKindDto, NewUser, PasswordReset, RoleDto, User, UserChanges, UserPage,
 };
 use crate::error::{ApiError, FieldError};
-use crate::extract::{etag, path_id, Auth, IfMatch, PageParams, ReqCtx, ValidJson};
+use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -159,9 +159,9 @@ pub async fn create_user(
 pub async fn get_user(
     st: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: PathId,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_id(&id)?;
+    let id = id.0;
     let who = auth.0;
     let rec = st.read(move |c| visible_user(c, &who, &id)).await?;
     Ok(user_answer(StatusCode::OK, rec))
@@ -175,13 +175,13 @@ pub async fn update_user(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
-    id: web::Path<String>,
+    id: PathId,
     if_match: IfMatch,
     body: ValidJson<UserChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let admin = auth.require(Role::Admin)?;
     let meta = ctx.meta(&st, Some(admin));
-    let id = path_id(&id)?;
+    let id = id.0;
     let b = body.0;
     if let Some(Some(email)) = &b.email {
         if !email.validate_email() || email.len() > 254 {
@@ -227,11 +227,11 @@ pub async fn reset_password(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
-    id: web::Path<String>,
+    id: PathId,
     body: ValidJson<PasswordReset>,
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
-    let id = path_id(&id)?;
+    let id = id.0;
     let pw = parse_password(&body.0.password, "password")?;
     let target = id.clone();
     let rec = st.read(move |c| users::get(c, &target)).await?;
