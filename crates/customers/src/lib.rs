@@ -1,0 +1,19 @@
+//! Customer archives (CUS-01..11): one customer, one file. Value types
+//! built by `parse()` (credit code with its check digits, names, region
+//! codes, tags), the classification enums, who may see a file and which of
+//! its fields, and the rules of merging duplicates. No IO.
+
+pub mod classification;
+pub mod credit_code;
+pub mod fields;
+pub mod merge;
+pub mod name;
+pub mod visibility;
+
+pub use classification::{DocumentCategory, Nature, RelationKind, Size, Status};
+pub use credit_code::CreditCode;
+pub use fields::{RegionCode, Tag, Tags};
+pub use name::{normalise_name, CustomerName};
+pub use visibility::{FileScope, Visibility};
+
+pub use clientele_core::ParseError;

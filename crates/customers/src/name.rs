@@ -1,0 +1,149 @@
+//! Customer names, and the normal form duplicates are found by (CUS-01):
+//! full-width forms folded, case and spaces dropped, company-form suffixes
+//! (有限公司, 股份有限公司, Co., Ltd. …) removed.
+
+use crate::ParseError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerName(String);
+
+impl CustomerName {
+    pub const MAX_CHARS: usize = 200;
+
+    /// Trims and folds inner runs of white space; 1 to 200 characters.
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let s: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let n = s.chars().count();
+        if n == 0 {
+            return Err(ParseError::new(
+                "too_short",
+                "a customer name cannot be empty",
+            ));
+        }
+        if n > Self::MAX_CHARS {
+            return Err(ParseError::new(
+                "too_long",
+                format!("a customer name has at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(ParseError::new(
+                "invalid_format",
+                "a name cannot hold control characters",
+            ));
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn normalised(&self) -> String {
+        normalise_name(&self.0)
+    }
+}
+
+/// Full-width ASCII (U+FF01–U+FF5E) and the ideographic space to their
+/// ASCII forms; 【】《》（） to plain brackets.
+pub fn fold_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '（' | '【' | '《' => '(',
+            '）' | '】' | '》' => ')',
+            _ => c,
+        })
+        .collect()
+}
+
+const SUFFIXES: &[&str] = &[
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "股份公司",
+    "总公司",
+    "公司",
+    "co.,ltd.",
+    "co.,ltd",
+    "co.ltd.",
+    "co.ltd",
+    "company limited",
+    "limited",
+    "ltd.",
+    "ltd",
+    "inc.",
+    "inc",
+    "corporation",
+    "corp.",
+    "corp",
+    "llc",
+];
+
+/// The form two names of one customer share.
+pub fn normalise_name(raw: &str) -> String {
+    let folded = fold_width(raw).to_lowercase();
+    let mut s: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
+    // Suffixes may stack ("… Co., Ltd." after removing spaces is "co.,ltd.").
+    loop {
+        let trimmed = s.trim_end_matches([',', '.', '(', ')', '-']);
+        let mut cut = None;
+        for suf in SUFFIXES {
+            let suf: String = suf.chars().filter(|c| !c.is_whitespace()).collect();
+            if trimmed.len() > suf.len() && trimmed.ends_with(&suf) {
+                cut = Some(trimmed.len() - suf.len());
+                break;
+            }
+        }
+        match cut {
+            Some(n) => s = trimmed[..n].to_owned(),
+            None => {
+                s = trimmed.to_owned();
+                break;
+            }
+        }
+    }
+    s.chars()
+        .filter(|c| !matches!(c, '(' | ')' | ',' | '.' | '·' | '-' | '&'))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r_cus_01_names_of_one_customer_normalise_alike() {
+        let forms = [
+            "深圳市腾讯计算机系统有限公司",
+            "深圳市腾讯计算机系统股份有限公司",
+            " 深圳市腾讯计算机系统 有限责任公司 ",
+            "深圳市腾讯计算机系统",
+        ];
+        let n: Vec<String> = forms.iter().map(|f| normalise_name(f)).collect();
+        assert!(n.iter().all(|x| x == &n[0]), "{n:?}");
+        assert_eq!(
+            normalise_name("ＡＢＣ　Trading Co., Ltd."),
+            normalise_name("abc trading")
+        );
+        assert_eq!(
+            normalise_name("华信（北京）有限公司"),
+            normalise_name("华信(北京)")
+        );
+        assert_ne!(normalise_name("华信集团"), normalise_name("华信"));
+        // A name that is only a suffix keeps something to compare.
+        assert!(!normalise_name("有限公司").is_empty());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            CustomerName::parse("  华信  集团 ").map(|n| n.0).ok(),
+            Some("华信 集团".to_owned())
+        );
+        assert!(CustomerName::parse("   ").is_err());
+        assert!(CustomerName::parse(&"长".repeat(201)).is_err());
+        assert!(CustomerName::parse("a\u{7}b").is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! Who may see a file (CUS-07, CUS-10, GRD-06): the file's unit subtree,
+//! within clearance; files marked shared by every unit; administrators and
+//! auditors across units; a time-limited outside-access grant for one file.
+//! Anything else is indistinguishable from a file that does not exist.
+
+use clientele_core::{Principal, Role, UnitPath};
+
+/// The facts about a file that decide who sees it.
+#[derive(Debug, Clone)]
+pub struct FileScope<'a> {
+    pub owner_unit_path: &'a UnitPath,
+    pub secrecy_rank: i32,
+    pub shared: bool,
+}
+
+/// What the principal may do with a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Hidden,
+    Read,
+    ReadWrite,
+}
+
+/// Roles that may see a file's financial fields (registered capital, credit
+/// standing, trading terms).
+pub fn sees_financials(p: &Principal) -> bool {
+    [
+        Role::Admin,
+        Role::Manager,
+        Role::AccountManager,
+        Role::Legal,
+        Role::Auditor,
+        Role::Integration,
+    ]
+    .iter()
+    .any(|r| p.has(*r))
+}
+
+/// Roles that may create and edit files.
+pub fn edits_files(p: &Principal) -> bool {
+    p.may_write()
+        && [
+            Role::Admin,
+            Role::Manager,
+            Role::AccountManager,
+            Role::Integration,
+        ]
+        .iter()
+        .any(|r| p.has(*r))
+}
+
+/// The decision for one file; `granted` is an active outside-access grant.
+pub fn decide(p: &Principal, file: &FileScope<'_>, granted: bool) -> Visibility {
+    if p.clearance_rank < file.secrecy_rank && !granted {
+        return Visibility::Hidden;
+    }
+    let in_scope =
+        p.reads_everything() || file.shared || p.unit_path.contains(file.owner_unit_path);
+    if !in_scope && !granted {
+        return Visibility::Hidden;
+    }
+    // Writing needs the file in the principal's own subtree (or admin);
+    // shared files are read by everyone but worked by their unit (GRD-06).
+    let own = p.is_admin() || p.unit_path.contains(file.owner_unit_path);
+    if own && edits_files(p) {
+        Visibility::ReadWrite
+    } else {
+        Visibility::Read
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clientele_core::{AccountKind, SessionId, UnitId, UserId};
+
+    fn who(roles: &[Role], unit: &UnitPath, rank: i32) -> Principal {
+        Principal {
+            user_id: UserId::new(),
+            username: "u".into(),
+            display_name: "u".into(),
+            kind: AccountKind::Person,
+            unit_id: UnitId::new(),
+            unit_path: unit.clone(),
+            roles: roles.to_vec(),
+            clearance: "C".into(),
+            clearance_rank: rank,
+            session_id: SessionId::new(),
+        }
+    }
+
+    #[test]
+    fn r_cus_07_unit_subtree_and_clearance_decide() {
+        let root = UnitPath::root(UnitId::new());
+        let bj = root.child(UnitId::new());
+        let sh = root.child(UnitId::new());
+        let team = bj.child(UnitId::new());
+        let file = FileScope {
+            owner_unit_path: &team,
+            secrecy_rank: 1,
+            shared: false,
+        };
+        let secret = FileScope {
+            owner_unit_path: &team,
+            secrecy_rank: 3,
+            shared: false,
+        };
+        let am_bj = who(&[Role::AccountManager], &bj, 1);
+        assert_eq!(decide(&am_bj, &file, false), Visibility::ReadWrite);
+        assert_eq!(
+            decide(&am_bj, &secret, false),
+            Visibility::Hidden,
+            "clearance too low"
+        );
+        let am_sh = who(&[Role::AccountManager], &sh, 3);
+        assert_eq!(
+            decide(&am_sh, &file, false),
+            Visibility::Hidden,
+            "other unit"
+        );
+        let shared = FileScope {
+            owner_unit_path: &team,
+            secrecy_rank: 1,
+            shared: true,
+        };
+        assert_eq!(
+            decide(&am_sh, &shared, false),
+            Visibility::Read,
+            "shared files are read, not worked"
+        );
+        let agent_team = who(&[Role::ServiceAgent], &team, 1);
+        assert_eq!(
+            decide(&agent_team, &file, false),
+            Visibility::Read,
+            "agents read, do not edit"
+        );
+        let auditor = who(&[Role::Auditor], &sh, 3);
+        assert_eq!(decide(&auditor, &secret, false), Visibility::Read);
+        let low_auditor = who(&[Role::Auditor], &sh, 1);
+        assert_eq!(decide(&low_auditor, &secret, false), Visibility::Hidden);
+        // An outside-access grant opens one file for reading.
+        let legal_other = who(&[Role::Legal], &sh, 1);
+        assert_eq!(decide(&legal_other, &secret, true), Visibility::Read);
+        assert!(sees_financials(&am_bj));
+        assert!(!sees_financials(&agent_team));
+    }
+}
