@@ -50,9 +50,10 @@ pub fn fold_width(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             '\u{3000}' => ' ',
+            '【' | '《' => '(',
+            '】' | '》' => ')',
+            // Full-width ASCII, （） among them.
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '（' | '【' | '《' => '(',
-            '）' | '】' | '》' => ')',
             _ => c,
         })
         .collect()

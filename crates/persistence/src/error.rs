@@ -12,6 +12,9 @@ pub enum Error {
     /// on both backends.
     #[error("conflict on {constraint}")]
     Conflict { constraint: String },
+    /// The record exists already, as `existing_id` (one customer, one file).
+    #[error("duplicate {field}")]
+    DuplicateOf { field: &'static str, existing_id: String },
     /// The row changed since the caller read it (optimistic concurrency).
     #[error("the row was changed by someone else")]
     StaleVersion,

@@ -8,6 +8,7 @@
 pub mod approval_rules;
 pub mod audit;
 pub mod connection;
+pub mod customers;
 pub mod error;
 pub mod idempotency;
 pub mod login_failures;

@@ -140,16 +140,179 @@ diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        name_normalized -> Text,
+        name_folded -> Text,
+        credit_code -> Nullable<Text>,
+        legal_representative -> Nullable<Text>,
+        nature -> Text,
+        industry -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        region_name -> Nullable<Text>,
+        address -> Nullable<Text>,
+        size -> Nullable<Text>,
+        registered_capital_fen -> Nullable<BigInt>,
+        trading_since -> Nullable<Date>,
+        service_area -> Nullable<Text>,
+        sales_capacity -> Nullable<Text>,
+        potential -> Nullable<Text>,
+        credit_standing -> Nullable<Text>,
+        trading_terms -> Nullable<Text>,
+        vulnerable -> Bool,
+        status -> Text,
+        external_id -> Nullable<Text>,
+        owner_user_id -> Nullable<Text>,
+        owner_unit_id -> Text,
+        secrecy_level -> Text,
+        shared -> Bool,
+        merged_into_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_tags (customer_id, tag) {
+        customer_id -> Text,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    customer_contacts (id) {
+        id -> Text,
+        customer_id -> Text,
+        name -> Text,
+        title -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        mobile -> Nullable<Text>,
+        email -> Nullable<Text>,
+        is_primary -> Bool,
+        note -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_relations (id) {
+        id -> Text,
+        from_id -> Text,
+        to_id -> Text,
+        kind -> Text,
+        note -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_documents (id) {
+        id -> Text,
+        customer_id -> Text,
+        category -> Text,
+        title -> Text,
+        reference_no -> Nullable<Text>,
+        doc_date -> Nullable<Date>,
+        keeper_unit_id -> Nullable<Text>,
+        location -> Nullable<Text>,
+        external_url -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_changes (id) {
+        id -> Text,
+        customer_id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        entity -> Text,
+        entity_id -> Text,
+        field -> Text,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    customer_access_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Text,
+        customer_id -> Text,
+        action -> Text,
+        detail -> Nullable<Text>,
+        grant_id -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outside_access_requests (id) {
+        id -> Text,
+        customer_id -> Text,
+        requested_by -> Text,
+        outside_party -> Text,
+        purpose -> Text,
+        legal_basis -> Text,
+        days -> Integer,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        valid_until -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(customers -> org_units (owner_unit_id));
+diesel::joinable!(customers -> secrecy_levels (secrecy_level));
+diesel::joinable!(customer_tags -> customers (customer_id));
+diesel::joinable!(customer_contacts -> customers (customer_id));
+diesel::joinable!(customer_documents -> customers (customer_id));
+diesel::joinable!(customer_changes -> customers (customer_id));
+diesel::joinable!(outside_access_requests -> customers (customer_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
-    secrecy_levels,
-    org_units,
-    users,
-    user_roles,
-    sessions,
     refresh_tokens,
+    sessions,
+    user_roles,
     login_failures,
     approval_rules,
     audit_log,
     outbox,
     idempotency_keys,
+    customers,
+    counters,
+    customer_tags,
+    customer_contacts,
+    customer_relations,
+    customer_documents,
+    customer_changes,
+    customer_access_log,
+    outside_access_requests,
+    org_units,
+    secrecy_levels,
+    users,
 );

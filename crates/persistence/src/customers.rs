@@ -1,0 +1,614 @@
+//! Customer files (CUS-01..10): storage, keyset lists with visibility pushed
+//! into SQL, and saving with a field-by-field change history in the same
+//! transaction as the audit entry and the outbox event.
+
+use crate::audit::{self, Change, WriteMeta};
+use crate::error::{Error, Result};
+use crate::page::Page;
+use crate::schema::{counters, customer_changes, customer_tags, customers, org_units, secrecy_levels};
+use crate::{DbConn, Timestamp};
+use clientele_core::{new_id, Cursor};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, Deserialize)]
+#[diesel(table_name = customers, treat_none_as_null = true)]
+pub struct CustomerRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub name_normalized: String,
+    pub name_folded: String,
+    pub credit_code: Option<String>,
+    pub legal_representative: Option<String>,
+    pub nature: String,
+    pub industry: Option<String>,
+    pub region_code: Option<String>,
+    pub region_name: Option<String>,
+    pub address: Option<String>,
+    pub size: Option<String>,
+    pub registered_capital_fen: Option<i64>,
+    pub trading_since: Option<chrono::NaiveDate>,
+    pub service_area: Option<String>,
+    pub sales_capacity: Option<String>,
+    pub potential: Option<String>,
+    pub credit_standing: Option<String>,
+    pub trading_terms: Option<String>,
+    pub vulnerable: bool,
+    pub status: String,
+    pub external_id: Option<String>,
+    pub owner_user_id: Option<String>,
+    pub owner_unit_id: String,
+    pub secrecy_level: String,
+    pub shared: bool,
+    pub merged_into_id: Option<String>,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Columns that are bookkeeping, not content: never in the history.
+const NOT_HISTORY: [&str; 5] = ["version", "updated_at", "created_at", "name_normalized", "name_folded"];
+
+/// A file with what deciding about it needs.
+#[derive(Debug, Clone)]
+pub struct CustomerView {
+    pub row: CustomerRow,
+    pub tags: Vec<String>,
+    pub owner_unit_path: String,
+    pub secrecy_rank: i32,
+}
+
+/// The next customer code, `KH` and eight digits; never reused.
+pub fn next_code(conn: &mut DbConn) -> Result<String> {
+    diesel::update(counters::table.find("customer_code"))
+        .set(counters::value.eq(counters::value + 1))
+        .execute(conn)?;
+    let n: i64 = counters::table.find("customer_code").select(counters::value).first(conn)?;
+    Ok(format!("KH{n:08}"))
+}
+
+fn tags_of(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<(String, String)>> {
+    Ok(customer_tags::table
+        .filter(customer_tags::customer_id.eq_any(ids))
+        .order((customer_tags::customer_id, customer_tags::tag))
+        .select((customer_tags::customer_id, customer_tags::tag))
+        .load(conn)?)
+}
+
+type ViewRow = (CustomerRow, String, i32);
+
+fn views(conn: &mut DbConn, rows: Vec<ViewRow>) -> Result<Vec<CustomerView>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.id.as_str()).collect();
+    let tags = tags_of(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, path, rank)| {
+            let t = tags.iter().filter(|(c, _)| *c == row.id).map(|(_, t)| t.clone()).collect();
+            CustomerView {
+                row,
+                tags: t,
+                owner_unit_path: path,
+                secrecy_rank: rank,
+            }
+        })
+        .collect())
+}
+
+pub fn get(conn: &mut DbConn, id: &str) -> Result<CustomerView> {
+    let row: ViewRow = customers::table
+        .inner_join(org_units::table)
+        .inner_join(secrecy_levels::table)
+        .filter(customers::id.eq(id))
+        .select((CustomerRow::as_select(), org_units::path, secrecy_levels::rank))
+        .first(conn)?;
+    Ok(views(conn, vec![row])?.remove(0))
+}
+
+pub fn find_by_credit_code(conn: &mut DbConn, code: &str) -> Result<Option<String>> {
+    Ok(customers::table
+        .filter(customers::credit_code.eq(code))
+        .select(customers::id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_external_id(conn: &mut DbConn, external_id: &str) -> Result<Option<String>> {
+    Ok(customers::table
+        .filter(customers::external_id.eq(external_id))
+        .select(customers::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Files whose normalised name equals this one (likely duplicates).
+pub fn same_normalised_name(conn: &mut DbConn, normalised: &str, except: Option<&str>, limit: i64) -> Result<Vec<CustomerView>> {
+    let mut q = customers::table
+        .inner_join(org_units::table)
+        .inner_join(secrecy_levels::table)
+        .filter(customers::name_normalized.eq(normalised))
+        .into_boxed();
+    if let Some(e) = except {
+        q = q.filter(customers::id.ne(e.to_owned()));
+    }
+    let rows = q
+        .order(customers::id)
+        .limit(limit)
+        .select((CustomerRow::as_select(), org_units::path, secrecy_levels::rank))
+        .load(conn)?;
+    views(conn, rows)
+}
+
+fn set_tags(conn: &mut DbConn, id: &str, tags: &[String]) -> Result<()> {
+    diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(id))).execute(conn)?;
+    for t in tags {
+        diesel::insert_into(customer_tags::table)
+            .values((customer_tags::customer_id.eq(id), customer_tags::tag.eq(t)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// One entry of the change history.
+pub struct FieldChange {
+    pub entity: &'static str,
+    pub entity_id: String,
+    pub field: String,
+    pub old: Option<serde_json::Value>,
+    pub new: Option<serde_json::Value>,
+}
+
+pub fn record_changes(conn: &mut DbConn, meta: &WriteMeta, customer_id: &str, changes: &[FieldChange]) -> Result<()> {
+    for c in changes {
+        diesel::insert_into(customer_changes::table)
+            .values((
+                customer_changes::id.eq(new_id().to_string()),
+                customer_changes::customer_id.eq(customer_id),
+                customer_changes::at.eq(meta.at),
+                customer_changes::actor_id.eq(meta.actor_id.clone()),
+                customer_changes::entity.eq(c.entity),
+                customer_changes::entity_id.eq(&c.entity_id),
+                customer_changes::field.eq(&c.field),
+                customer_changes::old_value.eq(c.old.as_ref().map(|v| v.to_string())),
+                customer_changes::new_value.eq(c.new.as_ref().map(|v| v.to_string())),
+                customer_changes::request_id.eq(meta.request_id.clone()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Field-by-field differences between two serialisable states.
+pub fn diff(entity: &'static str, entity_id: &str, before: &serde_json::Value, after: &serde_json::Value, skip: &[&str]) -> Vec<FieldChange> {
+    let empty = serde_json::Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| !skip.contains(&k.as_str()))
+        .filter_map(|k| {
+            let (o, n) = (b.get(k).cloned().unwrap_or_default(), a.get(k).cloned().unwrap_or_default());
+            (o != n).then(|| FieldChange {
+                entity,
+                entity_id: entity_id.to_owned(),
+                field: k.clone(),
+                old: (!o.is_null()).then_some(o),
+                new: (!n.is_null()).then_some(n),
+            })
+        })
+        .collect()
+}
+
+fn snapshot(row: &CustomerRow, tags: &[String]) -> serde_json::Value {
+    let mut v = serde_json::to_value(row).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("tags".into(), serde_json::json!(tags));
+    }
+    v
+}
+
+fn duplicate_guard(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
+    if let Some(cc) = &row.credit_code {
+        if let Some(existing) = find_by_credit_code(conn, cc)? {
+            if existing != row.id {
+                return Err(Error::DuplicateOf {
+                    field: "credit_code",
+                    existing_id: existing,
+                });
+            }
+        }
+    }
+    if let Some(ext) = &row.external_id {
+        if let Some(existing) = find_by_external_id(conn, ext)? {
+            if existing != row.id {
+                return Err(Error::DuplicateOf {
+                    field: "external_id",
+                    existing_id: existing,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// References a file makes must exist and be usable.
+fn check_refs(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
+    use crate::schema::users;
+    let unit_active: Option<bool> = org_units::table
+        .find(&row.owner_unit_id)
+        .select(org_units::active)
+        .first(conn)
+        .optional()?;
+    match unit_active {
+        Some(true) => {}
+        Some(false) => return Err(Error::unprocessable("unit_inactive", "the owner unit is deactivated")),
+        None => return Err(Error::unprocessable("unit_not_found", "the owner unit does not exist")),
+    }
+    if let Some(u) = &row.owner_user_id {
+        let active: Option<bool> = users::table.find(u).select(users::active).first(conn).optional()?;
+        if active != Some(true) {
+            return Err(Error::unprocessable("owner_not_found", "the owner user does not exist or is deactivated"));
+        }
+    }
+    if crate::secrecy::find(conn, &row.secrecy_level)?.is_none() {
+        return Err(Error::unprocessable("unknown_secrecy_level", format!("{:?} is not a secrecy level", row.secrecy_level)));
+    }
+    Ok(())
+}
+
+pub fn create(conn: &mut DbConn, meta: &WriteMeta, row: CustomerRow, tags: Vec<String>) -> Result<CustomerView> {
+    duplicate_guard(conn, &row)?;
+    check_refs(conn, &row)?;
+    diesel::insert_into(customers::table).values(&row).execute(conn)?;
+    set_tags(conn, &row.id, &tags)?;
+    let after = snapshot(&row, &tags);
+    record_changes(
+        conn,
+        meta,
+        &row.id,
+        &[FieldChange {
+            entity: "customer",
+            entity_id: row.id.clone(),
+            field: "*".into(),
+            old: None,
+            new: Some(after.clone()),
+        }],
+    )?;
+    audit::record(
+        conn,
+        meta,
+        Change {
+            action: "created",
+            entity_type: "customer",
+            entity_id: &row.id,
+            before: None,
+            after: Some(after),
+        },
+    )?;
+    get(conn, &row.id)
+}
+
+/// Writes `after` over the stored file if it is still at `expected_version`;
+/// the history gets one entry per changed field.
+pub fn save(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    expected_version: i64,
+    mut after: CustomerRow,
+    tags: Option<Vec<String>>,
+    action: &str,
+) -> Result<CustomerView> {
+    let before = get(conn, &after.id)?;
+    if before.row.version != expected_version {
+        return Err(Error::StaleVersion);
+    }
+    duplicate_guard(conn, &after)?;
+    if after.owner_unit_id != before.row.owner_unit_id
+        || after.owner_user_id != before.row.owner_user_id
+        || after.secrecy_level != before.row.secrecy_level
+    {
+        check_refs(conn, &after)?;
+    }
+    after.version = expected_version + 1;
+    after.updated_at = meta.at;
+    after.created_at = before.row.created_at;
+    let n = diesel::update(
+        customers::table
+            .filter(customers::id.eq(&after.id))
+            .filter(customers::version.eq(expected_version)),
+    )
+    .set(&after)
+    .execute(conn)?;
+    if n == 0 {
+        return Err(Error::StaleVersion);
+    }
+    let tags = match tags {
+        Some(t) => {
+            set_tags(conn, &after.id, &t)?;
+            t
+        }
+        None => before.tags.clone(),
+    };
+    let old = snapshot(&before.row, &before.tags);
+    let new = snapshot(&after, &tags);
+    let changes = diff("customer", &after.id, &old, &new, &NOT_HISTORY);
+    record_changes(conn, meta, &after.id, &changes)?;
+    audit::record(
+        conn,
+        meta,
+        Change {
+            action,
+            entity_type: "customer",
+            entity_id: &after.id,
+            before: Some(old),
+            after: Some(new),
+        },
+    )?;
+    get(conn, &after.id)
+}
+
+/// Who is asking, as far as lists are concerned.
+#[derive(Debug, Clone)]
+pub struct ListScope {
+    /// `None`: every unit (admins, auditors).
+    pub unit_path: Option<String>,
+    pub clearance_rank: i32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// Folded, lower-case part of the name.
+    pub name_contains: Option<String>,
+    pub code: Option<String>,
+    pub credit_code: Option<String>,
+    pub nature: Option<String>,
+    pub industry: Option<String>,
+    pub region_prefix: Option<String>,
+    pub status: Option<String>,
+    pub owner_user_id: Option<String>,
+    /// Files owned at or below this unit path.
+    pub unit_path: Option<String>,
+    pub tag: Option<String>,
+    pub external_id: Option<String>,
+    pub updated_since: Option<Timestamp>,
+    pub include_merged: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+/// The cursor key of a row under a sort.
+pub fn cursor_key(row: &CustomerRow, key: SortKey) -> String {
+    match key {
+        SortKey::Name => row.name.clone(),
+        SortKey::CreatedAt => row.created_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+        SortKey::UpdatedAt => row.updated_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+    }
+}
+
+fn parse_ts(key: &str) -> Result<Timestamp> {
+    chrono::NaiveDateTime::parse_from_str(key, "%Y-%m-%dT%H:%M:%S%.f")
+        .map_err(|_| Error::unprocessable("invalid_cursor", "the cursor does not fit this sort order"))
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    f: &CustomerFilter,
+    sort: Sort,
+    limit: u32,
+    after: Option<&Cursor>,
+) -> Result<Page<CustomerView>> {
+    let mut q = customers::table
+        .inner_join(org_units::table)
+        .inner_join(secrecy_levels::table)
+        .filter(secrecy_levels::rank.le(scope.clearance_rank))
+        .into_boxed();
+    if let Some(p) = &scope.unit_path {
+        q = q.filter(customers::shared.eq(true).or(org_units::path.like(format!("{p}%"))));
+    }
+    if !f.include_merged {
+        q = q.filter(customers::merged_into_id.is_null());
+    }
+    if let Some(v) = &f.name_contains {
+        q = q.filter(customers::name_folded.like(crate::sql_fns::contains_pattern(v)).escape('\\'));
+    }
+    if let Some(v) = &f.code {
+        q = q.filter(customers::code.eq(v.clone()));
+    }
+    if let Some(v) = &f.credit_code {
+        q = q.filter(customers::credit_code.eq(v.clone()));
+    }
+    if let Some(v) = &f.nature {
+        q = q.filter(customers::nature.eq(v.clone()));
+    }
+    if let Some(v) = &f.industry {
+        q = q.filter(customers::industry.eq(v.clone()));
+    }
+    if let Some(v) = &f.region_prefix {
+        q = q.filter(customers::region_code.like(format!("{v}%")));
+    }
+    if let Some(v) = &f.status {
+        q = q.filter(customers::status.eq(v.clone()));
+    }
+    if let Some(v) = &f.owner_user_id {
+        q = q.filter(customers::owner_user_id.eq(v.clone()));
+    }
+    if let Some(p) = &f.unit_path {
+        q = q.filter(org_units::path.like(format!("{p}%")));
+    }
+    if let Some(v) = &f.external_id {
+        q = q.filter(customers::external_id.eq(v.clone()));
+    }
+    if let Some(t) = &f.tag {
+        let tagged = customer_tags::table
+            .filter(customer_tags::tag.eq(t.clone()))
+            .select(customer_tags::customer_id);
+        q = q.filter(customers::id.eq_any(tagged));
+    }
+    if let Some(t) = f.updated_since {
+        q = q.filter(customers::updated_at.ge(t));
+    }
+    macro_rules! keyset {
+        ($col:expr, $key:expr) => {{
+            if let Some(c) = after {
+                let k = $key(c)?;
+                q = if sort.descending {
+                    q.filter($col.lt(k.clone()).or($col.eq(k).and(customers::id.lt(c.id.clone()))))
+                } else {
+                    q.filter($col.gt(k.clone()).or($col.eq(k).and(customers::id.gt(c.id.clone()))))
+                };
+            }
+            q = if sort.descending {
+                q.order(($col.desc(), customers::id.desc()))
+            } else {
+                q.order(($col.asc(), customers::id.asc()))
+            };
+        }};
+    }
+    match sort.key {
+        SortKey::Name => keyset!(customers::name, |c: &Cursor| Ok::<_, Error>(c.key.clone())),
+        SortKey::CreatedAt => keyset!(customers::created_at, |c: &Cursor| parse_ts(&c.key)),
+        SortKey::UpdatedAt => keyset!(customers::updated_at, |c: &Cursor| parse_ts(&c.key)),
+    }
+    let rows: Vec<ViewRow> = q
+        .limit(i64::from(limit) + 1)
+        .select((CustomerRow::as_select(), org_units::path, secrecy_levels::rank))
+        .load(conn)?;
+    let key = sort.key;
+    let page = Page::from_overfetch(rows, limit, |r| Cursor {
+        key: cursor_key(&r.0, key),
+        id: r.0.id.clone(),
+    });
+    let next = page.next;
+    Ok(Page {
+        items: views(conn, page.items)?,
+        next,
+    })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = customer_changes)]
+pub struct ChangeRow {
+    pub id: String,
+    pub customer_id: String,
+    pub at: Timestamp,
+    pub actor_id: Option<String>,
+    pub entity: String,
+    pub entity_id: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// The history of a file, newest first.
+pub fn history(conn: &mut DbConn, customer_id: &str, limit: u32, after: Option<&Cursor>) -> Result<Page<ChangeRow>> {
+    let mut q = customer_changes::table
+        .filter(customer_changes::customer_id.eq(customer_id))
+        .into_boxed();
+    if let Some(c) = after {
+        q = q.filter(customer_changes::id.lt(c.id.clone()));
+    }
+    let rows = q
+        .order(customer_changes::id.desc())
+        .limit(i64::from(limit) + 1)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    Ok(Page::from_overfetch(rows, limit, |r| Cursor {
+        key: String::new(),
+        id: r.id.clone(),
+    }))
+}
+
+pub fn change(conn: &mut DbConn, customer_id: &str, change_id: &str) -> Result<ChangeRow> {
+    Ok(customer_changes::table
+        .filter(customer_changes::customer_id.eq(customer_id))
+        .filter(customer_changes::id.eq(change_id))
+        .select(ChangeRow::as_select())
+        .first(conn)?)
+}
+
+/// Moves everything the absorbed file holds to the survivor and leaves the
+/// absorbed file archived, pointing at it (CUS-01, CUS-05).
+pub fn merge(conn: &mut DbConn, meta: &WriteMeta, survivor_id: &str, absorbed: &CustomerView) -> Result<CustomerView> {
+    use crate::schema::{customer_contacts, customer_documents, customer_relations};
+    let moved_contacts = diesel::update(customer_contacts::table.filter(customer_contacts::customer_id.eq(&absorbed.row.id)))
+        .set(customer_contacts::customer_id.eq(survivor_id))
+        .execute(conn)?;
+    let moved_documents = diesel::update(customer_documents::table.filter(customer_documents::customer_id.eq(&absorbed.row.id)))
+        .set(customer_documents::customer_id.eq(survivor_id))
+        .execute(conn)?;
+    // Relations follow the survivor; a relation between the two ends.
+    diesel::update(
+        customer_relations::table
+            .filter(customer_relations::from_id.eq(&absorbed.row.id).and(customer_relations::to_id.eq(survivor_id)))
+            .or_filter(customer_relations::from_id.eq(survivor_id).and(customer_relations::to_id.eq(&absorbed.row.id))),
+    )
+    .set(customer_relations::active.eq(false))
+    .execute(conn)?;
+    let pairs: Vec<(String, String, String)> = customer_relations::table
+        .filter(customer_relations::from_id.eq(&absorbed.row.id).or(customer_relations::to_id.eq(&absorbed.row.id)))
+        .filter(customer_relations::active.eq(true))
+        .select((customer_relations::id, customer_relations::from_id, customer_relations::to_id))
+        .load(conn)?;
+    for (rid, from, to) in &pairs {
+        let (f, t) = if *from == absorbed.row.id { (survivor_id, to.as_str()) } else { (from.as_str(), survivor_id) };
+        diesel::update(customer_relations::table.find(rid))
+            .set((customer_relations::from_id.eq(f), customer_relations::to_id.eq(t)))
+            .execute(conn)?;
+    }
+    // The history goes along too; the survivor's own entries say where it came from.
+    let moved_history = diesel::update(customer_changes::table.filter(customer_changes::customer_id.eq(&absorbed.row.id)))
+        .set(customer_changes::customer_id.eq(survivor_id))
+        .execute(conn)?;
+    let mut gone = absorbed.row.clone();
+    gone.status = "archived".into();
+    gone.merged_into_id = Some(survivor_id.to_owned());
+    let absorbed_tags = absorbed.tags.clone();
+    save(conn, meta, absorbed.row.version, gone, Some(absorbed_tags), "merged")?;
+    let survivor = get(conn, survivor_id)?;
+    record_changes(
+        conn,
+        meta,
+        survivor_id,
+        &[FieldChange {
+            entity: "customer",
+            entity_id: survivor_id.to_owned(),
+            field: "merged_from".into(),
+            old: None,
+            new: Some(serde_json::json!({
+                "customer_id": absorbed.row.id,
+                "code": absorbed.row.code,
+                "contacts": moved_contacts,
+                "documents": moved_documents,
+                "relations": pairs.len(),
+                "history_entries": moved_history,
+            })),
+        }],
+    )?;
+    audit::record(
+        conn,
+        meta,
+        Change {
+            action: "absorbed",
+            entity_type: "customer",
+            entity_id: survivor_id,
+            before: None,
+            after: Some(serde_json::json!({"absorbed_id": absorbed.row.id})),
+        },
+    )?;
+    Ok(survivor)
+}

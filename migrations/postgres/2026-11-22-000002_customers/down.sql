@@ -1,0 +1,12 @@
+DROP TRIGGER customer_changes_no_delete ON customer_changes;
+DROP TRIGGER customer_access_log_no_change ON customer_access_log;
+DROP FUNCTION clientele_append_only();
+DROP TABLE outside_access_requests;
+DROP TABLE customer_access_log;
+DROP TABLE customer_changes;
+DROP TABLE customer_documents;
+DROP TABLE customer_relations;
+DROP TABLE customer_contacts;
+DROP TABLE customer_tags;
+DROP TABLE customers;
+DROP TABLE counters;

@@ -1,0 +1,9 @@
+DROP TABLE outside_access_requests;
+DROP TABLE customer_access_log;
+DROP TABLE customer_changes;
+DROP TABLE customer_documents;
+DROP TABLE customer_relations;
+DROP TABLE customer_contacts;
+DROP TABLE customer_tags;
+DROP TABLE customers;
+DROP TABLE counters;
