@@ -248,7 +248,7 @@ impl ResponseError for ApiError {
 /// `uq_<table>_<column>` → the field the caller sent.
 fn field_of_constraint(constraint: &str) -> String {
     let rest = constraint.strip_prefix("uq_").unwrap_or(constraint);
-    for table in ["org_units_", "users_", "approval_rules_"] {
+    for table in ["org_units_", "users_", "approval_rules_", "customers_"] {
         if let Some(col) = rest.strip_prefix(table) {
             return col.to_owned();
         }
@@ -287,7 +287,22 @@ impl From<clientele_persistence::Error> for ApiError {
             } => match status {
                 RejectStatus::Conflict => ApiError::new(StatusCode::CONFLICT, code, message),
                 RejectStatus::Unprocessable => ApiError::unprocessable(code, message),
+                RejectStatus::Forbidden => ApiError::new(StatusCode::FORBIDDEN, code, message),
             },
+            E::DuplicateOf { field, existing_id } => {
+                let mut err = ApiError::new(
+                    StatusCode::CONFLICT,
+                    "duplicate",
+                    format!("a file with this {field} exists already: one customer, one file"),
+                )
+                .with_extra("existing_id", serde_json::json!(existing_id));
+                err.errors.push(FieldError {
+                    field: field.to_owned(),
+                    code: "duplicate".into(),
+                    message: format!("{field} belongs to file {existing_id}"),
+                });
+                err
+            }
             E::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
                 ApiError::new(

@@ -371,6 +371,24 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
+/// The `{sub_id}` of a path below a file (a contact, a document …).
+pub struct PathSub(pub String);
+
+impl FromRequest for PathSub {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req
+            .match_info()
+            .get("sub_id")
+            .and_then(|raw| uuid::Uuid::parse_str(raw).ok())
+            .map(|u| PathSub(u.to_string()))
+            .ok_or_else(ApiError::not_found);
+        ready(id)
+    }
+}
+
 /// `limit` and `cursor`, checked.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

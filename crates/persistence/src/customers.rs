@@ -5,13 +5,17 @@
 use crate::audit::{self, Change, WriteMeta};
 use crate::error::{Error, Result};
 use crate::page::Page;
-use crate::schema::{counters, customer_changes, customer_tags, customers, org_units, secrecy_levels};
+use crate::schema::{
+    counters, customer_changes, customer_tags, customers, org_units, secrecy_levels,
+};
 use crate::{DbConn, Timestamp};
 use clientele_core::{new_id, Cursor};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, Deserialize,
+)]
 #[diesel(table_name = customers, treat_none_as_null = true)]
 pub struct CustomerRow {
     pub id: String,
@@ -48,7 +52,13 @@ pub struct CustomerRow {
 }
 
 /// Columns that are bookkeeping, not content: never in the history.
-const NOT_HISTORY: [&str; 5] = ["version", "updated_at", "created_at", "name_normalized", "name_folded"];
+const NOT_HISTORY: [&str; 5] = [
+    "version",
+    "updated_at",
+    "created_at",
+    "name_normalized",
+    "name_folded",
+];
 
 /// A file with what deciding about it needs.
 #[derive(Debug, Clone)]
@@ -64,7 +74,10 @@ pub fn next_code(conn: &mut DbConn) -> Result<String> {
     diesel::update(counters::table.find("customer_code"))
         .set(counters::value.eq(counters::value + 1))
         .execute(conn)?;
-    let n: i64 = counters::table.find("customer_code").select(counters::value).first(conn)?;
+    let n: i64 = counters::table
+        .find("customer_code")
+        .select(counters::value)
+        .first(conn)?;
     Ok(format!("KH{n:08}"))
 }
 
@@ -84,7 +97,11 @@ fn views(conn: &mut DbConn, rows: Vec<ViewRow>) -> Result<Vec<CustomerView>> {
     Ok(rows
         .into_iter()
         .map(|(row, path, rank)| {
-            let t = tags.iter().filter(|(c, _)| *c == row.id).map(|(_, t)| t.clone()).collect();
+            let t = tags
+                .iter()
+                .filter(|(c, _)| *c == row.id)
+                .map(|(_, t)| t.clone())
+                .collect();
             CustomerView {
                 row,
                 tags: t,
@@ -100,7 +117,11 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<CustomerView> {
         .inner_join(org_units::table)
         .inner_join(secrecy_levels::table)
         .filter(customers::id.eq(id))
-        .select((CustomerRow::as_select(), org_units::path, secrecy_levels::rank))
+        .select((
+            CustomerRow::as_select(),
+            org_units::path,
+            secrecy_levels::rank,
+        ))
         .first(conn)?;
     Ok(views(conn, vec![row])?.remove(0))
 }
@@ -122,7 +143,12 @@ pub fn find_by_external_id(conn: &mut DbConn, external_id: &str) -> Result<Optio
 }
 
 /// Files whose normalised name equals this one (likely duplicates).
-pub fn same_normalised_name(conn: &mut DbConn, normalised: &str, except: Option<&str>, limit: i64) -> Result<Vec<CustomerView>> {
+pub fn same_normalised_name(
+    conn: &mut DbConn,
+    normalised: &str,
+    except: Option<&str>,
+    limit: i64,
+) -> Result<Vec<CustomerView>> {
     let mut q = customers::table
         .inner_join(org_units::table)
         .inner_join(secrecy_levels::table)
@@ -134,7 +160,11 @@ pub fn same_normalised_name(conn: &mut DbConn, normalised: &str, except: Option<
     let rows = q
         .order(customers::id)
         .limit(limit)
-        .select((CustomerRow::as_select(), org_units::path, secrecy_levels::rank))
+        .select((
+            CustomerRow::as_select(),
+            org_units::path,
+            secrecy_levels::rank,
+        ))
         .load(conn)?;
     views(conn, rows)
 }
@@ -158,7 +188,12 @@ pub struct FieldChange {
     pub new: Option<serde_json::Value>,
 }
 
-pub fn record_changes(conn: &mut DbConn, meta: &WriteMeta, customer_id: &str, changes: &[FieldChange]) -> Result<()> {
+pub fn record_changes(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    customer_id: &str,
+    changes: &[FieldChange],
+) -> Result<()> {
     for c in changes {
         diesel::insert_into(customer_changes::table)
             .values((
@@ -179,7 +214,13 @@ pub fn record_changes(conn: &mut DbConn, meta: &WriteMeta, customer_id: &str, ch
 }
 
 /// Field-by-field differences between two serialisable states.
-pub fn diff(entity: &'static str, entity_id: &str, before: &serde_json::Value, after: &serde_json::Value, skip: &[&str]) -> Vec<FieldChange> {
+pub fn diff(
+    entity: &'static str,
+    entity_id: &str,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    skip: &[&str],
+) -> Vec<FieldChange> {
     let empty = serde_json::Map::new();
     let b = before.as_object().unwrap_or(&empty);
     let a = after.as_object().unwrap_or(&empty);
@@ -189,7 +230,10 @@ pub fn diff(entity: &'static str, entity_id: &str, before: &serde_json::Value, a
     keys.into_iter()
         .filter(|k| !skip.contains(&k.as_str()))
         .filter_map(|k| {
-            let (o, n) = (b.get(k).cloned().unwrap_or_default(), a.get(k).cloned().unwrap_or_default());
+            let (o, n) = (
+                b.get(k).cloned().unwrap_or_default(),
+                a.get(k).cloned().unwrap_or_default(),
+            );
             (o != n).then(|| FieldChange {
                 entity,
                 entity_id: entity_id.to_owned(),
@@ -243,25 +287,52 @@ fn check_refs(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
         .optional()?;
     match unit_active {
         Some(true) => {}
-        Some(false) => return Err(Error::unprocessable("unit_inactive", "the owner unit is deactivated")),
-        None => return Err(Error::unprocessable("unit_not_found", "the owner unit does not exist")),
+        Some(false) => {
+            return Err(Error::unprocessable(
+                "unit_inactive",
+                "the owner unit is deactivated",
+            ))
+        }
+        None => {
+            return Err(Error::unprocessable(
+                "unit_not_found",
+                "the owner unit does not exist",
+            ))
+        }
     }
     if let Some(u) = &row.owner_user_id {
-        let active: Option<bool> = users::table.find(u).select(users::active).first(conn).optional()?;
+        let active: Option<bool> = users::table
+            .find(u)
+            .select(users::active)
+            .first(conn)
+            .optional()?;
         if active != Some(true) {
-            return Err(Error::unprocessable("owner_not_found", "the owner user does not exist or is deactivated"));
+            return Err(Error::unprocessable(
+                "owner_not_found",
+                "the owner user does not exist or is deactivated",
+            ));
         }
     }
     if crate::secrecy::find(conn, &row.secrecy_level)?.is_none() {
-        return Err(Error::unprocessable("unknown_secrecy_level", format!("{:?} is not a secrecy level", row.secrecy_level)));
+        return Err(Error::unprocessable(
+            "unknown_secrecy_level",
+            format!("{:?} is not a secrecy level", row.secrecy_level),
+        ));
     }
     Ok(())
 }
 
-pub fn create(conn: &mut DbConn, meta: &WriteMeta, row: CustomerRow, tags: Vec<String>) -> Result<CustomerView> {
+pub fn create(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    row: CustomerRow,
+    tags: Vec<String>,
+) -> Result<CustomerView> {
     duplicate_guard(conn, &row)?;
     check_refs(conn, &row)?;
-    diesel::insert_into(customers::table).values(&row).execute(conn)?;
+    diesel::insert_into(customers::table)
+        .values(&row)
+        .execute(conn)?;
     set_tags(conn, &row.id, &tags)?;
     let after = snapshot(&row, &tags);
     record_changes(
@@ -399,8 +470,9 @@ pub fn cursor_key(row: &CustomerRow, key: SortKey) -> String {
 }
 
 fn parse_ts(key: &str) -> Result<Timestamp> {
-    chrono::NaiveDateTime::parse_from_str(key, "%Y-%m-%dT%H:%M:%S%.f")
-        .map_err(|_| Error::unprocessable("invalid_cursor", "the cursor does not fit this sort order"))
+    chrono::NaiveDateTime::parse_from_str(key, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| {
+        Error::unprocessable("invalid_cursor", "the cursor does not fit this sort order")
+    })
 }
 
 pub fn list(
@@ -417,13 +489,21 @@ pub fn list(
         .filter(secrecy_levels::rank.le(scope.clearance_rank))
         .into_boxed();
     if let Some(p) = &scope.unit_path {
-        q = q.filter(customers::shared.eq(true).or(org_units::path.like(format!("{p}%"))));
+        q = q.filter(
+            customers::shared
+                .eq(true)
+                .or(org_units::path.like(format!("{p}%"))),
+        );
     }
     if !f.include_merged {
         q = q.filter(customers::merged_into_id.is_null());
     }
     if let Some(v) = &f.name_contains {
-        q = q.filter(customers::name_folded.like(crate::sql_fns::contains_pattern(v)).escape('\\'));
+        q = q.filter(
+            customers::name_folded
+                .like(crate::sql_fns::contains_pattern(v))
+                .escape('\\'),
+        );
     }
     if let Some(v) = &f.code {
         q = q.filter(customers::code.eq(v.clone()));
@@ -466,9 +546,15 @@ pub fn list(
             if let Some(c) = after {
                 let k = $key(c)?;
                 q = if sort.descending {
-                    q.filter($col.lt(k.clone()).or($col.eq(k).and(customers::id.lt(c.id.clone()))))
+                    q.filter(
+                        $col.lt(k.clone())
+                            .or($col.eq(k).and(customers::id.lt(c.id.clone()))),
+                    )
                 } else {
-                    q.filter($col.gt(k.clone()).or($col.eq(k).and(customers::id.gt(c.id.clone()))))
+                    q.filter(
+                        $col.gt(k.clone())
+                            .or($col.eq(k).and(customers::id.gt(c.id.clone()))),
+                    )
                 };
             }
             q = if sort.descending {
@@ -485,7 +571,11 @@ pub fn list(
     }
     let rows: Vec<ViewRow> = q
         .limit(i64::from(limit) + 1)
-        .select((CustomerRow::as_select(), org_units::path, secrecy_levels::rank))
+        .select((
+            CustomerRow::as_select(),
+            org_units::path,
+            secrecy_levels::rank,
+        ))
         .load(conn)?;
     let key = sort.key;
     let page = Page::from_overfetch(rows, limit, |r| Cursor {
@@ -515,7 +605,12 @@ pub struct ChangeRow {
 }
 
 /// The history of a file, newest first.
-pub fn history(conn: &mut DbConn, customer_id: &str, limit: u32, after: Option<&Cursor>) -> Result<Page<ChangeRow>> {
+pub fn history(
+    conn: &mut DbConn,
+    customer_id: &str,
+    limit: u32,
+    after: Option<&Cursor>,
+) -> Result<Page<ChangeRow>> {
     let mut q = customer_changes::table
         .filter(customer_changes::customer_id.eq(customer_id))
         .into_boxed();
@@ -543,42 +638,83 @@ pub fn change(conn: &mut DbConn, customer_id: &str, change_id: &str) -> Result<C
 
 /// Moves everything the absorbed file holds to the survivor and leaves the
 /// absorbed file archived, pointing at it (CUS-01, CUS-05).
-pub fn merge(conn: &mut DbConn, meta: &WriteMeta, survivor_id: &str, absorbed: &CustomerView) -> Result<CustomerView> {
+pub fn merge(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    survivor_id: &str,
+    absorbed: &CustomerView,
+) -> Result<CustomerView> {
     use crate::schema::{customer_contacts, customer_documents, customer_relations};
-    let moved_contacts = diesel::update(customer_contacts::table.filter(customer_contacts::customer_id.eq(&absorbed.row.id)))
-        .set(customer_contacts::customer_id.eq(survivor_id))
-        .execute(conn)?;
-    let moved_documents = diesel::update(customer_documents::table.filter(customer_documents::customer_id.eq(&absorbed.row.id)))
-        .set(customer_documents::customer_id.eq(survivor_id))
-        .execute(conn)?;
+    let moved_contacts = diesel::update(
+        customer_contacts::table.filter(customer_contacts::customer_id.eq(&absorbed.row.id)),
+    )
+    .set(customer_contacts::customer_id.eq(survivor_id))
+    .execute(conn)?;
+    let moved_documents = diesel::update(
+        customer_documents::table.filter(customer_documents::customer_id.eq(&absorbed.row.id)),
+    )
+    .set(customer_documents::customer_id.eq(survivor_id))
+    .execute(conn)?;
     // Relations follow the survivor; a relation between the two ends.
     diesel::update(
         customer_relations::table
-            .filter(customer_relations::from_id.eq(&absorbed.row.id).and(customer_relations::to_id.eq(survivor_id)))
-            .or_filter(customer_relations::from_id.eq(survivor_id).and(customer_relations::to_id.eq(&absorbed.row.id))),
+            .filter(
+                customer_relations::from_id
+                    .eq(&absorbed.row.id)
+                    .and(customer_relations::to_id.eq(survivor_id)),
+            )
+            .or_filter(
+                customer_relations::from_id
+                    .eq(survivor_id)
+                    .and(customer_relations::to_id.eq(&absorbed.row.id)),
+            ),
     )
     .set(customer_relations::active.eq(false))
     .execute(conn)?;
     let pairs: Vec<(String, String, String)> = customer_relations::table
-        .filter(customer_relations::from_id.eq(&absorbed.row.id).or(customer_relations::to_id.eq(&absorbed.row.id)))
+        .filter(
+            customer_relations::from_id
+                .eq(&absorbed.row.id)
+                .or(customer_relations::to_id.eq(&absorbed.row.id)),
+        )
         .filter(customer_relations::active.eq(true))
-        .select((customer_relations::id, customer_relations::from_id, customer_relations::to_id))
+        .select((
+            customer_relations::id,
+            customer_relations::from_id,
+            customer_relations::to_id,
+        ))
         .load(conn)?;
     for (rid, from, to) in &pairs {
-        let (f, t) = if *from == absorbed.row.id { (survivor_id, to.as_str()) } else { (from.as_str(), survivor_id) };
+        let (f, t) = if *from == absorbed.row.id {
+            (survivor_id, to.as_str())
+        } else {
+            (from.as_str(), survivor_id)
+        };
         diesel::update(customer_relations::table.find(rid))
-            .set((customer_relations::from_id.eq(f), customer_relations::to_id.eq(t)))
+            .set((
+                customer_relations::from_id.eq(f),
+                customer_relations::to_id.eq(t),
+            ))
             .execute(conn)?;
     }
     // The history goes along too; the survivor's own entries say where it came from.
-    let moved_history = diesel::update(customer_changes::table.filter(customer_changes::customer_id.eq(&absorbed.row.id)))
-        .set(customer_changes::customer_id.eq(survivor_id))
-        .execute(conn)?;
+    let moved_history = diesel::update(
+        customer_changes::table.filter(customer_changes::customer_id.eq(&absorbed.row.id)),
+    )
+    .set(customer_changes::customer_id.eq(survivor_id))
+    .execute(conn)?;
     let mut gone = absorbed.row.clone();
     gone.status = "archived".into();
     gone.merged_into_id = Some(survivor_id.to_owned());
     let absorbed_tags = absorbed.tags.clone();
-    save(conn, meta, absorbed.row.version, gone, Some(absorbed_tags), "merged")?;
+    save(
+        conn,
+        meta,
+        absorbed.row.version,
+        gone,
+        Some(absorbed_tags),
+        "merged",
+    )?;
     let survivor = get(conn, survivor_id)?;
     record_changes(
         conn,

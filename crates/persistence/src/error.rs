@@ -14,7 +14,10 @@ pub enum Error {
     Conflict { constraint: String },
     /// The record exists already, as `existing_id` (one customer, one file).
     #[error("duplicate {field}")]
-    DuplicateOf { field: &'static str, existing_id: String },
+    DuplicateOf {
+        field: &'static str,
+        existing_id: String,
+    },
     /// The row changed since the caller read it (optimistic concurrency).
     #[error("the row was changed by someone else")]
     StaleVersion,
@@ -43,6 +46,8 @@ pub enum RejectStatus {
     Conflict,
     /// The request is well formed but breaks a rule (422).
     Unprocessable,
+    /// The caller may see the thing but not do this to it (403).
+    Forbidden,
 }
 
 impl Error {
@@ -51,6 +56,14 @@ impl Error {
             code,
             message: message.into(),
             status: RejectStatus::Conflict,
+        }
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Rejected {
+            code,
+            message: message.into(),
+            status: RejectStatus::Forbidden,
         }
     }
 

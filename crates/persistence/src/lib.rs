@@ -8,6 +8,8 @@
 pub mod approval_rules;
 pub mod audit;
 pub mod connection;
+pub mod customer_access;
+pub mod customer_parts;
 pub mod customers;
 pub mod error;
 pub mod idempotency;

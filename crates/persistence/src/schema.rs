@@ -140,7 +140,6 @@ diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
-
 diesel::table! {
     counters (name) {
         name -> Text,

@@ -154,6 +154,235 @@ pub fn seed(db: &Db) -> Result<bool, clientele_persistence::Error> {
                 },
             )?;
         }
+        seed_customers(c, &meta, &ids)?;
         Ok(true)
     })
+}
+
+/// (name, nature, industry, region code, region name, unit, secrecy, status, shared, tags)
+type DemoCustomer = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static [&'static str],
+);
+
+const CUSTOMERS: &[DemoCustomer] = &[
+    (
+        "北京燕京建设集团有限公司",
+        "state_owned",
+        "建筑业",
+        "110105",
+        "北京市朝阳区",
+        "BJ",
+        "B",
+        "active",
+        true,
+        &["战略合作", "集团"],
+    ),
+    (
+        "北京燕京建设第三工程有限公司",
+        "state_owned",
+        "建筑业",
+        "110106",
+        "北京市丰台区",
+        "BJ",
+        "C",
+        "active",
+        false,
+        &["子公司"],
+    ),
+    (
+        "北京亦庄智造科技有限公司",
+        "private",
+        "制造业",
+        "110115",
+        "北京市大兴区",
+        "BJ-P1",
+        "C",
+        "active",
+        false,
+        &["重点"],
+    ),
+    (
+        "北京市朝阳区第一人民医院",
+        "government",
+        "卫生",
+        "110105",
+        "北京市朝阳区",
+        "BJ",
+        "C",
+        "active",
+        false,
+        &[],
+    ),
+    (
+        "北京京东方照明器材经营部",
+        "individual",
+        "批发零售",
+        "110108",
+        "北京市海淀区",
+        "BJ-P1",
+        "C",
+        "prospect",
+        false,
+        &["储备"],
+    ),
+    (
+        "上海浦江国际物流有限公司",
+        "private",
+        "交通运输",
+        "310115",
+        "上海市浦东新区",
+        "SH",
+        "C",
+        "active",
+        false,
+        &["重点"],
+    ),
+    (
+        "上海申通地铁集团有限公司",
+        "state_owned",
+        "交通运输",
+        "310101",
+        "上海市黄浦区",
+        "SH",
+        "B",
+        "active",
+        true,
+        &["战略合作"],
+    ),
+    (
+        "Shanghai Bund Trading Co., Ltd.",
+        "foreign",
+        "批发零售",
+        "310101",
+        "上海市黄浦区",
+        "SH",
+        "C",
+        "dormant",
+        false,
+        &["外资"],
+    ),
+    (
+        "上海张江生物医药股份有限公司",
+        "private",
+        "医药",
+        "310115",
+        "上海市浦东新区",
+        "SH",
+        "A",
+        "active",
+        false,
+        &["涉密"],
+    ),
+    (
+        "华北电网物资有限公司",
+        "state_owned",
+        "电力",
+        "110102",
+        "北京市西城区",
+        "HQ",
+        "B",
+        "active",
+        true,
+        &["战略合作", "集团"],
+    ),
+    (
+        "天津港散货物流有限公司",
+        "state_owned",
+        "交通运输",
+        "120116",
+        "天津市滨海新区",
+        "MKT",
+        "C",
+        "prospect",
+        false,
+        &[],
+    ),
+    (
+        "河北雄安新区建设投资集团有限公司",
+        "state_owned",
+        "建筑业",
+        "130600",
+        "河北省保定市",
+        "MKT",
+        "C",
+        "prospect",
+        false,
+        &["储备"],
+    ),
+];
+
+fn seed_customers(
+    c: &mut clientele_persistence::DbConn,
+    meta: &WriteMeta,
+    units: &[(&str, String)],
+) -> Result<(), clientele_persistence::Error> {
+    use clientele_customers::{CreditCode, CustomerName, Tags};
+    use clientele_persistence::customers::{self, CustomerRow};
+    for (i, (name, nature, industry, region, region_name, unit, secrecy, status, shared, tags)) in
+        CUSTOMERS.iter().enumerate()
+    {
+        let unit_id = units
+            .iter()
+            .find(|(code, _)| code == unit)
+            .map(|(_, id)| id.clone())
+            .ok_or_else(|| {
+                clientele_persistence::Error::Corrupt(format!("demo unit {unit} missing"))
+            })?;
+        let parsed = CustomerName::parse(name)
+            .map_err(|e| clientele_persistence::Error::Corrupt(e.to_string()))?;
+        let credit = (*nature != "individual")
+            .then(|| CreditCode::complete(&format!("91{region}{:08}", 31_000_000 + i * 7919)).ok())
+            .flatten()
+            .map(|c| c.to_string());
+        let tags =
+            Tags::parse(tags).map_err(|e| clientele_persistence::Error::Corrupt(e.to_string()))?;
+        let row = CustomerRow {
+            id: clientele_core::new_id().to_string(),
+            code: customers::next_code(c)?,
+            name: parsed.as_str().to_owned(),
+            name_normalized: parsed.normalised(),
+            name_folded: clientele_customers::name::fold_width(parsed.as_str()).to_lowercase(),
+            credit_code: credit,
+            legal_representative: Some(["张伟", "王芳", "李强", "刘洋"][i % 4].to_owned()),
+            nature: (*nature).to_owned(),
+            industry: Some((*industry).to_owned()),
+            region_code: Some((*region).to_owned()),
+            region_name: Some((*region_name).to_owned()),
+            address: Some(format!("{region_name}示范路{}号", 10 + i)),
+            size: Some(["large", "medium", "small", "micro"][i % 4].to_owned()),
+            registered_capital_fen: Some(((i as i64) + 1) * 5_000_000_000),
+            trading_since: chrono::NaiveDate::from_ymd_opt(
+                2015 + (i as i32 % 10),
+                1 + (i as u32 % 12),
+                1,
+            ),
+            service_area: Some("华北、华东".into()),
+            sales_capacity: None,
+            potential: Some(["高", "中", "低"][i % 3].to_owned()),
+            credit_standing: Some(["AAA", "AA", "A", "BBB"][i % 4].to_owned()),
+            trading_terms: Some("月结30天".into()),
+            vulnerable: false,
+            status: (*status).to_owned(),
+            external_id: Some(format!("ERP-{:05}", 1000 + i)),
+            owner_user_id: None,
+            owner_unit_id: unit_id,
+            secrecy_level: (*secrecy).to_owned(),
+            shared: *shared,
+            merged_into_id: None,
+            version: 1,
+            created_at: meta.at,
+            updated_at: meta.at,
+        };
+        customers::create(c, meta, row, tags.as_strs())?;
+    }
+    Ok(())
 }

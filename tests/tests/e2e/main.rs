@@ -4,6 +4,7 @@
 mod auth;
 mod bad_input;
 mod contract;
+mod customers;
 mod machinery;
 mod ops;
 mod org;

@@ -5,6 +5,7 @@
 pub mod approval;
 pub mod audit;
 pub mod auth;
+pub mod customers;
 pub mod org;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -21,6 +21,9 @@ fn as_api_error(e: &Error, status: actix_web::http::StatusCode) -> ApiError {
     if e.as_error::<PathError>().is_some() {
         return ApiError::not_found();
     }
+    if status.is_server_error() {
+        tracing::error!(error = %e, "unhandled error");
+    }
     ApiError::from_status(status)
 }
 

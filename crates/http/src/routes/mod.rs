@@ -4,6 +4,9 @@
 pub mod approval_rules;
 pub mod audit;
 pub mod auth;
+pub mod customer_access;
+pub mod customer_files;
+pub mod customer_parts;
 pub mod me;
 pub mod ops;
 pub mod org_units;
@@ -61,6 +64,71 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .patch(approval_rules::update_approval_rule)
                     .delete(approval_rules::delete_approval_rule),
             )
-            .service(web::resource("/audit-log").get(audit::list_audit_log)),
+            .service(web::resource("/audit-log").get(audit::list_audit_log))
+            .service(
+                web::resource("/customers")
+                    .get(customer_files::list_customers)
+                    .post(customer_files::create_customer),
+            )
+            .service(
+                web::resource("/customers/{id}")
+                    .get(customer_files::get_customer)
+                    .patch(customer_files::update_customer),
+            )
+            .service(
+                web::resource("/customers/{id}/duplicates").get(customer_files::list_duplicates),
+            )
+            .service(web::resource("/customers/{id}/merge").post(customer_files::merge_customer))
+            .service(web::resource("/customers/{id}/history").get(customer_files::customer_history))
+            .service(
+                web::resource("/customers/{id}/history/{sub_id}/revert")
+                    .post(customer_files::revert_change),
+            )
+            .service(
+                web::resource("/customers/{id}/contacts")
+                    .get(customer_parts::list_contacts)
+                    .post(customer_parts::add_contact),
+            )
+            .service(
+                web::resource("/customers/{id}/contacts/{sub_id}")
+                    .patch(customer_parts::update_contact)
+                    .delete(customer_parts::remove_contact),
+            )
+            .service(
+                web::resource("/customers/{id}/relations")
+                    .get(customer_parts::list_relations)
+                    .post(customer_parts::add_relation),
+            )
+            .service(
+                web::resource("/customers/{id}/relations/{sub_id}")
+                    .delete(customer_parts::end_relation),
+            )
+            .service(
+                web::resource("/customers/{id}/documents")
+                    .get(customer_parts::list_documents)
+                    .post(customer_parts::add_document),
+            )
+            .service(
+                web::resource("/customers/{id}/documents/{sub_id}")
+                    .patch(customer_parts::update_document),
+            )
+            .service(
+                web::resource("/customers/{id}/timeline").get(customer_parts::customer_timeline),
+            )
+            .service(
+                web::resource("/customers/{id}/access-log").get(customer_access::file_access_log),
+            )
+            .service(
+                web::resource("/customers/{id}/outside-access-requests")
+                    .post(customer_access::request_outside_access),
+            )
+            .service(web::resource("/access-register").get(customer_access::access_register))
+            .service(
+                web::resource("/outside-access-requests").get(customer_access::list_outside_access),
+            )
+            .service(
+                web::resource("/outside-access-requests/{id}/decision")
+                    .post(customer_access::decide_outside_access),
+            ),
     );
 }

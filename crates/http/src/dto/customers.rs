@@ -1,0 +1,701 @@
+//! Customer files and what hangs off them (CUS-01..10).
+
+use super::{page_of, utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use clientele_persistence::customer_access::{AccessRow, OutsideRequestRow};
+use clientele_persistence::customer_parts::{ContactRow, DocumentRow, RelationRow};
+use clientele_persistence::customers::{ChangeRow, CustomerView};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NatureDto {
+    Government,
+    StateOwned,
+    Private,
+    Individual,
+    Foreign,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusDto {
+    Prospect,
+    Active,
+    Dormant,
+    Archived,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeDto {
+    Micro,
+    Small,
+    Medium,
+    Large,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RelationKindDto {
+    ParentOf,
+    SameGroup,
+    Related,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentCategoryDto {
+    Sales,
+    Contract,
+    Certificate,
+    HandOver,
+    Maintenance,
+    Compensation,
+    Litigation,
+    Lease,
+    Other,
+}
+
+/// Serde's own name of a unit-like enum value.
+pub fn wire<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A customer file. Financial fields (`registered_capital_fen`,
+/// `credit_standing`, `trading_terms`) are shown only to admin, manager,
+/// account_manager, legal, auditor and integration roles; for others they are
+/// `null` and named in `restricted_fields`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Customer {
+    pub id: uuid::Uuid,
+    /// Generated, never reused: `KH` and eight digits.
+    pub code: String,
+    pub name: String,
+    /// 统一社会信用代码.
+    pub credit_code: Option<String>,
+    pub legal_representative: Option<String>,
+    #[schema(value_type = NatureDto)]
+    pub nature: String,
+    pub industry: Option<String>,
+    /// GB/T 2260 administrative division code.
+    pub region_code: Option<String>,
+    pub region_name: Option<String>,
+    pub address: Option<String>,
+    #[schema(value_type = Option<SizeDto>)]
+    pub size: Option<String>,
+    /// Registered capital in fen.
+    pub registered_capital_fen: Option<i64>,
+    pub trading_since: Option<NaiveDate>,
+    pub service_area: Option<String>,
+    pub sales_capacity: Option<String>,
+    pub potential: Option<String>,
+    pub credit_standing: Option<String>,
+    pub trading_terms: Option<String>,
+    /// Vulnerable customer (老弱病残): special care, home service (CUS-03).
+    pub vulnerable: bool,
+    #[schema(value_type = StatusDto)]
+    pub status: String,
+    pub tags: Vec<String>,
+    /// The ERP's id of this customer.
+    pub external_id: Option<String>,
+    pub owner_user_id: Option<uuid::Uuid>,
+    pub owner_unit_id: uuid::Uuid,
+    pub secrecy_level: String,
+    /// Visible to every unit (top tiers).
+    pub shared: bool,
+    /// Set when this file was merged into another; it stays readable.
+    pub merged_into_id: Option<uuid::Uuid>,
+    /// Fields withheld from this caller.
+    pub restricted_fields: Vec<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub const FINANCIAL_FIELDS: [&str; 3] =
+    ["registered_capital_fen", "credit_standing", "trading_terms"];
+
+impl Customer {
+    pub fn from_view(v: CustomerView, financials: bool) -> Self {
+        let r = v.row;
+        let hide = |x: Option<String>| if financials { x } else { None };
+        Self {
+            id: r.id.parse().unwrap_or_default(),
+            code: r.code,
+            name: r.name,
+            credit_code: r.credit_code,
+            legal_representative: r.legal_representative,
+            nature: r.nature,
+            industry: r.industry,
+            region_code: r.region_code,
+            region_name: r.region_name,
+            address: r.address,
+            size: r.size,
+            registered_capital_fen: if financials {
+                r.registered_capital_fen
+            } else {
+                None
+            },
+            trading_since: r.trading_since,
+            service_area: r.service_area,
+            sales_capacity: r.sales_capacity,
+            potential: r.potential,
+            credit_standing: hide(r.credit_standing),
+            trading_terms: hide(r.trading_terms),
+            vulnerable: r.vulnerable,
+            status: r.status,
+            tags: v.tags,
+            external_id: r.external_id,
+            owner_user_id: r.owner_user_id.and_then(|u| u.parse().ok()),
+            owner_unit_id: r.owner_unit_id.parse().unwrap_or_default(),
+            secrecy_level: r.secrecy_level,
+            shared: r.shared,
+            merged_into_id: r.merged_into_id.and_then(|m| m.parse().ok()),
+            restricted_fields: if financials {
+                vec![]
+            } else {
+                FINANCIAL_FIELDS.iter().map(|f| (*f).to_owned()).collect()
+            },
+            version: r.version,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        }
+    }
+}
+
+page_of!(CustomerPage, Customer);
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200, example = "北京华联商贸有限公司")]
+    pub name: String,
+    /// 18 characters, checked with both check digits (GB 32100-2015).
+    #[validate(length(equal = 18))]
+    #[schema(
+        min_length = 18,
+        max_length = 18,
+        pattern = "^[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}$",
+        example = "91440300708461136T"
+    )]
+    pub credit_code: Option<String>,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub legal_representative: Option<String>,
+    pub nature: NatureDto,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub industry: Option<String>,
+    #[validate(length(equal = 6))]
+    #[schema(
+        min_length = 6,
+        max_length = 6,
+        pattern = "^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[12])[0-9]{4}$",
+        example = "110105"
+    )]
+    pub region_code: Option<String>,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub region_name: Option<String>,
+    #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300)]
+    pub address: Option<String>,
+    pub size: Option<SizeDto>,
+    #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
+    pub registered_capital_fen: Option<i64>,
+    pub trading_since: Option<NaiveDate>,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub service_area: Option<String>,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub sales_capacity: Option<String>,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub potential: Option<String>,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub credit_standing: Option<String>,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub trading_terms: Option<String>,
+    pub vulnerable: Option<bool>,
+    /// Default `prospect`; a file is not created archived.
+    pub status: Option<StatusDto>,
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
+    pub tags: Option<Vec<String>>,
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub external_id: Option<String>,
+    pub owner_user_id: Option<uuid::Uuid>,
+    /// Default: the caller's unit.
+    pub owner_unit_id: Option<uuid::Uuid>,
+    /// Default: the lowest level.
+    #[validate(length(min = 1, max = 16))]
+    #[schema(min_length = 1, max_length = 16)]
+    pub secrecy_level: Option<String>,
+    pub shared: Option<bool>,
+}
+
+/// Change a file; absent fields stay, `null` clears a clearable field.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerChanges {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 18, max_length = 18, pattern = "^[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}$")]
+    pub credit_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub legal_representative: Option<Option<String>>,
+    pub nature: Option<NatureDto>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 6, max_length = 6, pattern = "^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[12])[0-9]{4}$")]
+    pub region_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub region_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 300)]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<SizeDto>)]
+    pub size: Option<Option<SizeDto>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<i64>, minimum = 0)]
+    pub registered_capital_fen: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub trading_since: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub service_area: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub sales_capacity: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub potential: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub credit_standing: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub trading_terms: Option<Option<String>>,
+    pub vulnerable: Option<bool>,
+    /// `archived` closes the file; it stays readable (no deletion, CUS-05).
+    pub status: Option<StatusDto>,
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 64)]
+    pub external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub owner_user_id: Option<Option<uuid::Uuid>>,
+    pub owner_unit_id: Option<uuid::Uuid>,
+    #[validate(length(min = 1, max = 16))]
+    #[schema(min_length = 1, max_length = 16)]
+    pub secrecy_level: Option<String>,
+    pub shared: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The duplicate to absorb into this file.
+    pub absorbed_id: uuid::Uuid,
+}
+
+/// One entry of a file's history (CUS-04).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub id: uuid::Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<uuid::Uuid>,
+    /// `customer`, `contact`, `relation`, `document`.
+    pub entity: String,
+    pub entity_id: String,
+    /// The field; `*` for a creation.
+    pub field: String,
+    #[schema(value_type = Option<Object>)]
+    pub old_value: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub new_value: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+}
+
+impl From<ChangeRow> for HistoryEntry {
+    fn from(r: ChangeRow) -> Self {
+        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        Self {
+            id: r.id.parse().unwrap_or_default(),
+            at: utc(r.at),
+            actor_id: r.actor_id.and_then(|a| a.parse().ok()),
+            entity: r.entity,
+            entity_id: r.entity_id,
+            field: r.field,
+            old_value: parse(r.old_value),
+            new_value: parse(r.new_value),
+            request_id: r.request_id,
+        }
+    }
+}
+
+page_of!(HistoryPage, HistoryEntry);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Contact {
+    pub id: uuid::Uuid,
+    pub customer_id: uuid::Uuid,
+    pub name: String,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub email: Option<String>,
+    pub is_primary: bool,
+    pub note: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ContactRow> for Contact {
+    fn from(r: ContactRow) -> Self {
+        Self {
+            id: r.id.parse().unwrap_or_default(),
+            customer_id: r.customer_id.parse().unwrap_or_default(),
+            name: r.name,
+            title: r.title,
+            phone: r.phone,
+            mobile: r.mobile,
+            email: r.email,
+            is_primary: r.is_primary,
+            note: r.note,
+            active: r.active,
+            version: r.version,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewContact {
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
+    pub title: Option<String>,
+    #[validate(length(min = 3, max = 32))]
+    #[schema(min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
+    pub phone: Option<String>,
+    #[validate(length(min = 3, max = 32))]
+    #[schema(min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
+    pub mobile: Option<String>,
+    #[validate(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<String>,
+    pub is_primary: Option<bool>,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// Change a contact; `null` clears.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactChanges {
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
+    pub mobile: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
+    pub email: Option<Option<String>>,
+    pub is_primary: Option<bool>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub note: Option<Option<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Relation {
+    pub id: uuid::Uuid,
+    /// The other file.
+    pub customer_id: uuid::Uuid,
+    /// Seen from the file asked about: `parent_of`, `subsidiary_of`, `same_group`, `related`.
+    pub kind: String,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Relation {
+    pub fn seen_from(r: RelationRow, me: &str) -> Self {
+        let (other, kind) = if r.from_id == me {
+            (r.to_id, r.kind)
+        } else {
+            let k = clientele_customers::RelationKind::parse(&r.kind)
+                .map(|k| k.seen_from_target().to_owned())
+                .unwrap_or(r.kind);
+            (r.from_id, k)
+        };
+        Self {
+            id: r.id.parse().unwrap_or_default(),
+            customer_id: other.parse().unwrap_or_default(),
+            kind,
+            note: r.note,
+            created_at: utc(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRelation {
+    /// The other file.
+    pub customer_id: uuid::Uuid,
+    /// From this file's side: `parent_of` means this file is the group of the other.
+    pub kind: RelationKindDto,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Document {
+    pub id: uuid::Uuid,
+    pub customer_id: uuid::Uuid,
+    #[schema(value_type = DocumentCategoryDto)]
+    pub category: String,
+    pub title: String,
+    pub reference_no: Option<String>,
+    pub doc_date: Option<NaiveDate>,
+    pub keeper_unit_id: Option<uuid::Uuid>,
+    /// Where the paper is kept.
+    pub location: Option<String>,
+    pub external_url: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<DocumentRow> for Document {
+    fn from(r: DocumentRow) -> Self {
+        Self {
+            id: r.id.parse().unwrap_or_default(),
+            customer_id: r.customer_id.parse().unwrap_or_default(),
+            category: r.category,
+            title: r.title,
+            reference_no: r.reference_no,
+            doc_date: r.doc_date,
+            keeper_unit_id: r.keeper_unit_id.and_then(|k| k.parse().ok()),
+            location: r.location,
+            external_url: r.external_url,
+            version: r.version,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDocument {
+    pub category: DocumentCategoryDto,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub reference_no: Option<String>,
+    pub doc_date: Option<NaiveDate>,
+    pub keeper_unit_id: Option<uuid::Uuid>,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub location: Option<String>,
+    #[validate(url, length(max = 1000))]
+    #[schema(max_length = 1000)]
+    pub external_url: Option<String>,
+}
+
+/// Change a document record; `null` clears.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentChanges {
+    pub category: Option<DocumentCategoryDto>,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub reference_no: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub doc_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub keeper_unit_id: Option<Option<uuid::Uuid>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    pub location: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 1000)]
+    pub external_url: Option<Option<String>>,
+}
+
+/// One entry of the read register (CUS-08).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessEntry {
+    pub id: uuid::Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: uuid::Uuid,
+    pub customer_id: uuid::Uuid,
+    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`.
+    pub action: String,
+    pub detail: Option<String>,
+    /// The outside-access grant the read relied on.
+    pub grant_id: Option<uuid::Uuid>,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl From<AccessRow> for AccessEntry {
+    fn from(r: AccessRow) -> Self {
+        Self {
+            id: r.id.parse().unwrap_or_default(),
+            at: utc(r.at),
+            actor_id: r.actor_id.parse().unwrap_or_default(),
+            customer_id: r.customer_id.parse().unwrap_or_default(),
+            action: r.action,
+            detail: r.detail,
+            grant_id: r.grant_id.and_then(|g| g.parse().ok()),
+            client_ip: r.client_ip,
+            request_id: r.request_id,
+        }
+    }
+}
+
+page_of!(AccessPage, AccessEntry);
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOutsideAccess {
+    /// Who outside the company asks to see the file (外单位).
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub outside_party: String,
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub purpose: String,
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub legal_basis: String,
+    /// How many days the read is needed, 1 to 90.
+    #[validate(range(min = 1, max = 90))]
+    #[schema(minimum = 1, maximum = 90)]
+    pub days: i32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutsideStatusDto {
+    Pending,
+    Approved,
+    Refused,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutsideAccess {
+    pub id: uuid::Uuid,
+    pub customer_id: uuid::Uuid,
+    pub requested_by: uuid::Uuid,
+    pub outside_party: String,
+    pub purpose: String,
+    pub legal_basis: String,
+    pub days: i32,
+    #[schema(value_type = OutsideStatusDto)]
+    pub status: String,
+    pub decided_by: Option<uuid::Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+    /// An approved request lets the requester read the file until then.
+    pub valid_until: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<OutsideRequestRow> for OutsideAccess {
+    fn from(r: OutsideRequestRow) -> Self {
+        Self {
+            id: r.id.parse().unwrap_or_default(),
+            customer_id: r.customer_id.parse().unwrap_or_default(),
+            requested_by: r.requested_by.parse().unwrap_or_default(),
+            outside_party: r.outside_party,
+            purpose: r.purpose,
+            legal_basis: r.legal_basis,
+            days: r.days,
+            status: r.status,
+            decided_by: r.decided_by.and_then(|d| d.parse().ok()),
+            decided_at: r.decided_at.map(utc),
+            decision_note: r.decision_note,
+            valid_until: r.valid_until.map(utc),
+            version: r.version,
+            created_at: utc(r.created_at),
+        }
+    }
+}
+
+page_of!(OutsideAccessPage, OutsideAccess);
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutsideDecision {
+    pub approve: bool,
+    #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
+    pub note: Option<String>,
+}
+
+/// One thing that happened to a file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineItem {
+    pub at: DateTime<Utc>,
+    /// `created`, `updated`, `contact`, `relation`, `document`, `merged`, `outside_access`.
+    pub kind: String,
+    pub actor_id: Option<uuid::Uuid>,
+    pub entity: String,
+    pub entity_id: String,
+    /// Fields that changed, for edits.
+    pub fields: Vec<String>,
+    pub request_id: Option<String>,
+}
+
+page_of!(TimelinePage, TimelineItem);

@@ -1,0 +1,231 @@
+//! The read register (CUS-08) and outside access (CUS-09).
+
+use crate::dto::customers::{
+    AccessEntry, AccessPage, NewOutsideAccess, OutsideAccess, OutsideAccessPage, OutsideDecision,
+    OutsideStatusDto,
+};
+use crate::error::ApiError;
+use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::routes::customer_files::{register, see};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use clientele_core::Role;
+use clientele_persistence::customer_access::{self, AccessFilter, OutsideRequestRow};
+use serde::Deserialize;
+
+/// Who read one file, newest first (admins and auditors).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/access-log", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = AccessPage)))]
+pub async fn file_access_log(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    q: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_reader_of_all()?;
+    let (limit, cursor) = q.parse()?;
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let page = st
+        .write(move |c| {
+            let seen = see(c, &p, &id.0, meta.at)?;
+            let page = customer_access::list(
+                c,
+                &AccessFilter {
+                    customer_id: Some(id.0.clone()),
+                    ..AccessFilter::default()
+                },
+                limit,
+                cursor.as_ref(),
+            )?;
+            register(c, &meta, &seen, "access_log", None)?;
+            Ok(page)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(AccessPage::from_page(page, AccessEntry::from)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RegisterQuery {
+    pub customer_id: Option<uuid::Uuid>,
+    pub actor_id: Option<uuid::Uuid>,
+    /// `read`, `list`, `export`, `history` …
+    #[param(min_length = 1, max_length = 32)]
+    pub action: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
+}
+
+/// The whole read register, for auditors: who read which file, when, from where.
+#[utoipa::path(get, path = "/api/v1/access-register", tag = "customers", security(("bearer" = [])),
+    params(RegisterQuery), responses((status = 200, body = AccessPage)))]
+pub async fn access_register(
+    st: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<RegisterQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_reader_of_all()?;
+    let q = q.into_inner();
+    let (limit, cursor) = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    if q.action
+        .as_ref()
+        .is_some_and(|a| a.is_empty() || a.len() > 32)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "action must have 1 to 32 characters",
+        ));
+    }
+    let f = AccessFilter {
+        customer_id: q.customer_id.map(|u| u.to_string()),
+        actor_id: q.actor_id.map(|u| u.to_string()),
+        action: q.action,
+        since: q.since.map(|t| t.naive_utc()),
+        until: q.until.map(|t| t.naive_utc()),
+    };
+    let page = st
+        .read(move |c| customer_access::list(c, &f, limit, cursor.as_ref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(AccessPage::from_page(page, AccessEntry::from)))
+}
+
+fn outside_answer(status: StatusCode, row: OutsideRequestRow) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.insert_header(("etag", etag(row.version)));
+    if status == StatusCode::CREATED {
+        res.insert_header((
+            "location",
+            format!("/api/v1/outside-access-requests/{}", row.id),
+        ));
+    }
+    res.json(OutsideAccess::from(row))
+}
+
+/// Ask for an outside party to see a file (外单位查阅, CUS-09). The legal
+/// office decides; an approval lets the requester read the file for the days
+/// asked, and every such read is registered with the grant.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/outside-access-requests", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = NewOutsideAccess, responses((status = 201, body = OutsideAccess)))]
+pub async fn request_outside_access(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    body: ValidJson<NewOutsideAccess>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    if !p.may_write() {
+        return Err(ApiError::forbidden("auditors do not file requests"));
+    }
+    let meta = ctx.meta(&st, Some(&p));
+    let b = body.0;
+    let row = st
+        .write(move |c| {
+            see(c, &p, &id.0, meta.at)?;
+            customer_access::request_outside_access(
+                c,
+                &meta,
+                OutsideRequestRow {
+                    id: clientele_core::new_id().to_string(),
+                    customer_id: id.0.clone(),
+                    requested_by: p.user_id.to_string(),
+                    outside_party: b.outside_party.trim().to_owned(),
+                    purpose: b.purpose.trim().to_owned(),
+                    legal_basis: b.legal_basis.trim().to_owned(),
+                    days: b.days,
+                    status: "pending".into(),
+                    decided_by: None,
+                    decided_at: None,
+                    decision_note: None,
+                    valid_until: None,
+                    version: 1,
+                    created_at: meta.at,
+                },
+            )
+        })
+        .await?;
+    Ok(outside_answer(StatusCode::CREATED, row))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutsideQuery {
+    pub status: Option<OutsideStatusDto>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
+}
+
+/// Outside-access requests: all of them for legal, admins and auditors; one's own otherwise.
+#[utoipa::path(get, path = "/api/v1/outside-access-requests", tag = "customers", security(("bearer" = [])),
+    params(OutsideQuery), responses((status = 200, body = OutsideAccessPage)))]
+pub async fn list_outside_access(
+    st: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<OutsideQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let (limit, cursor) = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    let p = auth.0;
+    let mine = (!(p.reads_everything() || p.has(Role::Legal))).then(|| p.user_id.to_string());
+    let status = q.status.map(|s| crate::dto::customers::wire(&s));
+    let page = st
+        .read(move |c| {
+            customer_access::outside_requests(
+                c,
+                status.as_deref(),
+                mine.as_deref(),
+                None,
+                limit,
+                cursor.as_ref(),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(OutsideAccessPage::from_page(page, OutsideAccess::from)))
+}
+
+/// The legal office approves or refuses a request (`If-Match`), once.
+#[utoipa::path(post, path = "/api/v1/outside-access-requests/{id}/decision", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the request", pattern = "^\"[0-9]+\"$")),
+    request_body = OutsideDecision, responses((status = 200, body = OutsideAccess)))]
+pub async fn decide_outside_access(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    if_match: IfMatch,
+    body: ValidJson<OutsideDecision>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.require(Role::Legal)?.clone();
+    let meta = ctx.meta(&st, Some(&p));
+    let b = body.0;
+    let row = st
+        .write(move |c| {
+            customer_access::decide(
+                c,
+                &meta,
+                &id.0,
+                if_match.0,
+                b.approve,
+                b.note.map(|n| n.trim().to_owned()),
+            )
+        })
+        .await?;
+    Ok(outside_answer(StatusCode::OK, row))
+}

@@ -1,0 +1,854 @@
+//! Customer files (CUS-01..07, CUS-10): create, read, change, list, find
+//! duplicates, merge, history and revert. Every read of a file is written to
+//! the read register in the same request, before the answer leaves.
+
+use crate::dto::customers::{
+    wire, Customer, CustomerChanges, CustomerPage, HistoryEntry, HistoryPage, MergeRequest,
+    NatureDto, NewCustomer, StatusDto,
+};
+use crate::error::{ApiError, FieldError};
+use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use clientele_core::{Principal, Role, UnitPath};
+use clientele_customers::visibility::{decide, edits_files, sees_financials};
+use clientele_customers::{
+    merge as merge_rules, CreditCode, CustomerName, FileScope, RegionCode, Tags, Visibility,
+};
+use clientele_persistence::customer_access::{self, AccessEntry};
+use clientele_persistence::customers::{
+    self, CustomerFilter, CustomerRow, CustomerView, ListScope, Sort, SortKey,
+};
+use clientele_persistence::{DbConn, Error as DbError, Timestamp, WriteMeta};
+use serde::Deserialize;
+
+/// A file the principal may see, how far, and the grant that opened it.
+pub struct Seen {
+    pub view: CustomerView,
+    pub visibility: Visibility,
+    pub grant: Option<String>,
+}
+
+/// Loads a file for `p`; a file it may not see is NotFound, like a missing one.
+pub fn see(
+    c: &mut DbConn,
+    p: &Principal,
+    id: &str,
+    now: Timestamp,
+) -> clientele_persistence::Result<Seen> {
+    let view = customers::get(c, id)?;
+    let path =
+        UnitPath::parse(&view.owner_unit_path).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let scope = FileScope {
+        owner_unit_path: &path,
+        secrecy_rank: view.secrecy_rank,
+        shared: view.row.shared,
+    };
+    let mut visibility = decide(p, &scope, false);
+    let mut grant = None;
+    if visibility == Visibility::Hidden {
+        grant = customer_access::active_grant(c, id, &p.user_id.to_string(), now)?;
+        if grant.is_some() {
+            visibility = decide(p, &scope, true);
+        }
+    }
+    if visibility == Visibility::Hidden {
+        return Err(DbError::NotFound);
+    }
+    Ok(Seen {
+        view,
+        visibility,
+        grant,
+    })
+}
+
+/// Like `see`, but the principal must be allowed to work the file.
+pub fn see_for_write(
+    c: &mut DbConn,
+    p: &Principal,
+    id: &str,
+    now: Timestamp,
+) -> clientele_persistence::Result<Seen> {
+    let seen = see(c, p, id, now)?;
+    if seen.visibility != Visibility::ReadWrite {
+        return Err(DbError::forbidden(
+            "read_only",
+            "you may read this file but not change it",
+        ));
+    }
+    Ok(seen)
+}
+
+/// Registers one read of one file.
+pub fn register(
+    c: &mut DbConn,
+    meta: &WriteMeta,
+    seen: &Seen,
+    action: &'static str,
+    detail: Option<String>,
+) -> clientele_persistence::Result<()> {
+    customer_access::register(
+        c,
+        meta,
+        &[AccessEntry {
+            customer_id: seen.view.row.id.clone(),
+            action,
+            detail,
+            grant_id: seen.grant.clone(),
+        }],
+    )
+}
+
+pub(crate) fn customer_answer(
+    status: StatusCode,
+    view: CustomerView,
+    p: &Principal,
+) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.insert_header(("etag", etag(view.row.version)));
+    if status == StatusCode::CREATED {
+        res.insert_header(("location", format!("/api/v1/customers/{}", view.row.id)));
+    }
+    res.json(Customer::from_view(view, sees_financials(p)))
+}
+
+fn field_err(errors: &mut Vec<FieldError>, field: &str, e: clientele_core::ParseError) {
+    errors.push(FieldError {
+        field: field.to_owned(),
+        code: e.code.to_owned(),
+        message: e.message,
+    });
+}
+
+fn parse_credit(errors: &mut Vec<FieldError>, raw: Option<&str>) -> Option<String> {
+    raw.and_then(|c| {
+        CreditCode::parse(c)
+            .map(|c| c.to_string())
+            .map_err(|e| field_err(errors, "credit_code", e))
+            .ok()
+    })
+}
+
+fn parse_region(errors: &mut Vec<FieldError>, raw: Option<&str>) -> Option<String> {
+    raw.and_then(|c| {
+        RegionCode::parse(c)
+            .map(|r| r.as_str().to_owned())
+            .map_err(|e| field_err(errors, "region_code", e))
+            .ok()
+    })
+}
+
+fn clean(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Names in all their stored forms: as written, normalised for duplicates,
+/// folded for case- and width-insensitive search.
+fn set_name(row: &mut CustomerRow, name: &CustomerName) {
+    row.name = name.as_str().to_owned();
+    row.name_normalized = name.normalised();
+    row.name_folded = clientele_customers::name::fold_width(name.as_str()).to_lowercase();
+}
+
+/// The financial fields need a role that may see them (field-level rule).
+fn financial_guard(p: &Principal, touched: bool) -> Result<(), ApiError> {
+    if touched && !sees_financials(p) {
+        return Err(ApiError::forbidden(
+            "registered_capital_fen, credit_standing and trading_terms need a role that may see them",
+        ));
+    }
+    Ok(())
+}
+
+/// Files are kept in the unit's data, within what the creator may see.
+fn placement_guard(
+    p: &Principal,
+    unit_path: &str,
+    secrecy_rank: i32,
+) -> clientele_persistence::Result<()> {
+    let path = UnitPath::parse(unit_path).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    if !p.is_admin() && !p.unit_path.contains(&path) {
+        return Err(DbError::unprocessable(
+            "unit_out_of_scope",
+            "a file can only be kept by your own unit or a unit below it",
+        ));
+    }
+    if secrecy_rank > p.clearance_rank {
+        return Err(DbError::unprocessable(
+            "secrecy_above_clearance",
+            "you cannot file a customer at a secrecy level above your own clearance",
+        ));
+    }
+    Ok(())
+}
+
+fn placement_of(
+    c: &mut DbConn,
+    unit_id: &str,
+    level: &str,
+) -> clientele_persistence::Result<(String, i32)> {
+    let unit = match clientele_persistence::units::get(c, unit_id) {
+        Ok(u) => u,
+        Err(DbError::NotFound) => {
+            return Err(DbError::unprocessable(
+                "unit_not_found",
+                "the owner unit does not exist",
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    let rank = clientele_persistence::secrecy::find(c, level)?
+        .ok_or_else(|| {
+            DbError::unprocessable(
+                "unknown_secrecy_level",
+                format!("{level:?} is not a secrecy level"),
+            )
+        })?
+        .rank;
+    Ok((unit.path, rank))
+}
+
+/// Open a customer file (CUS-01, CUS-02). A credit code or ERP id that is
+/// already on file answers 409 with the existing file's id.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])),
+    request_body = NewCustomer, responses((status = 201, body = Customer)))]
+pub async fn create_customer(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    body: ValidJson<NewCustomer>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    if !edits_files(&p) {
+        return Err(ApiError::forbidden(
+            "opening files needs the admin, manager, account_manager or integration role",
+        ));
+    }
+    let b = body.0;
+    financial_guard(
+        &p,
+        b.registered_capital_fen.is_some()
+            || b.credit_standing.is_some()
+            || b.trading_terms.is_some(),
+    )?;
+    if b.shared == Some(true) && !(p.is_admin() || p.has(Role::Manager)) {
+        return Err(ApiError::forbidden(
+            "only managers and admins share files across units",
+        ));
+    }
+    if b.status == Some(StatusDto::Archived) {
+        return Err(ApiError::field(
+            "status",
+            "invalid_value",
+            "a file is not opened archived",
+        ));
+    }
+    let mut errors = Vec::new();
+    let name = CustomerName::parse(&b.name)
+        .map_err(|e| field_err(&mut errors, "name", e))
+        .ok();
+    let credit_code = parse_credit(&mut errors, b.credit_code.as_deref());
+    let region_code = parse_region(&mut errors, b.region_code.as_deref());
+    let tags = Tags::parse(b.tags.as_deref().unwrap_or_default())
+        .map_err(|e| field_err(&mut errors, "tags", e))
+        .ok();
+    let (Some(name), Some(tags)) = (name, tags) else {
+        return Err(ApiError::validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let meta = ctx.meta(&st, Some(&p));
+    let now = meta.at;
+    let who = p.clone();
+    let owner_unit = b
+        .owner_unit_id
+        .map_or_else(|| p.unit_id.to_string(), |u| u.to_string());
+    let view = st
+        .write(move |c| {
+            let level = match b.secrecy_level {
+                Some(l) => l,
+                None => clientele_persistence::secrecy::lowest(c)?.code,
+            };
+            let (path, rank) = placement_of(c, &owner_unit, &level)?;
+            placement_guard(&p, &path, rank)?;
+            let mut row = CustomerRow {
+                id: clientele_core::new_id().to_string(),
+                code: customers::next_code(c)?,
+                name: String::new(),
+                name_normalized: String::new(),
+                name_folded: String::new(),
+                credit_code,
+                legal_representative: clean(b.legal_representative),
+                nature: wire(&b.nature),
+                industry: clean(b.industry),
+                region_code,
+                region_name: clean(b.region_name),
+                address: clean(b.address),
+                size: b.size.map(|s| wire(&s)),
+                registered_capital_fen: b.registered_capital_fen,
+                trading_since: b.trading_since,
+                service_area: clean(b.service_area),
+                sales_capacity: clean(b.sales_capacity),
+                potential: clean(b.potential),
+                credit_standing: clean(b.credit_standing),
+                trading_terms: clean(b.trading_terms),
+                vulnerable: b.vulnerable.unwrap_or(false),
+                status: wire(&b.status.unwrap_or(StatusDto::Prospect)),
+                external_id: clean(b.external_id),
+                owner_user_id: b.owner_user_id.map(|u| u.to_string()),
+                owner_unit_id: owner_unit,
+                secrecy_level: level,
+                shared: b.shared.unwrap_or(false),
+                merged_into_id: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            set_name(&mut row, &name);
+            customers::create(c, &meta, row, tags.as_strs())
+        })
+        .await?;
+    Ok(customer_answer(StatusCode::CREATED, view, &who))
+}
+
+/// Read a file; the read is registered (CUS-08).
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Customer)))]
+pub async fn get_customer(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let who = p.clone();
+    let seen = st
+        .write(move |c| {
+            let seen = see(c, &p, &id.0, meta.at)?;
+            register(c, &meta, &seen, "read", None)?;
+            Ok(seen)
+        })
+        .await?;
+    Ok(customer_answer(StatusCode::OK, seen.view, &who))
+}
+
+/// Applies a validated change set to a stored row.
+fn apply(
+    p: &Principal,
+    before: &CustomerRow,
+    ch: CustomerChanges,
+) -> Result<(CustomerRow, Option<Vec<String>>), ApiError> {
+    financial_guard(
+        p,
+        ch.registered_capital_fen.is_some()
+            || ch.credit_standing.is_some()
+            || ch.trading_terms.is_some(),
+    )?;
+    if ch.shared.is_some() && !(p.is_admin() || p.has(Role::Manager)) {
+        return Err(ApiError::forbidden(
+            "only managers and admins share files across units",
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut row = before.clone();
+    if let Some(n) = ch.name {
+        if let Ok(name) = CustomerName::parse(&n).map_err(|e| field_err(&mut errors, "name", e)) {
+            set_name(&mut row, &name);
+        }
+    }
+    if let Some(cc) = ch.credit_code {
+        row.credit_code = match cc {
+            Some(c) => parse_credit(&mut errors, Some(&c)),
+            None => None,
+        };
+    }
+    if let Some(rc) = ch.region_code {
+        row.region_code = match rc {
+            Some(r) => parse_region(&mut errors, Some(&r)),
+            None => None,
+        };
+    }
+    let tags = match ch.tags {
+        Some(t) => Tags::parse(&t)
+            .map(|t| Some(t.as_strs()))
+            .map_err(|e| field_err(&mut errors, "tags", e))
+            .unwrap_or(None),
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    macro_rules! clearable {
+        ($($f:ident),*) => {$(
+            if let Some(v) = ch.$f {
+                row.$f = clean(v);
+            }
+        )*};
+    }
+    clearable!(
+        legal_representative,
+        industry,
+        region_name,
+        address,
+        service_area,
+        sales_capacity,
+        potential,
+        credit_standing,
+        trading_terms,
+        external_id
+    );
+    if let Some(n) = ch.nature {
+        row.nature = wire::<NatureDto>(&n);
+    }
+    if let Some(s) = ch.size {
+        row.size = s.map(|s| wire(&s));
+    }
+    if let Some(v) = ch.registered_capital_fen {
+        row.registered_capital_fen = v;
+    }
+    if let Some(v) = ch.trading_since {
+        row.trading_since = v;
+    }
+    if let Some(v) = ch.vulnerable {
+        row.vulnerable = v;
+    }
+    if let Some(s) = ch.status {
+        if before.merged_into_id.is_some() && s != StatusDto::Archived {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "merged",
+                "a merged file stays archived; work its survivor",
+            ));
+        }
+        row.status = wire(&s);
+    }
+    if let Some(v) = ch.owner_user_id {
+        row.owner_user_id = v.map(|u| u.to_string());
+    }
+    if let Some(v) = ch.owner_unit_id {
+        row.owner_unit_id = v.to_string();
+    }
+    if let Some(v) = ch.secrecy_level {
+        row.secrecy_level = v;
+    }
+    if let Some(v) = ch.shared {
+        row.shared = v;
+    }
+    Ok((row, tags))
+}
+
+/// Change a file (`If-Match`). Each changed field lands in the history (CUS-04);
+/// `status: archived` closes the file without destroying it (CUS-05).
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version you read", pattern = "^\"[0-9]+\"$")),
+    request_body = CustomerChanges, responses((status = 200, body = Customer)))]
+pub async fn update_customer(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    if_match: IfMatch,
+    body: ValidJson<CustomerChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let (who, reader) = (p.clone(), p.clone());
+    let (file, now) = (id.0.clone(), meta.at);
+    let current = st
+        .read(move |c| see_for_write(c, &reader, &file, now))
+        .await?;
+    if current.view.row.version != if_match.0 {
+        return Err(DbError::StaleVersion.into());
+    }
+    let (row, tags) = apply(&p, &current.view.row, body.0)?;
+    let before = current.view.row;
+    let view = st
+        .write(move |c| {
+            see_for_write(c, &p, &id.0, meta.at)?;
+            if row.owner_unit_id != before.owner_unit_id
+                || row.secrecy_level != before.secrecy_level
+            {
+                let (path, rank) = placement_of(c, &row.owner_unit_id, &row.secrecy_level)?;
+                placement_guard(&p, &path, rank)?;
+            }
+            let action = if row.status == "archived" && before.status != "archived" {
+                "archived"
+            } else {
+                "updated"
+            };
+            customers::save(c, &meta, if_match.0, row, tags, action)
+        })
+        .await?;
+    Ok(customer_answer(StatusCode::OK, view, &who))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerQuery {
+    /// Part of the name, any case, full- or half-width.
+    #[param(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[param(min_length = 1, max_length = 32)]
+    pub code: Option<String>,
+    #[param(min_length = 18, max_length = 18)]
+    pub credit_code: Option<String>,
+    pub nature: Option<NatureDto>,
+    #[param(min_length = 1, max_length = 100)]
+    pub industry: Option<String>,
+    /// Region code prefix: `11` Beijing, `4403` Shenzhen …
+    #[param(min_length = 1, max_length = 6, pattern = "^[0-9]+$")]
+    pub region: Option<String>,
+    pub status: Option<StatusDto>,
+    pub owner_user_id: Option<uuid::Uuid>,
+    /// Files kept by this unit or below it.
+    pub unit_id: Option<uuid::Uuid>,
+    #[param(min_length = 1, max_length = 32)]
+    pub tag: Option<String>,
+    #[param(min_length = 1, max_length = 64)]
+    pub external_id: Option<String>,
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Also list files merged into others (default false).
+    pub include_merged: Option<bool>,
+    /// `name`, `created_at`, `updated_at`; prefix `-` for descending.
+    #[param(pattern = "^-?(name|created_at|updated_at)$")]
+    pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
+}
+
+pub(crate) fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
+    let raw = raw.unwrap_or("name");
+    let (descending, key) = match raw.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, raw),
+    };
+    let key = match key {
+        "name" => SortKey::Name,
+        "created_at" => SortKey::CreatedAt,
+        "updated_at" => SortKey::UpdatedAt,
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "sort is name, created_at or updated_at, with - for descending",
+            ))
+        }
+    };
+    Ok(Sort { key, descending })
+}
+
+/// Turns the query into a filter, checking what the schema cannot.
+pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<String>), ApiError> {
+    let bad = |m: String| ApiError::bad_request("invalid_query", m);
+    for (name, v, max) in [
+        ("name", &q.name, 100),
+        ("code", &q.code, 32),
+        ("industry", &q.industry, 100),
+        ("tag", &q.tag, 32),
+        ("external_id", &q.external_id, 64),
+    ] {
+        if v.as_ref()
+            .is_some_and(|s| s.trim().is_empty() || s.chars().count() > max)
+        {
+            return Err(bad(format!("{name} must have 1 to {max} characters")));
+        }
+    }
+    let region_prefix = q
+        .region
+        .as_deref()
+        .map(RegionCode::parse_prefix)
+        .transpose()
+        .map_err(|e| bad(e.message))?;
+    let credit_code = q
+        .credit_code
+        .as_deref()
+        .map(CreditCode::parse)
+        .transpose()
+        .map_err(|e| bad(e.message))?;
+    Ok((
+        CustomerFilter {
+            name_contains: q
+                .name
+                .as_deref()
+                .map(|n| clientele_customers::name::fold_width(n.trim()).to_lowercase()),
+            code: q.code.clone(),
+            credit_code: credit_code.map(|c| c.to_string()),
+            nature: q.nature.map(|n| wire(&n)),
+            industry: q.industry.clone(),
+            region_prefix,
+            status: q.status.map(|s| wire(&s)),
+            owner_user_id: q.owner_user_id.map(|u| u.to_string()),
+            unit_path: None,
+            tag: q.tag.as_deref().map(|t| t.trim().to_lowercase()),
+            external_id: q.external_id.clone(),
+            updated_since: q.updated_since.map(|t| t.naive_utc()),
+            include_merged: q.include_merged.unwrap_or(false),
+        },
+        q.unit_id.map(|u| u.to_string()),
+    ))
+}
+
+pub(crate) fn scope_of(p: &Principal) -> ListScope {
+    ListScope {
+        unit_path: (!p.reads_everything()).then(|| p.unit_path.as_str().to_owned()),
+        clearance_rank: p.clearance_rank,
+    }
+}
+
+/// Resolves a unit filter to its path; an unknown unit matches nothing.
+pub(crate) fn unit_filter(
+    c: &mut DbConn,
+    f: &mut CustomerFilter,
+    unit_id: Option<&str>,
+) -> clientele_persistence::Result<()> {
+    if let Some(u) = unit_id {
+        f.unit_path = Some(match clientele_persistence::units::get(c, u) {
+            Ok(unit) => unit.path,
+            Err(DbError::NotFound) => "/no-such-unit/".to_owned(),
+            Err(e) => return Err(e),
+        });
+    }
+    Ok(())
+}
+
+/// List the files visible to the caller; every file shown is registered as read.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])),
+    params(CustomerQuery), responses((status = 200, body = CustomerPage)))]
+pub async fn list_customers(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    q: web::Query<CustomerQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let (limit, cursor) = PageParams {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    }
+    .parse()?;
+    let sort = parse_sort(q.sort.as_deref())?;
+    let (mut filter, unit_id) = filter_of(&q)?;
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let scope = scope_of(&p);
+    let financials = sees_financials(&p);
+    let page = st
+        .write(move |c| {
+            unit_filter(c, &mut filter, unit_id.as_deref())?;
+            let page = customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())?;
+            let entries: Vec<AccessEntry> = page
+                .items
+                .iter()
+                .map(|v| AccessEntry {
+                    customer_id: v.row.id.clone(),
+                    action: "list",
+                    detail: None,
+                    grant_id: None,
+                })
+                .collect();
+            customer_access::register(c, &meta, &entries)?;
+            Ok(page)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(CustomerPage::from_page(page, |v| {
+        Customer::from_view(v, financials)
+    })))
+}
+
+/// Likely duplicates of a file: the same name once company forms, spaces and
+/// full-width characters are set aside (CUS-01). Only files the caller may see.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/duplicates", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = CustomerPage)))]
+pub async fn list_duplicates(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let financials = sees_financials(&p);
+    let found = st
+        .write(move |c| {
+            let seen = see(c, &p, &id.0, meta.at)?;
+            let candidates = customers::same_normalised_name(
+                c,
+                &seen.view.row.name_normalized,
+                Some(&seen.view.row.id),
+                50,
+            )?;
+            let mut shown = Vec::new();
+            let mut entries = vec![AccessEntry {
+                customer_id: seen.view.row.id.clone(),
+                action: "duplicates",
+                detail: None,
+                grant_id: seen.grant.clone(),
+            }];
+            for v in candidates {
+                if see(c, &p, &v.row.id, meta.at).is_ok() {
+                    entries.push(AccessEntry {
+                        customer_id: v.row.id.clone(),
+                        action: "list",
+                        detail: Some(format!("duplicate of {}", seen.view.row.id)),
+                        grant_id: None,
+                    });
+                    shown.push(v);
+                }
+            }
+            customer_access::register(c, &meta, &entries)?;
+            Ok(shown)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(CustomerPage {
+        items: found
+            .into_iter()
+            .map(|v| Customer::from_view(v, financials))
+            .collect(),
+        next_cursor: None,
+    }))
+}
+
+fn status_of(v: &CustomerView) -> clientele_persistence::Result<clientele_customers::Status> {
+    clientele_customers::Status::parse(&v.row.status).map_err(|e| DbError::Corrupt(e.to_string()))
+}
+
+/// Merge a duplicate into this file (manager or admin): its contacts,
+/// relations, documents and history move here; it stays, archived, pointing
+/// at this file (CUS-01, CUS-05).
+#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = MergeRequest, responses((status = 200, body = Customer)))]
+pub async fn merge_customer(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    body: ValidJson<MergeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    if !(p.is_admin() || p.has(Role::Manager)) || !p.may_write() {
+        return Err(ApiError::forbidden(
+            "merging files needs the manager or admin role",
+        ));
+    }
+    let meta = ctx.meta(&st, Some(&p));
+    let who = p.clone();
+    let absorbed_id = body.0.absorbed_id.to_string();
+    let view = st
+        .write(move |c| {
+            let survivor = see_for_write(c, &p, &id.0, meta.at)?;
+            let absorbed = see_for_write(c, &p, &absorbed_id, meta.at)?;
+            merge_rules::check(
+                &merge_rules::MergeSide {
+                    id: &survivor.view.row.id,
+                    status: status_of(&survivor.view)?,
+                    merged_into: survivor.view.row.merged_into_id.as_deref(),
+                },
+                &merge_rules::MergeSide {
+                    id: &absorbed.view.row.id,
+                    status: status_of(&absorbed.view)?,
+                    merged_into: absorbed.view.row.merged_into_id.as_deref(),
+                },
+            )
+            .map_err(|e| DbError::conflict(e.code, e.message))?;
+            customers::merge(c, &meta, &survivor.view.row.id, &absorbed.view)
+        })
+        .await?;
+    Ok(customer_answer(StatusCode::OK, view, &who))
+}
+
+/// The history of a file, newest first (CUS-04).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/history", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = HistoryPage)))]
+pub async fn customer_history(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    q: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, cursor) = q.parse()?;
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let page = st
+        .write(move |c| {
+            let seen = see(c, &p, &id.0, meta.at)?;
+            register(c, &meta, &seen, "history", None)?;
+            customers::history(c, &id.0, limit, cursor.as_ref())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(HistoryPage::from_page(page, HistoryEntry::from)))
+}
+
+/// Fields a revert may not touch: identity and merge bookkeeping.
+const NOT_REVERTIBLE: [&str; 5] = ["*", "merged_from", "merged_into_id", "code", "id"];
+
+/// Put one field of the file back to the value it had before a change
+/// (`If-Match` of the file). The revert is itself a new change.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/history/{sub_id}/revert", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sub_id" = uuid::Uuid, Path, description = "The history entry"),
+        ("If-Match" = String, Header, description = "ETag of the file", pattern = "^\"[0-9]+\"$")),
+    responses((status = 200, body = Customer)))]
+pub async fn revert_change(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    change: PathSub,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let who = p.clone();
+    let view = st
+        .write(move |c| {
+            let seen = see_for_write(c, &p, &id.0, meta.at)?;
+            let ch = customers::change(c, &id.0, &change.0)?;
+            if ch.entity != "customer" || NOT_REVERTIBLE.contains(&ch.field.as_str()) {
+                return Err(DbError::unprocessable(
+                    "not_revertible",
+                    "only a field of the file itself can be reverted",
+                ));
+            }
+            if crate::dto::customers::FINANCIAL_FIELDS.contains(&ch.field.as_str())
+                && !sees_financials(&p)
+            {
+                return Err(DbError::forbidden(
+                    "forbidden",
+                    "that field needs a role that may see it",
+                ));
+            }
+            let old: serde_json::Value = ch
+                .old_value
+                .as_deref()
+                .and_then(|v| serde_json::from_str(v).ok())
+                .unwrap_or_default();
+            let mut tags = None;
+            let mut row = seen.view.row.clone();
+            if ch.field == "tags" {
+                tags = Some(serde_json::from_value::<Vec<String>>(old).unwrap_or_default());
+            } else {
+                let mut v =
+                    serde_json::to_value(&row).map_err(|e| DbError::Corrupt(e.to_string()))?;
+                v[ch.field.as_str()] = old;
+                row = serde_json::from_value(v).map_err(|e| DbError::Corrupt(e.to_string()))?;
+                if ch.field == "name" {
+                    let name = CustomerName::parse(&row.name)
+                        .map_err(|e| DbError::unprocessable(e.code, e.message))?;
+                    set_name(&mut row, &name);
+                }
+                if row.owner_unit_id != seen.view.row.owner_unit_id
+                    || row.secrecy_level != seen.view.row.secrecy_level
+                {
+                    let (path, rank) = placement_of(c, &row.owner_unit_id, &row.secrecy_level)?;
+                    placement_guard(&p, &path, rank)?;
+                }
+            }
+            customers::save(c, &meta, if_match.0, row, tags, "reverted")
+        })
+        .await?;
+    Ok(customer_answer(StatusCode::OK, view, &who))
+}

@@ -1,0 +1,536 @@
+//! What a file holds: contacts, relations to other files, document records
+//! (CUS-02, CUS-06), and its timeline. Reads are registered like reads of
+//! the file itself.
+
+use crate::dto::customers::{
+    wire, Contact, ContactChanges, Document, DocumentChanges, NewContact, NewDocument, NewRelation,
+    Relation, TimelineItem, TimelinePage,
+};
+use crate::dto::utc;
+use crate::error::ApiError;
+use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
+use crate::routes::customer_files::{register, see, see_for_write};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use clientele_persistence::customer_access;
+use clientele_persistence::customer_parts::{self, ContactRow, DocumentRow, RelationRow};
+use clientele_persistence::customers;
+use serde::Deserialize;
+use validator::ValidateEmail;
+
+fn clean(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn with_etag<T: serde::Serialize>(
+    status: StatusCode,
+    version: i64,
+    location: Option<String>,
+    body: T,
+) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.insert_header(("etag", etag(version)));
+    if let Some(l) = location {
+        res.insert_header(("location", l));
+    }
+    res.json(body)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContactQuery {
+    /// Also list removed contacts.
+    pub include_removed: Option<bool>,
+}
+
+/// The contacts of a file, primary first.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/contacts", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ContactQuery), responses((status = 200, body = Vec<Contact>)))]
+pub async fn list_contacts(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    q: web::Query<ContactQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let all = q.include_removed.unwrap_or(false);
+    let rows = st
+        .write(move |c| {
+            let seen = see(c, &p, &id.0, meta.at)?;
+            register(c, &meta, &seen, "contacts", None)?;
+            customer_parts::contacts(c, &id.0, all)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(Contact::from).collect::<Vec<_>>()))
+}
+
+/// Add a contact (name, title, phone, mobile).
+#[utoipa::path(post, path = "/api/v1/customers/{id}/contacts", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = NewContact, responses((status = 201, body = Contact)))]
+pub async fn add_contact(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    body: ValidJson<NewContact>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let b = body.0;
+    if b.phone.is_none() && b.mobile.is_none() && b.email.is_none() {
+        return Err(ApiError::field(
+            "phone",
+            "required",
+            "give a phone, a mobile or an email",
+        ));
+    }
+    let row = st
+        .write(move |c| {
+            see_for_write(c, &p, &id.0, meta.at)?;
+            let row = ContactRow {
+                id: clientele_core::new_id().to_string(),
+                customer_id: id.0.clone(),
+                name: b.name.trim().to_owned(),
+                title: clean(b.title),
+                phone: clean(b.phone),
+                mobile: clean(b.mobile),
+                email: clean(b.email),
+                is_primary: b.is_primary.unwrap_or(false),
+                note: clean(b.note),
+                active: true,
+                version: 1,
+                created_at: meta.at,
+                updated_at: meta.at,
+            };
+            customer_parts::add_contact(c, &meta, row)
+        })
+        .await?;
+    let location = format!("/api/v1/customers/{}/contacts/{}", row.customer_id, row.id);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        row.version,
+        Some(location),
+        Contact::from(row),
+    ))
+}
+
+/// Change a contact (`If-Match` of the contact).
+#[utoipa::path(patch, path = "/api/v1/customers/{id}/contacts/{sub_id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sub_id" = uuid::Uuid, Path, description = "The contact"),
+        ("If-Match" = String, Header, description = "ETag of the contact", pattern = "^\"[0-9]+\"$")),
+    request_body = ContactChanges, responses((status = 200, body = Contact)))]
+pub async fn update_contact(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    sub: PathSub,
+    if_match: IfMatch,
+    body: ValidJson<ContactChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let b = body.0;
+    if let Some(Some(e)) = &b.email {
+        if !e.validate_email() {
+            return Err(ApiError::field(
+                "email",
+                "email",
+                "email is not a valid address",
+            ));
+        }
+    }
+    for (name, v) in [("phone", &b.phone), ("mobile", &b.mobile)] {
+        if let Some(Some(n)) = v {
+            let ok = (3..=32).contains(&n.len())
+                && n.chars().all(|c| c.is_ascii_digit() || "+() -".contains(c));
+            if !ok {
+                return Err(ApiError::field(
+                    name,
+                    "invalid_format",
+                    format!("{name} is 3 to 32 digits, spaces, +, - and brackets"),
+                ));
+            }
+        }
+    }
+    let row = st
+        .write(move |c| {
+            see_for_write(c, &p, &id.0, meta.at)?;
+            let mut row = customer_parts::contact(c, &id.0, &sub.0)?;
+            if let Some(n) = b.name {
+                row.name = n.trim().to_owned();
+            }
+            macro_rules! clearable {
+                ($($f:ident),*) => {$( if let Some(v) = b.$f { row.$f = clean(v); } )*};
+            }
+            clearable!(title, phone, mobile, email, note);
+            if let Some(v) = b.is_primary {
+                row.is_primary = v;
+            }
+            customer_parts::save_contact(c, &meta, if_match.0, row)
+        })
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        row.version,
+        None,
+        Contact::from(row),
+    ))
+}
+
+/// Remove a contact (`If-Match`): it leaves the list and stays in the history.
+#[utoipa::path(delete, path = "/api/v1/customers/{id}/contacts/{sub_id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sub_id" = uuid::Uuid, Path, description = "The contact"),
+        ("If-Match" = String, Header, description = "ETag of the contact", pattern = "^\"[0-9]+\"$")),
+    responses((status = 204, description = "Removed")))]
+pub async fn remove_contact(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    sub: PathSub,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    st.write(move |c| {
+        see_for_write(c, &p, &id.0, meta.at)?;
+        let mut row = customer_parts::contact(c, &id.0, &sub.0)?;
+        if !row.active {
+            return Err(clientele_persistence::Error::NotFound);
+        }
+        row.active = false;
+        row.is_primary = false;
+        customer_parts::save_contact(c, &meta, if_match.0, row)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Files related to this one (group and subsidiaries, same group, related),
+/// seen from this file's side. Only related files the caller may see.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/relations", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Vec<Relation>)))]
+pub async fn list_relations(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let me = id.0.clone();
+    let rows = st
+        .write(move |c| {
+            let seen = see(c, &p, &id.0, meta.at)?;
+            register(c, &meta, &seen, "relations", None)?;
+            let all = customer_parts::relations(c, &id.0)?;
+            let mut shown: Vec<RelationRow> = Vec::new();
+            for r in all {
+                let other = if r.from_id == id.0 {
+                    &r.to_id
+                } else {
+                    &r.from_id
+                };
+                if see(c, &p, other, meta.at).is_ok() {
+                    shown.push(r);
+                }
+            }
+            Ok(shown)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|r| Relation::seen_from(r, &me))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Relate this file to another (CUS-06); both sides show it.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/relations", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = NewRelation, responses((status = 201, body = Relation)))]
+pub async fn add_relation(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    body: ValidJson<NewRelation>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let b = body.0;
+    let other = b.customer_id.to_string();
+    if other == id.0 {
+        return Err(ApiError::field(
+            "customer_id",
+            "invalid_value",
+            "a file cannot be related to itself",
+        ));
+    }
+    let me = id.0.clone();
+    let row = st
+        .write(move |c| {
+            see_for_write(c, &p, &id.0, meta.at)?;
+            if see(c, &p, &other, meta.at).is_err() {
+                return Err(clientele_persistence::Error::unprocessable(
+                    "customer_not_found",
+                    "the other file does not exist",
+                ));
+            }
+            customer_parts::add_relation(
+                c,
+                &meta,
+                RelationRow {
+                    id: clientele_core::new_id().to_string(),
+                    from_id: id.0.clone(),
+                    to_id: other,
+                    kind: wire(&b.kind),
+                    note: clean(b.note),
+                    active: true,
+                    created_at: meta.at,
+                },
+            )
+        })
+        .await?;
+    let location = format!("/api/v1/customers/{me}/relations/{}", row.id);
+    let mut res = HttpResponse::Created();
+    res.insert_header(("location", location));
+    Ok(res.json(Relation::seen_from(row, &me)))
+}
+
+/// End a relation; it stays in both files' history.
+#[utoipa::path(delete, path = "/api/v1/customers/{id}/relations/{sub_id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sub_id" = uuid::Uuid, Path, description = "The relation")),
+    responses((status = 204, description = "Ended")))]
+pub async fn end_relation(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    sub: PathSub,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    st.write(move |c| {
+        see_for_write(c, &p, &id.0, meta.at)?;
+        customer_parts::end_relation(c, &meta, &id.0, &sub.0)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentQuery {
+    pub category: Option<crate::dto::customers::DocumentCategoryDto>,
+}
+
+/// The document records of a file (contracts, certificates, litigation …).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/documents", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), DocumentQuery), responses((status = 200, body = Vec<Document>)))]
+pub async fn list_documents(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    q: web::Query<DocumentQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let category = q.category.map(|c| wire(&c));
+    let rows = st
+        .write(move |c| {
+            let seen = see(c, &p, &id.0, meta.at)?;
+            register(c, &meta, &seen, "documents", None)?;
+            customer_parts::documents(c, &id.0, category.as_deref())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(Document::from).collect::<Vec<_>>()))
+}
+
+/// Record a document kept for the file.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/documents", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = NewDocument, responses((status = 201, body = Document)))]
+pub async fn add_document(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    body: ValidJson<NewDocument>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let b = body.0;
+    let row = st
+        .write(move |c| {
+            see_for_write(c, &p, &id.0, meta.at)?;
+            customer_parts::add_document(
+                c,
+                &meta,
+                DocumentRow {
+                    id: clientele_core::new_id().to_string(),
+                    customer_id: id.0.clone(),
+                    category: wire(&b.category),
+                    title: b.title.trim().to_owned(),
+                    reference_no: clean(b.reference_no),
+                    doc_date: b.doc_date,
+                    keeper_unit_id: b.keeper_unit_id.map(|u| u.to_string()),
+                    location: clean(b.location),
+                    external_url: clean(b.external_url),
+                    version: 1,
+                    created_at: meta.at,
+                    updated_at: meta.at,
+                },
+            )
+        })
+        .await?;
+    let location = format!("/api/v1/customers/{}/documents/{}", row.customer_id, row.id);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        row.version,
+        Some(location),
+        Document::from(row),
+    ))
+}
+
+/// Change a document record (`If-Match` of the record).
+#[utoipa::path(patch, path = "/api/v1/customers/{id}/documents/{sub_id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sub_id" = uuid::Uuid, Path, description = "The document record"),
+        ("If-Match" = String, Header, description = "ETag of the record", pattern = "^\"[0-9]+\"$")),
+    request_body = DocumentChanges, responses((status = 200, body = Document)))]
+pub async fn update_document(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    sub: PathSub,
+    if_match: IfMatch,
+    body: ValidJson<DocumentChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let b = body.0;
+    let row = st
+        .write(move |c| {
+            see_for_write(c, &p, &id.0, meta.at)?;
+            let mut row = customer_parts::document(c, &id.0, &sub.0)?;
+            if let Some(v) = b.category {
+                row.category = wire(&v);
+            }
+            if let Some(v) = b.title {
+                row.title = v.trim().to_owned();
+            }
+            macro_rules! clearable {
+                ($($f:ident),*) => {$( if let Some(v) = b.$f { row.$f = clean(v); } )*};
+            }
+            clearable!(reference_no, location, external_url);
+            if let Some(v) = b.doc_date {
+                row.doc_date = v;
+            }
+            if let Some(v) = b.keeper_unit_id {
+                row.keeper_unit_id = v.map(|u| u.to_string());
+            }
+            customer_parts::save_document(c, &meta, if_match.0, row)
+        })
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        row.version,
+        None,
+        Document::from(row),
+    ))
+}
+
+/// One feed of what happened to a file, newest first: creation, edits,
+/// contacts, relations, documents, merges, outside-access requests.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/timeline", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = TimelinePage)))]
+pub async fn customer_timeline(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    q: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, cursor) = q.parse()?;
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let (changes, requests) = st
+        .write(move |c| {
+            let seen = see(c, &p, &id.0, meta.at)?;
+            register(c, &meta, &seen, "timeline", None)?;
+            // A page of history entries; one edit of several fields is one item.
+            let changes =
+                customers::history(c, &id.0, limit.saturating_mul(4).min(800), cursor.as_ref())?;
+            let requests = if cursor.is_none() {
+                customer_access::outside_requests(c, None, None, Some(&id.0), 50, None)?.items
+            } else {
+                Vec::new()
+            };
+            Ok((changes, requests))
+        })
+        .await?;
+    let mut items: Vec<(String, TimelineItem)> = Vec::new();
+    for ch in changes.items {
+        let group = format!(
+            "{}|{}|{}",
+            ch.request_id.clone().unwrap_or_else(|| ch.id.clone()),
+            ch.entity,
+            ch.entity_id
+        );
+        if let Some((g, last)) = items.last_mut() {
+            if *g == group {
+                last.fields.push(ch.field);
+                continue;
+            }
+        }
+        let kind = match (ch.entity.as_str(), ch.field.as_str()) {
+            ("customer", "*") => "created",
+            ("customer", "merged_from") => "merged",
+            ("customer", _) => "updated",
+            (other, _) => other,
+        }
+        .to_owned();
+        items.push((
+            group,
+            TimelineItem {
+                at: utc(ch.at),
+                kind,
+                actor_id: ch.actor_id.and_then(|a| a.parse().ok()),
+                entity: ch.entity,
+                entity_id: ch.entity_id,
+                fields: if ch.field == "*" {
+                    vec![]
+                } else {
+                    vec![ch.field]
+                },
+                request_id: ch.request_id,
+            },
+        ));
+    }
+    let mut out: Vec<TimelineItem> = items.into_iter().map(|(_, i)| i).collect();
+    for r in requests {
+        out.push(TimelineItem {
+            at: utc(r.decided_at.unwrap_or(r.created_at)),
+            kind: "outside_access".into(),
+            actor_id: r
+                .decided_by
+                .as_deref()
+                .unwrap_or(&r.requested_by)
+                .parse()
+                .ok(),
+            entity: "outside_access_request".into(),
+            entity_id: r.id,
+            fields: vec![r.status],
+            request_id: None,
+        });
+    }
+    out.sort_by_key(|i| std::cmp::Reverse(i.at));
+    Ok(HttpResponse::Ok().json(TimelinePage {
+        items: out,
+        next_cursor: changes.next.map(|c| c.encode()),
+    }))
+}

@@ -1,0 +1,441 @@
+//! What a file holds besides its own fields: contacts (CUS-02), relations to
+//! other files (CUS-06) and document records. Every change lands in the
+//! file's history.
+
+use crate::audit::{self, Change, WriteMeta};
+use crate::customers::{diff, record_changes, FieldChange};
+use crate::error::{Error, Result};
+use crate::schema::{customer_contacts, customer_documents, customer_relations, customers};
+use crate::{DbConn, Timestamp};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+const BOOKKEEPING: [&str; 4] = ["version", "updated_at", "created_at", "customer_id"];
+
+fn touch(conn: &mut DbConn, customer_id: &str, at: Timestamp) -> Result<()> {
+    diesel::update(customers::table.find(customer_id))
+        .set(customers::updated_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One change to a part of a file, as the history and the audit log see it.
+struct PartChange<'a, T> {
+    customer_id: &'a str,
+    entity: &'static str,
+    entity_id: &'a str,
+    before: Option<&'a T>,
+    after: Option<&'a T>,
+    action: &'a str,
+}
+
+fn recorded<T: Serialize>(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    ch: PartChange<'_, T>,
+) -> Result<()> {
+    let PartChange {
+        customer_id,
+        entity,
+        entity_id,
+        before,
+        after,
+        action,
+    } = ch;
+    let b = before
+        .and_then(|b| serde_json::to_value(b).ok())
+        .unwrap_or_default();
+    let a = after
+        .and_then(|a| serde_json::to_value(a).ok())
+        .unwrap_or_default();
+    let changes = if before.is_none() {
+        vec![FieldChange {
+            entity,
+            entity_id: entity_id.to_owned(),
+            field: "*".into(),
+            old: None,
+            new: Some(a.clone()),
+        }]
+    } else {
+        diff(entity, entity_id, &b, &a, &BOOKKEEPING)
+    };
+    record_changes(conn, meta, customer_id, &changes)?;
+    touch(conn, customer_id, meta.at)?;
+    audit::record(
+        conn,
+        meta,
+        Change {
+            action,
+            entity_type: entity,
+            entity_id,
+            before: before.map(|_| b),
+            after: Some(a),
+        },
+    )
+}
+
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, Deserialize,
+)]
+#[diesel(table_name = customer_contacts, treat_none_as_null = true)]
+pub struct ContactRow {
+    pub id: String,
+    pub customer_id: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub email: Option<String>,
+    pub is_primary: bool,
+    pub note: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+pub fn contacts(
+    conn: &mut DbConn,
+    customer_id: &str,
+    include_inactive: bool,
+) -> Result<Vec<ContactRow>> {
+    let mut q = customer_contacts::table
+        .filter(customer_contacts::customer_id.eq(customer_id))
+        .into_boxed();
+    if !include_inactive {
+        q = q.filter(customer_contacts::active.eq(true));
+    }
+    Ok(
+        q.order((customer_contacts::is_primary.desc(), customer_contacts::id))
+            .limit(500)
+            .select(ContactRow::as_select())
+            .load(conn)?,
+    )
+}
+
+pub fn contact(conn: &mut DbConn, customer_id: &str, id: &str) -> Result<ContactRow> {
+    Ok(customer_contacts::table
+        .filter(customer_contacts::customer_id.eq(customer_id))
+        .filter(customer_contacts::id.eq(id))
+        .select(ContactRow::as_select())
+        .first(conn)?)
+}
+
+/// One primary contact per file: making one primary demotes the others.
+fn demote_others(conn: &mut DbConn, row: &ContactRow) -> Result<()> {
+    if row.is_primary {
+        diesel::update(
+            customer_contacts::table
+                .filter(customer_contacts::customer_id.eq(&row.customer_id))
+                .filter(customer_contacts::id.ne(&row.id)),
+        )
+        .set(customer_contacts::is_primary.eq(false))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn add_contact(conn: &mut DbConn, meta: &WriteMeta, row: ContactRow) -> Result<ContactRow> {
+    demote_others(conn, &row)?;
+    diesel::insert_into(customer_contacts::table)
+        .values(&row)
+        .execute(conn)?;
+    recorded(
+        conn,
+        meta,
+        PartChange {
+            customer_id: &row.customer_id,
+            entity: "contact",
+            entity_id: &row.id,
+            before: None,
+            after: Some(&row),
+            action: "created",
+        },
+    )?;
+    Ok(row)
+}
+
+pub fn save_contact(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    expected_version: i64,
+    mut after: ContactRow,
+) -> Result<ContactRow> {
+    let before = contact(conn, &after.customer_id, &after.id)?;
+    if before.version != expected_version {
+        return Err(Error::StaleVersion);
+    }
+    after.version = expected_version + 1;
+    after.updated_at = meta.at;
+    after.created_at = before.created_at;
+    demote_others(conn, &after)?;
+    let n = diesel::update(
+        customer_contacts::table
+            .filter(customer_contacts::id.eq(&after.id))
+            .filter(customer_contacts::version.eq(expected_version)),
+    )
+    .set(&after)
+    .execute(conn)?;
+    if n == 0 {
+        return Err(Error::StaleVersion);
+    }
+    let action = if before.active && !after.active {
+        "removed"
+    } else {
+        "updated"
+    };
+    recorded(
+        conn,
+        meta,
+        PartChange {
+            customer_id: &after.customer_id,
+            entity: "contact",
+            entity_id: &after.id,
+            before: Some(&before),
+            after: Some(&after),
+            action,
+        },
+    )?;
+    Ok(after)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = customer_relations)]
+pub struct RelationRow {
+    pub id: String,
+    pub from_id: String,
+    pub to_id: String,
+    pub kind: String,
+    pub note: Option<String>,
+    pub active: bool,
+    pub created_at: Timestamp,
+}
+
+/// Relations touching a file, from either side.
+pub fn relations(conn: &mut DbConn, customer_id: &str) -> Result<Vec<RelationRow>> {
+    Ok(customer_relations::table
+        .filter(
+            customer_relations::from_id
+                .eq(customer_id)
+                .or(customer_relations::to_id.eq(customer_id)),
+        )
+        .filter(customer_relations::active.eq(true))
+        .order(customer_relations::id)
+        .limit(500)
+        .select(RelationRow::as_select())
+        .load(conn)?)
+}
+
+pub fn add_relation(conn: &mut DbConn, meta: &WriteMeta, row: RelationRow) -> Result<RelationRow> {
+    let exists: i64 = customer_relations::table
+        .filter(customer_relations::active.eq(true))
+        .filter(customer_relations::kind.eq(&row.kind))
+        .filter(
+            customer_relations::from_id
+                .eq(&row.from_id)
+                .and(customer_relations::to_id.eq(&row.to_id))
+                .or(customer_relations::from_id
+                    .eq(&row.to_id)
+                    .and(customer_relations::to_id.eq(&row.from_id))),
+        )
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Err(Error::conflict(
+            "relation_exists",
+            "these files are already related this way",
+        ));
+    }
+    diesel::insert_into(customer_relations::table)
+        .values(&row)
+        .execute(conn)?;
+    recorded(
+        conn,
+        meta,
+        PartChange {
+            customer_id: &row.from_id,
+            entity: "relation",
+            entity_id: &row.id,
+            before: None,
+            after: Some(&row),
+            action: "created",
+        },
+    )?;
+    record_changes(
+        conn,
+        meta,
+        &row.to_id,
+        &[FieldChange {
+            entity: "relation",
+            entity_id: row.id.clone(),
+            field: "*".into(),
+            old: None,
+            new: serde_json::to_value(&row).ok(),
+        }],
+    )?;
+    Ok(row)
+}
+
+pub fn end_relation(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    customer_id: &str,
+    id: &str,
+) -> Result<RelationRow> {
+    let before: RelationRow = customer_relations::table
+        .filter(customer_relations::id.eq(id))
+        .filter(
+            customer_relations::from_id
+                .eq(customer_id)
+                .or(customer_relations::to_id.eq(customer_id)),
+        )
+        .filter(customer_relations::active.eq(true))
+        .select(RelationRow::as_select())
+        .first(conn)?;
+    diesel::update(customer_relations::table.find(id))
+        .set(customer_relations::active.eq(false))
+        .execute(conn)?;
+    let mut after = before.clone();
+    after.active = false;
+    for side in [&before.from_id, &before.to_id] {
+        record_changes(
+            conn,
+            meta,
+            side,
+            &[FieldChange {
+                entity: "relation",
+                entity_id: id.to_owned(),
+                field: "active".into(),
+                old: Some(serde_json::json!(true)),
+                new: Some(serde_json::json!(false)),
+            }],
+        )?;
+    }
+    audit::record(
+        conn,
+        meta,
+        Change {
+            action: "ended",
+            entity_type: "relation",
+            entity_id: id,
+            before: serde_json::to_value(&before).ok(),
+            after: serde_json::to_value(&after).ok(),
+        },
+    )?;
+    Ok(after)
+}
+
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, Deserialize,
+)]
+#[diesel(table_name = customer_documents, treat_none_as_null = true)]
+pub struct DocumentRow {
+    pub id: String,
+    pub customer_id: String,
+    pub category: String,
+    pub title: String,
+    pub reference_no: Option<String>,
+    pub doc_date: Option<chrono::NaiveDate>,
+    pub keeper_unit_id: Option<String>,
+    pub location: Option<String>,
+    pub external_url: Option<String>,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+pub fn documents(
+    conn: &mut DbConn,
+    customer_id: &str,
+    category: Option<&str>,
+) -> Result<Vec<DocumentRow>> {
+    let mut q = customer_documents::table
+        .filter(customer_documents::customer_id.eq(customer_id))
+        .into_boxed();
+    if let Some(c) = category {
+        q = q.filter(customer_documents::category.eq(c.to_owned()));
+    }
+    Ok(q.order(customer_documents::id)
+        .limit(500)
+        .select(DocumentRow::as_select())
+        .load(conn)?)
+}
+
+pub fn document(conn: &mut DbConn, customer_id: &str, id: &str) -> Result<DocumentRow> {
+    Ok(customer_documents::table
+        .filter(customer_documents::customer_id.eq(customer_id))
+        .filter(customer_documents::id.eq(id))
+        .select(DocumentRow::as_select())
+        .first(conn)?)
+}
+
+fn check_keeper(conn: &mut DbConn, row: &DocumentRow) -> Result<()> {
+    if let Some(u) = &row.keeper_unit_id {
+        if crate::units::get(conn, u).is_err() {
+            return Err(Error::unprocessable(
+                "unit_not_found",
+                "the keeper unit does not exist",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn add_document(conn: &mut DbConn, meta: &WriteMeta, row: DocumentRow) -> Result<DocumentRow> {
+    check_keeper(conn, &row)?;
+    diesel::insert_into(customer_documents::table)
+        .values(&row)
+        .execute(conn)?;
+    recorded(
+        conn,
+        meta,
+        PartChange {
+            customer_id: &row.customer_id,
+            entity: "document",
+            entity_id: &row.id,
+            before: None,
+            after: Some(&row),
+            action: "created",
+        },
+    )?;
+    Ok(row)
+}
+
+pub fn save_document(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    expected_version: i64,
+    mut after: DocumentRow,
+) -> Result<DocumentRow> {
+    let before = document(conn, &after.customer_id, &after.id)?;
+    if before.version != expected_version {
+        return Err(Error::StaleVersion);
+    }
+    check_keeper(conn, &after)?;
+    after.version = expected_version + 1;
+    after.updated_at = meta.at;
+    after.created_at = before.created_at;
+    let n = diesel::update(
+        customer_documents::table
+            .filter(customer_documents::id.eq(&after.id))
+            .filter(customer_documents::version.eq(expected_version)),
+    )
+    .set(&after)
+    .execute(conn)?;
+    if n == 0 {
+        return Err(Error::StaleVersion);
+    }
+    recorded(
+        conn,
+        meta,
+        PartChange {
+            customer_id: &after.customer_id,
+            entity: "document",
+            entity_id: &after.id,
+            before: Some(&before),
+            after: Some(&after),
+            action: "updated",
+        },
+    )?;
+    Ok(after)
+}

@@ -1,0 +1,764 @@
+//! Customer archives (CUS-01..10) through HTTP.
+
+use clientele_e2e::{Resp, TestServer};
+use serde_json::{json, Value};
+
+/// A valid credit code, different for each `n`.
+fn credit(n: u32) -> String {
+    clientele_customers::CreditCode::complete(&format!("91110105{:08}", 50_000_000 + n * 13))
+        .map(|c| c.to_string())
+        .unwrap_or_default()
+}
+
+fn create(s: &TestServer, token: &str, body: Value) -> Resp {
+    s.post("/api/v1/customers", token, &body)
+}
+
+fn id_of(r: &Resp) -> String {
+    r.json["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn etag_of(r: &Resp) -> String {
+    r.header("etag").unwrap_or_default().to_owned()
+}
+
+#[test]
+fn r_cus_01_one_customer_one_file() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let code = credit(1);
+    let first = create(
+        &s,
+        &am,
+        json!({"name": "北京华联商贸有限公司", "nature": "private", "credit_code": code.to_lowercase()}),
+    );
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert!(first.json["code"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("KH") && c.len() == 10));
+    assert_eq!(first.json["credit_code"], code, "stored upper-case");
+    assert_eq!(first.json["secrecy_level"], "C", "lowest level by default");
+    assert_eq!(
+        first.json["owner_unit_id"],
+        s.unit_id("BJ"),
+        "kept by the creator's unit"
+    );
+    let before = s.audit_count();
+    let dup = create(
+        &s,
+        &am,
+        json!({"name": "另一个名字", "nature": "private", "credit_code": code}),
+    );
+    dup.assert_problem(409, "duplicate");
+    assert_eq!(dup.json["existing_id"], first.json["id"]);
+    assert_eq!(dup.json["errors"][0]["field"], "credit_code");
+    let bad = create(
+        &s,
+        &am,
+        json!({"name": "x", "nature": "private", "credit_code": "91440300708461136U"}),
+    );
+    bad.assert_problem(422, "validation_failed");
+    assert_eq!(bad.json["errors"][0]["code"], "invalid_check_digit");
+    assert_eq!(s.audit_count(), before, "refused creations leave no trace");
+
+    // Same company written differently: a likely duplicate.
+    let twin = create(
+        &s,
+        &am,
+        json!({"name": "北京华联商贸（有限责任公司）", "nature": "private"}),
+    );
+    assert_eq!(twin.status, 201);
+    let d = s.get(
+        &format!("/api/v1/customers/{}/duplicates", id_of(&first)),
+        &am,
+    );
+    assert_eq!(d.status, 200, "{}", d.text);
+    assert_eq!(d.json["items"][0]["id"], twin.json["id"]);
+
+    // Merge (manager): contacts move, the absorbed file stays readable and points at the survivor.
+    let c = s.post(
+        &format!("/api/v1/customers/{}/contacts", id_of(&twin)),
+        &am,
+        &json!({"name": "陈经理", "mobile": "13800000000"}),
+    );
+    assert_eq!(c.status, 201, "{}", c.text);
+    s.post(
+        &format!("/api/v1/customers/{}/merge", id_of(&first)),
+        &am,
+        &json!({"absorbed_id": id_of(&twin)}),
+    )
+    .assert_problem(403, "forbidden");
+    let mgr = s.token("demo.manager.bj");
+    let merged = s.post(
+        &format!("/api/v1/customers/{}/merge", id_of(&first)),
+        &mgr,
+        &json!({"absorbed_id": id_of(&twin)}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    let contacts = s.get(
+        &format!("/api/v1/customers/{}/contacts", id_of(&first)),
+        &am,
+    );
+    assert_eq!(contacts.json[0]["name"], "陈经理");
+    let gone = s.get(&format!("/api/v1/customers/{}", id_of(&twin)), &am);
+    assert_eq!(gone.status, 200);
+    assert_eq!(gone.json["status"], "archived");
+    assert_eq!(gone.json["merged_into_id"], first.json["id"]);
+    s.post(
+        &format!("/api/v1/customers/{}/merge", id_of(&first)),
+        &mgr,
+        &json!({"absorbed_id": id_of(&twin)}),
+    )
+    .assert_problem(409, "already_merged");
+    s.post(
+        &format!("/api/v1/customers/{}/merge", id_of(&first)),
+        &mgr,
+        &json!({"absorbed_id": id_of(&first)}),
+    )
+    .assert_problem(409, "merge_into_itself");
+    // The default list leaves merged files out.
+    let listed = s.get("/api/v1/customers?name=华联", &am);
+    assert_eq!(listed.json["items"].as_array().map(Vec::len), Some(1));
+    let with_merged = s.get("/api/v1/customers?name=华联&include_merged=true", &am);
+    assert_eq!(with_merged.json["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn r_cus_04_history_field_by_field_and_revert() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京历史测试有限公司", "nature": "private", "industry": "制造业", "tags": ["A"]}),
+    );
+    let id = id_of(&made);
+    let path = format!("/api/v1/customers/{id}");
+    let changed = s.patch(
+        &path,
+        &am,
+        &etag_of(&made),
+        &json!({"industry": "批发零售", "address": "北京市朝阳区", "tags": ["a", "b"]}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.header("etag"), Some("\"2\""));
+    let h = s.get(&format!("{path}/history"), &am);
+    assert_eq!(h.status, 200);
+    let items = h.json["items"].as_array().cloned().unwrap_or_default();
+    let fields: Vec<&str> = items.iter().filter_map(|e| e["field"].as_str()).collect();
+    assert!(
+        fields.contains(&"industry")
+            && fields.contains(&"address")
+            && fields.contains(&"tags")
+            && fields.contains(&"*"),
+        "{fields:?}"
+    );
+    let industry = items
+        .iter()
+        .find(|e| e["field"] == "industry")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(industry["old_value"], "制造业");
+    assert_eq!(industry["new_value"], "批发零售");
+    assert_eq!(industry["actor_id"], s.user_id("demo.am.bj"));
+    // Revert the industry: a new change, not an erasure.
+    let change_id = industry["id"].as_str().unwrap_or_default();
+    let reverted = s.call(
+        "POST",
+        &format!("{path}/history/{change_id}/revert"),
+        Some(&am),
+        None,
+        &[("if-match", "\"2\"")],
+    );
+    assert_eq!(reverted.status, 200, "{}", reverted.text);
+    assert_eq!(reverted.json["industry"], "制造业");
+    assert_eq!(
+        reverted.json["address"], "北京市朝阳区",
+        "other fields stay"
+    );
+    let after = s.get(&format!("{path}/history"), &am);
+    assert_eq!(after.json["items"][0]["field"], "industry");
+    assert_eq!(after.json["items"][0]["new_value"], "制造业");
+    // Stale If-Match and creation entries are refused.
+    s.call(
+        "POST",
+        &format!("{path}/history/{change_id}/revert"),
+        Some(&am),
+        None,
+        &[("if-match", "\"2\"")],
+    )
+    .assert_problem(412, "precondition_failed");
+    let created = items
+        .iter()
+        .find(|e| e["field"] == "*")
+        .cloned()
+        .unwrap_or_default();
+    let cid = created["id"].as_str().unwrap_or_default();
+    s.call(
+        "POST",
+        &format!("{path}/history/{cid}/revert"),
+        Some(&am),
+        None,
+        &[("if-match", "\"3\"")],
+    )
+    .assert_problem(422, "not_revertible");
+    // Contacts and documents are in the same history.
+    let contact = s.post(
+        &format!("{path}/contacts"),
+        &am,
+        &json!({"name": "周主任", "phone": "010-12345678", "is_primary": true}),
+    );
+    let cpath = format!("{path}/contacts/{}", id_of(&contact));
+    let moved = s.patch(&cpath, &am, "\"1\"", &json!({"title": "采购部主任"}));
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    let doc = s.post(&format!("{path}/documents"), &am, &json!({"category": "contract", "title": "2026 年度供货合同", "reference_no": "HT-2026-001"}));
+    assert_eq!(doc.status, 201, "{}", doc.text);
+    let h2 = s.get(&format!("{path}/history?limit=200"), &am);
+    let entities: Vec<&str> = h2.json["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["entity"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        entities.contains(&"contact") && entities.contains(&"document"),
+        "{entities:?}"
+    );
+}
+
+#[test]
+fn r_cus_05_files_are_never_destroyed() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京永存档案有限公司", "nature": "private"}),
+    );
+    let path = format!("/api/v1/customers/{}", id_of(&made));
+    s.call("DELETE", &path, Some(&am), None, &[("if-match", "\"1\"")])
+        .assert_problem(405, "method_not_allowed");
+    let archived = s.patch(&path, &am, "\"1\"", &json!({"status": "archived"}));
+    assert_eq!(archived.status, 200, "{}", archived.text);
+    let read = s.get(&path, &am);
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json["status"], "archived");
+    let events =
+        s.db.read({
+            let id = id_of(&made);
+            move |c| clientele_persistence::outbox::for_entity(c, "customer", &id)
+        })
+        .unwrap_or_default();
+    let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, vec!["customer.created", "customer.archived"]);
+    // The database refuses to forget reads.
+    use diesel::connection::SimpleConnection;
+    assert!(s
+        .db
+        .write(|c| c
+            .batch_execute("DELETE FROM customer_access_log")
+            .map_err(Into::into))
+        .is_err());
+}
+
+#[test]
+fn r_cus_06_relations_show_from_both_sides() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let group = create(
+        &s,
+        &am,
+        json!({"name": "北京关系集团有限公司", "nature": "state_owned"}),
+    );
+    let sub = create(
+        &s,
+        &am,
+        json!({"name": "北京关系集团第一分公司", "nature": "state_owned"}),
+    );
+    let r = s.post(
+        &format!("/api/v1/customers/{}/relations", id_of(&group)),
+        &am,
+        &json!({"customer_id": id_of(&sub), "kind": "parent_of"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let from_group = s.get(
+        &format!("/api/v1/customers/{}/relations", id_of(&group)),
+        &am,
+    );
+    assert_eq!(from_group.json[0]["kind"], "parent_of");
+    assert_eq!(from_group.json[0]["customer_id"], group_other(&sub));
+    let from_sub = s.get(&format!("/api/v1/customers/{}/relations", id_of(&sub)), &am);
+    assert_eq!(from_sub.json[0]["kind"], "subsidiary_of");
+    assert_eq!(from_sub.json[0]["customer_id"], group.json["id"]);
+    s.post(
+        &format!("/api/v1/customers/{}/relations", id_of(&sub)),
+        &am,
+        &json!({"customer_id": id_of(&group), "kind": "parent_of"}),
+    )
+    .assert_problem(409, "relation_exists");
+    s.post(
+        &format!("/api/v1/customers/{}/relations", id_of(&sub)),
+        &am,
+        &json!({"customer_id": id_of(&sub), "kind": "related"}),
+    )
+    .assert_problem(422, "validation_failed");
+    let rid = r.json["id"].as_str().unwrap_or_default();
+    let ended = s.call(
+        "DELETE",
+        &format!("/api/v1/customers/{}/relations/{rid}", id_of(&sub)),
+        Some(&am),
+        None,
+        &[],
+    );
+    assert_eq!(ended.status, 204, "{}", ended.text);
+    assert_eq!(
+        s.get(
+            &format!("/api/v1/customers/{}/relations", id_of(&group)),
+            &am
+        )
+        .json,
+        json!([])
+    );
+}
+
+fn group_other(r: &Resp) -> Value {
+    r.json["id"].clone()
+}
+
+/// Every customer endpoint × (owner, same unit, parent unit, other unit, low
+/// clearance, auditor, service account, anonymous): no leak.
+#[test]
+fn r_cus_07_visibility_matrix() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let team = s.unit_id("BJ-P1");
+    // A file kept by the Beijing project team at level B.
+    let made = create(
+        &s,
+        &admin,
+        json!({"name": "北京矩阵测试有限公司", "nature": "private", "owner_unit_id": team, "secrecy_level": "B",
+        "owner_user_id": s.user_id("demo.agent")}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = id_of(&made);
+    let erp = s.call(
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(&json!({"grant_type": "client_credentials", "client_id": "demo-erp", "client_secret": "clientele-demo-erp-secret"})),
+        &[],
+    );
+    let erp = erp.json["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // (who, token, may read)
+    let who: Vec<(&str, Option<String>, bool)> = vec![
+        (
+            "owner (agent of the team, clearance C)",
+            Some(s.token("demo.agent")),
+            false,
+        ),
+        (
+            "parent unit manager (BJ, clearance B)",
+            Some(s.token("demo.manager.bj")),
+            true,
+        ),
+        (
+            "same branch account manager (clearance C)",
+            Some(s.token("demo.am.bj")),
+            false,
+        ),
+        ("other unit (SH)", Some(s.token("demo.am.sh")), false),
+        (
+            "head office department (MKT, B)",
+            Some(s.token("demo.manager")),
+            false,
+        ),
+        ("auditor", Some(s.token("demo.auditor")), true),
+        ("service account of FIN", Some(erp), false),
+        ("anonymous", None, false),
+    ];
+    let reads = [
+        format!("/api/v1/customers/{id}"),
+        format!("/api/v1/customers/{id}/contacts"),
+        format!("/api/v1/customers/{id}/relations"),
+        format!("/api/v1/customers/{id}/documents"),
+        format!("/api/v1/customers/{id}/history"),
+        format!("/api/v1/customers/{id}/timeline"),
+        format!("/api/v1/customers/{id}/duplicates"),
+    ];
+    for (name, token, may) in &who {
+        for path in &reads {
+            let r = s.call("GET", path, token.as_deref(), None, &[]);
+            match (token, may) {
+                (None, _) => r.assert_problem(401, "unauthorized"),
+                (Some(_), true) => assert_eq!(r.status, 200, "{name} {path}: {}", r.text),
+                (Some(_), false) => r.assert_problem(404, "not_found"),
+            }
+        }
+        if let Some(t) = token {
+            let listed = s.get("/api/v1/customers?name=矩阵", t);
+            let n = listed.json["items"].as_array().map(Vec::len).unwrap_or(0);
+            assert_eq!(n, usize::from(*may), "{name} lists");
+            // Writes: nobody without sight can write; the auditor sees but never writes.
+            let w = s.patch(
+                &format!("/api/v1/customers/{id}"),
+                t,
+                "\"1\"",
+                &json!({"industry": "x"}),
+            );
+            let expected = if *may { 403 } else { 404 };
+            if *name == "parent unit manager (BJ, clearance B)" {
+                assert_eq!(w.status, 200, "{name}: {}", w.text);
+            } else {
+                assert_eq!(w.status, expected, "{name} writes: {}", w.text);
+            }
+        }
+    }
+    // Shared files are read by every unit but worked by their own.
+    let shared = create(
+        &s,
+        &admin,
+        json!({"name": "北京共享战略客户有限公司", "nature": "state_owned", "owner_unit_id": team, "shared": true}),
+    );
+    let sh = s.token("demo.am.sh");
+    let path = format!("/api/v1/customers/{}", id_of(&shared));
+    assert_eq!(s.get(&path, &sh).status, 200);
+    s.patch(&path, &sh, "\"1\"", &json!({"industry": "x"}))
+        .assert_problem(403, "read_only");
+    // Financial fields follow the role.
+    let agent = s.token("demo.agent");
+    let as_agent = s.get(&path, &agent);
+    assert_eq!(as_agent.json["registered_capital_fen"], Value::Null);
+    assert_eq!(
+        as_agent.json["restricted_fields"],
+        json!(["registered_capital_fen", "credit_standing", "trading_terms"])
+    );
+    let as_manager = s.get(&path, &s.token("demo.manager.bj"));
+    assert_eq!(as_manager.json["restricted_fields"], json!([]));
+}
+
+#[test]
+fn r_cus_08_every_read_is_registered() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京借阅登记有限公司", "nature": "private"}),
+    );
+    let id = id_of(&made);
+    let base = format!("/api/v1/customers/{id}");
+    let reads = [
+        ("read", base.clone()),
+        ("contacts", format!("{base}/contacts")),
+        ("relations", format!("{base}/relations")),
+        ("documents", format!("{base}/documents")),
+        ("history", format!("{base}/history")),
+        ("timeline", format!("{base}/timeline")),
+        ("duplicates", format!("{base}/duplicates")),
+        ("list", "/api/v1/customers?name=借阅".to_owned()),
+    ];
+    let auditor = s.token("demo.auditor");
+    for (action, path) in reads {
+        let r = s.call(
+            "GET",
+            &path,
+            Some(&am),
+            None,
+            &[("x-request-id", &format!("reg-{action}"))],
+        );
+        assert_eq!(r.status, 200, "{path}");
+        let log = s.get(
+            &format!("/api/v1/access-register?customer_id={id}&action={action}"),
+            &auditor,
+        );
+        let items = log.json["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), 1, "{action}: {}", log.text);
+        assert_eq!(items[0]["actor_id"], s.user_id("demo.am.bj"));
+        assert_eq!(items[0]["request_id"], format!("reg-{action}"));
+        assert_eq!(items[0]["client_ip"], "127.0.0.1");
+    }
+    let per_file = s.get(&format!("{base}/access-log?limit=200"), &auditor);
+    assert!(per_file.json["items"]
+        .as_array()
+        .is_some_and(|a| a.len() >= 8));
+    s.get(&format!("{base}/access-log"), &am)
+        .assert_problem(403, "forbidden");
+    s.get("/api/v1/access-register", &am)
+        .assert_problem(403, "forbidden");
+}
+
+#[test]
+fn r_cus_09_outside_access_needs_legal_approval() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let bj = s.unit_id("BJ");
+    let made = create(
+        &s,
+        &admin,
+        json!({"name": "北京外查测试有限公司", "nature": "private", "owner_unit_id": bj, "secrecy_level": "A"}),
+    );
+    let id = id_of(&made);
+    // The Beijing manager (clearance B) cannot read the A-level file ...
+    let mgr = s.token("demo.manager.bj");
+    s.get(&format!("/api/v1/customers/{id}"), &mgr)
+        .assert_problem(404, "not_found");
+    // ... so an admin files the outside party's request; legal decides.
+    let req = s.post(
+        &format!("/api/v1/customers/{id}/outside-access-requests"),
+        &admin,
+        &json!({"outside_party": "北京市朝阳区人民法院", "purpose": "合同纠纷案件调查", "legal_basis": "民事诉讼法第六十七条", "days": 7}),
+    );
+    assert_eq!(req.status, 201, "{}", req.text);
+    let rid = req.json["id"].as_str().unwrap_or_default().to_owned();
+    let decision = format!("/api/v1/outside-access-requests/{rid}/decision");
+    s.call(
+        "POST",
+        &decision,
+        Some(&mgr),
+        Some(&json!({"approve": true})),
+        &[("if-match", "\"1\"")],
+    )
+    .assert_problem(403, "forbidden");
+    let legal = s.token("demo.legal");
+    let pending = s.get("/api/v1/outside-access-requests?status=pending", &legal);
+    assert_eq!(pending.json["items"].as_array().map(Vec::len), Some(1));
+    let ok = s.call(
+        "POST",
+        &decision,
+        Some(&legal),
+        Some(&json!({"approve": true, "note": "同意，限七日"})),
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.json["status"], "approved");
+    assert!(ok.json["valid_until"].is_string());
+    s.call(
+        "POST",
+        &decision,
+        Some(&legal),
+        Some(&json!({"approve": false})),
+        &[("if-match", "\"2\"")],
+    )
+    .assert_problem(409, "already_decided");
+    // The admin already reads everything; the grant is recorded on the admin's reads.
+    assert_eq!(
+        s.get(&format!("/api/v1/customers/{id}"), &admin).status,
+        200
+    );
+    // A manager's own request, once approved, opens the file to them for reading only.
+    let visible = create(
+        &s,
+        &admin,
+        json!({"name": "北京外查第二有限公司", "nature": "private", "owner_unit_id": bj}),
+    );
+    let vid = id_of(&visible);
+    let mine = s.post(
+        &format!("/api/v1/customers/{vid}/outside-access-requests"),
+        &mgr,
+        &json!({"outside_party": "审计署驻京特派办", "purpose": "专项审计", "legal_basis": "审计法", "days": 3}),
+    );
+    assert_eq!(mine.status, 201);
+    let own_list = s.get("/api/v1/outside-access-requests", &mgr);
+    assert_eq!(
+        own_list.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "requesters see their own"
+    );
+    let mid = mine.json["id"].as_str().unwrap_or_default();
+    let refused = s.call(
+        "POST",
+        &format!("/api/v1/outside-access-requests/{mid}/decision"),
+        Some(&legal),
+        Some(&json!({"approve": false})),
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(refused.json["status"], "refused");
+    let timeline = s.get(&format!("/api/v1/customers/{vid}/timeline"), &mgr);
+    let kinds: Vec<&str> = timeline.json["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        kinds.contains(&"outside_access") && kinds.contains(&"created"),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn r_cus_10_files_stay_with_a_unit_in_scope() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let sh = s.unit_id("SH");
+    create(
+        &s,
+        &am,
+        json!({"name": "越权归属有限公司", "nature": "private", "owner_unit_id": sh}),
+    )
+    .assert_problem(422, "unit_out_of_scope");
+    create(
+        &s,
+        &am,
+        json!({"name": "越密有限公司", "nature": "private", "secrecy_level": "A"}),
+    )
+    .assert_problem(422, "secrecy_above_clearance");
+    create(&s, &am, json!({"name": "无此单位有限公司", "nature": "private", "owner_unit_id": uuid::Uuid::now_v7()}))
+        .assert_problem(422, "unit_not_found");
+    let agent = s.token("demo.agent");
+    create(
+        &s,
+        &agent,
+        json!({"name": "客服不能建档", "nature": "private"}),
+    )
+    .assert_problem(403, "forbidden");
+    create(
+        &s,
+        &s.token("demo.auditor"),
+        json!({"name": "审计不能建档", "nature": "private"}),
+    )
+    .assert_problem(403, "forbidden");
+}
+
+#[test]
+fn customer_lists_filter_sort_and_page() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    // Demo data: 12 files; full-width and case-insensitive name search.
+    let bund = s.get("/api/v1/customers?name=ＢＵＮＤ", &admin);
+    assert_eq!(
+        bund.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        bund.text
+    );
+    let beijing = s.get("/api/v1/customers?region=11&limit=200", &admin);
+    assert_eq!(beijing.json["items"].as_array().map(Vec::len), Some(6));
+    let strategic = s.get("/api/v1/customers?tag=战略合作", &admin);
+    assert_eq!(strategic.json["items"].as_array().map(Vec::len), Some(3));
+    let soe = s.get("/api/v1/customers?nature=state_owned&status=active", &admin);
+    assert_eq!(soe.json["items"].as_array().map(Vec::len), Some(4));
+    let bj_unit = s.unit_id("BJ");
+    let in_bj = s.get(&format!("/api/v1/customers?unit_id={bj_unit}"), &admin);
+    assert_eq!(in_bj.json["items"].as_array().map(Vec::len), Some(5));
+    // Pages by creation time, newest first, every file once.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let path = format!("/api/v1/customers?sort=-created_at&limit=5{cursor}");
+        let page = s.get(&path, &admin);
+        assert_eq!(page.status, 200, "{}", page.text);
+        seen.extend(
+            page.json["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned)),
+        );
+        match page.json["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 12);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 12);
+    // Bad filters.
+    s.get("/api/v1/customers?sort=colour", &admin)
+        .assert_problem(400, "invalid_query");
+    s.get("/api/v1/customers?region=1x", &admin)
+        .assert_problem(400, "invalid_query");
+    s.get("/api/v1/customers?nature=alien", &admin)
+        .assert_problem(400, "invalid_query");
+    s.get("/api/v1/customers?credit_code=123", &admin)
+        .assert_problem(400, "invalid_query");
+    s.get("/api/v1/customers?cursor=zzz", &admin)
+        .assert_problem(400, "invalid_cursor");
+}
+
+#[test]
+fn concurrent_edits_of_a_file_lose_nothing() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京并发测试有限公司", "nature": "private"}),
+    );
+    let path = format!("/api/v1/customers/{}", id_of(&made));
+    let statuses: Vec<u16> = std::thread::scope(|sc| {
+        let a = sc.spawn(|| {
+            s.patch(&path, &am, "\"1\"", &json!({"industry": "甲"}))
+                .status
+        });
+        let b = sc.spawn(|| {
+            s.patch(&path, &am, "\"1\"", &json!({"industry": "乙"}))
+                .status
+        });
+        vec![a.join().unwrap_or(0), b.join().unwrap_or(0)]
+    });
+    let mut sorted = statuses.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![200, 412], "{statuses:?}");
+    let history = s.get(&format!("{path}/history"), &am);
+    let industry_changes = history.json["items"]
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["field"] == "industry").count());
+    assert_eq!(industry_changes, Some(1));
+}
+
+#[test]
+fn bad_customer_input_gets_clear_answers() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let before = s.audit_count();
+    let cases = [
+        (json!({"name": "x", "nature": "alien"}), 422, "invalid_body"),
+        (
+            json!({"name": "", "nature": "private"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"name": "长".repeat(201), "nature": "private"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"name": "x", "nature": "private", "region_code": "990000"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"name": "x", "nature": "private", "tags": ["a,b"]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"name": "x", "nature": "private", "registered_capital_fen": -1}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"name": "x", "nature": "private", "status": "archived"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"name": "x", "nature": "private", "trading_since": "yesterday"}),
+            422,
+            "invalid_body",
+        ),
+        (
+            json!({"name": "x", "nature": "private", "colour": "red"}),
+            422,
+            "invalid_body",
+        ),
+    ];
+    for (body, status, code) in cases {
+        create(&s, &am, body.clone()).assert_problem(status, code);
+    }
+    assert_eq!(s.audit_count(), before);
+}
