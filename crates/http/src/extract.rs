@@ -345,26 +345,20 @@ fn parse_if_match(raw: Option<&str>) -> Result<IfMatch, ApiError> {
         )
     };
     let first = raw.split(',').next().unwrap_or("").trim();
-    if first.starts_with("W/") {
-        // Weak tags never match under If-Match (RFC 9110 §13.1.1).
-        return Err(ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "precondition_failed",
-            "weak ETags never match If-Match",
-        ));
+    // A weak or unknown tag is well formed but never matches (RFC 9110
+    // §13.1.1): the handler answers 412 after the body has been checked.
+    if first.starts_with("W/\"") && first.ends_with('"') {
+        return Ok(IfMatch(NEVER));
     }
     let v = first
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .ok_or_else(bad)?;
-    v.parse::<i64>().map(IfMatch).map_err(|_| {
-        ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "precondition_failed",
-            "the ETag does not match the current version",
-        )
-    })
+    Ok(IfMatch(v.parse::<i64>().unwrap_or(NEVER)))
 }
+
+/// A version no stored row has.
+const NEVER: i64 = -1;
 
 /// The strong ETag of a version.
 pub fn etag(version: i64) -> String {
@@ -446,21 +440,18 @@ mod tests {
             parse_if_match(None).err().map(|e| e.status.as_u16()),
             Some(428)
         );
+        // Weak and unknown tags parse, and can never match a stored version.
         assert_eq!(
-            parse_if_match(Some("W/\"3\""))
-                .err()
-                .map(|e| e.status.as_u16()),
-            Some(412)
+            parse_if_match(Some("W/\"3\"")).map(|m| m.0).ok(),
+            Some(NEVER)
         );
         assert_eq!(
             parse_if_match(Some("3")).err().map(|e| e.status.as_u16()),
             Some(400)
         );
         assert_eq!(
-            parse_if_match(Some("\"abc\""))
-                .err()
-                .map(|e| e.status.as_u16()),
-            Some(412)
+            parse_if_match(Some("\"abc\"")).map(|m| m.0).ok(),
+            Some(NEVER)
         );
     }
 

@@ -159,8 +159,13 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
             "409",
             "Conflicts with the current state (duplicate, in use, key in progress)",
         ));
+        answers.push(("422", "Breaks a business rule"));
     }
-    if matches!(method, HttpMethod::Patch | HttpMethod::Delete) {
+    let has_if_match = op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case("if-match")))
+    });
+    if has_if_match || matches!(method, HttpMethod::Patch | HttpMethod::Delete) {
         answers.push(("412", "If-Match does not name the current version"));
         answers.push(("428", "If-Match is required"));
     }

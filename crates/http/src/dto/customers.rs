@@ -255,46 +255,58 @@ pub struct CustomerChanges {
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 18, max = 18))]
     #[schema(value_type = Option<String>, min_length = 18, max_length = 18, pattern = "^[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}$")]
     pub credit_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 1, max = 100))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub legal_representative: Option<Option<String>>,
     pub nature: Option<NatureDto>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 1, max = 100))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub industry: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 6, max = 6))]
     #[schema(value_type = Option<String>, min_length = 6, max_length = 6, pattern = "^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[12])[0-9]{4}$")]
     pub region_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 1, max = 100))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub region_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 1, max = 300))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 300)]
     pub address: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<SizeDto>)]
     pub size: Option<Option<SizeDto>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(range(min = 0))]
     #[schema(value_type = Option<i64>, minimum = 0)]
     pub registered_capital_fen: Option<Option<i64>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<NaiveDate>)]
     pub trading_since: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 500))]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub service_area: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 500))]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub sales_capacity: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 500))]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub potential: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 500))]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub credit_standing: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 500))]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub trading_terms: Option<Option<String>>,
     pub vulnerable: Option<bool>,
@@ -304,6 +316,7 @@ pub struct CustomerChanges {
     #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 1, max = 64))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 64)]
     pub external_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
@@ -429,19 +442,24 @@ pub struct ContactChanges {
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 100))]
     #[schema(value_type = Option<String>, max_length = 100)]
     pub title: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 3, max = 32))]
     #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 3, max = 32))]
     #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
     pub mobile: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 254))]
     #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<Option<String>>,
     pub is_primary: Option<bool>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 500))]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub note: Option<Option<String>>,
 }
@@ -555,6 +573,7 @@ pub struct DocumentChanges {
     #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 1, max = 100))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub reference_no: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
@@ -564,9 +583,11 @@ pub struct DocumentChanges {
     #[schema(value_type = Option<uuid::Uuid>)]
     pub keeper_unit_id: Option<Option<uuid::Uuid>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 1, max = 200))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub location: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 1000))]
     #[schema(value_type = Option<String>, max_length = 1000)]
     pub external_url: Option<Option<String>>,
 }

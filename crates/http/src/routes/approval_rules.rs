@@ -139,8 +139,8 @@ pub async fn update_approval_rule(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    if_match: IfMatch,
     body: ValidJson<ApprovalRuleChanges>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
     let id = id.0;

@@ -209,8 +209,8 @@ pub async fn decide_outside_access(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    if_match: IfMatch,
     body: ValidJson<OutsideDecision>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.require(Role::Legal)?.clone();
     let meta = ctx.meta(&st, Some(&p));

@@ -450,8 +450,8 @@ pub async fn update_customer(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    if_match: IfMatch,
     body: ValidJson<CustomerChanges>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
@@ -460,10 +460,11 @@ pub async fn update_customer(
     let current = st
         .read(move |c| see_for_write(c, &reader, &file, now))
         .await?;
+    // Bad input is answered as such even when the ETag is stale too.
+    let (row, tags) = apply(&p, &current.view.row, body.0)?;
     if current.view.row.version != if_match.0 {
         return Err(DbError::StaleVersion.into());
     }
-    let (row, tags) = apply(&p, &current.view.row, body.0)?;
     let before = current.view.row;
     let view = st
         .write(move |c| {
@@ -740,7 +741,14 @@ pub async fn merge_customer(
     let view = st
         .write(move |c| {
             let survivor = see_for_write(c, &p, &id.0, meta.at)?;
-            let absorbed = see_for_write(c, &p, &absorbed_id, meta.at)?;
+            // The body names the other file: its absence is a bad request, not a missing path.
+            let absorbed = see_for_write(c, &p, &absorbed_id, meta.at).map_err(|e| match e {
+                DbError::NotFound => DbError::unprocessable(
+                    "customer_not_found",
+                    "the file to absorb does not exist",
+                ),
+                other => other,
+            })?;
             merge_rules::check(
                 &merge_rules::MergeSide {
                     id: &survivor.view.row.id,

@@ -37,6 +37,21 @@ fn with_etag<T: serde::Serialize>(
     res.json(body)
 }
 
+/// Phone numbers: 3 to 32 of digits, spaces, `+`, `-` and brackets.
+fn check_phone(field: &str, n: &str) -> Result<(), ApiError> {
+    let ok =
+        (3..=32).contains(&n.len()) && n.chars().all(|c| c.is_ascii_digit() || "+() -".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            field,
+            "invalid_format",
+            format!("{field} is 3 to 32 digits, spaces, +, - and brackets"),
+        ))
+    }
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ContactQuery {
@@ -80,6 +95,11 @@ pub async fn add_contact(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let b = body.0;
+    for (name, v) in [("phone", &b.phone), ("mobile", &b.mobile)] {
+        if let Some(n) = v {
+            check_phone(name, n)?;
+        }
+    }
     if b.phone.is_none() && b.mobile.is_none() && b.email.is_none() {
         return Err(ApiError::field(
             "phone",
@@ -128,8 +148,8 @@ pub async fn update_contact(
     auth: Auth,
     id: PathId,
     sub: PathSub,
-    if_match: IfMatch,
     body: ValidJson<ContactChanges>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
@@ -145,15 +165,7 @@ pub async fn update_contact(
     }
     for (name, v) in [("phone", &b.phone), ("mobile", &b.mobile)] {
         if let Some(Some(n)) = v {
-            let ok = (3..=32).contains(&n.len())
-                && n.chars().all(|c| c.is_ascii_digit() || "+() -".contains(c));
-            if !ok {
-                return Err(ApiError::field(
-                    name,
-                    "invalid_format",
-                    format!("{name} is 3 to 32 digits, spaces, +, - and brackets"),
-                ));
-            }
+            check_phone(name, n)?;
         }
     }
     let row = st
@@ -407,8 +419,8 @@ pub async fn update_document(
     auth: Auth,
     id: PathId,
     sub: PathSub,
-    if_match: IfMatch,
     body: ValidJson<DocumentChanges>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));

@@ -125,8 +125,8 @@ pub async fn update_unit(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    if_match: IfMatch,
     body: ValidJson<UnitChanges>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
     let id = id.0;

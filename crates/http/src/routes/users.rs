@@ -176,8 +176,8 @@ pub async fn update_user(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    if_match: IfMatch,
     body: ValidJson<UserChanges>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let admin = auth.require(Role::Admin)?;
     let meta = ctx.meta(&st, Some(admin));
