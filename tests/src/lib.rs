@@ -74,6 +74,7 @@ mod diesel_admin {
 /// A running server with its own database and the demo data set.
 pub struct TestServer {
     pub base: String,
+    url: String,
     pub db: Db,
     handle: actix_web::dev::ServerHandle,
     store: Option<Store>,
@@ -127,7 +128,7 @@ impl TestServer {
     pub fn start_with(tune: impl FnOnce(&mut ApiConfig)) -> Self {
         let (store, url) = fresh_store();
         let db = Db::connect(&DbSettings {
-            url,
+            url: url.clone(),
             pool_size: 4,
             connect_timeout: Duration::from_secs(10),
         })
@@ -151,6 +152,7 @@ impl TestServer {
             .recv_timeout(Duration::from_secs(20))
             .unwrap_or_else(|e| panic!("server did not start: {e}"));
         Self {
+            url,
             base: format!("http://{addr}"),
             db,
             handle,
@@ -319,6 +321,11 @@ impl Drop for TestServer {
 }
 
 impl TestServer {
+    /// The database URL this server runs on.
+    pub fn database_url(&self) -> String {
+        self.url.clone()
+    }
+
     /// An access token for any account.
     pub fn token_with(&self, username: &str, password: &str) -> String {
         let r = self.password_grant(username, password);

@@ -38,6 +38,9 @@ struct FileSettings {
     login_max_failures_ip: Option<i64>,
     login_window_secs: Option<u64>,
     auth_cache_ttl_ms: Option<u64>,
+    backup_interval_secs: Option<u64>,
+    backup_keep: Option<usize>,
+    backup_dir: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +58,10 @@ pub struct Settings {
     pub workers: usize,
     pub db_pool_size: u32,
     pub api: ApiConfig,
+    /// Scheduled SQLite copies (CUS-11): every this many seconds, zero for none.
+    pub backup_interval_secs: u64,
+    pub backup_keep: usize,
+    pub backup_dir: PathBuf,
 }
 
 impl Settings {
@@ -206,7 +213,24 @@ impl Settings {
             .or(file.db_pool_size)
             .unwrap_or(10)
             .max(1);
+        let backup_interval_secs = num(
+            "CLIENTELE_BACKUP_INTERVAL",
+            var("CLIENTELE_BACKUP_INTERVAL"),
+        )?
+        .or(file.backup_interval_secs)
+        .unwrap_or(24 * 3600);
+        let backup_keep = num("CLIENTELE_BACKUP_KEEP", var("CLIENTELE_BACKUP_KEEP"))?
+            .map(|n| n as usize)
+            .or(file.backup_keep)
+            .unwrap_or(14)
+            .max(1);
+        let backup_dir = var("CLIENTELE_BACKUP_DIR")
+            .or(file.backup_dir)
+            .map_or_else(|| data_dir.join("backups"), PathBuf::from);
         Ok(Self {
+            backup_interval_secs,
+            backup_keep,
+            backup_dir,
             bind,
             data_dir,
             database_url,

@@ -2,6 +2,7 @@
 //! set and administrative commands. `main.rs` only parses the command line.
 
 pub mod admin;
+pub mod backups;
 pub mod config;
 pub mod demo;
 pub mod telemetry;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use clientele_core::SystemClock;
 use clientele_persistence::{migrate, Db};
 use clientele_server::config::Settings;
-use clientele_server::{admin, demo, telemetry};
+use clientele_server::{admin, backups, demo, telemetry};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -48,6 +48,13 @@ enum Command {
     },
     /// Load the demo data set.
     SeedDemo,
+    /// Write a consistent copy of the SQLite database, also while the server runs.
+    Backup {
+        /// Where to write it; must not exist.
+        file: std::path::PathBuf,
+    },
+    /// Put a backup in place of the SQLite database. Stop the server first.
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -143,6 +150,13 @@ fn run(cli: Cli) -> Result<(), String> {
             serve(settings, demo, no_migrate)
         }
         Command::Migrate => open_db(&settings, true).map(|_| ()),
+        Command::Backup { file } => {
+            clientele_persistence::backup::sqlite_copy(&settings.database_url, &file)
+                .map_err(|e| e.to_string())?;
+            eprintln!("backed up to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => backups::restore(&settings, &file),
         Command::SeedDemo => {
             let db = open_db(&settings, true)?;
             let loaded = demo::seed(&db).map_err(|e| e.to_string())?;

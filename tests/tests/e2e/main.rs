@@ -2,6 +2,7 @@
 //! PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod auth;
+mod backup;
 mod bad_input;
 mod contract;
 mod customers;

@@ -1,0 +1,90 @@
+//! Backups (CUS-11). On SQLite, `VACUUM INTO` writes a consistent copy while
+//! the server keeps running; scheduled copies are pruned to the newest few.
+//! PostgreSQL is backed up with its own tools (see README).
+
+use crate::connection::{DbConn, Target};
+use crate::error::{Error, Result};
+use diesel::connection::SimpleConnection;
+use std::path::{Path, PathBuf};
+
+/// Writes a consistent copy of the SQLite database at `url` to `dest`.
+pub fn sqlite_copy(url: &str, dest: &Path) -> Result<()> {
+    let target = Target::parse(url)?;
+    if !matches!(target, Target::Sqlite { .. }) {
+        return Err(Error::unprocessable(
+            "unsupported_backend",
+            "clientele backup copies SQLite databases; back up PostgreSQL with pg_dump (see README)",
+        ));
+    }
+    if dest.exists() {
+        return Err(Error::unprocessable(
+            "backup_exists",
+            format!("{} exists already", dest.display()),
+        ));
+    }
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Unavailable(format!("{}: {e}", dir.display())))?;
+    }
+    let mut conn = target.establish().map_err(|e| Error::Unavailable(e.0))?;
+    let quoted = dest.to_string_lossy().replace('\'', "''");
+    match &mut conn {
+        DbConn::Sqlite(c) => c.batch_execute(&format!("VACUUM INTO '{quoted}'"))?,
+        DbConn::Pg(_) => {
+            return Err(Error::unprocessable(
+                "unsupported_backend",
+                "not an SQLite database",
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// The name of a scheduled copy made at `at`.
+pub fn scheduled_name(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("clientele-{}.db", at.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// Keeps the newest `keep` scheduled copies in `dir`; returns those removed.
+pub fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
+    let mut copies: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::Unavailable(format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("clientele-") && n.ends_with(".db"))
+        })
+        .collect();
+    // The names sort by time.
+    copies.sort();
+    let excess = copies.len().saturating_sub(keep);
+    let removed: Vec<PathBuf> = copies.into_iter().take(excess).collect();
+    for p in &removed {
+        std::fs::remove_file(p).map_err(|e| Error::Unavailable(format!("{}: {e}", p.display())))?;
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pruning_keeps_the_newest() {
+        let dir =
+            std::env::temp_dir().join(format!("clientele-prune-{}", clientele_core::new_id()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        for n in [
+            "clientele-20260101T000000Z.db",
+            "clientele-20260102T000000Z.db",
+            "clientele-20260103T000000Z.db",
+            "other.txt",
+        ] {
+            std::fs::write(dir.join(n), b"x").unwrap_or_default();
+        }
+        let removed = super::prune(&dir, 2).unwrap_or_default();
+        assert_eq!(removed.len(), 1);
+        assert!(removed[0].ends_with("clientele-20260101T000000Z.db"));
+        assert!(dir.join("other.txt").exists());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
