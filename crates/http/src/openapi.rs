@@ -45,6 +45,8 @@ use utoipa::{Modify, OpenApi};
         routes::approval_rules::decide,
         routes::audit::list_audit_log,
         routes::customer_files::create_customer,
+        routes::customer_exchange::export_customers,
+        routes::customer_exchange::import_customers,
         routes::customer_files::list_customers,
         routes::customer_files::get_customer,
         routes::customer_files::update_customer,

@@ -6,6 +6,7 @@ mod backup;
 mod bad_input;
 mod contract;
 mod customers;
+mod exchange;
 mod machinery;
 mod ops;
 mod org;

@@ -5,6 +5,7 @@ pub mod approval_rules;
 pub mod audit;
 pub mod auth;
 pub mod customer_access;
+pub mod customer_exchange;
 pub mod customer_files;
 pub mod customer_parts;
 pub mod me;
@@ -70,6 +71,8 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .get(customer_files::list_customers)
                     .post(customer_files::create_customer),
             )
+            .service(web::resource("/customers/export").get(customer_exchange::export_customers))
+            .service(web::resource("/customers/import").post(customer_exchange::import_customers))
             .service(
                 web::resource("/customers/{id}")
                     .get(customer_files::get_customer)

@@ -1,0 +1,122 @@
+//! CSV (RFC 4180) for ERP exchange: a reader that reports where a row went
+//! wrong, and a writer that quotes as needed and neutralises cells a
+//! spreadsheet would run as formulas (OWASP CSV injection).
+
+/// Splits CSV text into records of fields. Quoted fields may hold commas,
+/// doubled quotes and line breaks. Errors name the 1-based line.
+pub fn parse(text: &str) -> Result<Vec<Vec<String>>, (usize, String)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut in_quotes = false;
+    let mut line = 1usize;
+    let mut chars = text.chars().peekable();
+    let mut field_started_quoted = false;
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => in_quotes = false,
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() && !field_started_quoted => {
+                in_quotes = true;
+                field_started_quoted = true;
+            }
+            '"' => return Err((line, "a quote inside an unquoted field".into())),
+            ',' => {
+                record.push(std::mem::take(&mut field));
+                field_started_quoted = false;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                record.push(std::mem::take(&mut field));
+                field_started_quoted = false;
+                if !(record.len() == 1 && record[0].is_empty()) {
+                    records.push(std::mem::take(&mut record));
+                } else {
+                    record.clear();
+                }
+                line += 1;
+            }
+            _ if field_started_quoted => return Err((line, "text after a closing quote".into())),
+            _ => field.push(c),
+        }
+    }
+    if in_quotes {
+        return Err((line, "a quoted field is not closed".into()));
+    }
+    if !field.is_empty() || !record.is_empty() || field_started_quoted {
+        record.push(field);
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// One CSV cell.
+pub fn cell(value: &str) -> String {
+    // A leading =, +, -, @, tab or CR makes spreadsheets evaluate the cell.
+    let safe = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if safe.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    } else {
+        safe
+    }
+}
+
+/// One CSV line, CRLF-terminated.
+pub fn line<I: IntoIterator<Item = S>, S: AsRef<str>>(cells: I) -> String {
+    let mut out = cells
+        .into_iter()
+        .map(|c| cell(c.as_ref()))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_quotes_commas_and_line_breaks() {
+        let text = "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\n\n1,,3";
+        let r = parse(text).unwrap_or_default();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[1], vec!["x, y", "say \"hi\"", "two\nlines"]);
+        assert_eq!(r[2], vec!["1", "", "3"]);
+        assert_eq!(parse("a,\"b").err().map(|e| e.0), Some(1));
+        assert!(parse("a,b\"c").is_err());
+        assert_eq!(
+            parse("\u{feff}h\n").unwrap_or_default(),
+            vec![vec!["h".to_owned()]]
+        );
+    }
+
+    #[test]
+    fn writes_safely() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("=1+1"), "'=1+1");
+        assert_eq!(cell("say \"x\""), "\"say \"\"x\"\"\"");
+        assert_eq!(line(["a", "b"]), "a,b\r\n");
+        let round = parse(&line(["x, y", "z\"q"])).unwrap_or_default();
+        assert_eq!(round[0], vec!["x, y", "z\"q"]);
+    }
+}

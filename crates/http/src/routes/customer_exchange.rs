@@ -1,0 +1,761 @@
+//! Exchange with ERP and finance systems (CUS-08, issue 3 §8): CSV and
+//! NDJSON export of a filtered list, registered as an export of each file;
+//! CSV import with a dry run that reports every bad row and field, and a
+//! commit that is all-or-nothing, upserting by the ERP id.
+
+use crate::csv;
+use crate::dto::customers::{wire, Customer, NatureDto, SizeDto, StatusDto};
+use crate::error::{ApiError, FieldError};
+use crate::extract::{read_body, Auth, ReqCtx};
+use crate::routes::customer_files::{
+    filter_of, parse_sort, scope_of, see_for_write, unit_filter, CustomerQuery,
+};
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use clientele_core::{Cursor, Principal};
+use clientele_customers::visibility::{edits_files, sees_financials};
+use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
+use clientele_persistence::customer_access::{self, AccessEntry};
+use clientele_persistence::customers::{self, CustomerRow};
+use clientele_persistence::{units, DbConn, Error as DbError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Ndjson,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportFormatQuery {
+    /// `csv` (default) or `ndjson`.
+    pub format: Option<ExportFormat>,
+}
+
+/// Rows one export answer may carry; more come with the cursor in `X-Next-Cursor`.
+const EXPORT_MAX: u32 = 10_000;
+
+const COLUMNS: [&str; 21] = [
+    "id",
+    "code",
+    "external_id",
+    "name",
+    "credit_code",
+    "legal_representative",
+    "nature",
+    "industry",
+    "region_code",
+    "region_name",
+    "address",
+    "size",
+    "registered_capital_fen",
+    "trading_since",
+    "status",
+    "tags",
+    "owner_unit_id",
+    "owner_user_id",
+    "secrecy_level",
+    "merged_into_id",
+    "updated_at",
+];
+
+fn csv_row(c: &Customer) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    csv::line([
+        c.id.to_string(),
+        c.code.clone(),
+        opt(&c.external_id),
+        c.name.clone(),
+        opt(&c.credit_code),
+        opt(&c.legal_representative),
+        c.nature.clone(),
+        opt(&c.industry),
+        opt(&c.region_code),
+        opt(&c.region_name),
+        opt(&c.address),
+        opt(&c.size),
+        c.registered_capital_fen
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        c.trading_since.map(|d| d.to_string()).unwrap_or_default(),
+        c.status.clone(),
+        c.tags.join(";"),
+        c.owner_unit_id.to_string(),
+        c.owner_user_id.map(|u| u.to_string()).unwrap_or_default(),
+        c.secrecy_level.clone(),
+        c.merged_into_id.map(|u| u.to_string()).unwrap_or_default(),
+        c.updated_at.to_rfc3339(),
+    ])
+}
+
+/// Export the files visible to the caller, filtered like the list, as CSV or
+/// NDJSON (up to 10 000 rows an answer; `X-Next-Cursor` continues). Every
+/// exported file is registered as exported.
+#[utoipa::path(get, path = "/api/v1/customers/export", tag = "customers", security(("bearer" = [])),
+    params(CustomerQuery, ExportFormatQuery),
+    responses((status = 200, description = "The files, one per line", content(
+        (String = "text/csv"),
+        (String = "application/x-ndjson")
+    ))))]
+pub async fn export_customers(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    q: web::Query<CustomerQuery>,
+    f: web::Query<ExportFormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let format = f.format.unwrap_or(ExportFormat::Csv);
+    let limit = match q.limit {
+        None => 1_000,
+        Some(n) if (1..=i64::from(EXPORT_MAX)).contains(&n) => n as u32,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("limit must be between 1 and {EXPORT_MAX}"),
+            ))
+        }
+    };
+    let cursor = q
+        .cursor
+        .as_deref()
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_cursor", e.message))?;
+    let sort = parse_sort(q.sort.as_deref())?;
+    let (mut filter, unit_id) = filter_of(&q)?;
+    let p = auth.0;
+    let meta = ctx.meta(&st, Some(&p));
+    let scope = scope_of(&p);
+    let financials = sees_financials(&p);
+    let page = st
+        .write(move |c| {
+            unit_filter(c, &mut filter, unit_id.as_deref())?;
+            let page = customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())?;
+            let entries: Vec<AccessEntry> = page
+                .items
+                .iter()
+                .map(|v| AccessEntry {
+                    customer_id: v.row.id.clone(),
+                    action: "export",
+                    detail: Some(wire_format(format).to_owned()),
+                    grant_id: None,
+                })
+                .collect();
+            customer_access::register(c, &meta, &entries)?;
+            Ok(page)
+        })
+        .await?;
+    let next = page.next.as_ref().map(Cursor::encode);
+    let rows: Vec<Customer> = page
+        .items
+        .into_iter()
+        .map(|v| Customer::from_view(v, financials))
+        .collect();
+    let (content_type, body) = match format {
+        ExportFormat::Csv => {
+            let mut out = String::from("\u{feff}");
+            out.push_str(&csv::line(COLUMNS));
+            for r in &rows {
+                out.push_str(&csv_row(r));
+            }
+            ("text/csv; charset=utf-8", out)
+        }
+        ExportFormat::Ndjson => {
+            let mut out = String::new();
+            for r in &rows {
+                out.push_str(&serde_json::to_string(r).map_err(|_| ApiError::internal())?);
+                out.push('\n');
+            }
+            ("application/x-ndjson", out)
+        }
+    };
+    let mut res = HttpResponse::Ok();
+    res.content_type(content_type);
+    res.insert_header((
+        "content-disposition",
+        format!("attachment; filename=\"customers.{}\"", wire_format(format)),
+    ));
+    if let Some(n) = next {
+        res.insert_header(("x-next-cursor", n));
+    }
+    Ok(res.body(body))
+}
+
+fn wire_format(f: ExportFormat) -> &'static str {
+    match f {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Ndjson => "ndjson",
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Check every row and report, writing nothing (default true).
+    pub dry_run: Option<bool>,
+}
+
+/// One problem in an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportError {
+    /// 1-based data row (the header is row 0).
+    pub row: usize,
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// What an import did, or would do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub errors: Vec<ImportError>,
+}
+
+/// Columns an import may carry; `external_id` and `name` are required.
+const IMPORT_COLUMNS: [&str; 16] = [
+    "external_id",
+    "name",
+    "credit_code",
+    "legal_representative",
+    "nature",
+    "industry",
+    "region_code",
+    "region_name",
+    "address",
+    "size",
+    "registered_capital_fen",
+    "trading_since",
+    "status",
+    "tags",
+    "owner_unit_code",
+    "secrecy_level",
+];
+
+const MAX_IMPORT_ROWS: usize = 10_000;
+
+/// A row as parsed: the fields present, checked.
+#[derive(Debug, Clone, Default)]
+struct ImportRow {
+    line: usize,
+    external_id: String,
+    name: Option<CustomerName>,
+    values: Vec<(&'static str, Option<String>)>,
+    nature: Option<String>,
+    size: Option<Option<String>>,
+    capital: Option<Option<i64>>,
+    trading_since: Option<Option<chrono::NaiveDate>>,
+    status: Option<String>,
+    tags: Option<Vec<String>>,
+    unit_code: Option<String>,
+    secrecy: Option<String>,
+    credit_code: Option<Option<String>>,
+    region_code: Option<Option<String>>,
+}
+
+fn enum_value<T: for<'de> Deserialize<'de> + Serialize>(raw: &str) -> Option<String> {
+    serde_json::from_value::<T>(serde_json::Value::String(raw.to_owned()))
+        .ok()
+        .map(|v| wire(&v))
+}
+
+fn parse_rows(
+    records: &[Vec<String>],
+    financials: bool,
+) -> Result<(Vec<ImportRow>, Vec<ImportError>), ApiError> {
+    let Some((header, data)) = records.split_first() else {
+        return Err(ApiError::unprocessable(
+            "empty_import",
+            "the CSV has no header row",
+        ));
+    };
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    let mut errors = Vec::new();
+    for h in &header {
+        if !IMPORT_COLUMNS.contains(&h.as_str()) {
+            errors.push(ImportError {
+                row: 0,
+                field: h.clone(),
+                code: "unknown_column".into(),
+                message: format!("unknown column {h:?}; known: {}", IMPORT_COLUMNS.join(", ")),
+            });
+        }
+    }
+    for required in ["external_id", "name"] {
+        if !header.iter().any(|h| h == required) {
+            errors.push(ImportError {
+                row: 0,
+                field: required.into(),
+                code: "missing_column".into(),
+                message: format!("the {required} column is required"),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Ok((Vec::new(), errors));
+    }
+    if data.len() > MAX_IMPORT_ROWS {
+        return Err(ApiError::unprocessable(
+            "too_many_rows",
+            format!("at most {MAX_IMPORT_ROWS} rows per import"),
+        ));
+    }
+    let mut rows = Vec::new();
+    let mut seen_ids = std::collections::HashSet::new();
+    for (i, rec) in data.iter().enumerate() {
+        let line = i + 1;
+        let mut err = |field: &str, code: &str, message: String| {
+            errors.push(ImportError {
+                row: line,
+                field: field.to_owned(),
+                code: code.to_owned(),
+                message,
+            })
+        };
+        if rec.len() != header.len() {
+            err(
+                "",
+                "wrong_field_count",
+                format!("{} fields, the header has {}", rec.len(), header.len()),
+            );
+            continue;
+        }
+        let mut row = ImportRow {
+            line,
+            ..ImportRow::default()
+        };
+        for (h, raw) in header.iter().zip(rec) {
+            let v = raw.trim();
+            let opt = (!v.is_empty()).then(|| v.to_owned());
+            if v.chars().any(|c| c == '\0') {
+                err(h, "invalid_format", "NUL characters are not allowed".into());
+                continue;
+            }
+            match h.as_str() {
+                "external_id" => {
+                    if v.is_empty() || v.chars().count() > 64 {
+                        err(
+                            h,
+                            "invalid_length",
+                            "external_id has 1 to 64 characters".into(),
+                        );
+                    } else if !seen_ids.insert(v.to_owned()) {
+                        err(h, "duplicate", format!("{v} appears twice in this file"));
+                    }
+                    row.external_id = v.to_owned();
+                }
+                "name" => match CustomerName::parse(v) {
+                    Ok(n) => row.name = Some(n),
+                    Err(e) => err(h, e.code, e.message),
+                },
+                "credit_code" => {
+                    row.credit_code = Some(match opt {
+                        Some(c) => match CreditCode::parse(&c) {
+                            Ok(c) => Some(c.to_string()),
+                            Err(e) => {
+                                err(h, e.code, e.message);
+                                None
+                            }
+                        },
+                        None => None,
+                    })
+                }
+                "region_code" => {
+                    row.region_code = Some(match opt {
+                        Some(c) => match RegionCode::parse(&c) {
+                            Ok(r) => Some(r.as_str().to_owned()),
+                            Err(e) => {
+                                err(h, e.code, e.message);
+                                None
+                            }
+                        },
+                        None => None,
+                    })
+                }
+                "nature" => match enum_value::<NatureDto>(v) {
+                    Some(n) => row.nature = Some(n),
+                    None => err(h, "unknown_value", format!("{v:?} is not a nature")),
+                },
+                "size" => {
+                    row.size = Some(match opt {
+                        Some(s) => match enum_value::<SizeDto>(&s) {
+                            Some(s) => Some(s),
+                            None => {
+                                err(h, "unknown_value", format!("{s:?} is not a size"));
+                                None
+                            }
+                        },
+                        None => None,
+                    })
+                }
+                "status" => match enum_value::<StatusDto>(v) {
+                    Some(s) => row.status = Some(s),
+                    None => err(h, "unknown_value", format!("{v:?} is not a status")),
+                },
+                "registered_capital_fen" => {
+                    if !financials && opt.is_some() {
+                        err(
+                            h,
+                            "forbidden",
+                            "this field needs a role that may see it".into(),
+                        );
+                    }
+                    row.capital = Some(match opt {
+                        Some(n) => match n.parse::<i64>() {
+                            Ok(n) if n >= 0 => Some(n),
+                            _ => {
+                                err(
+                                    h,
+                                    "invalid_format",
+                                    "a whole, non-negative number of fen".into(),
+                                );
+                                None
+                            }
+                        },
+                        None => None,
+                    })
+                }
+                "trading_since" => {
+                    row.trading_since = Some(match opt {
+                        Some(d) => match chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+                            Ok(d) => Some(d),
+                            Err(_) => {
+                                err(h, "invalid_format", "a date as YYYY-MM-DD".into());
+                                None
+                            }
+                        },
+                        None => None,
+                    })
+                }
+                "tags" => match Tags::parse(
+                    &v.split(';')
+                        .filter(|t| !t.trim().is_empty())
+                        .collect::<Vec<_>>(),
+                ) {
+                    Ok(t) => row.tags = Some(t.as_strs()),
+                    Err(e) => err(h, e.code, e.message),
+                },
+                "owner_unit_code" => row.unit_code = opt,
+                "secrecy_level" => row.secrecy = opt,
+                other => {
+                    let key: &'static str = match other {
+                        "legal_representative" => "legal_representative",
+                        "industry" => "industry",
+                        "region_name" => "region_name",
+                        _ => "address",
+                    };
+                    let max = if key == "address" { 300 } else { 100 };
+                    if v.chars().count() > max {
+                        err(h, "too_long", format!("at most {max} characters"));
+                    }
+                    row.values.push((key, opt));
+                }
+            }
+        }
+        rows.push(row);
+    }
+    Ok((rows, errors))
+}
+
+/// Applies one parsed row to a file (new or existing).
+fn apply_row(
+    row: &ImportRow,
+    mut base: CustomerRow,
+    tags: &mut Option<Vec<String>>,
+) -> CustomerRow {
+    if let Some(n) = &row.name {
+        base.name = n.as_str().to_owned();
+        base.name_normalized = n.normalised();
+        base.name_folded = clientele_customers::name::fold_width(n.as_str()).to_lowercase();
+    }
+    for (k, v) in &row.values {
+        match *k {
+            "legal_representative" => base.legal_representative = v.clone(),
+            "industry" => base.industry = v.clone(),
+            "region_name" => base.region_name = v.clone(),
+            _ => base.address = v.clone(),
+        }
+    }
+    if let Some(v) = &row.credit_code {
+        base.credit_code = v.clone();
+    }
+    if let Some(v) = &row.region_code {
+        base.region_code = v.clone();
+    }
+    if let Some(v) = &row.nature {
+        base.nature = v.clone();
+    }
+    if let Some(v) = &row.size {
+        base.size = v.clone();
+    }
+    if let Some(v) = row.capital {
+        base.registered_capital_fen = v;
+    }
+    if let Some(v) = row.trading_since {
+        base.trading_since = v;
+    }
+    if let Some(v) = &row.status {
+        base.status = v.clone();
+    }
+    if let Some(v) = &row.secrecy {
+        base.secrecy_level = v.clone();
+    }
+    if row.tags.is_some() {
+        tags.clone_from(&row.tags);
+    }
+    base
+}
+
+/// Runs every row inside one transaction; an error names its row.
+fn run_import(
+    c: &mut DbConn,
+    p: &Principal,
+    meta: &clientele_persistence::WriteMeta,
+    rows: &[ImportRow],
+) -> Result<(usize, usize, usize), (usize, DbError)> {
+    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+    for row in rows {
+        let at = |e: DbError| (row.line, e);
+        let unit_id = match &row.unit_code {
+            Some(code) => {
+                units::find_by_code(c, code)
+                    .map_err(at)?
+                    .ok_or_else(|| {
+                        (
+                            row.line,
+                            DbError::unprocessable(
+                                "unit_not_found",
+                                format!("no unit has code {code:?}"),
+                            ),
+                        )
+                    })?
+                    .id
+            }
+            None => p.unit_id.to_string(),
+        };
+        match customers::find_by_external_id(c, &row.external_id).map_err(at)? {
+            Some(id) => {
+                let seen = see_for_write(c, p, &id, meta.at).map_err(at)?;
+                let mut tags = None;
+                let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
+                if row.unit_code.is_some() {
+                    after.owner_unit_id = unit_id;
+                }
+                if after == seen.view.row && tags.as_ref().is_none_or(|t| *t == seen.view.tags) {
+                    unchanged += 1;
+                    continue;
+                }
+                customers::save(c, meta, seen.view.row.version, after, tags, "imported")
+                    .map_err(at)?;
+                updated += 1;
+            }
+            None => {
+                let level = match &row.secrecy {
+                    Some(l) => l.clone(),
+                    None => clientele_persistence::secrecy::lowest(c).map_err(at)?.code,
+                };
+                let path = units::get(c, &unit_id).map_err(at)?.path;
+                let rank = clientele_persistence::secrecy::find(c, &level)
+                    .map_err(at)?
+                    .ok_or_else(|| {
+                        (
+                            row.line,
+                            DbError::unprocessable(
+                                "unknown_secrecy_level",
+                                format!("{level:?} is not a secrecy level"),
+                            ),
+                        )
+                    })?
+                    .rank;
+                let unit_path = clientele_core::UnitPath::parse(&path)
+                    .map_err(|e| (row.line, DbError::Corrupt(e.to_string())))?;
+                if !p.is_admin() && !p.unit_path.contains(&unit_path) {
+                    return Err((
+                        row.line,
+                        DbError::unprocessable(
+                            "unit_out_of_scope",
+                            "a file can only be kept by your own unit or below",
+                        ),
+                    ));
+                }
+                if rank > p.clearance_rank {
+                    return Err((
+                        row.line,
+                        DbError::unprocessable(
+                            "secrecy_above_clearance",
+                            "secrecy level above your clearance",
+                        ),
+                    ));
+                }
+                if row.name.is_none() || row.nature.is_none() {
+                    return Err((
+                        row.line,
+                        DbError::unprocessable("missing_field", "a new file needs name and nature"),
+                    ));
+                }
+                let blank = CustomerRow {
+                    id: clientele_core::new_id().to_string(),
+                    code: customers::next_code(c).map_err(at)?,
+                    name: String::new(),
+                    name_normalized: String::new(),
+                    name_folded: String::new(),
+                    credit_code: None,
+                    legal_representative: None,
+                    nature: "other".into(),
+                    industry: None,
+                    region_code: None,
+                    region_name: None,
+                    address: None,
+                    size: None,
+                    registered_capital_fen: None,
+                    trading_since: None,
+                    service_area: None,
+                    sales_capacity: None,
+                    potential: None,
+                    credit_standing: None,
+                    trading_terms: None,
+                    vulnerable: false,
+                    status: "prospect".into(),
+                    external_id: Some(row.external_id.clone()),
+                    owner_user_id: None,
+                    owner_unit_id: unit_id,
+                    secrecy_level: level,
+                    shared: false,
+                    merged_into_id: None,
+                    version: 1,
+                    created_at: meta.at,
+                    updated_at: meta.at,
+                };
+                let mut tags = None;
+                let row_data = apply_row(row, blank, &mut tags);
+                customers::create(c, meta, row_data, tags.unwrap_or_default()).map_err(at)?;
+                created += 1;
+            }
+        }
+    }
+    Ok((created, updated, unchanged))
+}
+
+/// Import customer files from CSV (`Content-Type: text/csv`), upserting by
+/// `external_id`. With `dry_run=true` (the default) every row is checked and
+/// nothing is written; a commit writes all rows or none.
+#[utoipa::path(post, path = "/api/v1/customers/import", tag = "customers", security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "Header row, then one file per row"),
+    responses((status = 200, body = ImportReport)))]
+pub async fn import_customers(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    q: web::Query<ImportQuery>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    if !edits_files(&p) {
+        return Err(ApiError::forbidden(
+            "importing needs the admin, manager, account_manager or integration role",
+        ));
+    }
+    let is_csv = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.type_() == "text" && m.subtype() == "csv");
+    if !is_csv {
+        return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            .with_extra("expected", serde_json::json!("text/csv")));
+    }
+    let mut raw: Payload = payload.into_inner();
+    let bytes = read_body(&req, &mut raw, st.config.max_body_bytes, false).await?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
+    let records = csv::parse(text).map_err(|(line, why)| {
+        ApiError::unprocessable("malformed_csv", format!("line {line}: {why}"))
+            .with_extra("line", serde_json::json!(line))
+    })?;
+    let dry_run = q.dry_run.unwrap_or(true);
+    let (rows, errors) = parse_rows(&records, sees_financials(&p))?;
+    let report = |created, updated, unchanged, errors| ImportReport {
+        dry_run,
+        rows: records.len().saturating_sub(1),
+        created,
+        updated,
+        unchanged,
+        errors,
+    };
+    if !errors.is_empty() {
+        return answer(dry_run, report(0, 0, 0, errors));
+    }
+    let meta = ctx.meta(&st, Some(&p));
+    let db = st.db.clone();
+    // A dry run goes through the same writes and rolls them back, so it finds
+    // what the commit would find (duplicates, units, visibility).
+    let outcome = web::block(move || {
+        let result = std::cell::RefCell::new(None);
+        let tx = db.write(|c| {
+            let r = run_import(c, &p, &meta, &rows);
+            let failed = r.is_err();
+            *result.borrow_mut() = Some(r);
+            if dry_run || failed {
+                Err(DbError::Rejected {
+                    code: "rolled_back",
+                    message: String::new(),
+                    status: clientele_persistence::error::RejectStatus::Conflict,
+                })
+            } else {
+                Ok(())
+            }
+        });
+        (tx, result.into_inner())
+    })
+    .await?;
+    match outcome {
+        (_, Some(Ok((created, updated, unchanged)))) => {
+            Ok(HttpResponse::Ok().json(report(created, updated, unchanged, vec![])))
+        }
+        (_, Some(Err((line, e)))) => {
+            let api = ApiError::from(e);
+            let field = api
+                .errors
+                .first()
+                .map(|f: &FieldError| f.field.clone())
+                .unwrap_or_default();
+            let err = ImportError {
+                row: line,
+                field,
+                code: api.code.to_owned(),
+                message: api.detail.clone(),
+            };
+            answer(dry_run, report(0, 0, 0, vec![err]))
+        }
+        (Err(e), None) => Err(e.into()),
+        (Ok(()), None) => Err(ApiError::internal()),
+    }
+}
+
+/// A dry run answers with its report; a failed commit is a problem
+/// document carrying the report, and nothing was written.
+fn answer(dry_run: bool, report: ImportReport) -> Result<HttpResponse, ApiError> {
+    if dry_run {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    Err(ApiError::unprocessable(
+        "import_rejected",
+        format!(
+            "{} rows have errors; nothing was written",
+            report.errors.len()
+        ),
+    )
+    .with_extra("report", serde_json::to_value(&report).unwrap_or_default()))
+}

@@ -1,0 +1,176 @@
+//! ERP exchange: export (CSV, NDJSON) and CSV import with dry run and
+//! all-or-nothing commit, upserting by external id.
+
+use clientele_e2e::TestServer;
+use serde_json::json;
+
+fn import(s: &TestServer, token: &str, csv: &str, dry_run: bool) -> clientele_e2e::Resp {
+    let auth = format!("Bearer {token}");
+    s.raw(
+        "POST",
+        &format!("/api/v1/customers/import?dry_run={dry_run}"),
+        &[("authorization", &auth)],
+        Some(("text/csv", csv.as_bytes())),
+    )
+}
+
+#[test]
+fn r_cus_08_exports_are_registered_and_safe() {
+    let s = TestServer::start();
+    let mgr = s.token("demo.manager.bj");
+    let made = s.post(
+        "/api/v1/customers",
+        &mgr,
+        &json!({"name": "=HYPERLINK(\"http://x\")有限公司", "nature": "private"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let csv = s.get("/api/v1/customers/export?format=csv", &mgr);
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    assert!(csv
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/csv")));
+    let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].starts_with("id,code,external_id,name,"));
+    // Beijing's own files (5 demo + 1), plus shared files of other units (2).
+    assert_eq!(lines.len() - 1, 8, "{}", csv.text);
+    assert!(
+        csv.text.contains("'=HYPERLINK"),
+        "formula cells are neutralised"
+    );
+    let auditor = s.token("demo.auditor");
+    let id = made.json["id"].as_str().unwrap_or_default();
+    let reg = s.get(
+        &format!("/api/v1/access-register?customer_id={id}&action=export"),
+        &auditor,
+    );
+    assert_eq!(reg.json["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(reg.json["items"][0]["detail"], "csv");
+
+    let nd = s.get(
+        "/api/v1/customers/export?format=ndjson&limit=3&sort=name",
+        &mgr,
+    );
+    assert_eq!(nd.status, 200);
+    let rows: Vec<serde_json::Value> = nd
+        .text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    let next = nd.header("x-next-cursor").unwrap_or_default().to_owned();
+    assert!(!next.is_empty());
+    let rest = s.get(
+        &format!("/api/v1/customers/export?format=ndjson&limit=100&sort=name&cursor={next}"),
+        &mgr,
+    );
+    assert_eq!(rest.text.lines().count(), 5);
+    // Field-level rule holds in exports too.
+    let agent = s.token("demo.agent");
+    let as_agent = s.get("/api/v1/customers/export?format=ndjson", &agent);
+    assert!(as_agent
+        .text
+        .lines()
+        .all(|l| l.contains("\"registered_capital_fen\":null")));
+    s.get("/api/v1/customers/export?format=xml", &mgr)
+        .assert_problem(400, "invalid_query");
+    s.get("/api/v1/customers/export?limit=10001", &mgr)
+        .assert_problem(400, "invalid_query");
+}
+
+#[test]
+fn erp_import_dry_run_then_commit_all_or_nothing() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let before = s.audit_count();
+    let bad = "external_id,name,nature,credit_code,region_code,status,colour\n\
+               ERP-1,北京导入一有限公司,private,,110105,active,red\n";
+    let r = import(&s, &am, bad, true);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["errors"][0]["code"], "unknown_column");
+    let rows = "external_id,name,nature,credit_code,region_code,status,tags\n\
+                ERP-1,北京导入一有限公司,private,,110105,active,重点;vip\n\
+                ERP-2,北京导入二有限公司,alien,91440300708461136U,990000,active,\n\
+                ERP-2,北京导入三有限公司,private,,,prospect,\n";
+    let dry = import(&s, &am, rows, true);
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    let errors = dry.json["errors"].as_array().cloned().unwrap_or_default();
+    let found: Vec<(u64, String)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap_or(0),
+                e["field"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&(2, "nature".into()))
+            && found.contains(&(2, "credit_code".into()))
+            && found.contains(&(2, "region_code".into()))
+    );
+    assert!(found.contains(&(3, "external_id".into())), "{found:?}");
+    // Committing the same file writes nothing.
+    let refused = import(&s, &am, rows, false);
+    refused.assert_problem(422, "import_rejected");
+    assert!(refused.json["report"]["errors"]
+        .as_array()
+        .is_some_and(|e| e.len() >= 4));
+    assert_eq!(s.audit_count(), before);
+    // A clean file: dry run counts, commit writes, a repeat changes nothing.
+    let good = "external_id,name,nature,region_code,tags\n\
+                ERP-10,北京导入十有限公司,private,110105,重点\n\
+                ERP-11,北京导入十一有限公司,state_owned,110106,\n";
+    let d = import(&s, &am, good, true);
+    assert_eq!(
+        (d.json["created"].as_u64(), d.json["dry_run"].as_bool()),
+        (Some(2), Some(true)),
+        "{}",
+        d.text
+    );
+    assert_eq!(s.audit_count(), before, "a dry run writes nothing");
+    let c = import(&s, &am, good, false);
+    assert_eq!(c.status, 200, "{}", c.text);
+    assert_eq!(c.json["created"], 2);
+    let again = import(&s, &am, good, false);
+    assert_eq!(
+        (
+            again.json["created"].as_u64(),
+            again.json["unchanged"].as_u64()
+        ),
+        (Some(0), Some(2)),
+        "{}",
+        again.text
+    );
+    // Upsert by external id: the ERP renames one file.
+    let renamed = "external_id,name\nERP-10,北京导入十（更名）有限公司\n";
+    let u = import(&s, &am, renamed, false);
+    assert_eq!(u.json["updated"], 1, "{}", u.text);
+    let listed = s.get("/api/v1/customers?external_id=ERP-10", &am);
+    assert_eq!(
+        listed.json["items"][0]["name"],
+        "北京导入十（更名）有限公司"
+    );
+    // A row that breaks a rule inside the transaction rolls back the whole file.
+    let sh_code = "external_id,name,nature,owner_unit_code\nERP-20,北京导入二十有限公司,private,\nERP-21,越权导入有限公司,private,SH\n";
+    let mid = import(&s, &am, sh_code, false);
+    mid.assert_problem(422, "import_rejected");
+    assert_eq!(mid.json["report"]["errors"][0]["row"], 2);
+    assert_eq!(mid.json["report"]["errors"][0]["code"], "unit_out_of_scope");
+    assert_eq!(
+        s.get("/api/v1/customers?external_id=ERP-20", &am).json["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    // Wrong media type, broken CSV.
+    let auth = format!("Bearer {am}");
+    s.raw(
+        "POST",
+        "/api/v1/customers/import",
+        &[("authorization", &auth)],
+        Some(("application/json", b"{}")),
+    )
+    .assert_problem(415, "unsupported_media_type");
+    import(&s, &am, "external_id,name\n\"ERP-1,x\n", true).assert_problem(422, "malformed_csv");
+    import(&s, &s.token("demo.agent"), good, true).assert_problem(403, "forbidden");
+}
