@@ -71,7 +71,16 @@ use utoipa::{Modify, OpenApi};
         routes::customer_access::list_outside_access,
         routes::customer_access::decide_outside_access,
     ),
-    components(schemas(Problem, ProblemField, dto::org::RoleDto, dto::org::UnitKindDto, dto::org::AccountKindDto)),
+    components(schemas(
+        Problem,
+        ProblemField,
+        dto::org::RoleDto,
+        dto::org::UnitKindDto,
+        dto::org::AccountKindDto,
+        routes::customer_exchange::ExportFormat,
+        dto::customers::DocumentCategoryDto,
+        dto::customers::OutsideStatusDto,
+    )),
     modifiers(&Security, &ErrorAnswers),
     tags(
         (name = "auth", description = "Tokens and the signed-in account"),

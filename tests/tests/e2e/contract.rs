@@ -52,3 +52,28 @@ fn every_operation_documents_its_errors_with_the_problem_schema() {
         }
     }
 }
+
+#[test]
+fn every_reference_in_the_contract_resolves() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&clientele_http::openapi_json()).unwrap_or_default();
+    fn walk(v: &serde_json::Value, refs: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                    refs.push(r.clone());
+                }
+                m.values().for_each(|x| walk(x, refs));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, refs)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    walk(&spec, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let pointer = r.trim_start_matches('#');
+        assert!(spec.pointer(pointer).is_some(), "unresolved {r}");
+    }
+}
