@@ -85,8 +85,8 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
     let bad = "external_id,name,nature,credit_code,region_code,status,colour\n\
                ERP-1,北京导入一有限公司,private,,110105,active,red\n";
     let r = import(&s, &am, bad, true);
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.json["errors"][0]["code"], "unknown_column");
+    r.assert_problem(422, "import_rejected");
+    assert_eq!(r.json["report"]["errors"][0]["code"], "unknown_column");
     let rows = "external_id,name,nature,credit_code,region_code,status,tags\n\
                 ERP-1,北京导入一有限公司,private,,110105,active,重点;vip\n\
                 ERP-2,北京导入二有限公司,alien,91440300708461136U,990000,active,\n\

@@ -35,6 +35,12 @@ pub enum ExportFormat {
 pub struct ExportFormatQuery {
     /// `csv` (default) or `ndjson`.
     pub format: Option<ExportFormat>,
+    /// Rows in this answer, 1 to 10 000 (default 1 000).
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<i64>,
+    /// `X-Next-Cursor` of the previous answer.
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
 }
 
 /// Rows one export answer may carry; more come with the cursor in `X-Next-Cursor`.
@@ -111,7 +117,7 @@ pub async fn export_customers(
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let format = f.format.unwrap_or(ExportFormat::Csv);
-    let limit = match q.limit {
+    let limit = match f.limit {
         None => 1_000,
         Some(n) if (1..=i64::from(EXPORT_MAX)).contains(&n) => n as u32,
         Some(_) => {
@@ -121,7 +127,7 @@ pub async fn export_customers(
             ))
         }
     };
-    let cursor = q
+    let cursor = f
         .cursor
         .as_deref()
         .map(Cursor::decode)
@@ -694,6 +700,10 @@ pub async fn import_customers(
         unchanged,
         errors,
     };
+    if errors.iter().any(|e| e.row == 0) {
+        // The header itself is wrong: no row can be read, dry run or not.
+        return answer(false, report(0, 0, 0, errors));
+    }
     if !errors.is_empty() {
         return answer(dry_run, report(0, 0, 0, errors));
     }

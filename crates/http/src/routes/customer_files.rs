@@ -516,10 +516,6 @@ pub struct CustomerQuery {
     /// `name`, `created_at`, `updated_at`; prefix `-` for descending.
     #[param(pattern = "^-?(name|created_at|updated_at)$")]
     pub sort: Option<String>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
-    pub cursor: Option<String>,
 }
 
 pub(crate) fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
@@ -618,19 +614,16 @@ pub(crate) fn unit_filter(
 
 /// List the files visible to the caller; every file shown is registered as read.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])),
-    params(CustomerQuery), responses((status = 200, body = CustomerPage)))]
+    params(CustomerQuery, PageParams), responses((status = 200, body = CustomerPage)))]
 pub async fn list_customers(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
     q: web::Query<CustomerQuery>,
+    page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let (limit, cursor) = PageParams {
-        limit: q.limit,
-        cursor: q.cursor.clone(),
-    }
-    .parse()?;
+    let (limit, cursor) = page.parse()?;
     let sort = parse_sort(q.sort.as_deref())?;
     let (mut filter, unit_id) = filter_of(&q)?;
     let p = auth.0;
