@@ -12,6 +12,7 @@ pub mod extract;
 pub mod i18n;
 pub mod middleware;
 pub mod openapi;
+pub mod register_queue;
 pub mod routes;
 pub mod state;
 

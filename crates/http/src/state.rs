@@ -4,6 +4,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::principal_cache::PrincipalCache;
 use crate::config::ApiConfig;
 use crate::middleware::metrics::Metrics;
+use crate::register_queue::RegisterQueue;
 use clientele_core::Clock;
 use clientele_persistence::Db;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<Metrics>,
     pub principals: Arc<PrincipalCache>,
+    pub register: Arc<RegisterQueue>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -23,6 +25,7 @@ impl AppState {
         let jwt = JwtKeys::new(&config);
         let principals = Arc::new(PrincipalCache::new(config.auth_cache_ttl));
         Self {
+            register: Arc::new(RegisterQueue::start(db.clone())),
             db,
             config: Arc::new(config),
             jwt: Arc::new(jwt),

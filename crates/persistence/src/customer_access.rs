@@ -38,7 +38,7 @@ pub struct AccessRow {
 /// Writes the entries; the caller answers only after this committed.
 pub fn register(conn: &mut DbConn, meta: &WriteMeta, entries: &[AccessEntry]) -> Result<()> {
     let actor = meta.actor_id.clone().unwrap_or_default();
-    // One statement per 100 rows keeps a page of 200 files cheap.
+    // One multi-row statement per 100 entries keeps a page of 200 files cheap.
     for chunk in entries.chunks(100) {
         let rows: Vec<AccessRow> = chunk
             .iter()
@@ -54,11 +54,14 @@ pub fn register(conn: &mut DbConn, meta: &WriteMeta, entries: &[AccessEntry]) ->
                 request_id: meta.request_id.clone(),
             })
             .collect();
-        for row in &rows {
-            diesel::insert_into(customer_access_log::table)
-                .values(row)
-                .execute(conn)?;
-        }
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(customer_access_log::table)
+                .values(&rows)
+                .execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(customer_access_log::table)
+                .values(&rows)
+                .execute(c)?,
+        };
     }
     Ok(())
 }

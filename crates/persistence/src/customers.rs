@@ -748,3 +748,20 @@ pub fn merge(
     )?;
     Ok(survivor)
 }
+
+/// Inserts many files at once, for bulk loads and benchmarks: multi-row
+/// INSERTs on the inner connection, no history or audit entries.
+pub fn bulk_insert(conn: &mut DbConn, rows: &[CustomerRow]) -> Result<usize> {
+    let mut n = 0;
+    for chunk in rows.chunks(500) {
+        n += match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(customers::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(customers::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    Ok(n)
+}

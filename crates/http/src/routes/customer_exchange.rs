@@ -17,7 +17,7 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
 use clientele_customers::visibility::{edits_files, sees_financials};
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
-use clientele_persistence::customer_access::{self, AccessEntry};
+use clientele_persistence::customer_access::AccessEntry;
 use clientele_persistence::customers::{self, CustomerRow};
 use clientele_persistence::{units, DbConn, Error as DbError};
 use serde::{Deserialize, Serialize};
@@ -140,23 +140,22 @@ pub async fn export_customers(
     let scope = scope_of(&p);
     let financials = sees_financials(&p);
     let page = st
-        .write(move |c| {
+        .read(move |c| {
             unit_filter(c, &mut filter, unit_id.as_deref())?;
-            let page = customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())?;
-            let entries: Vec<AccessEntry> = page
-                .items
-                .iter()
-                .map(|v| AccessEntry {
-                    customer_id: v.row.id.clone(),
-                    action: "export",
-                    detail: Some(wire_format(format).to_owned()),
-                    grant_id: None,
-                })
-                .collect();
-            customer_access::register(c, &meta, &entries)?;
-            Ok(page)
+            customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())
         })
         .await?;
+    let entries: Vec<AccessEntry> = page
+        .items
+        .iter()
+        .map(|v| AccessEntry {
+            customer_id: v.row.id.clone(),
+            action: "export",
+            detail: Some(wire_format(format).to_owned()),
+            grant_id: None,
+        })
+        .collect();
+    st.register.register(meta, entries).await?;
     let next = page.next.as_ref().map(Cursor::encode);
     let rows: Vec<Customer> = page
         .items

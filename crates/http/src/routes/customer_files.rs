@@ -80,6 +80,16 @@ pub fn see_for_write(
     Ok(seen)
 }
 
+/// The register entry for one read of one file.
+pub fn entry(seen: &Seen, action: &'static str) -> AccessEntry {
+    AccessEntry {
+        customer_id: seen.view.row.id.clone(),
+        action,
+        detail: None,
+        grant_id: seen.grant.clone(),
+    }
+}
+
 /// Registers one read of one file.
 pub fn register(
     c: &mut DbConn,
@@ -325,12 +335,10 @@ pub async fn get_customer(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let who = p.clone();
-    let seen = st
-        .write(move |c| {
-            let seen = see(c, &p, &id.0, meta.at)?;
-            register(c, &meta, &seen, "read", None)?;
-            Ok(seen)
-        })
+    let now = meta.at;
+    let seen = st.read(move |c| see(c, &p, &id.0, now)).await?;
+    st.register
+        .register(meta, vec![entry(&seen, "read")])
         .await?;
     Ok(customer_answer(StatusCode::OK, seen.view, &who))
 }
@@ -631,23 +639,22 @@ pub async fn list_customers(
     let scope = scope_of(&p);
     let financials = sees_financials(&p);
     let page = st
-        .write(move |c| {
+        .read(move |c| {
             unit_filter(c, &mut filter, unit_id.as_deref())?;
-            let page = customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())?;
-            let entries: Vec<AccessEntry> = page
-                .items
-                .iter()
-                .map(|v| AccessEntry {
-                    customer_id: v.row.id.clone(),
-                    action: "list",
-                    detail: None,
-                    grant_id: None,
-                })
-                .collect();
-            customer_access::register(c, &meta, &entries)?;
-            Ok(page)
+            customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())
         })
         .await?;
+    let entries: Vec<AccessEntry> = page
+        .items
+        .iter()
+        .map(|v| AccessEntry {
+            customer_id: v.row.id.clone(),
+            action: "list",
+            detail: None,
+            grant_id: None,
+        })
+        .collect();
+    st.register.register(meta, entries).await?;
     Ok(HttpResponse::Ok().json(CustomerPage::from_page(page, |v| {
         Customer::from_view(v, financials)
     })))
