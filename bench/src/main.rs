@@ -401,7 +401,7 @@ fn main() {
             r.p99_ms
         ));
     }
-    table.push_str("\n");
+    table.push('\n');
     for (name, index, min) in target {
         let ratio = results[index].rps / base_rps;
         table.push_str(&format!(
