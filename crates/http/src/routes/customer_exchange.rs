@@ -7,9 +7,7 @@ use crate::csv;
 use crate::dto::customers::{wire, Customer, NatureDto, SizeDto, StatusDto};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{read_body, Auth, ReqCtx};
-use crate::routes::customer_files::{
-    filter_of, parse_sort, scope_of, see_for_write, unit_filter, CustomerQuery,
-};
+use crate::routes::customer_files::{registered_page, see_for_write, CustomerQuery};
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -17,7 +15,6 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
 use clientele_customers::visibility::{edits_files, sees_financials};
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
-use clientele_persistence::customer_access::AccessEntry;
 use clientele_persistence::customers::{self, CustomerRow};
 use clientele_persistence::{units, DbConn, Error as DbError};
 use serde::{Deserialize, Serialize};
@@ -133,29 +130,11 @@ pub async fn export_customers(
         .map(Cursor::decode)
         .transpose()
         .map_err(|e| ApiError::bad_request("invalid_cursor", e.message))?;
-    let sort = parse_sort(q.sort.as_deref())?;
-    let (mut filter, unit_id) = filter_of(&q)?;
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
-    let scope = scope_of(&p);
     let financials = sees_financials(&p);
-    let page = st
-        .read(move |c| {
-            unit_filter(c, &mut filter, unit_id.as_deref())?;
-            customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())
-        })
-        .await?;
-    let entries: Vec<AccessEntry> = page
-        .items
-        .iter()
-        .map(|v| AccessEntry {
-            customer_id: v.row.id.clone(),
-            action: "export",
-            detail: Some(wire_format(format).to_owned()),
-            grant_id: None,
-        })
-        .collect();
-    st.register.register(meta, entries).await?;
+    let detail = Some(wire_format(format).to_owned());
+    let page = registered_page(&st, p, meta, &q, (limit, cursor), "export", detail).await?;
     let next = page.next.as_ref().map(Cursor::encode);
     let rows: Vec<Customer> = page
         .items

@@ -149,7 +149,8 @@ fn parse_region(errors: &mut Vec<FieldError>, raw: Option<&str>) -> Option<Strin
     })
 }
 
-fn clean(s: Option<String>) -> Option<String> {
+/// Trimmed text, or nothing when blank.
+pub(crate) fn clean(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
@@ -620,6 +621,40 @@ pub(crate) fn unit_filter(
     Ok(())
 }
 
+/// Lists the files visible to `p` under the query, and registers every file
+/// shown under `action` before returning the page.
+pub(crate) async fn registered_page(
+    st: &AppState,
+    p: Principal,
+    meta: WriteMeta,
+    q: &CustomerQuery,
+    (limit, cursor): (u32, Option<clientele_core::Cursor>),
+    action: &'static str,
+    detail: Option<String>,
+) -> Result<clientele_persistence::Page<CustomerView>, ApiError> {
+    let sort = parse_sort(q.sort.as_deref())?;
+    let (mut filter, unit_id) = filter_of(q)?;
+    let scope = scope_of(&p);
+    let page = st
+        .read(move |c| {
+            unit_filter(c, &mut filter, unit_id.as_deref())?;
+            customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())
+        })
+        .await?;
+    let entries: Vec<AccessEntry> = page
+        .items
+        .iter()
+        .map(|v| AccessEntry {
+            customer_id: v.row.id.clone(),
+            action,
+            detail: detail.clone(),
+            grant_id: None,
+        })
+        .collect();
+    st.register.register(meta, entries).await?;
+    Ok(page)
+}
+
 /// List the files visible to the caller; every file shown is registered as read.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])),
     params(CustomerQuery, PageParams), responses((status = 200, body = CustomerPage)))]
@@ -632,29 +667,10 @@ pub async fn list_customers(
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (limit, cursor) = page.parse()?;
-    let sort = parse_sort(q.sort.as_deref())?;
-    let (mut filter, unit_id) = filter_of(&q)?;
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
-    let scope = scope_of(&p);
     let financials = sees_financials(&p);
-    let page = st
-        .read(move |c| {
-            unit_filter(c, &mut filter, unit_id.as_deref())?;
-            customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())
-        })
-        .await?;
-    let entries: Vec<AccessEntry> = page
-        .items
-        .iter()
-        .map(|v| AccessEntry {
-            customer_id: v.row.id.clone(),
-            action: "list",
-            detail: None,
-            grant_id: None,
-        })
-        .collect();
-    st.register.register(meta, entries).await?;
+    let page = registered_page(&st, p, meta, &q, (limit, cursor), "list", None).await?;
     Ok(HttpResponse::Ok().json(CustomerPage::from_page(page, |v| {
         Customer::from_view(v, financials)
     })))

@@ -9,7 +9,7 @@ use crate::dto::customers::{
 use crate::dto::utc;
 use crate::error::ApiError;
 use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
-use crate::routes::customer_files::{register, see, see_for_write};
+use crate::routes::customer_files::{clean, register, see, see_for_write};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -18,10 +18,6 @@ use clientele_persistence::customer_parts::{self, ContactRow, DocumentRow, Relat
 use clientele_persistence::customers;
 use serde::Deserialize;
 use validator::ValidateEmail;
-
-fn clean(s: Option<String>) -> Option<String> {
-    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
 
 fn with_etag<T: serde::Serialize>(
     status: StatusCode,
