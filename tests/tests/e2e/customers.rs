@@ -330,15 +330,33 @@ fn r_cus_07_visibility_matrix() {
     let s = TestServer::start();
     let admin = s.token("demo.admin");
     let team = s.unit_id("BJ-P1");
-    // A file kept by the Beijing project team at level B.
+    // A colleague in the project team who may edit files.
+    let mate = s.post(
+        "/api/v1/users",
+        &admin,
+        &json!({"username": "team.mate", "display_name": "同组客户经理", "password": "a-long-password", "unit_id": team, "roles": ["account_manager"]}),
+    );
+    assert_eq!(mate.status, 201, "{}", mate.text);
+    // The file: kept by the project team, owned by its service agent, level C;
+    // a second, level-B file of the same team for the clearance column.
     let made = create(
         &s,
         &admin,
-        json!({"name": "北京矩阵测试有限公司", "nature": "private", "owner_unit_id": team, "secrecy_level": "B",
+        json!({"name": "北京矩阵测试有限公司", "nature": "private", "owner_unit_id": team,
         "owner_user_id": s.user_id("demo.agent")}),
     );
     assert_eq!(made.status, 201, "{}", made.text);
-    let id = id_of(&made);
+    let other = create(
+        &s,
+        &admin,
+        json!({"name": "北京矩阵关联有限公司", "nature": "private", "owner_unit_id": team}),
+    );
+    let secret = create(
+        &s,
+        &admin,
+        json!({"name": "北京矩阵秘密有限公司", "nature": "private", "owner_unit_id": team, "secrecy_level": "B"}),
+    );
+    let (id, other_id, secret_id) = (id_of(&made), id_of(&other), id_of(&secret));
     let erp = s.call(
         "POST",
         "/api/v1/auth/token",
@@ -350,32 +368,49 @@ fn r_cus_07_visibility_matrix() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    // (who, token, may read)
-    let who: Vec<(&str, Option<String>, bool)> = vec![
+
+    /// What a principal may do with the level-C file.
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum May {
+        Nothing,
+        Read,
+        Work,
+    }
+    // (who, token, on the level-C file, sees the level-B file)
+    let who: Vec<(&str, Option<String>, May, bool)> = vec![
         (
-            "owner (agent of the team, clearance C)",
+            "owner: the team's service agent",
             Some(s.token("demo.agent")),
+            May::Read,
             false,
         ),
         (
-            "parent unit manager (BJ, clearance B)",
+            "same unit: team account manager",
+            Some(s.token_with("team.mate", "a-long-password")),
+            May::Work,
+            false,
+        ),
+        (
+            "parent unit: Beijing manager (B)",
             Some(s.token("demo.manager.bj")),
+            May::Work,
             true,
         ),
         (
-            "same branch account manager (clearance C)",
+            "low clearance: Beijing account manager (C)",
             Some(s.token("demo.am.bj")),
+            May::Work,
             false,
         ),
-        ("other unit (SH)", Some(s.token("demo.am.sh")), false),
         (
-            "head office department (MKT, B)",
-            Some(s.token("demo.manager")),
+            "other unit: Shanghai",
+            Some(s.token("demo.am.sh")),
+            May::Nothing,
             false,
         ),
-        ("auditor", Some(s.token("demo.auditor")), true),
-        ("service account of FIN", Some(erp), false),
-        ("anonymous", None, false),
+        ("auditor", Some(s.token("demo.auditor")), May::Read, true),
+        ("service account of finance", Some(erp), May::Nothing, false),
+        ("anonymous", None, May::Nothing, false),
     ];
     let reads = [
         format!("/api/v1/customers/{id}"),
@@ -386,32 +421,101 @@ fn r_cus_07_visibility_matrix() {
         format!("/api/v1/customers/{id}/timeline"),
         format!("/api/v1/customers/{id}/duplicates"),
     ];
-    for (name, token, may) in &who {
-        for path in &reads {
-            let r = s.call("GET", path, token.as_deref(), None, &[]);
-            match (token, may) {
+    for (name, token, may, sees_secret) in &who {
+        let t = token.as_deref();
+        // `ok` is the success status; 200 marks a read, anything else or a PATCH a write.
+        let check = |r: clientele_e2e::Resp, ok: u16, what: &str| {
+            let write = ok != 200 || what == "patch";
+            match (t, may) {
                 (None, _) => r.assert_problem(401, "unauthorized"),
-                (Some(_), true) => assert_eq!(r.status, 200, "{name} {path}: {}", r.text),
-                (Some(_), false) => r.assert_problem(404, "not_found"),
+                (Some(_), May::Nothing) => r.assert_problem(404, "not_found"),
+                (Some(_), May::Read) if write => {
+                    assert_eq!(r.status, 403, "{name} {what}: {}", r.text)
+                }
+                (Some(_), _) => assert_eq!(r.status, ok, "{name} {what}: {}", r.text),
             }
+        };
+        for path in &reads {
+            check(s.call("GET", path, t, None, &[]), 200, path);
         }
-        if let Some(t) = token {
-            let listed = s.get("/api/v1/customers?name=矩阵", t);
-            let n = listed.json["items"].as_array().map(Vec::len).unwrap_or(0);
-            assert_eq!(n, usize::from(*may), "{name} lists");
-            // Writes: nobody without sight can write; the auditor sees but never writes.
-            let w = s.patch(
-                &format!("/api/v1/customers/{id}"),
+        // Writes below the file.
+        check(
+            s.call(
+                "POST",
+                &format!("/api/v1/customers/{id}/contacts"),
                 t,
-                "\"1\"",
-                &json!({"industry": "x"}),
+                Some(&json!({"name": "甲", "phone": "010-1"})),
+                &[],
+            ),
+            201,
+            "add contact",
+        );
+        check(
+            s.call(
+                "POST",
+                &format!("/api/v1/customers/{id}/documents"),
+                t,
+                Some(&json!({"category": "other", "title": "备忘"})),
+                &[],
+            ),
+            201,
+            "add document",
+        );
+        let rel = s.call(
+            "POST",
+            &format!("/api/v1/customers/{id}/relations"),
+            t,
+            Some(&json!({"customer_id": other_id, "kind": "related"})),
+            &[],
+        );
+        if *may == May::Work {
+            assert!(
+                rel.status == 201 || rel.status == 409,
+                "{name} relate: {}",
+                rel.text
             );
-            let expected = if *may { 403 } else { 404 };
-            if *name == "parent unit manager (BJ, clearance B)" {
-                assert_eq!(w.status, 200, "{name}: {}", w.text);
+        } else {
+            check(rel, 201, "relate");
+        }
+        // The file itself.
+        let current = s.get(&format!("/api/v1/customers/{id}"), &admin);
+        let etag = etag_of(&current);
+        let w = s.call(
+            "PATCH",
+            &format!("/api/v1/customers/{id}"),
+            t,
+            Some(&json!({"industry": format!("由{name}修改")})),
+            &[("if-match", &etag)],
+        );
+        check(w, 200, "patch");
+        // The level-B file follows clearance.
+        if let Some(t) = t {
+            let r = s.get(&format!("/api/v1/customers/{secret_id}"), t);
+            assert_eq!(
+                r.status,
+                if *sees_secret { 200 } else { 404 },
+                "{name} level B"
+            );
+            // Lists and exports show exactly what single reads show.
+            let listed = s.get("/api/v1/customers?name=矩阵&limit=200", t);
+            let n = listed.json["items"].as_array().map(Vec::len).unwrap_or(0);
+            let expected = match may {
+                May::Nothing => 0,
+                _ => 2 + usize::from(*sees_secret),
+            };
+            assert_eq!(n, expected, "{name} lists");
+            let exported = s.get("/api/v1/customers/export?format=ndjson&name=矩阵", t);
+            assert_eq!(exported.text.lines().count(), expected, "{name} exports");
+            // Only admins and auditors read the register.
+            let log = s.get(&format!("/api/v1/customers/{id}/access-log"), t);
+            let log_status = if *name == "auditor" {
+                200
+            } else if *may == May::Nothing {
+                403
             } else {
-                assert_eq!(w.status, expected, "{name} writes: {}", w.text);
-            }
+                403
+            };
+            assert_eq!(log.status, log_status, "{name} access log");
         }
     }
     // Shared files are read by every unit but worked by their own.
