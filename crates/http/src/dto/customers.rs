@@ -347,9 +347,9 @@ pub struct HistoryEntry {
     pub entity_id: String,
     /// The field; `*` for a creation.
     pub field: String,
-    #[schema(value_type = Option<Object>)]
+    /// The value before: any JSON (text, number, boolean, list, object).
     pub old_value: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    /// The value after.
     pub new_value: Option<serde_json::Value>,
     pub request_id: Option<String>,
 }
