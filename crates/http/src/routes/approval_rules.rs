@@ -6,7 +6,7 @@ use crate::dto::approval::{
     NewApprovalRule,
 };
 use crate::error::ApiError;
-use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -27,12 +27,8 @@ pub struct RuleQuery {
 }
 
 fn rule_answer(status: StatusCode, row: RuleRow) -> HttpResponse {
-    let mut res = HttpResponse::build(status);
-    res.insert_header(("etag", etag(row.version)));
-    if status == StatusCode::CREATED {
-        res.insert_header(("location", format!("/api/v1/approval-rules/{}", row.id)));
-    }
-    res.json(ApprovalRule::from(row))
+    let location = format!("/api/v1/approval-rules/{}", row.id);
+    super::versioned(status, row.version, location, ApprovalRule::from(row))
 }
 
 fn subject(raw: &str, field: &str) -> Result<ApprovalSubject, ApiError> {

@@ -5,7 +5,7 @@ use crate::dto::customers::{
     OutsideStatusDto,
 };
 use crate::error::ApiError;
-use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::routes::customer_files::{register, see};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -101,15 +101,8 @@ pub async fn access_register(
 }
 
 fn outside_answer(status: StatusCode, row: OutsideRequestRow) -> HttpResponse {
-    let mut res = HttpResponse::build(status);
-    res.insert_header(("etag", etag(row.version)));
-    if status == StatusCode::CREATED {
-        res.insert_header((
-            "location",
-            format!("/api/v1/outside-access-requests/{}", row.id),
-        ));
-    }
-    res.json(OutsideAccess::from(row))
+    let location = format!("/api/v1/outside-access-requests/{}", row.id);
+    super::versioned(status, row.version, location, OutsideAccess::from(row))
 }
 
 /// Ask for an outside party to see a file (外单位查阅, CUS-09). The legal

@@ -7,7 +7,7 @@ use crate::dto::customers::{
     NatureDto, NewCustomer, StatusDto,
 };
 use crate::error::{ApiError, FieldError};
-use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -115,12 +115,16 @@ pub(crate) fn customer_answer(
     view: CustomerView,
     p: &Principal,
 ) -> HttpResponse {
-    let mut res = HttpResponse::build(status);
-    res.insert_header(("etag", etag(view.row.version)));
-    if status == StatusCode::CREATED {
-        res.insert_header(("location", format!("/api/v1/customers/{}", view.row.id)));
-    }
-    res.json(Customer::from_view(view, sees_financials(p)))
+    let (version, location) = (
+        view.row.version,
+        format!("/api/v1/customers/{}", view.row.id),
+    );
+    super::versioned(
+        status,
+        version,
+        location,
+        Customer::from_view(view, sees_financials(p)),
+    )
 }
 
 fn field_err(errors: &mut Vec<FieldError>, field: &str, e: clientele_core::ParseError) {

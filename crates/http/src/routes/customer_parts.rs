@@ -8,7 +8,7 @@ use crate::dto::customers::{
 };
 use crate::dto::utc;
 use crate::error::ApiError;
-use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
 use crate::routes::customer_files::{clean, register, see, see_for_write};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -18,20 +18,6 @@ use clientele_persistence::customer_parts::{self, ContactRow, DocumentRow, Relat
 use clientele_persistence::customers;
 use serde::Deserialize;
 use validator::ValidateEmail;
-
-fn with_etag<T: serde::Serialize>(
-    status: StatusCode,
-    version: i64,
-    location: Option<String>,
-    body: T,
-) -> HttpResponse {
-    let mut res = HttpResponse::build(status);
-    res.insert_header(("etag", etag(version)));
-    if let Some(l) = location {
-        res.insert_header(("location", l));
-    }
-    res.json(body)
-}
 
 /// Phone numbers: 3 to 32 of digits, spaces, `+`, `-` and brackets.
 fn check_phone(field: &str, n: &str) -> Result<(), ApiError> {
@@ -125,10 +111,10 @@ pub async fn add_contact(
         })
         .await?;
     let location = format!("/api/v1/customers/{}/contacts/{}", row.customer_id, row.id);
-    Ok(with_etag(
+    Ok(super::versioned(
         StatusCode::CREATED,
         row.version,
-        Some(location),
+        location,
         Contact::from(row),
     ))
 }
@@ -181,10 +167,10 @@ pub async fn update_contact(
             customer_parts::save_contact(c, &meta, if_match.0, row)
         })
         .await?;
-    Ok(with_etag(
+    Ok(super::versioned(
         StatusCode::OK,
         row.version,
-        None,
+        String::new(),
         Contact::from(row),
     ))
 }
@@ -396,10 +382,10 @@ pub async fn add_document(
         })
         .await?;
     let location = format!("/api/v1/customers/{}/documents/{}", row.customer_id, row.id);
-    Ok(with_etag(
+    Ok(super::versioned(
         StatusCode::CREATED,
         row.version,
-        Some(location),
+        location,
         Document::from(row),
     ))
 }
@@ -444,10 +430,10 @@ pub async fn update_document(
             customer_parts::save_document(c, &meta, if_match.0, row)
         })
         .await?;
-    Ok(with_etag(
+    Ok(super::versioned(
         StatusCode::OK,
         row.version,
-        None,
+        String::new(),
         Document::from(row),
     ))
 }

@@ -15,7 +15,24 @@ pub mod secrecy_levels;
 pub mod service_accounts;
 pub mod users;
 
-use actix_web::web;
+use crate::extract::etag;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+/// A resource answer: its `ETag`, and on creation its `Location`.
+pub(crate) fn versioned<T: serde::Serialize>(
+    status: StatusCode,
+    version: i64,
+    location: String,
+    body: T,
+) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.insert_header(("etag", etag(version)));
+    if status == StatusCode::CREATED {
+        res.insert_header(("location", location));
+    }
+    res.json(body)
+}
 
 /// Everything under `/api/v1`.
 pub fn api(cfg: &mut web::ServiceConfig) {

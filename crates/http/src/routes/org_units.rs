@@ -3,7 +3,7 @@
 
 use crate::dto::org::{NewUnit, Unit, UnitChanges, UnitKindDto, UnitPage};
 use crate::error::ApiError;
-use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_core::{Role, UnitId};
@@ -31,12 +31,8 @@ pub(crate) fn unit_answer(
     status: actix_web::http::StatusCode,
     row: units::UnitRow,
 ) -> HttpResponse {
-    let mut res = HttpResponse::build(status);
-    res.insert_header(("etag", etag(row.version)));
-    if status == actix_web::http::StatusCode::CREATED {
-        res.insert_header(("location", format!("/api/v1/units/{}", row.id)));
-    }
-    res.json(Unit::from(row))
+    let location = format!("/api/v1/units/{}", row.id);
+    super::versioned(status, row.version, location, Unit::from(row))
 }
 
 /// List units, sorted by name.

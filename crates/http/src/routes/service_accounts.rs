@@ -4,7 +4,7 @@
 use crate::auth::secrets;
 use crate::dto::org::{NewServiceAccount, ServiceAccountCredentials, User};
 use crate::error::ApiError;
-use crate::extract::{etag, Auth, PathId, ReqCtx, ValidJson};
+use crate::extract::{Auth, PathId, ReqCtx, ValidJson};
 use crate::routes::users::{hash_secret, parse_username};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -13,18 +13,23 @@ use clientele_core::Role;
 use clientele_persistence::users;
 
 fn credentials_answer(status: StatusCode, rec: users::UserRecord, secret: String) -> HttpResponse {
-    let mut res = HttpResponse::build(status);
-    res.insert_header(("etag", etag(rec.version)));
-    res.insert_header(("cache-control", "no-store"));
-    if status == StatusCode::CREATED {
-        res.insert_header(("location", format!("/api/v1/users/{}", rec.id)));
-    }
-    let client_id = rec.username.clone();
-    res.json(ServiceAccountCredentials {
+    let (version, location, client_id) = (
+        rec.version,
+        format!("/api/v1/users/{}", rec.id),
+        rec.username.clone(),
+    );
+    let body = ServiceAccountCredentials {
         account: User::from(rec),
         client_id,
         client_secret: secret,
-    })
+    };
+    let mut res = super::versioned(status, version, location, body);
+    // The secret is shown once; no cache may keep it.
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    res
 }
 
 /// Create a service account (admin); its secret is shown in this answer only.

@@ -6,7 +6,7 @@ use crate::dto::org::{
     AccountKindDto, NewUser, PasswordReset, RoleDto, User, UserChanges, UserPage,
 };
 use crate::error::{ApiError, FieldError};
-use crate::extract::{etag, Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -33,12 +33,8 @@ pub struct UserQuery {
 }
 
 pub(crate) fn user_answer(status: StatusCode, rec: UserRecord) -> HttpResponse {
-    let mut res = HttpResponse::build(status);
-    res.insert_header(("etag", etag(rec.version)));
-    if status == StatusCode::CREATED {
-        res.insert_header(("location", format!("/api/v1/users/{}", rec.id)));
-    }
-    res.json(User::from(rec))
+    let location = format!("/api/v1/users/{}", rec.id);
+    super::versioned(status, rec.version, location, User::from(rec))
 }
 
 pub(crate) fn parse_username(raw: &str, field: &str) -> Result<Username, ApiError> {
