@@ -100,24 +100,36 @@ pub fn execute_batch(mut conn: DbConn, sql: &str) -> Result<()> {
 #[error("cannot connect to the database: {0}")]
 pub struct ConnectError(pub String);
 
-/// r2d2 manager that builds the variant from the URL scheme.
+/// A pooled connection and whether it has failed at the connection level.
+pub struct Pooled {
+    conn: DbConn,
+    broken: bool,
+}
+
+/// r2d2 manager that builds the variant from the URL scheme. Connections are
+/// not probed on checkout (a round trip per request on PostgreSQL); one that
+/// failed at the connection level is marked and dropped when it comes back.
 pub struct Manager(Target);
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = ConnectError;
 
-    fn connect(&self) -> std::result::Result<DbConn, ConnectError> {
-        self.0.establish()
+    fn connect(&self) -> std::result::Result<Pooled, ConnectError> {
+        self.0.establish().map(|conn| Pooled {
+            conn,
+            broken: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), ConnectError> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, c: &mut Pooled) -> std::result::Result<(), ConnectError> {
+        c.conn
+            .batch_execute("SELECT 1")
             .map_err(|e| ConnectError(e.to_string()))
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    fn has_broken(&self, c: &mut Pooled) -> bool {
+        c.broken
     }
 }
 
@@ -158,6 +170,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size.max(1))
             .connection_timeout(settings.connect_timeout)
+            .test_on_check_out(false)
             .build(Manager(target))?;
         Ok(Self {
             pool,
@@ -172,8 +185,8 @@ impl Db {
 
     /// Runs reads on one pooled connection.
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let mut conn = self.pool.get()?;
-        f(&mut conn)
+        let mut pooled = self.pool.get()?;
+        self.watch(&mut pooled, f)
     }
 
     /// Runs `f` in one transaction: everything it writes commits together or not at all.
@@ -184,9 +197,18 @@ impl Db {
             }
             BackendKind::Postgres => None,
         };
-        let mut conn = self.pool.get()?;
-        let conn: &mut DbConn = &mut conn;
-        conn.transaction(f)
+        let mut pooled = self.pool.get()?;
+        self.watch(&mut pooled, |c| c.transaction(f))
+    }
+
+    /// Runs `f`; a PostgreSQL connection that lost its server is not handed
+    /// out again (on SQLite, `Unavailable` means a busy file, not a bad connection).
+    fn watch<T>(&self, pooled: &mut Pooled, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let out = f(&mut pooled.conn);
+        if self.kind == BackendKind::Postgres && matches!(out, Err(Error::Unavailable(_))) {
+            pooled.broken = true;
+        }
+        out
     }
 
     /// Whether the database answers.
