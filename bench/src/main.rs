@@ -328,6 +328,12 @@ fn database(args: &Args) -> (String, Option<String>) {
     }
 }
 
+/// The scratch folder of a bench SQLite database, removed afterwards.
+fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://")?;
+    std::path::Path::new(path).parent().map(|p| p.to_path_buf())
+}
+
 fn admin_sql(url: &str, sql: &str) {
     use diesel_free::run;
     run(url, sql);
@@ -348,7 +354,7 @@ fn main() {
     let args = Args::parse();
     let (url, pg_name) = database(&args);
     let db = Db::connect(&DbSettings {
-        url,
+        url: url.clone(),
         pool_size: 16,
         connect_timeout: Duration::from_secs(10),
     })
@@ -430,6 +436,9 @@ fn main() {
         std::fs::write(path, updated).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
     drop(db);
+    if let Some(dir) = sqlite_dir(&url) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     if let Some(name) = pg_name {
         admin_sql(
             &args.pg_url,

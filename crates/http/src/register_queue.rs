@@ -1,23 +1,45 @@
-//! Group commit for the read register (CUS-08). Reads of files run in
-//! parallel on the read pool; their register entries queue here, and one
-//! writer thread commits whatever has queued in a single transaction. Each
-//! request waits for the commit that holds its entries before it answers,
-//! so no read goes unregistered, yet the cost of a commit is shared.
+//! Group commit for the read register (CUS-08). Requests queue their
+//! register entries here — or, for a plain read of one file, the read itself —
+//! and a writer thread serves whatever has queued together: one query loads
+//! every file asked for, the visibility rules judge each request on its own,
+//! and one transaction writes every entry. Each request waits for the commit
+//! that holds its entries before it answers, so no read goes unregistered,
+//! yet the cost of a query and of a commit is shared.
+//!
+//! SQLite has one writer, so it gets one such thread; PostgreSQL gets two,
+//! so one batch loads while the other commits.
 
 use crate::error::ApiError;
+use crate::routes::customer_files::{entry, judge, Seen};
 use actix_web::http::StatusCode;
+use clientele_core::Principal;
 use clientele_persistence::customer_access::{self, AccessEntry};
-use clientele_persistence::{Db, WriteMeta};
-use std::sync::mpsc;
+use clientele_persistence::customers::{self, CustomerView};
+use clientele_persistence::{BackendKind, Db, Error as DbError, WriteMeta};
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// At most this many requests share one commit.
 const MAX_BATCH: usize = 512;
 
+enum Work {
+    /// Entries for reads the request made itself.
+    Entries(Vec<AccessEntry>),
+    /// Read this file for this principal, and register the read.
+    File {
+        who: Principal,
+        id: String,
+        action: &'static str,
+    },
+}
+
+type Answer = Result<Option<Seen>, ApiError>;
+
 struct Job {
     meta: WriteMeta,
-    entries: Vec<AccessEntry>,
-    done: oneshot::Sender<Result<(), String>>,
+    work: Work,
+    done: oneshot::Sender<Answer>,
 }
 
 pub struct RegisterQueue {
@@ -25,37 +47,28 @@ pub struct RegisterQueue {
 }
 
 impl RegisterQueue {
-    /// Starts the writer thread; it ends when the queue is dropped.
+    /// Starts the writer threads; they end when the queue is dropped.
     pub fn start(db: Db) -> Self {
         let (jobs, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("read-register".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match rx.try_recv() {
-                            Ok(j) => batch.push(j),
-                            Err(_) => break,
-                        }
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = match db.kind() {
+            BackendKind::Sqlite => 1,
+            BackendKind::Postgres => 2,
+        };
+        for n in 0..threads {
+            let (db, rx) = (db.clone(), Arc::clone(&rx));
+            std::thread::Builder::new()
+                .name(format!("read-register-{n}"))
+                .spawn(move || {
+                    while let Some(batch) = next_batch(&rx) {
+                        serve(&db, batch);
                     }
-                    let result = db.write(|c| {
-                        for j in &batch {
-                            customer_access::register(c, &j.meta, &j.entries)?;
-                        }
-                        Ok(())
-                    });
-                    let outcome = result.map_err(|e| e.to_string());
-                    if let Err(e) = &outcome {
-                        tracing::error!(error = %e, requests = batch.len(), "read register commit failed");
-                    }
-                    for j in batch {
-                        let _ = j.done.send(outcome.clone());
-                    }
-                }
-            })
-            .map(|_| ())
-            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the read-register writer"));
+                })
+                .map(|_| ())
+                .unwrap_or_else(
+                    |e| tracing::error!(error = %e, "cannot start the read-register writer"),
+                );
+        }
         Self { jobs }
     }
 
@@ -68,23 +81,130 @@ impl RegisterQueue {
         if entries.is_empty() {
             return Ok(());
         }
+        self.submit(meta, Work::Entries(entries)).await.map(|_| ())
+    }
+
+    /// Reads one file as `who` may see it and registers the read; a file
+    /// `who` may not see is a 404, like a missing one.
+    pub async fn read_file(
+        &self,
+        meta: WriteMeta,
+        who: Principal,
+        id: String,
+        action: &'static str,
+    ) -> Result<Seen, ApiError> {
+        self.submit(meta, Work::File { who, id, action })
+            .await?
+            .ok_or_else(ApiError::internal)
+    }
+
+    async fn submit(&self, meta: WriteMeta, work: Work) -> Answer {
         let (done, wait) = oneshot::channel();
         self.jobs
-            .send(Job {
-                meta,
-                entries,
-                done,
-            })
+            .send(Job { meta, work, done })
             .map_err(|_| ApiError::internal())?;
-        match wait.await {
-            Ok(Ok(())) => Ok(()),
-            // Without its register entry the read must not be answered.
-            Ok(Err(_)) | Err(_) => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                "the read could not be registered; retry shortly",
-            )
-            .with_header("retry-after", "1")),
+        wait.await.unwrap_or_else(|_| Err(unregistered()))
+    }
+}
+
+/// Waits for one job, then takes whatever else has queued.
+fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
+    let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+    let first = rx.recv().ok()?;
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(j) => batch.push(j),
+            Err(_) => break,
         }
+    }
+    Some(batch)
+}
+
+/// Without its register entry a read must not be answered.
+fn unregistered() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        "the read could not be registered; retry shortly",
+    )
+    .with_header("retry-after", "1")
+}
+
+/// Loads every file the batch asks for with one query and judges each
+/// request; a database failure fails every read of the batch.
+fn load(db: &Db, batch: &[Job]) -> Result<Vec<Option<Result<Seen, DbError>>>, DbError> {
+    let ids: Vec<&str> = batch
+        .iter()
+        .filter_map(|j| match &j.work {
+            Work::File { id, .. } => Some(id.as_str()),
+            Work::Entries(_) => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(batch.iter().map(|_| None).collect());
+    }
+    db.read(|c| {
+        let found: HashMap<String, CustomerView> = customers::get_many(c, &ids)?
+            .into_iter()
+            .map(|v| (v.row.id.clone(), v))
+            .collect();
+        let mut out = Vec::with_capacity(batch.len());
+        for j in batch {
+            out.push(match &j.work {
+                Work::File { who, id, .. } => Some(match found.get(id) {
+                    // The same file asked for twice in one batch is judged twice.
+                    Some(v) => judge(c, who, v.clone(), j.meta.at),
+                    None => Err(DbError::NotFound),
+                }),
+                Work::Entries(_) => None,
+            });
+        }
+        Ok(out)
+    })
+}
+
+fn serve(db: &Db, mut batch: Vec<Job>) {
+    let seen = match load(db, &batch) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, requests = batch.len(), "read-register load failed");
+            for j in batch {
+                let _ = j.done.send(Err(unregistered()));
+            }
+            return;
+        }
+    };
+    let entries: Vec<Vec<AccessEntry>> = batch
+        .iter_mut()
+        .zip(&seen)
+        .map(|(j, s)| match (&mut j.work, s) {
+            (Work::Entries(e), _) => std::mem::take(e),
+            (Work::File { action, .. }, Some(Ok(seen))) => vec![entry(seen, action)],
+            (Work::File { .. }, _) => Vec::new(),
+        })
+        .collect();
+    let requests: Vec<(&WriteMeta, &[AccessEntry])> = batch
+        .iter()
+        .zip(&entries)
+        .filter(|(_, e)| !e.is_empty())
+        .map(|(j, e)| (&j.meta, e.as_slice()))
+        .collect();
+    let committed = if requests.is_empty() {
+        Ok(())
+    } else {
+        db.write(|c| customer_access::register_all(c, &requests))
+    };
+    if let Err(e) = &committed {
+        tracing::error!(error = %e, requests = batch.len(), "read register commit failed");
+    }
+    for (j, s) in batch.into_iter().zip(seen) {
+        let answer = match (&committed, s) {
+            (Err(_), _) => Err(unregistered()),
+            (Ok(()), None) => Ok(None),
+            (Ok(()), Some(Ok(seen))) => Ok(Some(seen)),
+            (Ok(()), Some(Err(e))) => Err(ApiError::from(e)),
+        };
+        let _ = j.done.send(answer);
     }
 }

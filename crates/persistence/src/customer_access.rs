@@ -5,7 +5,7 @@
 use crate::audit::{self, Change, WriteMeta};
 use crate::error::{Error, Result};
 use crate::page::Page;
-use crate::schema::{customer_access_log, outside_access_requests};
+use crate::schema::{outside_access_requests, read_register, read_register_files};
 use crate::{DbConn, Timestamp};
 use clientele_core::{new_id, Cursor};
 use diesel::prelude::*;
@@ -21,45 +21,95 @@ pub struct AccessEntry {
     pub grant_id: Option<String>,
 }
 
+/// One register entry: one request that showed one or more files.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
-#[diesel(table_name = customer_access_log)]
-pub struct AccessRow {
+#[diesel(table_name = read_register)]
+pub struct RegisterRow {
     pub id: String,
     pub at: Timestamp,
     pub actor_id: String,
-    pub customer_id: String,
     pub action: String,
     pub detail: Option<String>,
     pub grant_id: Option<String>,
     pub client_ip: Option<String>,
     pub request_id: Option<String>,
+    /// The ids of the files shown, as a JSON array.
+    pub customer_ids: String,
 }
 
-/// Writes the entries; the caller answers only after this committed.
+impl RegisterRow {
+    /// The files the entry showed.
+    pub fn files(&self) -> Vec<String> {
+        serde_json::from_str(&self.customer_ids).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = read_register_files)]
+struct FileRow {
+    customer_id: String,
+    entry_id: String,
+}
+
+/// An entry names at most this many files (an export of 10 000 takes 50
+/// entries), which keeps a page of the register a bounded size.
+const FILES_PER_ENTRY: usize = 200;
+
+/// Writes the entries of one request; the caller answers only after this committed.
 pub fn register(conn: &mut DbConn, meta: &WriteMeta, entries: &[AccessEntry]) -> Result<()> {
-    let actor = meta.actor_id.clone().unwrap_or_default();
-    // One multi-row statement per 100 entries keeps a page of 200 files cheap.
-    for chunk in entries.chunks(100) {
-        let rows: Vec<AccessRow> = chunk
-            .iter()
-            .map(|e| AccessRow {
-                id: new_id().to_string(),
-                at: meta.at,
-                actor_id: actor.clone(),
+    register_all(conn, &[(meta, entries)])
+}
+
+/// Writes the entries of many requests with a few multi-row statements.
+/// Consecutive reads in one request with the same action, detail and grant
+/// share one register entry.
+pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]) -> Result<()> {
+    let mut rows: Vec<RegisterRow> = Vec::new();
+    let mut files: Vec<FileRow> = Vec::new();
+    for (meta, entries) in requests {
+        let groups = entries.chunk_by(|a, b| {
+            (a.action, &a.detail, &a.grant_id) == (b.action, &b.detail, &b.grant_id)
+        });
+        for group in groups.flat_map(|g| g.chunks(FILES_PER_ENTRY)) {
+            let id = new_id().to_string();
+            let ids: Vec<&str> = group.iter().map(|e| e.customer_id.as_str()).collect();
+            files.extend(group.iter().map(|e| FileRow {
                 customer_id: e.customer_id.clone(),
-                action: e.action.to_owned(),
-                detail: e.detail.clone(),
-                grant_id: e.grant_id.clone(),
+                entry_id: id.clone(),
+            }));
+            let first = &group[0];
+            rows.push(RegisterRow {
+                id,
+                at: meta.at,
+                actor_id: meta.actor_id.clone().unwrap_or_default(),
+                action: first.action.to_owned(),
+                detail: first.detail.clone(),
+                grant_id: first.grant_id.clone(),
                 client_ip: meta.client_ip.clone(),
                 request_id: meta.request_id.clone(),
-            })
-            .collect();
+                customer_ids: serde_json::to_string(&ids)
+                    .map_err(|e| Error::Corrupt(e.to_string()))?,
+            });
+        }
+    }
+    // Bound parameters per statement stay well under both backends' limits.
+    for chunk in rows.chunks(500) {
         match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(customer_access_log::table)
-                .values(&rows)
+            DbConn::Sqlite(c) => diesel::insert_into(read_register::table)
+                .values(chunk)
                 .execute(c)?,
-            DbConn::Pg(c) => diesel::insert_into(customer_access_log::table)
-                .values(&rows)
+            DbConn::Pg(c) => diesel::insert_into(read_register::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    for chunk in files.chunks(2000) {
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(read_register_files::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(read_register_files::table)
+                .values(chunk)
                 .execute(c)?,
         };
     }
@@ -75,41 +125,70 @@ pub struct AccessFilter {
     pub until: Option<Timestamp>,
 }
 
-/// Newest first.
+/// Register entries, newest first.
 pub fn list(
     conn: &mut DbConn,
     f: &AccessFilter,
     limit: u32,
     after: Option<&Cursor>,
-) -> Result<Page<AccessRow>> {
-    let mut q = customer_access_log::table.into_boxed();
+) -> Result<Page<RegisterRow>> {
+    let mut q = read_register::table.into_boxed();
     if let Some(v) = &f.customer_id {
-        q = q.filter(customer_access_log::customer_id.eq(v.clone()));
+        let reads = read_register_files::table
+            .filter(read_register_files::customer_id.eq(v.clone()))
+            .select(read_register_files::entry_id);
+        q = q.filter(read_register::id.eq_any(reads));
     }
     if let Some(v) = &f.actor_id {
-        q = q.filter(customer_access_log::actor_id.eq(v.clone()));
+        q = q.filter(read_register::actor_id.eq(v.clone()));
     }
     if let Some(v) = &f.action {
-        q = q.filter(customer_access_log::action.eq(v.clone()));
+        q = q.filter(read_register::action.eq(v.clone()));
     }
     if let Some(v) = f.since {
-        q = q.filter(customer_access_log::at.ge(v));
+        q = q.filter(read_register::at.ge(v));
     }
     if let Some(v) = f.until {
-        q = q.filter(customer_access_log::at.lt(v));
+        q = q.filter(read_register::at.lt(v));
     }
     if let Some(c) = after {
-        q = q.filter(customer_access_log::id.lt(c.id.clone()));
+        q = q.filter(read_register::id.lt(c.id.clone()));
     }
     let rows = q
-        .order(customer_access_log::id.desc())
+        .order(read_register::id.desc())
         .limit(i64::from(limit) + 1)
-        .select(AccessRow::as_select())
+        .select(RegisterRow::as_select())
         .load(conn)?;
-    Ok(Page::from_overfetch(rows, limit, |r| Cursor {
+    Ok(page_of(rows, limit))
+}
+
+/// The reads of one file, newest first.
+pub fn file_log(
+    conn: &mut DbConn,
+    customer_id: &str,
+    limit: u32,
+    after: Option<&Cursor>,
+) -> Result<Page<RegisterRow>> {
+    let mut q = read_register_files::table
+        .inner_join(read_register::table)
+        .filter(read_register_files::customer_id.eq(customer_id.to_owned()))
+        .into_boxed();
+    if let Some(c) = after {
+        q = q.filter(read_register_files::entry_id.lt(c.id.clone()));
+    }
+    let rows = q
+        .order(read_register_files::entry_id.desc())
+        .limit(i64::from(limit) + 1)
+        .select(RegisterRow::as_select())
+        .load(conn)?;
+    Ok(page_of(rows, limit))
+}
+
+fn page_of(rows: Vec<RegisterRow>, limit: u32) -> Page<RegisterRow> {
+    Page::from_overfetch(rows, limit, |r| Cursor {
         key: String::new(),
         id: r.id.clone(),
-    }))
+    })
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]

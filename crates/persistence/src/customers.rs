@@ -126,6 +126,21 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<CustomerView> {
     Ok(views(conn, vec![row])?.remove(0))
 }
 
+/// Several files at once, in no particular order; ids not found are left out.
+pub fn get_many(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<CustomerView>> {
+    let rows: Vec<ViewRow> = customers::table
+        .inner_join(org_units::table)
+        .inner_join(secrecy_levels::table)
+        .filter(customers::id.eq_any(ids))
+        .select((
+            CustomerRow::as_select(),
+            org_units::path,
+            secrecy_levels::rank,
+        ))
+        .load(conn)?;
+    views(conn, rows)
+}
+
 pub fn find_by_credit_code(conn: &mut DbConn, code: &str) -> Result<Option<String>> {
     Ok(customers::table
         .filter(customers::credit_code.eq(code))

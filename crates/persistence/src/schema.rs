@@ -253,18 +253,27 @@ diesel::table! {
 }
 
 diesel::table! {
-    customer_access_log (id) {
+    read_register (id) {
         id -> Text,
         at -> Timestamp,
         actor_id -> Text,
-        customer_id -> Text,
         action -> Text,
         detail -> Nullable<Text>,
         grant_id -> Nullable<Text>,
         client_ip -> Nullable<Text>,
         request_id -> Nullable<Text>,
+        customer_ids -> Text,
     }
 }
+
+diesel::table! {
+    read_register_files (customer_id, entry_id) {
+        customer_id -> Text,
+        entry_id -> Text,
+    }
+}
+
+diesel::joinable!(read_register_files -> read_register (entry_id));
 
 diesel::table! {
     outside_access_requests (id) {
@@ -309,7 +318,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_relations,
     customer_documents,
     customer_changes,
-    customer_access_log,
+    read_register,
+    read_register_files,
     outside_access_requests,
     org_units,
     secrecy_levels,

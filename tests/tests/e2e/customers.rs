@@ -251,12 +251,15 @@ fn r_cus_05_files_are_never_destroyed() {
     assert_eq!(topics, vec!["customer.created", "customer.archived"]);
     // The database refuses to forget reads.
     use diesel::connection::SimpleConnection;
-    assert!(s
-        .db
-        .write(|c| c
-            .batch_execute("DELETE FROM customer_access_log")
-            .map_err(Into::into))
-        .is_err());
+    for table in ["read_register", "read_register_files"] {
+        assert!(
+            s.db.write(move |c| c
+                .batch_execute(&format!("DELETE FROM {table}"))
+                .map_err(Into::into))
+                .is_err(),
+            "{table} is append-only"
+        );
+    }
 }
 
 #[test]

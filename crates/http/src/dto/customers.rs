@@ -2,7 +2,7 @@
 
 use super::{page_of, utc};
 use chrono::{DateTime, NaiveDate, Utc};
-use clientele_persistence::customer_access::{AccessRow, OutsideRequestRow};
+use clientele_persistence::customer_access::{OutsideRequestRow, RegisterRow};
 use clientele_persistence::customer_parts::{ContactRow, DocumentRow, RelationRow};
 use clientele_persistence::customers::{ChangeRow, CustomerView};
 use serde::{Deserialize, Serialize};
@@ -592,14 +592,15 @@ pub struct DocumentChanges {
     pub external_url: Option<Option<String>>,
 }
 
-/// One entry of the read register (CUS-08).
+/// One read of one file, from the read register (CUS-08).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccessEntry {
+    /// The register entry; one request that showed several files has one entry.
     pub id: uuid::Uuid,
     pub at: DateTime<Utc>,
     pub actor_id: uuid::Uuid,
     pub customer_id: uuid::Uuid,
-    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`.
+    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`, `access_log`.
     pub action: String,
     pub detail: Option<String>,
     /// The outside-access grant the read relied on.
@@ -608,13 +609,14 @@ pub struct AccessEntry {
     pub request_id: Option<String>,
 }
 
-impl From<AccessRow> for AccessEntry {
-    fn from(r: AccessRow) -> Self {
+impl AccessEntry {
+    /// The read of `customer_id` that entry `r` records.
+    pub fn of(customer_id: &str, r: RegisterRow) -> Self {
         Self {
             id: r.id.parse().unwrap_or_default(),
             at: utc(r.at),
             actor_id: r.actor_id.parse().unwrap_or_default(),
-            customer_id: r.customer_id.parse().unwrap_or_default(),
+            customer_id: customer_id.parse().unwrap_or_default(),
             action: r.action,
             detail: r.detail,
             grant_id: r.grant_id.and_then(|g| g.parse().ok()),
@@ -624,6 +626,41 @@ impl From<AccessRow> for AccessEntry {
     }
 }
 
+/// One entry of the read register (CUS-08): one request, the files it showed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterEntry {
+    pub id: uuid::Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: uuid::Uuid,
+    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`, `access_log`.
+    pub action: String,
+    pub detail: Option<String>,
+    /// The outside-access grant the read relied on.
+    pub grant_id: Option<uuid::Uuid>,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+    /// The files shown, in the order they were shown.
+    pub customer_ids: Vec<uuid::Uuid>,
+}
+
+impl From<RegisterRow> for RegisterEntry {
+    fn from(r: RegisterRow) -> Self {
+        let customer_ids = r.files().iter().filter_map(|c| c.parse().ok()).collect();
+        Self {
+            id: r.id.parse().unwrap_or_default(),
+            at: utc(r.at),
+            actor_id: r.actor_id.parse().unwrap_or_default(),
+            action: r.action,
+            detail: r.detail,
+            grant_id: r.grant_id.and_then(|g| g.parse().ok()),
+            client_ip: r.client_ip,
+            request_id: r.request_id,
+            customer_ids,
+        }
+    }
+}
+
+page_of!(RegisterPage, RegisterEntry);
 page_of!(AccessPage, AccessEntry);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -2,7 +2,7 @@
 
 use crate::dto::customers::{
     AccessEntry, AccessPage, NewOutsideAccess, OutsideAccess, OutsideAccessPage, OutsideDecision,
-    OutsideStatusDto,
+    OutsideStatusDto, RegisterEntry, RegisterPage,
 };
 use crate::error::ApiError;
 use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
@@ -28,23 +28,15 @@ pub async fn file_access_log(
     let (limit, cursor) = q.parse()?;
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
-    let page = st
+    let (file, page) = st
         .write(move |c| {
             let seen = see(c, &p, &id.0, meta.at)?;
-            let page = customer_access::list(
-                c,
-                &AccessFilter {
-                    customer_id: Some(id.0.clone()),
-                    ..AccessFilter::default()
-                },
-                limit,
-                cursor.as_ref(),
-            )?;
+            let page = customer_access::file_log(c, &id.0, limit, cursor.as_ref())?;
             register(c, &meta, &seen, "access_log", None)?;
-            Ok(page)
+            Ok((seen.view.row.id, page))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(AccessPage::from_page(page, AccessEntry::from)))
+    Ok(HttpResponse::Ok().json(AccessPage::from_page(page, |r| AccessEntry::of(&file, r))))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -63,9 +55,10 @@ pub struct RegisterQuery {
     pub cursor: Option<String>,
 }
 
-/// The whole read register, for auditors: who read which file, when, from where.
+/// The whole read register, for auditors: who read which files, when, from
+/// where; one entry per request, newest first.
 #[utoipa::path(get, path = "/api/v1/access-register", tag = "customers", security(("bearer" = [])),
-    params(RegisterQuery), responses((status = 200, body = AccessPage)))]
+    params(RegisterQuery), responses((status = 200, body = RegisterPage)))]
 pub async fn access_register(
     st: web::Data<AppState>,
     auth: Auth,
@@ -97,7 +90,7 @@ pub async fn access_register(
     let page = st
         .read(move |c| customer_access::list(c, &f, limit, cursor.as_ref()))
         .await?;
-    Ok(HttpResponse::Ok().json(AccessPage::from_page(page, AccessEntry::from)))
+    Ok(HttpResponse::Ok().json(RegisterPage::from_page(page, RegisterEntry::from)))
 }
 
 fn outside_answer(status: StatusCode, row: OutsideRequestRow) -> HttpResponse {

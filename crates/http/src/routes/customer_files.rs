@@ -38,6 +38,17 @@ pub fn see(
     now: Timestamp,
 ) -> clientele_persistence::Result<Seen> {
     let view = customers::get(c, id)?;
+    judge(c, p, view, now)
+}
+
+/// Decides how far `p` may see a loaded file; hidden is NotFound. Only a
+/// hidden file costs a query, for an outside-access grant.
+pub fn judge(
+    c: &mut DbConn,
+    p: &Principal,
+    view: CustomerView,
+    now: Timestamp,
+) -> clientele_persistence::Result<Seen> {
     let path =
         UnitPath::parse(&view.owner_unit_path).map_err(|e| DbError::Corrupt(e.to_string()))?;
     let scope = FileScope {
@@ -48,7 +59,7 @@ pub fn see(
     let mut visibility = decide(p, &scope, false);
     let mut grant = None;
     if visibility == Visibility::Hidden {
-        grant = customer_access::active_grant(c, id, &p.user_id.to_string(), now)?;
+        grant = customer_access::active_grant(c, &view.row.id, &p.user_id.to_string(), now)?;
         if grant.is_some() {
             visibility = decide(p, &scope, true);
         }
@@ -340,11 +351,7 @@ pub async fn get_customer(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let who = p.clone();
-    let now = meta.at;
-    let seen = st.read(move |c| see(c, &p, &id.0, now)).await?;
-    st.register
-        .register(meta, vec![entry(&seen, "read")])
-        .await?;
+    let seen = st.register.read_file(meta, p, id.0, "read").await?;
     Ok(customer_answer(StatusCode::OK, seen.view, &who))
 }
 
