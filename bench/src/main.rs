@@ -36,6 +36,10 @@ struct Args {
     /// instead of the platform ones.
     #[arg(long, default_value_t = 0)]
     customers: usize,
+    /// With `--customers`: drive only `get` (one file) or `list` (a page),
+    /// beside `/healthz` (for profiling one path; not for `--write`).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 struct Outcome {
@@ -195,20 +199,51 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
         args.seconds,
         args.connections,
     );
-    let get = drive(
-        "GET /api/v1/customers/{id} (+ register write)",
-        &one,
-        Some(&token),
-        args.seconds,
-        args.connections,
-    );
-    let page = drive(
-        "GET /api/v1/customers?region=1101&status=active&limit=20 (+ 20 register writes)",
-        &list,
-        Some(&token),
-        args.seconds,
-        args.connections,
-    );
+    let wanted = |what: &str| args.only.as_deref().is_none_or(|o| o == what);
+    let skipped = |name: &str| Outcome {
+        name: format!("{name} (not run)"),
+        requests: 0,
+        errors: 0,
+        rps: 0.0,
+        p50_ms: 0.0,
+        p99_ms: 0.0,
+    };
+    let get_name = "GET /api/v1/customers/{id} (+ register write)";
+    let get = if wanted("get") {
+        drive(get_name, &one, Some(&token), args.seconds, args.connections)
+    } else {
+        skipped(get_name)
+    };
+    let page_name =
+        "GET /api/v1/customers?region=1101&status=active&limit=20 (+ 20 register writes)";
+    let page = if wanted("list") {
+        drive(
+            page_name,
+            &list,
+            Some(&token),
+            args.seconds,
+            args.connections,
+        )
+    } else {
+        skipped(page_name)
+    };
+    if let Ok(m) = ureq::get(&format!("{base}/metrics")).call() {
+        let text = m.into_string().unwrap_or_default();
+        let count = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0.0)
+        };
+        let (b, r) = (
+            count("clientele_read_register_batches_total"),
+            count("clientele_read_register_requests_total"),
+        );
+        eprintln!(
+            "read register: {r} requests in {b} commits, {:.1} a commit",
+            r / b.max(1.0)
+        );
+    }
     (
         vec![baseline, get, page],
         vec![
@@ -378,6 +413,10 @@ fn main() {
         .unwrap_or_default()
         .to_owned();
     assert!(!token.is_empty(), "sign-in failed");
+    assert!(
+        args.only.is_none() || args.write.is_none(),
+        "--only is for profiling; a partial run is not written"
+    );
 
     let (results, target) = if args.customers > 0 {
         customer_scenario(&args, &db, &base)

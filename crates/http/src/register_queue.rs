@@ -17,6 +17,7 @@ use clientele_persistence::customer_access::{self, AccessEntry};
 use clientele_persistence::customers::{self, CustomerView};
 use clientele_persistence::{BackendKind, Db, Error as DbError, WriteMeta};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -44,6 +45,14 @@ struct Job {
 
 pub struct RegisterQueue {
     jobs: mpsc::Sender<Job>,
+    stats: Arc<Stats>,
+}
+
+/// How well group commit works: requests served per batch.
+#[derive(Default)]
+struct Stats {
+    batches: AtomicU64,
+    requests: AtomicU64,
 }
 
 impl RegisterQueue {
@@ -55,12 +64,17 @@ impl RegisterQueue {
             BackendKind::Sqlite => 1,
             BackendKind::Postgres => 2,
         };
+        let stats = Arc::new(Stats::default());
         for n in 0..threads {
-            let (db, rx) = (db.clone(), Arc::clone(&rx));
+            let (db, rx, stats) = (db.clone(), Arc::clone(&rx), Arc::clone(&stats));
             std::thread::Builder::new()
                 .name(format!("read-register-{n}"))
                 .spawn(move || {
                     while let Some(batch) = next_batch(&rx) {
+                        stats.batches.fetch_add(1, Ordering::Relaxed);
+                        stats
+                            .requests
+                            .fetch_add(batch.len() as u64, Ordering::Relaxed);
                         serve(&db, batch);
                     }
                 })
@@ -69,7 +83,21 @@ impl RegisterQueue {
                     |e| tracing::error!(error = %e, "cannot start the read-register writer"),
                 );
         }
-        Self { jobs }
+        Self { jobs, stats }
+    }
+
+    /// Prometheus counters of the batches served and the requests in them.
+    pub fn render_metrics(&self) -> String {
+        format!(
+            "# HELP clientele_read_register_batches_total Read-register commits (each serves a batch of requests).\n\
+             # TYPE clientele_read_register_batches_total counter\n\
+             clientele_read_register_batches_total {}\n\
+             # HELP clientele_read_register_requests_total Requests whose reads were registered.\n\
+             # TYPE clientele_read_register_requests_total counter\n\
+             clientele_read_register_requests_total {}\n",
+            self.stats.batches.load(Ordering::Relaxed),
+            self.stats.requests.load(Ordering::Relaxed),
+        )
     }
 
     /// Registers the entries and returns once they are committed.
@@ -193,7 +221,7 @@ fn serve(db: &Db, mut batch: Vec<Job>) {
     let committed = if requests.is_empty() {
         Ok(())
     } else {
-        db.write(|c| customer_access::register_all(c, &requests))
+        customer_access::commit_all(db, &requests)
     };
     if let Err(e) = &committed {
         tracing::error!(error = %e, requests = batch.len(), "read register commit failed");

@@ -201,6 +201,19 @@ impl Db {
         self.watch(&mut pooled, |c| c.transaction(f))
     }
 
+    /// Runs `f` outside a transaction, taking the writer's turn on SQLite:
+    /// for a single statement, which commits on its own.
+    pub fn autocommit<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let _turn = match self.kind {
+            BackendKind::Sqlite => {
+                Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner()))
+            }
+            BackendKind::Postgres => None,
+        };
+        let mut pooled = self.pool.get()?;
+        self.watch(&mut pooled, f)
+    }
+
     /// Runs `f`; a PostgreSQL connection that lost its server is not handed
     /// out again (on SQLite, `Unavailable` means a busy file, not a bad connection).
     fn watch<T>(&self, pooled: &mut Pooled, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {

@@ -92,28 +92,68 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
             });
         }
     }
-    // Bound parameters per statement stay well under both backends' limits.
-    for chunk in rows.chunks(500) {
-        match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(read_register::table)
-                .values(chunk)
-                .execute(c)?,
-            DbConn::Pg(c) => diesel::insert_into(read_register::table)
-                .values(chunk)
-                .execute(c)?,
-        };
-    }
-    for chunk in files.chunks(2000) {
-        match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(read_register_files::table)
-                .values(chunk)
-                .execute(c)?,
-            DbConn::Pg(c) => diesel::insert_into(read_register_files::table)
-                .values(chunk)
-                .execute(c)?,
-        };
+    match conn {
+        // One statement of arrays whatever the number of rows: prepared once,
+        // and atomic on its own, so it needs no transaction round trips.
+        DbConn::Pg(c) => {
+            use diesel::sql_types::{Array, Nullable, Text, Timestamp as Ts};
+            let text = |f: fn(&RegisterRow) -> &String| -> Vec<String> {
+                rows.iter().map(|r| f(r).clone()).collect()
+            };
+            let opt = |f: fn(&RegisterRow) -> &Option<String>| -> Vec<Option<String>> {
+                rows.iter().map(|r| f(r).clone()).collect()
+            };
+            diesel::sql_query(
+                "WITH e AS (INSERT INTO read_register \
+                 (id, at, actor_id, action, detail, grant_id, client_ip, request_id, customer_ids) \
+                 SELECT * FROM unnest($1::text[], $2::timestamp[], $3::text[], $4::text[], \
+                 $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])) \
+                 INSERT INTO read_register_files (customer_id, entry_id) \
+                 SELECT * FROM unnest($10::text[], $11::text[])",
+            )
+            .bind::<Array<Text>, _>(text(|r| &r.id))
+            .bind::<Array<Ts>, _>(rows.iter().map(|r| r.at).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(text(|r| &r.actor_id))
+            .bind::<Array<Text>, _>(text(|r| &r.action))
+            .bind::<Array<Nullable<Text>>, _>(opt(|r| &r.detail))
+            .bind::<Array<Nullable<Text>>, _>(opt(|r| &r.grant_id))
+            .bind::<Array<Nullable<Text>>, _>(opt(|r| &r.client_ip))
+            .bind::<Array<Nullable<Text>>, _>(opt(|r| &r.request_id))
+            .bind::<Array<Text>, _>(text(|r| &r.customer_ids))
+            .bind::<Array<Text>, _>(
+                files
+                    .iter()
+                    .map(|f| f.customer_id.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Text>, _>(files.iter().map(|f| f.entry_id.clone()).collect::<Vec<_>>())
+            .execute(c)?;
+        }
+        // In-process: multi-row statements; bound parameters per statement
+        // stay well under SQLite's limit. The caller holds the transaction.
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(read_register::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for chunk in files.chunks(2000) {
+                diesel::insert_into(read_register_files::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
+}
+
+/// Commits the register entries of many requests: one statement on
+/// PostgreSQL, one transaction on SQLite.
+pub fn commit_all(db: &crate::Db, requests: &[(&WriteMeta, &[AccessEntry])]) -> Result<()> {
+    match db.kind() {
+        crate::BackendKind::Postgres => db.autocommit(|c| register_all(c, requests)),
+        crate::BackendKind::Sqlite => db.write(|c| register_all(c, requests)),
+    }
 }
 
 #[derive(Debug, Clone, Default)]

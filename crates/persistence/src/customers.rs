@@ -81,35 +81,21 @@ pub fn next_code(conn: &mut DbConn) -> Result<String> {
     Ok(format!("KH{n:08}"))
 }
 
-fn tags_of(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<(String, String)>> {
-    Ok(customer_tags::table
-        .filter(customer_tags::customer_id.eq_any(ids))
-        .order((customer_tags::customer_id, customer_tags::tag))
-        .select((customer_tags::customer_id, customer_tags::tag))
-        .load(conn)?)
-}
+/// A stored row with its unit path, secrecy rank and tags (a JSON array
+/// kept on the row beside `customer_tags`, so reading a file is one query).
+type ViewRow = (CustomerRow, String, i32, String);
 
-type ViewRow = (CustomerRow, String, i32);
-
-fn views(conn: &mut DbConn, rows: Vec<ViewRow>) -> Result<Vec<CustomerView>> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.0.id.as_str()).collect();
-    let tags = tags_of(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|(row, path, rank)| {
-            let t = tags
-                .iter()
-                .filter(|(c, _)| *c == row.id)
-                .map(|(_, t)| t.clone())
-                .collect();
-            CustomerView {
+fn views(rows: Vec<ViewRow>) -> Result<Vec<CustomerView>> {
+    rows.into_iter()
+        .map(|(row, path, rank, tags)| {
+            Ok(CustomerView {
+                tags: serde_json::from_str(&tags).map_err(|e| Error::Corrupt(e.to_string()))?,
                 row,
-                tags: t,
                 owner_unit_path: path,
                 secrecy_rank: rank,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<CustomerView> {
@@ -121,9 +107,10 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<CustomerView> {
             CustomerRow::as_select(),
             org_units::path,
             secrecy_levels::rank,
+            customers::tags,
         ))
         .first(conn)?;
-    Ok(views(conn, vec![row])?.remove(0))
+    Ok(views(vec![row])?.remove(0))
 }
 
 /// Several files at once, in no particular order; ids not found are left out.
@@ -136,9 +123,10 @@ pub fn get_many(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<CustomerView>> {
             CustomerRow::as_select(),
             org_units::path,
             secrecy_levels::rank,
+            customers::tags,
         ))
         .load(conn)?;
-    views(conn, rows)
+    views(rows)
 }
 
 pub fn find_by_credit_code(conn: &mut DbConn, code: &str) -> Result<Option<String>> {
@@ -179,12 +167,20 @@ pub fn same_normalised_name(
             CustomerRow::as_select(),
             org_units::path,
             secrecy_levels::rank,
+            customers::tags,
         ))
         .load(conn)?;
-    views(conn, rows)
+    views(rows)
 }
 
 fn set_tags(conn: &mut DbConn, id: &str, tags: &[String]) -> Result<()> {
+    let mut sorted = tags.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let json = serde_json::to_string(&sorted).map_err(|e| Error::Corrupt(e.to_string()))?;
+    diesel::update(customers::table.find(id))
+        .set(customers::tags.eq(json))
+        .execute(conn)?;
     diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(id))).execute(conn)?;
     for t in tags {
         diesel::insert_into(customer_tags::table)
@@ -590,6 +586,7 @@ pub fn list(
             CustomerRow::as_select(),
             org_units::path,
             secrecy_levels::rank,
+            customers::tags,
         ))
         .load(conn)?;
     let key = sort.key;
@@ -599,7 +596,7 @@ pub fn list(
     });
     let next = page.next;
     Ok(Page {
-        items: views(conn, page.items)?,
+        items: views(page.items)?,
         next,
     })
 }

@@ -180,6 +180,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        tags -> Text,
     }
 }
 

@@ -1,0 +1,2 @@
+DROP INDEX ix_customers_status_name;
+ALTER TABLE customers DROP COLUMN tags;
