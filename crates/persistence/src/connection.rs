@@ -78,7 +78,8 @@ impl Target {
                     .map_err(|e| ConnectError(e.to_string()))?;
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                     PRAGMA mmap_size = 1073741824;",
                 )
                 .map_err(|e| ConnectError(e.to_string()))?;
                 Ok(DbConn::Sqlite(c))

@@ -129,17 +129,18 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
             .bind::<Array<Text>, _>(files.iter().map(|f| f.entry_id.clone()).collect::<Vec<_>>())
             .execute(c)?;
         }
-        // In-process: multi-row statements; bound parameters per statement
-        // stay well under SQLite's limit. The caller holds the transaction.
+        // In-process: one cached single-row statement per row (diesel runs
+        // a multi-row insert on SQLite as single rows inside a savepoint
+        // anyway). The caller holds the transaction.
         DbConn::Sqlite(c) => {
-            for chunk in rows.chunks(500) {
+            for row in &rows {
                 diesel::insert_into(read_register::table)
-                    .values(chunk)
+                    .values(row)
                     .execute(c)?;
             }
-            for chunk in files.chunks(2000) {
+            for file in &files {
                 diesel::insert_into(read_register_files::table)
-                    .values(chunk)
+                    .values(file)
                     .execute(c)?;
             }
         }

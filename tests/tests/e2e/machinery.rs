@@ -147,3 +147,29 @@ fn idempotency_key_makes_retries_safe() {
     )
     .assert_problem(400, "invalid_header");
 }
+
+#[test]
+fn pooled_connections_recover_when_postgresql_drops_them() {
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return; // only a database server can drop a connection under us
+    }
+    // Open every pooled connection, then have the server end them all.
+    let held: Vec<_> = (0..4).map(|_| s.db.ping()).collect();
+    assert!(held.iter().all(Result::is_ok));
+    let target = clientele_persistence::connection::Target::parse(&s.database_url())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let admin = target.establish().unwrap_or_else(|e| panic!("{e}"));
+    clientele_persistence::connection::execute_batch(
+        admin,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // A dead connection fails one request (503), then is replaced.
+    let failures = (0..12).filter(|_| s.db.ping().is_err()).count();
+    assert!(failures <= 4, "{failures} failures for a pool of 4");
+    for _ in 0..8 {
+        assert!(s.db.ping().is_ok(), "the pool holds no dead connection");
+    }
+}
