@@ -79,7 +79,7 @@ impl Target {
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                     PRAGMA mmap_size = 1073741824;",
+                     PRAGMA mmap_size = 1073741824; PRAGMA wal_autocheckpoint = 0;",
                 )
                 .map_err(|e| ConnectError(e.to_string()))?;
                 Ok(DbConn::Sqlite(c))
@@ -168,6 +168,10 @@ impl Db {
             // so do it once here before the pool opens connections in parallel.
             target.establish().map_err(|e| Error::Unavailable(e.0))?;
         }
+        let sqlite_writer = Arc::new(Mutex::new(()));
+        if let Target::Sqlite { .. } = &target {
+            checkpoint_in_background(&target, Arc::downgrade(&sqlite_writer));
+        }
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size.max(1))
             .connection_timeout(settings.connect_timeout)
@@ -176,7 +180,7 @@ impl Db {
         Ok(Self {
             pool,
             kind,
-            sqlite_writer: Arc::new(Mutex::new(())),
+            sqlite_writer,
         })
     }
 
@@ -228,6 +232,47 @@ impl Db {
     /// Whether the database answers.
     pub fn ping(&self) -> Result<()> {
         self.read(|c| c.batch_execute("SELECT 1").map_err(Error::from))
+    }
+}
+
+/// SQLite moves the write-ahead log into the database file here — when the
+/// log passes 16 MB, or every 5 s if it holds anything — not in the
+/// transaction that happens to fill it (connections run with
+/// `wal_autocheckpoint = 0`): a commit only appends to the log, and no
+/// request waits for a checkpoint. PASSIVE never blocks readers or the
+/// writer. The thread ends when the last handle to the database is dropped.
+fn checkpoint_in_background(target: &Target, alive: std::sync::Weak<Mutex<()>>) {
+    const LOG_LIMIT: u64 = 16 * 1024 * 1024;
+    const AT_LEAST_EVERY: Duration = Duration::from_secs(5);
+    let Target::Sqlite { path } = target else {
+        return;
+    };
+    let (target, wal) = (target.clone(), format!("{path}-wal"));
+    let started = std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            let mut conn = None;
+            let mut last = std::time::Instant::now();
+            while alive.strong_count() > 0 {
+                std::thread::sleep(Duration::from_millis(200));
+                let log = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+                if log < LOG_LIMIT && (log == 0 || last.elapsed() < AT_LEAST_EVERY) {
+                    continue;
+                }
+                if conn.is_none() {
+                    conn = target.establish().ok();
+                }
+                if let Some(c) = conn.as_mut() {
+                    if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                        tracing::warn!(error = %e, "checkpoint failed; retrying");
+                        conn = None;
+                    }
+                }
+                last = std::time::Instant::now();
+            }
+        });
+    if let Err(e) = started {
+        tracing::error!(error = %e, "cannot start the checkpoint thread");
     }
 }
 
