@@ -196,12 +196,7 @@ impl Db {
 
     /// Runs `f` in one transaction: everything it writes commits together or not at all.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let _turn = match self.kind {
-            BackendKind::Sqlite => {
-                Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner()))
-            }
-            BackendKind::Postgres => None,
-        };
+        let _turn = self.writer_turn();
         let mut pooled = self.pool.get()?;
         self.watch(&mut pooled, |c| c.transaction(f))
     }
@@ -209,14 +204,19 @@ impl Db {
     /// Runs `f` outside a transaction, taking the writer's turn on SQLite:
     /// for a single statement, which commits on its own.
     pub fn autocommit<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let _turn = match self.kind {
+        let _turn = self.writer_turn();
+        let mut pooled = self.pool.get()?;
+        self.watch(&mut pooled, f)
+    }
+
+    /// On SQLite, the in-process writer's turn, held until dropped.
+    fn writer_turn(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        match self.kind {
             BackendKind::Sqlite => {
                 Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner()))
             }
             BackendKind::Postgres => None,
-        };
-        let mut pooled = self.pool.get()?;
-        self.watch(&mut pooled, f)
+        }
     }
 
     /// Runs `f`; a PostgreSQL connection that lost its server is not handed
