@@ -93,8 +93,8 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
         }
     }
     match conn {
-        // One statement of arrays whatever the number of rows: prepared once,
-        // and atomic on its own, so it needs no transaction round trips.
+        // One statement of arrays whatever the number of rows, atomic on
+        // its own, so it needs no transaction round trips.
         DbConn::Pg(c) => {
             use diesel::sql_types::{Array, Nullable, Text, Timestamp as Ts};
             let text = |f: fn(&RegisterRow) -> &String| -> Vec<String> {
