@@ -578,6 +578,13 @@ fn r_cus_08_every_read_is_registered() {
         assert_eq!(items[0]["actor_id"], s.user_id("demo.am.bj"));
         assert_eq!(items[0]["request_id"], format!("reg-{action}"));
         assert_eq!(items[0]["client_ip"], "127.0.0.1");
+        assert!(
+            items[0]["customer_ids"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == id.as_str())),
+            "{action}: the entry names the file: {}",
+            log.text
+        );
     }
     let per_file = s.get(&format!("{base}/access-log?limit=200"), &auditor);
     assert!(per_file.json["items"]

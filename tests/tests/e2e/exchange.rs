@@ -45,6 +45,13 @@ fn r_cus_08_exports_are_registered_and_safe() {
     );
     assert_eq!(reg.json["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(reg.json["items"][0]["detail"], "csv");
+    // One entry for the whole export, naming every file it carried.
+    assert_eq!(
+        reg.json["items"][0]["customer_ids"]
+            .as_array()
+            .map(Vec::len),
+        Some(lines.len() - 1)
+    );
 
     let nd = s.get(
         "/api/v1/customers/export?format=ndjson&limit=3&sort=name",
