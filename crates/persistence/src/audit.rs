@@ -137,8 +137,5 @@ pub fn list(
         .limit(i64::from(limit) + 1)
         .select(AuditRow::as_select())
         .load(conn)?;
-    Ok(Page::from_overfetch(rows, limit, |r| Cursor {
-        key: String::new(),
-        id: r.id.clone(),
-    }))
+    Ok(Page::by_id(rows, limit, |r| &r.id))
 }

@@ -200,7 +200,7 @@ pub fn list(
         .limit(i64::from(limit) + 1)
         .select(RegisterRow::as_select())
         .load(conn)?;
-    Ok(page_of(rows, limit))
+    Ok(Page::by_id(rows, limit, |r| &r.id))
 }
 
 /// The reads of one file, newest first.
@@ -222,14 +222,7 @@ pub fn file_log(
         .limit(i64::from(limit) + 1)
         .select(RegisterRow::as_select())
         .load(conn)?;
-    Ok(page_of(rows, limit))
-}
-
-fn page_of(rows: Vec<RegisterRow>, limit: u32) -> Page<RegisterRow> {
-    Page::from_overfetch(rows, limit, |r| Cursor {
-        key: String::new(),
-        id: r.id.clone(),
-    })
+    Ok(Page::by_id(rows, limit, |r| &r.id))
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -307,10 +300,7 @@ pub fn outside_requests(
         .limit(i64::from(limit) + 1)
         .select(OutsideRequestRow::as_select())
         .load(conn)?;
-    Ok(Page::from_overfetch(rows, limit, |r| Cursor {
-        key: String::new(),
-        id: r.id.clone(),
-    }))
+    Ok(Page::by_id(rows, limit, |r| &r.id))
 }
 
 /// The legal office decides once; an approval opens the file to the

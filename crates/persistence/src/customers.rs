@@ -655,10 +655,7 @@ pub fn history(
         .limit(i64::from(limit) + 1)
         .select(ChangeRow::as_select())
         .load(conn)?;
-    Ok(Page::from_overfetch(rows, limit, |r| Cursor {
-        key: String::new(),
-        id: r.id.clone(),
-    }))
+    Ok(Page::by_id(rows, limit, |r| &r.id))
 }
 
 pub fn change(conn: &mut DbConn, customer_id: &str, change_id: &str) -> Result<ChangeRow> {

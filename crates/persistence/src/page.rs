@@ -23,6 +23,15 @@ impl<T> Page<T> {
         Self { items: rows, next }
     }
 
+    /// Like `from_overfetch`, for rows paged by id alone (newest first by a
+    /// time-ordered id): the cursor carries only the last id.
+    pub fn by_id(rows: Vec<T>, limit: u32, id_of: impl Fn(&T) -> &str) -> Self {
+        Self::from_overfetch(rows, limit, |r| Cursor {
+            key: String::new(),
+            id: id_of(r).to_owned(),
+        })
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),
