@@ -12,6 +12,11 @@ use diesel::connection::SimpleConnection;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The same allocator as the `clientele` binary, so the in-process server
+/// is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 struct Args {
     /// `sqlite` or `postgres`.

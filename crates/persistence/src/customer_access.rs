@@ -5,6 +5,7 @@
 use crate::audit::{self, Change, WriteMeta};
 use crate::error::{Error, Result};
 use crate::page::Page;
+use crate::register_statements::{PgBatch, SqliteEntries, SqliteFiles};
 use crate::schema::{outside_access_requests, read_register, read_register_files};
 use crate::{DbConn, Timestamp};
 use clientele_core::{new_id, Cursor};
@@ -44,12 +45,15 @@ impl RegisterRow {
     }
 }
 
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = read_register_files)]
+/// One file an entry names (a `read_register_files` row).
 struct FileRow {
     customer_id: String,
     entry_id: String,
 }
+
+/// How diesel writes a `Timestamp` to SQLite (its text encoding); entries
+/// written from JSON must sort and compare like those written by diesel.
+const SQLITE_TIMESTAMP: &str = "%F %T%.f";
 
 /// An entry names at most this many files (an export of 10 000 takes 50
 /// entries), which keeps a page of the register a bounded size.
@@ -96,53 +100,58 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
         // One statement of arrays whatever the number of rows, atomic on
         // its own, so it needs no transaction round trips.
         DbConn::Pg(c) => {
-            use diesel::sql_types::{Array, Nullable, Text, Timestamp as Ts};
             let text = |f: fn(&RegisterRow) -> &String| -> Vec<String> {
                 rows.iter().map(|r| f(r).clone()).collect()
             };
             let opt = |f: fn(&RegisterRow) -> &Option<String>| -> Vec<Option<String>> {
                 rows.iter().map(|r| f(r).clone()).collect()
             };
-            diesel::sql_query(
-                "WITH e AS (INSERT INTO read_register \
-                 (id, at, actor_id, action, detail, grant_id, client_ip, request_id, customer_ids) \
-                 SELECT * FROM unnest($1::text[], $2::timestamp[], $3::text[], $4::text[], \
-                 $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])) \
-                 INSERT INTO read_register_files (customer_id, entry_id) \
-                 SELECT * FROM unnest($10::text[], $11::text[])",
-            )
-            .bind::<Array<Text>, _>(text(|r| &r.id))
-            .bind::<Array<Ts>, _>(rows.iter().map(|r| r.at).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(text(|r| &r.actor_id))
-            .bind::<Array<Text>, _>(text(|r| &r.action))
-            .bind::<Array<Nullable<Text>>, _>(opt(|r| &r.detail))
-            .bind::<Array<Nullable<Text>>, _>(opt(|r| &r.grant_id))
-            .bind::<Array<Nullable<Text>>, _>(opt(|r| &r.client_ip))
-            .bind::<Array<Nullable<Text>>, _>(opt(|r| &r.request_id))
-            .bind::<Array<Text>, _>(text(|r| &r.customer_ids))
-            .bind::<Array<Text>, _>(
-                files
-                    .iter()
-                    .map(|f| f.customer_id.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Text>, _>(files.iter().map(|f| f.entry_id.clone()).collect::<Vec<_>>())
+            let (file_customers, file_entries): (Vec<String>, Vec<String>) = files
+                .into_iter()
+                .map(|f| (f.customer_id, f.entry_id))
+                .unzip();
+            PgBatch {
+                ids: &text(|r| &r.id),
+                at: &rows.iter().map(|r| r.at).collect::<Vec<_>>(),
+                actor_ids: &text(|r| &r.actor_id),
+                actions: &text(|r| &r.action),
+                details: &opt(|r| &r.detail),
+                grant_ids: &opt(|r| &r.grant_id),
+                client_ips: &opt(|r| &r.client_ip),
+                request_ids: &opt(|r| &r.request_id),
+                customer_ids: &text(|r| &r.customer_ids),
+                file_customers: &file_customers,
+                file_entries: &file_entries,
+            }
             .execute(c)?;
         }
-        // In-process: one cached single-row statement per row (diesel runs
-        // a multi-row insert on SQLite as single rows inside a savepoint
-        // anyway). The caller holds the transaction.
+        // In-process: two statements for the whole batch, whatever its
+        // size, each reading the entries from one JSON argument (diesel
+        // runs a multi-row insert on SQLite as single rows, and building
+        // each row's SQL cost more than inserting it). The caller holds
+        // the transaction.
         DbConn::Sqlite(c) => {
-            for row in &rows {
-                diesel::insert_into(read_register::table)
-                    .values(row)
-                    .execute(c)?;
-            }
-            for file in &files {
-                diesel::insert_into(read_register_files::table)
-                    .values(file)
-                    .execute(c)?;
-            }
+            let batch = serde_json::to_string(
+                &rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            &r.id,
+                            r.at.format(SQLITE_TIMESTAMP).to_string(),
+                            &r.actor_id,
+                            &r.action,
+                            &r.detail,
+                            &r.grant_id,
+                            &r.client_ip,
+                            &r.request_id,
+                            &r.customer_ids,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
+            SqliteEntries { batch: &batch }.execute(c)?;
+            SqliteFiles { batch: &batch }.execute(c)?;
         }
     }
     Ok(())

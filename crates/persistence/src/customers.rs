@@ -515,16 +515,26 @@ pub fn list(
     limit: u32,
     after: Option<&Cursor>,
 ) -> Result<Page<CustomerView>> {
+    // Visibility is decided on the file's own columns (its owner unit and
+    // secrecy level among the few the caller may see), which the list
+    // indexes carry: files not shown are skipped without reading their rows.
+    let (lv, ou) = diesel::alias!(secrecy_levels as lv, org_units as ou);
+    let levels = lv
+        .filter(lv.field(secrecy_levels::rank).le(scope.clearance_rank))
+        .select(lv.field(secrecy_levels::code));
     let mut q = customers::table
         .inner_join(org_units::table)
         .inner_join(secrecy_levels::table)
-        .filter(secrecy_levels::rank.le(scope.clearance_rank))
+        .filter(customers::secrecy_level.eq_any(levels))
         .into_boxed();
     if let Some(p) = &scope.unit_path {
+        let subtree = ou
+            .filter(ou.field(org_units::path).like(format!("{p}%")))
+            .select(ou.field(org_units::id));
         q = q.filter(
             customers::shared
                 .eq(true)
-                .or(org_units::path.like(format!("{p}%"))),
+                .or(customers::owner_unit_id.eq_any(subtree)),
         );
     }
     if !f.include_merged {
@@ -559,7 +569,10 @@ pub fn list(
         q = q.filter(customers::owner_user_id.eq(v.clone()));
     }
     if let Some(p) = &f.unit_path {
-        q = q.filter(org_units::path.like(format!("{p}%")));
+        let units = ou
+            .filter(ou.field(org_units::path).like(format!("{p}%")))
+            .select(ou.field(org_units::id));
+        q = q.filter(customers::owner_unit_id.eq_any(units));
     }
     if let Some(v) = &f.external_id {
         q = q.filter(customers::external_id.eq(v.clone()));

@@ -18,6 +18,7 @@ pub mod login_failures;
 pub mod migrate;
 pub mod outbox;
 pub mod page;
+mod register_statements;
 pub mod schema;
 pub mod secrecy;
 pub mod sessions;
