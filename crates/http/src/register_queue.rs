@@ -1,14 +1,14 @@
 //! Group commit for the read register (CUS-08). Requests queue their
 //! register entries here — or, for a plain read of one file, the read itself —
-//! and a writer thread serves whatever has queued together: one query loads
-//! every file asked for, the visibility rules judge each request on its own,
-//! and one transaction writes every entry. Each request waits for the commit
-//! that holds its entries before it answers, so no read goes unregistered,
-//! yet the cost of a query and of a commit is shared.
+//! and whatever has queued together is served as a batch: one query loads
+//! every file the batch asks for, the visibility rules judge each request,
+//! and one commit writes every entry; then each request is answered. No read
+//! goes unregistered, yet the cost of a query and of a commit is shared.
 //!
-//! One thread serves both backends: SQLite has one writer anyway, and on
-//! PostgreSQL a second thread halved the batches and doubled the statements
-//! per request (measured: 0.13× `/healthz` with two, 0.18–0.21× with one).
+//! There is one such pipeline per process (on PostgreSQL two halved the
+//! batches and doubled the statements per request: 0.13× `/healthz` with
+//! two, 0.18–0.21× with one); how its stages share threads depends on the
+//! backend (`pipelined`, `serial`).
 
 use crate::error::ApiError;
 use crate::routes::customer_files::{entry, judge, Seen};
@@ -16,7 +16,7 @@ use actix_web::http::StatusCode;
 use clientele_core::Principal;
 use clientele_persistence::customer_access::{self, AccessEntry};
 use clientele_persistence::customers::{self, CustomerView};
-use clientele_persistence::{Db, Error as DbError, WriteMeta};
+use clientele_persistence::{BackendKind, Db, Error as DbError, WriteMeta};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -57,26 +57,17 @@ struct Stats {
 }
 
 impl RegisterQueue {
-    /// Starts the writer thread; it ends when the queue is dropped.
+    /// Starts the threads; they end when the queue is dropped.
     pub fn start(db: Db) -> Self {
         let (jobs, rx) = mpsc::channel::<Job>();
         let stats = Arc::new(Stats::default());
-        let counts = Arc::clone(&stats);
-        std::thread::Builder::new()
-            .name("read-register".into())
-            .spawn(move || {
-                while let Some(batch) = next_batch(&rx) {
-                    counts.batches.fetch_add(1, Ordering::Relaxed);
-                    counts
-                        .requests
-                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                    serve(&db, batch);
-                }
-            })
-            .map(|_| ())
-            .unwrap_or_else(
-                |e| tracing::error!(error = %e, "cannot start the read-register writer"),
-            );
+        let started = match db.kind() {
+            BackendKind::Sqlite => pipelined(db, rx, Arc::clone(&stats)),
+            BackendKind::Postgres => serial(db, rx, Arc::clone(&stats)),
+        };
+        if let Err(e) = started {
+            tracing::error!(error = %e, "cannot start the read-register threads");
+        }
         Self { jobs, stats }
     }
 
@@ -129,13 +120,63 @@ impl RegisterQueue {
     }
 }
 
-/// Waits for one job, then takes whatever else has queued.
-fn next_batch(rx: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
+/// SQLite: one thread loads and judges the next batch while another
+/// commits the last (the load is in-process and cheap; the commit is the
+/// work), and the committer takes every judged batch waiting in one commit.
+/// Measured against one thread doing both: file read 0.33–0.37× → 0.35–0.40×.
+fn pipelined(db: Db, rx: mpsc::Receiver<Job>, stats: Arc<Stats>) -> std::io::Result<()> {
+    let (judged_tx, judged_rx) = mpsc::channel::<Judged>();
+    let loader_db = db.clone();
+    std::thread::Builder::new()
+        .name("read-register".into())
+        .spawn(move || {
+            while let Some(batch) = next_batch(&rx, |_| 1) {
+                if let Some(judged) = judge_batch(&loader_db, batch) {
+                    if judged_tx.send(judged).is_err() {
+                        break;
+                    }
+                }
+            }
+        })?;
+    std::thread::Builder::new()
+        .name("register-commit".into())
+        .spawn(move || {
+            while let Some(judged) = next_batch(&judged_rx, |j| j.jobs.len()) {
+                commit(&db, judged, &stats);
+            }
+        })?;
+    Ok(())
+}
+
+/// PostgreSQL: one thread loads, judges and commits each batch. Every load
+/// and commit is a round trip to the server, and a commit waits for its log
+/// flush; a separate loader made the batches smaller and the round trips
+/// more (measured: 0.19–0.22× `/healthz` serial, 0.12–0.15× pipelined).
+fn serial(db: Db, rx: mpsc::Receiver<Job>, stats: Arc<Stats>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("read-register".into())
+        .spawn(move || {
+            while let Some(batch) = next_batch(&rx, |_| 1) {
+                if let Some(judged) = judge_batch(&db, batch) {
+                    commit(&db, vec![judged], &stats);
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Waits for one item, then takes whatever else has queued, up to
+/// `MAX_BATCH` requests as counted by `weight`.
+fn next_batch<T>(rx: &mpsc::Receiver<T>, weight: impl Fn(&T) -> usize) -> Option<Vec<T>> {
     let first = rx.recv().ok()?;
+    let mut total = weight(&first);
     let mut batch = vec![first];
-    while batch.len() < MAX_BATCH {
+    while total < MAX_BATCH {
         match rx.try_recv() {
-            Ok(j) => batch.push(j),
+            Ok(j) => {
+                total += weight(&j);
+                batch.push(j);
+            }
             Err(_) => break,
         }
     }
@@ -185,28 +226,45 @@ fn load(db: &Db, batch: &[Job]) -> Result<Vec<Option<Result<Seen, DbError>>>, Db
     })
 }
 
-fn serve(db: &Db, mut batch: Vec<Job>) {
-    let seen = match load(db, &batch) {
-        Ok(s) => s,
+/// A batch whose files are loaded and judged, waiting for its commit.
+struct Judged {
+    jobs: Vec<Job>,
+    seen: Vec<Option<Result<Seen, DbError>>>,
+}
+
+/// Loads and judges a batch; on a database failure answers every request
+/// of it at once and returns nothing.
+fn judge_batch(db: &Db, batch: Vec<Job>) -> Option<Judged> {
+    match load(db, &batch) {
+        Ok(seen) => Some(Judged { jobs: batch, seen }),
         Err(e) => {
             tracing::error!(error = %e, requests = batch.len(), "read-register load failed");
             for j in batch {
                 let _ = j.done.send(Err(unregistered()));
             }
-            return;
+            None
         }
-    };
-    let entries: Vec<Vec<AccessEntry>> = batch
+    }
+}
+
+/// Registers every judged batch that queued together in one commit, then
+/// answers each request.
+fn commit(db: &Db, mut judged: Vec<Judged>, stats: &Stats) {
+    stats.batches.fetch_add(1, Ordering::Relaxed);
+    let n: usize = judged.iter().map(|j| j.jobs.len()).sum();
+    stats.requests.fetch_add(n as u64, Ordering::Relaxed);
+    let entries: Vec<Vec<AccessEntry>> = judged
         .iter_mut()
-        .zip(&seen)
+        .flat_map(|b| b.jobs.iter_mut().zip(&b.seen))
         .map(|(j, s)| match (&mut j.work, s) {
             (Work::Entries(e), _) => std::mem::take(e),
             (Work::File { action, .. }, Some(Ok(seen))) => vec![entry(seen, action)],
             (Work::File { .. }, _) => Vec::new(),
         })
         .collect();
-    let requests: Vec<(&WriteMeta, &[AccessEntry])> = batch
+    let requests: Vec<(&WriteMeta, &[AccessEntry])> = judged
         .iter()
+        .flat_map(|b| &b.jobs)
         .zip(&entries)
         .filter(|(_, e)| !e.is_empty())
         .map(|(j, e)| (&j.meta, e.as_slice()))
@@ -217,15 +275,17 @@ fn serve(db: &Db, mut batch: Vec<Job>) {
         customer_access::commit_all(db, &requests)
     };
     if let Err(e) = &committed {
-        tracing::error!(error = %e, requests = batch.len(), "read register commit failed");
+        tracing::error!(error = %e, requests = entries.len(), "read register commit failed");
     }
-    for (j, s) in batch.into_iter().zip(seen) {
-        let answer = match (&committed, s) {
-            (Err(_), _) => Err(unregistered()),
-            (Ok(()), None) => Ok(None),
-            (Ok(()), Some(Ok(seen))) => Ok(Some(seen)),
-            (Ok(()), Some(Err(e))) => Err(ApiError::from(e)),
-        };
-        let _ = j.done.send(answer);
+    for b in judged {
+        for (j, s) in b.jobs.into_iter().zip(b.seen) {
+            let answer = match (&committed, s) {
+                (Err(_), _) => Err(unregistered()),
+                (Ok(()), None) => Ok(None),
+                (Ok(()), Some(Ok(seen))) => Ok(Some(seen)),
+                (Ok(()), Some(Err(e))) => Err(ApiError::from(e)),
+            };
+            let _ = j.done.send(answer);
+        }
     }
 }
