@@ -596,6 +596,46 @@ fn r_cus_08_every_read_is_registered() {
         .assert_problem(403, "forbidden");
 }
 
+/// Register entries are written in batches (on SQLite from one JSON
+/// argument); the time each keeps must still select it exactly.
+#[test]
+fn r_cus_08_register_entries_are_found_by_their_time() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京登记时间有限公司", "nature": "private"}),
+    );
+    let id = id_of(&made);
+    s.get(&format!("/api/v1/customers/{id}"), &am);
+    let auditor = s.token("demo.auditor");
+    let found = |query: &str| -> usize {
+        let r = s.get(
+            &format!("/api/v1/access-register?customer_id={id}&action=read{query}"),
+            &auditor,
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["items"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(found(""), 1);
+    let entry = s.get(
+        &format!("/api/v1/access-register?customer_id={id}&action=read"),
+        &auditor,
+    );
+    let at: chrono::DateTime<chrono::Utc> = entry.json["items"][0]["at"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("the entry has a time");
+    let q =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let tick = chrono::Duration::microseconds(1);
+    assert_eq!(found(&format!("&since={}", q(at))), 1, "since = at");
+    assert_eq!(found(&format!("&since={}", q(at + tick))), 0, "since after");
+    assert_eq!(found(&format!("&until={}", q(at + tick))), 1, "until after");
+    assert_eq!(found(&format!("&until={}", q(at))), 0, "until = at");
+}
+
 #[test]
 fn r_cus_09_outside_access_needs_legal_approval() {
     let s = TestServer::start();
