@@ -121,6 +121,28 @@ pub fn register(
     )
 }
 
+/// Loads a part of a file the caller may see (404 otherwise) and registers
+/// the read as `action` in the same transaction (CUS-08). `load` gets the
+/// connection, the caller and the time of the request.
+pub(crate) async fn read_part<T: Send + 'static>(
+    st: &AppState,
+    ctx: &ReqCtx,
+    p: Principal,
+    id: String,
+    action: &'static str,
+    load: impl FnOnce(&mut DbConn, &Principal, Timestamp) -> clientele_persistence::Result<T>
+        + Send
+        + 'static,
+) -> Result<T, ApiError> {
+    let meta = ctx.meta(st, Some(&p));
+    st.write(move |c| {
+        let seen = see(c, &p, &id, meta.at)?;
+        register(c, &meta, &seen, action, None)?;
+        load(c, &p, meta.at)
+    })
+    .await
+}
+
 pub(crate) fn customer_answer(
     status: StatusCode,
     view: CustomerView,
@@ -806,15 +828,11 @@ pub async fn customer_history(
     q: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, cursor) = q.parse()?;
-    let p = auth.0;
-    let meta = ctx.meta(&st, Some(&p));
-    let page = st
-        .write(move |c| {
-            let seen = see(c, &p, &id.0, meta.at)?;
-            register(c, &meta, &seen, "history", None)?;
-            customers::history(c, &id.0, limit, cursor.as_ref())
-        })
-        .await?;
+    let file = id.0.clone();
+    let page = read_part(&st, &ctx, auth.0, id.0, "history", move |c, _, _| {
+        customers::history(c, &file, limit, cursor.as_ref())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(HistoryPage::from_page(page, HistoryEntry::from)))
 }
 

@@ -9,7 +9,7 @@ use crate::dto::customers::{
 use crate::dto::utc;
 use crate::error::ApiError;
 use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
-use crate::routes::customer_files::{clean, register, see, see_for_write};
+use crate::routes::customer_files::{clean, read_part, see, see_for_write};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -51,16 +51,12 @@ pub async fn list_contacts(
     id: PathId,
     q: web::Query<ContactQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = auth.0;
-    let meta = ctx.meta(&st, Some(&p));
     let all = q.include_removed.unwrap_or(false);
-    let rows = st
-        .write(move |c| {
-            let seen = see(c, &p, &id.0, meta.at)?;
-            register(c, &meta, &seen, "contacts", None)?;
-            customer_parts::contacts(c, &id.0, all)
-        })
-        .await?;
+    let file = id.0.clone();
+    let rows = read_part(&st, &ctx, auth.0, id.0, "contacts", move |c, _, _| {
+        customer_parts::contacts(c, &file, all)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(Contact::from).collect::<Vec<_>>()))
 }
 
@@ -214,28 +210,24 @@ pub async fn list_relations(
     auth: Auth,
     id: PathId,
 ) -> Result<HttpResponse, ApiError> {
-    let p = auth.0;
-    let meta = ctx.meta(&st, Some(&p));
     let me = id.0.clone();
-    let rows = st
-        .write(move |c| {
-            let seen = see(c, &p, &id.0, meta.at)?;
-            register(c, &meta, &seen, "relations", None)?;
-            let all = customer_parts::relations(c, &id.0)?;
-            let mut shown: Vec<RelationRow> = Vec::new();
-            for r in all {
-                let other = if r.from_id == id.0 {
-                    &r.to_id
-                } else {
-                    &r.from_id
-                };
-                if see(c, &p, other, meta.at).is_ok() {
-                    shown.push(r);
-                }
+    let file = id.0.clone();
+    let rows = read_part(&st, &ctx, auth.0, id.0, "relations", move |c, p, at| {
+        let all = customer_parts::relations(c, &file)?;
+        let mut shown: Vec<RelationRow> = Vec::new();
+        for r in all {
+            let other = if r.from_id == file {
+                &r.to_id
+            } else {
+                &r.from_id
+            };
+            if see(c, p, other, at).is_ok() {
+                shown.push(r);
             }
-            Ok(shown)
-        })
-        .await?;
+        }
+        Ok(shown)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(
         rows.into_iter()
             .map(|r| Relation::seen_from(r, &me))
@@ -332,16 +324,12 @@ pub async fn list_documents(
     id: PathId,
     q: web::Query<DocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = auth.0;
-    let meta = ctx.meta(&st, Some(&p));
     let category = q.category.map(|c| wire(&c));
-    let rows = st
-        .write(move |c| {
-            let seen = see(c, &p, &id.0, meta.at)?;
-            register(c, &meta, &seen, "documents", None)?;
-            customer_parts::documents(c, &id.0, category.as_deref())
-        })
-        .await?;
+    let file = id.0.clone();
+    let rows = read_part(&st, &ctx, auth.0, id.0, "documents", move |c, _, _| {
+        customer_parts::documents(c, &file, category.as_deref())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(Document::from).collect::<Vec<_>>()))
 }
 
@@ -450,23 +438,19 @@ pub async fn customer_timeline(
     q: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, cursor) = q.parse()?;
-    let p = auth.0;
-    let meta = ctx.meta(&st, Some(&p));
-    let (changes, requests) = st
-        .write(move |c| {
-            let seen = see(c, &p, &id.0, meta.at)?;
-            register(c, &meta, &seen, "timeline", None)?;
-            // A page of history entries; one edit of several fields is one item.
-            let changes =
-                customers::history(c, &id.0, limit.saturating_mul(4).min(800), cursor.as_ref())?;
-            let requests = if cursor.is_none() {
-                customer_access::outside_requests(c, None, None, Some(&id.0), 50, None)?.items
-            } else {
-                Vec::new()
-            };
-            Ok((changes, requests))
-        })
-        .await?;
+    let file = id.0.clone();
+    let (changes, requests) = read_part(&st, &ctx, auth.0, id.0, "timeline", move |c, _, _| {
+        // A page of history entries; one edit of several fields is one item.
+        let changes =
+            customers::history(c, &file, limit.saturating_mul(4).min(800), cursor.as_ref())?;
+        let requests = if cursor.is_none() {
+            customer_access::outside_requests(c, None, None, Some(&file), 50, None)?.items
+        } else {
+            Vec::new()
+        };
+        Ok((changes, requests))
+    })
+    .await?;
     let mut items: Vec<(String, TimelineItem)> = Vec::new();
     for ch in changes.items {
         let group = format!(
