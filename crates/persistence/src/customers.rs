@@ -85,6 +85,18 @@ pub fn next_code(conn: &mut DbConn) -> Result<String> {
 /// kept on the row beside `customer_tags`, so reading a file is one query).
 type ViewRow = (CustomerRow, String, i32, String);
 
+/// The columns of a `ViewRow`, from customers joined with its unit and level.
+macro_rules! view_columns {
+    () => {
+        (
+            CustomerRow::as_select(),
+            org_units::path,
+            secrecy_levels::rank,
+            customers::tags,
+        )
+    };
+}
+
 fn views(rows: Vec<ViewRow>) -> Result<Vec<CustomerView>> {
     rows.into_iter()
         .map(|(row, path, rank, tags)| {
@@ -103,12 +115,7 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<CustomerView> {
         .inner_join(org_units::table)
         .inner_join(secrecy_levels::table)
         .filter(customers::id.eq(id))
-        .select((
-            CustomerRow::as_select(),
-            org_units::path,
-            secrecy_levels::rank,
-            customers::tags,
-        ))
+        .select(view_columns!())
         .first(conn)?;
     Ok(views(vec![row])?.remove(0))
 }
@@ -124,12 +131,7 @@ pub fn get_many(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<CustomerView>> {
                 .inner_join(org_units::table)
                 .inner_join(secrecy_levels::table)
                 .filter(customers::id.eq_any(ids))
-                .select((
-                    CustomerRow::as_select(),
-                    org_units::path,
-                    secrecy_levels::rank,
-                    customers::tags,
-                ))
+                .select(view_columns!())
                 .load(c)?;
             views(rows)
         }
@@ -184,12 +186,7 @@ pub fn same_normalised_name(
     let rows = q
         .order(customers::id)
         .limit(limit)
-        .select((
-            CustomerRow::as_select(),
-            org_units::path,
-            secrecy_levels::rank,
-            customers::tags,
-        ))
+        .select(view_columns!())
         .load(conn)?;
     views(rows)
 }
@@ -616,12 +613,7 @@ pub fn list(
     }
     let rows: Vec<ViewRow> = q
         .limit(i64::from(limit) + 1)
-        .select((
-            CustomerRow::as_select(),
-            org_units::path,
-            secrecy_levels::rank,
-            customers::tags,
-        ))
+        .select(view_columns!())
         .load(conn)?;
     let key = sort.key;
     let page = Page::from_overfetch(rows, limit, |r| Cursor {
