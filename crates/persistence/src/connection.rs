@@ -79,7 +79,8 @@ impl Target {
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                     PRAGMA mmap_size = 0; PRAGMA wal_autocheckpoint = 0;",
+                     PRAGMA mmap_size = 0; PRAGMA wal_autocheckpoint = 0; \
+                     PRAGMA temp_store = MEMORY;",
                 )
                 .map_err(|e| ConnectError(e.to_string()))?;
                 Ok(DbConn::Sqlite(c))
