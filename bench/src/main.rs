@@ -54,11 +54,32 @@ struct Outcome {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU time of this process (server and load generator; not a
+    /// PostgreSQL server) per request, in microseconds: steadier than
+    /// throughput on a machine whose speed moves.
+    cpu_us: f64,
+}
+
+/// CPU seconds used so far by this process, all threads (Linux `/proc`).
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    // utime and stime, fields 14 and 15 of the whole line, in clock ticks.
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    ticks / 100.0
 }
 
 fn drive(name: &str, url: &str, token: Option<&str>, secs: u64, conns: usize) -> Outcome {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
     let results: Vec<(Vec<u32>, usize)> = std::thread::scope(|sc| {
         let handles: Vec<_> = (0..conns)
             .map(|_| {
@@ -90,6 +111,7 @@ fn drive(name: &str, url: &str, token: Option<&str>, secs: u64, conns: usize) ->
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds() - cpu_before;
     let errors = results.iter().map(|r| r.1).sum();
     let mut all: Vec<u32> = results.into_iter().flat_map(|r| r.0).collect();
     all.sort_unstable();
@@ -107,6 +129,7 @@ fn drive(name: &str, url: &str, token: Option<&str>, secs: u64, conns: usize) ->
         rps: all.len() as f64 / elapsed,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
+        cpu_us: cpu * 1e6 / (all.len().max(1) as f64),
     }
 }
 
@@ -212,6 +235,7 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
         rps: 0.0,
         p50_ms: 0.0,
         p99_ms: 0.0,
+        cpu_us: 0.0,
     };
     let get_name = "GET /api/v1/customers/{id} (+ register write)";
     let get = if wanted("get") {
@@ -438,17 +462,18 @@ fn main() {
         args.workers,
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
     ));
-    table.push_str("| endpoint | requests | errors | req/s | × /healthz | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    table.push_str("| endpoint | requests | errors | req/s | × /healthz | p50 ms | p99 ms | CPU µs/req |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in &results {
         table.push_str(&format!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |\n",
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} |\n",
             r.name,
             r.requests,
             r.errors,
             r.rps,
             r.rps / base_rps,
             r.p50_ms,
-            r.p99_ms
+            r.p99_ms,
+            r.cpu_us
         ));
     }
     table.push('\n');

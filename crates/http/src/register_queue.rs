@@ -47,7 +47,14 @@ struct Job {
 pub struct RegisterQueue {
     jobs: mpsc::Sender<Job>,
     stats: Arc<Stats>,
+    /// Dropped with the queue, which tells the indexer to finish.
+    _indexer: mpsc::Sender<()>,
 }
+
+/// How often entries are indexed by file in the background: often enough
+/// that a reader of a file's log seldom finds much left to index, seldom
+/// enough that each run writes many rows per page it touches.
+const INDEX_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// How well group commit works: requests served per batch.
 #[derive(Default)]
@@ -62,13 +69,18 @@ impl RegisterQueue {
         let (jobs, rx) = mpsc::channel::<Job>();
         let stats = Arc::new(Stats::default());
         let started = match db.kind() {
-            BackendKind::Sqlite => pipelined(db, rx, Arc::clone(&stats)),
-            BackendKind::Postgres => serial(db, rx, Arc::clone(&stats)),
+            BackendKind::Sqlite => pipelined(db.clone(), rx, Arc::clone(&stats)),
+            BackendKind::Postgres => serial(db.clone(), rx, Arc::clone(&stats)),
         };
-        if let Err(e) = started {
+        let (indexer, stop) = mpsc::channel();
+        if let Err(e) = started.and_then(|()| index_in_background(db, stop)) {
             tracing::error!(error = %e, "cannot start the read-register threads");
         }
-        Self { jobs, stats }
+        Self {
+            jobs,
+            stats,
+            _indexer: indexer,
+        }
     }
 
     /// Prometheus counters of the batches served and the requests in them.
@@ -160,6 +172,35 @@ fn serial(db: Db, rx: mpsc::Receiver<Job>, stats: Arc<Stats>) -> std::io::Result
                 if let Some(judged) = judge_batch(&db, batch) {
                     commit(&db, vec![judged], &stats);
                 }
+            }
+        })?;
+    Ok(())
+}
+
+/// Writes the per-file rows of the entries committed since the last run
+/// (`customer_access::index_batch` until none wait), every `INDEX_EVERY`
+/// and once more when the queue is dropped.
+fn index_in_background(db: Db, stop: mpsc::Receiver<()>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("register-index".into())
+        .spawn(move || loop {
+            let last = matches!(
+                stop.recv_timeout(INDEX_EVERY),
+                Err(mpsc::RecvTimeoutError::Disconnected)
+            );
+            // One transaction a batch: register commits wait for one batch at most.
+            loop {
+                match db.write(customer_access::index_batch) {
+                    Ok(n) if n == customer_access::INDEX_BATCH => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "indexing the read register by file failed; retrying");
+                        break;
+                    }
+                }
+            }
+            if last {
+                break;
             }
         })?;
     Ok(())

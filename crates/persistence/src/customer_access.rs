@@ -5,7 +5,10 @@
 use crate::audit::{self, Change, WriteMeta};
 use crate::error::{Error, Result};
 use crate::page::Page;
-use crate::register_statements::{PgBatch, SqliteEntries, SqliteFiles};
+use crate::register_statements::{
+    PgBatch, PgIndex, SqliteEntries, SqliteFiles, SqliteForgetIndexed, SqliteIndexFiles,
+    SqliteUnindexed,
+};
 use crate::schema::{outside_access_requests, read_register, read_register_files};
 use crate::{DbConn, Timestamp};
 use clientele_core::{new_id, Cursor};
@@ -45,12 +48,6 @@ impl RegisterRow {
     }
 }
 
-/// One file an entry names (a `read_register_files` row).
-struct FileRow {
-    customer_id: String,
-    entry_id: String,
-}
-
 /// How diesel writes a `Timestamp` to SQLite (its text encoding); entries
 /// written from JSON must sort and compare like those written by diesel.
 const SQLITE_TIMESTAMP: &str = "%F %T%.f";
@@ -69,7 +66,6 @@ pub fn register(conn: &mut DbConn, meta: &WriteMeta, entries: &[AccessEntry]) ->
 /// share one register entry.
 pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]) -> Result<()> {
     let mut rows: Vec<RegisterRow> = Vec::new();
-    let mut files: Vec<FileRow> = Vec::new();
     for (meta, entries) in requests {
         let groups = entries.chunk_by(|a, b| {
             (a.action, &a.detail, &a.grant_id) == (b.action, &b.detail, &b.grant_id)
@@ -77,10 +73,6 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
         for group in groups.flat_map(|g| g.chunks(FILES_PER_ENTRY)) {
             let id = new_id().to_string();
             let ids: Vec<&str> = group.iter().map(|e| e.customer_id.as_str()).collect();
-            files.extend(group.iter().map(|e| FileRow {
-                customer_id: e.customer_id.clone(),
-                entry_id: id.clone(),
-            }));
             let first = &group[0];
             rows.push(RegisterRow {
                 id,
@@ -106,10 +98,6 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
             let opt = |f: fn(&RegisterRow) -> &Option<String>| -> Vec<Option<String>> {
                 rows.iter().map(|r| f(r).clone()).collect()
             };
-            let (file_customers, file_entries): (Vec<String>, Vec<String>) = files
-                .into_iter()
-                .map(|f| (f.customer_id, f.entry_id))
-                .unzip();
             PgBatch {
                 ids: &text(|r| &r.id),
                 at: &rows.iter().map(|r| r.at).collect::<Vec<_>>(),
@@ -120,8 +108,6 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
                 client_ips: &opt(|r| &r.client_ip),
                 request_ids: &opt(|r| &r.request_id),
                 customer_ids: &text(|r| &r.customer_ids),
-                file_customers: &file_customers,
-                file_entries: &file_entries,
             }
             .execute(c)?;
         }
@@ -152,6 +138,7 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
             .map_err(|e| Error::Corrupt(e.to_string()))?;
             SqliteEntries { batch: &batch }.execute(c)?;
             SqliteFiles { batch: &batch }.execute(c)?;
+            SqliteUnindexed { batch: &batch }.execute(c)?;
         }
     }
     Ok(())
@@ -175,7 +162,41 @@ pub struct AccessFilter {
     pub until: Option<Timestamp>,
 }
 
-/// Register entries, newest first.
+/// Entries indexed by file in one statement at most.
+pub const INDEX_BATCH: usize = 128;
+
+/// Writes the per-file rows of every entry not yet indexed by file (they
+/// are written in bulk, not in the request's commit; see migration 000006)
+/// and returns how many entries it indexed. Run it in [`crate::Db::write`]
+/// (SQLite: the writer's turn and one transaction) before a query that finds
+/// entries by file, so the query sees every entry committed before it.
+pub fn index_pending(conn: &mut DbConn) -> Result<usize> {
+    let mut total = 0;
+    loop {
+        let n = index_batch(conn)?;
+        total += n;
+        if n < INDEX_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// Indexes the oldest `INDEX_BATCH` entries not yet indexed by file (fewer
+/// if fewer wait); how many it took. For the background indexer, which
+/// commits after each batch so register commits need not wait long.
+pub fn index_batch(conn: &mut DbConn) -> Result<usize> {
+    let limit = INDEX_BATCH as i64;
+    Ok(match conn {
+        DbConn::Pg(c) => PgIndex { limit }.execute(c)?,
+        DbConn::Sqlite(c) => {
+            SqliteIndexFiles { limit }.execute(c)?;
+            SqliteForgetIndexed { limit }.execute(c)?
+        }
+    })
+}
+
+/// Register entries, newest first. With a file filter, run
+/// [`index_pending`] first.
 pub fn list(
     conn: &mut DbConn,
     f: &AccessFilter,
@@ -212,7 +233,7 @@ pub fn list(
     Ok(Page::by_id(rows, limit, |r| &r.id))
 }
 
-/// The reads of one file, newest first.
+/// The reads of one file, newest first. Run [`index_pending`] first.
 pub fn file_log(
     conn: &mut DbConn,
     customer_id: &str,

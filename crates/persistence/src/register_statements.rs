@@ -6,7 +6,7 @@
 use crate::Timestamp;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Nullable, Text, Timestamp as Ts};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp as Ts};
 use diesel::sqlite::Sqlite;
 use diesel::QueryResult;
 
@@ -19,6 +19,13 @@ macro_rules! cached {
             const HAS_STATIC_QUERY_ID: bool = true;
         }
         impl<C> diesel::RunQueryDsl<C> for $t<'_> {}
+    };
+    ($t:ident, owned) => {
+        impl QueryId for $t {
+            type QueryId = $t;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+        impl<C> diesel::RunQueryDsl<C> for $t {}
     };
 }
 
@@ -43,7 +50,8 @@ impl QueryFragment<Sqlite> for SqliteEntries<'_> {
     }
 }
 
-/// SQLite: one per-file row for each file each entry of the same JSON batch names.
+/// SQLite: the per-file row of each entry of the same JSON batch that names
+/// one file (a file read), written at once.
 pub(crate) struct SqliteFiles<'a> {
     pub batch: &'a str,
 }
@@ -53,16 +61,108 @@ impl QueryFragment<Sqlite> for SqliteFiles<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO read_register_files (customer_id, entry_id) \
-             SELECT f.value, e.value ->> 0 FROM json_each(",
+             SELECT (value ->> 8) ->> 0, value ->> 0 FROM json_each(",
         );
         out.push_bind_param::<Text, _>(self.batch)?;
-        out.push_sql(") e, json_each(e.value ->> 8) f");
+        out.push_sql(") WHERE json_array_length(value ->> 8) = 1");
         Ok(())
     }
 }
 
-/// PostgreSQL: the entries and their per-file rows of a batch as arrays,
-/// written by one statement (atomic on its own).
+/// SQLite: lists the entries of the same JSON batch that name several files
+/// (pages, exports) as not yet indexed by file.
+pub(crate) struct SqliteUnindexed<'a> {
+    pub batch: &'a str,
+}
+cached!(SqliteUnindexed);
+
+impl QueryFragment<Sqlite> for SqliteUnindexed<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO read_register_unindexed (entry_id) \
+             SELECT value ->> 0 FROM json_each(",
+        );
+        out.push_bind_param::<Text, _>(self.batch)?;
+        out.push_sql(") WHERE json_array_length(value ->> 8) > 1");
+        Ok(())
+    }
+}
+
+/// SQLite: writes the per-file rows of the oldest `limit` unindexed entries
+/// (in file order, so neighbouring rows share pages; `CROSS JOIN` keeps
+/// SQLite from walking the whole register instead). Followed, in the same
+/// transaction, by [`SqliteForgetIndexed`] with the same limit.
+pub(crate) struct SqliteIndexFiles {
+    pub limit: i64,
+}
+cached!(SqliteIndexFiles, owned);
+
+impl QueryFragment<Sqlite> for SqliteIndexFiles {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO read_register_files (customer_id, entry_id) \
+             SELECT DISTINCT f.value, e.id FROM \
+             (SELECT entry_id FROM read_register_unindexed ORDER BY entry_id LIMIT ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.limit)?;
+        out.push_sql(
+            ") u CROSS JOIN read_register e ON e.id = u.entry_id \
+             CROSS JOIN json_each(e.customer_ids) f \
+             WHERE true ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+        );
+        Ok(())
+    }
+}
+
+/// SQLite: takes the entries [`SqliteIndexFiles`] just indexed off the list.
+pub(crate) struct SqliteForgetIndexed {
+    pub limit: i64,
+}
+cached!(SqliteForgetIndexed, owned);
+
+impl QueryFragment<Sqlite> for SqliteForgetIndexed {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(
+            "DELETE FROM read_register_unindexed WHERE entry_id IN \
+             (SELECT entry_id FROM read_register_unindexed ORDER BY entry_id LIMIT ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.limit)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// PostgreSQL: writes the per-file rows of the oldest `limit` unindexed
+/// entries and takes them off the list, in one statement. The entries are
+/// locked first, so two indexers never take the same one and a reader that
+/// indexes before reading waits for one already under way.
+pub(crate) struct PgIndex {
+    pub limit: i64,
+}
+cached!(PgIndex, owned);
+
+impl QueryFragment<Pg> for PgIndex {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "WITH b AS (SELECT entry_id FROM read_register_unindexed \
+             ORDER BY entry_id LIMIT ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.limit)?;
+        out.push_sql(
+            " FOR UPDATE), \
+             f AS (INSERT INTO read_register_files (customer_id, entry_id) \
+             SELECT DISTINCT f.value, e.id FROM b JOIN read_register e ON e.id = b.entry_id \
+             CROSS JOIN LATERAL json_array_elements_text(e.customer_ids::json) AS f(value) \
+             ON CONFLICT DO NOTHING) \
+             DELETE FROM read_register_unindexed WHERE entry_id IN (SELECT entry_id FROM b)",
+        );
+        Ok(())
+    }
+}
+
+/// PostgreSQL: the entries of a batch as arrays, written in one statement
+/// (atomic on its own) with the per-file row of each that names one file;
+/// those naming several are listed as not yet indexed by file.
 pub(crate) struct PgBatch<'a> {
     pub ids: &'a [String],
     pub at: &'a [Timestamp],
@@ -73,8 +173,6 @@ pub(crate) struct PgBatch<'a> {
     pub client_ips: &'a [Option<String>],
     pub request_ids: &'a [Option<String>],
     pub customer_ids: &'a [String],
-    pub file_customers: &'a [String],
-    pub file_entries: &'a [String],
 }
 cached!(PgBatch);
 
@@ -104,12 +202,12 @@ impl QueryFragment<Pg> for PgBatch<'_> {
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(self.customer_ids)?;
         out.push_sql(
-            ")) INSERT INTO read_register_files (customer_id, entry_id) SELECT * FROM unnest(",
+            ") RETURNING id, customer_ids::json AS files), \
+             u AS (INSERT INTO read_register_unindexed (entry_id) \
+             SELECT id FROM e WHERE json_array_length(files) > 1) \
+             INSERT INTO read_register_files (customer_id, entry_id) \
+             SELECT files ->> 0, id FROM e WHERE json_array_length(files) = 1",
         );
-        out.push_bind_param::<Array<Text>, _>(self.file_customers)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(self.file_entries)?;
-        out.push_sql(")");
         Ok(())
     }
 }

@@ -277,6 +277,12 @@ diesel::table! {
 diesel::joinable!(read_register_files -> read_register (entry_id));
 
 diesel::table! {
+    read_register_unindexed (entry_id) {
+        entry_id -> Text,
+    }
+}
+
+diesel::table! {
     outside_access_requests (id) {
         id -> Text,
         customer_id -> Text,
@@ -321,6 +327,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_changes,
     read_register,
     read_register_files,
+    read_register_unindexed,
     outside_access_requests,
     org_units,
     secrecy_levels,

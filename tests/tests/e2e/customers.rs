@@ -249,8 +249,12 @@ fn r_cus_05_files_are_never_destroyed() {
         .unwrap_or_default();
     let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
     assert_eq!(topics, vec!["customer.created", "customer.archived"]);
-    // The database refuses to forget reads.
+    // The database refuses to forget reads (the per-file rows included,
+    // once the background indexer or a reader has written them).
     use diesel::connection::SimpleConnection;
+    let indexed =
+        s.db.write(clientele_persistence::customer_access::index_pending);
+    assert!(indexed.is_ok(), "{indexed:?}");
     for table in ["read_register", "read_register_files"] {
         assert!(
             s.db.write(move |c| c
@@ -594,6 +598,65 @@ fn r_cus_08_every_read_is_registered() {
         .assert_problem(403, "forbidden");
     s.get("/api/v1/access-register", &am)
         .assert_problem(403, "forbidden");
+}
+
+/// A page's entry names every file it showed; its per-file rows are written
+/// in bulk in the background, yet each file's log and the register filtered
+/// by file find the page at once, and the background indexer catches up on
+/// its own.
+#[test]
+fn r_cus_08_a_page_is_found_under_every_file_it_showed() {
+    use clientele_persistence::schema::read_register_unindexed;
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let ids: Vec<String> = ["北京分页登记甲有限公司", "北京分页登记乙有限公司"]
+        .iter()
+        .map(|name| id_of(&create(&s, &am, json!({"name": name, "nature": "private"}))))
+        .collect();
+    let page = s.get("/api/v1/customers?name=分页登记", &am);
+    assert_eq!(page.json["items"].as_array().map(Vec::len), Some(2));
+    let auditor = s.token("demo.auditor");
+    let lists = |id: &str| -> Vec<Value> {
+        let r = s.get(
+            &format!("/api/v1/access-register?customer_id={id}&action=list"),
+            &auditor,
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["items"].as_array().cloned().unwrap_or_default()
+    };
+    for id in &ids {
+        let found = lists(id);
+        assert_eq!(found.len(), 1, "{id}: {found:?}");
+        assert_eq!(found[0]["customer_ids"].as_array().map(Vec::len), Some(2));
+        let log = s.get(&format!("/api/v1/customers/{id}/access-log"), &auditor);
+        assert!(
+            log.json["items"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|e| e["action"] == "list")),
+            "{}",
+            log.text
+        );
+    }
+    // A second page, read by nobody afterwards: the indexer writes its rows.
+    s.get("/api/v1/customers?name=分页登记", &am);
+    let waiting = || {
+        s.db.read(|c| {
+            read_register_unindexed::table
+                .count()
+                .get_result::<i64>(c)
+                .map_err(Into::into)
+        })
+        .unwrap_or(-1)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while waiting() != 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(waiting(), 0, "the background indexer caught up");
+    for id in &ids {
+        assert_eq!(lists(id).len(), 2, "{id}");
+    }
 }
 
 /// Register entries are written in batches (on SQLite from one JSON

@@ -31,6 +31,7 @@ pub async fn file_access_log(
     let (file, page) = st
         .write(move |c| {
             let seen = see(c, &p, &id.0, meta.at)?;
+            customer_access::index_pending(c)?;
             let page = customer_access::file_log(c, &id.0, limit, cursor.as_ref())?;
             register(c, &meta, &seen, "access_log", None)?;
             Ok((seen.view.row.id, page))
@@ -87,9 +88,17 @@ pub async fn access_register(
         since: q.since.map(|t| t.naive_utc()),
         until: q.until.map(|t| t.naive_utc()),
     };
-    let page = st
-        .read(move |c| customer_access::list(c, &f, limit, cursor.as_ref()))
-        .await?;
+    // Finding entries by file needs every entry indexed by file: a write.
+    let page = if f.customer_id.is_some() {
+        st.write(move |c| {
+            customer_access::index_pending(c)?;
+            customer_access::list(c, &f, limit, cursor.as_ref())
+        })
+        .await?
+    } else {
+        st.read(move |c| customer_access::list(c, &f, limit, cursor.as_ref()))
+            .await?
+    };
     Ok(HttpResponse::Ok().json(RegisterPage::from_page(page, RegisterEntry::from)))
 }
 
