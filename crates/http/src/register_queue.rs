@@ -163,7 +163,9 @@ fn pipelined(db: Db, rx: mpsc::Receiver<Job>, stats: Arc<Stats>) -> std::io::Res
 /// PostgreSQL: one thread loads, judges and commits each batch. Every load
 /// and commit is a round trip to the server, and a commit waits for its log
 /// flush; a separate loader made the batches smaller and the round trips
-/// more (measured: 0.19–0.22× `/healthz` serial, 0.12–0.15× pipelined).
+/// more (measured: 0.19–0.22× `/healthz` serial, 0.12–0.15× pipelined;
+/// again in session 4 with one, two and three committer threads behind one
+/// loader: 0.18–0.20× serial, 0.13–0.16×, 0.10–0.13×, 0.11–0.12×).
 fn serial(db: Db, rx: mpsc::Receiver<Job>, stats: Arc<Stats>) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("read-register".into())
