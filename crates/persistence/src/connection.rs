@@ -273,8 +273,15 @@ fn checkpoint_in_background(target: &Target, writer: std::sync::Weak<Mutex<()>>)
                     return;
                 };
                 if conn.is_none() {
+                    // A RESTART waits for readers while writers wait for it:
+                    // at most 100 ms, then it gives up until the next round
+                    // (a long read, such as a large export, must not stall
+                    // every write for the usual busy timeout).
                     conn = match target.establish() {
-                        Ok(DbConn::Sqlite(c)) => Some(c),
+                        Ok(DbConn::Sqlite(mut c)) => c
+                            .batch_execute("PRAGMA busy_timeout = 100")
+                            .ok()
+                            .map(|()| c),
                         _ => None,
                     };
                 }
