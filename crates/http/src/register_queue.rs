@@ -192,7 +192,13 @@ fn index_in_background(db: Db, stop: mpsc::Receiver<()>) -> std::io::Result<()> 
             );
             // One transaction a batch: register commits wait for one batch at most.
             loop {
-                match db.write(customer_access::index_batch) {
+                // One statement on PostgreSQL (atomic alone: no BEGIN/COMMIT
+                // round trips ten times a second); a transaction on SQLite.
+                let indexed = match db.kind() {
+                    BackendKind::Postgres => db.autocommit(customer_access::index_batch),
+                    BackendKind::Sqlite => db.write(customer_access::index_batch),
+                };
+                match indexed {
                     Ok(n) if n == customer_access::INDEX_BATCH => continue,
                     Ok(_) => break,
                     Err(e) => {
