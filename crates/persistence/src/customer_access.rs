@@ -6,8 +6,8 @@ use crate::audit::{self, Change, WriteMeta};
 use crate::error::{Error, Result};
 use crate::page::Page;
 use crate::register_statements::{
-    PgBatch, PgIndex, SqliteEntries, SqliteFiles, SqliteForgetIndexed, SqliteIndexFiles,
-    SqliteUnindexed,
+    Entries, ForgetIndexed, IndexFiles, JsonBatch, Limited, PgBatch, PgIndex, SingleFiles,
+    Unindexed,
 };
 use crate::schema::{outside_access_requests, read_register, read_register_files};
 use crate::{DbConn, Timestamp};
@@ -136,9 +136,9 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
                     .collect::<Vec<_>>(),
             )
             .map_err(|e| Error::Corrupt(e.to_string()))?;
-            SqliteEntries { batch: &batch }.execute(c)?;
-            SqliteFiles { batch: &batch }.execute(c)?;
-            SqliteUnindexed { batch: &batch }.execute(c)?;
+            JsonBatch::<Entries>::new(&batch).execute(c)?;
+            JsonBatch::<SingleFiles>::new(&batch).execute(c)?;
+            JsonBatch::<Unindexed>::new(&batch).execute(c)?;
         }
     }
     Ok(())
@@ -187,10 +187,10 @@ pub fn index_pending(conn: &mut DbConn) -> Result<usize> {
 pub fn index_batch(conn: &mut DbConn) -> Result<usize> {
     let limit = INDEX_BATCH as i64;
     Ok(match conn {
-        DbConn::Pg(c) => PgIndex { limit }.execute(c)?,
+        DbConn::Pg(c) => Limited::<PgIndex>::new(limit).execute(c)?,
         DbConn::Sqlite(c) => {
-            SqliteIndexFiles { limit }.execute(c)?;
-            SqliteForgetIndexed { limit }.execute(c)?
+            Limited::<IndexFiles>::new(limit).execute(c)?;
+            Limited::<ForgetIndexed>::new(limit).execute(c)?
         }
     })
 }
