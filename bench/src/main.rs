@@ -378,11 +378,14 @@ fn database(args: &Args) -> (String, Option<String>) {
         "postgres" => {
             let name = format!("clientele_bench_{}", uuid::Uuid::now_v7().simple());
             admin_sql(&args.pg_url, &format!("CREATE DATABASE {name}"));
-            let base = args
+            // Connection parameters after `?` (e.g. `sslmode`) carry over.
+            let (url, params) = args
                 .pg_url
-                .rsplit_once('/')
-                .map_or(args.pg_url.as_str(), |(b, _)| b);
-            (format!("{base}/{name}"), Some(name))
+                .split_once('?')
+                .map_or((args.pg_url.as_str(), None), |(u, p)| (u, Some(p)));
+            let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+            let params = params.map(|p| format!("?{p}")).unwrap_or_default();
+            (format!("{base}/{name}{params}"), Some(name))
         }
         _ => {
             let dir =

@@ -6,7 +6,7 @@ use crate::config::ApiConfig;
 use crate::middleware::metrics::Metrics;
 use crate::register_queue::RegisterQueue;
 use clientele_core::Clock;
-use clientele_persistence::Db;
+use clientele_persistence::{Db, Plans};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -47,8 +47,19 @@ impl AppState {
             + Send
             + 'static,
     ) -> Result<T, crate::error::ApiError> {
+        self.read_with(Plans::ByValue, f).await
+    }
+
+    /// Runs a read on the blocking pool, on a connection that plans as asked.
+    pub async fn read_with<T: Send + 'static>(
+        &self,
+        plans: Plans,
+        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T>
+            + Send
+            + 'static,
+    ) -> Result<T, crate::error::ApiError> {
         let db = self.db.clone();
-        Ok(actix_web::web::block(move || db.read(f)).await??)
+        Ok(actix_web::web::block(move || db.read_with(plans, f)).await??)
     }
 
     /// Runs one all-or-nothing write transaction on the blocking pool.

@@ -108,17 +108,36 @@ pub struct Pooled {
     broken: bool,
 }
 
+/// How PostgreSQL plans the prepared statements run on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plans {
+    /// PostgreSQL's default: each execution is planned for its values until
+    /// a generic plan looks as cheap (for a list with `LIKE` and
+    /// several unselective filters it never does: 0.5–1.5 ms of planning
+    /// for 0.15 ms of execution, on every page).
+    ByValue,
+    /// One generic plan per statement, made once and reused
+    /// (`plan_cache_mode = force_generic_plan`): for statements whose best
+    /// plan does not depend on the values bound. SQLite plans once anyway.
+    Generic,
+}
+
 /// r2d2 manager that builds the variant from the URL scheme. Connections are
 /// not probed on checkout (a round trip per request on PostgreSQL); one that
 /// failed at the connection level is marked and dropped when it comes back.
-pub struct Manager(Target);
+pub struct Manager(Target, Plans);
 
 impl r2d2::ManageConnection for Manager {
     type Connection = Pooled;
     type Error = ConnectError;
 
     fn connect(&self) -> std::result::Result<Pooled, ConnectError> {
-        self.0.establish().map(|conn| Pooled {
+        let mut conn = self.0.establish()?;
+        if let (DbConn::Pg(c), Plans::Generic) = (&mut conn, self.1) {
+            c.batch_execute("SET plan_cache_mode = force_generic_plan")
+                .map_err(|e| ConnectError(e.to_string()))?;
+        }
+        Ok(Pooled {
             conn,
             broken: false,
         })
@@ -146,6 +165,9 @@ pub struct DbSettings {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
+    /// PostgreSQL only: connections that plan each statement once
+    /// ([`Plans::Generic`]), opened as needed.
+    generic: Option<r2d2::Pool<Manager>>,
     kind: BackendKind,
     /// SQLite allows one writer; taking turns in-process means a deferred
     /// transaction never fails to upgrade its lock. PostgreSQL needs none.
@@ -173,13 +195,24 @@ impl Db {
         if let Target::Sqlite { .. } = &target {
             checkpoint_in_background(&target, Arc::downgrade(&sqlite_writer));
         }
-        let pool = r2d2::Pool::builder()
-            .max_size(settings.pool_size.max(1))
-            .connection_timeout(settings.connect_timeout)
-            .test_on_check_out(false)
-            .build(Manager(target))?;
+        let builder = || {
+            r2d2::Pool::builder()
+                .max_size(settings.pool_size.max(1))
+                .connection_timeout(settings.connect_timeout)
+                .test_on_check_out(false)
+        };
+        let generic = match &target {
+            Target::Postgres { .. } => Some(
+                builder()
+                    .min_idle(Some(0))
+                    .build(Manager(target.clone(), Plans::Generic))?,
+            ),
+            Target::Sqlite { .. } => None,
+        };
+        let pool = builder().build(Manager(target, Plans::ByValue))?;
         Ok(Self {
             pool,
+            generic,
             kind,
             sqlite_writer,
         })
@@ -191,7 +224,20 @@ impl Db {
 
     /// Runs reads on one pooled connection.
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let mut pooled = self.pool.get()?;
+        self.read_with(Plans::ByValue, f)
+    }
+
+    /// Runs reads on one pooled connection that plans as asked.
+    pub fn read_with<T>(
+        &self,
+        plans: Plans,
+        f: impl FnOnce(&mut DbConn) -> Result<T>,
+    ) -> Result<T> {
+        let pool = match (plans, &self.generic) {
+            (Plans::Generic, Some(generic)) => generic,
+            _ => &self.pool,
+        };
+        let mut pooled = pool.get()?;
         self.watch(&mut pooled, f)
     }
 

@@ -27,7 +27,7 @@ pub mod units;
 pub mod users;
 
 pub use audit::WriteMeta;
-pub use connection::{BackendKind, Db, DbConn, DbSettings};
+pub use connection::{BackendKind, Db, DbConn, DbSettings, Plans};
 pub use error::{Error, Result};
 pub use page::Page;
 

@@ -174,11 +174,88 @@ fn pooled_connections_recover_when_postgresql_drops_them() {
     }
 }
 
+/// List pages whose filters are unselective run on PostgreSQL connections
+/// that plan each statement once; everything else keeps PostgreSQL's
+/// planning by value. Both kinds of list answer the same files.
+#[test]
+fn list_pages_are_planned_once_unless_a_filter_is_selective() {
+    use clientele_persistence::customers::CustomerFilter;
+    use clientele_persistence::{DbConn, Plans};
+    let unselective = CustomerFilter {
+        status: Some("active".into()),
+        region_prefix: Some("11".into()),
+        name_contains: Some("客户".into()),
+        ..CustomerFilter::default()
+    };
+    assert_eq!(unselective.plans(), Plans::Generic);
+    for selective in [
+        CustomerFilter {
+            tag: Some("vip".into()),
+            ..unselective.clone()
+        },
+        CustomerFilter {
+            updated_since: Some(chrono::Utc::now().naive_utc()),
+            ..unselective.clone()
+        },
+        CustomerFilter {
+            owner_user_id: Some("u".into()),
+            ..unselective.clone()
+        },
+    ] {
+        assert_eq!(selective.plans(), Plans::ByValue, "{selective:?}");
+    }
+
+    let s = TestServer::start();
+    let manager = s.token("demo.manager.bj");
+    let all = s.get("/api/v1/customers?limit=100", &manager);
+    assert_eq!(all.status, 200, "{}", all.text);
+    let active = all.json["items"]
+        .as_array()
+        .map(|v| v.iter().filter(|c| c["status"] == "active").count())
+        .unwrap_or_default();
+    assert!(active > 0, "{}", all.text);
+    let page = s.get("/api/v1/customers?status=active&limit=100", &manager);
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(page.json["items"].as_array().map(Vec::len), Some(active));
+    let since = s.get(
+        "/api/v1/customers?status=active&updated_since=2000-01-01T00:00:00Z&limit=100",
+        &manager,
+    );
+    assert_eq!(since.status, 200, "{}", since.text);
+    assert_eq!(since.json["items"].as_array().map(Vec::len), Some(active));
+
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return; // SQLite plans each prepared statement once anyway
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        mode: String,
+    }
+    let mode = |plans: Plans| {
+        s.db.read_with(plans, |c| match c {
+            DbConn::Pg(pg) => {
+                use diesel::RunQueryDsl;
+                diesel::sql_query("SELECT current_setting('plan_cache_mode') AS mode")
+                    .get_result::<Setting>(pg)
+                    .map(|s| s.mode)
+                    .map_err(Into::into)
+            }
+            DbConn::Sqlite(_) => Ok(String::new()),
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(mode(Plans::Generic), "force_generic_plan");
+    assert_eq!(mode(Plans::ByValue), "auto");
+}
+
 /// The SQLite write-ahead log must start over even while reads never pause
 /// (each reader pins the log as it began) and a writer keeps writing;
-/// otherwise it grows without end. 48 MB written in small commits (paced a
+/// otherwise it grows without end. 96 MB written in small commits (paced a
 /// little, as requests are) beside a reader that never stops: the log stays
-/// near the 16 MB at which the background checkpoint restarts it.
+/// near the 16 MB at which the background checkpoint restarts it (44 MB at
+/// worst seen with the whole suite running beside it; without the restart
+/// it grows past the 96 MB written).
 #[test]
 fn sqlite_log_stays_bounded_under_endless_reads() {
     use diesel::connection::SimpleConnection;
@@ -206,7 +283,7 @@ fn sqlite_log_stays_bounded_under_endless_reads() {
         })
     };
     let mut largest = 0;
-    for _ in 0..2_000 {
+    for _ in 0..4_000 {
         let wrote = s.db.write(|c| {
             c.batch_execute("INSERT INTO scratch (b) VALUES (randomblob(24000))")
                 .map_err(Into::into)
@@ -218,7 +295,7 @@ fn sqlite_log_stays_bounded_under_endless_reads() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(reader.join().is_ok());
     assert!(
-        largest < 40 * 1024 * 1024,
-        "the log grew to {largest} bytes for 48 MB written"
+        largest < 64 * 1024 * 1024,
+        "the log grew to {largest} bytes for 96 MB written"
     );
 }

@@ -668,8 +668,9 @@ pub(crate) async fn registered_page(
     let sort = parse_sort(q.sort.as_deref())?;
     let (mut filter, unit_id) = filter_of(q)?;
     let scope = scope_of(&p);
+    let plans = filter.plans();
     let page = st
-        .read(move |c| {
+        .read_with(plans, move |c| {
             unit_filter(c, &mut filter, unit_id.as_deref())?;
             customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())
         })
