@@ -78,7 +78,7 @@ impl Target {
                     .map_err(|e| ConnectError(e.to_string()))?;
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; \
                      PRAGMA mmap_size = 0; PRAGMA wal_autocheckpoint = 0; \
                      PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;",
                 )

@@ -249,6 +249,32 @@ fn list_pages_are_planned_once_unless_a_filter_is_selective() {
     assert_eq!(mode(Plans::ByValue), "auto");
 }
 
+/// An answered write is on the disk (CUS-08: register entries are never
+/// lost): every SQLite connection flushes the log at each commit, not only
+/// at checkpoints, so a power loss cannot roll back what was acknowledged.
+#[test]
+fn r_cus_08_sqlite_commits_are_flushed_before_the_answer() {
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Sqlite {
+        return; // PostgreSQL's synchronous_commit is the server's
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Sync {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        synchronous: i32,
+    }
+    for _ in 0..4 {
+        let level = s.db.read(|c| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("PRAGMA synchronous")
+                .get_result::<Sync>(c)
+                .map(|s| s.synchronous)
+                .map_err(Into::into)
+        });
+        assert_eq!(level.ok(), Some(2), "2 is FULL");
+    }
+}
+
 /// The SQLite write-ahead log must start over even while reads never pause
 /// (each reader pins the log as it began) and a writer keeps writing;
 /// otherwise it grows without end. 96 MB written in small commits (paced a
