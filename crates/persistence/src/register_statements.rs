@@ -19,6 +19,10 @@ use std::marker::PhantomData;
 pub(crate) trait Around<DB> {
     const BEFORE: &'static str;
     const AFTER: &'static str;
+    /// Planned anew on every run rather than kept prepared: for a statement
+    /// over a table whose size swings, where a plan kept from when it was
+    /// small turns into a scan of everything once it is not.
+    const PLANNED_EACH_RUN: bool = false;
 }
 
 /// A statement over one batch bound as JSON text (SQLite, `json_each`).
@@ -83,6 +87,9 @@ where
     S: Around<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if S::PLANNED_EACH_RUN {
+            out.unsafe_to_cache_prepared();
+        }
         out.push_sql(S::BEFORE);
         out.push_bind_param::<BigInt, _>(&self.limit)?;
         out.push_sql(S::AFTER);
@@ -149,8 +156,13 @@ impl Around<Sqlite> for ForgetIndexed {
 /// plainly, PostgreSQL hashed the batch and scanned the whole register for
 /// it as long as the register looked small enough, 12–15 % of its CPU
 /// during the list bench, growing with every entry until the plan flipped.
+/// Planned on every run (ten a second): the list of unindexed entries is a
+/// queue, empty one moment and holding thousands of dead rows the next
+/// (until autovacuum comes by); a plan kept from when it was empty read it
+/// with a full scan and a sort on every run (auto_explain).
 pub(crate) enum PgIndex {}
 impl Around<Pg> for PgIndex {
+    const PLANNED_EACH_RUN: bool = true;
     const BEFORE: &'static str = "WITH b AS (SELECT entry_id FROM read_register_unindexed \
          ORDER BY entry_id LIMIT ";
     const AFTER: &'static str = " FOR UPDATE), \
