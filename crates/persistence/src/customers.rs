@@ -478,16 +478,18 @@ pub struct CustomerFilter {
 
 impl CustomerFilter {
     /// How a list with these filters is best planned. Filters that match
-    /// large shares of the files (status, nature, industry, region, unit,
-    /// name) leave one plan best for any value: walk the sort's index and
-    /// stop after a page. A filter that may match a handful of files among
-    /// millions (a tag, an owner, a code, changes since a moment) needs a
-    /// plan made for its value, which can start from that filter's index.
+    /// large shares of the files (status, nature, industry, region, name)
+    /// leave one plan best for any value: walk the sort's index and stop
+    /// after a page. A filter that may match a handful of files among
+    /// millions (a tag, an owner, a unit, a code, changes since a moment)
+    /// needs a plan made for its value, which can start from that filter's
+    /// index.
     pub fn plans(&self) -> crate::Plans {
         let selective = self.code.is_some()
             || self.credit_code.is_some()
             || self.external_id.is_some()
             || self.owner_user_id.is_some()
+            || self.unit_path.is_some()
             || self.tag.is_some()
             || self.updated_since.is_some();
         if selective {

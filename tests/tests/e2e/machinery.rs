@@ -201,6 +201,10 @@ fn list_pages_are_planned_once_unless_a_filter_is_selective() {
             owner_user_id: Some("u".into()),
             ..unselective.clone()
         },
+        CustomerFilter {
+            unit_path: Some("/a/b/".into()),
+            ..unselective.clone()
+        },
     ] {
         assert_eq!(selective.plans(), Plans::ByValue, "{selective:?}");
     }

@@ -20,7 +20,7 @@ use clientele_persistence::customer_access::{self, AccessEntry};
 use clientele_persistence::customers::{
     self, CustomerFilter, CustomerRow, CustomerView, ListScope, Sort, SortKey,
 };
-use clientele_persistence::{DbConn, Error as DbError, Timestamp, WriteMeta};
+use clientele_persistence::{DbConn, Error as DbError, Plans, Timestamp, WriteMeta};
 use serde::Deserialize;
 
 /// A file the principal may see, how far, and the grant that opened it.
@@ -668,7 +668,12 @@ pub(crate) async fn registered_page(
     let sort = parse_sort(q.sort.as_deref())?;
     let (mut filter, unit_id) = filter_of(q)?;
     let scope = scope_of(&p);
-    let plans = filter.plans();
+    // The unit filter names a unit here; its path is looked up in the read.
+    let plans = if unit_id.is_some() {
+        Plans::ByValue
+    } else {
+        filter.plans()
+    };
     let page = st
         .read_with(plans, move |c| {
             unit_filter(c, &mut filter, unit_id.as_deref())?;
