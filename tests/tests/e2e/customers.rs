@@ -542,6 +542,75 @@ fn r_cus_07_visibility_matrix() {
     assert_eq!(as_manager.json["restricted_fields"], json!([]));
 }
 
+/// The field-level rule holds in the history too: a role that may not see
+/// a file's financial fields does not read their values there either —
+/// neither in a change of one of them nor in the creation's snapshot.
+#[test]
+fn r_cus_07_history_withholds_financial_values_from_roles_that_may_not_see_them() {
+    let s = TestServer::start();
+    let manager = s.token("demo.manager.bj");
+    let made = create(
+        &s,
+        &manager,
+        json!({"name": "北京项目部财务保密有限公司", "nature": "private",
+               "owner_unit_id": s.unit_id("BJ-P1"), "registered_capital_fen": 500_000_000,
+               "credit_standing": "良好", "trading_terms": "月结60天"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let path = format!("/api/v1/customers/{}", id_of(&made));
+    let changed = s.patch(
+        &path,
+        &manager,
+        &etag_of(&made),
+        &json!({"credit_standing": "关注", "industry": "制造业"}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let history = format!("{path}/history");
+
+    let seen = s.get(&history, &manager);
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    let text = seen.text.clone();
+    assert!(text.contains("月结60天") && text.contains("关注") && text.contains("良好"));
+    assert!(seen.json["items"]
+        .as_array()
+        .is_some_and(|items| items.iter().all(|e| e["restricted_fields"] == json!([]))));
+
+    let agent = s.token("demo.agent");
+    let withheld = s.get(&history, &agent);
+    assert_eq!(withheld.status, 200, "{}", withheld.text);
+    for secret in ["月结60天", "关注", "良好", "500000000"] {
+        assert!(
+            !withheld.text.contains(secret),
+            "{secret} in {}",
+            withheld.text
+        );
+    }
+    let items = withheld.json["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let entry = |field: &str| {
+        items
+            .iter()
+            .find(|e| e["field"] == field)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {field} entry in {}", withheld.text))
+    };
+    let credit = entry("credit_standing");
+    assert_eq!(credit["old_value"], Value::Null);
+    assert_eq!(credit["new_value"], Value::Null);
+    assert_eq!(credit["restricted_fields"], json!(["credit_standing"]));
+    let industry = entry("industry");
+    assert_eq!(industry["new_value"], "制造业");
+    assert_eq!(industry["restricted_fields"], json!([]));
+    let created = entry("*");
+    assert_eq!(created["new_value"]["name"], "北京项目部财务保密有限公司");
+    assert_eq!(
+        created["restricted_fields"],
+        json!(["registered_capital_fen", "credit_standing", "trading_terms"])
+    );
+}
+
 #[test]
 fn r_cus_08_every_read_is_registered() {
     let s = TestServer::start();

@@ -352,11 +352,38 @@ pub struct HistoryEntry {
     /// The value after.
     pub new_value: Option<serde_json::Value>,
     pub request_id: Option<String>,
+    /// Financial fields whose values this entry withholds from this caller
+    /// (the same rule as on the file: `old_value`/`new_value` are `null`
+    /// for such a field, and a creation's snapshot leaves them out).
+    pub restricted_fields: Vec<String>,
 }
 
-impl From<ChangeRow> for HistoryEntry {
-    fn from(r: ChangeRow) -> Self {
+impl HistoryEntry {
+    /// A change as the caller may see it: with `financials` false, the
+    /// values of the file's financial fields are withheld, as on the file.
+    pub fn shown(r: ChangeRow, financials: bool) -> Self {
         let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        let mut old_value: Option<serde_json::Value> = parse(r.old_value);
+        let mut new_value: Option<serde_json::Value> = parse(r.new_value);
+        let mut restricted_fields = Vec::new();
+        if !financials && r.entity == "customer" {
+            if FINANCIAL_FIELDS.contains(&r.field.as_str()) {
+                (old_value, new_value) = (None, None);
+                restricted_fields.push(r.field.clone());
+            } else {
+                // A creation or a merge carries the whole file as an object.
+                for value in [&mut old_value, &mut new_value].into_iter().flatten() {
+                    let Some(fields) = value.as_object_mut() else {
+                        continue;
+                    };
+                    for f in FINANCIAL_FIELDS {
+                        if fields.remove(f).is_some() && !restricted_fields.iter().any(|r| r == f) {
+                            restricted_fields.push(f.to_owned());
+                        }
+                    }
+                }
+            }
+        }
         Self {
             id: r.id.parse().unwrap_or_default(),
             at: utc(r.at),
@@ -364,9 +391,10 @@ impl From<ChangeRow> for HistoryEntry {
             entity: r.entity,
             entity_id: r.entity_id,
             field: r.field,
-            old_value: parse(r.old_value),
-            new_value: parse(r.new_value),
+            old_value,
+            new_value,
             request_id: r.request_id,
+            restricted_fields,
         }
     }
 }

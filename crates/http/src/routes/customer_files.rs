@@ -823,7 +823,8 @@ pub async fn merge_customer(
     Ok(customer_answer(StatusCode::OK, view, &who))
 }
 
-/// The history of a file, newest first (CUS-04).
+/// The history of a file, newest first (CUS-04). The values of financial
+/// fields are withheld from roles that may not see them, as on the file.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/history", tag = "customers", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = HistoryPage)))]
 pub async fn customer_history(
@@ -835,11 +836,14 @@ pub async fn customer_history(
 ) -> Result<HttpResponse, ApiError> {
     let (limit, cursor) = q.parse()?;
     let file = id.0.clone();
+    let financials = sees_financials(&auth.0);
     let page = read_part(&st, &ctx, auth.0, id.0, "history", move |c, _, _| {
         customers::history(c, &file, limit, cursor.as_ref())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(HistoryPage::from_page(page, HistoryEntry::from)))
+    Ok(HttpResponse::Ok().json(HistoryPage::from_page(page, |r| {
+        HistoryEntry::shown(r, financials)
+    })))
 }
 
 /// Fields a revert may not touch: identity and merge bookkeeping.
