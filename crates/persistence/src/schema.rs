@@ -181,6 +181,11 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         tags -> Text,
+        business_policy -> Nullable<Text>,
+        sales_history -> Nullable<Text>,
+        attitude_to_us -> Nullable<Text>,
+        competitor_relations -> Nullable<Text>,
+        credit_problems -> Nullable<Text>,
     }
 }
 

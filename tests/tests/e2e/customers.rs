@@ -536,10 +536,109 @@ fn r_cus_07_visibility_matrix() {
     assert_eq!(as_agent.json["registered_capital_fen"], Value::Null);
     assert_eq!(
         as_agent.json["restricted_fields"],
-        json!(["registered_capital_fen", "credit_standing", "trading_terms"])
+        json!([
+            "registered_capital_fen",
+            "credit_standing",
+            "trading_terms",
+            "credit_problems"
+        ])
     );
     let as_manager = s.get(&path, &s.token("demo.manager.bj"));
     assert_eq!(as_manager.json["restricted_fields"], json!([]));
+}
+
+/// A file holds what CUS-02 lists: basic data, characteristics, business
+/// status, transaction status, and contacts (the customer's owner and
+/// managers among them, by title); each part can be supplemented later.
+#[test]
+fn r_cus_02_a_file_holds_basic_data_characteristics_business_and_transaction_status() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({
+            "name": "北京档案内容示范有限公司", "nature": "private",
+            "owner_unit_id": s.unit_id("BJ-P1"),
+            "legal_representative": "王建国", "industry": "制造业",
+            "region_code": "110105", "region_name": "北京市朝阳区",
+            "address": "北京市朝阳区示范路1号", "size": "medium",
+            "registered_capital_fen": 1_000_000_000, "trading_since": "2019-03-01",
+            "service_area": "华北", "sales_capacity": "年销售额约2亿元",
+            "potential": "高", "business_policy": "稳健经营，重视长期合作",
+            "sales_history": "2021年起年均采购300万元", "attitude_to_us": "友好",
+            "competitor_relations": "同时与一家同业有少量合作",
+            "credit_standing": "AA", "trading_terms": "月结30天",
+            "credit_problems": "2020年一次逾期15天，已结清"
+        }),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let path = format!("/api/v1/customers/{}", id_of(&made));
+    for (field, value) in [
+        ("legal_representative", json!("王建国")),
+        ("registered_capital_fen", json!(1_000_000_000)),
+        ("trading_since", json!("2019-03-01")),
+        ("sales_capacity", json!("年销售额约2亿元")),
+        ("business_policy", json!("稳健经营，重视长期合作")),
+        ("sales_history", json!("2021年起年均采购300万元")),
+        ("attitude_to_us", json!("友好")),
+        ("competitor_relations", json!("同时与一家同业有少量合作")),
+        ("credit_standing", json!("AA")),
+        ("credit_problems", json!("2020年一次逾期15天，已结清")),
+    ] {
+        assert_eq!(made.json[field], value, "{field}: {}", made.text);
+    }
+    // The owner and managers are contacts with their titles.
+    for (name, title) in [("王建国", "董事长"), ("李红", "采购经理")] {
+        let contact = s.post(
+            &format!("{path}/contacts"),
+            &am,
+            &json!({"name": name, "title": title, "mobile": "13800000000"}),
+        );
+        assert_eq!(contact.status, 201, "{}", contact.text);
+    }
+    let contacts = s.get(&format!("{path}/contacts"), &am);
+    assert_eq!(
+        contacts.json.as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        contacts.text
+    );
+    // Supplemented later, field by field, and cleared with null.
+    let changed = s.patch(
+        &path,
+        &am,
+        &etag_of(&made),
+        &json!({"attitude_to_us": "非常友好", "competitor_relations": null}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.json["attitude_to_us"], "非常友好");
+    assert_eq!(changed.json["competitor_relations"], Value::Null);
+    let history = s.get(&format!("{path}/history"), &am);
+    let fields: Vec<&str> = history.json["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        fields.contains(&"attitude_to_us") && fields.contains(&"competitor_relations"),
+        "{}",
+        history.text
+    );
+    // Past credit problems are a financial field: an agent does not read them.
+    let agent_view = s.get(&path, &s.token("demo.agent"));
+    assert_eq!(agent_view.status, 200, "{}", agent_view.text);
+    assert_eq!(agent_view.json["credit_problems"], Value::Null);
+    assert_eq!(agent_view.json["business_policy"], "稳健经营，重视长期合作");
+    assert!(agent_view.json["restricted_fields"]
+        .as_array()
+        .is_some_and(|f| f.contains(&json!("credit_problems"))));
+    let too_long = s.patch(
+        &path,
+        &am,
+        &etag_of(&changed),
+        &json!({"sales_history": "长".repeat(2001)}),
+    );
+    too_long.assert_problem(422, "validation_failed");
 }
 
 /// The field-level rule holds in the history too: a role that may not see
@@ -607,7 +706,12 @@ fn r_cus_07_history_withholds_financial_values_from_roles_that_may_not_see_them(
     assert_eq!(created["new_value"]["name"], "北京项目部财务保密有限公司");
     assert_eq!(
         created["restricted_fields"],
-        json!(["registered_capital_fen", "credit_standing", "trading_terms"])
+        json!([
+            "registered_capital_fen",
+            "credit_standing",
+            "trading_terms",
+            "credit_problems"
+        ])
     );
 }
 

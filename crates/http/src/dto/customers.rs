@@ -68,8 +68,10 @@ pub fn wire<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-/// A customer file. Financial fields (`registered_capital_fen`,
-/// `credit_standing`, `trading_terms`) are shown only to admin, manager,
+/// A customer file (CUS-02: basic data, characteristics, business status,
+/// transaction status; contacts are a sub-resource). Financial fields
+/// (`registered_capital_fen`, `credit_standing`, `trading_terms`,
+/// `credit_problems`) are shown only to admin, manager,
 /// account_manager, legal, auditor and integration roles; for others they are
 /// `null` and named in `restricted_fields`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,6 +100,16 @@ pub struct Customer {
     pub potential: Option<String>,
     pub credit_standing: Option<String>,
     pub trading_terms: Option<String>,
+    /// Business policy (经营方针).
+    pub business_policy: Option<String>,
+    /// Business status: sales history (销售历史).
+    pub sales_history: Option<String>,
+    /// Business status: attitude to us (对我方态度).
+    pub attitude_to_us: Option<String>,
+    /// Business status: relations with competitors (与竞争对手关系).
+    pub competitor_relations: Option<String>,
+    /// Transaction status: past credit problems (过往信用问题).
+    pub credit_problems: Option<String>,
     /// Vulnerable customer (老弱病残): special care, home service (CUS-03).
     pub vulnerable: bool,
     #[schema(value_type = StatusDto)]
@@ -119,8 +131,12 @@ pub struct Customer {
     pub updated_at: DateTime<Utc>,
 }
 
-pub const FINANCIAL_FIELDS: [&str; 3] =
-    ["registered_capital_fen", "credit_standing", "trading_terms"];
+pub const FINANCIAL_FIELDS: [&str; 4] = [
+    "registered_capital_fen",
+    "credit_standing",
+    "trading_terms",
+    "credit_problems",
+];
 
 impl Customer {
     pub fn from_view(v: CustomerView, financials: bool) -> Self {
@@ -149,6 +165,11 @@ impl Customer {
             potential: r.potential,
             credit_standing: hide(r.credit_standing),
             trading_terms: hide(r.trading_terms),
+            business_policy: r.business_policy,
+            sales_history: r.sales_history,
+            attitude_to_us: r.attitude_to_us,
+            competitor_relations: r.competitor_relations,
+            credit_problems: hide(r.credit_problems),
             vulnerable: r.vulnerable,
             status: r.status,
             tags: v.tags,
@@ -228,6 +249,26 @@ pub struct NewCustomer {
     #[validate(length(max = 500))]
     #[schema(max_length = 500)]
     pub trading_terms: Option<String>,
+    /// Business policy (经营方针).
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub business_policy: Option<String>,
+    /// Sales history (销售历史).
+    #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
+    pub sales_history: Option<String>,
+    /// Attitude to us (对我方态度).
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub attitude_to_us: Option<String>,
+    /// Relations with competitors (与竞争对手关系).
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub competitor_relations: Option<String>,
+    /// Past credit problems (过往信用问题); a financial field.
+    #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
+    pub credit_problems: Option<String>,
     pub vulnerable: Option<bool>,
     /// Default `prospect`; a file is not created archived.
     pub status: Option<StatusDto>,
@@ -309,6 +350,26 @@ pub struct CustomerChanges {
     #[validate(length(max = 500))]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub trading_terms: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 500))]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub business_policy: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 2000))]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub sales_history: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 500))]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub attitude_to_us: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 500))]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub competitor_relations: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(max = 2000))]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub credit_problems: Option<Option<String>>,
     pub vulnerable: Option<bool>,
     /// `archived` closes the file; it stays readable (no deletion, CUS-05).
     pub status: Option<StatusDto>,

@@ -203,7 +203,7 @@ fn set_name(row: &mut CustomerRow, name: &CustomerName) {
 fn financial_guard(p: &Principal, touched: bool) -> Result<(), ApiError> {
     if touched && !sees_financials(p) {
         return Err(ApiError::forbidden(
-            "registered_capital_fen, credit_standing and trading_terms need a role that may see them",
+            "registered_capital_fen, credit_standing, trading_terms and credit_problems need a role that may see them",
         ));
     }
     Ok(())
@@ -278,7 +278,8 @@ pub async fn create_customer(
         &p,
         b.registered_capital_fen.is_some()
             || b.credit_standing.is_some()
-            || b.trading_terms.is_some(),
+            || b.trading_terms.is_some()
+            || b.credit_problems.is_some(),
     )?;
     if b.shared == Some(true) && !(p.is_admin() || p.has(Role::Manager)) {
         return Err(ApiError::forbidden(
@@ -342,6 +343,11 @@ pub async fn create_customer(
                 potential: clean(b.potential),
                 credit_standing: clean(b.credit_standing),
                 trading_terms: clean(b.trading_terms),
+                business_policy: clean(b.business_policy),
+                sales_history: clean(b.sales_history),
+                attitude_to_us: clean(b.attitude_to_us),
+                competitor_relations: clean(b.competitor_relations),
+                credit_problems: clean(b.credit_problems),
                 vulnerable: b.vulnerable.unwrap_or(false),
                 status: wire(&b.status.unwrap_or(StatusDto::Prospect)),
                 external_id: clean(b.external_id),
@@ -387,7 +393,8 @@ fn apply(
         p,
         ch.registered_capital_fen.is_some()
             || ch.credit_standing.is_some()
-            || ch.trading_terms.is_some(),
+            || ch.trading_terms.is_some()
+            || ch.credit_problems.is_some(),
     )?;
     if ch.shared.is_some() && !(p.is_admin() || p.has(Role::Manager)) {
         return Err(ApiError::forbidden(
@@ -440,6 +447,11 @@ fn apply(
         potential,
         credit_standing,
         trading_terms,
+        business_policy,
+        sales_history,
+        attitude_to_us,
+        competitor_relations,
+        credit_problems,
         external_id
     );
     if let Some(n) = ch.nature {
