@@ -641,6 +641,53 @@ fn r_cus_02_a_file_holds_basic_data_characteristics_business_and_transaction_sta
     too_long.assert_problem(422, "validation_failed");
 }
 
+/// A relation shows from both sides (CUS-06), but its history entry names
+/// the file at the other end only to those who may see that file, as the
+/// list of relations does.
+#[test]
+fn r_cus_06_history_names_a_related_file_only_to_those_who_may_see_it() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let near = create(
+        &s,
+        &admin,
+        json!({"name": "北京项目部关联甲有限公司", "nature": "private", "owner_unit_id": s.unit_id("BJ-P1")}),
+    );
+    let far = create(
+        &s,
+        &admin,
+        json!({"name": "上海关联乙有限公司", "nature": "private", "owner_unit_id": s.unit_id("SH")}),
+    );
+    let (near_id, far_id) = (id_of(&near), id_of(&far));
+    let related = s.post(
+        &format!("/api/v1/customers/{near_id}/relations"),
+        &admin,
+        &json!({"customer_id": far_id, "kind": "related"}),
+    );
+    assert_eq!(related.status, 201, "{}", related.text);
+    let history = format!("/api/v1/customers/{near_id}/history");
+    let relation_entry = |r: &Resp| {
+        r.json["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|e| e["entity"] == "relation").cloned())
+            .unwrap_or_else(|| panic!("no relation entry in {}", r.text))
+    };
+
+    let as_admin = s.get(&history, &admin);
+    assert!(as_admin.text.contains(&far_id), "{}", as_admin.text);
+    assert_eq!(relation_entry(&as_admin)["restricted_fields"], json!([]));
+
+    let agent = s.token("demo.agent");
+    let as_agent = s.get(&history, &agent);
+    assert_eq!(as_agent.status, 200, "{}", as_agent.text);
+    assert!(!as_agent.text.contains(&far_id), "{}", as_agent.text);
+    let entry = relation_entry(&as_agent);
+    assert_eq!(entry["new_value"], Value::Null);
+    assert_eq!(entry["restricted_fields"], json!(["*"]));
+    let relations = s.get(&format!("/api/v1/customers/{near_id}/relations"), &agent);
+    assert_eq!(relations.json, json!([]), "{}", relations.text);
+}
+
 /// The field-level rule holds in the history too: a role that may not see
 /// a file's financial fields does not read their values there either —
 /// neither in a change of one of them nor in the creation's snapshot.

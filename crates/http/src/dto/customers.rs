@@ -413,21 +413,27 @@ pub struct HistoryEntry {
     /// The value after.
     pub new_value: Option<serde_json::Value>,
     pub request_id: Option<String>,
-    /// Financial fields whose values this entry withholds from this caller
-    /// (the same rule as on the file: `old_value`/`new_value` are `null`
-    /// for such a field, and a creation's snapshot leaves them out).
+    /// Fields whose values this entry withholds from this caller: financial
+    /// fields (the same rule as on the file: `old_value`/`new_value` are
+    /// `null` for such a field, and a creation's snapshot leaves them out),
+    /// or `*` for a relation to a file the caller may not see.
     pub restricted_fields: Vec<String>,
 }
 
 impl HistoryEntry {
     /// A change as the caller may see it: with `financials` false, the
-    /// values of the file's financial fields are withheld, as on the file.
-    pub fn shown(r: ChangeRow, financials: bool) -> Self {
+    /// values of the file's financial fields are withheld, as on the file;
+    /// with `hidden`, all of its values (a relation to a file the caller
+    /// may not see).
+    pub fn shown(r: ChangeRow, financials: bool, hidden: bool) -> Self {
         let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
         let mut old_value: Option<serde_json::Value> = parse(r.old_value);
         let mut new_value: Option<serde_json::Value> = parse(r.new_value);
         let mut restricted_fields = Vec::new();
-        if !financials && r.entity == "customer" {
+        if hidden {
+            (old_value, new_value) = (None, None);
+            restricted_fields.push(r.field.clone());
+        } else if !financials && r.entity == "customer" {
             if FINANCIAL_FIELDS.contains(&r.field.as_str()) {
                 (old_value, new_value) = (None, None);
                 restricted_fields.push(r.field.clone());

@@ -849,13 +849,43 @@ pub async fn customer_history(
     let (limit, cursor) = q.parse()?;
     let file = id.0.clone();
     let financials = sees_financials(&auth.0);
-    let page = read_part(&st, &ctx, auth.0, id.0, "history", move |c, _, _| {
-        customers::history(c, &file, limit, cursor.as_ref())
+    let page = read_part(&st, &ctx, auth.0, id.0, "history", move |c, p, at| {
+        let page = customers::history(c, &file, limit, cursor.as_ref())?;
+        // A relation's creation names the file at its other end; shown only
+        // to those who may see that file, as in the list of relations.
+        let mut items = Vec::with_capacity(page.items.len());
+        for row in page.items {
+            let other = (row.entity == "relation")
+                .then(|| related_file(&row, &file))
+                .flatten();
+            let hidden = match other {
+                Some(other) => see(c, p, &other, at).is_err(),
+                None => false,
+            };
+            items.push((row, hidden));
+        }
+        Ok(clientele_persistence::Page {
+            items,
+            next: page.next,
+        })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(HistoryPage::from_page(page, |r| {
-        HistoryEntry::shown(r, financials)
-    })))
+    Ok(
+        HttpResponse::Ok().json(HistoryPage::from_page(page, |(r, hidden)| {
+            HistoryEntry::shown(r, financials, hidden)
+        })),
+    )
+}
+
+/// The file at the other end of a relation named in a history entry.
+fn related_file(row: &clientele_persistence::customers::ChangeRow, file: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(row.new_value.as_deref()?).ok()?;
+    let other = [&value["from_id"], &value["to_id"]]
+        .into_iter()
+        .filter_map(|v| v.as_str())
+        .find(|id| *id != file)
+        .map(str::to_owned);
+    other
 }
 
 /// Fields a revert may not touch: identity and merge bookkeeping.
