@@ -14,6 +14,57 @@ fn import(s: &TestServer, token: &str, csv: &str, dry_run: bool) -> clientele_e2
     )
 }
 
+/// The CSV export carries a file's CUS-02 contents (characteristics,
+/// business and transaction status) after the original columns, with the
+/// financial ones empty for roles that may not see them.
+#[test]
+fn r_cus_02_csv_export_carries_the_file_contents() {
+    let s = TestServer::start();
+    let mgr = s.token("demo.manager.bj");
+    let made = s.post(
+        "/api/v1/customers",
+        &mgr,
+        &json!({"name": "北京导出内容有限公司", "nature": "private",
+                "owner_unit_id": s.unit_id("BJ-P1"), "business_policy": "稳健",
+                "attitude_to_us": "友好", "credit_standing": "AA",
+                "credit_problems": "曾逾期一次"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let row_of = |token: &str| {
+        let csv = s.get("/api/v1/customers/export?format=csv&name=导出内容", token);
+        assert_eq!(csv.status, 200, "{}", csv.text);
+        let text = csv.text.trim_start_matches('\u{feff}').to_owned();
+        let mut lines = text.lines();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        let row: Vec<String> = lines
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(header.len(), row.len(), "{text}");
+        header
+            .into_iter()
+            .zip(row)
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    let as_manager = row_of(&mgr);
+    assert_eq!(as_manager["business_policy"], "稳健");
+    assert_eq!(as_manager["attitude_to_us"], "友好");
+    assert_eq!(as_manager["credit_standing"], "AA");
+    assert_eq!(as_manager["credit_problems"], "曾逾期一次");
+    assert_eq!(as_manager["vulnerable"], "false");
+    let as_agent = row_of(&s.token("demo.agent"));
+    assert_eq!(as_agent["business_policy"], "稳健");
+    assert_eq!(as_agent["credit_standing"], "");
+    assert_eq!(as_agent["credit_problems"], "");
+}
+
 #[test]
 fn r_cus_08_exports_are_registered_and_safe() {
     let s = TestServer::start();

@@ -43,7 +43,9 @@ pub struct ExportFormatQuery {
 /// Rows one export answer may carry; more come with the cursor in `X-Next-Cursor`.
 const EXPORT_MAX: u32 = 10_000;
 
-const COLUMNS: [&str; 21] = [
+/// The export's columns. Columns added later go at the end, so readers that
+/// take them by position keep working.
+const COLUMNS: [&str; 32] = [
     "id",
     "code",
     "external_id",
@@ -65,6 +67,17 @@ const COLUMNS: [&str; 21] = [
     "secrecy_level",
     "merged_into_id",
     "updated_at",
+    "service_area",
+    "sales_capacity",
+    "potential",
+    "business_policy",
+    "sales_history",
+    "attitude_to_us",
+    "competitor_relations",
+    "credit_standing",
+    "trading_terms",
+    "credit_problems",
+    "vulnerable",
 ];
 
 fn csv_row(c: &Customer) -> String {
@@ -93,6 +106,17 @@ fn csv_row(c: &Customer) -> String {
         c.secrecy_level.clone(),
         c.merged_into_id.map(|u| u.to_string()).unwrap_or_default(),
         c.updated_at.to_rfc3339(),
+        opt(&c.service_area),
+        opt(&c.sales_capacity),
+        opt(&c.potential),
+        opt(&c.business_policy),
+        opt(&c.sales_history),
+        opt(&c.attitude_to_us),
+        opt(&c.competitor_relations),
+        opt(&c.credit_standing),
+        opt(&c.trading_terms),
+        opt(&c.credit_problems),
+        c.vulnerable.to_string(),
     ])
 }
 
