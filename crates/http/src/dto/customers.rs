@@ -138,6 +138,26 @@ pub const FINANCIAL_FIELDS: [&str; 4] = [
     "credit_problems",
 ];
 
+impl NewCustomer {
+    /// Whether the new file sets any of [`FINANCIAL_FIELDS`].
+    pub fn touches_financials(&self) -> bool {
+        self.registered_capital_fen.is_some()
+            || self.credit_standing.is_some()
+            || self.trading_terms.is_some()
+            || self.credit_problems.is_some()
+    }
+}
+
+impl CustomerChanges {
+    /// Whether the change set touches any of [`FINANCIAL_FIELDS`].
+    pub fn touches_financials(&self) -> bool {
+        self.registered_capital_fen.is_some()
+            || self.credit_standing.is_some()
+            || self.trading_terms.is_some()
+            || self.credit_problems.is_some()
+    }
+}
+
 impl Customer {
     pub fn from_view(v: CustomerView, financials: bool) -> Self {
         let r = v.row;

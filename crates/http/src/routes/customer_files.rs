@@ -274,13 +274,7 @@ pub async fn create_customer(
         ));
     }
     let b = body.0;
-    financial_guard(
-        &p,
-        b.registered_capital_fen.is_some()
-            || b.credit_standing.is_some()
-            || b.trading_terms.is_some()
-            || b.credit_problems.is_some(),
-    )?;
+    financial_guard(&p, b.touches_financials())?;
     if b.shared == Some(true) && !(p.is_admin() || p.has(Role::Manager)) {
         return Err(ApiError::forbidden(
             "only managers and admins share files across units",
@@ -389,13 +383,7 @@ fn apply(
     before: &CustomerRow,
     ch: CustomerChanges,
 ) -> Result<(CustomerRow, Option<Vec<String>>), ApiError> {
-    financial_guard(
-        p,
-        ch.registered_capital_fen.is_some()
-            || ch.credit_standing.is_some()
-            || ch.trading_terms.is_some()
-            || ch.credit_problems.is_some(),
-    )?;
+    financial_guard(p, ch.touches_financials())?;
     if ch.shared.is_some() && !(p.is_admin() || p.has(Role::Manager)) {
         return Err(ApiError::forbidden(
             "only managers and admins share files across units",
