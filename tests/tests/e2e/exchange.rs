@@ -65,6 +65,83 @@ fn r_cus_02_csv_export_carries_the_file_contents() {
     assert_eq!(as_agent["credit_problems"], "");
 }
 
+/// The CSV import takes the same CUS-02 contents as the export gives:
+/// characteristics, business and transaction status, each checked like the
+/// API checks it.
+#[test]
+fn r_cus_02_csv_import_carries_the_file_contents() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let long = "长".repeat(2001);
+    let bad = format!(
+        "external_id,name,nature,sales_history,vulnerable\n\
+         ERP-C1,北京内容导入有限公司,private,{long},perhaps\n"
+    );
+    let dry = import(&s, &am, &bad, true);
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    let fields: Vec<(String, String)> = dry.json["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap_or("").to_owned(),
+                e["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        fields.contains(&("sales_history".into(), "too_long".into()))
+            && fields.contains(&("vulnerable".into(), "invalid_format".into())),
+        "{fields:?}"
+    );
+    let good = "external_id,name,nature,business_policy,sales_history,attitude_to_us,\
+                competitor_relations,service_area,sales_capacity,potential,\
+                credit_standing,trading_terms,credit_problems,vulnerable\n\
+                ERP-C1,北京内容导入有限公司,private,稳健经营,十年往来,友好,\
+                与乙公司合作,华北,年销千万,大,AA,月结30天,曾逾期一次,true\n";
+    let made = import(&s, &am, good, false);
+    assert_eq!(made.json["created"], 1, "{}", made.text);
+    let listed = s.get("/api/v1/customers?external_id=ERP-C1", &am);
+    let file = &listed.json["items"][0];
+    for (field, value) in [
+        ("business_policy", "稳健经营"),
+        ("sales_history", "十年往来"),
+        ("attitude_to_us", "友好"),
+        ("competitor_relations", "与乙公司合作"),
+        ("service_area", "华北"),
+        ("sales_capacity", "年销千万"),
+        ("potential", "大"),
+        ("credit_standing", "AA"),
+        ("trading_terms", "月结30天"),
+        ("credit_problems", "曾逾期一次"),
+    ] {
+        assert_eq!(file[field], value, "{field}: {file}");
+    }
+    assert_eq!(file["vulnerable"], true);
+    // An empty cell clears the field; the change is in the history.
+    let cleared = import(
+        &s,
+        &am,
+        "external_id,name,credit_problems,vulnerable\nERP-C1,北京内容导入有限公司,,false\n",
+        false,
+    );
+    assert_eq!(cleared.json["updated"], 1, "{}", cleared.text);
+    let id = file["id"].as_str().unwrap_or_default();
+    let after = s.get(&format!("/api/v1/customers/{id}"), &am);
+    assert_eq!(after.json["credit_problems"], serde_json::Value::Null);
+    assert_eq!(after.json["vulnerable"], false);
+    let history = s.get(&format!("/api/v1/customers/{id}/history"), &am);
+    assert!(
+        history.json["items"].as_array().is_some_and(|h| h
+            .iter()
+            .any(|e| e["field"] == "credit_problems" && e["old_value"] == "曾逾期一次")),
+        "{}",
+        history.text
+    );
+}
+
 #[test]
 fn r_cus_08_exports_are_registered_and_safe() {
     let s = TestServer::start();

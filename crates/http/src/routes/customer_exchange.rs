@@ -231,7 +231,7 @@ pub struct ImportReport {
 }
 
 /// Columns an import may carry; `external_id` and `name` are required.
-const IMPORT_COLUMNS: [&str; 16] = [
+const IMPORT_COLUMNS: [&str; 27] = [
     "external_id",
     "name",
     "credit_code",
@@ -248,6 +248,36 @@ const IMPORT_COLUMNS: [&str; 16] = [
     "tags",
     "owner_unit_code",
     "secrecy_level",
+    "service_area",
+    "sales_capacity",
+    "potential",
+    "business_policy",
+    "sales_history",
+    "attitude_to_us",
+    "competitor_relations",
+    "credit_standing",
+    "trading_terms",
+    "credit_problems",
+    "vulnerable",
+];
+
+/// The free-text columns of an import: name, most characters (the API's
+/// limits) and whether it is a financial field (CUS-07).
+const TEXT_COLUMNS: [(&str, usize, bool); 14] = [
+    ("legal_representative", 100, false),
+    ("industry", 100, false),
+    ("region_name", 100, false),
+    ("address", 300, false),
+    ("service_area", 500, false),
+    ("sales_capacity", 500, false),
+    ("potential", 500, false),
+    ("business_policy", 500, false),
+    ("sales_history", 2000, false),
+    ("attitude_to_us", 500, false),
+    ("competitor_relations", 500, false),
+    ("credit_standing", 500, true),
+    ("trading_terms", 500, true),
+    ("credit_problems", 2000, true),
 ];
 
 const MAX_IMPORT_ROWS: usize = 10_000;
@@ -269,6 +299,7 @@ struct ImportRow {
     secrecy: Option<String>,
     credit_code: Option<Option<String>>,
     region_code: Option<Option<String>>,
+    vulnerable: Option<bool>,
 }
 
 fn enum_value<T: for<'de> Deserialize<'de> + Serialize>(raw: &str) -> Option<String> {
@@ -455,14 +486,24 @@ fn parse_rows(
                 },
                 "owner_unit_code" => row.unit_code = opt,
                 "secrecy_level" => row.secrecy = opt,
+                "vulnerable" => match v.to_lowercase().as_str() {
+                    "true" | "yes" | "1" => row.vulnerable = Some(true),
+                    "false" | "no" | "0" | "" => row.vulnerable = Some(false),
+                    _ => err(h, "invalid_format", "true or false".into()),
+                },
                 other => {
-                    let key: &'static str = match other {
-                        "legal_representative" => "legal_representative",
-                        "industry" => "industry",
-                        "region_name" => "region_name",
-                        _ => "address",
+                    let Some(&(key, max, financial)) =
+                        TEXT_COLUMNS.iter().find(|(name, ..)| *name == other)
+                    else {
+                        continue;
                     };
-                    let max = if key == "address" { 300 } else { 100 };
+                    if financial && !financials && opt.is_some() {
+                        err(
+                            h,
+                            "forbidden",
+                            "this field needs a role that may see it".into(),
+                        );
+                    }
                     if v.chars().count() > max {
                         err(h, "too_long", format!("at most {max} characters"));
                     }
@@ -487,12 +528,26 @@ fn apply_row(
         base.name_folded = clientele_customers::name::fold_width(n.as_str()).to_lowercase();
     }
     for (k, v) in &row.values {
-        match *k {
-            "legal_representative" => base.legal_representative = v.clone(),
-            "industry" => base.industry = v.clone(),
-            "region_name" => base.region_name = v.clone(),
-            _ => base.address = v.clone(),
-        }
+        let field = match *k {
+            "legal_representative" => &mut base.legal_representative,
+            "industry" => &mut base.industry,
+            "region_name" => &mut base.region_name,
+            "service_area" => &mut base.service_area,
+            "sales_capacity" => &mut base.sales_capacity,
+            "potential" => &mut base.potential,
+            "business_policy" => &mut base.business_policy,
+            "sales_history" => &mut base.sales_history,
+            "attitude_to_us" => &mut base.attitude_to_us,
+            "competitor_relations" => &mut base.competitor_relations,
+            "credit_standing" => &mut base.credit_standing,
+            "trading_terms" => &mut base.trading_terms,
+            "credit_problems" => &mut base.credit_problems,
+            _ => &mut base.address,
+        };
+        field.clone_from(v);
+    }
+    if let Some(v) = row.vulnerable {
+        base.vulnerable = v;
     }
     if let Some(v) = &row.credit_code {
         base.credit_code = v.clone();
