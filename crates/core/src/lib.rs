@@ -1,6 +1,6 @@
 //! Shared vocabulary of Clientele: identifiers, money, the organisation
 //! (units, roles, clearance), who is acting (`Principal`), approval authority,
-//! keyset paging and the clock. No IO, no framework types.
+//! keyset paging, the clock and webhook rules. No IO, no framework types.
 
 pub mod approval;
 pub mod clock;
@@ -10,6 +10,7 @@ pub mod money;
 pub mod org;
 pub mod paging;
 pub mod principal;
+pub mod webhook;
 
 pub use approval::{ApprovalRule, ApprovalSubject};
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -22,6 +22,8 @@ pub struct ApiConfig {
     pub trust_proxy: bool,
     /// How long a replica may reuse what it learned about a session; zero: never.
     pub auth_cache_ttl: Duration,
+    /// How often webhook delivery looks for new events and due retries.
+    pub webhook_poll: Duration,
 }
 
 impl ApiConfig {
@@ -42,6 +44,7 @@ impl ApiConfig {
             login_window: Duration::from_secs(15 * 60),
             trust_proxy: false,
             auth_cache_ttl: Duration::from_secs(1),
+            webhook_poll: Duration::from_secs(1),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod register_queue;
 pub mod routes;
 pub mod state;
+pub mod webhook_delivery;
 
 pub use app::start;
 pub use config::ApiConfig;

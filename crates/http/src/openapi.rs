@@ -70,6 +70,12 @@ use utoipa::{Modify, OpenApi};
         routes::customer_access::request_outside_access,
         routes::customer_access::list_outside_access,
         routes::customer_access::decide_outside_access,
+        routes::webhooks::create_webhook,
+        routes::webhooks::list_webhooks,
+        routes::webhooks::get_webhook,
+        routes::webhooks::update_webhook,
+        routes::webhooks::list_deliveries,
+        routes::webhooks::retry_delivery,
     ),
     components(schemas(
         Problem,
@@ -80,6 +86,7 @@ use utoipa::{Modify, OpenApi};
         routes::customer_exchange::ExportFormat,
         dto::customers::DocumentCategoryDto,
         dto::customers::OutsideStatusDto,
+        dto::webhooks::DeliveryStatusDto,
     )),
     modifiers(&Security, &ErrorAnswers),
     tags(
@@ -88,6 +95,7 @@ use utoipa::{Modify, OpenApi};
         (name = "approvals", description = "Approval authority (ORG-02)"),
         (name = "audit", description = "The append-only audit log (ORG-03)"),
         (name = "customers", description = "Customer files: one customer, one file; contacts, relations, documents, history, read register (CUS-01..11)"),
+        (name = "webhooks", description = "Signed event deliveries to other systems, with retries and a delivery log"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

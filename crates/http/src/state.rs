@@ -5,6 +5,7 @@ use crate::auth::principal_cache::PrincipalCache;
 use crate::config::ApiConfig;
 use crate::middleware::metrics::Metrics;
 use crate::register_queue::RegisterQueue;
+use crate::webhook_delivery::WebhookWorker;
 use clientele_core::Clock;
 use clientele_persistence::{Db, Plans};
 use std::sync::Arc;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub principals: Arc<PrincipalCache>,
     pub register: Arc<RegisterQueue>,
     pub clock: Arc<dyn Clock>,
+    /// Sends webhooks while the application lives.
+    pub webhooks: Arc<WebhookWorker>,
 }
 
 impl AppState {
@@ -26,6 +29,11 @@ impl AppState {
         let principals = Arc::new(PrincipalCache::new(config.auth_cache_ttl));
         Self {
             register: Arc::new(RegisterQueue::start(db.clone())),
+            webhooks: Arc::new(WebhookWorker::start(
+                db.clone(),
+                Arc::clone(&clock),
+                config.webhook_poll,
+            )),
             db,
             config: Arc::new(config),
             jwt: Arc::new(jwt),

@@ -25,6 +25,7 @@ pub mod sessions;
 pub mod sql_fns;
 pub mod units;
 pub mod users;
+pub mod webhooks;
 
 pub use audit::WriteMeta;
 pub use connection::{BackendKind, Db, DbConn, DbSettings, Plans};

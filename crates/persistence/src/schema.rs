@@ -314,6 +314,40 @@ diesel::joinable!(customer_documents -> customers (customer_id));
 diesel::joinable!(customer_changes -> customers (customer_id));
 diesel::joinable!(outside_access_requests -> customers (customer_id));
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        description -> Nullable<Text>,
+        topics -> Text,
+        secret -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_id -> Text,
+        topic -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> outbox (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     sessions,
@@ -337,4 +371,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     org_units,
     secrecy_levels,
     users,
+    webhooks,
+    webhook_deliveries,
 );

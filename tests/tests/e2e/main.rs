@@ -11,3 +11,4 @@ mod machinery;
 mod ops;
 mod org;
 mod tls;
+mod webhooks;

@@ -14,6 +14,7 @@ pub mod org_units;
 pub mod secrecy_levels;
 pub mod service_accounts;
 pub mod users;
+pub mod webhooks;
 
 use crate::extract::etag;
 use actix_web::http::StatusCode;
@@ -150,6 +151,21 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/outside-access-requests/{id}/decision")
                     .post(customer_access::decide_outside_access),
+            )
+            .service(
+                web::resource("/webhooks")
+                    .get(webhooks::list_webhooks)
+                    .post(webhooks::create_webhook),
+            )
+            .service(
+                web::resource("/webhooks/{id}")
+                    .get(webhooks::get_webhook)
+                    .patch(webhooks::update_webhook),
+            )
+            .service(web::resource("/webhooks/{id}/deliveries").get(webhooks::list_deliveries))
+            .service(
+                web::resource("/webhooks/{id}/deliveries/{sub_id}/retry")
+                    .post(webhooks::retry_delivery),
             ),
     );
 }

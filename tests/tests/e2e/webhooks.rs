@@ -1,0 +1,401 @@
+//! Webhooks: signed deliveries of outbox events to a receiver, with retries
+//! and a delivery log; the envelope carries no file contents (CUS-08).
+
+use clientele_e2e::TestServer;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the receiver got: lower-case headers and the body.
+type Received = Arc<Mutex<Vec<(HashMap<String, String>, String)>>>;
+
+/// A receiver on a free port answering with the scripted statuses in turn
+/// (204 once they run out); its address and what it received.
+fn receiver(script: &[u16]) -> (String, Received) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let got: Received = Arc::default();
+    let seen = Arc::clone(&got);
+    let mut script: VecDeque<u16> = script.iter().copied().collect();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut headers = HashMap::new();
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line); // the request line
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                }
+            }
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((headers, String::from_utf8_lossy(&body).into_owned()));
+            let status = script.pop_front().unwrap_or(204);
+            let mut stream = reader.into_inner();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    (format!("http://{addr}/hooks"), got)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn count(got: &Received) -> usize {
+    got.lock().unwrap_or_else(|p| p.into_inner()).len()
+}
+
+fn verify(secret: &str, signature: &str, body: &str) -> bool {
+    let Some((t, v1)) = signature
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+    else {
+        return false;
+    };
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(format!("{t}.{body}").as_bytes());
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    expected == v1
+}
+
+fn all_events_fanned_out(s: &TestServer) -> bool {
+    use clientele_persistence::schema::outbox;
+    use diesel::prelude::*;
+    s.db.read(|c| {
+        Ok(outbox::table
+            .filter(outbox::published_at.is_null())
+            .count()
+            .get_result::<i64>(c)?)
+    })
+    .is_ok_and(|n| n == 0)
+}
+
+fn deliveries(s: &TestServer, token: &str, hook: &str) -> Vec<Value> {
+    let r = s.get(&format!("/api/v1/webhooks/{hook}/deliveries"), token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["items"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn r_cus_08_webhooks_send_signed_events_without_file_contents() {
+    let s = TestServer::start_with(|c| c.webhook_poll = Duration::from_millis(100));
+    let admin = s.token("demo.admin");
+    let mgr = s.token("demo.manager.bj");
+    let new_file = |name: &str| {
+        let r = s.post(
+            "/api/v1/customers",
+            &mgr,
+            &json!({"name": name, "nature": "private", "credit_standing": "AA"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json["id"].as_str().unwrap_or_default().to_owned()
+    };
+    let before = new_file("北京订阅之前有限公司");
+    let (url, got) = receiver(&[500]);
+
+    // Bad subscriptions change nothing.
+    let audit = s.audit_count();
+    for (body, field) in [
+        (
+            json!({"url": "ftp://erp.example.com/in", "topics": ["*"]}),
+            "url",
+        ),
+        (
+            json!({"url": "https://u:p@erp.example.com/", "topics": ["*"]}),
+            "url",
+        ),
+        (json!({"url": url, "topics": ["Customer"]}), "topics[0]"),
+        (json!({"url": url, "topics": []}), "topics"),
+    ] {
+        let r = s.post("/api/v1/webhooks", &admin, &body);
+        r.assert_problem(422, "validation_failed");
+        assert!(
+            r.json["errors"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|f| f["field"] == field)),
+            "{field}: {}",
+            r.text
+        );
+    }
+    s.post(
+        "/api/v1/webhooks",
+        &mgr,
+        &json!({"url": url, "topics": ["*"]}),
+    )
+    .assert_problem(403, "forbidden");
+    assert_eq!(s.audit_count(), audit);
+
+    let made = s.post(
+        "/api/v1/webhooks",
+        &admin,
+        &json!({"url": url, "topics": ["customer.*"], "description": "ERP"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let secret = made.json["secret"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 40,
+        "{secret}"
+    );
+    let hook = made.json["webhook"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path = format!("/api/v1/webhooks/{hook}");
+    assert_eq!(made.header("location"), Some(path.as_str()));
+    let read = s.get(&path, &s.token("demo.auditor"));
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert!(!read.text.contains(&secret) && read.json.get("secret").is_none());
+    assert_eq!(read.json["topics"], json!(["customer.*"]));
+
+    // A new file: the first attempt is refused (500), logged and scheduled
+    // again with back-off.
+    let file = new_file("北京机密名称有限公司");
+    wait_until("the first attempt", || count(&got) >= 1);
+    wait_until("its outcome in the log", || {
+        deliveries(&s, &admin, &hook)
+            .first()
+            .is_some_and(|d| d["attempts"] == 1)
+    });
+    let log = deliveries(&s, &admin, &hook);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["status"], "pending");
+    assert_eq!(log[0]["last_status_code"], 500);
+    assert_eq!(log[0]["topic"], "customer.created");
+    let next: chrono::DateTime<chrono::Utc> = log[0]["next_attempt_at"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no next attempt: {log:?}"));
+    assert!(next > chrono::Utc::now() + chrono::Duration::seconds(15));
+
+    {
+        let seen = got.lock().unwrap_or_else(|p| p.into_inner());
+        let (headers, body) = &seen[0];
+        assert_eq!(headers["clientele-event-type"], "customer.created");
+        assert_eq!(headers["content-type"], "application/json");
+        assert!(
+            verify(&secret, &headers["clientele-signature"], body),
+            "{headers:?}"
+        );
+        assert!(!verify(
+            "whsec_other",
+            &headers["clientele-signature"],
+            body
+        ));
+        let event: Value = serde_json::from_str(body).unwrap_or_default();
+        assert_eq!(event["entity_id"], file.as_str());
+        assert_eq!(event["id"], headers["clientele-event-id"].as_str());
+        assert!(
+            !body.contains("机密名称") && !body.contains("AA") && event.get("data").is_none(),
+            "the file's contents left the archive: {body}"
+        );
+    }
+
+    // Retried by hand, it is delivered.
+    let delivery = log[0]["id"].as_str().unwrap_or_default().to_owned();
+    let retried = s.post(
+        &format!("{path}/deliveries/{delivery}/retry"),
+        &admin,
+        &json!({}),
+    );
+    assert_eq!(retried.status, 200, "{}", retried.text);
+    wait_until("the delivery", || {
+        deliveries(&s, &admin, &hook)
+            .first()
+            .is_some_and(|d| d["status"] == "delivered")
+    });
+    let done = &deliveries(&s, &admin, &hook)[0];
+    assert_eq!(
+        (done["attempts"].as_i64(), done["last_status_code"].as_i64()),
+        (Some(2), Some(204))
+    );
+
+    // Only subscribed topics, only events after the subscription.
+    let unit = s.post(
+        "/api/v1/units",
+        &admin,
+        &json!({"parent_id": s.unit_id("HQ"), "code": "WH", "name": "武汉分公司", "kind": "branch"}),
+    );
+    assert_eq!(unit.status, 201, "{}", unit.text);
+    wait_until("the fan-out", || all_events_fanned_out(&s));
+    let topics: Vec<Value> = deliveries(&s, &admin, &hook)
+        .iter()
+        .map(|d| d["topic"].clone())
+        .collect();
+    assert_eq!(topics, vec![json!("customer.created")]);
+    assert!(got
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .all(|(_, body)| !body.contains(&before)));
+
+    // An inactive webhook gets nothing; a stale version is refused.
+    s.patch(&path, &admin, "\"9\"", &json!({"active": false}))
+        .assert_problem(412, "precondition_failed");
+    let off = s.patch(&path, &admin, "\"1\"", &json!({"active": false}));
+    assert_eq!(
+        (off.status, off.json["active"].as_bool()),
+        (200, Some(false))
+    );
+    new_file("北京停用之后有限公司");
+    wait_until("the fan-out", || all_events_fanned_out(&s));
+    assert_eq!(deliveries(&s, &admin, &hook).len(), 1);
+    let pending = s.get(&format!("{path}/deliveries?status=pending"), &admin);
+    assert_eq!(pending.json["items"], json!([]), "{}", pending.text);
+    s.get(&format!("{path}/deliveries?status=lost"), &admin)
+        .assert_problem(400, "invalid_query");
+}
+
+/// Replicas share the work: with three delivery threads on one database
+/// (the server's and two more, as other replicas would run), every event is
+/// sent once.
+#[test]
+fn webhooks_from_several_replicas_send_each_event_once() {
+    use clientele_http::webhook_delivery::WebhookWorker;
+    let s = TestServer::start_with(|c| c.webhook_poll = Duration::from_millis(50));
+    let clock = Arc::new(clientele_core::SystemClock);
+    let _replicas: Vec<WebhookWorker> = (0..2)
+        .map(|_| WebhookWorker::start(s.db.clone(), clock.clone(), Duration::from_millis(50)))
+        .collect();
+    let admin = s.token("demo.admin");
+    let (url, got) = receiver(&[]);
+    let made = s.post(
+        "/api/v1/webhooks",
+        &admin,
+        &json!({"url": url, "topics": ["customer.created"]}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let mgr = s.token("demo.manager.bj");
+    for i in 0..20 {
+        let r = s.post(
+            "/api/v1/customers",
+            &mgr,
+            &json!({"name": format!("北京复制{i}有限公司"), "nature": "private"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    wait_until("twenty deliveries", || count(&got) >= 20);
+    std::thread::sleep(Duration::from_millis(500));
+    let seen = got.lock().unwrap_or_else(|p| p.into_inner());
+    let ids: std::collections::HashSet<&str> = seen
+        .iter()
+        .map(|(h, _)| h["clientele-event-id"].as_str())
+        .collect();
+    assert_eq!((seen.len(), ids.len()), (20, 20));
+}
+
+/// A claimed delivery is leased: no one else claims it until the lease runs
+/// out (then it is due again, as when a sender died mid-send). On
+/// PostgreSQL a replica finds the work taken while another one's claim is
+/// still open.
+#[test]
+fn webhook_claims_are_leased_and_exclusive() {
+    use clientele_persistence::webhooks::{claim_due, fan_out};
+    use clientele_persistence::BackendKind;
+    // The server's own delivery thread stays idle: this test claims by hand.
+    let s = TestServer::start_with(|c| c.webhook_poll = Duration::from_secs(3600));
+    let admin = s.token("demo.admin");
+    let (url, _got) = receiver(&[]);
+    let made = s.post(
+        "/api/v1/webhooks",
+        &admin,
+        &json!({"url": url, "topics": ["customer.*"]}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let r = s.post(
+        "/api/v1/customers",
+        &s.token("demo.manager.bj"),
+        &json!({"name": "北京租约有限公司", "nature": "private"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let now = chrono::Utc::now().naive_utc() + chrono::Duration::seconds(1);
+    let lease = now + chrono::Duration::seconds(120);
+    let fanned =
+        s.db.write(|c| fan_out(c, now))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(fanned >= 1);
+    if s.db.kind() == BackendKind::Postgres {
+        let (held, holding) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let db = s.db.clone();
+        let first = std::thread::spawn(move || {
+            db.write(|c| {
+                let mine = claim_due(c, now, lease, 16)?;
+                let _ = held.send(mine.len());
+                let _ = released.recv();
+                Ok(mine.len())
+            })
+        });
+        let mine = holding
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mine, 1);
+        // Claimed elsewhere meanwhile: nothing (without the lock it would
+        // wait for the first claim's row locks, then take the same row).
+        let db = s.db.clone();
+        let second = std::thread::spawn(move || db.write(|c| claim_due(c, now, lease, 16)));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !second.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let waited = !second.is_finished();
+        let _ = release.send(());
+        let other = second
+            .join()
+            .map_err(|_| "panicked")
+            .and_then(|r| r.map_err(|_| "failed"));
+        assert!(!waited, "the second claim waited for the first");
+        assert_eq!(other.map(|v| v.len()), Ok(0), "taken twice");
+        let claimed = first
+            .join()
+            .map_err(|_| "panicked")
+            .and_then(|r| r.map_err(|_| "failed"));
+        assert_eq!(claimed, Ok(1));
+    } else {
+        let mine = s.db.write(|c| claim_due(c, now, lease, 16));
+        assert_eq!(mine.map(|v| v.len()).ok(), Some(1));
+    }
+    let again = s.db.write(|c| claim_due(c, now, lease, 16));
+    assert_eq!(
+        again.map(|v| v.len()).ok(),
+        Some(0),
+        "claimed during its lease"
+    );
+    let later = lease + chrono::Duration::seconds(1);
+    let expired = s.db.write(|c| claim_due(c, later, later, 16));
+    assert_eq!(
+        expired.map(|v| v.len()).ok(),
+        Some(1),
+        "not due after its lease"
+    );
+}
