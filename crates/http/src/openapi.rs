@@ -74,6 +74,7 @@ use utoipa::{Modify, OpenApi};
         routes::webhooks::list_webhooks,
         routes::webhooks::get_webhook,
         routes::webhooks::update_webhook,
+        routes::webhooks::rotate_webhook_secret,
         routes::webhooks::list_deliveries,
         routes::webhooks::retry_delivery,
     ),

@@ -196,6 +196,36 @@ pub fn update(
     Ok(after)
 }
 
+/// Replaces the signing secret; deliveries sent from now on use the new one.
+pub fn set_secret(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    id: &str,
+    secret: String,
+) -> Result<WebhookRow> {
+    let before = get(conn, id)?;
+    diesel::update(webhooks::table.find(id))
+        .set((
+            webhooks::secret.eq(secret),
+            webhooks::version.eq(before.version + 1),
+            webhooks::updated_at.eq(meta.at),
+        ))
+        .execute(conn)?;
+    let after = get(conn, id)?;
+    audit::record(
+        conn,
+        meta,
+        Change {
+            action: "secret_rotated",
+            entity_type: "webhook",
+            entity_id: id,
+            before: Some(before.snapshot()),
+            after: Some(after.snapshot()),
+        },
+    )?;
+    Ok(after)
+}
+
 /// A webhook's deliveries, newest first; optionally of one status.
 pub fn deliveries(
     conn: &mut DbConn,

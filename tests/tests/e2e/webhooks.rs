@@ -240,6 +240,31 @@ fn r_cus_08_webhooks_send_signed_events_without_file_contents() {
         (Some(2), Some(204))
     );
 
+    // A new secret signs what is sent from now on; the old one nothing.
+    let rotated = s.post(&format!("{path}/secret"), &admin, &json!({}));
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let fresh = rotated.json["secret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(fresh.starts_with("whsec_") && fresh != secret);
+    assert_eq!(rotated.header("etag"), Some("\"2\""));
+    s.post(&format!("{path}/secret"), &mgr, &json!({}))
+        .assert_problem(403, "forbidden");
+    let retried = s.post(
+        &format!("{path}/deliveries/{delivery}/retry"),
+        &admin,
+        &json!({}),
+    );
+    assert_eq!(retried.status, 200, "{}", retried.text);
+    wait_until("the third attempt", || count(&got) >= 3);
+    {
+        let seen = got.lock().unwrap_or_else(|p| p.into_inner());
+        let (headers, body) = &seen[2];
+        assert!(verify(&fresh, &headers["clientele-signature"], body));
+        assert!(!verify(&secret, &headers["clientele-signature"], body));
+    }
+
     // Only subscribed topics, only events after the subscription.
     let unit = s.post(
         "/api/v1/units",
@@ -260,9 +285,9 @@ fn r_cus_08_webhooks_send_signed_events_without_file_contents() {
         .all(|(_, body)| !body.contains(&before)));
 
     // An inactive webhook gets nothing; a stale version is refused.
-    s.patch(&path, &admin, "\"9\"", &json!({"active": false}))
+    s.patch(&path, &admin, "\"1\"", &json!({"active": false}))
         .assert_problem(412, "precondition_failed");
-    let off = s.patch(&path, &admin, "\"1\"", &json!({"active": false}));
+    let off = s.patch(&path, &admin, "\"2\"", &json!({"active": false}));
     assert_eq!(
         (off.status, off.json["active"].as_bool()),
         (200, Some(false))

@@ -40,9 +40,10 @@ impl From<WebhookRow> for Webhook {
 
 page_of!(WebhookPage, Webhook);
 
-/// A new subscription and its signing secret, shown this once.
+/// A subscription and its signing secret, shown only in this answer (at
+/// creation and at rotation).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedWebhook {
+pub struct WebhookWithSecret {
     pub webhook: Webhook,
     /// Key of the `Clientele-Signature` HMAC-SHA256; keep it with the receiver.
     pub secret: String,

@@ -162,6 +162,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .get(webhooks::get_webhook)
                     .patch(webhooks::update_webhook),
             )
+            .service(web::resource("/webhooks/{id}/secret").post(webhooks::rotate_webhook_secret))
             .service(web::resource("/webhooks/{id}/deliveries").get(webhooks::list_deliveries))
             .service(
                 web::resource("/webhooks/{id}/deliveries/{sub_id}/retry")

@@ -2,8 +2,8 @@
 //! log. Delivery itself runs in the background (`webhook_delivery`).
 
 use crate::dto::webhooks::{
-    CreatedWebhook, DeliveryQuery, NewWebhook, Webhook, WebhookChanges, WebhookDelivery,
-    WebhookDeliveryPage, WebhookPage,
+    DeliveryQuery, NewWebhook, Webhook, WebhookChanges, WebhookDelivery, WebhookDeliveryPage,
+    WebhookPage, WebhookWithSecret,
 };
 use crate::error::ApiError;
 use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
@@ -35,10 +35,27 @@ fn topics(raw: &[String]) -> Result<Vec<TopicPattern>, ApiError> {
     Ok(out)
 }
 
+fn new_secret() -> String {
+    format!("whsec_{}", crate::auth::secrets::generate())
+}
+
+fn with_secret(status: StatusCode, row: WebhookRow, secret: String) -> HttpResponse {
+    let location = format!("/api/v1/webhooks/{}", row.id);
+    super::versioned(
+        status,
+        row.version,
+        location,
+        WebhookWithSecret {
+            webhook: Webhook::from(row),
+            secret,
+        },
+    )
+}
+
 /// Subscribe a receiver to events (admin). The answer carries the signing
 /// secret, shown only this once.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
-    request_body = NewWebhook, responses((status = 201, body = CreatedWebhook)))]
+    request_body = NewWebhook, responses((status = 201, body = WebhookWithSecret)))]
 pub async fn create_webhook(
     st: web::Data<AppState>,
     ctx: ReqCtx,
@@ -48,21 +65,30 @@ pub async fn create_webhook(
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
     let b = body.0;
     let (url, topics) = (url(&b.url)?, topics(&b.topics)?);
-    let secret = format!("whsec_{}", crate::auth::secrets::generate());
+    let secret = new_secret();
     let key = secret.clone();
     let row = st
         .write(move |c| webhooks::create(c, &meta, &url, &topics, b.description, key))
         .await?;
-    let location = format!("/api/v1/webhooks/{}", row.id);
-    Ok(super::versioned(
-        StatusCode::CREATED,
-        row.version,
-        location,
-        CreatedWebhook {
-            webhook: Webhook::from(row),
-            secret,
-        },
-    ))
+    Ok(with_secret(StatusCode::CREATED, row, secret))
+}
+
+/// Issue a new signing secret (admin); the old one signs nothing from now on.
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/secret", tag = "webhooks", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = WebhookWithSecret)))]
+pub async fn rotate_webhook_secret(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
+    let (id, secret) = (id.0, new_secret());
+    let key = secret.clone();
+    let row = st
+        .write(move |c| webhooks::set_secret(c, &meta, &id, key))
+        .await?;
+    Ok(with_secret(StatusCode::OK, row, secret))
 }
 
 /// List webhooks, oldest first (admin, auditor).
