@@ -14,6 +14,7 @@ use clientele_persistence::webhooks::{self, Attempt, Due};
 use clientele_persistence::Db;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -30,24 +31,54 @@ const MAX_ERROR: usize = 500;
 /// The delivery thread; it ends when this is dropped.
 pub struct WebhookWorker {
     _stop: mpsc::Sender<()>,
+    stats: Arc<Stats>,
+}
+
+/// Attempts by outcome, and deliveries given up.
+#[derive(Default)]
+struct Stats {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    given_up: AtomicU64,
 }
 
 impl WebhookWorker {
     pub fn start(db: Db, clock: Arc<dyn Clock>, every: Duration) -> Self {
         let (stop, stopped) = mpsc::channel::<()>();
         let agent = agent();
+        let stats = Arc::new(Stats::default());
+        let counted = Arc::clone(&stats);
         let spawned = std::thread::Builder::new()
             .name("webhooks".into())
             .spawn(move || loop {
                 match stopped.recv_timeout(every) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => run(&db, clock.as_ref(), &agent),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        run(&db, clock.as_ref(), &agent, &counted);
+                    }
                     _ => return,
                 }
             });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the webhook delivery thread");
         }
-        Self { _stop: stop }
+        Self { _stop: stop, stats }
+    }
+
+    /// Prometheus counters of delivery attempts.
+    pub fn render_metrics(&self) -> String {
+        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        format!(
+            "# HELP clientele_webhook_attempts_total Webhook delivery attempts, by outcome.\n\
+             # TYPE clientele_webhook_attempts_total counter\n\
+             clientele_webhook_attempts_total{{outcome=\"delivered\"}} {}\n\
+             clientele_webhook_attempts_total{{outcome=\"failed\"}} {}\n\
+             # HELP clientele_webhook_deliveries_given_up_total Deliveries that failed every attempt.\n\
+             # TYPE clientele_webhook_deliveries_given_up_total counter\n\
+             clientele_webhook_deliveries_given_up_total {}\n",
+            n(&self.stats.delivered),
+            n(&self.stats.failed),
+            n(&self.stats.given_up),
+        )
     }
 }
 
@@ -70,7 +101,7 @@ fn naive(clock: &dyn Clock) -> clientele_persistence::Timestamp {
 }
 
 /// One round: fan out everything new, then send everything due.
-fn run(db: &Db, clock: &dyn Clock, agent: &ureq::Agent) {
+fn run(db: &Db, clock: &dyn Clock, agent: &ureq::Agent, stats: &Stats) {
     loop {
         let now = naive(clock);
         match db.write(|c| webhooks::fan_out(c, now)) {
@@ -98,6 +129,15 @@ fn run(db: &Db, clock: &dyn Clock, agent: &ureq::Agent) {
                 s.spawn(move || {
                     let attempt = send(agent, d, clock);
                     let attempts = d.attempts + 1;
+                    let counter = match (&attempt.error, attempt.retry_at) {
+                        (None, _) => &stats.delivered,
+                        (Some(_), Some(_)) => &stats.failed,
+                        (Some(_), None) => {
+                            stats.failed.fetch_add(1, Ordering::Relaxed);
+                            &stats.given_up
+                        }
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
                     if let Err(e) =
                         db.write(|c| webhooks::record_attempt(c, &d.id, attempts, &attempt))
                     {

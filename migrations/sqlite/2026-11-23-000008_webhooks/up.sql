@@ -31,3 +31,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 CREATE INDEX ix_webhook_deliveries_log ON webhook_deliveries (webhook_id, id);
+
+-- Events from before webhooks existed go to no one: mark them fanned out,
+-- so the first run does not walk the whole history.
+UPDATE outbox SET published_at = created_at WHERE published_at IS NULL;

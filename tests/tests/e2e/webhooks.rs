@@ -240,6 +240,14 @@ fn r_cus_08_webhooks_send_signed_events_without_file_contents() {
         (Some(2), Some(204))
     );
 
+    let metrics = s.raw("GET", "/metrics", &[], None).text;
+    for line in [
+        "clientele_webhook_attempts_total{outcome=\"delivered\"} 1",
+        "clientele_webhook_attempts_total{outcome=\"failed\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+
     // A new secret signs what is sent from now on; the old one nothing.
     let rotated = s.post(&format!("{path}/secret"), &admin, &json!({}));
     assert_eq!(rotated.status, 200, "{}", rotated.text);
