@@ -152,12 +152,26 @@ fn run(db: &Db, clock: &dyn Clock, agent: &ureq::Agent, stats: &Stats) {
     }
 }
 
-/// The body sent: the stored event without its data, with its id.
+/// The body sent: the stored event without its data, with its id and the
+/// ids of the customer files it concerns (`customer_ids`: the file itself,
+/// or the file a contact, document or request hangs on, or both ends of a
+/// relation, the file a merge absorbed), so a receiver knows which file to
+/// read again.
 pub fn envelope(event_id: &str, payload: &str) -> String {
     let mut v: serde_json::Value =
         serde_json::from_str(payload).unwrap_or_else(|_| serde_json::json!({}));
     if let Some(o) = v.as_object_mut() {
-        o.remove("data");
+        let data = o.remove("data").unwrap_or_default();
+        let mut files: Vec<serde_json::Value> = Vec::new();
+        if o.get("entity_type").and_then(|t| t.as_str()) == Some("customer") {
+            files.extend(o.get("entity_id").cloned());
+        }
+        for key in ["customer_id", "from_id", "to_id", "absorbed_id"] {
+            files.extend(data.get(key).filter(|v| v.is_string()).cloned());
+        }
+        if !files.is_empty() {
+            o.insert("customer_ids".into(), files.into());
+        }
         o.insert("id".into(), event_id.into());
     }
     v.to_string()
@@ -225,6 +239,31 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("\"id\":\"e1\"") && body.contains("customer.created"));
+        let files = |stored: &str| -> serde_json::Value {
+            serde_json::from_str::<serde_json::Value>(&envelope("e", stored)).unwrap_or_default()
+                ["customer_ids"]
+                .clone()
+        };
+        assert_eq!(
+            files(r#"{"entity_type":"customer","entity_id":"c1","data":{"id":"c1"}}"#),
+            serde_json::json!(["c1"])
+        );
+        assert_eq!(
+            files(
+                r#"{"entity_type":"contact","entity_id":"k1","data":{"customer_id":"c2","name":"王"}}"#
+            ),
+            serde_json::json!(["c2"])
+        );
+        assert_eq!(
+            files(
+                r#"{"entity_type":"relation","entity_id":"r1","data":{"from_id":"c1","to_id":"c2"}}"#
+            ),
+            serde_json::json!(["c1", "c2"])
+        );
+        assert_eq!(
+            files(r#"{"entity_type":"org_unit","entity_id":"u1","data":{"name":"x"}}"#),
+            serde_json::Value::Null
+        );
     }
 
     #[test]

@@ -214,6 +214,7 @@ fn r_cus_08_webhooks_send_signed_events_without_file_contents() {
         ));
         let event: Value = serde_json::from_str(body).unwrap_or_default();
         assert_eq!(event["entity_id"], file.as_str());
+        assert_eq!(event["customer_ids"], json!([file]));
         assert_eq!(event["id"], headers["clientele-event-id"].as_str());
         assert!(
             !body.contains("机密名称") && !body.contains("AA") && event.get("data").is_none(),

@@ -14,7 +14,15 @@ pub struct Webhook {
     pub id: uuid::Uuid,
     pub url: String,
     pub description: Option<String>,
-    /// `*`, `<entity>.*` or `<entity>.<action>`, e.g. `customer.*`.
+    /// `*`, `<entity>.*` or `<entity>.<action>`, e.g. `customer.*`. Events
+    /// sent: `customer.` created, updated, archived, merged (the absorbed
+    /// file), absorbed (the survivor), imported, reverted; `contact.`
+    /// created, updated, removed; `document.` created, updated; `relation.`
+    /// created, ended; `outside_access_request.` requested, approved,
+    /// refused; `user.` created, updated, credentials_changed; `org_unit.`
+    /// created, updated; `approval_rule.` created, updated, deleted;
+    /// `session.` signed_in, signed_out; `webhook.` created, updated,
+    /// secret_rotated; `webhook_delivery.retried`.
     pub topics: Vec<String>,
     /// An inactive webhook gets no new deliveries and sends none.
     pub active: bool,
