@@ -24,6 +24,9 @@ pub struct ApiConfig {
     pub auth_cache_ttl: Duration,
     /// How often webhook delivery looks for new events and due retries.
     pub webhook_poll: Duration,
+    /// How long finished webhook deliveries and delivered events are kept;
+    /// zero: for ever. The audit log keeps the history regardless.
+    pub event_retention: Duration,
 }
 
 impl ApiConfig {
@@ -45,6 +48,7 @@ impl ApiConfig {
             trust_proxy: false,
             auth_cache_ttl: Duration::from_secs(1),
             webhook_poll: Duration::from_secs(1),
+            event_retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

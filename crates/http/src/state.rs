@@ -33,6 +33,7 @@ impl AppState {
                 db.clone(),
                 Arc::clone(&clock),
                 config.webhook_poll,
+                config.event_retention,
             )),
             db,
             config: Arc::new(config),

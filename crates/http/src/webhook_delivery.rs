@@ -27,6 +27,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 const LEASE: Duration = Duration::from_secs(120);
 /// Most characters of an error kept in the log.
 const MAX_ERROR: usize = 500;
+/// How often finished deliveries and old events are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The delivery thread; it ends when this is dropped.
 pub struct WebhookWorker {
@@ -43,19 +45,30 @@ struct Stats {
 }
 
 impl WebhookWorker {
-    pub fn start(db: Db, clock: Arc<dyn Clock>, every: Duration) -> Self {
+    /// Looks for work every `every`; keeps finished deliveries and
+    /// delivered events for `retention` (zero: for ever).
+    pub fn start(db: Db, clock: Arc<dyn Clock>, every: Duration, retention: Duration) -> Self {
         let (stop, stopped) = mpsc::channel::<()>();
         let agent = agent();
         let stats = Arc::new(Stats::default());
         let counted = Arc::clone(&stats);
         let spawned = std::thread::Builder::new()
             .name("webhooks".into())
-            .spawn(move || loop {
-                match stopped.recv_timeout(every) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        run(&db, clock.as_ref(), &agent, &counted);
+            .spawn(move || {
+                let mut pruned: Option<std::time::Instant> = None;
+                loop {
+                    match stopped.recv_timeout(every) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            run(&db, clock.as_ref(), &agent, &counted);
+                            if !retention.is_zero()
+                                && pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY)
+                            {
+                                prune(&db, clock.as_ref(), retention);
+                                pruned = Some(std::time::Instant::now());
+                            }
+                        }
+                        _ => return,
                     }
-                    _ => return,
                 }
             });
         if let Err(e) = spawned {
@@ -148,6 +161,21 @@ fn run(db: &Db, clock: &dyn Clock, agent: &ureq::Agent, stats: &Stats) {
         });
         if i64::try_from(claimed).unwrap_or(0) < BATCH {
             return;
+        }
+    }
+}
+
+/// Removes what the retention period has passed, a batch per transaction.
+fn prune(db: &Db, clock: &dyn Clock, retention: Duration) {
+    let before = naive(clock) - chrono::Duration::from_std(retention).unwrap_or_default();
+    loop {
+        match db.write(|c| webhooks::prune(c, before)) {
+            Ok((d, e)) if (d.max(e) as i64) < webhooks::PRUNE_BATCH => return,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "pruning webhook deliveries failed");
+                return;
+            }
         }
     }
 }

@@ -42,16 +42,6 @@ pub fn insert(
     Ok(())
 }
 
-/// Events not yet delivered, oldest first.
-pub fn unpublished(conn: &mut DbConn, limit: i64) -> Result<Vec<OutboxRow>> {
-    Ok(outbox::table
-        .filter(outbox::published_at.is_null())
-        .order(outbox::id.asc())
-        .limit(limit)
-        .select(OutboxRow::as_select())
-        .load(conn)?)
-}
-
 /// Events about one entity, oldest first.
 pub fn for_entity(conn: &mut DbConn, entity_type: &str, entity_id: &str) -> Result<Vec<OutboxRow>> {
     Ok(outbox::table

@@ -463,3 +463,41 @@ pub fn record_attempt(conn: &mut DbConn, id: &str, attempts: i32, a: &Attempt) -
         .execute(conn)?;
     Ok(())
 }
+
+/// Rows removed by one pruning step, at most.
+pub const PRUNE_BATCH: i64 = 5_000;
+
+/// Removes up to [`PRUNE_BATCH`] finished deliveries (delivered, or failed
+/// for good) whose last attempt was before `before`, and up to as many
+/// events fanned out before `before` that no delivery refers to any more.
+/// Pending deliveries and their events stay. The audit log keeps the
+/// history; the outbox is only the queue. Returns (deliveries, events).
+pub fn prune(conn: &mut DbConn, before: Timestamp) -> Result<(usize, usize)> {
+    let done: Vec<String> = webhook_deliveries::table
+        .filter(webhook_deliveries::status.ne("pending"))
+        .filter(webhook_deliveries::last_attempt_at.lt(before))
+        .select(webhook_deliveries::id)
+        .limit(PRUNE_BATCH)
+        .load(conn)?;
+    let deliveries = if done.is_empty() {
+        0
+    } else {
+        diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&done)))
+            .execute(conn)?
+    };
+    let unreferenced = diesel::dsl::not(diesel::dsl::exists(
+        webhook_deliveries::table.filter(webhook_deliveries::event_id.eq(outbox::id)),
+    ));
+    let old: Vec<String> = outbox::table
+        .filter(outbox::published_at.lt(before))
+        .filter(unreferenced)
+        .select(outbox::id)
+        .limit(PRUNE_BATCH)
+        .load(conn)?;
+    let events = if old.is_empty() {
+        0
+    } else {
+        diesel::delete(outbox::table.filter(outbox::id.eq_any(&old))).execute(conn)?
+    };
+    Ok((deliveries, events))
+}

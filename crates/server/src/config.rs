@@ -38,6 +38,7 @@ struct FileSettings {
     login_max_failures_ip: Option<i64>,
     login_window_secs: Option<u64>,
     auth_cache_ttl_ms: Option<u64>,
+    event_retention_days: Option<u64>,
     backup_interval_secs: Option<u64>,
     backup_keep: Option<usize>,
     backup_dir: Option<String>,
@@ -200,6 +201,14 @@ impl Settings {
         {
             api.auth_cache_ttl = Duration::from_millis(ms.min(60_000));
         }
+        if let Some(days) = num(
+            "CLIENTELE_EVENT_RETENTION_DAYS",
+            var("CLIENTELE_EVENT_RETENTION_DAYS"),
+        )?
+        .or(file.event_retention_days)
+        {
+            api.event_retention = Duration::from_secs(days.min(36_500) * 24 * 3600);
+        }
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -318,6 +327,22 @@ mod tests {
             ("CLIENTELE_WORKERS", "many"),
         ]);
         assert!(s.is_err());
+        let days = |v: &str| {
+            load(&[
+                ("CLIENTELE_JWT_SECRET", &secret),
+                ("CLIENTELE_EVENT_RETENTION_DAYS", v),
+            ])
+            .map(|s| s.api.event_retention.as_secs() / 86_400)
+            .ok()
+        };
+        assert_eq!(days("7"), Some(7));
+        assert_eq!(days("0"), Some(0));
+        assert_eq!(days("a month"), None);
+        let default = load(&[("CLIENTELE_JWT_SECRET", &secret)]).ok();
+        assert_eq!(
+            default.map(|s| s.api.event_retention.as_secs() / 86_400),
+            Some(30)
+        );
     }
 
     #[test]

@@ -31,6 +31,8 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 CREATE INDEX ix_webhook_deliveries_log ON webhook_deliveries (webhook_id, id);
+-- Pruning events asks whether a delivery still refers to them.
+CREATE INDEX ix_webhook_deliveries_event ON webhook_deliveries (event_id);
 
 -- Events from before webhooks existed go to no one: mark them fanned out,
 -- so the first run does not walk the whole history.

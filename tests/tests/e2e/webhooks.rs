@@ -319,7 +319,14 @@ fn webhooks_from_several_replicas_send_each_event_once() {
     let s = TestServer::start_with(|c| c.webhook_poll = Duration::from_millis(50));
     let clock = Arc::new(clientele_core::SystemClock);
     let _replicas: Vec<WebhookWorker> = (0..2)
-        .map(|_| WebhookWorker::start(s.db.clone(), clock.clone(), Duration::from_millis(50)))
+        .map(|_| {
+            WebhookWorker::start(
+                s.db.clone(),
+                clock.clone(),
+                Duration::from_millis(50),
+                Duration::ZERO,
+            )
+        })
         .collect();
     let admin = s.token("demo.admin");
     let (url, got) = receiver(&[]);
@@ -432,4 +439,66 @@ fn webhook_claims_are_leased_and_exclusive() {
         Some(1),
         "not due after its lease"
     );
+}
+
+/// After the retention period, finished deliveries and the events no
+/// delivery needs any more are pruned; what is still pending stays.
+#[test]
+fn webhook_deliveries_and_events_are_pruned_after_retention() {
+    use clientele_persistence::schema::{outbox, webhook_deliveries};
+    use clientele_persistence::webhooks::prune;
+    use diesel::prelude::*;
+    let s = TestServer::start_with(|c| c.webhook_poll = Duration::from_millis(50));
+    let admin = s.token("demo.admin");
+    let (up, _got) = receiver(&[]);
+    let (down, _) = receiver(&[503; 64]);
+    for url in [&up, &down] {
+        let r = s.post(
+            "/api/v1/webhooks",
+            &admin,
+            &json!({"url": url, "topics": ["customer.created"]}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let r = s.post(
+        "/api/v1/customers",
+        &s.token("demo.manager.bj"),
+        &json!({"name": "北京保留期有限公司", "nature": "private"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let count_where = |status: &'static str| {
+        s.db.read(move |c| {
+            Ok(webhook_deliveries::table
+                .filter(webhook_deliveries::status.eq(status))
+                .filter(webhook_deliveries::attempts.gt(0))
+                .count()
+                .get_result::<i64>(c)?)
+        })
+        .unwrap_or(0)
+    };
+    wait_until("one delivered, one retrying", || {
+        count_where("delivered") == 1 && count_where("pending") == 1
+    });
+    let events = || {
+        s.db.read(|c| Ok(outbox::table.count().get_result::<i64>(c)?))
+            .unwrap_or(0)
+    };
+    let before = events();
+    let now = chrono::Utc::now().naive_utc();
+    let kept = s.db.write(|c| prune(c, now - chrono::Duration::days(30)));
+    assert_eq!(kept.ok(), Some((0, 0)), "nothing is old enough yet");
+    let later = now + chrono::Duration::days(31);
+    let (deliveries, pruned) =
+        s.db.write(|c| prune(c, later))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(deliveries, 1, "the delivered one");
+    assert!(pruned >= 1 && events() == before - i64::try_from(pruned).unwrap_or(0));
+    assert_eq!(count_where("pending"), 1, "the pending delivery stays");
+    let event_kept = s.db.read(|c| {
+        Ok(webhook_deliveries::table
+            .inner_join(outbox::table)
+            .count()
+            .get_result::<i64>(c)?)
+    });
+    assert_eq!(event_kept.ok(), Some(1), "with its event");
 }
