@@ -333,6 +333,7 @@ fn seed_customers(db: &Db, n: usize) -> String {
                     attitude_to_us: None,
                     competitor_relations: None,
                     credit_problems: None,
+                    customer_type: None,
                     vulnerable: false,
                     status: statuses[k % statuses.len()].to_owned(),
                     external_id: None,

@@ -43,6 +43,21 @@ closed_set!(
 );
 
 closed_set!(
+    /// Customer type (客户类型, CUS-03): how the customer buys from us.
+    CustomerType {
+        /// Uses what it buys (终端客户).
+        EndUser = "end_user",
+        /// Buys to resell (经销商).
+        Distributor = "distributor",
+        /// Sells on our behalf (代理商).
+        Agent = "agent",
+        /// Works with us on shared business (合作伙伴).
+        Partner = "partner",
+        Other = "other",
+    }
+);
+
+closed_set!(
     /// Where the relationship stands.
     Status {
         Prospect = "prospect",
@@ -108,6 +123,8 @@ mod tests {
     fn r_cus_03_closed_sets_parse_and_refuse() {
         assert_eq!(Nature::parse("state_owned").ok(), Some(Nature::StateOwned));
         assert!(Nature::parse("mixed").is_err());
+        assert_eq!(CustomerType::parse("agent").ok(), Some(CustomerType::Agent));
+        assert!(CustomerType::parse("reseller").is_err());
         assert_eq!(RelationKind::ParentOf.seen_from_target(), "subsidiary_of");
         for c in DocumentCategory::ALL {
             assert_eq!(DocumentCategory::parse(c.as_str()).ok(), Some(*c));

@@ -10,7 +10,7 @@ pub mod merge;
 pub mod name;
 pub mod visibility;
 
-pub use classification::{DocumentCategory, Nature, RelationKind, Size, Status};
+pub use classification::{CustomerType, DocumentCategory, Nature, RelationKind, Size, Status};
 pub use credit_code::CreditCode;
 pub use fields::{RegionCode, Tag, Tags};
 pub use name::{normalise_name, CustomerName};

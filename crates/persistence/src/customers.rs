@@ -43,6 +43,7 @@ pub struct CustomerRow {
     pub attitude_to_us: Option<String>,
     pub competitor_relations: Option<String>,
     pub credit_problems: Option<String>,
+    pub customer_type: Option<String>,
     pub vulnerable: bool,
     pub status: String,
     pub external_id: Option<String>,
@@ -470,6 +471,8 @@ pub struct CustomerFilter {
     pub credit_code: Option<String>,
     pub nature: Option<String>,
     pub industry: Option<String>,
+    pub customer_type: Option<String>,
+    pub vulnerable: Option<bool>,
     pub region_prefix: Option<String>,
     pub status: Option<String>,
     pub owner_user_id: Option<String>,
@@ -486,7 +489,8 @@ impl CustomerFilter {
     /// large shares of the files (status, nature, industry, region, name)
     /// leave one plan best for any value: walk the sort's index and stop
     /// after a page. A filter that may match a handful of files among
-    /// millions (a tag, an owner, a unit, a code, changes since a moment)
+    /// millions (a tag, an owner, a unit, a code, changes since a moment,
+    /// the vulnerable)
     /// needs a plan made for its value, which can start from that filter's
     /// index.
     pub fn plans(&self) -> crate::Plans {
@@ -496,6 +500,7 @@ impl CustomerFilter {
             || self.owner_user_id.is_some()
             || self.unit_path.is_some()
             || self.tag.is_some()
+            || self.vulnerable == Some(true)
             || self.updated_since.is_some();
         if selective {
             crate::Plans::ByValue
@@ -584,6 +589,12 @@ pub fn list(
     }
     if let Some(v) = &f.industry {
         q = q.filter(customers::industry.eq(v.clone()));
+    }
+    if let Some(v) = &f.customer_type {
+        q = q.filter(customers::customer_type.eq(v.clone()));
+    }
+    if let Some(v) = f.vulnerable {
+        q = q.filter(customers::vulnerable.eq(v));
     }
     if let Some(v) = &f.region_prefix {
         q = q.filter(customers::region_code.like(format!("{v}%")));

@@ -186,6 +186,7 @@ diesel::table! {
         attitude_to_us -> Nullable<Text>,
         competitor_relations -> Nullable<Text>,
         credit_problems -> Nullable<Text>,
+        customer_type -> Nullable<Text>,
     }
 }
 

@@ -375,7 +375,11 @@ fn seed_customers(
             attitude_to_us: Some(["友好", "中立", "观望"][i % 3].to_owned()),
             competitor_relations: (i % 3 == 2).then(|| "同时与两家同业合作".to_owned()),
             credit_problems: None,
-            vulnerable: false,
+            customer_type: Some(
+                ["end_user", "distributor", "end_user", "agent", "partner"][i % 5].to_owned(),
+            ),
+            // The individual customer is flagged for special care (CUS-03).
+            vulnerable: *nature == "individual",
             status: (*status).to_owned(),
             external_id: Some(format!("ERP-{:05}", 1000 + i)),
             owner_user_id: None,

@@ -1194,3 +1194,86 @@ fn bad_customer_input_gets_clear_answers() {
     }
     assert_eq!(s.audit_count(), before);
 }
+
+/// Files are classified by industry, nature, region and customer type, and
+/// filtered by each; vulnerable customers are flagged and listed apart
+/// (CUS-03).
+#[test]
+fn r_cus_03_files_are_classified_by_type_and_the_vulnerable_are_listed() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let make = |name: &str, extra: serde_json::Value| {
+        let mut body = json!({"name": name, "nature": "private", "region_code": "110105"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let r = s.post("/api/v1/customers", &am, &body);
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json
+    };
+    let dealer = make(
+        "北京分类经销有限公司",
+        json!({"customer_type": "distributor"}),
+    );
+    assert_eq!(dealer["customer_type"], "distributor");
+    let elder = make(
+        "北京分类照护有限公司",
+        json!({"customer_type": "end_user", "vulnerable": true, "nature": "individual"}),
+    );
+    let plain = make("北京分类未定有限公司", json!({}));
+    assert_eq!(plain["customer_type"], Value::Null);
+    let names = |query: &str| -> Vec<String> {
+        let r = s.get(&format!("/api/v1/customers?name=北京分类&{query}"), &am);
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        r.json["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(names("customer_type=distributor"), ["北京分类经销有限公司"]);
+    assert_eq!(names("vulnerable=true"), ["北京分类照护有限公司"]);
+    assert_eq!(names("vulnerable=false").len(), 2);
+    assert_eq!(
+        names("nature=individual&customer_type=end_user&region=1101"),
+        ["北京分类照护有限公司"]
+    );
+    // The type changes and clears like any field, and is in the history.
+    let id = dealer["id"].as_str().unwrap_or_default();
+    let path = format!("/api/v1/customers/{id}");
+    let changed = s.patch(&path, &am, "\"1\"", &json!({"customer_type": "agent"}));
+    assert_eq!(changed.json["customer_type"], "agent", "{}", changed.text);
+    let cleared = s.patch(&path, &am, "\"2\"", &json!({"customer_type": null}));
+    assert_eq!(
+        cleared.json["customer_type"],
+        Value::Null,
+        "{}",
+        cleared.text
+    );
+    let history = s.get(&format!("{path}/history"), &am);
+    assert!(
+        history.json["items"].as_array().is_some_and(|h| h
+            .iter()
+            .any(|e| e["field"] == "customer_type" && e["new_value"] == "agent")),
+        "{}",
+        history.text
+    );
+    // Unknown types are refused and change nothing.
+    let before = s.audit_count();
+    let bad = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "北京分类坏值有限公司", "nature": "private", "customer_type": "reseller"}),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    s.patch(&path, &am, "\"3\"", &json!({"customer_type": "reseller"}))
+        .assert_problem(422, "invalid_body");
+    s.get("/api/v1/customers?customer_type=reseller", &am)
+        .assert_problem(400, "invalid_query");
+    s.get("/api/v1/customers?vulnerable=maybe", &am)
+        .assert_problem(400, "invalid_query");
+    assert_eq!(s.audit_count(), before);
+    let _ = elder;
+}

@@ -74,8 +74,8 @@ fn r_cus_02_csv_import_carries_the_file_contents() {
     let am = s.token("demo.am.bj");
     let long = "长".repeat(2001);
     let bad = format!(
-        "external_id,name,nature,sales_history,vulnerable\n\
-         ERP-C1,北京内容导入有限公司,private,{long},perhaps\n"
+        "external_id,name,nature,sales_history,vulnerable,customer_type\n\
+         ERP-C1,北京内容导入有限公司,private,{long},perhaps,reseller\n"
     );
     let dry = import(&s, &am, &bad, true);
     assert_eq!(dry.status, 200, "{}", dry.text);
@@ -93,14 +93,15 @@ fn r_cus_02_csv_import_carries_the_file_contents() {
         .collect();
     assert!(
         fields.contains(&("sales_history".into(), "too_long".into()))
-            && fields.contains(&("vulnerable".into(), "invalid_format".into())),
+            && fields.contains(&("vulnerable".into(), "invalid_format".into()))
+            && fields.contains(&("customer_type".into(), "unknown_value".into())),
         "{fields:?}"
     );
     let good = "external_id,name,nature,business_policy,sales_history,attitude_to_us,\
                 competitor_relations,service_area,sales_capacity,potential,\
-                credit_standing,trading_terms,credit_problems,vulnerable\n\
+                credit_standing,trading_terms,credit_problems,vulnerable,customer_type\n\
                 ERP-C1,北京内容导入有限公司,private,稳健经营,十年往来,友好,\
-                与乙公司合作,华北,年销千万,大,AA,月结30天,曾逾期一次,true\n";
+                与乙公司合作,华北,年销千万,大,AA,月结30天,曾逾期一次,true,distributor\n";
     let made = import(&s, &am, good, false);
     assert_eq!(made.json["created"], 1, "{}", made.text);
     let listed = s.get("/api/v1/customers?external_id=ERP-C1", &am);
@@ -120,6 +121,7 @@ fn r_cus_02_csv_import_carries_the_file_contents() {
         assert_eq!(file[field], value, "{field}: {file}");
     }
     assert_eq!(file["vulnerable"], true);
+    assert_eq!(file["customer_type"], "distributor");
     // An empty cell clears the field; the change is in the history.
     let cleared = import(
         &s,

@@ -29,6 +29,21 @@ pub enum StatusDto {
     Archived,
 }
 
+/// Customer type (客户类型, CUS-03): how the customer buys from us.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerTypeDto {
+    /// Uses what it buys (终端客户).
+    EndUser,
+    /// Buys to resell (经销商).
+    Distributor,
+    /// Sells on our behalf (代理商).
+    Agent,
+    /// Works with us on shared business (合作伙伴).
+    Partner,
+    Other,
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SizeDto {
@@ -86,6 +101,8 @@ pub struct Customer {
     #[schema(value_type = NatureDto)]
     pub nature: String,
     pub industry: Option<String>,
+    #[schema(value_type = Option<CustomerTypeDto>)]
+    pub customer_type: Option<String>,
     /// GB/T 2260 administrative division code.
     pub region_code: Option<String>,
     pub region_name: Option<String>,
@@ -170,6 +187,7 @@ impl Customer {
             legal_representative: r.legal_representative,
             nature: r.nature,
             industry: r.industry,
+            customer_type: r.customer_type,
             region_code: r.region_code,
             region_name: r.region_name,
             address: r.address,
@@ -235,6 +253,7 @@ pub struct NewCustomer {
     #[validate(length(min = 1, max = 100))]
     #[schema(min_length = 1, max_length = 100)]
     pub industry: Option<String>,
+    pub customer_type: Option<CustomerTypeDto>,
     #[validate(length(equal = 6))]
     #[schema(
         min_length = 6,
@@ -328,6 +347,10 @@ pub struct CustomerChanges {
     #[validate(length(min = 1, max = 100))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub industry: Option<Option<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<CustomerTypeDto>)]
+    pub customer_type: Option<Option<CustomerTypeDto>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 6, max = 6))]
     #[schema(value_type = Option<String>, min_length = 6, max_length = 6, pattern = "^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[12])[0-9]{4}$")]

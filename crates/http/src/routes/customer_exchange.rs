@@ -4,7 +4,7 @@
 //! commit that is all-or-nothing, upserting by the ERP id.
 
 use crate::csv;
-use crate::dto::customers::{wire, Customer, NatureDto, SizeDto, StatusDto};
+use crate::dto::customers::{wire, Customer, CustomerTypeDto, NatureDto, SizeDto, StatusDto};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{read_body, Auth, ReqCtx};
 use crate::routes::customer_files::{registered_page, see_for_write, CustomerQuery};
@@ -45,7 +45,7 @@ const EXPORT_MAX: u32 = 10_000;
 
 /// The export's columns. Columns added later go at the end, so readers that
 /// take them by position keep working.
-const COLUMNS: [&str; 32] = [
+const COLUMNS: [&str; 33] = [
     "id",
     "code",
     "external_id",
@@ -78,6 +78,7 @@ const COLUMNS: [&str; 32] = [
     "trading_terms",
     "credit_problems",
     "vulnerable",
+    "customer_type",
 ];
 
 fn csv_row(c: &Customer) -> String {
@@ -117,6 +118,7 @@ fn csv_row(c: &Customer) -> String {
         opt(&c.trading_terms),
         opt(&c.credit_problems),
         c.vulnerable.to_string(),
+        opt(&c.customer_type),
     ])
 }
 
@@ -231,7 +233,7 @@ pub struct ImportReport {
 }
 
 /// Columns an import may carry; `external_id` and `name` are required.
-const IMPORT_COLUMNS: [&str; 27] = [
+const IMPORT_COLUMNS: [&str; 28] = [
     "external_id",
     "name",
     "credit_code",
@@ -259,6 +261,7 @@ const IMPORT_COLUMNS: [&str; 27] = [
     "trading_terms",
     "credit_problems",
     "vulnerable",
+    "customer_type",
 ];
 
 /// The free-text columns of an import: name, most characters (the API's
@@ -300,6 +303,7 @@ struct ImportRow {
     credit_code: Option<Option<String>>,
     region_code: Option<Option<String>>,
     vulnerable: Option<bool>,
+    customer_type: Option<Option<String>>,
 }
 
 fn enum_value<T: for<'de> Deserialize<'de> + Serialize>(raw: &str) -> Option<String> {
@@ -486,6 +490,18 @@ fn parse_rows(
                 },
                 "owner_unit_code" => row.unit_code = opt,
                 "secrecy_level" => row.secrecy = opt,
+                "customer_type" => {
+                    row.customer_type = Some(match opt {
+                        Some(t) => match enum_value::<CustomerTypeDto>(&t) {
+                            Some(t) => Some(t),
+                            None => {
+                                err(h, "unknown_value", format!("{t:?} is not a customer type"));
+                                None
+                            }
+                        },
+                        None => None,
+                    })
+                }
                 "vulnerable" => match v.to_lowercase().as_str() {
                     "true" | "yes" | "1" => row.vulnerable = Some(true),
                     "false" | "no" | "0" | "" => row.vulnerable = Some(false),
@@ -548,6 +564,9 @@ fn apply_row(
     }
     if let Some(v) = row.vulnerable {
         base.vulnerable = v;
+    }
+    if let Some(v) = &row.customer_type {
+        base.customer_type.clone_from(v);
     }
     if let Some(v) = &row.credit_code {
         base.credit_code = v.clone();
@@ -692,6 +711,7 @@ fn run_import(
                     attitude_to_us: None,
                     competitor_relations: None,
                     credit_problems: None,
+                    customer_type: None,
                     vulnerable: false,
                     status: "prospect".into(),
                     external_id: Some(row.external_id.clone()),

@@ -3,8 +3,8 @@
 //! the read register in the same request, before the answer leaves.
 
 use crate::dto::customers::{
-    wire, Customer, CustomerChanges, CustomerPage, HistoryEntry, HistoryPage, MergeRequest,
-    NatureDto, NewCustomer, StatusDto,
+    wire, Customer, CustomerChanges, CustomerPage, CustomerTypeDto, HistoryEntry, HistoryPage,
+    MergeRequest, NatureDto, NewCustomer, StatusDto,
 };
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
@@ -326,6 +326,7 @@ pub async fn create_customer(
                 legal_representative: clean(b.legal_representative),
                 nature: wire(&b.nature),
                 industry: clean(b.industry),
+                customer_type: b.customer_type.map(|t| wire(&t)),
                 region_code,
                 region_name: clean(b.region_name),
                 address: clean(b.address),
@@ -445,6 +446,9 @@ fn apply(
     if let Some(n) = ch.nature {
         row.nature = wire::<NatureDto>(&n);
     }
+    if let Some(t) = ch.customer_type {
+        row.customer_type = t.map(|t| wire(&t));
+    }
     if let Some(s) = ch.size {
         row.size = s.map(|s| wire(&s));
     }
@@ -541,6 +545,9 @@ pub struct CustomerQuery {
     pub nature: Option<NatureDto>,
     #[param(min_length = 1, max_length = 100)]
     pub industry: Option<String>,
+    pub customer_type: Option<CustomerTypeDto>,
+    /// Only vulnerable customers (`true`, CUS-03), or only the others.
+    pub vulnerable: Option<bool>,
     /// Region code prefix: `11` Beijing, `4403` Shenzhen …
     #[param(min_length = 1, max_length = 6, pattern = "^[0-9]+$")]
     pub region: Option<String>,
@@ -618,6 +625,8 @@ pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<Str
             credit_code: credit_code.map(|c| c.to_string()),
             nature: q.nature.map(|n| wire(&n)),
             industry: q.industry.clone(),
+            customer_type: q.customer_type.map(|t| wire(&t)),
+            vulnerable: q.vulnerable,
             region_prefix,
             status: q.status.map(|s| wire(&s)),
             owner_user_id: q.owner_user_id.map(|u| u.to_string()),
