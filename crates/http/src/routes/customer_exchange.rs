@@ -232,37 +232,30 @@ pub struct ImportReport {
     pub errors: Vec<ImportError>,
 }
 
-/// Columns an import may carry; `external_id` and `name` are required.
-const IMPORT_COLUMNS: [&str; 28] = [
+/// Columns an import may carry besides [`TEXT_COLUMNS`]; `external_id`
+/// and `name` are required.
+const IMPORT_COLUMNS: [&str; 14] = [
     "external_id",
     "name",
     "credit_code",
-    "legal_representative",
     "nature",
-    "industry",
+    "customer_type",
     "region_code",
-    "region_name",
-    "address",
     "size",
     "registered_capital_fen",
     "trading_since",
     "status",
+    "vulnerable",
     "tags",
     "owner_unit_code",
     "secrecy_level",
-    "service_area",
-    "sales_capacity",
-    "potential",
-    "business_policy",
-    "sales_history",
-    "attitude_to_us",
-    "competitor_relations",
-    "credit_standing",
-    "trading_terms",
-    "credit_problems",
-    "vulnerable",
-    "customer_type",
 ];
+
+fn import_columns() -> impl Iterator<Item = &'static str> {
+    IMPORT_COLUMNS
+        .into_iter()
+        .chain(TEXT_COLUMNS.iter().map(|(name, ..)| *name))
+}
 
 /// The free-text columns of an import: name, most characters (the API's
 /// limits) and whether it is a financial field (CUS-07).
@@ -325,12 +318,15 @@ fn parse_rows(
     let header: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
     let mut errors = Vec::new();
     for h in &header {
-        if !IMPORT_COLUMNS.contains(&h.as_str()) {
+        if !import_columns().any(|c| c == h) {
             errors.push(ImportError {
                 row: 0,
                 field: h.clone(),
                 code: "unknown_column".into(),
-                message: format!("unknown column {h:?}; known: {}", IMPORT_COLUMNS.join(", ")),
+                message: format!(
+                    "unknown column {h:?}; known: {}",
+                    import_columns().collect::<Vec<_>>().join(", ")
+                ),
             });
         }
     }
