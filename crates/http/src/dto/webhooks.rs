@@ -7,6 +7,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+/// A topic pattern: `*`, `<entity>.*` or `<entity>.<action>`.
+#[derive(Debug, ToSchema)]
+#[schema(
+    value_type = String,
+    max_length = 64,
+    pattern = "^(\\*|[a-z][a-z0-9_]*\\.(\\*|[a-z][a-z0-9_]*))$",
+    example = "customer.*"
+)]
+pub struct TopicPatternDto(pub String);
+
 /// A subscription: events whose type matches one of `topics` are sent to
 /// `url` as signed `POST`s.
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,7 +80,7 @@ pub struct NewWebhook {
     )]
     pub url: String,
     #[validate(length(min = 1, max = 50))]
-    #[schema(min_items = 1, max_items = 50, example = json!(["customer.*"]))]
+    #[schema(value_type = Vec<TopicPatternDto>, min_items = 1, max_items = 50, example = json!(["customer.*"]))]
     pub topics: Vec<String>,
     #[validate(length(max = 200))]
     #[schema(max_length = 200)]
@@ -85,7 +95,7 @@ pub struct WebhookChanges {
     #[schema(min_length = 8, max_length = 2000, pattern = "^https?://[^\\s#@]+$")]
     pub url: Option<String>,
     #[validate(length(min = 1, max = 50))]
-    #[schema(min_items = 1, max_items = 50)]
+    #[schema(value_type = Option<Vec<TopicPatternDto>>, min_items = 1, max_items = 50)]
     pub topics: Option<Vec<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(max = 200))]
