@@ -89,6 +89,7 @@ pub fn zh_detail(code: &str) -> Option<&'static str> {
         "duplicate" => "已存在相同的记录",
         "idempotency_key_reused" => "该 Idempotency-Key 已用于另一个请求",
         "idempotency_key_in_progress" => "使用该 Idempotency-Key 的请求仍在处理中",
+        "secret_not_replayed" => "使用该 Idempotency-Key 的首次请求已成功；其中的密钥只显示一次，不再重放，如已丢失请重新生成",
         "unit_in_use" => "该单位仍有在用的下级单位或用户",
         "parent_not_found" => "上级单位不存在",
         "invalid_parent_kind" => "该类型的单位不能放在此上级单位之下",

@@ -148,6 +148,55 @@ fn idempotency_key_makes_retries_safe() {
     .assert_problem(400, "invalid_header");
 }
 
+/// An answer holding a secret shown once (a service account's, a webhook's)
+/// is not kept for replay, so the secret is never stored in the clear; a
+/// retry still does not create a second one: it is told where the first is.
+#[test]
+fn idempotent_retries_never_store_or_replay_a_secret() {
+    use clientele_persistence::schema::idempotency_keys;
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    for (path, body) in [
+        (
+            "/api/v1/service-accounts",
+            json!({"client_id": "erp.idem", "display_name": "ERP", "unit_id": s.unit_id("HQ")}),
+        ),
+        (
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/in", "topics": ["customer.*"]}),
+        ),
+    ] {
+        let key = [("idempotency-key", "secret-retry")];
+        let first = s.call("POST", path, Some(&admin), Some(&body), &key);
+        assert_eq!(first.status, 201, "{}", first.text);
+        assert_eq!(first.header("cache-control"), Some("no-store"));
+        let secret = ["client_secret", "secret"]
+            .iter()
+            .find_map(|k| first.json[*k].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(secret.len() > 20, "{}", first.text);
+        let again = s.call("POST", path, Some(&admin), Some(&body), &key);
+        again.assert_problem(409, "secret_not_replayed");
+        assert!(!again.text.contains(&secret));
+        assert_eq!(again.header("location"), first.header("location"));
+        let stored =
+            s.db.read(|c| {
+                Ok(idempotency_keys::table
+                    .select(idempotency_keys::response_body)
+                    .load::<Option<String>>(c)?)
+            })
+            .unwrap_or_default();
+        assert!(
+            stored.iter().flatten().all(|b| !b.contains(&secret)),
+            "a secret was kept: {stored:?}"
+        );
+        s.db.write(|c| Ok(diesel::delete(idempotency_keys::table).execute(c)?))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
 #[test]
 fn pooled_connections_recover_when_postgresql_drops_them() {
     let s = TestServer::start();

@@ -3,6 +3,11 @@
 //! that answer again (`Idempotent-Replayed: true`); the same key with another
 //! body is a 422; a retry while the first still runs is a 409. Keys are
 //! scoped to the signed-in principal. Failed requests release the key.
+//!
+//! An answer marked `Cache-Control: no-store` carries a secret shown once
+//! (a service account's or a webhook's): it is not kept, so the secret is
+//! never stored in the clear. A retry of such a request is still not run
+//! twice: it gets a 409 pointing at what the first one created.
 
 use crate::error::ApiError;
 use crate::extract::read_body;
@@ -26,6 +31,23 @@ fn bearer_subject(req: &ServiceRequest, st: &AppState) -> Option<String> {
 }
 
 fn replay(stored: StoredResponse) -> HttpResponse {
+    if stored.body.is_none() {
+        let location = stored
+            .headers_json
+            .and_then(|h| serde_json::from_str::<Vec<(String, String)>>(&h).ok())
+            .and_then(|h| h.into_iter().find(|(k, _)| k == "location"))
+            .map(|(_, v)| v);
+        let mut e = ApiError::new(
+            StatusCode::CONFLICT,
+            "secret_not_replayed",
+            "the first request with this Idempotency-Key succeeded; its answer held a secret \
+             shown only once, so it is not replayed: issue a new secret if it was lost",
+        );
+        if let Some(l) = location {
+            e = e.with_header("location", l);
+        }
+        return actix_web::ResponseError::error_response(&e);
+    }
     let mut res =
         HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
     let headers: Vec<(String, String)> = stored
@@ -164,10 +186,14 @@ pub async fn idempotency(
                         .map(|v| ((*n).to_owned(), v.to_owned()))
                 })
                 .collect();
+            let secret = head
+                .headers()
+                .get(actix_web::http::header::CACHE_CONTROL)
+                .is_some_and(|v| v.as_bytes() == b"no-store");
             let stored = StoredResponse {
                 status: head.status().as_u16(),
                 headers_json: serde_json::to_string(&headers).ok(),
-                body: Some(String::from_utf8_lossy(&bytes).into_owned()),
+                body: (!secret).then(|| String::from_utf8_lossy(&bytes).into_owned()),
             };
             st.write(move |c| {
                 idempotency::complete(
