@@ -182,17 +182,7 @@ pub fn update(
     if n == 0 {
         return Err(Error::StaleVersion);
     }
-    audit::record(
-        conn,
-        meta,
-        Change {
-            action: "updated",
-            entity_type: "webhook",
-            entity_id: id,
-            before: Some(before.snapshot()),
-            after: Some(after.snapshot()),
-        },
-    )?;
+    audited(conn, meta, "updated", &before, &after)?;
     Ok(after)
 }
 
@@ -212,18 +202,29 @@ pub fn set_secret(
         ))
         .execute(conn)?;
     let after = get(conn, id)?;
+    audited(conn, meta, "secret_rotated", &before, &after)?;
+    Ok(after)
+}
+
+/// The audit entry (and outbox event) of a change to a webhook.
+fn audited(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    action: &str,
+    before: &WebhookRow,
+    after: &WebhookRow,
+) -> Result<()> {
     audit::record(
         conn,
         meta,
         Change {
-            action: "secret_rotated",
+            action,
             entity_type: "webhook",
-            entity_id: id,
+            entity_id: &after.id,
             before: Some(before.snapshot()),
             after: Some(after.snapshot()),
         },
-    )?;
-    Ok(after)
+    )
 }
 
 /// A webhook's deliveries, newest first; optionally of one status.

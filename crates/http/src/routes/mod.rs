@@ -35,6 +35,23 @@ pub(crate) fn versioned<T: serde::Serialize>(
     res.json(body)
 }
 
+/// Like [`versioned`], for an answer that shows a secret once: marked
+/// `Cache-Control: no-store`, so no cache keeps it and the idempotency
+/// store does not either (it replays such an answer as a 409).
+pub(crate) fn shown_once<T: serde::Serialize>(
+    status: StatusCode,
+    version: i64,
+    location: String,
+    body: T,
+) -> HttpResponse {
+    let mut res = versioned(status, version, location, body);
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
 /// Everything under `/api/v1`.
 pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -23,13 +23,7 @@ fn credentials_answer(status: StatusCode, rec: users::UserRecord, secret: String
         client_id,
         client_secret: secret,
     };
-    let mut res = super::versioned(status, version, location, body);
-    // The secret is shown once; no cache (nor the idempotency store) keeps it.
-    res.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
-    res
+    super::shown_once(status, version, location, body)
 }
 
 /// Create a service account (admin); its secret is shown in this answer only.

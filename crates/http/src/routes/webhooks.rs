@@ -41,7 +41,7 @@ fn new_secret() -> String {
 
 fn with_secret(status: StatusCode, row: WebhookRow, secret: String) -> HttpResponse {
     let location = format!("/api/v1/webhooks/{}", row.id);
-    let mut res = super::versioned(
+    super::shown_once(
         status,
         row.version,
         location,
@@ -49,13 +49,7 @@ fn with_secret(status: StatusCode, row: WebhookRow, secret: String) -> HttpRespo
             webhook: Webhook::from(row),
             secret,
         },
-    );
-    // The secret is shown once; no cache (nor the idempotency store) keeps it.
-    res.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
-    res
+    )
 }
 
 /// Subscribe a receiver to events (admin). The answer carries the signing
