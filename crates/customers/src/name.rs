@@ -44,6 +44,36 @@ impl CustomerName {
     }
 }
 
+/// The key a name sorts by, the same on every backend: Chinese characters
+/// by their pinyin without tones, each syllable followed by a space; letters
+/// and digits as they are, half-width and lower case; anything else a
+/// space. So 阿里巴巴 < 北京 < IBM < 中国, and 西安 (`xi an `) < 先锋
+/// (`xian feng `). A character with several readings takes its most common
+/// one, as Excel's and ICU's pinyin orders do (银行 sorts as `yin xing`).
+pub fn sort_key(name: &str) -> String {
+    use pinyin::ToPinyin;
+    let folded = fold_width(name).to_lowercase();
+    let mut key = String::with_capacity(folded.len() * 2);
+    for c in folded.chars() {
+        if let Some(p) = c.to_pinyin() {
+            if key.chars().last().is_some_and(|l| l != ' ') {
+                key.push(' ');
+            }
+            key.push_str(p.plain());
+            key.push(' ');
+        } else if c.is_alphanumeric() {
+            key.push(c);
+        } else if key.chars().last().is_some_and(|l| l != ' ') {
+            key.push(' ');
+        }
+    }
+    if key.is_empty() {
+        folded
+    } else {
+        key
+    }
+}
+
 /// Full-width ASCII (U+FF01–U+FF5E) and the ideographic space to their
 /// ASCII forms; 【】《》（） to plain brackets.
 pub fn fold_width(s: &str) -> String {
@@ -113,6 +143,35 @@ pub fn normalise_name(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_by_pinyin() {
+        let mut names = [
+            "中国石油",
+            "IBM",
+            "北京银行",
+            "阿里巴巴",
+            "西安",
+            "先锋",
+            "Ａｐｐｌｅ",
+        ];
+        names.sort_by_key(|n| sort_key(n));
+        assert_eq!(
+            names,
+            [
+                "阿里巴巴",
+                "Ａｐｐｌｅ",
+                "北京银行",
+                "IBM",
+                "西安",
+                "先锋",
+                "中国石油"
+            ]
+        );
+        assert_eq!(sort_key("北京（集团）Co. Ltd"), "bei jing ji tuan co ltd");
+        assert_eq!(sort_key("客户0000001号"), "ke hu 0000001 hao ");
+        assert_eq!(sort_key("（）"), "()");
+    }
 
     #[test]
     fn r_cus_01_names_of_one_customer_normalise_alike() {

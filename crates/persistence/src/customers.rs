@@ -23,6 +23,8 @@ pub struct CustomerRow {
     pub name: String,
     pub name_normalized: String,
     pub name_folded: String,
+    /// The pinyin key lists sort by (`clientele_customers::name::sort_key`).
+    pub name_sort: String,
     pub credit_code: Option<String>,
     pub legal_representative: Option<String>,
     pub nature: String,
@@ -58,12 +60,13 @@ pub struct CustomerRow {
 }
 
 /// Columns that are bookkeeping, not content: never in the history.
-const NOT_HISTORY: [&str; 5] = [
+const NOT_HISTORY: [&str; 6] = [
     "version",
     "updated_at",
     "created_at",
     "name_normalized",
     "name_folded",
+    "name_sort",
 ];
 
 /// A file with what deciding about it needs.
@@ -526,7 +529,7 @@ pub struct Sort {
 /// The cursor key of a row under a sort.
 pub fn cursor_key(row: &CustomerRow, key: SortKey) -> String {
     match key {
-        SortKey::Name => row.name.clone(),
+        SortKey::Name => row.name_sort.clone(),
         SortKey::CreatedAt => row.created_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
         SortKey::UpdatedAt => row.updated_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
     }
@@ -647,7 +650,9 @@ pub fn list(
         }};
     }
     match sort.key {
-        SortKey::Name => keyset!(customers::name, |c: &Cursor| Ok::<_, Error>(c.key.clone())),
+        SortKey::Name => keyset!(customers::name_sort, |c: &Cursor| Ok::<_, Error>(
+            c.key.clone()
+        )),
         SortKey::CreatedAt => keyset!(customers::created_at, |c: &Cursor| parse_ts(&c.key)),
         SortKey::UpdatedAt => keyset!(customers::updated_at, |c: &Cursor| parse_ts(&c.key)),
     }
@@ -839,4 +844,32 @@ pub fn bulk_insert(conn: &mut DbConn, rows: &[CustomerRow]) -> Result<usize> {
         };
     }
     Ok(n)
+}
+
+/// Files whose sort key is filled per run of [`fill_sort_keys`], at most.
+const SORT_KEY_BATCH: i64 = 1_000;
+
+/// Fills the pinyin sort key of files that have none (those from before the
+/// key existed), a batch per transaction; returns how many were filled.
+pub fn fill_sort_keys(db: &crate::Db) -> Result<usize> {
+    let mut filled = 0;
+    loop {
+        let n = db.write(|c| {
+            let rows: Vec<(String, String)> = customers::table
+                .filter(customers::name_sort.eq(""))
+                .select((customers::id, customers::name))
+                .limit(SORT_KEY_BATCH)
+                .load(c)?;
+            for (id, name) in &rows {
+                diesel::update(customers::table.find(id))
+                    .set(customers::name_sort.eq(clientele_customers::name::sort_key(name)))
+                    .execute(c)?;
+            }
+            Ok(rows.len())
+        })?;
+        filled += n;
+        if i64::try_from(n).unwrap_or(0) < SORT_KEY_BATCH {
+            return Ok(filled);
+        }
+    }
 }

@@ -7,8 +7,16 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
-/// Applies pending migrations; returns the versions applied.
+/// Applies pending migrations, then fills what a migration cannot compute
+/// in SQL (the pinyin sort keys of existing files); returns the versions
+/// applied.
 pub fn run_pending(db: &Db) -> Result<Vec<String>> {
+    let applied = apply(db)?;
+    crate::customers::fill_sort_keys(db)?;
+    Ok(applied)
+}
+
+fn apply(db: &Db) -> Result<Vec<String>> {
     db.read(|conn| {
         let applied = match conn {
             DbConn::Sqlite(c) => c

@@ -187,6 +187,7 @@ diesel::table! {
         competitor_relations -> Nullable<Text>,
         credit_problems -> Nullable<Text>,
         customer_type -> Nullable<Text>,
+        name_sort -> Text,
     }
 }
 

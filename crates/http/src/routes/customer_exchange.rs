@@ -535,9 +535,7 @@ fn apply_row(
     tags: &mut Option<Vec<String>>,
 ) -> CustomerRow {
     if let Some(n) = &row.name {
-        base.name = n.as_str().to_owned();
-        base.name_normalized = n.normalised();
-        base.name_folded = clientele_customers::name::fold_width(n.as_str()).to_lowercase();
+        crate::routes::customer_files::set_name(&mut base, n);
     }
     for (k, v) in &row.values {
         let field = match *k {
@@ -687,6 +685,7 @@ fn run_import(
                     name: String::new(),
                     name_normalized: String::new(),
                     name_folded: String::new(),
+                    name_sort: String::new(),
                     credit_code: None,
                     legal_representative: None,
                     nature: "other".into(),

@@ -192,11 +192,12 @@ pub(crate) fn clean(s: Option<String>) -> Option<String> {
 }
 
 /// Names in all their stored forms: as written, normalised for duplicates,
-/// folded for case- and width-insensitive search.
-fn set_name(row: &mut CustomerRow, name: &CustomerName) {
+/// folded for case- and width-insensitive search, keyed for pinyin order.
+pub(crate) fn set_name(row: &mut CustomerRow, name: &CustomerName) {
     row.name = name.as_str().to_owned();
     row.name_normalized = name.normalised();
     row.name_folded = clientele_customers::name::fold_width(name.as_str()).to_lowercase();
+    row.name_sort = clientele_customers::name::sort_key(name.as_str());
 }
 
 /// The financial fields need a role that may see them (field-level rule).
@@ -322,6 +323,7 @@ pub async fn create_customer(
                 name: String::new(),
                 name_normalized: String::new(),
                 name_folded: String::new(),
+                name_sort: String::new(),
                 credit_code,
                 legal_representative: clean(b.legal_representative),
                 nature: wire(&b.nature),
@@ -562,7 +564,8 @@ pub struct CustomerQuery {
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Also list files merged into others (default false).
     pub include_merged: Option<bool>,
-    /// `name`, `created_at`, `updated_at`; prefix `-` for descending.
+    /// `name` (in pinyin order: 阿里 < 北京 < 中国), `created_at`, `updated_at`;
+    /// prefix `-` for descending.
     #[param(pattern = "^-?(name|created_at|updated_at)$")]
     pub sort: Option<String>,
 }
