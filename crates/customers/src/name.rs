@@ -44,28 +44,73 @@ impl CustomerName {
     }
 }
 
+/// Readings of characters that the per-character table gets wrong in words
+/// common in company and place names (银行 is `yin hang`, not `yin xing`).
+const PHRASES: &[(&str, &str)] = &[
+    ("银行", "yin hang"),
+    ("分行", "fen hang"),
+    ("支行", "zhi hang"),
+    ("总行", "zong hang"),
+    ("商行", "shang hang"),
+    ("车行", "che hang"),
+    ("行业", "hang ye"),
+    ("重庆", "chong qing"),
+    ("厦门", "xia men"),
+    ("长沙", "chang sha"),
+    ("长春", "chang chun"),
+    ("长江", "chang jiang"),
+    ("长安", "chang an"),
+    ("长城", "chang cheng"),
+    ("长治", "chang zhi"),
+    ("长兴", "chang xing"),
+    ("长寿", "chang shou"),
+    ("蚌埠", "beng bu"),
+    ("六安", "lu an"),
+    ("番禺", "pan yu"),
+    ("单县", "shan xian"),
+    ("音乐", "yin yue"),
+    ("乐器", "yue qi"),
+    ("成都", "cheng du"),
+    ("首都", "shou du"),
+    ("都市", "du shi"),
+];
+
 /// The key a name sorts by, the same on every backend: Chinese characters
 /// by their pinyin without tones, each syllable followed by a space; letters
 /// and digits as they are, half-width and lower case; anything else a
 /// space. So 阿里巴巴 < 北京 < IBM < 中国, and 西安 (`xi an `) < 先锋
 /// (`xian feng `). A character with several readings takes its most common
-/// one, as Excel's and ICU's pinyin orders do (银行 sorts as `yin xing`).
+/// one, as Excel's and ICU's pinyin orders do, except in the words of
+/// [`PHRASES`] (银行 sorts as `yin hang`, 重庆 as `chong qing`).
+///
+/// Stored keys are not recomputed when this changes: a change needs a
+/// migration that blanks `name_sort`, which the migration run then fills.
 pub fn sort_key(name: &str) -> String {
     use pinyin::ToPinyin;
     let folded = fold_width(name).to_lowercase();
     let mut key = String::with_capacity(folded.len() * 2);
-    for c in folded.chars() {
-        if let Some(p) = c.to_pinyin() {
-            if key.chars().last().is_some_and(|l| l != ' ') {
-                key.push(' ');
-            }
-            key.push_str(p.plain());
+    let syllable = |key: &mut String, reading: &str| {
+        if key.chars().last().is_some_and(|l| l != ' ') {
             key.push(' ');
+        }
+        key.push_str(reading);
+        key.push(' ');
+    };
+    let mut rest = folded.as_str();
+    while let Some(c) = rest.chars().next() {
+        if let Some((word, reading)) = PHRASES.iter().find(|(w, _)| rest.starts_with(w)) {
+            syllable(&mut key, reading);
+            rest = &rest[word.len()..];
+            continue;
+        }
+        if let Some(p) = c.to_pinyin() {
+            syllable(&mut key, p.plain());
         } else if c.is_alphanumeric() {
             key.push(c);
         } else if key.chars().last().is_some_and(|l| l != ' ') {
             key.push(' ');
         }
+        rest = &rest[c.len_utf8()..];
     }
     if key.is_empty() {
         folded
@@ -171,6 +216,14 @@ mod tests {
         assert_eq!(sort_key("北京（集团）Co. Ltd"), "bei jing ji tuan co ltd");
         assert_eq!(sort_key("客户0000001号"), "ke hu 0000001 hao ");
         assert_eq!(sort_key("（）"), "()");
+        assert_eq!(sort_key("重庆银行"), "chong qing yin hang ");
+        assert_eq!(
+            sort_key("厦门长城行业协会"),
+            "xia men chang cheng hang ye xie hui "
+        );
+        let mut banks = ["中国银行", "重庆银行", "长沙银行"];
+        banks.sort_by_key(|n| sort_key(n));
+        assert_eq!(banks, ["长沙银行", "重庆银行", "中国银行"]);
     }
 
     #[test]
