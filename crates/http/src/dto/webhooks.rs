@@ -169,8 +169,4 @@ page_of!(WebhookDeliveryPage, WebhookDelivery);
 #[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     pub status: Option<DeliveryStatusDto>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
-    pub cursor: Option<String>,
 }

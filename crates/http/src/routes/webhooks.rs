@@ -151,20 +151,16 @@ pub async fn update_webhook(
 
 /// The delivery log of a webhook, newest first (admin, auditor).
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), DeliveryQuery), responses((status = 200, body = WebhookDeliveryPage)))]
+    params(("id" = uuid::Uuid, Path), DeliveryQuery, PageParams), responses((status = 200, body = WebhookDeliveryPage)))]
 pub async fn list_deliveries(
     st: web::Data<AppState>,
     auth: Auth,
     id: PathId,
     q: web::Query<DeliveryQuery>,
+    page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_reader_of_all()?;
-    let q = q.into_inner();
-    let (limit, cursor) = PageParams {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
+    let (limit, cursor) = page.parse()?;
     let status = q.status.map(|s| s.as_str());
     let id = id.0;
     let page = st
