@@ -27,6 +27,9 @@ pub struct ApiConfig {
     /// How long finished webhook deliveries and delivered events are kept;
     /// zero: for ever. The audit log keeps the history regardless.
     pub event_retention: Duration,
+    /// Certificate authorities webhook receivers' certificates may chain to,
+    /// besides the system's (a company's own CA).
+    pub webhook_roots: Vec<native_tls::Certificate>,
 }
 
 impl ApiConfig {
@@ -49,6 +52,7 @@ impl ApiConfig {
             auth_cache_ttl: Duration::from_secs(1),
             webhook_poll: Duration::from_secs(1),
             event_retention: Duration::from_secs(30 * 24 * 3600),
+            webhook_roots: Vec::new(),
         }
     }
 }

@@ -34,6 +34,7 @@ impl AppState {
                 Arc::clone(&clock),
                 config.webhook_poll,
                 config.event_retention,
+                &config.webhook_roots,
             )),
             db,
             config: Arc::new(config),

@@ -14,12 +14,16 @@ use clientele_persistence::webhooks::{self, Attempt, Due};
 use clientele_persistence::Db;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-/// Deliveries claimed and sent together (each on its own thread).
-const BATCH: i64 = 16;
+/// Deliveries in flight at once, each on its own thread.
+const SENDERS: usize = 16;
+/// Of those, at most this many to one webhook: a receiver that hangs holds
+/// a few senders until they time out, never all of them.
+const PER_WEBHOOK: usize = 4;
 /// How long one attempt may take, connecting included.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// A claimed delivery is due again after this, if its outcome was never
@@ -45,32 +49,29 @@ struct Stats {
 }
 
 impl WebhookWorker {
-    /// Looks for work every `every`; keeps finished deliveries and
-    /// delivered events for `retention` (zero: for ever).
-    pub fn start(db: Db, clock: Arc<dyn Clock>, every: Duration, retention: Duration) -> Self {
+    /// Looks for work every `every`, and again as soon as a sender is free;
+    /// keeps finished deliveries and delivered events for `retention`
+    /// (zero: for ever). Receivers' certificates may chain to the system's
+    /// authorities or to `roots`.
+    pub fn start(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        every: Duration,
+        retention: Duration,
+        roots: &[native_tls::Certificate],
+    ) -> Self {
         let (stop, stopped) = mpsc::channel::<()>();
-        let agent = agent();
         let stats = Arc::new(Stats::default());
-        let counted = Arc::clone(&stats);
+        let dispatcher = Dispatcher {
+            db,
+            clock,
+            agent: agent(roots),
+            stats: Arc::clone(&stats),
+            in_flight: HashMap::new(),
+        };
         let spawned = std::thread::Builder::new()
             .name("webhooks".into())
-            .spawn(move || {
-                let mut pruned: Option<std::time::Instant> = None;
-                loop {
-                    match stopped.recv_timeout(every) {
-                        Err(mpsc::RecvTimeoutError::Timeout) => {
-                            run(&db, clock.as_ref(), &agent, &counted);
-                            if !retention.is_zero()
-                                && pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY)
-                            {
-                                prune(&db, clock.as_ref(), retention);
-                                pruned = Some(std::time::Instant::now());
-                            }
-                        }
-                        _ => return,
-                    }
-                }
-            });
+            .spawn(move || dispatcher.run(every, retention, &stopped));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the webhook delivery thread");
         }
@@ -95,12 +96,40 @@ impl WebhookWorker {
     }
 }
 
-fn agent() -> ureq::Agent {
+/// The certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks),
+/// at least one; anything else in the file is ignored.
+pub fn trust_roots(pem: &[u8]) -> Result<Vec<native_tls::Certificate>, String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let text = std::str::from_utf8(pem).map_err(|_| "not a PEM file (not text)".to_owned())?;
+    let mut roots = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let Some(len) = rest[start..].find(END) else {
+            return Err("a certificate has no END line".into());
+        };
+        let block = &rest[start..start + len + END.len()];
+        let cert = native_tls::Certificate::from_pem(block.as_bytes())
+            .map_err(|e| format!("certificate {}: {e}", roots.len() + 1))?;
+        roots.push(cert);
+        rest = &rest[start + len + END.len()..];
+    }
+    if roots.is_empty() {
+        return Err("no certificate in it".into());
+    }
+    Ok(roots)
+}
+
+fn agent(roots: &[native_tls::Certificate]) -> ureq::Agent {
     let builder = ureq::AgentBuilder::new()
         .timeout(TIMEOUT)
         .redirects(0)
         .user_agent(concat!("clientele-webhooks/", env!("CARGO_PKG_VERSION")));
-    match native_tls::TlsConnector::new() {
+    let mut tls = native_tls::TlsConnector::builder();
+    for root in roots {
+        tls.add_root_certificate(root.clone());
+    }
+    match tls.build() {
         Ok(tls) => builder.tls_connector(Arc::new(tls)).build(),
         Err(e) => {
             tracing::error!(error = %e, "no TLS for webhooks: https deliveries will fail");
@@ -113,55 +142,148 @@ fn naive(clock: &dyn Clock) -> clientele_persistence::Timestamp {
     clock.now().naive_utc()
 }
 
-/// One round: fan out everything new, then send everything due.
-fn run(db: &Db, clock: &dyn Clock, agent: &ureq::Agent, stats: &Stats) {
-    loop {
-        let now = naive(clock);
-        match db.write(|c| webhooks::fan_out(c, now)) {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => break,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook fan-out failed; next round retries");
+/// The delivery thread's state: what it has handed to senders, by webhook.
+struct Dispatcher {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    agent: ureq::Agent,
+    stats: Arc<Stats>,
+    in_flight: HashMap<String, usize>,
+}
+
+impl Dispatcher {
+    fn run(mut self, every: Duration, retention: Duration, stopped: &mpsc::Receiver<()>) {
+        // Senders report the webhook of each finished delivery here.
+        let (finished, done) = mpsc::channel::<String>();
+        let mut pruned: Option<std::time::Instant> = None;
+        loop {
+            if !matches!(stopped.try_recv(), Err(mpsc::TryRecvError::Empty)) {
+                return;
+            }
+            self.fan_out();
+            self.dispatch(&finished);
+            if !retention.is_zero() && pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                prune(&self.db, self.clock.as_ref(), retention);
+                pruned = Some(std::time::Instant::now());
+            }
+            if let Ok(hook) = done.recv_timeout(every) {
+                self.finished(&hook);
+                while let Ok(hook) = done.try_recv() {
+                    self.finished(&hook);
+                }
+            }
+        }
+    }
+
+    fn finished(&mut self, hook: &str) {
+        if let Some(n) = self.in_flight.get_mut(hook) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.in_flight.remove(hook);
+            }
+        }
+    }
+
+    /// Turns every new event into its deliveries.
+    fn fan_out(&self) {
+        loop {
+            let now = naive(self.clock.as_ref());
+            match self.db.write(|c| webhooks::fan_out(c, now)) {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook fan-out failed; next round retries");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Hands due deliveries to free senders, oldest first, at most
+    /// [`PER_WEBHOOK`] in flight to one webhook.
+    fn dispatch(&mut self, finished: &mpsc::Sender<String>) {
+        loop {
+            let busy: usize = self.in_flight.values().sum();
+            let free = SENDERS.saturating_sub(busy);
+            if free == 0 {
+                return;
+            }
+            let skip: Vec<String> = self
+                .in_flight
+                .iter()
+                .filter(|(_, n)| **n >= PER_WEBHOOK)
+                .map(|(hook, _)| hook.clone())
+                .collect();
+            let mut counted = self.in_flight.clone();
+            let mut refused = false;
+            let admit = |hook: &str| {
+                let n = counted.entry(hook.to_owned()).or_default();
+                *n += 1;
+                refused |= *n > PER_WEBHOOK;
+                *n <= PER_WEBHOOK
+            };
+            let now = naive(self.clock.as_ref());
+            let lease = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+            let limit = i64::try_from(free).unwrap_or(0);
+            let due = match self
+                .db
+                .write(|c| webhooks::claim_due(c, now, lease, limit, &skip, admit))
+            {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming webhook deliveries failed");
+                    return;
+                }
+            };
+            let claimed = due.len();
+            for d in due {
+                *self.in_flight.entry(d.webhook_id.clone()).or_default() += 1;
+                self.spawn(d, finished.clone());
+            }
+            // Fewer than asked and none held back: nothing more is due.
+            if claimed < free && !refused {
                 return;
             }
         }
     }
-    loop {
-        let now = naive(clock);
-        let lease = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-        let due = match db.write(|c| webhooks::claim_due(c, now, lease, BATCH)) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming webhook deliveries failed");
-                return;
-            }
-        };
-        let claimed = due.len();
-        std::thread::scope(|s| {
-            for d in &due {
-                s.spawn(move || {
-                    let attempt = send(agent, d, clock);
-                    let attempts = d.attempts + 1;
-                    let counter = match (&attempt.error, attempt.retry_at) {
-                        (None, _) => &stats.delivered,
-                        (Some(_), Some(_)) => &stats.failed,
-                        (Some(_), None) => {
-                            stats.failed.fetch_add(1, Ordering::Relaxed);
-                            &stats.given_up
-                        }
-                    };
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    if let Err(e) =
-                        db.write(|c| webhooks::record_attempt(c, &d.id, attempts, &attempt))
-                    {
-                        tracing::warn!(error = %e, delivery = %d.id, "cannot record a webhook attempt");
-                    }
-                });
-            }
-        });
-        if i64::try_from(claimed).unwrap_or(0) < BATCH {
-            return;
+
+    fn spawn(&mut self, d: Due, finished: mpsc::Sender<String>) {
+        let (db, clock, agent, stats) = (
+            self.db.clone(),
+            Arc::clone(&self.clock),
+            self.agent.clone(),
+            Arc::clone(&self.stats),
+        );
+        let hook = d.webhook_id.clone();
+        let spawned = std::thread::Builder::new()
+            .name("webhook-send".into())
+            .spawn(move || {
+                deliver(&db, clock.as_ref(), &agent, &stats, &d);
+                let _ = finished.send(d.webhook_id);
+            });
+        if let Err(e) = spawned {
+            // The lease brings the delivery back later.
+            tracing::warn!(error = %e, "cannot start a webhook sender");
+            self.finished(&hook);
         }
+    }
+}
+
+/// Sends one delivery and records how it went.
+fn deliver(db: &Db, clock: &dyn Clock, agent: &ureq::Agent, stats: &Stats, d: &Due) {
+    let attempt = send(agent, d, clock);
+    let attempts = d.attempts + 1;
+    let counter = match (&attempt.error, attempt.retry_at) {
+        (None, _) => &stats.delivered,
+        (Some(_), Some(_)) => &stats.failed,
+        (Some(_), None) => {
+            stats.failed.fetch_add(1, Ordering::Relaxed);
+            &stats.given_up
+        }
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    if let Err(e) = db.write(|c| webhooks::record_attempt(c, &d.id, attempts, &attempt)) {
+        tracing::warn!(error = %e, delivery = %d.id, "cannot record a webhook attempt");
     }
 }
 

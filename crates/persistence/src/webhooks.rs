@@ -370,6 +370,8 @@ pub fn fan_out(conn: &mut DbConn, now: Timestamp) -> Result<usize> {
 #[derive(Debug, Clone)]
 pub struct Due {
     pub id: String,
+    /// The webhook it is for.
+    pub webhook_id: String,
     pub url: String,
     pub secret: String,
     pub event_id: String,
@@ -379,48 +381,50 @@ pub struct Due {
     pub attempts: i32,
 }
 
-/// Claims up to `limit` pending deliveries due at `now` to active webhooks,
-/// leasing them until `lease_until` (then, if no outcome was recorded, they
-/// are due again). Run inside one write transaction.
+/// Claims up to `limit` pending deliveries due at `now` to active webhooks
+/// not in `skip`, oldest first, leasing them until `lease_until` (then, if
+/// no outcome was recorded, they are due again). `admit` is asked about
+/// each candidate's webhook in turn; a delivery it refuses stays pending,
+/// untouched. Run inside one write transaction.
 pub fn claim_due(
     conn: &mut DbConn,
     now: Timestamp,
     lease_until: Timestamp,
     limit: i64,
+    skip: &[String],
+    mut admit: impl FnMut(&str) -> bool,
 ) -> Result<Vec<Due>> {
-    if !exclusive(conn)? {
+    if limit <= 0 || !exclusive(conn)? {
         return Ok(Vec::new());
     }
-    let rows: Vec<(String, String, String, String, String, String, i32)> =
-        webhook_deliveries::table
-            .inner_join(webhooks::table)
-            .inner_join(outbox::table)
-            .filter(webhook_deliveries::status.eq("pending"))
-            .filter(webhook_deliveries::next_attempt_at.le(now))
-            .filter(webhooks::active.eq(true))
-            .order(webhook_deliveries::next_attempt_at.asc())
-            .limit(limit)
-            .select((
-                webhook_deliveries::id,
-                webhooks::url,
-                webhooks::secret,
-                webhook_deliveries::event_id,
-                webhook_deliveries::topic,
-                outbox::payload,
-                webhook_deliveries::attempts,
-            ))
-            .load(conn)?;
-    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
-    if !ids.is_empty() {
-        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids)))
-            .set(webhook_deliveries::next_attempt_at.eq(Some(lease_until)))
-            .execute(conn)?;
-    }
-    Ok(rows
+    type Row = (String, String, String, String, String, String, String, i32);
+    let rows: Vec<Row> = webhook_deliveries::table
+        .inner_join(webhooks::table)
+        .inner_join(outbox::table)
+        .filter(webhook_deliveries::status.eq("pending"))
+        .filter(webhook_deliveries::next_attempt_at.le(now))
+        .filter(webhooks::active.eq(true))
+        .filter(webhooks::id.ne_all(skip))
+        .order(webhook_deliveries::next_attempt_at.asc())
+        .limit(limit)
+        .select((
+            webhook_deliveries::id,
+            webhooks::id,
+            webhooks::url,
+            webhooks::secret,
+            webhook_deliveries::event_id,
+            webhook_deliveries::topic,
+            outbox::payload,
+            webhook_deliveries::attempts,
+        ))
+        .load(conn)?;
+    let due: Vec<Due> = rows
         .into_iter()
+        .filter(|r| admit(&r.1))
         .map(
-            |(id, url, secret, event_id, topic, payload, attempts)| Due {
+            |(id, webhook_id, url, secret, event_id, topic, payload, attempts)| Due {
                 id,
+                webhook_id,
                 url,
                 secret,
                 event_id,
@@ -429,7 +433,14 @@ pub fn claim_due(
                 attempts,
             },
         )
-        .collect())
+        .collect();
+    let ids: Vec<&String> = due.iter().map(|d| &d.id).collect();
+    if !ids.is_empty() {
+        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids)))
+            .set(webhook_deliveries::next_attempt_at.eq(Some(lease_until)))
+            .execute(conn)?;
+    }
+    Ok(due)
 }
 
 /// How one attempt went.

@@ -39,6 +39,7 @@ struct FileSettings {
     login_window_secs: Option<u64>,
     auth_cache_ttl_ms: Option<u64>,
     event_retention_days: Option<u64>,
+    webhook_ca_file: Option<String>,
     backup_interval_secs: Option<u64>,
     backup_keep: Option<usize>,
     backup_dir: Option<String>,
@@ -209,6 +210,15 @@ impl Settings {
         {
             api.event_retention = Duration::from_secs(days.min(36_500) * 24 * 3600);
         }
+        if let Some(path) = var("CLIENTELE_WEBHOOK_CA_FILE").or(file.webhook_ca_file) {
+            let invalid = |why: String| ConfigError::Invalid {
+                name: "CLIENTELE_WEBHOOK_CA_FILE",
+                why: format!("{path}: {why}"),
+            };
+            let pem = std::fs::read(&path).map_err(|e| invalid(e.to_string()))?;
+            api.webhook_roots =
+                clientele_http::webhook_delivery::trust_roots(&pem).map_err(invalid)?;
+        }
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -343,6 +353,30 @@ mod tests {
             default.map(|s| s.api.event_retention.as_secs() / 86_400),
             Some(30)
         );
+        let ca = |path: &str| {
+            load(&[
+                ("CLIENTELE_JWT_SECRET", &secret),
+                ("CLIENTELE_WEBHOOK_CA_FILE", path),
+            ])
+            .map(|s| s.api.webhook_roots.len())
+        };
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/tls/ca.pem"
+        );
+        assert_eq!(ca(fixture).ok(), Some(1));
+        for bad in [
+            "/no/such/ca.pem",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+        ] {
+            assert!(matches!(
+                ca(bad),
+                Err(ConfigError::Invalid {
+                    name: "CLIENTELE_WEBHOOK_CA_FILE",
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

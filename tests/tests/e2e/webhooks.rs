@@ -17,44 +17,81 @@ type Received = Arc<Mutex<Vec<(HashMap<String, String>, String)>>>;
 /// A receiver on a free port answering with the scripted statuses in turn
 /// (204 once they run out); its address and what it received.
 fn receiver(script: &[u16]) -> (String, Received) {
+    receiver_with(script, None)
+}
+
+/// The same, over TLS when given an acceptor (`https://`).
+fn receiver_with(script: &[u16], tls: Option<native_tls::TlsAcceptor>) -> (String, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     let got: Received = Arc::default();
     let seen = Arc::clone(&got);
     let mut script: VecDeque<u16> = script.iter().copied().collect();
+    let scheme = if tls.is_some() { "https" } else { "http" };
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream);
-            let mut headers = HashMap::new();
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line); // the request line
-            loop {
-                line.clear();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
-                    break;
+            match &tls {
+                // A handshake the client refused is no request.
+                Some(tls) => {
+                    if let Ok(stream) = tls.accept(stream) {
+                        answer(stream, &seen, &mut script);
+                    }
                 }
-                if let Some((k, v)) = line.split_once(':') {
-                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-                }
+                None => answer(stream, &seen, &mut script),
             }
-            let len: usize = headers
-                .get("content-length")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0u8; len];
-            let _ = reader.read_exact(&mut body);
-            seen.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push((headers, String::from_utf8_lossy(&body).into_owned()));
-            let status = script.pop_front().unwrap_or(204);
-            let mut stream = reader.into_inner();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-            );
         }
     });
-    (format!("http://{addr}/hooks"), got)
+    (format!("{scheme}://{addr}/hooks"), got)
+}
+
+/// Reads one request, keeps it, answers with the next scripted status.
+fn answer(stream: impl Read + Write, seen: &Received, script: &mut VecDeque<u16>) {
+    let mut reader = BufReader::new(stream);
+    let mut headers = HashMap::new();
+    let mut line = String::new();
+    let _ = reader.read_line(&mut line); // the request line
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+        }
+    }
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    let _ = reader.read_exact(&mut body);
+    seen.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((headers, String::from_utf8_lossy(&body).into_owned()));
+    let status = script.pop_front().unwrap_or(204);
+    let mut stream = reader.into_inner();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    );
+    let _ = stream.flush();
+}
+
+/// A receiver that takes connections and never answers; its address and
+/// how many connections it holds.
+fn hanging_receiver() -> (String, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let held = Arc::new(Mutex::new(0));
+    let counted = Arc::clone(&held);
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().flatten() {
+            open.push(stream);
+            *counted.lock().unwrap_or_else(|p| p.into_inner()) = open.len();
+        }
+    });
+    (format!("http://{addr}/hooks"), held)
 }
 
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
@@ -325,6 +362,7 @@ fn webhooks_from_several_replicas_send_each_event_once() {
                 clock.clone(),
                 Duration::from_millis(50),
                 Duration::ZERO,
+                &[],
             )
         })
         .collect();
@@ -391,7 +429,7 @@ fn webhook_claims_are_leased_and_exclusive() {
         let db = s.db.clone();
         let first = std::thread::spawn(move || {
             db.write(|c| {
-                let mine = claim_due(c, now, lease, 16)?;
+                let mine = claim_due(c, now, lease, 16, &[], |_| true)?;
                 let _ = held.send(mine.len());
                 let _ = released.recv();
                 Ok(mine.len())
@@ -404,7 +442,8 @@ fn webhook_claims_are_leased_and_exclusive() {
         // Claimed elsewhere meanwhile: nothing (without the lock it would
         // wait for the first claim's row locks, then take the same row).
         let db = s.db.clone();
-        let second = std::thread::spawn(move || db.write(|c| claim_due(c, now, lease, 16)));
+        let second =
+            std::thread::spawn(move || db.write(|c| claim_due(c, now, lease, 16, &[], |_| true)));
         let deadline = Instant::now() + Duration::from_secs(10);
         while !second.is_finished() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
@@ -423,17 +462,18 @@ fn webhook_claims_are_leased_and_exclusive() {
             .and_then(|r| r.map_err(|_| "failed"));
         assert_eq!(claimed, Ok(1));
     } else {
-        let mine = s.db.write(|c| claim_due(c, now, lease, 16));
+        let mine = s.db.write(|c| claim_due(c, now, lease, 16, &[], |_| true));
         assert_eq!(mine.map(|v| v.len()).ok(), Some(1));
     }
-    let again = s.db.write(|c| claim_due(c, now, lease, 16));
+    let again = s.db.write(|c| claim_due(c, now, lease, 16, &[], |_| true));
     assert_eq!(
         again.map(|v| v.len()).ok(),
         Some(0),
         "claimed during its lease"
     );
     let later = lease + chrono::Duration::seconds(1);
-    let expired = s.db.write(|c| claim_due(c, later, later, 16));
+    let expired =
+        s.db.write(|c| claim_due(c, later, later, 16, &[], |_| true));
     assert_eq!(
         expired.map(|v| v.len()).ok(),
         Some(1),
@@ -501,4 +541,124 @@ fn webhook_deliveries_and_events_are_pruned_after_retention() {
             .get_result::<i64>(c)?)
     });
     assert_eq!(event_kept.ok(), Some(1), "with its event");
+}
+
+/// A receiver that never answers holds a few senders until they time out;
+/// deliveries to every other receiver go on meanwhile.
+#[test]
+fn a_hanging_receiver_does_not_hold_up_the_others() {
+    let s = TestServer::start_with(|c| c.webhook_poll = Duration::from_millis(50));
+    let admin = s.token("demo.admin");
+    let (stuck, held) = hanging_receiver();
+    let (up, got) = receiver(&[]);
+    for url in [&stuck, &up] {
+        let r = s.post(
+            "/api/v1/webhooks",
+            &admin,
+            &json!({"url": url, "topics": ["customer.created"]}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let mgr = s.token("demo.manager.bj");
+    let started = Instant::now();
+    for i in 0..24 {
+        let r = s.post(
+            "/api/v1/customers",
+            &mgr,
+            &json!({"name": format!("北京挂起{i}有限公司"), "nature": "private"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // Attempts time out after 10 s: all 24 here well before then means no
+    // delivery waited for the stuck receiver.
+    while count(&got) < 24 {
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{} of 24 delivered while a receiver hung",
+            count(&got)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stuck_open = *held.lock().unwrap_or_else(|p| p.into_inner());
+    assert!(
+        (1..=4).contains(&stuck_open),
+        "{stuck_open} senders held by the stuck receiver"
+    );
+}
+
+/// Receivers behind a company's own certificate authority: with the CA
+/// configured, delivered over TLS; without it, refused as untrusted (and
+/// retried later), nothing sent.
+#[test]
+fn webhooks_trust_a_configured_certificate_authority() {
+    let identity = native_tls::Identity::from_pkcs8(
+        include_bytes!("../../fixtures/tls/receiver.pem"),
+        include_bytes!("../../fixtures/tls/receiver.key"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let acceptor =
+        || native_tls::TlsAcceptor::new(identity.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let roots =
+        clientele_http::webhook_delivery::trust_roots(include_bytes!("../../fixtures/tls/ca.pem"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    for trusted in [true, false] {
+        let s = TestServer::start_with(|c| {
+            c.webhook_poll = Duration::from_millis(50);
+            if trusted {
+                c.webhook_roots = roots.clone();
+            }
+        });
+        let admin = s.token("demo.admin");
+        let (url, got) = receiver_with(&[], Some(acceptor()));
+        assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+        let made = s.post(
+            "/api/v1/webhooks",
+            &admin,
+            &json!({"url": url, "topics": ["customer.created"]}),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+        let hook = made.json["webhook"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let r = s.post(
+            "/api/v1/customers",
+            &s.token("demo.manager.bj"),
+            &json!({"name": "北京证书有限公司", "nature": "private"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+        wait_until("the attempt", || {
+            deliveries(&s, &admin, &hook)
+                .first()
+                .is_some_and(|d| d["attempts"] == 1)
+        });
+        let d = &deliveries(&s, &admin, &hook)[0];
+        if trusted {
+            assert_eq!(d["status"], "delivered", "{d}");
+            assert_eq!(count(&got), 1);
+        } else {
+            assert_eq!(d["status"], "pending", "{d}");
+            assert!(
+                d["last_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("certificate")),
+                "{d}"
+            );
+            assert_eq!(count(&got), 0);
+        }
+    }
+}
+
+#[test]
+fn trust_roots_take_pem_bundles_only() {
+    use clientele_http::webhook_delivery::trust_roots;
+    let ca = include_str!("../../fixtures/tls/ca.pem");
+    let bundle = format!("# company roots\n{ca}\n{ca}");
+    assert_eq!(trust_roots(bundle.as_bytes()).map(|r| r.len()), Ok(2));
+    assert!(trust_roots(b"").is_err());
+    assert!(trust_roots(b"not a certificate").is_err());
+    let cut = &ca[..ca.len() - 30];
+    assert!(trust_roots(cut.as_bytes()).is_err());
+    let garbled = ca.replacen("MI", "xx", 1);
+    assert!(trust_roots(garbled.as_bytes()).is_err());
 }
