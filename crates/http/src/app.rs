@@ -2,7 +2,8 @@
 
 use crate::error::ApiError;
 use crate::middleware::{
-    idempotency::idempotency, metrics::metrics, problem::problem, request_id::request_id,
+    caching::caching, idempotency::idempotency, metrics::metrics, problem::problem,
+    request_id::request_id,
 };
 use crate::routes;
 use crate::state::AppState;
@@ -21,6 +22,7 @@ fn cors(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
+            header::IF_NONE_MATCH,
             header::ACCEPT_LANGUAGE,
             header::HeaderName::from_static("idempotency-key"),
             header::HeaderName::from_static("x-request-id"),
@@ -78,6 +80,7 @@ pub fn start(state: AppState, bind: &str, workers: usize) -> std::io::Result<(Se
             .configure(routes.clone())
             .default_service(web::to(no_route))
             .wrap(from_fn(idempotency))
+            .wrap(from_fn(caching))
             .wrap(from_fn(problem))
             .wrap(cors(&origins))
             .wrap(from_fn(metrics))

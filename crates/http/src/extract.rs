@@ -383,6 +383,18 @@ impl FromRequest for PathSub {
     }
 }
 
+/// `If-None-Match` on a read of one versioned resource, for the contract:
+/// the caching middleware answers it (`304` when a named tag is current).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfNoneMatch {
+    /// ETags of copies the caller holds (`"3"`, `W/"3"`, a list, or `*`);
+    /// if one is the current version the answer is `304` without a body.
+    /// A customer file's read is registered all the same (CUS-08).
+    #[param(rename = "If-None-Match", max_length = 1024)]
+    pub if_none_match: Option<String>,
+}
+
 /// `limit` and `cursor`, checked.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Clientele API",
-        description = "Corporate customer management by the regulations: customer archives, grading, complaints, visits and assessments. Errors are RFC 9457 problem documents; lists use keyset paging (`limit`, `cursor`); updates need `If-Match`; creates accept `Idempotency-Key`.",
+        description = "Corporate customer management by the regulations: customer archives, grading, complaints, visits and assessments. Errors are RFC 9457 problem documents; lists use keyset paging (`limit`, `cursor`); updates need `If-Match`; reads of one resource answer `If-None-Match` with `304` when the named ETag is current; creates accept `Idempotency-Key`. Answers are `Cache-Control: no-store`: customer data is confidential and every read of a file is registered.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     servers((url = "/", description = "This server")),

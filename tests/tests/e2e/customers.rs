@@ -820,6 +820,79 @@ fn r_cus_08_every_read_is_registered() {
         .assert_problem(403, "forbidden");
 }
 
+/// A client that keeps its own copy asks whether it is current
+/// (`If-None-Match`): `304` without a body when it is, the file when it is
+/// not; either way the read is registered. No answer is kept by caches, and
+/// a file the caller may not see is a 404 whatever tag is named.
+#[test]
+fn r_cus_08_a_revalidated_read_is_registered_and_answers_304() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京条件读取有限公司", "nature": "private"}),
+    );
+    let id = id_of(&made);
+    let path = format!("/api/v1/customers/{id}");
+    let auditor = s.token("demo.auditor");
+    let reads = || {
+        let log = s.get(
+            &format!("/api/v1/access-register?customer_id={id}&action=read&limit=200"),
+            &auditor,
+        );
+        log.json["items"].as_array().map_or(0, Vec::len)
+    };
+    let ask = |token: &str, tags: &str| {
+        s.call("GET", &path, Some(token), None, &[("if-none-match", tags)])
+    };
+
+    let first = s.get(&path, &am);
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.header("cache-control"), Some("no-store"));
+    let tag = etag_of(&first);
+    assert_eq!(tag, "\"1\"");
+    assert_eq!(reads(), 1);
+
+    for tags in [
+        tag.clone(),
+        format!("W/{tag}"),
+        format!("\"9\", {tag}"),
+        "*".into(),
+    ] {
+        let r = ask(&am, &tags);
+        assert_eq!(r.status, 304, "{tags}: {}", r.text);
+        assert!(r.text.is_empty(), "{tags}: a body: {}", r.text);
+        assert_eq!(r.header("etag"), Some(tag.as_str()));
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+    assert_eq!(reads(), 5, "every revalidation is a registered read");
+
+    // Changed since: the file, with its new tag.
+    let changed = s.patch(&path, &am, &tag, &json!({"industry": "制造业"}));
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let r = ask(&am, &tag);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["industry"], "制造业");
+    assert_eq!(r.header("etag"), Some("\"2\""));
+
+    // Not visible: the same 404 as a missing file, never a 304.
+    for tags in ["\"2\"", "*"] {
+        ask(&s.token("demo.am.sh"), tags).assert_problem(404, "not_found");
+    }
+    let missing = format!("/api/v1/customers/{}", clientele_core::new_id());
+    s.call("GET", &missing, Some(&am), None, &[("if-none-match", "*")])
+        .assert_problem(404, "not_found");
+
+    // Lists and errors are not kept by caches either.
+    let list = s.get("/api/v1/customers?name=条件读取", &am);
+    assert_eq!(list.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        s.get(&path, "not-a-token").header("cache-control"),
+        Some("no-store")
+    );
+}
+
 /// A page's entry names every file it showed; its per-file rows are written
 /// in bulk in the background, yet each file's log and the register filtered
 /// by file find the page at once, and the background indexer catches up on

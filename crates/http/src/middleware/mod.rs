@@ -1,6 +1,7 @@
 //! Middleware, outermost first: request id and access log, metrics,
-//! problem rendering, idempotency keys.
+//! problem rendering, cache policy and conditional reads, idempotency keys.
 
+pub mod caching;
 pub mod idempotency;
 pub mod metrics;
 pub mod problem;

@@ -6,7 +6,7 @@ use crate::dto::approval::{
     NewApprovalRule,
 };
 use crate::error::ApiError;
-use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -115,7 +115,9 @@ pub async fn create_approval_rule(
 
 /// Read one rule.
 #[utoipa::path(get, path = "/api/v1/approval-rules/{id}", tag = "approvals", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = ApprovalRule)))]
+    params(("id" = uuid::Uuid, Path), IfNoneMatch),
+    responses((status = 200, body = ApprovalRule, headers(("ETag" = String, description = "The version read"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current version")))]
 pub async fn get_approval_rule(
     st: web::Data<AppState>,
     _auth: Auth,

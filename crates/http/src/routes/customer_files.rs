@@ -7,7 +7,7 @@ use crate::dto::customers::{
     MergeRequest, NatureDto, NewCustomer, StatusDto,
 };
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -366,7 +366,9 @@ pub async fn create_customer(
 
 /// Read a file; the read is registered (CUS-08).
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Customer)))]
+    params(("id" = uuid::Uuid, Path), IfNoneMatch),
+    responses((status = 200, body = Customer, headers(("ETag" = String, description = "The version read"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current version")))]
 pub async fn get_customer(
     st: web::Data<AppState>,
     ctx: ReqCtx,

@@ -3,7 +3,7 @@
 
 use crate::dto::org::{NewUnit, Unit, UnitChanges, UnitKindDto, UnitPage};
 use crate::error::ApiError;
-use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_core::{Role, UnitId};
@@ -101,7 +101,9 @@ pub async fn create_unit(
 
 /// Read one unit.
 #[utoipa::path(get, path = "/api/v1/units/{id}", tag = "organisation", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Unit)))]
+    params(("id" = uuid::Uuid, Path), IfNoneMatch),
+    responses((status = 200, body = Unit, headers(("ETag" = String, description = "The version read"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current version")))]
 pub async fn get_unit(
     st: web::Data<AppState>,
     _auth: Auth,

@@ -6,7 +6,7 @@ use crate::dto::org::{
     AccountKindDto, NewUser, PasswordReset, RoleDto, User, UserChanges, UserPage,
 };
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -151,7 +151,9 @@ pub async fn create_user(
 
 /// Read one user (within the caller's unit subtree, unless admin or auditor).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "organisation", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = User)))]
+    params(("id" = uuid::Uuid, Path), IfNoneMatch),
+    responses((status = 200, body = User, headers(("ETag" = String, description = "The version read"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current version")))]
 pub async fn get_user(
     st: web::Data<AppState>,
     auth: Auth,

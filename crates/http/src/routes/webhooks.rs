@@ -6,7 +6,7 @@ use crate::dto::webhooks::{
     WebhookPage, WebhookWithSecret,
 };
 use crate::error::ApiError;
-use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -109,7 +109,9 @@ pub async fn list_webhooks(
 
 /// Read one webhook (admin, auditor).
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Webhook)))]
+    params(("id" = uuid::Uuid, Path), IfNoneMatch),
+    responses((status = 200, body = Webhook, headers(("ETag" = String, description = "The version read"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current version")))]
 pub async fn get_webhook(
     st: web::Data<AppState>,
     auth: Auth,
