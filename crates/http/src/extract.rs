@@ -391,7 +391,7 @@ pub struct IfNoneMatch {
     /// ETags of copies the caller holds (`"3"`, `W/"3"`, a list, or `*`);
     /// if one is the current version the answer is `304` without a body.
     /// A customer file's read is registered all the same (CUS-08).
-    #[param(rename = "If-None-Match", max_length = 1024)]
+    #[param(rename = "If-None-Match")]
     pub if_none_match: Option<String>,
 }
 
