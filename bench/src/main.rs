@@ -313,6 +313,7 @@ fn seed_customers(db: &Db, n: usize) -> String {
                     name_normalized: clientele_customers::normalise_name(&name),
                     name_folded: name.to_lowercase(),
                     name_sort: clientele_customers::name::sort_key(&name),
+                    name_mnemonic: clientele_customers::name::mnemonic(&name),
                     name,
                     credit_code: None,
                     legal_representative: None,

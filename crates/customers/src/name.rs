@@ -75,6 +75,37 @@ const PHRASES: &[(&str, &str)] = &[
     ("都市", "du shi"),
 ];
 
+/// One piece of a name read aloud: a Chinese syllable in toneless pinyin,
+/// a letter or digit (half-width, lower case), or anything else.
+enum Piece<'a> {
+    Syllable(&'a str),
+    Char(char),
+    Gap,
+}
+
+/// Reads `folded` (width-folded, lower case) piece by piece: Chinese
+/// characters by their most common reading, except in the words of
+/// [`PHRASES`].
+fn read_aloud(folded: &str, mut each: impl FnMut(Piece<'_>)) {
+    use pinyin::ToPinyin;
+    let mut rest = folded;
+    while let Some(c) = rest.chars().next() {
+        if let Some((word, reading)) = PHRASES.iter().find(|(w, _)| rest.starts_with(w)) {
+            reading.split(' ').for_each(|s| each(Piece::Syllable(s)));
+            rest = &rest[word.len()..];
+            continue;
+        }
+        if let Some(p) = c.to_pinyin() {
+            each(Piece::Syllable(p.plain()));
+        } else if c.is_alphanumeric() {
+            each(Piece::Char(c));
+        } else {
+            each(Piece::Gap);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+}
+
 /// The key a name sorts by, the same on every backend: Chinese characters
 /// by their pinyin without tones, each syllable followed by a space; letters
 /// and digits as they are, half-width and lower case; anything else a
@@ -86,36 +117,52 @@ const PHRASES: &[(&str, &str)] = &[
 /// Stored keys are not recomputed when this changes: a change needs a
 /// migration that blanks `name_sort`, which the migration run then fills.
 pub fn sort_key(name: &str) -> String {
-    use pinyin::ToPinyin;
     let folded = fold_width(name).to_lowercase();
     let mut key = String::with_capacity(folded.len() * 2);
-    let syllable = |key: &mut String, reading: &str| {
-        if key.chars().last().is_some_and(|l| l != ' ') {
+    let spaced = |key: &String| key.chars().last().is_some_and(|l| l != ' ');
+    read_aloud(&folded, |piece| match piece {
+        Piece::Syllable(s) => {
+            if spaced(&key) {
+                key.push(' ');
+            }
+            key.push_str(s);
             key.push(' ');
         }
-        key.push_str(reading);
-        key.push(' ');
-    };
-    let mut rest = folded.as_str();
-    while let Some(c) = rest.chars().next() {
-        if let Some((word, reading)) = PHRASES.iter().find(|(w, _)| rest.starts_with(w)) {
-            syllable(&mut key, reading);
-            rest = &rest[word.len()..];
-            continue;
+        Piece::Char(c) => key.push(c),
+        Piece::Gap => {
+            if spaced(&key) {
+                key.push(' ');
+            }
         }
-        if let Some(p) = c.to_pinyin() {
-            syllable(&mut key, p.plain());
-        } else if c.is_alphanumeric() {
-            key.push(c);
-        } else if key.chars().last().is_some_and(|l| l != ' ') {
-            key.push(' ');
-        }
-        rest = &rest[c.len_utf8()..];
-    }
+    });
     if key.is_empty() {
         folded
     } else {
         key
+    }
+}
+
+/// The name's mnemonic code (助记码), as Chinese finance and ERP systems
+/// give every customer: the first letter of each Chinese syllable, letters
+/// and digits as they are (half-width, lower case), nothing else — 北京华联
+/// 商贸有限公司 is `bjhlsmyxgs`, 重庆银行 `cqyh`, IBM中国 `ibmzg`. Typed into
+/// a search box it finds the file without a Chinese input method. A name
+/// with none of these has its folded form as mnemonic, so none is empty.
+///
+/// Stored mnemonics are not recomputed when this changes: a change needs a
+/// migration that blanks `name_mnemonic`, which the migration run then fills.
+pub fn mnemonic(name: &str) -> String {
+    let folded = fold_width(name).to_lowercase();
+    let mut code = String::new();
+    read_aloud(&folded, |piece| match piece {
+        Piece::Syllable(s) => code.extend(s.chars().next()),
+        Piece::Char(c) => code.push(c),
+        Piece::Gap => {}
+    });
+    if code.is_empty() {
+        folded
+    } else {
+        code
     }
 }
 
@@ -224,6 +271,18 @@ mod tests {
         let mut banks = ["中国银行", "重庆银行", "长沙银行"];
         banks.sort_by_key(|n| sort_key(n));
         assert_eq!(banks, ["长沙银行", "重庆银行", "中国银行"]);
+    }
+
+    #[test]
+    fn mnemonics_are_pinyin_initials() {
+        assert_eq!(mnemonic("北京华联商贸有限公司"), "bjhlsmyxgs");
+        assert_eq!(mnemonic("重庆银行股份有限公司"), "cqyhgfyxgs");
+        assert_eq!(mnemonic("IBM（中国）"), "ibmzg");
+        assert_eq!(mnemonic("ＡＢＣ　科技"), "abckj");
+        assert_eq!(mnemonic("客户0000001号"), "kh0000001h");
+        assert_eq!(mnemonic("厦门长城"), "xmcc");
+        assert_eq!(mnemonic("（）"), "()");
+        assert!(!mnemonic("·").is_empty());
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct CustomerRow {
     pub competitor_relations: Option<String>,
     pub credit_problems: Option<String>,
     pub customer_type: Option<String>,
+    /// The name's mnemonic code (`clientele_customers::name::mnemonic`).
+    pub name_mnemonic: String,
     pub vulnerable: bool,
     pub status: String,
     pub external_id: Option<String>,
@@ -60,13 +62,14 @@ pub struct CustomerRow {
 }
 
 /// Columns that are bookkeeping, not content: never in the history.
-const NOT_HISTORY: [&str; 6] = [
+const NOT_HISTORY: [&str; 7] = [
     "version",
     "updated_at",
     "created_at",
     "name_normalized",
     "name_folded",
     "name_sort",
+    "name_mnemonic",
 ];
 
 /// A file with what deciding about it needs.
@@ -373,6 +376,13 @@ pub fn create(
         .execute(conn)?;
     set_tags(conn, &row.id, &tags)?;
     let after = snapshot(&row, &tags);
+    // The history shows the file's contents; the audit log keeps the row.
+    let mut contents = after.clone();
+    if let Some(o) = contents.as_object_mut() {
+        NOT_HISTORY.iter().for_each(|k| {
+            o.remove(*k);
+        });
+    }
     record_changes(
         conn,
         meta,
@@ -382,7 +392,7 @@ pub fn create(
             entity_id: row.id.clone(),
             field: "*".into(),
             old: None,
-            new: Some(after.clone()),
+            new: Some(contents),
         }],
     )?;
     audit::record(
@@ -470,6 +480,9 @@ pub struct ListScope {
 pub struct CustomerFilter {
     /// Folded, lower-case part of the name.
     pub name_contains: Option<String>,
+    /// Quick search, folded and lower case: part of the name or of its
+    /// mnemonic, or the whole code or credit code.
+    pub quick: Option<String>,
     pub code: Option<String>,
     pub credit_code: Option<String>,
     pub nature: Option<String>,
@@ -579,6 +592,18 @@ pub fn list(
             customers::name_folded
                 .like(crate::sql_fns::contains_pattern(v))
                 .escape('\\'),
+        );
+    }
+    if let Some(v) = &f.quick {
+        let part = crate::sql_fns::contains_pattern(v);
+        let whole = v.to_uppercase();
+        q = q.filter(
+            customers::name_folded
+                .like(part.clone())
+                .escape('\\')
+                .or(customers::name_mnemonic.like(part).escape('\\'))
+                .or(customers::code.eq(whole.clone()))
+                .or(customers::credit_code.eq(whole)),
         );
     }
     if let Some(v) = &f.code {
@@ -846,23 +871,32 @@ pub fn bulk_insert(conn: &mut DbConn, rows: &[CustomerRow]) -> Result<usize> {
     Ok(n)
 }
 
-/// Files whose sort key is filled per run of [`fill_sort_keys`], at most.
+/// Files whose name keys are filled per run of [`fill_name_keys`], at most.
 const SORT_KEY_BATCH: i64 = 1_000;
 
-/// Fills the pinyin sort key of files that have none (those from before the
-/// key existed), a batch per transaction; returns how many were filled.
-pub fn fill_sort_keys(db: &crate::Db) -> Result<usize> {
+/// Fills the pinyin sort key and the mnemonic of files that lack them
+/// (those from before they existed; neither is ever empty once computed),
+/// a batch per transaction; returns how many files were filled.
+pub fn fill_name_keys(db: &crate::Db) -> Result<usize> {
+    use clientele_customers::name::{mnemonic, sort_key};
     let mut filled = 0;
     loop {
         let n = db.write(|c| {
             let rows: Vec<(String, String)> = customers::table
-                .filter(customers::name_sort.eq(""))
+                .filter(
+                    customers::name_sort
+                        .eq("")
+                        .or(customers::name_mnemonic.eq("")),
+                )
                 .select((customers::id, customers::name))
                 .limit(SORT_KEY_BATCH)
                 .load(c)?;
             for (id, name) in &rows {
                 diesel::update(customers::table.find(id))
-                    .set(customers::name_sort.eq(clientele_customers::name::sort_key(name)))
+                    .set((
+                        customers::name_sort.eq(sort_key(name)),
+                        customers::name_mnemonic.eq(mnemonic(name)),
+                    ))
                     .execute(c)?;
             }
             Ok(rows.len())

@@ -8,11 +8,11 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 /// Applies pending migrations, then fills what a migration cannot compute
-/// in SQL (the pinyin sort keys of existing files); returns the versions
+/// in SQL (the pinyin sort keys and mnemonics of existing files); returns the versions
 /// applied.
 pub fn run_pending(db: &Db) -> Result<Vec<String>> {
     let applied = apply(db)?;
-    crate::customers::fill_sort_keys(db)?;
+    crate::customers::fill_name_keys(db)?;
     Ok(applied)
 }
 

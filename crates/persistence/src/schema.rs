@@ -188,6 +188,7 @@ diesel::table! {
         credit_problems -> Nullable<Text>,
         customer_type -> Nullable<Text>,
         name_sort -> Text,
+        name_mnemonic -> Text,
     }
 }
 

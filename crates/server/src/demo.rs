@@ -352,6 +352,7 @@ fn seed_customers(
             name_normalized: parsed.normalised(),
             name_folded: clientele_customers::name::fold_width(parsed.as_str()).to_lowercase(),
             name_sort: clientele_customers::name::sort_key(parsed.as_str()),
+            name_mnemonic: clientele_customers::name::mnemonic(parsed.as_str()),
             credit_code: credit,
             legal_representative: Some(["张伟", "王芳", "李强", "刘洋"][i % 4].to_owned()),
             nature: (*nature).to_owned(),

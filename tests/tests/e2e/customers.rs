@@ -1424,3 +1424,115 @@ fn customer_lists_sort_names_by_pinyin() {
     });
     assert_eq!(left.ok(), Some(0));
 }
+
+/// Quick search (`q`), as a search box: part of the name, part of its
+/// mnemonic code (助记码, pinyin initials: `bjhl` finds 北京华联 without a
+/// Chinese input method), or the whole code or credit code; within what the
+/// caller may see, and registered like any list page. Files from before the
+/// mnemonic existed get it when the migrations run.
+#[test]
+fn customer_quick_search_finds_names_mnemonics_and_codes() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made: Vec<Resp> = [
+        json!({"name": "北京华联快搜商贸有限公司", "nature": "private", "credit_code": credit(7101)}),
+        json!({"name": "重庆银行快搜支行", "nature": "state_owned"}),
+        json!({"name": "ＩＢＭ快搜（中国）", "nature": "foreign"}),
+    ]
+    .into_iter()
+    .map(|b| {
+        let r = create(&s, &am, b);
+        assert_eq!(r.status, 201, "{}", r.text);
+        r
+    })
+    .collect();
+    assert_eq!(made[0].json["mnemonic"], "bjhlkssmyxgs");
+    assert_eq!(made[1].json["mnemonic"], "cqyhkszh");
+    assert_eq!(made[2].json["mnemonic"], "ibmkszg");
+    let names = |q: &str| -> Vec<String> {
+        let r = s.get(&format!("/api/v1/customers?q={q}&limit=50"), &am);
+        assert_eq!(r.status, 200, "{q}: {}", r.text);
+        r.json["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let first = made[0].json["name"].as_str().unwrap_or_default().to_owned();
+    let second = made[1].json["name"].as_str().unwrap_or_default().to_owned();
+    let third = made[2].json["name"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(names("bjhlks"), vec![first.clone()]);
+    assert_eq!(names("BJHLKS"), vec![first.clone()], "any case");
+    assert_eq!(names("cqyhks"), vec![second.clone()]);
+    assert_eq!(names("ibmks"), vec![third.clone()]);
+    assert_eq!(names("ＩＢＭ快搜"), vec![third.clone()], "full-width");
+    assert_eq!(names("快搜支行"), vec![second.clone()], "part of the name");
+    let code = made[1].json["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert_eq!(names(&code), vec![second.clone()], "the whole code");
+    assert_eq!(names(&credit(7101)), vec![first.clone()], "the credit code");
+    assert!(names("zzzzks").is_empty());
+    assert!(
+        names("%25").is_empty() || names("%25").len() < 3,
+        "% is no wildcard"
+    );
+    // Other filters narrow it; another unit sees nothing of Beijing's.
+    let r = s.get("/api/v1/customers?q=ks&nature=foreign", &am);
+    assert_eq!(
+        r.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.text
+    );
+    let sh = s.get("/api/v1/customers?q=bjhlks", &s.token("demo.am.sh"));
+    assert_eq!(sh.json["items"], json!([]), "{}", sh.text);
+    for bad in ["", "%20%20", &"x".repeat(101)] {
+        s.get(&format!("/api/v1/customers?q={bad}"), &am)
+            .assert_problem(400, "invalid_query");
+    }
+    // The mnemonic is exported, at the end of the CSV columns.
+    let csv = s.get("/api/v1/customers/export?q=bjhlks&format=csv", &am);
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let mut lines = csv.text.lines();
+    assert!(lines.next().is_some_and(|h| h.ends_with(",mnemonic")));
+    assert!(lines.next().is_some_and(|l| l.ends_with(",bjhlkssmyxgs")));
+
+    // Files from before the mnemonic: filled when the migrations run.
+    use clientele_persistence::schema::customers;
+    use diesel::prelude::*;
+    let blank =
+        s.db.write(|c| {
+            Ok(diesel::update(customers::table)
+                .set(customers::name_mnemonic.eq(""))
+                .execute(c)?)
+        })
+        .unwrap_or(0);
+    assert!(blank >= 3);
+    assert!(names("bjhlks").is_empty());
+    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(names("bjhlks"), vec![first]);
+    // The mnemonic follows the name, and is no change of its own.
+    let path = format!("/api/v1/customers/{}", id_of(&made[2]));
+    let renamed = s.patch(&path, &am, "\"1\"", &json!({"name": "蓝色快搜巨人"}));
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    assert_eq!(renamed.json["mnemonic"], "lsksjr");
+    let history = s.get(&format!("{path}/history"), &am);
+    for derived in [
+        "name_mnemonic",
+        "name_sort",
+        "name_folded",
+        "name_normalized",
+    ] {
+        assert!(
+            !history.text.contains(derived),
+            "{derived} is derived, not history: {}",
+            history.text
+        );
+    }
+    assert_eq!(names("lsks"), vec!["蓝色快搜巨人".to_owned()]);
+}

@@ -95,6 +95,11 @@ pub struct Customer {
     /// Generated, never reused: `KH` and eight digits.
     pub code: String,
     pub name: String,
+    /// The name's mnemonic code (助记码): the initials of its pinyin, letters
+    /// and digits as they are (北京华联商贸有限公司 → `bjhlsmyxgs`); derived
+    /// from the name, found by the list's quick search `q`.
+    #[schema(example = "bjhlsmyxgs")]
+    pub mnemonic: String,
     /// 统一社会信用代码.
     pub credit_code: Option<String>,
     pub legal_representative: Option<String>,
@@ -183,6 +188,7 @@ impl Customer {
             id: r.id.parse().unwrap_or_default(),
             code: r.code,
             name: r.name,
+            mnemonic: r.name_mnemonic,
             credit_code: r.credit_code,
             legal_representative: r.legal_representative,
             nature: r.nature,

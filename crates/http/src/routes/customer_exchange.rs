@@ -45,7 +45,7 @@ const EXPORT_MAX: u32 = 10_000;
 
 /// The export's columns. Columns added later go at the end, so readers that
 /// take them by position keep working.
-const COLUMNS: [&str; 33] = [
+const COLUMNS: [&str; 34] = [
     "id",
     "code",
     "external_id",
@@ -79,6 +79,7 @@ const COLUMNS: [&str; 33] = [
     "credit_problems",
     "vulnerable",
     "customer_type",
+    "mnemonic",
 ];
 
 fn csv_row(c: &Customer) -> String {
@@ -119,6 +120,7 @@ fn csv_row(c: &Customer) -> String {
         opt(&c.credit_problems),
         c.vulnerable.to_string(),
         opt(&c.customer_type),
+        c.mnemonic.clone(),
     ])
 }
 
@@ -686,6 +688,7 @@ fn run_import(
                     name_normalized: String::new(),
                     name_folded: String::new(),
                     name_sort: String::new(),
+                    name_mnemonic: String::new(),
                     credit_code: None,
                     legal_representative: None,
                     nature: "other".into(),

@@ -192,12 +192,14 @@ pub(crate) fn clean(s: Option<String>) -> Option<String> {
 }
 
 /// Names in all their stored forms: as written, normalised for duplicates,
-/// folded for case- and width-insensitive search, keyed for pinyin order.
+/// folded for case- and width-insensitive search, keyed for pinyin order,
+/// and as mnemonic code for quick search.
 pub(crate) fn set_name(row: &mut CustomerRow, name: &CustomerName) {
     row.name = name.as_str().to_owned();
     row.name_normalized = name.normalised();
     row.name_folded = clientele_customers::name::fold_width(name.as_str()).to_lowercase();
     row.name_sort = clientele_customers::name::sort_key(name.as_str());
+    row.name_mnemonic = clientele_customers::name::mnemonic(name.as_str());
 }
 
 /// The financial fields need a role that may see them (field-level rule).
@@ -324,6 +326,7 @@ pub async fn create_customer(
                 name_normalized: String::new(),
                 name_folded: String::new(),
                 name_sort: String::new(),
+                name_mnemonic: String::new(),
                 credit_code,
                 legal_representative: clean(b.legal_representative),
                 nature: wire(&b.nature),
@@ -542,6 +545,11 @@ pub struct CustomerQuery {
     /// Part of the name, any case, full- or half-width.
     #[param(min_length = 1, max_length = 100)]
     pub name: Option<String>,
+    /// Quick search, as a search box: part of the name (as `name`) or of its
+    /// mnemonic code (`bjhl` finds 北京华联…), or the whole customer code or
+    /// credit code.
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
     #[param(min_length = 1, max_length = 32)]
     pub code: Option<String>,
     #[param(min_length = 18, max_length = 18)]
@@ -597,6 +605,7 @@ pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<Str
     let bad = |m: String| ApiError::bad_request("invalid_query", m);
     for (name, v, max) in [
         ("name", &q.name, 100),
+        ("q", &q.q, 100),
         ("code", &q.code, 32),
         ("industry", &q.industry, 100),
         ("tag", &q.tag, 32),
@@ -624,6 +633,10 @@ pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<Str
         CustomerFilter {
             name_contains: q
                 .name
+                .as_deref()
+                .map(|n| clientele_customers::name::fold_width(n.trim()).to_lowercase()),
+            quick: q
+                .q
                 .as_deref()
                 .map(|n| clientele_customers::name::fold_width(n.trim()).to_lowercase()),
             code: q.code.clone(),
