@@ -44,3 +44,20 @@ pub fn pending(db: &Db) -> Result<Vec<String>> {
         pending.map_err(|e| Error::Migration(e.to_string()))
     })
 }
+
+/// Reverts every applied migration, newest first, with its `down.sql`;
+/// returns the versions reverted. Destroys everything: for proving the
+/// migrations go both ways, and for wiping a scratch database.
+pub fn revert_all(db: &Db) -> Result<Vec<String>> {
+    db.read(|conn| {
+        let reverted = match conn {
+            DbConn::Sqlite(c) => c
+                .revert_all_migrations(SQLITE)
+                .map(|v| v.iter().map(|m| m.to_string()).collect()),
+            DbConn::Pg(c) => c
+                .revert_all_migrations(POSTGRES)
+                .map(|v| v.iter().map(|m| m.to_string()).collect()),
+        };
+        reverted.map_err(|e| Error::Migration(e.to_string()))
+    })
+}

@@ -1,4 +1,5 @@
-//! Shared API machinery: keyset paging, ETag/If-Match, Idempotency-Key.
+//! Shared API machinery: keyset paging, ETag/If-Match, Idempotency-Key,
+//! pooled connections, migrations both ways.
 
 use clientele_e2e::TestServer;
 use serde_json::json;
@@ -377,4 +378,22 @@ fn sqlite_log_stays_bounded_under_endless_reads() {
         largest < 64 * 1024 * 1024,
         "the log grew to {largest} bytes for 96 MB written"
     );
+}
+
+/// Every migration goes both ways: all of them revert (newest first, on a
+/// database holding the demo data) and apply again, leaving nothing pending.
+#[test]
+fn every_migration_reverts_and_applies_again() {
+    use clientele_persistence::migrate;
+    let s = TestServer::start();
+    let applied = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert!(applied >= 11);
+    let reverted = migrate::revert_all(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reverted.len(), applied, "{reverted:?}");
+    assert_eq!(migrate::pending(&s.db).map(|p| p.len()).ok(), Some(applied));
+    let again = migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.len(), applied);
+    assert_eq!(migrate::pending(&s.db).map(|p| p.len()).ok(), Some(0));
 }
