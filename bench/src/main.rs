@@ -42,7 +42,9 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     customers: usize,
     /// With `--customers`: drive only `get` (one file) or `list` (a page),
-    /// beside `/healthz` (for profiling one path; not for `--write`).
+    /// beside `/healthz` (for profiling one path; not for `--write`); or
+    /// `search`, the quick search `q` for a term one file matches (a scan),
+    /// which the default run leaves out.
     #[arg(long)]
     only: Option<String>,
 }
@@ -256,6 +258,25 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
     } else {
         skipped(page_name)
     };
+    if args.only.as_deref() == Some("search") {
+        // One file's mnemonic: every candidate row is read to find it.
+        let term = format!("kh{:07}h", args.customers / 2);
+        let search = format!("{base}/api/v1/customers?q={term}&limit=20");
+        let _ = drive("warm-up", &search, Some(&token), 1, 1);
+        for conns in [1, args.connections] {
+            let o = drive(
+                &format!("GET /api/v1/customers?q={term} ({conns} connections)"),
+                &search,
+                Some(&token),
+                args.seconds,
+                conns,
+            );
+            eprintln!(
+                "{}: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+                o.name, o.rps, o.p50_ms, o.p99_ms, o.errors
+            );
+        }
+    }
     if let Ok(m) = ureq::get(&format!("{base}/metrics")).call() {
         let text = m.into_string().unwrap_or_default();
         let count = |name: &str| -> f64 {
