@@ -506,11 +506,14 @@ impl CustomerFilter {
     /// leave one plan best for any value: walk the sort's index and stop
     /// after a page. A filter that may match a handful of files among
     /// millions (a tag, an owner, a unit, a code, changes since a moment,
-    /// the vulnerable)
+    /// the vulnerable, a part of a name or mnemonic)
     /// needs a plan made for its value, which can start from that filter's
-    /// index.
+    /// index (on PostgreSQL, a name's trigram index serves only a pattern it
+    /// can see).
     pub fn plans(&self) -> crate::Plans {
         let selective = self.code.is_some()
+            || self.name_contains.is_some()
+            || self.quick.is_some()
             || self.credit_code.is_some()
             || self.external_id.is_some()
             || self.owner_user_id.is_some()

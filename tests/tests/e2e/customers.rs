@@ -1535,4 +1535,23 @@ fn customer_quick_search_finds_names_mnemonics_and_codes() {
         );
     }
     assert_eq!(names("lsks"), vec!["蓝色快搜巨人".to_owned()]);
+
+    // On PostgreSQL, trigram indexes serve the name and mnemonic searches.
+    if s.db.kind() == clientele_persistence::BackendKind::Postgres {
+        #[derive(QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let found = s.db.read(|c| match c {
+            clientele_persistence::DbConn::Pg(pg) => Ok(diesel::sql_query(
+                "SELECT count(*) AS n FROM pg_indexes WHERE indexname IN \
+                 ('ix_customers_name_trgm', 'ix_customers_mnemonic_trgm')",
+            )
+            .get_result::<Found>(pg)?
+            .n),
+            _ => Ok(0),
+        });
+        assert_eq!(found.ok(), Some(2));
+    }
 }

@@ -234,7 +234,7 @@ fn list_pages_are_planned_once_unless_a_filter_is_selective() {
     let unselective = CustomerFilter {
         status: Some("active".into()),
         region_prefix: Some("11".into()),
-        name_contains: Some("客户".into()),
+        nature: Some("private".into()),
         ..CustomerFilter::default()
     };
     assert_eq!(unselective.plans(), Plans::Generic);
@@ -253,6 +253,15 @@ fn list_pages_are_planned_once_unless_a_filter_is_selective() {
         },
         CustomerFilter {
             unit_path: Some("/a/b/".into()),
+            ..unselective.clone()
+        },
+        // A part of a name: PostgreSQL's trigram indexes need its value.
+        CustomerFilter {
+            name_contains: Some("华联".into()),
+            ..unselective.clone()
+        },
+        CustomerFilter {
+            quick: Some("bjhl".into()),
             ..unselective.clone()
         },
     ] {
