@@ -590,7 +590,25 @@ pub fn list(
     if !f.include_merged {
         q = q.filter(customers::merged_into_id.is_null());
     }
+    // On SQLite a trigram table finds the candidates of a long enough part
+    // of a name; the `LIKE` conditions still decide (PostgreSQL's trigram
+    // indexes serve them directly).
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let indexed = |v: &str| sqlite && v.chars().count() >= crate::sql_fns::TRIGRAM;
     if let Some(v) = &f.name_contains {
+        if indexed(v) {
+            q = q.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "customers.id IN (SELECT customer_id FROM customer_search \
+                     WHERE customer_search MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(crate::sql_fns::fts_phrase(
+                    Some("name_folded"),
+                    v,
+                ))
+                .sql(")"),
+            );
+        }
         q = q.filter(
             customers::name_folded
                 .like(crate::sql_fns::contains_pattern(v))
@@ -600,6 +618,20 @@ pub fn list(
     if let Some(v) = &f.quick {
         let part = crate::sql_fns::contains_pattern(v);
         let whole = v.to_uppercase();
+        if indexed(v) {
+            q = q.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "customers.id IN (SELECT customer_id FROM customer_search \
+                     WHERE customer_search MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(crate::sql_fns::fts_phrase(None, v))
+                .sql(" UNION ALL SELECT id FROM customers WHERE code = ")
+                .bind::<diesel::sql_types::Text, _>(whole.clone())
+                .sql(" UNION ALL SELECT id FROM customers WHERE credit_code = ")
+                .bind::<diesel::sql_types::Text, _>(whole.clone())
+                .sql(")"),
+            );
+        }
         q = q.filter(
             customers::name_folded
                 .like(part.clone())

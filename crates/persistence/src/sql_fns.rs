@@ -17,10 +17,32 @@ pub fn contains_pattern(needle: &str) -> String {
     out
 }
 
+/// Shortest part of a name SQLite's trigram search table can find.
+pub const TRIGRAM: usize = 3;
+
+/// An FTS5 query for `needle` as a substring (a phrase, quotes doubled),
+/// in one column or, without one, in every indexed column.
+pub fn fts_phrase(column: Option<&str>, needle: &str) -> String {
+    let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+    match column {
+        Some(c) => format!("{{{c}}} : {phrase}"),
+        None => phrase,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn wildcards_are_escaped() {
         assert_eq!(super::contains_pattern("A_b%"), "%a\\_b\\%%");
+    }
+
+    #[test]
+    fn fts_phrases_quote_their_text() {
+        assert_eq!(super::fts_phrase(None, "华联"), "\"华联\"");
+        assert_eq!(
+            super::fts_phrase(Some("name_folded"), "a\"b"),
+            "{name_folded} : \"a\"\"b\""
+        );
     }
 }
