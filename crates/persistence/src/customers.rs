@@ -594,7 +594,9 @@ pub fn list(
     // of a name; the `LIKE` conditions still decide (PostgreSQL's trigram
     // indexes serve them directly).
     let sqlite = matches!(conn, DbConn::Sqlite(_));
-    let indexed = |v: &str| sqlite && v.chars().count() >= crate::sql_fns::TRIGRAM;
+    // (FTS5 cannot take a NUL in a query; such a part is left to `LIKE`.)
+    let indexed =
+        |v: &str| sqlite && v.chars().count() >= crate::sql_fns::TRIGRAM && !v.contains('\0');
     if let Some(v) = &f.name_contains {
         if indexed(v) {
             q = q.filter(
