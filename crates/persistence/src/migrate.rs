@@ -61,3 +61,15 @@ pub fn revert_all(db: &Db) -> Result<Vec<String>> {
         reverted.map_err(|e| Error::Migration(e.to_string()))
     })
 }
+
+/// Reverts the newest applied migration with its `down.sql`; returns its
+/// version. For proving a migration upgrades a database holding data.
+pub fn revert_last(db: &Db) -> Result<String> {
+    db.read(|conn| {
+        let reverted = match conn {
+            DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(|m| m.to_string()),
+            DbConn::Pg(c) => c.revert_last_migration(POSTGRES).map(|m| m.to_string()),
+        };
+        reverted.map_err(|e| Error::Migration(e.to_string()))
+    })
+}
