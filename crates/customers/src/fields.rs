@@ -2,8 +2,57 @@
 
 use crate::ParseError;
 
+/// The province-level divisions of GB/T 2260: code and name.
+const PROVINCES: [(&str, &str); 34] = [
+    ("11", "北京市"),
+    ("12", "天津市"),
+    ("13", "河北省"),
+    ("14", "山西省"),
+    ("15", "内蒙古自治区"),
+    ("21", "辽宁省"),
+    ("22", "吉林省"),
+    ("23", "黑龙江省"),
+    ("31", "上海市"),
+    ("32", "江苏省"),
+    ("33", "浙江省"),
+    ("34", "安徽省"),
+    ("35", "福建省"),
+    ("36", "江西省"),
+    ("37", "山东省"),
+    ("41", "河南省"),
+    ("42", "湖北省"),
+    ("43", "湖南省"),
+    ("44", "广东省"),
+    ("45", "广西壮族自治区"),
+    ("46", "海南省"),
+    ("50", "重庆市"),
+    ("51", "四川省"),
+    ("52", "贵州省"),
+    ("53", "云南省"),
+    ("54", "西藏自治区"),
+    ("61", "陕西省"),
+    ("62", "甘肃省"),
+    ("63", "青海省"),
+    ("64", "宁夏回族自治区"),
+    ("65", "新疆维吾尔自治区"),
+    ("71", "台湾省"),
+    ("81", "香港特别行政区"),
+    ("82", "澳门特别行政区"),
+];
+
+/// The name of the province-level division a region code lies in
+/// (`110105` → 北京市), if its first two digits are one.
+pub fn province_of(code: &str) -> Option<&'static str> {
+    let prefix = code.get(..2)?;
+    PROVINCES
+        .iter()
+        .find(|(p, _)| *p == prefix)
+        .map(|(_, name)| *name)
+}
+
 /// An administrative division code (GB/T 2260): six digits, the first two a
-/// province-level code from 11 (Beijing) to 82 (Macao).
+/// province-level division's (11 Beijing … 65 Xinjiang, 71 Taiwan, 81 Hong
+/// Kong, 82 Macao).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionCode(String);
 
@@ -16,11 +65,10 @@ impl RegionCode {
                 "a region code is six digits (GB/T 2260)",
             ));
         }
-        let province: u32 = s[..2].parse().unwrap_or(0);
-        if !(11..=82).contains(&province) {
+        if province_of(s).is_none() {
             return Err(ParseError::new(
-                "invalid_format",
-                "a region code starts with a province code from 11 to 82",
+                "unknown_province",
+                "a region code starts with a province-level code (GB/T 2260: 11 Beijing … 65 Xinjiang, 71, 81, 82)",
             ));
         }
         Ok(Self(s.to_owned()))
@@ -105,9 +153,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn region_codes() {
+    fn r_cus_03_region_codes_name_their_province() {
         assert!(RegionCode::parse("110105").is_ok());
+        assert!(RegionCode::parse(" 440305 ").is_ok());
         assert!(RegionCode::parse("990000").is_err());
+        // Between 11 and 82 but no province: 16, 20, 24, 55, 66, 80.
+        for code in ["160000", "200000", "240101", "550000", "660000", "800000"] {
+            assert_eq!(
+                RegionCode::parse(code).map_err(|e| e.code),
+                Err("unknown_province"),
+                "{code}"
+            );
+        }
+        assert_eq!(province_of("110105"), Some("北京市"));
+        assert_eq!(province_of("650102"), Some("新疆维吾尔自治区"));
+        assert_eq!(province_of("820000"), Some("澳门特别行政区"));
+        assert_eq!(province_of("16"), None);
+        assert_eq!(province_of("1"), None);
         assert!(RegionCode::parse("11010").is_err());
         assert!(RegionCode::parse_prefix("44").is_ok());
         assert!(RegionCode::parse_prefix("44a").is_err());

@@ -1495,12 +1495,14 @@ fn customer_quick_search_finds_names_mnemonics_and_codes() {
         s.get(&format!("/api/v1/customers?q={bad}"), &am)
             .assert_problem(400, "invalid_query");
     }
-    // The mnemonic is exported, at the end of the CSV columns.
+    // The mnemonic is exported, among the last CSV columns.
     let csv = s.get("/api/v1/customers/export?q=bjhlks&format=csv", &am);
     assert_eq!(csv.status, 200, "{}", csv.text);
     let mut lines = csv.text.lines();
-    assert!(lines.next().is_some_and(|h| h.ends_with(",mnemonic")));
-    assert!(lines.next().is_some_and(|l| l.ends_with(",bjhlkssmyxgs")));
+    assert!(lines
+        .next()
+        .is_some_and(|h| h.ends_with(",mnemonic,province")));
+    assert!(lines.next().is_some_and(|l| l.ends_with(",bjhlkssmyxgs,")));
 
     // Files from before the mnemonic: filled when the migrations run.
     use clientele_persistence::schema::customers;
@@ -1590,4 +1592,60 @@ fn customer_quick_search_finds_names_mnemonics_and_codes() {
         });
         assert_eq!(found.ok(), Some(2));
     }
+}
+
+/// A file's region is a real GB/T 2260 division: its province-level code
+/// names a province (shown as `province`, exported, filtered by prefix);
+/// a code whose first two digits are no province is refused and changes
+/// nothing.
+#[test]
+fn r_cus_03_regions_name_their_province() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京省份测试有限公司", "nature": "private", "region_code": "110108"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    assert_eq!(made.json["province"], "北京市");
+    let path = format!("/api/v1/customers/{}", id_of(&made));
+    let moved = s.patch(&path, &am, "\"1\"", &json!({"region_code": "440305"}));
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(moved.json["province"], "广东省");
+    let audit = s.audit_count();
+    for bad in ["160000", "550101", "800000"] {
+        let r = s.patch(&path, &am, "\"2\"", &json!({"region_code": bad}));
+        r.assert_problem(422, "validation_failed");
+        assert!(
+            r.json["errors"].as_array().is_some_and(|e| e
+                .iter()
+                .any(|f| f["field"] == "region_code" && f["code"] == "unknown_province")),
+            "{bad}: {}",
+            r.text
+        );
+        let r = create(
+            &s,
+            &am,
+            json!({"name": format!("北京{bad}有限公司"), "nature": "private", "region_code": bad}),
+        );
+        r.assert_problem(422, "validation_failed");
+    }
+    assert_eq!(s.audit_count(), audit, "refused changes change nothing");
+    let cleared = s.patch(&path, &am, "\"2\"", &json!({"region_code": null}));
+    assert_eq!(cleared.status, 200, "{}", cleared.text);
+    assert_eq!(cleared.json["province"], Value::Null);
+    let again = s.patch(&path, &am, "\"3\"", &json!({"region_code": "110105"}));
+    assert_eq!(again.status, 200, "{}", again.text);
+    let csv = s.get("/api/v1/customers/export?name=省份测试&format=csv", &am);
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let mut lines = csv.text.lines();
+    assert!(lines
+        .next()
+        .is_some_and(|h| h.ends_with(",mnemonic,province")));
+    assert!(
+        lines.next().is_some_and(|l| l.ends_with(",北京市")),
+        "{}",
+        csv.text
+    );
 }

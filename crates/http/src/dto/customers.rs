@@ -110,6 +110,10 @@ pub struct Customer {
     pub customer_type: Option<String>,
     /// GB/T 2260 administrative division code.
     pub region_code: Option<String>,
+    /// The province-level division of `region_code` (北京市, 广东省 …);
+    /// derived.
+    #[schema(example = "北京市")]
+    pub province: Option<String>,
     pub region_name: Option<String>,
     pub address: Option<String>,
     #[schema(value_type = Option<SizeDto>)]
@@ -194,6 +198,11 @@ impl Customer {
             nature: r.nature,
             industry: r.industry,
             customer_type: r.customer_type,
+            province: r
+                .region_code
+                .as_deref()
+                .and_then(clientele_customers::province_of)
+                .map(str::to_owned),
             region_code: r.region_code,
             region_name: r.region_name,
             address: r.address,

@@ -45,7 +45,7 @@ const EXPORT_MAX: u32 = 10_000;
 
 /// The export's columns. Columns added later go at the end, so readers that
 /// take them by position keep working.
-const COLUMNS: [&str; 34] = [
+const COLUMNS: [&str; 35] = [
     "id",
     "code",
     "external_id",
@@ -80,6 +80,7 @@ const COLUMNS: [&str; 34] = [
     "vulnerable",
     "customer_type",
     "mnemonic",
+    "province",
 ];
 
 fn csv_row(c: &Customer) -> String {
@@ -121,6 +122,7 @@ fn csv_row(c: &Customer) -> String {
         c.vulnerable.to_string(),
         opt(&c.customer_type),
         c.mnemonic.clone(),
+        opt(&c.province),
     ])
 }
 
