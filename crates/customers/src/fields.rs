@@ -40,6 +40,11 @@ const PROVINCES: [(&str, &str); 34] = [
     ("82", "澳门特别行政区"),
 ];
 
+/// The province-level divisions, code and name, in code order.
+pub fn provinces() -> impl Iterator<Item = (&'static str, &'static str)> {
+    PROVINCES.iter().copied()
+}
+
 /// The name of the province-level division a region code lies in
 /// (`110105` → 北京市), if its first two digits are one.
 pub fn province_of(code: &str) -> Option<&'static str> {

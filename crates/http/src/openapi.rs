@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         routes::approval_rules::delete_approval_rule,
         routes::approval_rules::decide,
         routes::audit::list_audit_log,
+        routes::provinces::list_provinces,
         routes::customer_files::create_customer,
         routes::customer_exchange::export_customers,
         routes::customer_exchange::import_customers,

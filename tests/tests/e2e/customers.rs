@@ -1637,6 +1637,35 @@ fn r_cus_03_regions_name_their_province() {
     assert_eq!(cleared.json["province"], Value::Null);
     let again = s.patch(&path, &am, "\"3\"", &json!({"region_code": "110105"}));
     assert_eq!(again.status, 200, "{}", again.text);
+    // The list of provinces, for front-ends' pickers: every code is one a
+    // file may take.
+    let provinces = s.get("/api/v1/provinces", &am);
+    assert_eq!(provinces.status, 200, "{}", provinces.text);
+    let list = provinces.json.as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 34);
+    assert_eq!(list[0], json!({"code": "11", "name": "北京市"}));
+    let mut version = 4;
+    for p in &list {
+        let code = format!("{}0000", p["code"].as_str().unwrap_or_default());
+        let r = s.patch(
+            &path,
+            &am,
+            &format!("\"{version}\""),
+            &json!({"region_code": code}),
+        );
+        assert_eq!(r.status, 200, "{code}: {}", r.text);
+        assert_eq!(r.json["province"], p["name"]);
+        version += 1;
+    }
+    s.call("GET", "/api/v1/provinces", None, None, &[])
+        .assert_problem(401, "unauthorized");
+    let again = s.patch(
+        &path,
+        &am,
+        &format!("\"{version}\""),
+        &json!({"region_code": "110105"}),
+    );
+    assert_eq!(again.status, 200, "{}", again.text);
     let csv = s.get("/api/v1/customers/export?name=省份测试&format=csv", &am);
     assert_eq!(csv.status, 200, "{}", csv.text);
     let mut lines = csv.text.lines();

@@ -910,3 +910,13 @@ pub struct TimelineItem {
 }
 
 page_of!(TimelinePage, TimelineItem);
+
+/// A province-level division of GB/T 2260: the first two digits of the
+/// region codes that lie in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Province {
+    #[schema(example = "11", pattern = "^[0-9]{2}$")]
+    pub code: String,
+    #[schema(example = "北京市")]
+    pub name: String,
+}

@@ -11,6 +11,7 @@ pub mod customer_parts;
 pub mod me;
 pub mod ops;
 pub mod org_units;
+pub mod provinces;
 pub mod secrecy_levels;
 pub mod service_accounts;
 pub mod users;
@@ -60,6 +61,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/auth/logout").post(auth::logout))
             .service(web::resource("/me").get(me::get_me))
             .service(web::resource("/secrecy-levels").get(secrecy_levels::list_secrecy_levels))
+            .service(web::resource("/provinces").get(provinces::list_provinces))
             // The busiest resources first: routes are tried in order.
             .service(
                 web::resource("/customers")
