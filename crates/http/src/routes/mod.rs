@@ -61,7 +61,6 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/auth/logout").post(auth::logout))
             .service(web::resource("/me").get(me::get_me))
             .service(web::resource("/secrecy-levels").get(secrecy_levels::list_secrecy_levels))
-            .service(web::resource("/provinces").get(provinces::list_provinces))
             // The busiest resources first: routes are tried in order.
             .service(
                 web::resource("/customers")
@@ -122,6 +121,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                 web::resource("/customers/{id}/outside-access-requests")
                     .post(customer_access::request_outside_access),
             )
+            .service(web::resource("/provinces").get(provinces::list_provinces))
             .service(
                 web::resource("/units")
                     .get(org_units::list_units)
