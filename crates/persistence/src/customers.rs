@@ -11,6 +11,7 @@ use crate::schema::{
 use crate::{DbConn, Timestamp};
 use clientele_core::{new_id, Cursor};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 use serde::{Deserialize, Serialize};
 
 #[derive(
@@ -597,19 +598,16 @@ pub fn list(
     // (FTS5 cannot take a NUL in a query; such a part is left to `LIKE`.)
     let indexed =
         |v: &str| sqlite && v.chars().count() >= crate::sql_fns::TRIGRAM && !v.contains('\0');
+    // Files whose search row matches an FTS5 query bound next.
+    let searched = || {
+        diesel::dsl::sql::<Bool>(
+            "customers.id IN (SELECT customer_id FROM customer_search WHERE customer_search MATCH ",
+        )
+    };
     if let Some(v) = &f.name_contains {
         if indexed(v) {
-            q = q.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "customers.id IN (SELECT customer_id FROM customer_search \
-                     WHERE customer_search MATCH ",
-                )
-                .bind::<diesel::sql_types::Text, _>(crate::sql_fns::fts_phrase(
-                    Some("name_folded"),
-                    v,
-                ))
-                .sql(")"),
-            );
+            let phrase = crate::sql_fns::fts_phrase(Some("name_folded"), v);
+            q = q.filter(searched().bind::<Text, _>(phrase).sql(")"));
         }
         q = q.filter(
             customers::name_folded
@@ -622,16 +620,13 @@ pub fn list(
         let whole = v.to_uppercase();
         if indexed(v) {
             q = q.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "customers.id IN (SELECT customer_id FROM customer_search \
-                     WHERE customer_search MATCH ",
-                )
-                .bind::<diesel::sql_types::Text, _>(crate::sql_fns::fts_phrase(None, v))
-                .sql(" UNION ALL SELECT id FROM customers WHERE code = ")
-                .bind::<diesel::sql_types::Text, _>(whole.clone())
-                .sql(" UNION ALL SELECT id FROM customers WHERE credit_code = ")
-                .bind::<diesel::sql_types::Text, _>(whole.clone())
-                .sql(")"),
+                searched()
+                    .bind::<Text, _>(crate::sql_fns::fts_phrase(None, v))
+                    .sql(" UNION ALL SELECT id FROM customers WHERE code = ")
+                    .bind::<Text, _>(whole.clone())
+                    .sql(" UNION ALL SELECT id FROM customers WHERE credit_code = ")
+                    .bind::<Text, _>(whole.clone())
+                    .sql(")"),
             );
         }
         q = q.filter(
