@@ -83,6 +83,7 @@ impl Target {
                      PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;",
                 )
                 .map_err(|e| ConnectError(e.to_string()))?;
+                crate::sql_fns::register_sqlite(&mut c).map_err(|e| ConnectError(e.to_string()))?;
                 Ok(DbConn::Sqlite(c))
             }
             Target::Postgres { url } => diesel::PgConnection::establish(url)

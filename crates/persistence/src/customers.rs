@@ -558,6 +558,96 @@ fn parse_ts(key: &str) -> Result<Timestamp> {
     })
 }
 
+/// What a search looks at: the name, or (the quick search) name and
+/// mnemonic, or the whole code or credit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Searched<'a> {
+    Name,
+    Quick { whole: &'a str },
+}
+
+type Found<QS> = Box<dyn BoxableExpression<QS, crate::connection::MultiBackend, SqlType = Bool>>;
+
+/// Files whose searched columns contain `part` by a search index, where one
+/// serves it (the `LIKE` conditions still decide). On PostgreSQL the
+/// trigram indexes serve `LIKE` itself, and the gram indexes parts of one
+/// or two characters; the planner tells rare parts from common ones. On
+/// SQLite the trigram table (or, for one or two characters, the gram table)
+/// is first asked how many files it holds for the part: a part held by
+/// more than [`crate::sql_fns::INDEXED_MATCHES_AT_MOST`] is left to the
+/// list's ordered scan, which finds a page of it sooner than the table
+/// could list them all.
+fn searched<QS: 'static>(
+    conn: &mut DbConn,
+    part: &str,
+    what: Searched<'_>,
+) -> Result<Option<Found<QS>>> {
+    use crate::sql_fns::{fts_phrase, search_gram, GRAM, INDEXED_MATCHES_AT_MOST, TRIGRAM};
+    use diesel::dsl::sql;
+    let chars = part.chars().count();
+    if let DbConn::Pg(_) = conn {
+        if chars == 0 || chars > GRAM {
+            return Ok(None);
+        }
+        let grams = |col: &str| format!("customer_search_grams(customers.{col}) @> ARRAY[");
+        let name = sql::<Bool>(&format!("({}", grams("name_folded")))
+            .bind::<Text, _>(part.to_owned())
+            .sql("]::text[]");
+        return Ok(Some(match what {
+            Searched::Name => Box::new(name.sql(")")),
+            Searched::Quick { whole } => Box::new(
+                name.sql(&format!(" OR {}", grams("name_mnemonic")))
+                    .bind::<Text, _>(part.to_owned())
+                    .sql("]::text[] OR customers.code = ")
+                    .bind::<Text, _>(whole.to_owned())
+                    .sql(" OR customers.credit_code = ")
+                    .bind::<Text, _>(whole.to_owned())
+                    .sql(")"),
+            ),
+        }));
+    }
+    // FTS5 cannot take a NUL in a query; such a part is left to `LIKE`.
+    if chars == 0 || part.contains('\0') {
+        return Ok(None);
+    }
+    let name = what == Searched::Name;
+    let (table, query) = if chars >= TRIGRAM {
+        let query = fts_phrase(name.then_some("name_folded"), part);
+        ("customer_search", query)
+    } else {
+        let query = fts_phrase(name.then_some("name_grams"), &search_gram(part));
+        ("customer_grams", query)
+    };
+    let matching = format!("SELECT rowid FROM {table} WHERE {table} MATCH ");
+    let held: i64 = diesel::select(
+        sql::<diesel::sql_types::BigInt>(&format!("(SELECT count(*) FROM ({matching}"))
+            .bind::<Text, _>(query.clone())
+            .sql(" LIMIT ")
+            .bind::<diesel::sql_types::BigInt, _>(INDEXED_MATCHES_AT_MOST + 1)
+            .sql("))"),
+    )
+    .get_result(conn)?;
+    if held > INDEXED_MATCHES_AT_MOST {
+        return Ok(None);
+    }
+    let files = sql::<Bool>(&format!(
+        "customers.id IN (SELECT customer_id FROM customer_search WHERE rowid IN ({matching}"
+    ))
+    .bind::<Text, _>(query)
+    .sql(")");
+    Ok(Some(match what {
+        Searched::Name => Box::new(files.sql(")")),
+        Searched::Quick { whole } => Box::new(
+            files
+                .sql(" UNION ALL SELECT id FROM customers WHERE code = ")
+                .bind::<Text, _>(whole.to_owned())
+                .sql(" UNION ALL SELECT id FROM customers WHERE credit_code = ")
+                .bind::<Text, _>(whole.to_owned())
+                .sql(")"),
+        ),
+    }))
+}
+
 pub fn list(
     conn: &mut DbConn,
     scope: &ListScope,
@@ -591,23 +681,11 @@ pub fn list(
     if !f.include_merged {
         q = q.filter(customers::merged_into_id.is_null());
     }
-    // On SQLite a trigram table finds the candidates of a long enough part
-    // of a name; the `LIKE` conditions still decide (PostgreSQL's trigram
-    // indexes serve them directly).
-    let sqlite = matches!(conn, DbConn::Sqlite(_));
-    // (FTS5 cannot take a NUL in a query; such a part is left to `LIKE`.)
-    let indexed =
-        |v: &str| sqlite && v.chars().count() >= crate::sql_fns::TRIGRAM && !v.contains('\0');
-    // Files whose search row matches an FTS5 query bound next.
-    let searched = || {
-        diesel::dsl::sql::<Bool>(
-            "customers.id IN (SELECT customer_id FROM customer_search WHERE customer_search MATCH ",
-        )
-    };
+    // Search tables find the candidates of a part of a name or mnemonic;
+    // the `LIKE` conditions still decide.
     if let Some(v) = &f.name_contains {
-        if indexed(v) {
-            let phrase = crate::sql_fns::fts_phrase(Some("name_folded"), v);
-            q = q.filter(searched().bind::<Text, _>(phrase).sql(")"));
+        if let Some(found) = searched(conn, v, Searched::Name)? {
+            q = q.filter(found);
         }
         q = q.filter(
             customers::name_folded
@@ -618,16 +696,8 @@ pub fn list(
     if let Some(v) = &f.quick {
         let part = crate::sql_fns::contains_pattern(v);
         let whole = v.to_uppercase();
-        if indexed(v) {
-            q = q.filter(
-                searched()
-                    .bind::<Text, _>(crate::sql_fns::fts_phrase(None, v))
-                    .sql(" UNION ALL SELECT id FROM customers WHERE code = ")
-                    .bind::<Text, _>(whole.clone())
-                    .sql(" UNION ALL SELECT id FROM customers WHERE credit_code = ")
-                    .bind::<Text, _>(whole.clone())
-                    .sql(")"),
-            );
+        if let Some(found) = searched(conn, v, Searched::Quick { whole: &whole })? {
+            q = q.filter(found);
         }
         q = q.filter(
             customers::name_folded

@@ -1594,6 +1594,79 @@ fn customer_quick_search_finds_names_mnemonics_and_codes() {
     }
 }
 
+/// Parts of one or two characters — the commonest Chinese search (华联,
+/// 华) — are found by name and quick search alike, punctuation included,
+/// follow a renamed file, and are indexed for files older than their index
+/// when its migration runs.
+#[test]
+fn customer_search_finds_parts_of_one_or_two_characters() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let names = [
+        "鼹鼷商贸有限公司",
+        "鼷鼹超市有限公司",
+        "北京鼯鼹公司",
+        "鼯（乙）工作室",
+    ];
+    let made: Vec<Resp> = names
+        .iter()
+        .map(|n| {
+            let r = create(&s, &am, json!({"name": n, "nature": "private"}));
+            assert_eq!(r.status, 201, "{}", r.text);
+            r
+        })
+        .collect();
+    let found = |query: &str| -> Vec<String> {
+        let r = s.get(&format!("/api/v1/customers?{query}&limit=50"), &am);
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        let mut names: Vec<String> = r.json["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let these = |which: &[usize]| -> Vec<String> {
+        let mut v: Vec<String> = which.iter().map(|&i| names[i].to_owned()).collect();
+        v.sort();
+        v
+    };
+    let check = || {
+        assert_eq!(found("name=鼹鼷"), these(&[0]));
+        assert_eq!(found("name=鼷鼹"), these(&[1]));
+        assert_eq!(found("name=鼹"), these(&[0, 1, 2]));
+        assert_eq!(found("q=鼹"), these(&[0, 1, 2]));
+        assert_eq!(found("q=鼯"), these(&[2, 3]));
+        assert_eq!(found("name=鼯%EF%BC%88"), these(&[3]), "full-width (");
+        assert_eq!(found("name=(%E4%B9%99"), these(&[3]), "(乙");
+        assert_eq!(found("q=%E4%B9%99)"), these(&[3]), "乙)");
+        assert!(found("name=鼷鼯").is_empty());
+    };
+    check();
+    // A renamed file is found by its new name only.
+    let path = format!("/api/v1/customers/{}", id_of(&made[2]));
+    let renamed = s.patch(&path, &am, "\"1\"", &json!({"name": "南京鼯鼠公司"}));
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    assert_eq!(found("name=鼹"), these(&[0, 1]));
+    assert_eq!(found("name=鼯鼠"), vec!["南京鼯鼠公司".to_owned()]);
+    let back = s.patch(&path, &am, "\"2\"", &json!({"name": names[2]}));
+    assert_eq!(back.status, 200, "{}", back.text);
+    check();
+    // Another unit sees none of them.
+    let sh = s.get("/api/v1/customers?name=鼹", &s.token("demo.am.sh"));
+    assert_eq!(sh.json["items"], json!([]), "{}", sh.text);
+    // The index of a database that had files before it is built from them.
+    while clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}"))
+        != "20261123000014"
+    {}
+    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    check();
+}
+
 /// A file's region is a real GB/T 2260 division: its province-level code
 /// names a province (shown as `province`, exported, filtered by prefix);
 /// a code whose first two digits are no province is refused and changes
