@@ -573,10 +573,9 @@ type Found<QS> = Box<dyn BoxableExpression<QS, crate::connection::MultiBackend, 
 /// trigram indexes serve `LIKE` itself, and the gram indexes parts of one
 /// or two characters; the planner tells rare parts from common ones. On
 /// SQLite the trigram table (or, for one or two characters, the gram table)
-/// is first asked how many files it holds for the part: a part held by
-/// more than [`crate::sql_fns::INDEXED_MATCHES_AT_MOST`] is left to the
-/// list's ordered scan, which finds a page of it sooner than the table
-/// could list them all.
+/// lists the files that hold the part, up to one more than
+/// [`crate::sql_fns::INDEXED_MATCHES_AT_MOST`]: a part held by more is left
+/// to the list's ordered scan, which finds a page of it sooner.
 fn searched<QS: 'static>(
     conn: &mut DbConn,
     part: &str,
@@ -594,7 +593,7 @@ fn searched<QS: 'static>(
             .bind::<Text, _>(part.to_owned())
             .sql("]::text[]");
         return Ok(Some(match what {
-            Searched::Name => Box::new(name.sql(")")),
+            Searched::Name => Box::new(name.sql(")")) as Found<QS>,
             Searched::Quick { whole } => Box::new(
                 name.sql(&format!(" OR {}", grams("name_mnemonic")))
                     .bind::<Text, _>(part.to_owned())
@@ -618,25 +617,32 @@ fn searched<QS: 'static>(
         let query = fts_phrase(name.then_some("name_grams"), &search_gram(part));
         ("customer_grams", query)
     };
-    let matching = format!("SELECT rowid FROM {table} WHERE {table} MATCH ");
-    let held: i64 = diesel::select(
-        sql::<diesel::sql_types::BigInt>(&format!("(SELECT count(*) FROM ({matching}"))
-            .bind::<Text, _>(query.clone())
-            .sql(" LIMIT ")
-            .bind::<diesel::sql_types::BigInt, _>(INDEXED_MATCHES_AT_MOST + 1)
-            .sql("))"),
+    // The files' rowids, as a JSON array bound to the list's query (whose
+    // text, and so its prepared statement, stays the same).
+    let rowids: Option<String> = diesel::select(
+        sql::<diesel::sql_types::Nullable<Text>>(&format!(
+            "(SELECT json_group_array(rowid) FROM \
+             (SELECT rowid FROM {table} WHERE {table} MATCH "
+        ))
+        .bind::<Text, _>(query)
+        .sql(" LIMIT ")
+        .bind::<diesel::sql_types::BigInt, _>(INDEXED_MATCHES_AT_MOST + 1)
+        .sql("))"),
     )
     .get_result(conn)?;
-    if held > INDEXED_MATCHES_AT_MOST {
+    let rowids = rowids.unwrap_or_default();
+    let held = rowids.bytes().filter(|&b| b == b',').count() + usize::from(rowids != "[]");
+    if i64::try_from(held).unwrap_or(i64::MAX) > INDEXED_MATCHES_AT_MOST {
         return Ok(None);
     }
-    let files = sql::<Bool>(&format!(
-        "customers.id IN (SELECT customer_id FROM customer_search WHERE rowid IN ({matching}"
-    ))
-    .bind::<Text, _>(query)
-    .sql(")");
+    let files = sql::<Bool>(
+        "customers.id IN (SELECT customer_id FROM customer_search \
+         WHERE rowid IN (SELECT value FROM json_each(",
+    )
+    .bind::<Text, _>(rowids)
+    .sql("))");
     Ok(Some(match what {
-        Searched::Name => Box::new(files.sql(")")),
+        Searched::Name => Box::new(files.sql(")")) as Found<QS>,
         Searched::Quick { whole } => Box::new(
             files
                 .sql(" UNION ALL SELECT id FROM customers WHERE code = ")

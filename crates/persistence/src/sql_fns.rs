@@ -37,7 +37,7 @@ pub const GRAM: usize = 2;
 /// A search table is asked for candidates only when it has at most this
 /// many for a part; a commoner part is left to the list's ordered scan,
 /// which finds a page of it sooner than the index could list them all.
-pub const INDEXED_MATCHES_AT_MOST: i64 = 5_000;
+pub const INDEXED_MATCHES_AT_MOST: i64 = 1_000;
 
 diesel::define_sql_function! {
     /// [`search_grams`] for SQLite's triggers (registered on every
