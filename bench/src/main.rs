@@ -390,7 +390,13 @@ fn seed_customers(db: &Db, n: usize) -> String {
             .unwrap_or_else(|e| panic!("seed: {e}"));
         i += batch;
     }
-    db.read(|c| c.batch_execute("ANALYZE").map_err(Into::into))
+    // As autovacuum leaves a table after a bulk load on PostgreSQL
+    // (statistics, visibility map, GIN pending lists merged).
+    let settle = match db.kind() {
+        clientele_persistence::BackendKind::Postgres => "VACUUM ANALYZE",
+        clientele_persistence::BackendKind::Sqlite => "ANALYZE",
+    };
+    db.read(|c| c.batch_execute(settle).map_err(Into::into))
         .unwrap_or_else(|e| panic!("analyze: {e}"));
     first
 }
