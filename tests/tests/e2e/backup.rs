@@ -64,6 +64,28 @@ fn r_cus_11_backup_while_serving_and_restore() {
         .read(move |c| clientele_persistence::customers::get(c, &id))
         .map(|v| v.row.name);
     assert_eq!(found.ok().as_deref(), Some("北京备份验证有限公司"));
+    // Its search indexes came along: parts of two characters and more find it.
+    use clientele_persistence::customers::{list, CustomerFilter, ListScope, Sort, SortKey};
+    let named = |part: &str| {
+        let filter = CustomerFilter {
+            name_contains: Some(part.to_owned()),
+            ..CustomerFilter::default()
+        };
+        let scope = ListScope {
+            unit_path: None,
+            clearance_rank: i32::MAX,
+        };
+        let sort = Sort {
+            key: SortKey::Name,
+            descending: false,
+        };
+        db.read(move |c| list(c, &scope, &filter, sort, 20, None))
+            .map(|p| p.items.len())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(named("备份"), 1);
+    assert_eq!(named("备份验证"), 1);
+    assert_eq!(named("验证有限"), 1);
     assert!(clientele_server::backups::restore(&settings, &dir.join("missing.db")).is_err());
     let _ = std::fs::remove_dir_all(dir);
 }
