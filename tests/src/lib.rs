@@ -247,6 +247,17 @@ impl TestServer {
         )
     }
 
+    /// `POST /customers/import` of a CSV text, as a dry run or a commit.
+    pub fn import_csv(&self, token: &str, csv: &str, dry_run: bool) -> Resp {
+        let auth = format!("Bearer {token}");
+        self.raw(
+            "POST",
+            &format!("/api/v1/customers/import?dry_run={dry_run}"),
+            &[("authorization", &auth)],
+            Some(("text/csv", csv.as_bytes())),
+        )
+    }
+
     /// Signs in with the password grant; the whole token answer.
     pub fn password_grant(&self, username: &str, password: &str) -> Resp {
         self.call(

@@ -1679,13 +1679,7 @@ fn customer_search_finds_every_file_of_a_common_part() {
     for i in 0..1002 {
         csv.push_str(&format!("SCAN-{i},鼩鼱{i:04}号贸易行,private\n"));
     }
-    let auth = format!("Bearer {am}");
-    let made = s.raw(
-        "POST",
-        "/api/v1/customers/import?dry_run=false",
-        &[("authorization", &auth)],
-        Some(("text/csv", csv.as_bytes())),
-    );
+    let made = s.import_csv(&am, &csv, false);
     assert_eq!(made.json["created"], 1002, "{}", made.text);
     let all = |query: &str| -> Vec<String> {
         let mut names = Vec::new();

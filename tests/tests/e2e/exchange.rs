@@ -4,16 +4,6 @@
 use clientele_e2e::TestServer;
 use serde_json::json;
 
-fn import(s: &TestServer, token: &str, csv: &str, dry_run: bool) -> clientele_e2e::Resp {
-    let auth = format!("Bearer {token}");
-    s.raw(
-        "POST",
-        &format!("/api/v1/customers/import?dry_run={dry_run}"),
-        &[("authorization", &auth)],
-        Some(("text/csv", csv.as_bytes())),
-    )
-}
-
 /// The CSV export carries a file's CUS-02 contents (characteristics,
 /// business and transaction status) after the original columns, with the
 /// financial ones empty for roles that may not see them.
@@ -77,7 +67,7 @@ fn r_cus_02_csv_import_carries_the_file_contents() {
         "external_id,name,nature,sales_history,vulnerable,customer_type\n\
          ERP-C1,北京内容导入有限公司,private,{long},perhaps,reseller\n"
     );
-    let dry = import(&s, &am, &bad, true);
+    let dry = s.import_csv(&am, &bad, true);
     assert_eq!(dry.status, 200, "{}", dry.text);
     let fields: Vec<(String, String)> = dry.json["errors"]
         .as_array()
@@ -102,7 +92,7 @@ fn r_cus_02_csv_import_carries_the_file_contents() {
                 credit_standing,trading_terms,credit_problems,vulnerable,customer_type\n\
                 ERP-C1,北京内容导入有限公司,private,稳健经营,十年往来,友好,\
                 与乙公司合作,华北,年销千万,大,AA,月结30天,曾逾期一次,true,distributor\n";
-    let made = import(&s, &am, good, false);
+    let made = s.import_csv(&am, good, false);
     assert_eq!(made.json["created"], 1, "{}", made.text);
     let listed = s.get("/api/v1/customers?external_id=ERP-C1", &am);
     let file = &listed.json["items"][0];
@@ -123,8 +113,7 @@ fn r_cus_02_csv_import_carries_the_file_contents() {
     assert_eq!(file["vulnerable"], true);
     assert_eq!(file["customer_type"], "distributor");
     // An empty cell clears the field; the change is in the history.
-    let cleared = import(
-        &s,
+    let cleared = s.import_csv(
         &am,
         "external_id,name,credit_problems,vulnerable\nERP-C1,北京内容导入有限公司,,false\n",
         false,
@@ -221,14 +210,14 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
     let before = s.audit_count();
     let bad = "external_id,name,nature,credit_code,region_code,status,colour\n\
                ERP-1,北京导入一有限公司,private,,110105,active,red\n";
-    let r = import(&s, &am, bad, true);
+    let r = s.import_csv(&am, bad, true);
     r.assert_problem(422, "import_rejected");
     assert_eq!(r.json["report"]["errors"][0]["code"], "unknown_column");
     let rows = "external_id,name,nature,credit_code,region_code,status,tags\n\
                 ERP-1,北京导入一有限公司,private,,110105,active,重点;vip\n\
                 ERP-2,北京导入二有限公司,alien,91440300708461136U,990000,active,\n\
                 ERP-2,北京导入三有限公司,private,,,prospect,\n";
-    let dry = import(&s, &am, rows, true);
+    let dry = s.import_csv(&am, rows, true);
     assert_eq!(dry.status, 200, "{}", dry.text);
     let errors = dry.json["errors"].as_array().cloned().unwrap_or_default();
     let found: Vec<(u64, String)> = errors
@@ -247,7 +236,7 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
     );
     assert!(found.contains(&(3, "external_id".into())), "{found:?}");
     // Committing the same file writes nothing.
-    let refused = import(&s, &am, rows, false);
+    let refused = s.import_csv(&am, rows, false);
     refused.assert_problem(422, "import_rejected");
     assert!(refused.json["report"]["errors"]
         .as_array()
@@ -257,7 +246,7 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
     let good = "external_id,name,nature,region_code,tags\n\
                 ERP-10,北京导入十有限公司,private,110105,重点\n\
                 ERP-11,北京导入十一有限公司,state_owned,110106,\n";
-    let d = import(&s, &am, good, true);
+    let d = s.import_csv(&am, good, true);
     assert_eq!(
         (d.json["created"].as_u64(), d.json["dry_run"].as_bool()),
         (Some(2), Some(true)),
@@ -265,10 +254,10 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
         d.text
     );
     assert_eq!(s.audit_count(), before, "a dry run writes nothing");
-    let c = import(&s, &am, good, false);
+    let c = s.import_csv(&am, good, false);
     assert_eq!(c.status, 200, "{}", c.text);
     assert_eq!(c.json["created"], 2);
-    let again = import(&s, &am, good, false);
+    let again = s.import_csv(&am, good, false);
     assert_eq!(
         (
             again.json["created"].as_u64(),
@@ -280,7 +269,7 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
     );
     // Upsert by external id: the ERP renames one file.
     let renamed = "external_id,name\nERP-10,北京导入十（更名）有限公司\n";
-    let u = import(&s, &am, renamed, false);
+    let u = s.import_csv(&am, renamed, false);
     assert_eq!(u.json["updated"], 1, "{}", u.text);
     let listed = s.get("/api/v1/customers?external_id=ERP-10", &am);
     assert_eq!(
@@ -289,7 +278,7 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
     );
     // A row that breaks a rule inside the transaction rolls back the whole file.
     let sh_code = "external_id,name,nature,owner_unit_code\nERP-20,北京导入二十有限公司,private,\nERP-21,越权导入有限公司,private,SH\n";
-    let mid = import(&s, &am, sh_code, false);
+    let mid = s.import_csv(&am, sh_code, false);
     mid.assert_problem(422, "import_rejected");
     assert_eq!(mid.json["report"]["errors"][0]["row"], 2);
     assert_eq!(mid.json["report"]["errors"][0]["code"], "unit_out_of_scope");
@@ -308,6 +297,8 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
         Some(("application/json", b"{}")),
     )
     .assert_problem(415, "unsupported_media_type");
-    import(&s, &am, "external_id,name\n\"ERP-1,x\n", true).assert_problem(422, "malformed_csv");
-    import(&s, &s.token("demo.agent"), good, true).assert_problem(403, "forbidden");
+    s.import_csv(&am, "external_id,name\n\"ERP-1,x\n", true)
+        .assert_problem(422, "malformed_csv");
+    s.import_csv(&s.token("demo.agent"), good, true)
+        .assert_problem(403, "forbidden");
 }
