@@ -1645,6 +1645,21 @@ fn customer_search_finds_parts_of_one_or_two_characters() {
         assert_eq!(found("name=(%E4%B9%99"), these(&[3]), "(乙");
         assert_eq!(found("q=%E4%B9%99)"), these(&[3]), "乙)");
         assert!(found("name=鼷鼯").is_empty());
+        // The quick search also finds a part of the mnemonic, in either case,
+        // and nothing by the mnemonic through the name filter.
+        let mnemonic = made[3].json["mnemonic"].as_str().unwrap_or_default();
+        let pair: String = mnemonic.chars().skip(1).take(2).collect();
+        assert_eq!(pair.chars().count(), 2, "{mnemonic}");
+        assert!(
+            found(&format!("q={pair}")).contains(&names[3].to_owned()),
+            "{pair}"
+        );
+        let upper = pair.to_uppercase();
+        assert!(
+            found(&format!("q={upper}")).contains(&names[3].to_owned()),
+            "{upper}"
+        );
+        assert!(!found(&format!("name={pair}")).contains(&names[3].to_owned()));
     };
     check();
     // A renamed file is found by its new name only.
