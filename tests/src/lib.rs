@@ -137,6 +137,7 @@ impl TestServer {
         clientele_server::demo::seed(&db).unwrap_or_else(|e| panic!("seed: {e}"));
         let mut config = ApiConfig::with_secret(SECRET.as_bytes().to_vec());
         config.max_body_bytes = 64 * 1024;
+        config.max_import_bytes = 256 * 1024;
         tune(&mut config);
         let state = AppState::new(db.clone(), config, Arc::new(SystemClock));
         let (tx, rx) = std::sync::mpsc::channel();

@@ -12,6 +12,9 @@ pub struct ApiConfig {
     pub refresh_token_ttl: Duration,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest CSV import accepted, in bytes: an import takes up to 10 000
+    /// files, several megabytes with every column filled.
+    pub max_import_bytes: usize,
     /// Origins allowed to call the API from a browser; empty: none.
     pub cors_origins: Vec<String>,
     /// Failed sign-ins per account, and per client address, within `login_window`.
@@ -35,6 +38,24 @@ pub struct ApiConfig {
 impl ApiConfig {
     pub const MIN_SECRET_BYTES: usize = 32;
 
+    /// Where files are imported; the one route whose body may be larger
+    /// than `max_body_bytes`.
+    pub const IMPORT_PATH: &'static str = "/api/v1/customers/import";
+
+    /// The largest body a request to `path` may send.
+    pub fn body_limit(&self, path: &str) -> usize {
+        if path == Self::IMPORT_PATH {
+            self.import_limit()
+        } else {
+            self.max_body_bytes
+        }
+    }
+
+    /// The largest CSV import: never less than any other body.
+    pub fn import_limit(&self) -> usize {
+        self.max_import_bytes.max(self.max_body_bytes)
+    }
+
     /// Defaults for everything but the secret.
     pub fn with_secret(jwt_secret: Vec<u8>) -> Self {
         Self {
@@ -44,6 +65,7 @@ impl ApiConfig {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             max_body_bytes: 1024 * 1024,
+            max_import_bytes: 32 * 1024 * 1024,
             cors_origins: Vec::new(),
             login_max_failures_account: 5,
             login_max_failures_ip: 50,
@@ -66,6 +88,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_import_bytes", &self.max_import_bytes)
             .field("cors_origins", &self.cors_origins)
             .finish_non_exhaustive()
     }

@@ -31,6 +31,7 @@ struct FileSettings {
     log_format: Option<String>,
     cors_origins: Option<Vec<String>>,
     max_body_bytes: Option<usize>,
+    max_import_bytes: Option<usize>,
     workers: Option<usize>,
     db_pool_size: Option<u32>,
     trust_proxy: Option<bool>,
@@ -166,6 +167,14 @@ impl Settings {
             .or(file.max_body_bytes.map(|v| v as u64))
         {
             api.max_body_bytes = usize::try_from(n).unwrap_or(usize::MAX).max(1024);
+        }
+        if let Some(n) = num(
+            "CLIENTELE_MAX_IMPORT_BYTES",
+            var("CLIENTELE_MAX_IMPORT_BYTES"),
+        )?
+        .or(file.max_import_bytes.map(|v| v as u64))
+        {
+            api.max_import_bytes = usize::try_from(n).unwrap_or(usize::MAX).max(1024);
         }
         if let Some(b) = var("CLIENTELE_TRUST_PROXY")
             .map(|v| v == "true" || v == "1")

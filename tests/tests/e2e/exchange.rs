@@ -302,3 +302,66 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
     s.import_csv(&s.token("demo.agent"), good, true)
         .assert_problem(403, "forbidden");
 }
+
+/// A CSV import may be larger than other request bodies, up to its own
+/// limit (the test server: 64 KiB for bodies, 256 KiB for imports); above it
+/// the answer is 413 and nothing is written, with or without an
+/// `Idempotency-Key`.
+#[test]
+fn csv_imports_have_their_own_body_limit() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let csv = |rows: usize| {
+        let mut out = String::from("external_id,name,nature,address\n");
+        for i in 0..rows {
+            out.push_str(&format!(
+                "BIG-{i:05},大批导入{i:05}号贸易有限公司,private,{}\n",
+                "北京市朝阳区建国路八十八号".repeat(10)
+            ));
+        }
+        out
+    };
+    let within = csv(300);
+    assert!(
+        within.len() > 64 * 1024 && within.len() < 256 * 1024,
+        "{}",
+        within.len()
+    );
+    let dry = s.import_csv(&am, &within, true);
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    assert_eq!(dry.json["rows"], 300, "{}", dry.text);
+    let auth = format!("Bearer {am}");
+    let keyed = |body: &str| {
+        s.raw(
+            "POST",
+            "/api/v1/customers/import?dry_run=false",
+            &[
+                ("authorization", &auth),
+                ("idempotency-key", "big-import-1"),
+            ],
+            Some(("text/csv", body.as_bytes())),
+        )
+    };
+    let made = keyed(&within);
+    assert_eq!(made.status, 200, "{}", made.text);
+    assert_eq!(made.json["created"], 300, "{}", made.text);
+
+    let beyond = csv(800);
+    assert!(beyond.len() > 256 * 1024, "{}", beyond.len());
+    for r in [s.import_csv(&am, &beyond, false), keyed(&beyond)] {
+        assert_eq!(r.status, 413, "{}", r.text);
+        assert_eq!(r.json["code"], "payload_too_large", "{}", r.text);
+    }
+    let last = s.get("/api/v1/customers?external_id=BIG-00799", &am);
+    assert_eq!(last.json["items"], json!([]), "{}", last.text);
+    let first = s.get("/api/v1/customers?external_id=BIG-00000", &am);
+    assert_eq!(first.json["items"].as_array().map(Vec::len), Some(1));
+    // Other bodies keep the smaller limit.
+    let name = "大".repeat(30_000);
+    let r = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": name, "nature": "private"}),
+    );
+    assert_eq!(r.status, 413, "{}", r.text);
+}

@@ -93,7 +93,8 @@ pub async fn idempotency(
             .map(ServiceResponse::map_into_boxed_body);
     };
     let mut payload = req.take_payload();
-    let body = match read_body(req.request(), &mut payload, st.config.max_body_bytes, false).await {
+    let limit = st.config.body_limit(req.path());
+    let body = match read_body(req.request(), &mut payload, limit, false).await {
         Ok(b) => b,
         Err(e) => return Ok(req.error_response(e)),
     };

@@ -736,7 +736,9 @@ fn run_import(
 
 /// Import customer files from CSV (`Content-Type: text/csv`), upserting by
 /// `external_id`. With `dry_run=true` (the default) every row is checked and
-/// nothing is written; a commit writes all rows or none.
+/// nothing is written; a commit writes all rows or none. At most 10 000 rows;
+/// the body may be larger than other requests' (`CLIENTELE_MAX_IMPORT_BYTES`,
+/// default 32 MiB; 413 above).
 #[utoipa::path(post, path = "/api/v1/customers/import", tag = "customers", security(("bearer" = [])),
     params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "Header row, then one file per row"),
@@ -765,7 +767,7 @@ pub async fn import_customers(
             .with_extra("expected", serde_json::json!("text/csv")));
     }
     let mut raw: Payload = payload.into_inner();
-    let bytes = read_body(&req, &mut raw, st.config.max_body_bytes, false).await?;
+    let bytes = read_body(&req, &mut raw, st.config.import_limit(), false).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
     let records = csv::parse(text).map_err(|(line, why)| {
