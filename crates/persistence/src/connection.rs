@@ -101,6 +101,13 @@ impl Target {
     }
 }
 
+/// Runs `f` in a savepoint of the transaction under way: if it fails, what
+/// it wrote is undone and the transaction goes on (on PostgreSQL, too,
+/// after a statement the server refused).
+pub fn savepoint<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    conn.transaction(f)
+}
+
 /// Runs SQL outside any transaction on a connection of its own
 /// (`CREATE DATABASE` and friends, for tools and tests).
 pub fn execute_batch(mut conn: DbConn, sql: &str) -> Result<()> {

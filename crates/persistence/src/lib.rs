@@ -28,7 +28,7 @@ pub mod users;
 pub mod webhooks;
 
 pub use audit::WriteMeta;
-pub use connection::{BackendKind, Db, DbConn, DbSettings, Plans};
+pub use connection::{savepoint, BackendKind, Db, DbConn, DbSettings, Plans};
 pub use error::{Error, Result};
 pub use page::Page;
 

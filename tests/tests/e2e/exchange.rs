@@ -303,6 +303,63 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
         .assert_problem(403, "forbidden");
 }
 
+/// Rows that pass their own checks but cannot be written (a unit out of
+/// scope or unknown, a level above the caller's clearance, a credit code an
+/// earlier row of the same import took) are all named, beside a row whose
+/// own field is wrong (an empty nature), by a dry run and by a refused
+/// commit alike; the rows between them are still tried, and a refused
+/// commit writes nothing.
+#[test]
+fn erp_import_names_every_row_that_cannot_be_written() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let before = s.audit_count();
+    let rows = "external_id,name,nature,owner_unit_code,secrecy_level,credit_code\n\
+                ERP-30,北京导入三十有限公司,private,,,\n\
+                ERP-31,越权导入有限公司,private,SH,,\n\
+                ERP-32,无名单位导入有限公司,private,NOPE,,\n\
+                ERP-33,北京导入三十三有限公司,private,,A,\n\
+                ERP-34,北京导入三十四有限公司,private,,,91440300708461136T\n\
+                ERP-35,北京导入三十五有限公司,private,,,91440300708461136T\n\
+                ERP-36,北京导入三十六有限公司,,,,\n\
+                ERP-37,北京导入三十七有限公司,state_owned,,,\n";
+    let named = |errors: &serde_json::Value| -> Vec<(u64, String)> {
+        errors
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| {
+                (
+                    e["row"].as_u64().unwrap_or(0),
+                    e["code"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let expected: Vec<(u64, String)> = [
+        (2, "unit_out_of_scope"),
+        (3, "unit_not_found"),
+        (4, "secrecy_above_clearance"),
+        (6, "duplicate"),
+        (7, "unknown_value"),
+    ]
+    .into_iter()
+    .map(|(r, c)| (r, c.to_owned()))
+    .collect();
+    let dry = s.import_csv(&am, rows, true);
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    assert_eq!(named(&dry.json["errors"]), expected, "{}", dry.text);
+    let refused = s.import_csv(&am, rows, false);
+    refused.assert_problem(422, "import_rejected");
+    assert_eq!(named(&refused.json["report"]["errors"]), expected);
+    assert_eq!(s.audit_count(), before, "nothing was written");
+    for id in ["ERP-30", "ERP-34", "ERP-37"] {
+        let r = s.get(&format!("/api/v1/customers?external_id={id}"), &am);
+        assert_eq!(r.json["items"], json!([]), "{id}: {}", r.text);
+    }
+}
+
 /// A CSV import may be larger than other request bodies, up to its own
 /// limit (the test server: 64 KiB for bodies, 256 KiB for imports); above it
 /// the answer is 413 and nothing is written, with or without an

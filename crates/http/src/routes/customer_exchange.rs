@@ -18,6 +18,7 @@ use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::customers::{self, CustomerRow};
 use clientele_persistence::{units, DbConn, Error as DbError};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
@@ -596,142 +597,202 @@ fn apply_row(
     base
 }
 
-/// Runs every row inside one transaction; an error names its row.
+/// What importing one row did.
+enum RowOutcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// What an import did, and the rows it could not write, each with its line.
+#[derive(Default)]
+struct Imported {
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    failed: Vec<(usize, DbError)>,
+}
+
+/// Whether an error is the row's own (its data breaks a rule, or meets a
+/// file it may not touch), rather than the database's (unreachable,
+/// invalid data), which stops the import.
+fn fault_of_row(e: &DbError) -> bool {
+    matches!(
+        e,
+        DbError::NotFound
+            | DbError::Conflict { .. }
+            | DbError::DuplicateOf { .. }
+            | DbError::StaleVersion
+            | DbError::Rejected { .. }
+    )
+}
+
+/// What every row of one import looks up: read once, as the import's
+/// transaction sees them.
+struct ImportContext {
+    levels: Vec<clientele_persistence::secrecy::SecrecyLevelRow>,
+    unit_paths: HashMap<String, String>,
+}
+
+impl ImportContext {
+    fn load(c: &mut DbConn) -> Result<Self, DbError> {
+        let mut levels = clientele_persistence::secrecy::list(c)?;
+        levels.sort_by_key(|l| l.rank);
+        Ok(Self {
+            levels,
+            unit_paths: HashMap::new(),
+        })
+    }
+
+    fn unit_path(&mut self, c: &mut DbConn, id: &str) -> Result<String, DbError> {
+        if let Some(path) = self.unit_paths.get(id) {
+            return Ok(path.clone());
+        }
+        let path = units::get(c, id)?.path;
+        self.unit_paths.insert(id.to_owned(), path.clone());
+        Ok(path)
+    }
+}
+
+/// Runs every row inside one transaction, each in a savepoint of its own:
+/// a row that fails leaves nothing behind and the rows after it are still
+/// tried, so a dry run (or a refused commit) names every bad row, not only
+/// the first.
 fn run_import(
     c: &mut DbConn,
     p: &Principal,
     meta: &clientele_persistence::WriteMeta,
     rows: &[ImportRow],
-) -> Result<(usize, usize, usize), (usize, DbError)> {
-    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+) -> Result<Imported, DbError> {
+    let mut cx = ImportContext::load(c)?;
+    let mut done = Imported::default();
     for row in rows {
-        let at = |e: DbError| (row.line, e);
-        let unit_id = match &row.unit_code {
-            Some(code) => {
-                units::find_by_code(c, code)
-                    .map_err(at)?
-                    .ok_or_else(|| {
-                        (
-                            row.line,
-                            DbError::unprocessable(
-                                "unit_not_found",
-                                format!("no unit has code {code:?}"),
-                            ),
-                        )
-                    })?
-                    .id
-            }
-            None => p.unit_id.to_string(),
-        };
-        match customers::find_by_external_id(c, &row.external_id).map_err(at)? {
-            Some(id) => {
-                let seen = see_for_write(c, p, &id, meta.at).map_err(at)?;
-                let mut tags = None;
-                let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
-                if row.unit_code.is_some() {
-                    after.owner_unit_id = unit_id;
-                }
-                if after == seen.view.row && tags.as_ref().is_none_or(|t| *t == seen.view.tags) {
-                    unchanged += 1;
-                    continue;
-                }
-                customers::save(c, meta, seen.view.row.version, after, tags, "imported")
-                    .map_err(at)?;
-                updated += 1;
-            }
-            None => {
-                let level = match &row.secrecy {
-                    Some(l) => l.clone(),
-                    None => clientele_persistence::secrecy::lowest(c).map_err(at)?.code,
-                };
-                let path = units::get(c, &unit_id).map_err(at)?.path;
-                let rank = clientele_persistence::secrecy::find(c, &level)
-                    .map_err(at)?
-                    .ok_or_else(|| {
-                        (
-                            row.line,
-                            DbError::unprocessable(
-                                "unknown_secrecy_level",
-                                format!("{level:?} is not a secrecy level"),
-                            ),
-                        )
-                    })?
-                    .rank;
-                let unit_path = clientele_core::UnitPath::parse(&path)
-                    .map_err(|e| (row.line, DbError::Corrupt(e.to_string())))?;
-                if !p.is_admin() && !p.unit_path.contains(&unit_path) {
-                    return Err((
-                        row.line,
-                        DbError::unprocessable(
-                            "unit_out_of_scope",
-                            "a file can only be kept by your own unit or below",
-                        ),
-                    ));
-                }
-                if rank > p.clearance_rank {
-                    return Err((
-                        row.line,
-                        DbError::unprocessable(
-                            "secrecy_above_clearance",
-                            "secrecy level above your clearance",
-                        ),
-                    ));
-                }
-                if row.name.is_none() || row.nature.is_none() {
-                    return Err((
-                        row.line,
-                        DbError::unprocessable("missing_field", "a new file needs name and nature"),
-                    ));
-                }
-                let blank = CustomerRow {
-                    id: clientele_core::new_id().to_string(),
-                    code: customers::next_code(c).map_err(at)?,
-                    name: String::new(),
-                    name_normalized: String::new(),
-                    name_folded: String::new(),
-                    name_sort: String::new(),
-                    name_mnemonic: String::new(),
-                    credit_code: None,
-                    legal_representative: None,
-                    nature: "other".into(),
-                    industry: None,
-                    region_code: None,
-                    region_name: None,
-                    address: None,
-                    size: None,
-                    registered_capital_fen: None,
-                    trading_since: None,
-                    service_area: None,
-                    sales_capacity: None,
-                    potential: None,
-                    credit_standing: None,
-                    trading_terms: None,
-                    business_policy: None,
-                    sales_history: None,
-                    attitude_to_us: None,
-                    competitor_relations: None,
-                    credit_problems: None,
-                    customer_type: None,
-                    vulnerable: false,
-                    status: "prospect".into(),
-                    external_id: Some(row.external_id.clone()),
-                    owner_user_id: None,
-                    owner_unit_id: unit_id,
-                    secrecy_level: level,
-                    shared: false,
-                    merged_into_id: None,
-                    version: 1,
-                    created_at: meta.at,
-                    updated_at: meta.at,
-                };
-                let mut tags = None;
-                let row_data = apply_row(row, blank, &mut tags);
-                customers::create(c, meta, row_data, tags.unwrap_or_default()).map_err(at)?;
-                created += 1;
-            }
+        match clientele_persistence::savepoint(c, |c| import_row(c, p, meta, row, &mut cx)) {
+            Ok(RowOutcome::Created) => done.created += 1,
+            Ok(RowOutcome::Updated) => done.updated += 1,
+            Ok(RowOutcome::Unchanged) => done.unchanged += 1,
+            Err(e) if fault_of_row(&e) => done.failed.push((row.line, e)),
+            Err(e) => return Err(e),
         }
     }
-    Ok((created, updated, unchanged))
+    Ok(done)
+}
+
+/// Creates or updates the file of one row.
+fn import_row(
+    c: &mut DbConn,
+    p: &Principal,
+    meta: &clientele_persistence::WriteMeta,
+    row: &ImportRow,
+    cx: &mut ImportContext,
+) -> Result<RowOutcome, DbError> {
+    let unit_id = match &row.unit_code {
+        Some(code) => {
+            units::find_by_code(c, code)?
+                .ok_or_else(|| {
+                    DbError::unprocessable("unit_not_found", format!("no unit has code {code:?}"))
+                })?
+                .id
+        }
+        None => p.unit_id.to_string(),
+    };
+    match customers::find_by_external_id(c, &row.external_id)? {
+        Some(id) => {
+            let seen = see_for_write(c, p, &id, meta.at)?;
+            let mut tags = None;
+            let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
+            if row.unit_code.is_some() {
+                after.owner_unit_id = unit_id;
+            }
+            if after == seen.view.row && tags.as_ref().is_none_or(|t| *t == seen.view.tags) {
+                return Ok(RowOutcome::Unchanged);
+            }
+            customers::save(c, meta, seen.view.row.version, after, tags, "imported")?;
+            Ok(RowOutcome::Updated)
+        }
+        None => {
+            let level = match &row.secrecy {
+                Some(code) => cx.levels.iter().find(|l| l.code == *code),
+                None => cx.levels.first(),
+            }
+            .ok_or_else(|| {
+                DbError::unprocessable(
+                    "unknown_secrecy_level",
+                    format!(
+                        "{:?} is not a secrecy level",
+                        row.secrecy.as_deref().unwrap_or("")
+                    ),
+                )
+            })?;
+            let (level, rank) = (level.code.clone(), level.rank);
+            let path = cx.unit_path(c, &unit_id)?;
+            let unit_path = clientele_core::UnitPath::parse(&path)
+                .map_err(|e| DbError::Corrupt(e.to_string()))?;
+            if !p.is_admin() && !p.unit_path.contains(&unit_path) {
+                return Err(DbError::unprocessable(
+                    "unit_out_of_scope",
+                    "a file can only be kept by your own unit or below",
+                ));
+            }
+            if rank > p.clearance_rank {
+                return Err(DbError::unprocessable(
+                    "secrecy_above_clearance",
+                    "secrecy level above your clearance",
+                ));
+            }
+            if row.name.is_none() || row.nature.is_none() {
+                return Err(DbError::unprocessable(
+                    "missing_field",
+                    "a new file needs name and nature",
+                ));
+            }
+            let blank = CustomerRow {
+                id: clientele_core::new_id().to_string(),
+                code: customers::next_code(c)?,
+                name: String::new(),
+                name_normalized: String::new(),
+                name_folded: String::new(),
+                name_sort: String::new(),
+                name_mnemonic: String::new(),
+                credit_code: None,
+                legal_representative: None,
+                nature: "other".into(),
+                industry: None,
+                region_code: None,
+                region_name: None,
+                address: None,
+                size: None,
+                registered_capital_fen: None,
+                trading_since: None,
+                service_area: None,
+                sales_capacity: None,
+                potential: None,
+                credit_standing: None,
+                trading_terms: None,
+                business_policy: None,
+                sales_history: None,
+                attitude_to_us: None,
+                competitor_relations: None,
+                credit_problems: None,
+                customer_type: None,
+                vulnerable: false,
+                status: "prospect".into(),
+                external_id: Some(row.external_id.clone()),
+                owner_user_id: None,
+                owner_unit_id: unit_id,
+                secrecy_level: level,
+                shared: false,
+                merged_into_id: None,
+                version: 1,
+                created_at: meta.at,
+                updated_at: meta.at,
+            };
+            let mut tags = None;
+            let row_data = apply_row(row, blank, &mut tags);
+            customers::create(c, meta, row_data, tags.unwrap_or_default())?;
+            Ok(RowOutcome::Created)
+        }
+    }
 }
 
 /// Import customer files from CSV (`Content-Type: text/csv`), upserting by
@@ -788,9 +849,15 @@ pub async fn import_customers(
         // The header itself is wrong: no row can be read, dry run or not.
         return answer(false, report(0, 0, 0, errors));
     }
-    if !errors.is_empty() {
-        return answer(dry_run, report(0, 0, 0, errors));
-    }
+    // Rows with faults of their own are not tried; the others are, so that
+    // one dry run names every bad row, whether its fault is in its fields or
+    // in what writing it meets.
+    let faulty: std::collections::HashSet<usize> = errors.iter().map(|e| e.row).collect();
+    let rows: Vec<ImportRow> = rows
+        .into_iter()
+        .filter(|r| !faulty.contains(&r.line))
+        .collect();
+    let mut errors = errors;
     let meta = ctx.meta(&st, Some(&p));
     let db = st.db.clone();
     // A dry run goes through the same writes and rolls them back, so it finds
@@ -799,7 +866,7 @@ pub async fn import_customers(
         let result = std::cell::RefCell::new(None);
         let tx = db.write(|c| {
             let r = run_import(c, &p, &meta, &rows);
-            let failed = r.is_err();
+            let failed = !faulty.is_empty() || !matches!(&r, Ok(done) if done.failed.is_empty());
             *result.borrow_mut() = Some(r);
             if dry_run || failed {
                 Err(DbError::Rejected {
@@ -815,25 +882,28 @@ pub async fn import_customers(
     })
     .await?;
     match outcome {
-        (_, Some(Ok((created, updated, unchanged)))) => {
-            Ok(HttpResponse::Ok().json(report(created, updated, unchanged, vec![])))
+        (_, Some(Ok(done))) if done.failed.is_empty() && errors.is_empty() => {
+            Ok(HttpResponse::Ok().json(report(done.created, done.updated, done.unchanged, vec![])))
         }
-        (_, Some(Err((line, e)))) => {
-            let api = ApiError::from(e);
-            let field = api
-                .errors
-                .first()
-                .map(|f: &FieldError| f.field.clone())
-                .unwrap_or_default();
-            let err = ImportError {
-                row: line,
-                field,
-                code: api.code.to_owned(),
-                message: api.detail.clone(),
-            };
-            answer(dry_run, report(0, 0, 0, vec![err]))
+        (_, Some(Ok(done))) => {
+            errors.extend(done.failed.into_iter().map(|(line, e)| {
+                let api = ApiError::from(e);
+                ImportError {
+                    row: line,
+                    field: api
+                        .errors
+                        .first()
+                        .map(|f: &FieldError| f.field.clone())
+                        .unwrap_or_default(),
+                    code: api.code.to_owned(),
+                    message: api.detail.clone(),
+                }
+            }));
+            // In file order; a row's own faults before what writing it met.
+            errors.sort_by_key(|e| e.row);
+            answer(dry_run, report(0, 0, 0, errors))
         }
-        (Err(e), None) => Err(e.into()),
+        (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
         (Ok(()), None) => Err(ApiError::internal()),
     }
 }
