@@ -1,0 +1,1 @@
+DROP INDEX ix_outbox_to_fan_out;
