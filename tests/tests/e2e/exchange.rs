@@ -422,3 +422,43 @@ fn csv_imports_have_their_own_body_limit() {
     );
     assert_eq!(r.status, 413, "{}", r.text);
 }
+
+/// An import hands out customer codes in order from the same counter as
+/// single creates, and leaves the counter past them; a dry run takes none.
+#[test]
+fn erp_import_takes_codes_in_order_from_the_counter() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let code_of = |file: &serde_json::Value| -> u64 {
+        file["code"]
+            .as_str()
+            .and_then(|c| c.strip_prefix("KH"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no code: {file}"))
+    };
+    let first = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "编码之前有限公司", "nature": "private"}),
+    );
+    assert_eq!(first.status, 201, "{}", first.text);
+    let csv = "external_id,name,nature\n\
+               CODE-1,编码导入一有限公司,private\n\
+               CODE-2,编码导入二有限公司,private\n\
+               CODE-3,编码导入三有限公司,private\n";
+    assert_eq!(s.import_csv(&am, csv, true).json["created"], 3);
+    let made = s.import_csv(&am, csv, false);
+    assert_eq!(made.json["created"], 3, "{}", made.text);
+    let a = code_of(&first.json);
+    for (i, id) in ["CODE-1", "CODE-2", "CODE-3"].iter().enumerate() {
+        let listed = s.get(&format!("/api/v1/customers?external_id={id}"), &am);
+        assert_eq!(code_of(&listed.json["items"][0]), a + 1 + i as u64, "{id}");
+    }
+    let next = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "编码之后有限公司", "nature": "private"}),
+    );
+    assert_eq!(next.status, 201, "{}", next.text);
+    assert_eq!(code_of(&next.json), a + 4);
+}

@@ -632,6 +632,7 @@ fn fault_of_row(e: &DbError) -> bool {
 struct ImportContext {
     levels: Vec<clientele_persistence::secrecy::SecrecyLevelRow>,
     unit_paths: HashMap<String, String>,
+    codes: customers::CodeRun,
 }
 
 impl ImportContext {
@@ -641,6 +642,7 @@ impl ImportContext {
         Ok(Self {
             levels,
             unit_paths: HashMap::new(),
+            codes: customers::CodeRun::start(c)?,
         })
     }
 
@@ -675,6 +677,7 @@ fn run_import(
             Err(e) => return Err(e),
         }
     }
+    cx.codes.finish(c)?;
     Ok(done)
 }
 
@@ -748,7 +751,7 @@ fn import_row(
             }
             let blank = CustomerRow {
                 id: clientele_core::new_id().to_string(),
-                code: customers::next_code(c)?,
+                code: cx.codes.next(),
                 name: String::new(),
                 name_normalized: String::new(),
                 name_folded: String::new(),
