@@ -127,7 +127,7 @@ impl CodeRun {
 
     /// The next code; a code taken by a file whose savepoint was rolled
     /// back is not handed out again.
-    pub fn next(&mut self) -> String {
+    pub fn take(&mut self) -> String {
         self.last += 1;
         code_of(self.last)
     }

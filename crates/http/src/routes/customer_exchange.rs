@@ -751,7 +751,7 @@ fn import_row(
             }
             let blank = CustomerRow {
                 id: clientele_core::new_id().to_string(),
-                code: cx.codes.next(),
+                code: cx.codes.take(),
                 name: String::new(),
                 name_normalized: String::new(),
                 name_folded: String::new(),
