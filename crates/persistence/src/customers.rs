@@ -62,6 +62,61 @@ pub struct CustomerRow {
     pub updated_at: Timestamp,
 }
 
+impl CustomerRow {
+    /// A new file with only what every file has — a new id, its code,
+    /// keeper unit, secrecy level and time — and every other field empty
+    /// (the name and its derived keys too, for the caller to fill): version
+    /// 1, a prospect of nature "other", not shared.
+    pub fn blank(
+        code: String,
+        owner_unit_id: String,
+        secrecy_level: String,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            id: clientele_core::new_id().to_string(),
+            code,
+            name: String::new(),
+            name_normalized: String::new(),
+            name_folded: String::new(),
+            name_sort: String::new(),
+            credit_code: None,
+            legal_representative: None,
+            nature: "other".into(),
+            industry: None,
+            region_code: None,
+            region_name: None,
+            address: None,
+            size: None,
+            registered_capital_fen: None,
+            trading_since: None,
+            service_area: None,
+            sales_capacity: None,
+            potential: None,
+            credit_standing: None,
+            trading_terms: None,
+            business_policy: None,
+            sales_history: None,
+            attitude_to_us: None,
+            competitor_relations: None,
+            credit_problems: None,
+            customer_type: None,
+            name_mnemonic: String::new(),
+            vulnerable: false,
+            status: "prospect".into(),
+            external_id: None,
+            owner_user_id: None,
+            owner_unit_id,
+            secrecy_level,
+            shared: false,
+            merged_into_id: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// Columns that are bookkeeping, not content: never in the history.
 const NOT_HISTORY: [&str; 7] = [
     "version",
