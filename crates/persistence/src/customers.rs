@@ -308,15 +308,25 @@ pub fn same_normalised_name(
     views(rows)
 }
 
-fn set_tags(conn: &mut DbConn, id: &str, tags: &[String]) -> Result<()> {
+/// Tags as the file row keeps them: a sorted JSON array without repeats.
+fn tags_json(tags: &[String]) -> Result<String> {
     let mut sorted = tags.to_vec();
     sorted.sort();
     sorted.dedup();
-    let json = serde_json::to_string(&sorted).map_err(|e| Error::Corrupt(e.to_string()))?;
+    serde_json::to_string(&sorted).map_err(|e| Error::Corrupt(e.to_string()))
+}
+
+/// Replaces a stored file's tags, on its row and in the tag filter's index.
+fn set_tags(conn: &mut DbConn, id: &str, tags: &[String]) -> Result<()> {
     diesel::update(customers::table.find(id))
-        .set(customers::tags.eq(json))
+        .set(customers::tags.eq(tags_json(tags)?))
         .execute(conn)?;
     diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(id))).execute(conn)?;
+    index_tags(conn, id, tags)
+}
+
+/// Adds a file's tags to the tag filter's index.
+fn index_tags(conn: &mut DbConn, id: &str, tags: &[String]) -> Result<()> {
     for t in tags {
         diesel::insert_into(customer_tags::table)
             .values((customer_tags::customer_id.eq(id), customer_tags::tag.eq(t)))
@@ -476,10 +486,13 @@ pub fn create(
 ) -> Result<CustomerView> {
     duplicate_guard(conn, &row)?;
     check_refs(conn, &row)?;
+    // The tags go in with the row: updating a new row at once would write a
+    // second version of it, and (on PostgreSQL, on a full page) its entries
+    // in every index of the table again.
     diesel::insert_into(customers::table)
-        .values(&row)
+        .values((&row, customers::tags.eq(tags_json(&tags)?)))
         .execute(conn)?;
-    set_tags(conn, &row.id, &tags)?;
+    index_tags(conn, &row.id, &tags)?;
     let after = snapshot(&row, &tags);
     // The history shows the file's contents; the audit log keeps the row.
     let mut contents = after.clone();
