@@ -316,15 +316,6 @@ fn tags_json(tags: &[String]) -> Result<String> {
     serde_json::to_string(&sorted).map_err(|e| Error::Corrupt(e.to_string()))
 }
 
-/// Replaces a stored file's tags, on its row and in the tag filter's index.
-fn set_tags(conn: &mut DbConn, id: &str, tags: &[String]) -> Result<()> {
-    diesel::update(customers::table.find(id))
-        .set(customers::tags.eq(tags_json(tags)?))
-        .execute(conn)?;
-    diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(id))).execute(conn)?;
-    index_tags(conn, id, tags)
-}
-
 /// Adds a file's tags to the tag filter's index.
 fn index_tags(conn: &mut DbConn, id: &str, tags: &[String]) -> Result<()> {
     for t in tags {
@@ -551,22 +542,32 @@ pub fn save(
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.row.created_at;
-    let n = diesel::update(
-        customers::table
-            .filter(customers::id.eq(&after.id))
-            .filter(customers::version.eq(expected_version)),
-    )
-    .set(&after)
-    .execute(conn)?;
+    // Tags that change are written with the row: one new version of it,
+    // not two (each, on PostgreSQL, possibly entries in every index again).
+    let changed_tags = match &tags {
+        Some(t) if tags_json(t)? != tags_json(&before.tags)? => Some(tags_json(t)?),
+        _ => None,
+    };
+    let stored = customers::table
+        .filter(customers::id.eq(&after.id))
+        .filter(customers::version.eq(expected_version));
+    let n = match &changed_tags {
+        Some(json) => diesel::update(stored)
+            .set((&after, customers::tags.eq(json)))
+            .execute(conn)?,
+        None => diesel::update(stored).set(&after).execute(conn)?,
+    };
     if n == 0 {
         return Err(Error::StaleVersion);
     }
     let tags = match tags {
-        Some(t) => {
-            set_tags(conn, &after.id, &t)?;
+        Some(t) if changed_tags.is_some() => {
+            diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(&after.id)))
+                .execute(conn)?;
+            index_tags(conn, &after.id, &t)?;
             t
         }
-        None => before.tags.clone(),
+        _ => before.tags.clone(),
     };
     let old = snapshot(&before.row, &before.tags);
     let new = snapshot(&after, &tags);

@@ -142,6 +142,15 @@ fn r_cus_04_history_field_by_field_and_revert() {
     );
     assert_eq!(changed.status, 200, "{}", changed.text);
     assert_eq!(changed.header("etag"), Some("\"2\""));
+    // The tag filter follows the change, and so does a read of the file.
+    let tagged = |tag: &str| -> usize {
+        let r = s.get(&format!("/api/v1/customers?tag={tag}"), &am);
+        r.json["items"]
+            .as_array()
+            .map_or(0, |a| a.iter().filter(|c| c["id"] == id.as_str()).count())
+    };
+    assert_eq!((tagged("a"), tagged("b")), (1, 1));
+    assert_eq!(s.get(&path, &am).json["tags"], json!(["a", "b"]));
     let h = s.get(&format!("{path}/history"), &am);
     assert_eq!(h.status, 200);
     let items = h.json["items"].as_array().cloned().unwrap_or_default();
