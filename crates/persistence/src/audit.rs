@@ -57,6 +57,19 @@ pub struct AuditRow {
 
 /// Writes the audit entry and the outbox event `<entity_type>.<action>`.
 pub fn record(conn: &mut DbConn, meta: &WriteMeta, change: Change<'_>) -> Result<()> {
+    let (row, event) = entries(meta, &change);
+    diesel::insert_into(audit_log::table)
+        .values(&row)
+        .execute(conn)?;
+    diesel::insert_into(crate::schema::outbox::table)
+        .values(&event)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The audit entry of a change and its outbox event `<entity_type>.<action>`,
+/// for [`record`] or a caller that writes many at once.
+pub fn entries(meta: &WriteMeta, change: &Change<'_>) -> (AuditRow, outbox::OutboxRow) {
     let row = AuditRow {
         id: new_id().to_string(),
         at: meta.at,
@@ -69,9 +82,6 @@ pub fn record(conn: &mut DbConn, meta: &WriteMeta, change: Change<'_>) -> Result
         request_id: meta.request_id.clone(),
         client_ip: meta.client_ip.clone(),
     };
-    diesel::insert_into(audit_log::table)
-        .values(&row)
-        .execute(conn)?;
     let topic = format!("{}.{}", change.entity_type, change.action);
     let payload = serde_json::json!({
         "type": topic,
@@ -82,14 +92,16 @@ pub fn record(conn: &mut DbConn, meta: &WriteMeta, change: Change<'_>) -> Result
         "request_id": meta.request_id,
         "data": change.after,
     });
-    outbox::insert(
-        conn,
-        meta.at,
-        &topic,
-        change.entity_type,
-        change.entity_id,
-        &payload,
-    )
+    let event = outbox::OutboxRow {
+        id: new_id().to_string(),
+        created_at: meta.at,
+        topic,
+        entity_type: change.entity_type.to_owned(),
+        entity_id: change.entity_id.to_owned(),
+        payload: payload.to_string(),
+        published_at: None,
+    };
+    (row, event)
 }
 
 /// What an auditor may filter the log by.

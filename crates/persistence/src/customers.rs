@@ -4,6 +4,7 @@
 
 use crate::audit::{self, Change, WriteMeta};
 use crate::error::{Error, Result};
+use crate::new_files::NewFile;
 use crate::page::Page;
 use crate::schema::{
     counters, customer_changes, customer_tags, customers, org_units, secrecy_levels,
@@ -285,6 +286,24 @@ pub fn find_by_external_id(conn: &mut DbConn, external_id: &str) -> Result<Optio
         .optional()?)
 }
 
+/// The files holding these external ids, by external id (ids not held are
+/// left out): one query per thousand ids, for an import to look up every
+/// row of its file at once.
+pub fn ids_by_external_id(
+    conn: &mut DbConn,
+    external_ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in external_ids.chunks(1000) {
+        let rows: Vec<(Option<String>, String)> = customers::table
+            .filter(customers::external_id.eq_any(chunk))
+            .select((customers::external_id, customers::id))
+            .load(conn)?;
+        found.extend(rows.into_iter().filter_map(|(ext, id)| Some((ext?, id))));
+    }
+    Ok(found)
+}
+
 /// Files whose normalised name equals this one (likely duplicates).
 pub fn same_normalised_name(
     conn: &mut DbConn,
@@ -477,21 +496,85 @@ pub fn create(
 ) -> Result<CustomerView> {
     duplicate_guard(conn, &row)?;
     check_refs(conn, &row)?;
-    // The tags go in with the row: updating a new row at once would write a
-    // second version of it, and (on PostgreSQL, on a full page) its entries
-    // in every index of the table again.
+    write_new(conn, meta, &row, &tags)?;
+    get(conn, &row.id)
+}
+
+/// What a caller that creates many files has checked itself, once for all
+/// of them, so that [`create_checked`] does not ask again for each.
+pub struct Checked {
+    /// The owner unit exists and is active, the secrecy level exists and
+    /// there is no owner person.
+    pub refs: bool,
+    /// No file holds the external id.
+    pub external_id_free: bool,
+}
+
+/// Creates a file like [`create`], leaving out the checks the caller made
+/// (an ERP import) and the read of the new file. Only the row is written
+/// here; the file's tags, history, audit entry and event are returned, for
+/// the caller to write with those of other new files
+/// ([`NewFiles`](crate::new_files::NewFiles)) in the same transaction. The
+/// database's keys stand behind the checks left out: a wrong caller gets an
+/// error, never a bad row.
+pub fn create_checked(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    row: &CustomerRow,
+    tags: &[String],
+    checked: &Checked,
+) -> Result<NewFile> {
+    if !checked.external_id_free {
+        duplicate_guard(conn, row)?;
+    } else if let Some(cc) = &row.credit_code {
+        if let Some(existing) = find_by_credit_code(conn, cc)? {
+            return Err(Error::DuplicateOf {
+                field: "credit_code",
+                existing_id: existing,
+            });
+        }
+    }
+    if !checked.refs || row.owner_user_id.is_some() {
+        check_refs(conn, row)?;
+    }
+    insert_row(conn, row, tags)?;
+    let (contents, after) = creation_records(row, tags);
+    Ok(NewFile::new(meta, &row.id, tags, &contents, after))
+}
+
+/// The row of a new file, with its tags. They go in with the row: updating
+/// a new row at once would write a second version of it, and (on
+/// PostgreSQL, on a full page) its entries in every index of the table again.
+fn insert_row(conn: &mut DbConn, row: &CustomerRow, tags: &[String]) -> Result<()> {
     diesel::insert_into(customers::table)
-        .values((&row, customers::tags.eq(tags_json(&tags)?)))
+        .values((row, customers::tags.eq(tags_json(tags)?)))
         .execute(conn)?;
-    index_tags(conn, &row.id, &tags)?;
-    let after = snapshot(&row, &tags);
-    // The history shows the file's contents; the audit log keeps the row.
+    Ok(())
+}
+
+/// What a new file's history entry shows (its contents) and what its audit
+/// entry keeps (the row).
+fn creation_records(row: &CustomerRow, tags: &[String]) -> (serde_json::Value, serde_json::Value) {
+    let after = snapshot(row, tags);
     let mut contents = after.clone();
     if let Some(o) = contents.as_object_mut() {
         NOT_HISTORY.iter().for_each(|k| {
             o.remove(*k);
         });
     }
+    (contents, after)
+}
+
+/// Writes a new file with its tags, history and audit entry (and event).
+fn write_new(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    row: &CustomerRow,
+    tags: &[String],
+) -> Result<()> {
+    insert_row(conn, row, tags)?;
+    index_tags(conn, &row.id, tags)?;
+    let (contents, after) = creation_records(row, tags);
     record_changes(
         conn,
         meta,
@@ -514,8 +597,7 @@ pub fn create(
             before: None,
             after: Some(after),
         },
-    )?;
-    get(conn, &row.id)
+    )
 }
 
 /// Writes `after` over the stored file if it is still at `expected_version`;

@@ -16,6 +16,7 @@ pub mod error;
 pub mod idempotency;
 pub mod login_failures;
 pub mod migrate;
+pub mod new_files;
 pub mod outbox;
 pub mod page;
 mod register_statements;

@@ -4,7 +4,6 @@
 use crate::error::Result;
 use crate::schema::outbox;
 use crate::{DbConn, Timestamp};
-use clientele_core::new_id;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -17,29 +16,6 @@ pub struct OutboxRow {
     pub entity_id: String,
     pub payload: String,
     pub published_at: Option<Timestamp>,
-}
-
-pub fn insert(
-    conn: &mut DbConn,
-    at: Timestamp,
-    topic: &str,
-    entity_type: &str,
-    entity_id: &str,
-    payload: &serde_json::Value,
-) -> Result<()> {
-    let row = OutboxRow {
-        id: new_id().to_string(),
-        created_at: at,
-        topic: topic.to_owned(),
-        entity_type: entity_type.to_owned(),
-        entity_id: entity_id.to_owned(),
-        payload: payload.to_string(),
-        published_at: None,
-    };
-    diesel::insert_into(outbox::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(())
 }
 
 /// Events about one entity, oldest first.

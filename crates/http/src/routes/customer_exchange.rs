@@ -16,6 +16,7 @@ use clientele_core::{Cursor, Principal};
 use clientele_customers::visibility::{edits_files, sees_financials};
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::customers::{self, CustomerRow};
+use clientele_persistence::new_files::{NewFile, NewFiles};
 use clientele_persistence::{units, DbConn, Error as DbError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -599,7 +600,11 @@ fn apply_row(
 
 /// What importing one row did.
 enum RowOutcome {
-    Created,
+    /// A new file, with the records it writes besides its row.
+    Created {
+        id: String,
+        records: NewFile,
+    },
     Updated,
     Unchanged,
 }
@@ -627,32 +632,56 @@ fn fault_of_row(e: &DbError) -> bool {
     )
 }
 
-/// What every row of one import looks up: read once, as the import's
-/// transaction sees them.
+/// What every row of one import looks up: read once (the files of the
+/// file's external ids in one query a thousand), as the import's
+/// transaction sees them, and kept up to date as rows create files.
 struct ImportContext {
     levels: Vec<clientele_persistence::secrecy::SecrecyLevelRow>,
-    unit_paths: HashMap<String, String>,
+    units: HashMap<String, units::UnitRow>,
+    unit_ids: HashMap<String, Option<String>>,
+    /// File ids by external id.
+    files: HashMap<String, String>,
     codes: customers::CodeRun,
 }
 
 impl ImportContext {
-    fn load(c: &mut DbConn) -> Result<Self, DbError> {
+    fn load(c: &mut DbConn, rows: &[ImportRow]) -> Result<Self, DbError> {
         let mut levels = clientele_persistence::secrecy::list(c)?;
         levels.sort_by_key(|l| l.rank);
+        let external_ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
         Ok(Self {
             levels,
-            unit_paths: HashMap::new(),
+            units: HashMap::new(),
+            unit_ids: HashMap::new(),
+            files: customers::ids_by_external_id(c, &external_ids)?,
             codes: customers::CodeRun::start(c)?,
         })
     }
 
-    fn unit_path(&mut self, c: &mut DbConn, id: &str) -> Result<String, DbError> {
-        if let Some(path) = self.unit_paths.get(id) {
-            return Ok(path.clone());
+    fn unit(&mut self, c: &mut DbConn, id: &str) -> Result<&units::UnitRow, DbError> {
+        if !self.units.contains_key(id) {
+            let unit = units::get(c, id)?;
+            self.units.insert(id.to_owned(), unit);
         }
-        let path = units::get(c, id)?.path;
-        self.unit_paths.insert(id.to_owned(), path.clone());
-        Ok(path)
+        self.units.get(id).ok_or(DbError::NotFound)
+    }
+
+    fn unit_id_of_code(&mut self, c: &mut DbConn, code: &str) -> Result<String, DbError> {
+        let id = match self.unit_ids.get(code) {
+            Some(id) => id.clone(),
+            None => {
+                let unit = units::find_by_code(c, code)?;
+                let id = unit.as_ref().map(|u| u.id.clone());
+                if let Some(u) = unit {
+                    self.units.insert(u.id.clone(), u);
+                }
+                self.unit_ids.insert(code.to_owned(), id.clone());
+                id
+            }
+        };
+        id.ok_or_else(|| {
+            DbError::unprocessable("unit_not_found", format!("no unit has code {code:?}"))
+        })
     }
 }
 
@@ -666,11 +695,17 @@ fn run_import(
     meta: &clientele_persistence::WriteMeta,
     rows: &[ImportRow],
 ) -> Result<Imported, DbError> {
-    let mut cx = ImportContext::load(c)?;
+    let mut cx = ImportContext::load(c, rows)?;
     let mut done = Imported::default();
+    let mut new_files = NewFiles::default();
     for row in rows {
         match clientele_persistence::savepoint(c, |c| import_row(c, p, meta, row, &mut cx)) {
-            Ok(RowOutcome::Created) => done.created += 1,
+            Ok(RowOutcome::Created { id, records }) => {
+                // A later row of the same external id changes this file.
+                cx.files.insert(row.external_id.clone(), id);
+                new_files.add(records);
+                done.created += 1;
+            }
             Ok(RowOutcome::Updated) => done.updated += 1,
             Ok(RowOutcome::Unchanged) => done.unchanged += 1,
             Err(e) if fault_of_row(&e) => done.failed.push((row.line, e)),
@@ -678,6 +713,7 @@ fn run_import(
         }
     }
     cx.codes.finish(c)?;
+    new_files.write(c)?;
     Ok(done)
 }
 
@@ -690,75 +726,80 @@ fn import_row(
     cx: &mut ImportContext,
 ) -> Result<RowOutcome, DbError> {
     let unit_id = match &row.unit_code {
-        Some(code) => {
-            units::find_by_code(c, code)?
-                .ok_or_else(|| {
-                    DbError::unprocessable("unit_not_found", format!("no unit has code {code:?}"))
-                })?
-                .id
-        }
+        Some(code) => cx.unit_id_of_code(c, code)?,
         None => p.unit_id.to_string(),
     };
-    match customers::find_by_external_id(c, &row.external_id)? {
-        Some(id) => {
-            let seen = see_for_write(c, p, &id, meta.at)?;
-            let mut tags = None;
-            let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
-            if row.unit_code.is_some() {
-                after.owner_unit_id = unit_id;
-            }
-            if after == seen.view.row && tags.as_ref().is_none_or(|t| *t == seen.view.tags) {
-                return Ok(RowOutcome::Unchanged);
-            }
-            customers::save(c, meta, seen.view.row.version, after, tags, "imported")?;
-            Ok(RowOutcome::Updated)
+    if let Some(id) = cx.files.get(&row.external_id).cloned() {
+        let seen = see_for_write(c, p, &id, meta.at)?;
+        let mut tags = None;
+        let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
+        if row.unit_code.is_some() {
+            after.owner_unit_id = unit_id;
         }
-        None => {
-            let level = match &row.secrecy {
-                Some(code) => cx.levels.iter().find(|l| l.code == *code),
-                None => cx.levels.first(),
-            }
-            .ok_or_else(|| {
-                DbError::unprocessable(
-                    "unknown_secrecy_level",
-                    format!(
-                        "{:?} is not a secrecy level",
-                        row.secrecy.as_deref().unwrap_or("")
-                    ),
-                )
-            })?;
-            let (level, rank) = (level.code.clone(), level.rank);
-            let path = cx.unit_path(c, &unit_id)?;
-            let unit_path = clientele_core::UnitPath::parse(&path)
-                .map_err(|e| DbError::Corrupt(e.to_string()))?;
-            if !p.is_admin() && !p.unit_path.contains(&unit_path) {
-                return Err(DbError::unprocessable(
-                    "unit_out_of_scope",
-                    "a file can only be kept by your own unit or below",
-                ));
-            }
-            if rank > p.clearance_rank {
-                return Err(DbError::unprocessable(
-                    "secrecy_above_clearance",
-                    "secrecy level above your clearance",
-                ));
-            }
-            if row.name.is_none() || row.nature.is_none() {
-                return Err(DbError::unprocessable(
-                    "missing_field",
-                    "a new file needs name and nature",
-                ));
-            }
-            let blank = CustomerRow {
-                external_id: Some(row.external_id.clone()),
-                ..CustomerRow::blank(cx.codes.take(), unit_id, level, meta.at)
-            };
-            let mut tags = None;
-            let row_data = apply_row(row, blank, &mut tags);
-            customers::create(c, meta, row_data, tags.unwrap_or_default())?;
-            Ok(RowOutcome::Created)
+        if after == seen.view.row && tags.as_ref().is_none_or(|t| *t == seen.view.tags) {
+            return Ok(RowOutcome::Unchanged);
         }
+        customers::save(c, meta, seen.view.row.version, after, tags, "imported")?;
+        return Ok(RowOutcome::Updated);
     }
+    let level = match &row.secrecy {
+        Some(code) => cx.levels.iter().find(|l| l.code == *code),
+        None => cx.levels.first(),
+    }
+    .ok_or_else(|| {
+        DbError::unprocessable(
+            "unknown_secrecy_level",
+            format!(
+                "{:?} is not a secrecy level",
+                row.secrecy.as_deref().unwrap_or("")
+            ),
+        )
+    })?;
+    let (level, rank) = (level.code.clone(), level.rank);
+    let unit = cx.unit(c, &unit_id)?;
+    let unit_path =
+        clientele_core::UnitPath::parse(&unit.path).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    if !p.is_admin() && !p.unit_path.contains(&unit_path) {
+        return Err(DbError::unprocessable(
+            "unit_out_of_scope",
+            "a file can only be kept by your own unit or below",
+        ));
+    }
+    if !unit.active {
+        return Err(DbError::unprocessable(
+            "unit_inactive",
+            "the owner unit is deactivated",
+        ));
+    }
+    if rank > p.clearance_rank {
+        return Err(DbError::unprocessable(
+            "secrecy_above_clearance",
+            "secrecy level above your clearance",
+        ));
+    }
+    if row.name.is_none() || row.nature.is_none() {
+        return Err(DbError::unprocessable(
+            "missing_field",
+            "a new file needs name and nature",
+        ));
+    }
+    let blank = CustomerRow {
+        external_id: Some(row.external_id.clone()),
+        ..CustomerRow::blank(cx.codes.take(), unit_id, level, meta.at)
+    };
+    let mut tags = None;
+    let new = apply_row(row, blank, &mut tags);
+    // The unit (active, in scope), the level and the external id were
+    // checked above, from what the import read once.
+    let checked = customers::Checked {
+        refs: true,
+        external_id_free: true,
+    };
+    let records = customers::create_checked(c, meta, &new, &tags.unwrap_or_default(), &checked)?;
+    Ok(RowOutcome::Created {
+        id: new.id,
+        records,
+    })
 }
 
 /// Import customer files from CSV (`Content-Type: text/csv`), upserting by

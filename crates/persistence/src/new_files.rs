@@ -1,0 +1,143 @@
+//! What new customer files write besides their rows — tags, the history's
+//! first entry, the audit entry and its event — gathered over many files and
+//! written in a few statements (an ERP import: one statement for each of
+//! these per file was most of its round trips to the database). Each file's
+//! row is written on its own first, so that a file the database refuses
+//! fails alone; what is gathered here cannot fail for one file.
+
+use crate::audit::{self, Change, WriteMeta};
+use crate::error::{Error, Result};
+use crate::register_statements::{Around, JsonBatch};
+use crate::DbConn;
+use clientele_core::new_id;
+use diesel::pg::Pg;
+use diesel::sqlite::Sqlite;
+use diesel::RunQueryDsl;
+
+/// Files written by one statement at most.
+const CHUNK: usize = 500;
+
+/// One new file's records, as one JSON array:
+/// `[customer_id, change_id, history, audit_id, audit_after, event_id,
+/// event_payload, [tags], at, actor_id, request_id, client_ip]`.
+pub struct NewFile(serde_json::Value);
+
+impl NewFile {
+    /// `contents` is the history's view of the new file, `after` the audit
+    /// log's (the whole row).
+    pub fn new(
+        meta: &WriteMeta,
+        customer_id: &str,
+        tags: &[String],
+        contents: &serde_json::Value,
+        after: serde_json::Value,
+    ) -> Self {
+        let (entry, event) = audit::entries(
+            meta,
+            &Change {
+                action: "created",
+                entity_type: "customer",
+                entity_id: customer_id,
+                before: None,
+                after: Some(after),
+            },
+        );
+        Self(serde_json::json!([
+            customer_id,
+            new_id().to_string(),
+            contents.to_string(),
+            entry.id,
+            entry.after_json,
+            event.id,
+            event.payload,
+            tags,
+            meta.at.format("%F %T%.f").to_string(),
+            meta.actor_id,
+            meta.request_id,
+            meta.client_ip,
+        ]))
+    }
+}
+
+/// The records of new files not yet written.
+#[derive(Default)]
+pub struct NewFiles(Vec<serde_json::Value>);
+
+impl NewFiles {
+    pub fn add(&mut self, file: NewFile) {
+        self.0.push(file.0);
+    }
+
+    /// Writes every record gathered, in the caller's transaction.
+    pub fn write(self, conn: &mut DbConn) -> Result<()> {
+        for chunk in self.0.chunks(CHUNK) {
+            let batch = serde_json::to_string(chunk).map_err(|e| Error::Corrupt(e.to_string()))?;
+            match conn {
+                DbConn::Pg(c) => {
+                    JsonBatch::<PgRecords>::new(&batch).execute(c)?;
+                }
+                DbConn::Sqlite(c) => {
+                    JsonBatch::<SqliteTags>::new(&batch).execute(c)?;
+                    JsonBatch::<SqliteChanges>::new(&batch).execute(c)?;
+                    JsonBatch::<SqliteAudit>::new(&batch).execute(c)?;
+                    JsonBatch::<SqliteEvents>::new(&batch).execute(c)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// PostgreSQL: all four in one statement.
+enum PgRecords {}
+impl Around<Pg> for PgRecords {
+    const BEFORE: &'static str = "WITH b AS (SELECT value AS v FROM json_array_elements(";
+    const AFTER: &'static str = "::json)), \
+         t AS (INSERT INTO customer_tags (customer_id, tag) \
+               SELECT v ->> 0, tag FROM b, json_array_elements_text(v -> 7) AS tag), \
+         c AS (INSERT INTO customer_changes (id, customer_id, at, actor_id, entity, entity_id, \
+               field, old_value, new_value, request_id) \
+               SELECT v ->> 1, v ->> 0, (v ->> 8)::timestamp, v ->> 9, 'customer', v ->> 0, \
+               '*', NULL, v ->> 2, v ->> 10 FROM b), \
+         a AS (INSERT INTO audit_log (id, at, actor_id, action, entity_type, entity_id, \
+               before_json, after_json, request_id, client_ip) \
+               SELECT v ->> 3, (v ->> 8)::timestamp, v ->> 9, 'created', 'customer', v ->> 0, \
+               NULL, v ->> 4, v ->> 10, v ->> 11 FROM b) \
+         INSERT INTO outbox (id, created_at, topic, entity_type, entity_id, payload, published_at) \
+         SELECT v ->> 5, (v ->> 8)::timestamp, 'customer.created', 'customer', v ->> 0, \
+         v ->> 6, NULL FROM b";
+}
+
+enum SqliteTags {}
+impl Around<Sqlite> for SqliteTags {
+    const BEFORE: &'static str = "INSERT INTO customer_tags (customer_id, tag) \
+         SELECT f.value ->> 0, t.value FROM json_each(";
+    const AFTER: &'static str = ") AS f, json_each(f.value -> 7) AS t";
+}
+
+enum SqliteChanges {}
+impl Around<Sqlite> for SqliteChanges {
+    const BEFORE: &'static str = "INSERT INTO customer_changes (id, customer_id, at, actor_id, \
+         entity, entity_id, field, old_value, new_value, request_id) \
+         SELECT value ->> 1, value ->> 0, value ->> 8, value ->> 9, 'customer', value ->> 0, \
+         '*', NULL, value ->> 2, value ->> 10 FROM json_each(";
+    const AFTER: &'static str = ")";
+}
+
+enum SqliteAudit {}
+impl Around<Sqlite> for SqliteAudit {
+    const BEFORE: &'static str = "INSERT INTO audit_log (id, at, actor_id, action, entity_type, \
+         entity_id, before_json, after_json, request_id, client_ip) \
+         SELECT value ->> 3, value ->> 8, value ->> 9, 'created', 'customer', value ->> 0, \
+         NULL, value ->> 4, value ->> 10, value ->> 11 FROM json_each(";
+    const AFTER: &'static str = ")";
+}
+
+enum SqliteEvents {}
+impl Around<Sqlite> for SqliteEvents {
+    const BEFORE: &'static str = "INSERT INTO outbox (id, created_at, topic, entity_type, \
+         entity_id, payload, published_at) \
+         SELECT value ->> 5, value ->> 8, 'customer.created', 'customer', value ->> 0, \
+         value ->> 6, NULL FROM json_each(";
+    const AFTER: &'static str = ")";
+}
