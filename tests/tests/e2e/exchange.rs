@@ -462,3 +462,71 @@ fn erp_import_takes_codes_in_order_from_the_counter() {
     assert_eq!(next.status, 201, "{}", next.text);
     assert_eq!(code_of(&next.json), a + 4);
 }
+
+/// A dry run is rolled back, so its new files get provisional codes and it
+/// takes no lock on the code counter: on PostgreSQL, while another
+/// transaction holds the counter, a dry run still answers, and a commit
+/// waits for it (which shows the hold is real).
+#[test]
+fn erp_dry_run_takes_no_lock_on_the_code_counter() {
+    use diesel::connection::SimpleConnection;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return; // SQLite has one writer at a time: any import waits for it
+    }
+    let am = s.token("demo.am.bj");
+    let csv = "external_id,name,nature\n\
+               LOCK-1,计数锁一有限公司,private\n\
+               LOCK-2,计数锁二有限公司,private\n";
+    let target = clientele_persistence::connection::Target::parse(&s.database_url())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut holder = target.establish().unwrap_or_else(|e| panic!("{e}"));
+    let hold = |c: &mut clientele_persistence::DbConn, sql: &str| match c {
+        clientele_persistence::DbConn::Pg(pg) => pg.batch_execute(sql),
+        clientele_persistence::DbConn::Sqlite(_) => unreachable!(),
+    };
+    hold(
+        &mut holder,
+        "BEGIN; UPDATE counters SET value = value WHERE name = 'customer_code'",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::scope(|sc| {
+        let (dry_tx, dry_rx) = mpsc::channel();
+        let (s, am) = (&s, &am);
+        sc.spawn(move || {
+            let _ = dry_tx.send(s.import_csv(am, csv, true));
+        });
+        let dry = dry_rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| {
+                let _ = hold(&mut holder, "ROLLBACK");
+                panic!("the dry run waited for the code counter")
+            });
+        assert_eq!(dry.status, 200, "{}", dry.text);
+        assert_eq!(dry.json["created"], 2, "{}", dry.text);
+        let (commit_tx, commit_rx) = mpsc::channel();
+        sc.spawn(move || {
+            let _ = commit_tx.send(s.import_csv(am, csv, false));
+        });
+        assert!(
+            commit_rx.recv_timeout(Duration::from_millis(1500)).is_err(),
+            "a commit must wait for the counter"
+        );
+        hold(&mut holder, "ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
+        let made = commit_rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(made.json["created"], 2, "{}", made.text);
+    });
+    // The dry run left no code behind: the files made carry counter codes.
+    let listed = s.get("/api/v1/customers?name=计数锁", &am);
+    assert_eq!(listed.json["items"].as_array().map(Vec::len), Some(2));
+    for f in listed.json["items"].as_array().into_iter().flatten() {
+        assert!(
+            f["code"].as_str().is_some_and(|c| c.starts_with("KH")),
+            "{f}"
+        );
+    }
+}

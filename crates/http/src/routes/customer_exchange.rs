@@ -645,7 +645,9 @@ struct ImportContext {
 }
 
 impl ImportContext {
-    fn load(c: &mut DbConn, rows: &[ImportRow]) -> Result<Self, DbError> {
+    /// `dry_run`: the transaction will be rolled back, so the new files get
+    /// provisional codes and the code counter is not locked.
+    fn load(c: &mut DbConn, rows: &[ImportRow], dry_run: bool) -> Result<Self, DbError> {
         let mut levels = clientele_persistence::secrecy::list(c)?;
         levels.sort_by_key(|l| l.rank);
         let external_ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
@@ -654,7 +656,11 @@ impl ImportContext {
             units: HashMap::new(),
             unit_ids: HashMap::new(),
             files: customers::ids_by_external_id(c, &external_ids)?,
-            codes: customers::CodeRun::start(c)?,
+            codes: if dry_run {
+                customers::CodeRun::provisional()
+            } else {
+                customers::CodeRun::start(c)?
+            },
         })
     }
 
@@ -694,8 +700,9 @@ fn run_import(
     p: &Principal,
     meta: &clientele_persistence::WriteMeta,
     rows: &[ImportRow],
+    dry_run: bool,
 ) -> Result<Imported, DbError> {
-    let mut cx = ImportContext::load(c, rows)?;
+    let mut cx = ImportContext::load(c, rows, dry_run)?;
     let mut done = Imported::default();
     let mut new_files = NewFiles::default();
     for row in rows {
@@ -872,7 +879,7 @@ pub async fn import_customers(
     let outcome = web::block(move || {
         let result = std::cell::RefCell::new(None);
         let tx = db.write(|c| {
-            let r = run_import(c, &p, &meta, &rows);
+            let r = run_import(c, &p, &meta, &rows, dry_run);
             let failed = !faulty.is_empty() || !matches!(&r, Ok(done) if done.failed.is_empty());
             *result.borrow_mut() = Some(r);
             if dry_run || failed {
