@@ -168,9 +168,18 @@ fn code_of(n: i64) -> String {
 pub struct CodeRun {
     read: i64,
     last: i64,
+    kind: CodeKind,
+}
+
+/// Where a run's codes come from.
+enum CodeKind {
+    /// The counter, locked by the run's transaction and advanced at its end.
+    Locked,
+    /// A range taken from the counter beforehand and already committed.
+    Reserved,
     /// For a transaction that is rolled back (a dry run): codes of its own
-    /// that no stored file can hold, and the counter left unlocked.
-    provisional: Option<String>,
+    /// that no stored file can hold, and the counter left alone.
+    Provisional(String),
 }
 
 impl CodeRun {
@@ -184,7 +193,28 @@ impl CodeRun {
         Ok(Self {
             read,
             last: read,
-            provisional: None,
+            kind: CodeKind::Locked,
+        })
+    }
+
+    /// Reserves `n` codes in a short transaction of their own, before the
+    /// import's (PostgreSQL, where writers of files run side by side). The
+    /// counter is held only for that moment, so other writers of files do
+    /// not wait for the import; codes the import does not use (rows that
+    /// update a file or fail, or a commit refused for them) stay unused,
+    /// like the code of a row rolled back.
+    pub fn reserve(db: &crate::Db, n: usize) -> Result<Self> {
+        let n = i64::try_from(n).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let end = db.write(|conn| {
+            diesel::update(counters::table.find(CODE_COUNTER))
+                .set(counters::value.eq(counters::value + n))
+                .execute(conn)?;
+            code_counter(conn)
+        })?;
+        Ok(Self {
+            read: end - n,
+            last: end - n,
+            kind: CodeKind::Reserved,
         })
     }
 
@@ -201,24 +231,24 @@ impl CodeRun {
         Self {
             read: 0,
             last: 0,
-            provisional: Some(format!("DR{tag}")),
+            kind: CodeKind::Provisional(format!("DR{tag}")),
         }
     }
 
     /// The next code; a code taken by a file whose savepoint was rolled
-    /// back is not handed out again.
+    /// back is not handed out again. A reserved run hands out at most the
+    /// codes it reserved (an import reserves one a row).
     pub fn take(&mut self) -> String {
         self.last += 1;
-        match &self.provisional {
-            Some(tag) => format!("{tag}{:08}", self.last),
-            None => code_of(self.last),
+        match &self.kind {
+            CodeKind::Provisional(tag) => format!("{tag}{:08}", self.last),
+            CodeKind::Locked | CodeKind::Reserved => code_of(self.last),
         }
     }
 
-    /// Advances the counter past every code handed out (not for
-    /// provisional codes, whose transaction is rolled back).
+    /// Advances a locked counter past every code handed out.
     pub fn finish(self, conn: &mut DbConn) -> Result<()> {
-        if self.provisional.is_none() && self.last != self.read {
+        if matches!(self.kind, CodeKind::Locked) && self.last != self.read {
             diesel::update(counters::table.find(CODE_COUNTER))
                 .set(counters::value.eq(self.last))
                 .execute(conn)?;

@@ -447,6 +447,13 @@ fn erp_import_takes_codes_in_order_from_the_counter() {
                CODE-2,编码导入二有限公司,private\n\
                CODE-3,编码导入三有限公司,private\n";
     assert_eq!(s.import_csv(&am, csv, true).json["created"], 3);
+    // A commit refused for a row's own fault is rolled back: it uses no code.
+    let refused = s.import_csv(
+        &am,
+        &format!("{csv}CODE-4,编码导入四有限公司,bogus\n"),
+        false,
+    );
+    assert_eq!(refused.status, 422, "{}", refused.text);
     let made = s.import_csv(&am, csv, false);
     assert_eq!(made.json["created"], 3, "{}", made.text);
     let a = code_of(&first.json);
@@ -529,4 +536,82 @@ fn erp_dry_run_takes_no_lock_on_the_code_counter() {
             "{f}"
         );
     }
+}
+
+/// On PostgreSQL a commit reserves its codes before it starts, so a file
+/// made while an import runs does not wait for the import to end. The
+/// import is held in the middle by an uncommitted file of one of its
+/// external ids; a new file is made meanwhile, then the import goes on.
+#[test]
+fn erp_import_in_progress_does_not_hold_up_new_files() {
+    use diesel::connection::SimpleConnection;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return; // SQLite has one writer at a time: a create waits for any import
+    }
+    let am = s.token("demo.am.bj");
+    let target = clientele_persistence::connection::Target::parse(&s.database_url())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut holder = target.establish().unwrap_or_else(|e| panic!("{e}"));
+    let hold = |c: &mut clientele_persistence::DbConn, sql: &str| match c {
+        clientele_persistence::DbConn::Pg(pg) => pg.batch_execute(sql),
+        clientele_persistence::DbConn::Sqlite(_) => unreachable!(),
+    };
+    // An uncommitted file holding the import's second external id.
+    let unit = s.unit_id("BJ");
+    hold(
+        &mut holder,
+        &format!(
+            "BEGIN; INSERT INTO customers (id, code, name, name_normalized, name_folded, \
+               nature, status, external_id, owner_unit_id, secrecy_level, created_at, updated_at) \
+             VALUES ('held', 'HELD0001', '占位有限公司', '占位', '占位有限公司', 'private', \
+               'active', 'HOLD-2', '{unit}', 'C', now(), now())"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let csv = "external_id,name,nature\n\
+               HOLD-1,进行中一有限公司,private\n\
+               HOLD-2,进行中二有限公司,private\n\
+               HOLD-3,进行中三有限公司,private\n";
+    std::thread::scope(|sc| {
+        let (s, am) = (&s, &am);
+        let (import_tx, import_rx) = mpsc::channel();
+        sc.spawn(move || {
+            let _ = import_tx.send(s.import_csv(am, csv, false));
+        });
+        // The import is under way and waits at its second row.
+        assert!(
+            import_rx.recv_timeout(Duration::from_millis(1500)).is_err(),
+            "the import should wait for the uncommitted file"
+        );
+        let (made_tx, made_rx) = mpsc::channel();
+        sc.spawn(move || {
+            let _ = made_tx.send(s.post(
+                "/api/v1/customers",
+                am,
+                &json!({"name": "导入期间新建有限公司", "nature": "private"}),
+            ));
+        });
+        let made = made_rx.recv_timeout(Duration::from_secs(10));
+        hold(&mut holder, "ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
+        let made = made.unwrap_or_else(|_| panic!("a new file waited for the import"));
+        assert_eq!(made.status, 201, "{}", made.text);
+        let imported = import_rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(imported.json["created"], 3, "{}", imported.text);
+        // The file made meanwhile comes after the import's reserved codes.
+        let listed = s.get("/api/v1/customers?name=进行中&sort=name", am);
+        let codes: Vec<&str> = listed.json["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        assert_eq!(codes.len(), 3, "{}", listed.text);
+        let newest = made.json["code"].as_str().unwrap_or_default();
+        assert!(codes.iter().all(|c| *c < newest), "{codes:?} < {newest}");
+    });
 }

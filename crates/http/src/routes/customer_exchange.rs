@@ -645,9 +645,13 @@ struct ImportContext {
 }
 
 impl ImportContext {
-    /// `dry_run`: the transaction will be rolled back, so the new files get
-    /// provisional codes and the code counter is not locked.
-    fn load(c: &mut DbConn, rows: &[ImportRow], dry_run: bool) -> Result<Self, DbError> {
+    /// `codes`: where new files' codes come from, when not from the
+    /// counter locked by this transaction.
+    fn load(
+        c: &mut DbConn,
+        rows: &[ImportRow],
+        codes: Option<customers::CodeRun>,
+    ) -> Result<Self, DbError> {
         let mut levels = clientele_persistence::secrecy::list(c)?;
         levels.sort_by_key(|l| l.rank);
         let external_ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
@@ -656,10 +660,9 @@ impl ImportContext {
             units: HashMap::new(),
             unit_ids: HashMap::new(),
             files: customers::ids_by_external_id(c, &external_ids)?,
-            codes: if dry_run {
-                customers::CodeRun::provisional()
-            } else {
-                customers::CodeRun::start(c)?
+            codes: match codes {
+                Some(run) => run,
+                None => customers::CodeRun::start(c)?,
             },
         })
     }
@@ -700,9 +703,9 @@ fn run_import(
     p: &Principal,
     meta: &clientele_persistence::WriteMeta,
     rows: &[ImportRow],
-    dry_run: bool,
+    codes: Option<customers::CodeRun>,
 ) -> Result<Imported, DbError> {
-    let mut cx = ImportContext::load(c, rows, dry_run)?;
+    let mut cx = ImportContext::load(c, rows, codes)?;
     let mut done = Imported::default();
     let mut new_files = NewFiles::default();
     for row in rows {
@@ -877,9 +880,13 @@ pub async fn import_customers(
     // A dry run goes through the same writes and rolls them back, so it finds
     // what the commit would find (duplicates, units, visibility).
     let outcome = web::block(move || {
+        let codes = match import_codes(&db, dry_run || !faulty.is_empty(), rows.len()) {
+            Ok(codes) => codes,
+            Err(e) => return (Err(e), None),
+        };
         let result = std::cell::RefCell::new(None);
         let tx = db.write(|c| {
-            let r = run_import(c, &p, &meta, &rows, dry_run);
+            let r = run_import(c, &p, &meta, &rows, codes);
             let failed = !faulty.is_empty() || !matches!(&r, Ok(done) if done.failed.is_empty());
             *result.borrow_mut() = Some(r);
             if dry_run || failed {
@@ -920,6 +927,26 @@ pub async fn import_customers(
         (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
         (Ok(()), None) => Err(ApiError::internal()),
     }
+}
+
+/// Where an import's new files get their codes. One that will be rolled
+/// back (a dry run, or a commit already refused for bad rows) takes
+/// provisional codes and leaves the counter alone. A commit on PostgreSQL
+/// reserves a code a row beforehand, so new files made meanwhile do not wait
+/// for it; on SQLite, whose writers take turns anyway, the import's own
+/// transaction locks the counter (`None`) and leaves no unused codes.
+fn import_codes(
+    db: &clientele_persistence::Db,
+    rolled_back: bool,
+    rows: usize,
+) -> Result<Option<customers::CodeRun>, DbError> {
+    Ok(if rolled_back {
+        Some(customers::CodeRun::provisional())
+    } else if db.kind() == clientele_persistence::BackendKind::Postgres && rows > 0 {
+        Some(customers::CodeRun::reserve(db, rows)?)
+    } else {
+        None
+    })
 }
 
 /// A dry run answers with its report; a failed commit is a problem
