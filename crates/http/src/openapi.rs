@@ -90,7 +90,7 @@ use utoipa::{Modify, OpenApi};
         dto::customers::OutsideStatusDto,
         dto::webhooks::DeliveryStatusDto,
     )),
-    modifiers(&Security, &ErrorAnswers),
+    modifiers(&Security, &ErrorAnswers, &Links),
     tags(
         (name = "auth", description = "Tokens and the signed-in account"),
         (name = "organisation", description = "Units, users, service accounts, secrecy levels (ORG-01)"),
@@ -214,6 +214,232 @@ impl Modify for ErrorAnswers {
             ] {
                 if let Some(op) = op {
                     add_errors(&method, op);
+                }
+            }
+        }
+    }
+}
+
+/// Links from an answer that names a resource to the operations on it
+/// (OpenAPI link objects): a front-end sees where the id and the `ETag` of
+/// an answer go next, and a contract fuzzer (schemathesis) follows them to
+/// reach the resource it just made. Each row: the operation answering,
+/// its status, the linked operation and what it takes from the answer (or
+/// from the request that got it).
+const LINKS: &[Link] = &[
+    (
+        "create_customer",
+        "201",
+        "get_customer",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "create_customer",
+        "201",
+        "update_customer",
+        &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
+    ),
+    (
+        "create_customer",
+        "201",
+        "customer_history",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "create_customer",
+        "201",
+        "add_contact",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "create_customer",
+        "201",
+        "add_document",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "create_customer",
+        "201",
+        "add_relation",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "create_customer",
+        "201",
+        "merge_customer",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "create_customer",
+        "201",
+        "customer_timeline",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "create_customer",
+        "201",
+        "request_outside_access",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "customer_history",
+        "200",
+        "revert_change",
+        &[
+            ("path.id", REQUEST_ID),
+            ("path.sub_id", "$response.body#/items/0/id"),
+        ],
+    ),
+    (
+        "add_contact",
+        "201",
+        "update_contact",
+        &[
+            ("path.id", REQUEST_ID),
+            ("path.sub_id", BODY_ID),
+            ("header.If-Match", ETAG),
+        ],
+    ),
+    (
+        "add_contact",
+        "201",
+        "remove_contact",
+        &[
+            ("path.id", REQUEST_ID),
+            ("path.sub_id", BODY_ID),
+            ("header.If-Match", ETAG),
+        ],
+    ),
+    (
+        "add_document",
+        "201",
+        "update_document",
+        &[
+            ("path.id", REQUEST_ID),
+            ("path.sub_id", BODY_ID),
+            ("header.If-Match", ETAG),
+        ],
+    ),
+    (
+        "add_relation",
+        "201",
+        "end_relation",
+        &[("path.id", REQUEST_ID), ("path.sub_id", BODY_ID)],
+    ),
+    (
+        "request_outside_access",
+        "201",
+        "decide_outside_access",
+        &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
+    ),
+    (
+        "create_approval_rule",
+        "201",
+        "get_approval_rule",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "create_approval_rule",
+        "201",
+        "update_approval_rule",
+        &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
+    ),
+    (
+        "create_approval_rule",
+        "201",
+        "delete_approval_rule",
+        &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
+    ),
+    ("create_unit", "201", "get_unit", &[("path.id", BODY_ID)]),
+    (
+        "create_unit",
+        "201",
+        "update_unit",
+        &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
+    ),
+    ("create_user", "201", "get_user", &[("path.id", BODY_ID)]),
+    (
+        "create_user",
+        "201",
+        "update_user",
+        &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
+    ),
+    (
+        "create_webhook",
+        "201",
+        "get_webhook",
+        &[("path.id", WEBHOOK_ID)],
+    ),
+    (
+        "create_webhook",
+        "201",
+        "update_webhook",
+        &[("path.id", WEBHOOK_ID), ("header.If-Match", ETAG)],
+    ),
+    (
+        "create_webhook",
+        "201",
+        "list_deliveries",
+        &[("path.id", WEBHOOK_ID)],
+    ),
+];
+/// The operation answering, its status, the linked operation, and each
+/// parameter of it (`path.id`, `header.If-Match`) with the runtime
+/// expression that fills it.
+type Link = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+const BODY_ID: &str = "$response.body#/id";
+const REQUEST_ID: &str = "$request.path.id";
+/// A new webhook's answer carries it beside its secret.
+const WEBHOOK_ID: &str = "$response.body#/webhook/id";
+const ETAG: &str = "$response.header.ETag";
+
+struct Links;
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::link::LinkBuilder;
+        use utoipa::openapi::schema::Type;
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.patch.as_mut(),
+                item.put.as_mut(),
+                item.delete.as_mut(),
+            ];
+            for op in ops.into_iter().flatten() {
+                let Some(id) = op.operation_id.clone() else {
+                    continue;
+                };
+                for (_, status, target, params) in LINKS.iter().filter(|l| l.0 == id) {
+                    let Some(RefOr::T(resp)) = op.responses.responses.get_mut(*status) else {
+                        continue;
+                    };
+                    let link = params
+                        .iter()
+                        .fold(LinkBuilder::new().operation_id(*target), |b, (k, v)| {
+                            b.parameter(*k, *v)
+                        });
+                    resp.links.insert((*target).to_owned(), link.build().into());
+                    if params.iter().any(|(_, v)| *v == ETAG) {
+                        resp.headers.entry("ETag".to_owned()).or_insert_with(|| {
+                            HeaderBuilder::new()
+                                .schema(Some(
+                                    utoipa::openapi::ObjectBuilder::new().schema_type(Type::String),
+                                ))
+                                .description(Some(
+                                    "The version made; send it as `If-Match` to change it",
+                                ))
+                                .build()
+                                .into()
+                        });
+                    }
                 }
             }
         }

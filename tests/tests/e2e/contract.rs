@@ -77,3 +77,101 @@ fn every_reference_in_the_contract_resolves() {
         assert!(spec.pointer(pointer).is_some(), "unresolved {r}");
     }
 }
+
+/// Every link of an answer names an operation of the contract and only
+/// parameters that operation has, where it has them, and gives it every
+/// path parameter it needs.
+#[test]
+fn every_link_names_an_operation_and_its_parameters() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&clientele_http::openapi_json()).unwrap_or_default();
+    let mut operations = std::collections::HashMap::new();
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|m| m.values()) {
+            if let Some(id) = op["operationId"].as_str() {
+                operations.insert(id.to_owned(), op.clone());
+            }
+        }
+    }
+    let mut links = 0;
+    for op in operations.values() {
+        for answer in op["responses"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            for (name, link) in answer["links"].as_object().into_iter().flatten() {
+                links += 1;
+                let target_id = link["operationId"].as_str().unwrap_or_default();
+                let target = operations
+                    .get(target_id)
+                    .unwrap_or_else(|| panic!("link {name}: no operation {target_id}"));
+                let params: Vec<(String, String, bool)> = target["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        (
+                            p["in"].as_str().unwrap_or_default().to_owned(),
+                            p["name"].as_str().unwrap_or_default().to_owned(),
+                            p["required"].as_bool().unwrap_or(false),
+                        )
+                    })
+                    .collect();
+                let given: Vec<&String> = link["parameters"]
+                    .as_object()
+                    .map(|m| m.keys().collect())
+                    .unwrap_or_default();
+                // A pointer into the answer's body names properties its schema has.
+                for value in link["parameters"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|m| m.values())
+                {
+                    let Some(pointer) = value
+                        .as_str()
+                        .and_then(|v| v.strip_prefix("$response.body#"))
+                    else {
+                        continue;
+                    };
+                    let mut schema = answer["content"]["application/json"]["schema"].clone();
+                    for part in pointer.split('/').skip(1) {
+                        while let Some(r) = schema["$ref"].as_str() {
+                            schema = spec
+                                .pointer(r.trim_start_matches('#'))
+                                .cloned()
+                                .unwrap_or_default();
+                        }
+                        schema = if part.parse::<usize>().is_ok() {
+                            schema["items"].clone()
+                        } else {
+                            schema["properties"][part].clone()
+                        };
+                        assert!(
+                            schema.is_object(),
+                            "link {name}: {pointer} is not in the answer"
+                        );
+                    }
+                }
+                for key in &given {
+                    let (place, pname) = key.split_once('.').unwrap_or(("", key));
+                    assert!(
+                        params.iter().any(|(i, n, _)| i == place && n == pname),
+                        "link {name}: {target_id} has no {place} parameter {pname}"
+                    );
+                }
+                for (place, pname, _) in params.iter().filter(|p| p.0 == "path" && p.2) {
+                    assert!(
+                        given.iter().any(|k| **k == format!("{place}.{pname}")),
+                        "link {name}: path parameter {pname} of {target_id} not given"
+                    );
+                }
+            }
+        }
+    }
+    assert!(links >= 20, "{links} links");
+}
