@@ -140,10 +140,15 @@ pub struct CustomerView {
 
 /// The next customer code, `KH` and eight digits; never reused.
 pub fn next_code(conn: &mut DbConn) -> Result<String> {
+    Ok(code_of(advance_counter(conn, 1)?))
+}
+
+/// Advances the code counter by `n`; its new value.
+fn advance_counter(conn: &mut DbConn, n: i64) -> Result<i64> {
     diesel::update(counters::table.find(CODE_COUNTER))
-        .set(counters::value.eq(counters::value + 1))
+        .set(counters::value.eq(counters::value + n))
         .execute(conn)?;
-    Ok(code_of(code_counter(conn)?))
+    code_counter(conn)
 }
 
 const CODE_COUNTER: &str = "customer_code";
@@ -205,12 +210,7 @@ impl CodeRun {
     /// like the code of a row rolled back.
     pub fn reserve(db: &crate::Db, n: usize) -> Result<Self> {
         let n = i64::try_from(n).map_err(|e| Error::Corrupt(e.to_string()))?;
-        let end = db.write(|conn| {
-            diesel::update(counters::table.find(CODE_COUNTER))
-                .set(counters::value.eq(counters::value + n))
-                .execute(conn)?;
-            code_counter(conn)
-        })?;
+        let end = db.write(|conn| advance_counter(conn, n))?;
         Ok(Self {
             read: end - n,
             last: end - n,
@@ -478,21 +478,27 @@ fn snapshot(row: &CustomerRow, tags: &[String]) -> serde_json::Value {
 }
 
 fn duplicate_guard(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
-    if let Some(cc) = &row.credit_code {
-        if let Some(existing) = find_by_credit_code(conn, cc)? {
-            if existing != row.id {
-                return Err(Error::DuplicateOf {
-                    field: "credit_code",
-                    existing_id: existing,
-                });
-            }
-        }
-    }
+    credit_code_free(conn, row)?;
     if let Some(ext) = &row.external_id {
         if let Some(existing) = find_by_external_id(conn, ext)? {
             if existing != row.id {
                 return Err(Error::DuplicateOf {
                     field: "external_id",
+                    existing_id: existing,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// No other file holds the row's credit code (CUS-01).
+fn credit_code_free(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
+    if let Some(cc) = &row.credit_code {
+        if let Some(existing) = find_by_credit_code(conn, cc)? {
+            if existing != row.id {
+                return Err(Error::DuplicateOf {
+                    field: "credit_code",
                     existing_id: existing,
                 });
             }
@@ -558,41 +564,22 @@ pub fn create(
     get(conn, &row.id)
 }
 
-/// What a caller that creates many files has checked itself, once for all
-/// of them, so that [`create_checked`] does not ask again for each.
-pub struct Checked {
-    /// The owner unit exists and is active, the secrecy level exists and
-    /// there is no owner person.
-    pub refs: bool,
-    /// No file holds the external id.
-    pub external_id_free: bool,
-}
-
-/// Creates a file like [`create`], leaving out the checks the caller made
-/// (an ERP import) and the read of the new file. Only the row is written
-/// here; the file's tags, history, audit entry and event are returned, for
-/// the caller to write with those of other new files
-/// ([`NewFiles`](crate::new_files::NewFiles)) in the same transaction. The
-/// database's keys stand behind the checks left out: a wrong caller gets an
-/// error, never a bad row.
+/// Creates a file like [`create`], leaving out the checks an ERP import
+/// made once for all its rows (the owner unit exists and is active, the
+/// secrecy level exists, no file holds the external id) and the read of the
+/// new file. Only the row is written here; the file's tags, history, audit
+/// entry and event are returned, for the caller to write with those of
+/// other new files ([`NewFiles`](crate::new_files::NewFiles)) in the same
+/// transaction. The database's keys stand behind the checks left out: a
+/// wrong caller gets an error, never a bad row.
 pub fn create_checked(
     conn: &mut DbConn,
     meta: &WriteMeta,
     row: &CustomerRow,
     tags: &[String],
-    checked: &Checked,
 ) -> Result<NewFile> {
-    if !checked.external_id_free {
-        duplicate_guard(conn, row)?;
-    } else if let Some(cc) = &row.credit_code {
-        if let Some(existing) = find_by_credit_code(conn, cc)? {
-            return Err(Error::DuplicateOf {
-                field: "credit_code",
-                existing_id: existing,
-            });
-        }
-    }
-    if !checked.refs || row.owner_user_id.is_some() {
+    credit_code_free(conn, row)?;
+    if row.owner_user_id.is_some() {
         check_refs(conn, row)?;
     }
     insert_row(conn, row, tags)?;

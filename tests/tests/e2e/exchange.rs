@@ -470,13 +470,32 @@ fn erp_import_takes_codes_in_order_from_the_counter() {
     assert_eq!(code_of(&next.json), a + 4);
 }
 
+/// A PostgreSQL session of the test's own beside the server's, to hold
+/// locks while requests run.
+struct PgSession(clientele_persistence::DbConn);
+
+impl PgSession {
+    fn open(s: &TestServer) -> Self {
+        let target = clientele_persistence::connection::Target::parse(&s.database_url())
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self(target.establish().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn run(&mut self, sql: &str) -> diesel::QueryResult<()> {
+        use diesel::connection::SimpleConnection;
+        match &mut self.0 {
+            clientele_persistence::DbConn::Pg(pg) => pg.batch_execute(sql),
+            clientele_persistence::DbConn::Sqlite(_) => unreachable!("a PostgreSQL session"),
+        }
+    }
+}
+
 /// A dry run is rolled back, so its new files get provisional codes and it
 /// takes no lock on the code counter: on PostgreSQL, while another
 /// transaction holds the counter, a dry run still answers, and a commit
 /// waits for it (which shows the hold is real).
 #[test]
 fn erp_dry_run_takes_no_lock_on_the_code_counter() {
-    use diesel::connection::SimpleConnection;
     use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
@@ -487,18 +506,10 @@ fn erp_dry_run_takes_no_lock_on_the_code_counter() {
     let csv = "external_id,name,nature\n\
                LOCK-1,计数锁一有限公司,private\n\
                LOCK-2,计数锁二有限公司,private\n";
-    let target = clientele_persistence::connection::Target::parse(&s.database_url())
+    let mut holder = PgSession::open(&s);
+    holder
+        .run("BEGIN; UPDATE counters SET value = value WHERE name = 'customer_code'")
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut holder = target.establish().unwrap_or_else(|e| panic!("{e}"));
-    let hold = |c: &mut clientele_persistence::DbConn, sql: &str| match c {
-        clientele_persistence::DbConn::Pg(pg) => pg.batch_execute(sql),
-        clientele_persistence::DbConn::Sqlite(_) => unreachable!(),
-    };
-    hold(
-        &mut holder,
-        "BEGIN; UPDATE counters SET value = value WHERE name = 'customer_code'",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
     std::thread::scope(|sc| {
         let (dry_tx, dry_rx) = mpsc::channel();
         let (s, am) = (&s, &am);
@@ -508,7 +519,7 @@ fn erp_dry_run_takes_no_lock_on_the_code_counter() {
         let dry = dry_rx
             .recv_timeout(Duration::from_secs(20))
             .unwrap_or_else(|_| {
-                let _ = hold(&mut holder, "ROLLBACK");
+                let _ = holder.run("ROLLBACK");
                 panic!("the dry run waited for the code counter")
             });
         assert_eq!(dry.status, 200, "{}", dry.text);
@@ -521,7 +532,7 @@ fn erp_dry_run_takes_no_lock_on_the_code_counter() {
             commit_rx.recv_timeout(Duration::from_millis(1500)).is_err(),
             "a commit must wait for the counter"
         );
-        hold(&mut holder, "ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
+        holder.run("ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
         let made = commit_rx
             .recv_timeout(Duration::from_secs(20))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -544,7 +555,6 @@ fn erp_dry_run_takes_no_lock_on_the_code_counter() {
 /// external ids; a new file is made meanwhile, then the import goes on.
 #[test]
 fn erp_import_in_progress_does_not_hold_up_new_files() {
-    use diesel::connection::SimpleConnection;
     use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
@@ -552,25 +562,17 @@ fn erp_import_in_progress_does_not_hold_up_new_files() {
         return; // SQLite has one writer at a time: a create waits for any import
     }
     let am = s.token("demo.am.bj");
-    let target = clientele_persistence::connection::Target::parse(&s.database_url())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut holder = target.establish().unwrap_or_else(|e| panic!("{e}"));
-    let hold = |c: &mut clientele_persistence::DbConn, sql: &str| match c {
-        clientele_persistence::DbConn::Pg(pg) => pg.batch_execute(sql),
-        clientele_persistence::DbConn::Sqlite(_) => unreachable!(),
-    };
+    let mut holder = PgSession::open(&s);
     // An uncommitted file holding the import's second external id.
     let unit = s.unit_id("BJ");
-    hold(
-        &mut holder,
-        &format!(
+    holder
+        .run(&format!(
             "BEGIN; INSERT INTO customers (id, code, name, name_normalized, name_folded, \
                nature, status, external_id, owner_unit_id, secrecy_level, created_at, updated_at) \
              VALUES ('held', 'HELD0001', '占位有限公司', '占位', '占位有限公司', 'private', \
                'active', 'HOLD-2', '{unit}', 'C', now(), now())"
-        ),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
     let csv = "external_id,name,nature\n\
                HOLD-1,进行中一有限公司,private\n\
                HOLD-2,进行中二有限公司,private\n\
@@ -595,7 +597,7 @@ fn erp_import_in_progress_does_not_hold_up_new_files() {
             ));
         });
         let made = made_rx.recv_timeout(Duration::from_secs(10));
-        hold(&mut holder, "ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
+        holder.run("ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
         let made = made.unwrap_or_else(|_| panic!("a new file waited for the import"));
         assert_eq!(made.status, 201, "{}", made.text);
         let imported = import_rx

@@ -801,11 +801,7 @@ fn import_row(
     let new = apply_row(row, blank, &mut tags);
     // The unit (active, in scope), the level and the external id were
     // checked above, from what the import read once.
-    let checked = customers::Checked {
-        refs: true,
-        external_id_free: true,
-    };
-    let records = customers::create_checked(c, meta, &new, &tags.unwrap_or_default(), &checked)?;
+    let records = customers::create_checked(c, meta, &new, &tags.unwrap_or_default())?;
     Ok(RowOutcome::Created {
         id: new.id,
         records,
