@@ -196,7 +196,7 @@ fn index_in_background(db: Db, stop: mpsc::Receiver<()>) -> std::io::Result<()> 
                 // round trips ten times a second); a transaction on SQLite.
                 let indexed = match db.kind() {
                     BackendKind::Postgres => db.autocommit(customer_access::index_batch),
-                    BackendKind::Sqlite => db.write(customer_access::index_batch),
+                    BackendKind::Sqlite => db.write_register(customer_access::index_batch),
                 };
                 match indexed {
                     Ok(n) if n == customer_access::INDEX_BATCH => continue,

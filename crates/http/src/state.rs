@@ -82,4 +82,17 @@ impl AppState {
         let db = self.db.clone();
         Ok(actix_web::web::block(move || db.write(f)).await??)
     }
+
+    /// Runs one all-or-nothing transaction that writes only the read
+    /// register (it may read anything) on the blocking pool; on SQLite it
+    /// does not wait for writes of the files ([`clientele_persistence::Db::write_register`]).
+    pub async fn write_register<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T>
+            + Send
+            + 'static,
+    ) -> Result<T, crate::error::ApiError> {
+        let db = self.db.clone();
+        Ok(actix_web::web::block(move || db.write_register(f)).await??)
+    }
 }

@@ -1,5 +1,7 @@
 //! Backups (CUS-11). On SQLite, `VACUUM INTO` writes a consistent copy while
-//! the server keeps running; scheduled copies are pruned to the newest few.
+//! the server keeps running, and the read register's entries about the files
+//! copied are added from the register's own file, so a copy is one file;
+//! scheduled copies are pruned to the newest few.
 //! PostgreSQL is backed up with its own tools (see README).
 
 use crate::connection::{DbConn, Target};
@@ -26,10 +28,16 @@ pub fn sqlite_copy(url: &str, dest: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Unavailable(format!("{}: {e}", dir.display())))?;
     }
+    let Target::Sqlite { path } = &target else {
+        return Err(Error::unprocessable(
+            "unsupported_backend",
+            "not an SQLite database",
+        ));
+    };
     let mut conn = target.establish().map_err(|e| Error::Unavailable(e.0))?;
     let quoted = dest.to_string_lossy().replace('\'', "''");
     match &mut conn {
-        DbConn::Sqlite(c) => c.batch_execute(&format!("VACUUM INTO '{quoted}'"))?,
+        DbConn::Sqlite(c) => c.batch_execute(&format!("VACUUM main INTO '{quoted}'"))?,
         DbConn::Pg(_) => {
             return Err(Error::unprocessable(
                 "unsupported_backend",
@@ -37,12 +45,26 @@ pub fn sqlite_copy(url: &str, dest: &Path) -> Result<()> {
             ))
         }
     }
-    Ok(())
+    drop(conn);
+    // One file again: the read register's entries about the files copied.
+    let filled = crate::register_file::copy_into(dest, &crate::register_file::path_beside(path));
+    if filled.is_err() {
+        let _ = std::fs::remove_file(dest);
+    }
+    filled
 }
 
 /// The name of a scheduled copy made at `at`.
 pub fn scheduled_name(at: chrono::DateTime<chrono::Utc>) -> String {
     format!("clientele-{}.db", at.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// Whether `name` is that of a scheduled copy (and not, say, a database or
+/// its register's file kept in the same folder).
+fn is_scheduled_name(name: &str) -> bool {
+    name.strip_prefix("clientele-")
+        .and_then(|n| n.strip_suffix(".db"))
+        .is_some_and(|at| chrono::NaiveDateTime::parse_from_str(at, "%Y%m%dT%H%M%SZ").is_ok())
 }
 
 /// Keeps the newest `keep` scheduled copies in `dir`; returns those removed.
@@ -53,7 +75,7 @@ pub fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("clientele-") && n.ends_with(".db"))
+                .is_some_and(is_scheduled_name)
         })
         .collect();
     // The names sort by time.
@@ -78,6 +100,7 @@ mod tests {
             "clientele-20260102T000000Z.db",
             "clientele-20260103T000000Z.db",
             "other.txt",
+            "clientele-register.db",
         ] {
             std::fs::write(dir.join(n), b"x").unwrap_or_default();
         }
@@ -85,6 +108,9 @@ mod tests {
         assert_eq!(removed.len(), 1);
         assert!(removed[0].ends_with("clientele-20260101T000000Z.db"));
         assert!(dir.join("other.txt").exists());
+        let removed = super::prune(&dir, 0).unwrap_or_default();
+        assert_eq!(removed.len(), 2, "only scheduled copies are pruned");
+        assert!(dir.join("clientele-register.db").exists());
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -74,14 +74,15 @@ impl Target {
     pub fn establish(&self) -> std::result::Result<DbConn, ConnectError> {
         match self {
             Target::Sqlite { path } => {
-                let mut c = diesel::SqliteConnection::establish(path)
-                    .map_err(|e| ConnectError(e.to_string()))?;
-                c.batch_execute(
-                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; \
-                     PRAGMA mmap_size = 0; PRAGMA wal_autocheckpoint = 0; \
-                     PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;",
-                )
+                let mut c = open_sqlite(path)?;
+                // The read register's own file (see `register_file`), with
+                // the same settings as the database's.
+                let register = crate::register_file::path_beside(path).replace('\'', "''");
+                c.batch_execute(&format!(
+                    "ATTACH DATABASE '{register}' AS register; \
+                     PRAGMA register.journal_mode = WAL; PRAGMA register.synchronous = FULL; \
+                     PRAGMA register.mmap_size = 0; PRAGMA register.journal_size_limit = 67108864;"
+                ))
                 .map_err(|e| ConnectError(e.to_string()))?;
                 crate::sql_fns::register_sqlite(&mut c).map_err(|e| ConnectError(e.to_string()))?;
                 Ok(DbConn::Sqlite(c))
@@ -99,6 +100,21 @@ impl Target {
             }
         }
     }
+}
+
+/// One SQLite database file with the settings every connection gets, and
+/// nothing attached: for checking or filling a copy.
+pub fn open_sqlite(path: &str) -> std::result::Result<diesel::SqliteConnection, ConnectError> {
+    let mut c =
+        diesel::SqliteConnection::establish(path).map_err(|e| ConnectError(e.to_string()))?;
+    c.batch_execute(
+        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; \
+         PRAGMA mmap_size = 0; PRAGMA wal_autocheckpoint = 0; \
+         PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;",
+    )
+    .map_err(|e| ConnectError(e.to_string()))?;
+    Ok(c)
 }
 
 /// Runs `f` in a savepoint of the transaction under way: if it fails, what
@@ -185,9 +201,12 @@ pub struct Db {
     /// ([`Plans::Generic`]), opened as needed.
     generic: Option<r2d2::Pool<Manager>>,
     kind: BackendKind,
-    /// SQLite allows one writer; taking turns in-process means a deferred
-    /// transaction never fails to upgrade its lock. PostgreSQL needs none.
+    /// SQLite allows one writer a file; taking turns in-process means a
+    /// deferred transaction never fails to upgrade its lock. PostgreSQL
+    /// needs none.
     sqlite_writer: Arc<Mutex<()>>,
+    /// The turn of writers of the read register's own file (SQLite).
+    sqlite_register_writer: Arc<Mutex<()>>,
 }
 
 impl Db {
@@ -208,8 +227,15 @@ impl Db {
             target.establish().map_err(|e| Error::Unavailable(e.0))?;
         }
         let sqlite_writer = Arc::new(Mutex::new(()));
+        let sqlite_register_writer = Arc::new(Mutex::new(()));
         if let Target::Sqlite { .. } = &target {
-            checkpoint_in_background(&target, Arc::downgrade(&sqlite_writer));
+            checkpoint_in_background(
+                &target,
+                [
+                    ("main", Arc::downgrade(&sqlite_writer)),
+                    ("register", Arc::downgrade(&sqlite_register_writer)),
+                ],
+            );
         }
         let builder = || {
             r2d2::Pool::builder()
@@ -231,6 +257,7 @@ impl Db {
             generic,
             kind,
             sqlite_writer,
+            sqlite_register_writer,
         })
     }
 
@@ -260,6 +287,24 @@ impl Db {
     /// Runs `f` in one transaction: everything it writes commits together or not at all.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         let _turn = self.writer_turn();
+        let mut pooled = self.pool.get()?;
+        self.watch(&mut pooled, |c| c.transaction(f))
+    }
+
+    /// Runs `f` in one transaction that writes the read register's tables
+    /// and nothing else (it may read anything). On SQLite those tables are
+    /// a file of their own with its own writer's turn, so such a write
+    /// never waits for a long write of the files (an import); on
+    /// PostgreSQL this is [`Db::write`].
+    pub fn write_register<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let _turn = match self.kind {
+            BackendKind::Sqlite => Some(
+                self.sqlite_register_writer
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()),
+            ),
+            BackendKind::Postgres => None,
+        };
         let mut pooled = self.pool.get()?;
         self.watch(&mut pooled, |c| c.transaction(f))
     }
@@ -315,11 +360,16 @@ struct Checkpointed {
 /// without pause (each reader pins the log as it was when it began), so
 /// the log grew without end under load (1.2 GB in a 30 s bench) and every
 /// commit appended to fresh file pages the kernel had to zero first. When
-/// the log passes 16 MB, a RESTART checkpoint runs in the writer's turn:
+/// the log passes 16 MB, a RESTART checkpoint runs in the writer's turn
+/// (each file's log — the database's and the read register's — in the turn
+/// of that file's writers):
 /// writers wait for it, readers move to the database file, and the next
 /// commit writes the log from its start again, over pages already cached.
 /// The thread ends when the last handle to the database is dropped.
-fn checkpoint_in_background(target: &Target, writer: std::sync::Weak<Mutex<()>>) {
+fn checkpoint_in_background(
+    target: &Target,
+    files: [(&'static str, std::sync::Weak<Mutex<()>>); 2],
+) {
     const LOG_LIMIT_FRAMES: i32 = 16 * 1024 * 1024 / 4096;
     let Target::Sqlite { .. } = target else {
         return;
@@ -331,7 +381,11 @@ fn checkpoint_in_background(target: &Target, writer: std::sync::Weak<Mutex<()>>)
             let mut conn = None;
             loop {
                 std::thread::sleep(Duration::from_millis(200));
-                let Some(turn) = writer.upgrade() else {
+                let Some(turns) = files
+                    .iter()
+                    .map(|(schema, w)| w.upgrade().map(|t| (*schema, t)))
+                    .collect::<Option<Vec<_>>>()
+                else {
                     return;
                 };
                 if conn.is_none() {
@@ -350,17 +404,19 @@ fn checkpoint_in_background(target: &Target, writer: std::sync::Weak<Mutex<()>>)
                 let Some(c) = conn.as_mut() else {
                     continue;
                 };
-                let checkpoint = |c: &mut diesel::SqliteConnection, mode: &str| {
-                    diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})"))
+                let checkpoint = |c: &mut diesel::SqliteConnection, schema: &str, mode: &str| {
+                    diesel::sql_query(format!("PRAGMA {schema}.wal_checkpoint({mode})"))
                         .load::<Checkpointed>(c)
                         .map(|rows| rows.first().map_or(0, |r| r.log))
                 };
-                let done = checkpoint(c, "PASSIVE").and_then(|frames| {
-                    if frames < LOG_LIMIT_FRAMES {
-                        return Ok(frames);
+                // Each file's log, a RESTART in that file's writer's turn.
+                let done = turns.iter().try_for_each(|(schema, turn)| {
+                    let frames = checkpoint(c, schema, "PASSIVE")?;
+                    if frames >= LOG_LIMIT_FRAMES {
+                        let _turn = turn.lock().unwrap_or_else(|p| p.into_inner());
+                        checkpoint(c, schema, "RESTART")?;
                     }
-                    let _turn = turn.lock().unwrap_or_else(|p| p.into_inner());
-                    checkpoint(c, "RESTART")
+                    Ok::<_, diesel::result::Error>(())
                 });
                 if let Err(e) = done {
                     tracing::warn!(error = %e, "checkpoint failed; retrying");

@@ -149,7 +149,7 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
 pub fn commit_all(db: &crate::Db, requests: &[(&WriteMeta, &[AccessEntry])]) -> Result<()> {
     match db.kind() {
         crate::BackendKind::Postgres => db.autocommit(|c| register_all(c, requests)),
-        crate::BackendKind::Sqlite => db.write(|c| register_all(c, requests)),
+        crate::BackendKind::Sqlite => db.write_register(|c| register_all(c, requests)),
     }
 }
 
@@ -167,8 +167,8 @@ pub const INDEX_BATCH: usize = 128;
 
 /// Writes the per-file rows of every entry not yet indexed by file (they
 /// are written in bulk, not in the request's commit; see migration 000006)
-/// and returns how many entries it indexed. Run it in [`crate::Db::write`]
-/// (SQLite: the writer's turn and one transaction) before a query that finds
+/// and returns how many entries it indexed. Run it in [`crate::Db::write_register`]
+/// (SQLite: the register writer's turn and one transaction) before a query that finds
 /// entries by file, so the query sees every entry committed before it.
 pub fn index_pending(conn: &mut DbConn) -> Result<usize> {
     let mut total = 0;

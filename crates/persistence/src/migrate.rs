@@ -27,13 +27,15 @@ macro_rules! with_harness {
     };
 }
 
-/// Applies pending migrations, then fills what a migration cannot compute
+/// Applies pending migrations, moves the read register to its own file on
+/// SQLite ([`crate::register_file`]), then fills what a migration cannot compute
 /// in SQL (the pinyin sort keys and mnemonics of existing files); returns
 /// the versions applied.
 pub fn run_pending(db: &Db) -> Result<Vec<String>> {
     let applied = with_harness!(db, |c, set| c
         .run_pending_migrations(set)
         .map(|v| v.iter().map(|m| m.to_string()).collect()))?;
+    crate::register_file::settle(db)?;
     crate::customers::fill_name_keys(db)?;
     Ok(applied)
 }

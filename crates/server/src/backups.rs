@@ -27,7 +27,9 @@ pub fn schedule(settings: &Settings) {
     });
 }
 
-/// Checks the copy, then puts it in place of the configured database.
+/// Checks the copy, then puts it in place of the configured database. The
+/// read register's own file stays: its entries are kept, and the copy's
+/// join them when the server next starts (`register_file::settle`).
 pub fn restore(settings: &Settings, file: &Path) -> Result<(), String> {
     let Target::Sqlite { path } =
         Target::parse(&settings.database_url).map_err(|e| e.to_string())?
@@ -40,11 +42,12 @@ pub fn restore(settings: &Settings, file: &Path) -> Result<(), String> {
     if !file.is_file() {
         return Err(format!("{} is not a file", file.display()));
     }
-    let check = Target::Sqlite {
-        path: file.to_string_lossy().into_owned(),
-    };
-    let mut conn = check.establish().map_err(|e| e.to_string())?;
-    conn.batch_execute("PRAGMA integrity_check; SELECT count(*) FROM customers;")
+    // Opened alone: a copy holds the read register's tables itself.
+    let mut conn = clientele_persistence::connection::open_sqlite(&file.to_string_lossy())
+        .map_err(|e| e.to_string())?;
+    conn.batch_execute(
+        "PRAGMA integrity_check; SELECT count(*) FROM customers; SELECT count(*) FROM read_register;",
+    )
         .map_err(|e| format!("{} is not a usable Clientele backup: {e}", file.display()))?;
     drop(conn);
     for suffix in ["-wal", "-shm"] {

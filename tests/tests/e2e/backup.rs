@@ -23,6 +23,8 @@ fn r_cus_11_backup_while_serving_and_restore() {
     );
     assert_eq!(made.status, 201);
     let id = made.json["id"].as_str().unwrap_or_default().to_owned();
+    // Its read goes to the register's own file, and into the copy with it.
+    assert_eq!(s.get(&format!("/api/v1/customers/{id}"), &am).status, 200);
     let url = s.database_url();
     let dir = std::env::temp_dir().join(format!("clientele-backup-{}", uuid::Uuid::now_v7()));
     let copy = dir.join("copy.db");
@@ -59,7 +61,42 @@ fn r_cus_11_backup_while_serving_and_restore() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     clientele_server::backups::restore(&settings, &copy).unwrap_or_else(|e| panic!("{e}"));
+    // The copy is one file: it holds the register's tables itself.
+    {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut alone = clientele_persistence::connection::open_sqlite(&copy.to_string_lossy())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reads = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM read_register WHERE customer_ids LIKE '%{id}%'"
+        ))
+        .get_result::<Count>(&mut alone)
+        .map(|c| c.n);
+        assert!(reads.as_ref().is_ok_and(|n| *n >= 1), "{reads:?}");
+    }
     let db = clientele_persistence::Db::connect(&settings.db()).unwrap_or_else(|e| panic!("{e}"));
+    // At start the restored register moves to its own file again.
+    clientele_persistence::migrate::run_pending(&db).unwrap_or_else(|e| panic!("{e}"));
+    let register =
+        clientele_persistence::register_file::path_beside(&restored_db.to_string_lossy());
+    assert!(std::path::Path::new(&register).is_file(), "{register}");
+    let entries = {
+        let f = clientele_persistence::customer_access::AccessFilter {
+            customer_id: Some(id.clone()),
+            action: Some("read".into()),
+            ..Default::default()
+        };
+        db.write_register(move |c| {
+            clientele_persistence::customer_access::index_pending(c)?;
+            clientele_persistence::customer_access::list(c, &f, 20, None)
+        })
+        .map(|p| p.items.len())
+    };
+    assert_eq!(entries.ok(), Some(1), "the read came back with the copy");
     let found = db
         .read(move |c| clientele_persistence::customers::get(c, &id))
         .map(|v| v.row.name);
@@ -87,5 +124,19 @@ fn r_cus_11_backup_while_serving_and_restore() {
     assert_eq!(named("备份验证"), 1);
     assert_eq!(named("验证有限"), 1);
     assert!(clientele_server::backups::restore(&settings, &dir.join("missing.db")).is_err());
+    // A database whose register's file went missing does not start with an
+    // empty register.
+    drop(db);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{register}{suffix}"));
+    }
+    let db = clientele_persistence::Db::connect(&settings.db()).unwrap_or_else(|e| panic!("{e}"));
+    let refused = clientele_persistence::migrate::run_pending(&db);
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("register")),
+        "{refused:?}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

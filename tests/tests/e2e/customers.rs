@@ -1002,6 +1002,65 @@ fn r_cus_08_register_entries_are_found_by_their_time() {
     assert_eq!(found(&format!("&until={}", q(at))), 0, "until = at");
 }
 
+/// A read is registered and answered while another write holds the files
+/// for as long as it likes (an import of 10 000 rows holds them for seconds):
+/// on SQLite the register is a file of its own with its own writer's turn,
+/// and PostgreSQL locks rows, not the database. The write waits for the
+/// read's answer; had the read's register commit waited for the write, the
+/// write would give up first.
+#[test]
+fn r_cus_08_reads_are_registered_while_a_long_write_holds_the_files() {
+    use diesel::connection::SimpleConnection;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京长写入期间有限公司", "nature": "private"}),
+    );
+    let id = id_of(&made);
+    let (held, holding) = mpsc::channel();
+    let (answered, answer) = mpsc::channel::<()>();
+    let waited_out = std::thread::scope(|sc| {
+        let db = &s.db;
+        let writer = sc.spawn(move || {
+            db.write(move |c| {
+                c.batch_execute("UPDATE org_units SET name = name")?;
+                let _ = held.send(());
+                let waited_out = answer.recv_timeout(Duration::from_secs(20)).is_err();
+                // Undone: only the holding mattered.
+                Err::<(), _>(clientele_persistence::Error::Corrupt(format!(
+                    "rolled back; waited out: {waited_out}"
+                )))
+            })
+        });
+        holding
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("the writer never began: {e}"));
+        let r = s.get(&format!("/api/v1/customers/{id}"), &am);
+        assert_eq!(r.status, 200, "{}", r.text);
+        let _ = answered.send(());
+        writer.join().map(|w| format!("{w:?}")).unwrap_or_default()
+    });
+    assert!(
+        waited_out.contains("waited out: false"),
+        "the read waited for the write: {waited_out}"
+    );
+    let auditor = s.token("demo.auditor");
+    let log = s.get(
+        &format!("/api/v1/access-register?customer_id={id}&action=read"),
+        &auditor,
+    );
+    assert_eq!(
+        log.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        log.text
+    );
+}
+
 #[test]
 fn r_cus_09_outside_access_needs_legal_approval() {
     let s = TestServer::start();

@@ -334,15 +334,18 @@ fn r_cus_08_sqlite_commits_are_flushed_before_the_answer() {
         #[diesel(sql_type = diesel::sql_types::Integer)]
         synchronous: i32,
     }
-    for _ in 0..4 {
-        let level = s.db.read(|c| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query("PRAGMA synchronous")
-                .get_result::<Sync>(c)
-                .map(|s| s.synchronous)
-                .map_err(Into::into)
-        });
-        assert_eq!(level.ok(), Some(2), "2 is FULL");
+    // The database file and the read register's own file alike.
+    for schema in ["main", "register"] {
+        for _ in 0..4 {
+            let level = s.db.read(move |c| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(format!("PRAGMA {schema}.synchronous"))
+                    .get_result::<Sync>(c)
+                    .map(|s| s.synchronous)
+                    .map_err(Into::into)
+            });
+            assert_eq!(level.ok(), Some(2), "{schema}: 2 is FULL");
+        }
     }
 }
 

@@ -29,7 +29,7 @@ pub async fn file_access_log(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let (file, page) = st
-        .write(move |c| {
+        .write_register(move |c| {
             let seen = see(c, &p, &id.0, meta.at)?;
             customer_access::index_pending(c)?;
             let page = customer_access::file_log(c, &id.0, limit, cursor.as_ref())?;
@@ -90,7 +90,7 @@ pub async fn access_register(
     };
     // Finding entries by file needs every entry indexed by file: a write.
     let page = if f.customer_id.is_some() {
-        st.write(move |c| {
+        st.write_register(move |c| {
             customer_access::index_pending(c)?;
             customer_access::list(c, &f, limit, cursor.as_ref())
         })
