@@ -3,11 +3,12 @@
 use crate::auth::jwt::JwtKeys;
 use crate::auth::principal_cache::PrincipalCache;
 use crate::config::ApiConfig;
+use crate::error::ApiError;
 use crate::middleware::metrics::Metrics;
 use crate::register_queue::RegisterQueue;
 use crate::webhook_delivery::WebhookWorker;
 use clientele_core::Clock;
-use clientele_persistence::{Db, Plans};
+use clientele_persistence::{Db, DbConn, Plans, Result as DbResult};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -53,10 +54,8 @@ impl AppState {
     /// Runs a read on the blocking pool.
     pub async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T>
-            + Send
-            + 'static,
-    ) -> Result<T, crate::error::ApiError> {
+        f: impl FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
         self.read_with(Plans::ByValue, f).await
     }
 
@@ -64,35 +63,36 @@ impl AppState {
     pub async fn read_with<T: Send + 'static>(
         &self,
         plans: Plans,
-        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T>
-            + Send
-            + 'static,
-    ) -> Result<T, crate::error::ApiError> {
-        let db = self.db.clone();
-        Ok(actix_web::web::block(move || db.read_with(plans, f)).await??)
+        f: impl FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.on_blocking_pool(move |db| db.read_with(plans, f))
+            .await
     }
 
     /// Runs one all-or-nothing write transaction on the blocking pool.
     pub async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T>
-            + Send
-            + 'static,
-    ) -> Result<T, crate::error::ApiError> {
-        let db = self.db.clone();
-        Ok(actix_web::web::block(move || db.write(f)).await??)
+        f: impl FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.on_blocking_pool(move |db| db.write(f)).await
     }
 
     /// Runs one all-or-nothing transaction that writes only the read
     /// register (it may read anything) on the blocking pool; on SQLite it
-    /// does not wait for writes of the files ([`clientele_persistence::Db::write_register`]).
+    /// does not wait for writes of the files ([`Db::write_register`]).
     pub async fn write_register<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut clientele_persistence::DbConn) -> clientele_persistence::Result<T>
-            + Send
-            + 'static,
-    ) -> Result<T, crate::error::ApiError> {
+        f: impl FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.on_blocking_pool(move |db| db.write_register(f)).await
+    }
+
+    /// Diesel is synchronous: its work runs off the async workers.
+    async fn on_blocking_pool<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Db) -> DbResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
         let db = self.db.clone();
-        Ok(actix_web::web::block(move || db.write_register(f)).await??)
+        Ok(actix_web::web::block(move || f(&db)).await??)
     }
 }

@@ -286,9 +286,7 @@ impl Db {
 
     /// Runs `f` in one transaction: everything it writes commits together or not at all.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let _turn = self.writer_turn();
-        let mut pooled = self.pool.get()?;
-        self.watch(&mut pooled, |c| c.transaction(f))
+        self.transaction_in_turn(&self.sqlite_writer, f)
     }
 
     /// Runs `f` in one transaction that writes the read register's tables
@@ -297,14 +295,16 @@ impl Db {
     /// never waits for a long write of the files (an import); on
     /// PostgreSQL this is [`Db::write`].
     pub fn write_register<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let _turn = match self.kind {
-            BackendKind::Sqlite => Some(
-                self.sqlite_register_writer
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()),
-            ),
-            BackendKind::Postgres => None,
-        };
+        self.transaction_in_turn(&self.sqlite_register_writer, f)
+    }
+
+    /// `f` in one transaction, in the turn of `writers` on SQLite.
+    fn transaction_in_turn<T>(
+        &self,
+        writers: &Mutex<()>,
+        f: impl FnOnce(&mut DbConn) -> Result<T>,
+    ) -> Result<T> {
+        let _turn = in_turn(self.kind, writers);
         let mut pooled = self.pool.get()?;
         self.watch(&mut pooled, |c| c.transaction(f))
     }
@@ -312,19 +312,9 @@ impl Db {
     /// Runs `f` outside a transaction, taking the writer's turn on SQLite:
     /// for a single statement, which commits on its own.
     pub fn autocommit<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let _turn = self.writer_turn();
+        let _turn = in_turn(self.kind, &self.sqlite_writer);
         let mut pooled = self.pool.get()?;
         self.watch(&mut pooled, f)
-    }
-
-    /// On SQLite, the in-process writer's turn, held until dropped.
-    fn writer_turn(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
-        match self.kind {
-            BackendKind::Sqlite => {
-                Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner()))
-            }
-            BackendKind::Postgres => None,
-        }
     }
 
     /// Runs `f`; a PostgreSQL connection that lost its server is not handed
@@ -340,6 +330,14 @@ impl Db {
     /// Whether the database answers.
     pub fn ping(&self) -> Result<()> {
         self.read(|c| c.batch_execute("SELECT 1").map_err(Error::from))
+    }
+}
+
+/// On SQLite, the in-process turn of `writers`, held until dropped.
+fn in_turn(kind: BackendKind, writers: &Mutex<()>) -> Option<std::sync::MutexGuard<'_, ()>> {
+    match kind {
+        BackendKind::Sqlite => Some(writers.lock().unwrap_or_else(|p| p.into_inner())),
+        BackendKind::Postgres => None,
     }
 }
 
