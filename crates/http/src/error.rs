@@ -121,6 +121,18 @@ impl ApiError {
     }
 
     /// 422 for one field.
+    /// A query parameter of the wrong form: 400, naming the parameter.
+    pub fn bad_parameter(field: &str, code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut e = Self::bad_request("invalid_query", message.clone());
+        e.errors = vec![FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message,
+        }];
+        e
+    }
+
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
         Self::validation(vec![FieldError {
             field: field.to_owned(),

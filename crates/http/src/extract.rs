@@ -23,6 +23,64 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(ApiError::internal)
 }
 
+/// Query parameters, deserialised naming the one that failed: a bad query
+/// is a 400 whose `errors` name the parameter (`limit`, `updated_since` …).
+pub struct ValidQuery<T>(pub T);
+
+impl<T> ValidQuery<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for ValidQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(Self))
+    }
+}
+
+/// Deserialises a query string as actix's `Query` does, naming the failing
+/// parameter.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let message = e.inner().to_string();
+        let path = e.path().to_string();
+        // serde names a duplicate or missing parameter in its message.
+        let field = if path == "." || path.is_empty() {
+            message.split('`').nth(1).unwrap_or("").to_owned()
+        } else {
+            path
+        };
+        let code = if message.starts_with("duplicate field") {
+            "duplicate"
+        } else if message.starts_with("unknown variant") {
+            "unknown_value"
+        } else if message.starts_with("missing field") {
+            "missing_field"
+        } else {
+            "invalid_format"
+        };
+        if field.is_empty() {
+            return ApiError::bad_request(
+                "invalid_query",
+                format!("invalid query parameters: {message}"),
+            );
+        }
+        ApiError::bad_parameter(&field, code, format!("query parameter {field}: {message}"))
+    })
+}
+
 /// A JSON body: right media type, within the size limit, well-formed, of
 /// the right shape (unknown fields refused), and valid.
 pub struct ValidJson<T>(pub T);
@@ -410,7 +468,7 @@ pub struct PageParams {
 impl PageParams {
     pub fn parse(&self) -> Result<(u32, Option<Cursor>), ApiError> {
         let limit = PageLimit::parse(self.limit)
-            .map_err(|e| ApiError::bad_request("invalid_query", e.message))?;
+            .map_err(|e| ApiError::bad_parameter("limit", e.code, e.message))?;
         let cursor = match &self.cursor {
             Some(c) => Some(
                 Cursor::decode(c)
@@ -481,6 +539,51 @@ mod tests {
         assert!(!has_escaped_nul(br#"{"a":"x\\u0000"}"#));
         assert!(has_escaped_nul(br#"{"a":"\\\u0000"}"#));
         assert!(!has_escaped_nul(br#"{"a":"u0000"}"#));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct SampleQuery {
+        limit: Option<u32>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        status: Option<SampleStatus>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum SampleStatus {
+        Active,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        let named = |q: &str| {
+            parse_query::<SampleQuery>(q).err().map(|e| {
+                (
+                    e.status.as_u16(),
+                    e.errors[0].field.clone(),
+                    e.errors[0].code.clone(),
+                )
+            })
+        };
+        assert_eq!(
+            named("limit=99999999999"),
+            Some((400, "limit".into(), "invalid_format".into()))
+        );
+        assert_eq!(
+            named("since=2026-13-01T00:00:00Z"),
+            Some((400, "since".into(), "invalid_format".into()))
+        );
+        assert_eq!(
+            named("status=x"),
+            Some((400, "status".into(), "unknown_value".into()))
+        );
+        assert_eq!(
+            named("limit=1&limit=2"),
+            Some((400, "limit".into(), "duplicate".into()))
+        );
+        assert!(parse_query::<SampleQuery>("limit=5&status=active&other=1").is_ok());
+        assert!(parse_query::<SampleQuery>("since=2026-12-01T00%3A00%3A00%2B08%3A00").is_ok());
     }
 
     #[test]

@@ -1245,6 +1245,21 @@ fn customer_lists_filter_sort_and_page() {
         .assert_problem(400, "invalid_query");
     s.get("/api/v1/customers?nature=alien", &admin)
         .assert_problem(400, "invalid_query");
+    // A parameter of the wrong form is named, for the form that sent it.
+    for (query, field) in [
+        ("nature=alien", "nature"),
+        ("updated_since=2026-13-01T00:00:00Z", "updated_since"),
+        ("limit=99999999999", "limit"),
+        ("status=active&status=dormant", "status"),
+        ("limit=0", "limit"),
+        ("sort=colour", "sort"),
+        ("region=1x", "region"),
+        ("tag=", "tag"),
+    ] {
+        let r = s.get(&format!("/api/v1/customers?{query}"), &admin);
+        assert_eq!(r.status, 400, "{query}: {}", r.text);
+        assert_eq!(r.json["errors"][0]["field"], field, "{query}: {}", r.text);
+    }
     s.get("/api/v1/customers?credit_code=123", &admin)
         .assert_problem(400, "invalid_query");
     s.get("/api/v1/customers?cursor=zzz", &admin)

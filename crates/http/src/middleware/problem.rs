@@ -1,22 +1,20 @@
 //! Every error answer becomes problem+json in the caller's language, with
-//! the request path and id: our own errors, and the framework's bare 404,
-//! 405, query and path errors alike.
+//! the request path and id: our own errors (bad queries among them, see
+//! `extract::ValidQuery`), and the framework's bare 404, 405 and path
+//! errors alike.
 
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::i18n::Lang;
 use crate::middleware::request_id::RequestId;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::error::{PathError, QueryPayloadError};
+use actix_web::error::PathError;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 
 fn as_api_error(e: &Error, status: actix_web::http::StatusCode) -> ApiError {
     if let Some(api) = e.as_error::<ApiError>() {
         return api.clone();
-    }
-    if let Some(q) = e.as_error::<QueryPayloadError>() {
-        return ApiError::bad_request("invalid_query", format!("invalid query parameters: {q}"));
     }
     if e.as_error::<PathError>().is_some() {
         return ApiError::not_found();

@@ -6,7 +6,9 @@ use crate::dto::approval::{
     NewApprovalRule,
 };
 use crate::error::ApiError;
-use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{
+    Auth, IfMatch, IfNoneMatch, PageParams, PathId, ReqCtx, ValidJson, ValidQuery,
+};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -56,7 +58,7 @@ fn limit(minor: Option<i64>, currency: Option<&str>) -> Result<Option<Money>, Ap
 pub async fn list_approval_rules(
     st: web::Data<AppState>,
     _auth: Auth,
-    q: web::Query<RuleQuery>,
+    q: ValidQuery<RuleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (lim, cursor) = PageParams {
@@ -68,7 +70,7 @@ pub async fn list_approval_rules(
         .subject
         .map(|s| {
             ApprovalSubject::parse(&s)
-                .map_err(|e| ApiError::bad_request("invalid_query", e.message))
+                .map_err(|e| ApiError::bad_parameter("subject", e.code, e.message))
         })
         .transpose()?;
     let page = st
@@ -174,22 +176,21 @@ pub async fn delete_approval_rule(
 pub async fn decide(
     st: web::Data<AppState>,
     auth: Auth,
-    q: web::Query<DecisionQuery>,
+    q: ValidQuery<DecisionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let subj = ApprovalSubject::parse(&q.subject)
-        .map_err(|e| ApiError::bad_request("invalid_query", e.message))?;
+        .map_err(|e| ApiError::bad_parameter("subject", e.code, e.message))?;
     let currency = match &q.currency {
-        Some(c) => {
-            Currency::parse(c).map_err(|e| ApiError::bad_request("invalid_query", e.message))?
-        }
+        Some(c) => Currency::parse(c)
+            .map_err(|e| ApiError::bad_parameter("currency", e.code, e.message))?,
         None => Currency::CNY,
     };
     let amount = q
         .amount_minor
         .map(|m| {
             Money::non_negative(m, currency)
-                .map_err(|e| ApiError::bad_request("invalid_query", e.message))
+                .map_err(|e| ApiError::bad_parameter("amount_minor", e.code, e.message))
         })
         .transpose()?;
     let s = subj.clone();

@@ -2,7 +2,7 @@
 
 use crate::dto::audit::{AuditEntry, AuditPage, AuditQuery};
 use crate::error::ApiError;
-use crate::extract::{Auth, PageParams};
+use crate::extract::{Auth, PageParams, ValidQuery};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_persistence::audit::{self, AuditFilter};
@@ -13,7 +13,7 @@ use clientele_persistence::audit::{self, AuditFilter};
 pub async fn list_audit_log(
     st: web::Data<AppState>,
     auth: Auth,
-    q: web::Query<AuditQuery>,
+    q: ValidQuery<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_reader_of_all()?;
     let q = q.into_inner();
@@ -28,8 +28,9 @@ pub async fn list_audit_log(
         ("action", &q.action),
     ] {
         if v.as_ref().is_some_and(|s| s.is_empty() || s.len() > 64) {
-            return Err(ApiError::bad_request(
-                "invalid_query",
+            return Err(ApiError::bad_parameter(
+                name,
+                "invalid_length",
                 format!("{name} must have 1 to 64 characters"),
             ));
         }

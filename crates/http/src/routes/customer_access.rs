@@ -5,7 +5,7 @@ use crate::dto::customers::{
     OutsideStatusDto, RegisterEntry, RegisterPage,
 };
 use crate::error::ApiError;
-use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson, ValidQuery};
 use crate::routes::customer_files::{register, see};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -22,7 +22,7 @@ pub async fn file_access_log(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    q: web::Query<PageParams>,
+    q: ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_reader_of_all()?;
     let (limit, cursor) = q.parse()?;
@@ -63,7 +63,7 @@ pub struct RegisterQuery {
 pub async fn access_register(
     st: web::Data<AppState>,
     auth: Auth,
-    q: web::Query<RegisterQuery>,
+    q: ValidQuery<RegisterQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_reader_of_all()?;
     let q = q.into_inner();
@@ -76,8 +76,9 @@ pub async fn access_register(
         .as_ref()
         .is_some_and(|a| a.is_empty() || a.len() > 32)
     {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::bad_parameter(
+            "action",
+            "invalid_length",
             "action must have 1 to 32 characters",
         ));
     }
@@ -169,7 +170,7 @@ pub struct OutsideQuery {
 pub async fn list_outside_access(
     st: web::Data<AppState>,
     auth: Auth,
-    q: web::Query<OutsideQuery>,
+    q: ValidQuery<OutsideQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (limit, cursor) = PageParams {

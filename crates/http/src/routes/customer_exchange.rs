@@ -6,7 +6,7 @@
 use crate::csv;
 use crate::dto::customers::{wire, Customer, CustomerTypeDto, NatureDto, SizeDto, StatusDto};
 use crate::error::{ApiError, FieldError};
-use crate::extract::{read_body, Auth, ReqCtx};
+use crate::extract::{read_body, Auth, ReqCtx, ValidQuery};
 use crate::routes::customer_files::{registered_page, see_for_write, CustomerQuery};
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -141,8 +141,8 @@ pub async fn export_customers(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
-    q: web::Query<CustomerQuery>,
-    f: web::Query<ExportFormatQuery>,
+    q: ValidQuery<CustomerQuery>,
+    f: ValidQuery<ExportFormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let format = f.format.unwrap_or(ExportFormat::Csv);
@@ -150,8 +150,9 @@ pub async fn export_customers(
         None => 1_000,
         Some(n) if (1..=i64::from(EXPORT_MAX)).contains(&n) => n as u32,
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
+            return Err(ApiError::bad_parameter(
+                "limit",
+                "out_of_range",
                 format!("limit must be between 1 and {EXPORT_MAX}"),
             ))
         }
@@ -821,7 +822,7 @@ pub async fn import_customers(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
-    q: web::Query<ImportQuery>,
+    q: ValidQuery<ImportQuery>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {

@@ -7,7 +7,9 @@ use crate::dto::customers::{
     MergeRequest, NatureDto, NewCustomer, StatusDto,
 };
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
+use crate::extract::{
+    Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery,
+};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -591,8 +593,9 @@ pub(crate) fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
         "created_at" => SortKey::CreatedAt,
         "updated_at" => SortKey::UpdatedAt,
         _ => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
+            return Err(ApiError::bad_parameter(
+                "sort",
+                "unknown_value",
                 "sort is name, created_at or updated_at, with - for descending",
             ))
         }
@@ -602,7 +605,6 @@ pub(crate) fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
 
 /// Turns the query into a filter, checking what the schema cannot.
 pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<String>), ApiError> {
-    let bad = |m: String| ApiError::bad_request("invalid_query", m);
     for (name, v, max) in [
         ("name", &q.name, 100),
         ("q", &q.q, 100),
@@ -614,7 +616,11 @@ pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<Str
         if v.as_ref()
             .is_some_and(|s| s.trim().is_empty() || s.chars().count() > max)
         {
-            return Err(bad(format!("{name} must have 1 to {max} characters")));
+            return Err(ApiError::bad_parameter(
+                name,
+                "invalid_length",
+                format!("{name} must have 1 to {max} characters"),
+            ));
         }
     }
     let region_prefix = q
@@ -622,13 +628,13 @@ pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<Str
         .as_deref()
         .map(RegionCode::parse_prefix)
         .transpose()
-        .map_err(|e| bad(e.message))?;
+        .map_err(|e| ApiError::bad_parameter("region", e.code, e.message))?;
     let credit_code = q
         .credit_code
         .as_deref()
         .map(CreditCode::parse)
         .transpose()
-        .map_err(|e| bad(e.message))?;
+        .map_err(|e| ApiError::bad_parameter("credit_code", e.code, e.message))?;
     Ok((
         CustomerFilter {
             name_contains: q
@@ -728,8 +734,8 @@ pub async fn list_customers(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
-    q: web::Query<CustomerQuery>,
-    page: web::Query<PageParams>,
+    q: ValidQuery<CustomerQuery>,
+    page: ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (limit, cursor) = page.parse()?;
@@ -859,7 +865,7 @@ pub async fn customer_history(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    q: web::Query<PageParams>,
+    q: ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, cursor) = q.parse()?;
     let file = id.0.clone();

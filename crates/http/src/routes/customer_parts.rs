@@ -8,7 +8,7 @@ use crate::dto::customers::{
 };
 use crate::dto::utc;
 use crate::error::ApiError;
-use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
+use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery};
 use crate::routes::customer_files::{clean, read_part, see, see_for_write};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -49,7 +49,7 @@ pub async fn list_contacts(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    q: web::Query<ContactQuery>,
+    q: ValidQuery<ContactQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let all = q.include_removed.unwrap_or(false);
     let file = id.0.clone();
@@ -322,7 +322,7 @@ pub async fn list_documents(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    q: web::Query<DocumentQuery>,
+    q: ValidQuery<DocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let category = q.category.map(|c| wire(&c));
     let file = id.0.clone();
@@ -435,7 +435,7 @@ pub async fn customer_timeline(
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    q: web::Query<PageParams>,
+    q: ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, cursor) = q.parse()?;
     let file = id.0.clone();

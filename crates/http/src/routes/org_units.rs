@@ -3,7 +3,9 @@
 
 use crate::dto::org::{NewUnit, Unit, UnitChanges, UnitKindDto, UnitPage};
 use crate::error::ApiError;
-use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{
+    Auth, IfMatch, IfNoneMatch, PageParams, PathId, ReqCtx, ValidJson, ValidQuery,
+};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_core::{Role, UnitId};
@@ -41,7 +43,7 @@ pub(crate) fn unit_answer(
 pub async fn list_units(
     st: web::Data<AppState>,
     _auth: Auth,
-    q: web::Query<UnitQuery>,
+    q: ValidQuery<UnitQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (limit, cursor) = PageParams {
@@ -53,8 +55,9 @@ pub async fn list_units(
         .as_ref()
         .is_some_and(|s| s.is_empty() || s.chars().count() > 100)
     {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::bad_parameter(
+            "q",
+            "invalid_length",
             "q must have 1 to 100 characters",
         ));
     }

@@ -6,7 +6,9 @@ use crate::dto::org::{
     AccountKindDto, NewUser, PasswordReset, RoleDto, User, UserChanges, UserPage,
 };
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, ReqCtx, ValidJson};
+use crate::extract::{
+    Auth, IfMatch, IfNoneMatch, PageParams, PathId, ReqCtx, ValidJson, ValidQuery,
+};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -78,7 +80,7 @@ fn visible_user(
 pub async fn list_users(
     st: web::Data<AppState>,
     auth: Auth,
-    q: web::Query<UserQuery>,
+    q: ValidQuery<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (limit, cursor) = PageParams {
@@ -90,8 +92,9 @@ pub async fn list_users(
         .as_ref()
         .is_some_and(|s| s.is_empty() || s.chars().count() > 100)
     {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::bad_parameter(
+            "q",
+            "invalid_length",
             "q must have 1 to 100 characters",
         ));
     }

@@ -6,7 +6,9 @@ use crate::dto::webhooks::{
     WebhookPage, WebhookWithSecret,
 };
 use crate::error::ApiError;
-use crate::extract::{Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson};
+use crate::extract::{
+    Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery,
+};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -97,7 +99,7 @@ pub async fn rotate_webhook_secret(
 pub async fn list_webhooks(
     st: web::Data<AppState>,
     auth: Auth,
-    page: web::Query<PageParams>,
+    page: ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_reader_of_all()?;
     let (limit, cursor) = page.parse()?;
@@ -158,8 +160,8 @@ pub async fn list_deliveries(
     st: web::Data<AppState>,
     auth: Auth,
     id: PathId,
-    q: web::Query<DeliveryQuery>,
-    page: web::Query<PageParams>,
+    q: ValidQuery<DeliveryQuery>,
+    page: ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_reader_of_all()?;
     let (limit, cursor) = page.parse()?;
