@@ -121,14 +121,31 @@ pub fn settle(db: &Db) -> Result<()> {
         .filter(|t| !in_register.iter().any(|o| o.name == *t))
         .collect();
     if !missing.is_empty() {
+        let file = db.read(|c| {
+            let files: Vec<Attached> =
+                diesel::sql_query("PRAGMA database_list").load(sqlite(c)?)?;
+            Ok(files
+                .into_iter()
+                .find(|f| f.name == "register")
+                .map(|f| f.file)
+                .unwrap_or_default())
+        })?;
         return Err(Error::Migration(format!(
-            "the read register's file has no {}: it is missing or is not this \
-             database's; put it back beside the database ({})",
+            "the read register's file {file} has no {}: it is missing or is not \
+             this database's; put it back beside the database",
             missing.join(", "),
-            "<database>-register.db"
         )));
     }
     Ok(())
+}
+
+/// A row of `PRAGMA database_list`.
+#[derive(QueryableByName)]
+struct Attached {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    file: String,
 }
 
 /// Puts the register's tables into `copy` (a copy of the database file made

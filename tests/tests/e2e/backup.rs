@@ -135,7 +135,7 @@ fn r_cus_11_backup_while_serving_and_restore() {
     assert!(
         refused
             .as_ref()
-            .is_err_and(|e| e.to_string().contains("register")),
+            .is_err_and(|e| e.to_string().contains(&register)),
         "{refused:?}"
     );
     let _ = std::fs::remove_dir_all(dir);
