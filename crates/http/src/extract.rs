@@ -49,6 +49,20 @@ impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
     }
 }
 
+/// The code of a serde error, from the kind its message starts with.
+fn serde_code(message: &str, otherwise: &'static str) -> &'static str {
+    [
+        ("unknown field", "unknown_field"),
+        ("missing field", "missing_field"),
+        ("duplicate field", "duplicate"),
+        ("unknown variant", "unknown_value"),
+        ("invalid type", "invalid_type"),
+    ]
+    .iter()
+    .find(|(start, _)| message.starts_with(start))
+    .map_or(otherwise, |(_, code)| code)
+}
+
 /// Deserialises a query string as actix's `Query` does, naming the failing
 /// parameter.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
@@ -62,15 +76,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         } else {
             path
         };
-        let code = if message.starts_with("duplicate field") {
-            "duplicate"
-        } else if message.starts_with("unknown variant") {
-            "unknown_value"
-        } else if message.starts_with("missing field") {
-            "missing_field"
-        } else {
-            "invalid_format"
-        };
+        let code = serde_code(&message, "invalid_format");
         if field.is_empty() {
             return ApiError::bad_request(
                 "invalid_query",
@@ -175,15 +181,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             );
         }
         let msg = inner.to_string();
-        let code = if msg.starts_with("unknown field") {
-            "unknown_field"
-        } else if msg.starts_with("missing field") {
-            "missing_field"
-        } else if msg.starts_with("invalid type") {
-            "invalid_type"
-        } else {
-            "invalid"
-        };
+        let code = serde_code(&msg, "invalid");
         let path = e.path().to_string();
         let field = match (code, path.as_str()) {
             // serde reports a missing field at its parent.
