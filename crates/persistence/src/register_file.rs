@@ -106,6 +106,8 @@ pub fn settle(db: &Db) -> Result<()> {
     }
     let in_main = db.read(|c| sqlite(c).and_then(|c| objects(c, "main")))?;
     if in_main.iter().any(|o| TABLES.contains(&o.name.as_str())) {
+        let started = std::time::Instant::now();
+        tracing::info!("moving the read register to its own file (once)");
         db.write_register(|c| copy_objects(sqlite(c)?, "main", "register", |_| String::new()))?;
         db.write(|c| {
             let c = sqlite(c)?;
@@ -114,6 +116,10 @@ pub fn settle(db: &Db) -> Result<()> {
             }
             Ok(())
         })?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "the read register is in its own file"
+        );
     }
     let in_register = db.read(|c| sqlite(c).and_then(|c| objects(c, "register")))?;
     let missing: Vec<&str> = TABLES
