@@ -382,6 +382,15 @@ const LINKS: &[Link] = &[
         "list_deliveries",
         &[("path.id", WEBHOOK_ID)],
     ),
+    (
+        "list_deliveries",
+        "200",
+        "retry_delivery",
+        &[
+            ("path.id", REQUEST_ID),
+            ("path.sub_id", "$response.body#/items/0/id"),
+        ],
+    ),
 ];
 /// The operation answering, its status, the linked operation, and each
 /// parameter of it (`path.id`, `header.If-Match`) with the runtime
