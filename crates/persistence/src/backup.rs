@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 /// Writes a consistent copy of the SQLite database at `url` to `dest`.
 pub fn sqlite_copy(url: &str, dest: &Path) -> Result<()> {
     let target = Target::parse(url)?;
-    if !matches!(target, Target::Sqlite { .. }) {
+    let Target::Sqlite { path } = &target else {
         return Err(Error::unprocessable(
             "unsupported_backend",
             "clientele backup copies SQLite databases; back up PostgreSQL with pg_dump (see README)",
         ));
-    }
+    };
     if dest.exists() {
         return Err(Error::unprocessable(
             "backup_exists",
@@ -28,12 +28,6 @@ pub fn sqlite_copy(url: &str, dest: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Unavailable(format!("{}: {e}", dir.display())))?;
     }
-    let Target::Sqlite { path } = &target else {
-        return Err(Error::unprocessable(
-            "unsupported_backend",
-            "not an SQLite database",
-        ));
-    };
     let mut conn = target.establish().map_err(|e| Error::Unavailable(e.0))?;
     let quoted = dest.to_string_lossy().replace('\'', "''");
     match &mut conn {

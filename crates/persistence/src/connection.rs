@@ -79,9 +79,8 @@ impl Target {
                 // the same settings as the database's.
                 let register = crate::register_file::path_beside(path).replace('\'', "''");
                 c.batch_execute(&format!(
-                    "ATTACH DATABASE '{register}' AS register; \
-                     PRAGMA register.journal_mode = WAL; PRAGMA register.synchronous = FULL; \
-                     PRAGMA register.mmap_size = 0; PRAGMA register.journal_size_limit = 67108864;"
+                    "ATTACH DATABASE '{register}' AS register; {}",
+                    file_pragmas("register")
                 ))
                 .map_err(|e| ConnectError(e.to_string()))?;
                 crate::sql_fns::register_sqlite(&mut c).map_err(|e| ConnectError(e.to_string()))?;
@@ -107,14 +106,27 @@ impl Target {
 pub fn open_sqlite(path: &str) -> std::result::Result<diesel::SqliteConnection, ConnectError> {
     let mut c =
         diesel::SqliteConnection::establish(path).map_err(|e| ConnectError(e.to_string()))?;
-    c.batch_execute(
-        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; \
-         PRAGMA mmap_size = 0; PRAGMA wal_autocheckpoint = 0; \
-         PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;",
-    )
+    c.batch_execute(&format!(
+        "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+         PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY; {}",
+        file_pragmas("main")
+    ))
     .map_err(|e| ConnectError(e.to_string()))?;
     Ok(c)
+}
+
+/// The settings of each SQLite file a connection holds (`main`, the
+/// register's): a write-ahead log flushed at every commit, read without
+/// mapping the file, trimmed when it starts over.
+fn file_pragmas(schema: &str) -> String {
+    [
+        "journal_mode = WAL",
+        "synchronous = FULL",
+        "mmap_size = 0",
+        "journal_size_limit = 67108864",
+    ]
+    .map(|p| format!("PRAGMA {schema}.{p};"))
+    .join(" ")
 }
 
 /// Runs `f` in a savepoint of the transaction under way: if it fails, what

@@ -7,7 +7,9 @@ use crate::csv;
 use crate::dto::customers::{wire, Customer, CustomerTypeDto, NatureDto, SizeDto, StatusDto};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{read_body, Auth, ReqCtx, ValidQuery};
-use crate::routes::customer_files::{registered_page, see_for_write, CustomerQuery};
+use crate::routes::customer_files::{
+    clearance_guard, registered_page, see_for_write, unit_guard, CustomerQuery,
+};
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -768,26 +770,14 @@ fn import_row(
     })?;
     let (level, rank) = (level.code.clone(), level.rank);
     let unit = cx.unit(c, &unit_id)?;
-    let unit_path =
-        clientele_core::UnitPath::parse(&unit.path).map_err(|e| DbError::Corrupt(e.to_string()))?;
-    if !p.is_admin() && !p.unit_path.contains(&unit_path) {
-        return Err(DbError::unprocessable(
-            "unit_out_of_scope",
-            "a file can only be kept by your own unit or below",
-        ));
-    }
+    unit_guard(p, &unit.path)?;
     if !unit.active {
         return Err(DbError::unprocessable(
             "unit_inactive",
             "the owner unit is deactivated",
         ));
     }
-    if rank > p.clearance_rank {
-        return Err(DbError::unprocessable(
-            "secrecy_above_clearance",
-            "secrecy level above your clearance",
-        ));
-    }
+    clearance_guard(p, rank)?;
     if row.name.is_none() || row.nature.is_none() {
         return Err(DbError::unprocessable(
             "missing_field",

@@ -220,6 +220,12 @@ fn placement_guard(
     unit_path: &str,
     secrecy_rank: i32,
 ) -> clientele_persistence::Result<()> {
+    unit_guard(p, unit_path)?;
+    clearance_guard(p, secrecy_rank)
+}
+
+/// A file is kept by the caller's own unit or one below it (admins: any).
+pub(crate) fn unit_guard(p: &Principal, unit_path: &str) -> clientele_persistence::Result<()> {
     let path = UnitPath::parse(unit_path).map_err(|e| DbError::Corrupt(e.to_string()))?;
     if !p.is_admin() && !p.unit_path.contains(&path) {
         return Err(DbError::unprocessable(
@@ -227,6 +233,14 @@ fn placement_guard(
             "a file can only be kept by your own unit or a unit below it",
         ));
     }
+    Ok(())
+}
+
+/// A file's secrecy level is within the caller's clearance.
+pub(crate) fn clearance_guard(
+    p: &Principal,
+    secrecy_rank: i32,
+) -> clientele_persistence::Result<()> {
     if secrecy_rank > p.clearance_rank {
         return Err(DbError::unprocessable(
             "secrecy_above_clearance",
