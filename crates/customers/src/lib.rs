@@ -1,6 +1,6 @@
 //! Customer archives (CUS-01..11): one customer, one file. Value types
 //! built by `parse()` (credit code with its check digits, names, region
-//! codes, tags), the classification enums, who may see a file and which of
+//! codes, tags), the rules of the region catalogue, the classification enums, who may see a file and which of
 //! its fields, and the rules of merging duplicates. No IO.
 
 pub mod classification;
@@ -8,12 +8,14 @@ pub mod credit_code;
 pub mod fields;
 pub mod merge;
 pub mod name;
+pub mod regions;
 pub mod visibility;
 
 pub use classification::{CustomerType, DocumentCategory, Nature, RelationKind, Size, Status};
 pub use credit_code::CreditCode;
 pub use fields::{province_of, provinces, RegionCode, Tag, Tags};
 pub use name::{normalise_name, CustomerName};
+pub use regions::{RegionLevel, RegionName};
 pub use visibility::{FileScope, Visibility};
 
 pub use clientele_core::ParseError;

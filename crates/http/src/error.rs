@@ -120,7 +120,6 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, code, detail).with_header("www-authenticate", challenge)
     }
 
-    /// 422 for one field.
     /// A query parameter of the wrong form: 400, naming the parameter.
     pub fn bad_parameter(field: &str, code: &str, message: impl Into<String>) -> Self {
         let message = message.into();
@@ -133,6 +132,7 @@ impl ApiError {
         e
     }
 
+    /// 422 for one field.
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
         Self::validation(vec![FieldError {
             field: field.to_owned(),
@@ -301,6 +301,11 @@ impl From<clientele_persistence::Error> for ApiError {
                 RejectStatus::Unprocessable => ApiError::unprocessable(code, message),
                 RejectStatus::Forbidden => ApiError::new(StatusCode::FORBIDDEN, code, message),
             },
+            E::Invalid {
+                field,
+                code,
+                message,
+            } => ApiError::field(field, code, message),
             E::DuplicateOf { field, existing_id } => {
                 let mut err = ApiError::new(
                     StatusCode::CONFLICT,

@@ -45,6 +45,10 @@ use utoipa::{Modify, OpenApi};
         routes::approval_rules::decide,
         routes::audit::list_audit_log,
         routes::provinces::list_provinces,
+        routes::regions::list_regions,
+        routes::regions::create_region,
+        routes::regions::get_region,
+        routes::regions::update_region,
         routes::customer_files::create_customer,
         routes::customer_exchange::export_customers,
         routes::customer_exchange::import_customers,
@@ -349,6 +353,21 @@ const LINKS: &[Link] = &[
         "201",
         "delete_approval_rule",
         &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
+    ),
+    (
+        "create_region",
+        "201",
+        "get_region",
+        &[("path.code", "$response.body#/code")],
+    ),
+    (
+        "create_region",
+        "201",
+        "update_region",
+        &[
+            ("path.code", "$response.body#/code"),
+            ("header.If-Match", ETAG),
+        ],
     ),
     ("create_unit", "201", "get_unit", &[("path.id", BODY_ID)]),
     (

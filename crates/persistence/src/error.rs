@@ -28,6 +28,14 @@ pub enum Error {
         message: String,
         status: RejectStatus,
     },
+    /// A field's value is not one the stored data allows (a region code
+    /// the catalogue does not hold); answered as that field's fault (422).
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
     /// The database is busy or unreachable; the caller may retry.
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod new_files;
 pub mod outbox;
 pub mod page;
+pub mod regions;
 pub mod register_file;
 mod register_statements;
 pub mod schema;

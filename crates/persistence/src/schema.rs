@@ -80,6 +80,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    regions (code) {
+        code -> Text,
+        name -> Text,
+        parent_code -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     approval_rules (id) {
         id -> Text,
         subject -> Text,
@@ -357,6 +368,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     login_failures,
     approval_rules,
+    regions,
     audit_log,
     outbox,
     idempotency_keys,

@@ -10,5 +10,6 @@ mod exchange;
 mod machinery;
 mod ops;
 mod org;
+mod regions;
 mod tls;
 mod webhooks;

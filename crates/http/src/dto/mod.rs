@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod org;
+pub mod regions;
 pub mod webhooks;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -8,18 +8,19 @@ use crate::dto::customers::{wire, Customer, CustomerTypeDto, NatureDto, SizeDto,
 use crate::error::{ApiError, FieldError};
 use crate::extract::{read_body, Auth, ReqCtx, ValidQuery};
 use crate::routes::customer_files::{
-    clearance_guard, registered_page, see_for_write, unit_guard, CustomerQuery,
+    clearance_guard, registered_page, see_for_write, settle_region, unit_guard, CustomerQuery,
 };
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
+use clientele_customers::regions::CatalogueEntry;
 use clientele_customers::visibility::{edits_files, sees_financials};
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::customers::{self, CustomerRow};
 use clientele_persistence::new_files::{NewFile, NewFiles};
-use clientele_persistence::{units, DbConn, Error as DbError};
+use clientele_persistence::{regions, units, DbConn, Error as DbError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -306,6 +307,15 @@ struct ImportRow {
     region_code: Option<Option<String>>,
     vulnerable: Option<bool>,
     customer_type: Option<Option<String>>,
+}
+
+impl ImportRow {
+    /// Whether the row gives a region name of its own (a cell with text).
+    fn names_region(&self) -> bool {
+        self.values
+            .iter()
+            .any(|(k, v)| *k == "region_name" && v.is_some())
+    }
 }
 
 fn enum_value<T: for<'de> Deserialize<'de> + Serialize>(raw: &str) -> Option<String> {
@@ -632,6 +642,7 @@ fn fault_of_row(e: &DbError) -> bool {
             | DbError::DuplicateOf { .. }
             | DbError::StaleVersion
             | DbError::Rejected { .. }
+            | DbError::Invalid { .. }
     )
 }
 
@@ -644,6 +655,8 @@ struct ImportContext {
     unit_ids: HashMap<String, Option<String>>,
     /// File ids by external id.
     files: HashMap<String, String>,
+    /// What the region catalogue holds of each code met.
+    regions: HashMap<String, Option<CatalogueEntry>>,
     codes: customers::CodeRun,
 }
 
@@ -663,6 +676,7 @@ impl ImportContext {
             units: HashMap::new(),
             unit_ids: HashMap::new(),
             files: customers::ids_by_external_id(c, &external_ids)?,
+            regions: HashMap::new(),
             codes: match codes {
                 Some(run) => run,
                 None => customers::CodeRun::start(c)?,
@@ -676,6 +690,15 @@ impl ImportContext {
             self.units.insert(id.to_owned(), unit);
         }
         self.units.get(id).ok_or(DbError::NotFound)
+    }
+
+    /// [`regions::for_file`], each code read once an import.
+    fn region_for_file(&mut self, c: &mut DbConn, code: &str) -> Result<String, DbError> {
+        if !self.regions.contains_key(code) {
+            let entry = regions::entry(c, code)?;
+            self.regions.insert(code.to_owned(), entry);
+        }
+        regions::judge(code, self.regions.get(code).and_then(Option::as_ref))
     }
 
     fn unit_id_of_code(&mut self, c: &mut DbConn, code: &str) -> Result<String, DbError> {
@@ -746,6 +769,12 @@ fn import_row(
         let seen = see_for_write(c, p, &id, meta.at)?;
         let mut tags = None;
         let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
+        settle_region(
+            &mut after,
+            seen.view.row.region_code.as_deref(),
+            row.names_region(),
+            |code| cx.region_for_file(c, code),
+        )?;
         if row.unit_code.is_some() {
             after.owner_unit_id = unit_id;
         }
@@ -789,7 +818,10 @@ fn import_row(
         ..CustomerRow::blank(cx.codes.take(), unit_id, level, meta.at)
     };
     let mut tags = None;
-    let new = apply_row(row, blank, &mut tags);
+    let mut new = apply_row(row, blank, &mut tags);
+    settle_region(&mut new, None, row.names_region(), |code| {
+        cx.region_for_file(c, code)
+    })?;
     // The unit (active, in scope), the level and the external id were
     // checked above, from what the import read once.
     let records = customers::create_checked(c, meta, &new, &tags.unwrap_or_default())?;
@@ -896,15 +928,21 @@ pub async fn import_customers(
         (_, Some(Ok(done))) => {
             errors.extend(done.failed.into_iter().map(|(line, e)| {
                 let api = ApiError::from(e);
+                // A field's own fault names its code (`unknown_region`),
+                // not the answer's (`validation_failed`).
+                let first: Option<&FieldError> = api.errors.first();
+                let field = first.map(|f| f.field.clone()).unwrap_or_default();
+                let (code, message) = match first {
+                    Some(f) if api.code == "validation_failed" => {
+                        (f.code.clone(), f.message.clone())
+                    }
+                    _ => (api.code.to_owned(), api.detail.clone()),
+                };
                 ImportError {
                     row: line,
-                    field: api
-                        .errors
-                        .first()
-                        .map(|f: &FieldError| f.field.clone())
-                        .unwrap_or_default(),
-                    code: api.code.to_owned(),
-                    message: api.detail.clone(),
+                    field,
+                    code,
+                    message,
                 }
             }));
             // In file order; a row's own faults before what writing it met.

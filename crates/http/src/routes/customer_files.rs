@@ -22,7 +22,7 @@ use clientele_persistence::customer_access::{self, AccessEntry};
 use clientele_persistence::customers::{
     self, CustomerFilter, CustomerRow, CustomerView, ListScope, Sort, SortKey,
 };
-use clientele_persistence::{DbConn, Error as DbError, Plans, Timestamp, WriteMeta};
+use clientele_persistence::{regions, DbConn, Error as DbError, Plans, Timestamp, WriteMeta};
 use serde::Deserialize;
 
 /// A file the principal may see, how far, and the grant that opened it.
@@ -250,6 +250,27 @@ pub(crate) fn clearance_guard(
     Ok(())
 }
 
+/// A region code set on a file must name a division a file may take now
+/// (CUS-03: listed in the catalogue, not withdrawn); a code the file keeps
+/// is not judged again. The region name follows the code unless the same
+/// write names it: the division's full name, or none without a code.
+/// `full_name_of` asks the catalogue (an import asks its own copy).
+pub(crate) fn settle_region(
+    row: &mut CustomerRow,
+    before_code: Option<&str>,
+    name_given: bool,
+    full_name_of: impl FnOnce(&str) -> clientele_persistence::Result<String>,
+) -> clientele_persistence::Result<()> {
+    if row.region_code.as_deref() == before_code {
+        return Ok(());
+    }
+    let full = row.region_code.as_deref().map(full_name_of).transpose()?;
+    if !name_given {
+        row.region_name = full;
+    }
+    Ok(())
+}
+
 fn placement_of(
     c: &mut DbConn,
     unit_id: &str,
@@ -377,6 +398,8 @@ pub async fn create_customer(
                 updated_at: now,
             };
             set_name(&mut row, &name);
+            let named = row.region_name.is_some();
+            settle_region(&mut row, None, named, |code| regions::for_file(c, code))?;
             customers::create(c, &meta, row, tags.as_strs())
         })
         .await?;
@@ -530,7 +553,8 @@ pub async fn update_customer(
         .read(move |c| see_for_write(c, &reader, &file, now))
         .await?;
     // Bad input is answered as such even when the ETag is stale too.
-    let (row, tags) = apply(&p, &current.view.row, body.0)?;
+    let region_named = body.0.region_name.is_some();
+    let (mut row, tags) = apply(&p, &current.view.row, body.0)?;
     if current.view.row.version != if_match.0 {
         return Err(DbError::StaleVersion.into());
     }
@@ -538,6 +562,12 @@ pub async fn update_customer(
     let view = st
         .write(move |c| {
             see_for_write(c, &p, &id.0, meta.at)?;
+            settle_region(
+                &mut row,
+                before.region_code.as_deref(),
+                region_named,
+                |code| regions::for_file(c, code),
+            )?;
             if row.owner_unit_id != before.owner_unit_id
                 || row.secrecy_level != before.secrecy_level
             {
@@ -986,6 +1016,12 @@ pub async fn revert_change(
                     let (path, rank) = placement_of(c, &row.owner_unit_id, &row.secrecy_level)?;
                     placement_guard(&p, &path, rank)?;
                 }
+                settle_region(
+                    &mut row,
+                    seen.view.row.region_code.as_deref(),
+                    false,
+                    |code| regions::for_file(c, code),
+                )?;
             }
             customers::save(c, &meta, if_match.0, row, tags, "reverted")
         })

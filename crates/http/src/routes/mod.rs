@@ -12,6 +12,7 @@ pub mod me;
 pub mod ops;
 pub mod org_units;
 pub mod provinces;
+pub mod regions;
 pub mod secrecy_levels;
 pub mod service_accounts;
 pub mod users;
@@ -122,6 +123,16 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .post(customer_access::request_outside_access),
             )
             .service(web::resource("/provinces").get(provinces::list_provinces))
+            .service(
+                web::resource("/regions")
+                    .get(regions::list_regions)
+                    .post(regions::create_region),
+            )
+            .service(
+                web::resource("/regions/{code}")
+                    .get(regions::get_region)
+                    .patch(regions::update_region),
+            )
             .service(
                 web::resource("/units")
                     .get(org_units::list_units)
