@@ -86,7 +86,7 @@ pub struct NewRegion {
     #[schema(
         min_length = 6,
         max_length = 6,
-        pattern = "^[0-9]{6}$",
+        pattern = "^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[12])[0-9]{4}$",
         example = "130630"
     )]
     pub code: String,

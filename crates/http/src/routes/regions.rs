@@ -18,7 +18,7 @@ use serde::Deserialize;
 pub struct RegionQuery {
     /// Only the divisions directly below this one (a province's prefectures
     /// and the counties straight under it; a prefecture's counties).
-    #[param(pattern = "^[0-9]{6}$")]
+    #[param(pattern = "^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[12])[0-9]{4}$")]
     pub parent: Option<String>,
     pub level: Option<RegionLevelDto>,
     /// Part of the division's own name.
@@ -102,7 +102,7 @@ pub async fn list_regions(
 
 /// Read one division, withdrawn or not.
 #[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "customers", security(("bearer" = [])),
-    params(("code" = String, Path, pattern = "^[0-9]{6}$"), IfNoneMatch),
+    params(("code" = String, Path, pattern = "^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[12])[0-9]{4}$"), IfNoneMatch),
     responses((status = 200, body = Region, headers(("ETag" = String, description = "The version read"))),
         (status = 304, description = "Not modified: the `If-None-Match` tag is the current version")))]
 pub async fn get_region(
@@ -139,7 +139,7 @@ pub async fn create_region(
 /// Rename a division, withdraw it or bring it back (admin, `If-Match`).
 /// Files keep the region name they were given.
 #[utoipa::path(patch, path = "/api/v1/regions/{code}", tag = "customers", security(("bearer" = [])),
-    params(("code" = String, Path, pattern = "^[0-9]{6}$"), ("If-Match" = String, Header, description = "ETag of the version you read", pattern = "^\"[0-9]+\"$")),
+    params(("code" = String, Path, pattern = "^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[12])[0-9]{4}$"), ("If-Match" = String, Header, description = "ETag of the version you read", pattern = "^\"[0-9]+\"$")),
     request_body = RegionChanges, responses((status = 200, body = Region)))]
 pub async fn update_region(
     st: web::Data<AppState>,
