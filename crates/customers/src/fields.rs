@@ -84,10 +84,21 @@ impl RegionCode {
     }
 
     /// Filters use prefixes: "11" (Beijing), "1101" (its districts) …
+    /// A whole province or prefecture code stands for the divisions in it
+    /// (`440000` → `44`, `440300` → `4403`), so a picker's code filters
+    /// as a person means it.
     pub fn parse_prefix(raw: &str) -> Result<String, ParseError> {
         let s = raw.trim();
         if (1..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(s.to_owned())
+            let whole = s.len() == 6;
+            let prefix = if whole && s.ends_with("0000") {
+                &s[..2]
+            } else if whole && s.ends_with("00") {
+                &s[..4]
+            } else {
+                s
+            };
+            Ok(prefix.to_owned())
         } else {
             Err(ParseError::new(
                 "invalid_format",
@@ -177,6 +188,22 @@ mod tests {
         assert_eq!(province_of("1"), None);
         assert!(RegionCode::parse("11010").is_err());
         assert!(RegionCode::parse_prefix("44").is_ok());
+        assert_eq!(
+            RegionCode::parse_prefix("440000").ok().as_deref(),
+            Some("44")
+        );
+        assert_eq!(
+            RegionCode::parse_prefix("440300").ok().as_deref(),
+            Some("4403")
+        );
+        assert_eq!(
+            RegionCode::parse_prefix("440305").ok().as_deref(),
+            Some("440305")
+        );
+        assert_eq!(
+            RegionCode::parse_prefix("4403").ok().as_deref(),
+            Some("4403")
+        );
         assert!(RegionCode::parse_prefix("44a").is_err());
     }
 

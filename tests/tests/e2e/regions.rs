@@ -34,6 +34,18 @@ fn r_cus_03_region_codes_are_judged_against_the_catalogue() {
     assert_eq!(made.status, 201, "{}", made.text);
     assert_eq!(made.json["region_name"], "广东省深圳市南山区");
     assert_eq!(made.json["province"], "广东省");
+    // A picker's prefecture or province code filters for every division in it.
+    for region in ["440300", "440000", "4403"] {
+        let listed = s.get(
+            &format!("/api/v1/customers?region={region}&name=深圳南山区域测试"),
+            &am,
+        );
+        assert_eq!(
+            listed.json["items"][0]["id"], made.json["id"],
+            "{region}: {}",
+            listed.text
+        );
+    }
     let own = file(
         &s,
         &am,

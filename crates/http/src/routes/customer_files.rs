@@ -606,7 +606,9 @@ pub struct CustomerQuery {
     pub customer_type: Option<CustomerTypeDto>,
     /// Only vulnerable customers (`true`, CUS-03), or only the others.
     pub vulnerable: Option<bool>,
-    /// Region code prefix: `11` Beijing, `4403` Shenzhen …
+    /// Region code prefix: `11` Beijing, `4403` Shenzhen …; a whole
+    /// province or prefecture code (`110000`, `440300`, as pickers give
+    /// them) stands for every division in it.
     #[param(min_length = 1, max_length = 6, pattern = "^[0-9]+$")]
     pub region: Option<String>,
     pub status: Option<StatusDto>,
