@@ -134,10 +134,7 @@ pub fn list(
         .limit(i64::from(limit) + 1)
         .select(RegionRow::as_select())
         .load(conn)?;
-    let page = Page::from_overfetch(rows, limit, |r| Cursor {
-        key: String::new(),
-        id: r.code.clone(),
-    });
+    let page = Page::by_id(rows, limit, |r| &r.code);
     Ok(Page {
         items: views(conn, page.items)?,
         next: page.next,
