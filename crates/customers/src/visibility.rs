@@ -36,6 +36,13 @@ pub fn sees_financials(p: &Principal) -> bool {
     .any(|r| p.has(*r))
 }
 
+/// Roles that may hand the files a person keeps over to another (CUS-10:
+/// the unit's files stay with the unit when its people change): a
+/// managerial act, beyond editing one file.
+pub fn hands_over_files(p: &Principal) -> bool {
+    p.may_write() && (p.is_admin() || p.has(Role::Manager))
+}
+
 /// Roles that may create and edit files.
 pub fn edits_files(p: &Principal) -> bool {
     p.may_write()
@@ -87,6 +94,22 @@ mod tests {
             clearance_rank: rank,
             session_id: SessionId::new(),
         }
+    }
+
+    #[test]
+    fn r_cus_10_only_managers_and_admins_hand_files_over() {
+        let bj = UnitPath::root(UnitId::new());
+        assert!(hands_over_files(&who(&[Role::Manager], &bj, 1)));
+        assert!(hands_over_files(&who(&[Role::Admin], &bj, 1)));
+        for role in [Role::AccountManager, Role::Integration, Role::Auditor] {
+            assert!(!hands_over_files(&who(&[role], &bj, 3)), "{role:?}");
+        }
+        // An auditor who is also a manager writes nothing.
+        assert!(!hands_over_files(&who(
+            &[Role::Manager, Role::Auditor],
+            &bj,
+            3
+        )));
     }
 
     #[test]

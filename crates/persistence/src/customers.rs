@@ -362,6 +362,29 @@ pub fn ids_by_external_id(
     Ok(found)
 }
 
+/// The files `user_id` keeps (CUS-10), optionally only those kept by a
+/// unit's subtree, merged files left out (their survivors carry the
+/// customer), in id order, at most `at_most`.
+pub fn held_by(
+    conn: &mut DbConn,
+    user_id: &str,
+    unit_path: Option<&str>,
+    at_most: i64,
+) -> Result<Vec<String>> {
+    let mut q = customers::table
+        .inner_join(org_units::table)
+        .filter(customers::owner_user_id.eq(user_id))
+        .filter(customers::merged_into_id.is_null())
+        .into_boxed();
+    if let Some(p) = unit_path {
+        q = q.filter(org_units::path.like(format!("{p}%")));
+    }
+    Ok(q.select(customers::id)
+        .order(customers::id.asc())
+        .limit(at_most)
+        .load(conn)?)
+}
+
 /// Files whose normalised name equals this one (likely duplicates).
 pub fn same_normalised_name(
     conn: &mut DbConn,

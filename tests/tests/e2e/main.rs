@@ -7,6 +7,7 @@ mod bad_input;
 mod contract;
 mod customers;
 mod exchange;
+mod handover;
 mod machinery;
 mod ops;
 mod org;

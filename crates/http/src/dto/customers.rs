@@ -920,3 +920,23 @@ pub struct Province {
     #[schema(example = "北京市")]
     pub name: String,
 }
+
+/// Hand the files one person keeps over to another (CUS-10, ORG-03).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandOver {
+    /// Who keeps the files now (a departing or moving person; may be deactivated).
+    pub from_user_id: uuid::Uuid,
+    /// Who keeps them after: an active account.
+    pub to_user_id: uuid::Uuid,
+    /// Only the files kept by this unit and the units below it.
+    pub unit_id: Option<uuid::Uuid>,
+}
+
+/// What a hand-over did: the files now kept by the new keeper. Files the
+/// caller may not work (another unit's, shared ones) stay as they were.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandOverReport {
+    pub handed_over: usize,
+    pub customer_ids: Vec<uuid::Uuid>,
+}

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod customer_access;
 pub mod customer_exchange;
 pub mod customer_files;
+pub mod customer_handover;
 pub mod customer_parts;
 pub mod me;
 pub mod ops;
@@ -70,6 +71,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/customers/export").get(customer_exchange::export_customers))
             .service(web::resource("/customers/import").post(customer_exchange::import_customers))
+            .service(web::resource("/customers/hand-over").post(customer_handover::hand_over))
             .service(
                 web::resource("/customers/{id}")
                     .get(customer_files::get_customer)

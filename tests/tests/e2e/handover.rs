@@ -1,0 +1,111 @@
+//! Hand-over of the files a person keeps (CUS-10, ORG-03) through HTTP.
+
+use clientele_e2e::TestServer;
+use serde_json::{json, Value};
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| i.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn r_cus_10_a_departing_keeper_hands_over_their_files() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let manager = s.token("demo.manager.bj");
+    let leaving = s.user_id("demo.am.bj");
+    let successor = s.user_id("demo.manager.bj");
+    let (bj, sh) = (s.unit_id("BJ"), s.unit_id("SH"));
+    let mut beijing = Vec::new();
+    for (i, unit) in [&bj, &bj, &sh].iter().enumerate() {
+        let made = s.post(
+            "/api/v1/customers",
+            &admin,
+            &json!({"name": format!("交接测试{i}号有限公司"), "nature": "private",
+                    "owner_unit_id": unit, "owner_user_id": leaving}),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+        if *unit == &bj {
+            beijing.push(made.json["id"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let shanghai_file = s.get(
+        &format!("/api/v1/customers?owner_user_id={leaving}&unit_id={sh}"),
+        &admin,
+    );
+    let shanghai_id = shanghai_file.json["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    // Refused, changing nothing: no role, the same person, an unknown one.
+    let (am, auditor) = (s.token("demo.am.bj"), s.token("demo.auditor"));
+    let before = s.audit_count();
+    let body = json!({"from_user_id": leaving, "to_user_id": successor});
+    s.post("/api/v1/customers/hand-over", &am, &body)
+        .assert_problem(403, "forbidden");
+    s.post("/api/v1/customers/hand-over", &auditor, &body)
+        .assert_problem(403, "forbidden");
+    let same = s.post(
+        "/api/v1/customers/hand-over",
+        &manager,
+        &json!({"from_user_id": leaving, "to_user_id": leaving}),
+    );
+    same.assert_problem(422, "validation_failed");
+    assert_eq!(same.json["errors"][0]["code"], "same_user");
+    let nobody = s.post(
+        "/api/v1/customers/hand-over",
+        &manager,
+        &json!({"from_user_id": leaving, "to_user_id": "01930000-0000-7000-8000-000000000000"}),
+    );
+    nobody.assert_problem(422, "validation_failed");
+    assert_eq!(nobody.json["errors"][0]["field"], "to_user_id");
+    assert_eq!(s.audit_count(), before);
+
+    // The Beijing manager hands over the Beijing files; Shanghai's stays.
+    let done = s.post("/api/v1/customers/hand-over", &manager, &body);
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(done.json["handed_over"], 2);
+    let mut moved = ids(&done.json["customer_ids"]);
+    moved.sort();
+    beijing.sort();
+    assert_eq!(moved, beijing);
+    assert_eq!(s.audit_count(), before + 2);
+    for id in &beijing {
+        let file = s.get(&format!("/api/v1/customers/{id}"), &manager);
+        assert_eq!(file.json["owner_user_id"], successor.as_str());
+        let history = s.get(&format!("/api/v1/customers/{id}/history"), &manager);
+        let change = history.json["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["field"] == "owner_user_id").cloned())
+            .unwrap_or_default();
+        assert_eq!(change["old_value"], leaving.as_str(), "{}", history.text);
+        assert_eq!(change["new_value"], successor.as_str());
+        assert_eq!(change["actor_id"], s.user_id("demo.manager.bj").as_str());
+    }
+    let kept = s.get(&format!("/api/v1/customers/{shanghai_id}"), &admin);
+    assert_eq!(kept.json["owner_user_id"], leaving.as_str());
+    // Again: nothing left that the manager may work.
+    let again = s.post("/api/v1/customers/hand-over", &manager, &body);
+    assert_eq!(again.json["handed_over"], 0, "{}", again.text);
+
+    // An admin hands over the rest, limited to a unit.
+    let rest = s.post(
+        "/api/v1/customers/hand-over",
+        &admin,
+        &json!({"from_user_id": leaving, "to_user_id": s.user_id("demo.am.sh"), "unit_id": sh}),
+    );
+    assert_eq!(rest.status, 200, "{}", rest.text);
+    assert_eq!(ids(&rest.json["customer_ids"]), vec![shanghai_id]);
+    let unknown_unit = s.post(
+        "/api/v1/customers/hand-over",
+        &admin,
+        &json!({"from_user_id": leaving, "to_user_id": successor, "unit_id": leaving}),
+    );
+    unknown_unit.assert_problem(422, "validation_failed");
+    assert_eq!(unknown_unit.json["errors"][0]["field"], "unit_id");
+}
