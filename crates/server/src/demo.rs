@@ -327,9 +327,19 @@ fn seed_customers(
 ) -> Result<(), clientele_persistence::Error> {
     use clientele_customers::{CreditCode, CustomerName, Tags};
     use clientele_persistence::customers::{self, CustomerRow};
+    // The branch's and the subsidiary's account managers keep their units'
+    // files (CUS-10), so a hand-over has something to show.
+    let mut keepers: Vec<(&str, String)> = Vec::new();
+    for (unit, username) in [("BJ", "demo.am.bj"), ("SH", "demo.am.sh")] {
+        if let Some(u) = users::credentials(c, username)? {
+            keepers.push((unit, u.id));
+        }
+    }
     for (i, (name, nature, industry, region, region_name, unit, secrecy, status, shared, tags)) in
         CUSTOMERS.iter().enumerate()
     {
+        // Demo codes are judged like any other, and named by the catalogue.
+        let division = clientele_persistence::regions::for_file(c, region)?;
         let unit_id = units
             .iter()
             .find(|(code, _)| code == unit)
@@ -358,7 +368,7 @@ fn seed_customers(
             nature: (*nature).to_owned(),
             industry: Some((*industry).to_owned()),
             region_code: Some((*region).to_owned()),
-            region_name: Some((*region_name).to_owned()),
+            region_name: Some(division),
             address: Some(format!("{region_name}示范路{}号", 10 + i)),
             size: Some(["large", "medium", "small", "micro"][i % 4].to_owned()),
             registered_capital_fen: Some(((i as i64) + 1) * 5_000_000_000),
@@ -384,7 +394,10 @@ fn seed_customers(
             vulnerable: *nature == "individual",
             status: (*status).to_owned(),
             external_id: Some(format!("ERP-{:05}", 1000 + i)),
-            owner_user_id: None,
+            owner_user_id: keepers
+                .iter()
+                .find(|(u, _)| u == unit)
+                .map(|(_, id)| id.clone()),
             owner_unit_id: unit_id,
             secrecy_level: (*secrecy).to_owned(),
             shared: *shared,

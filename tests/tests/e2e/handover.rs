@@ -17,7 +17,15 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
     let s = TestServer::start();
     let admin = s.token("demo.admin");
     let manager = s.token("demo.manager.bj");
-    let leaving = s.user_id("demo.am.bj");
+    // A new account manager of the branch, who then leaves.
+    let hired = s.post(
+        "/api/v1/users",
+        &admin,
+        &json!({"username": "wang.li", "display_name": "王丽", "password": "a-long-password",
+                "unit_id": s.unit_id("BJ"), "roles": ["account_manager"]}),
+    );
+    assert_eq!(hired.status, 201, "{}", hired.text);
+    let leaving = hired.json["id"].as_str().unwrap_or_default().to_owned();
     let successor = s.user_id("demo.manager.bj");
     let (bj, sh) = (s.unit_id("BJ"), s.unit_id("SH"));
     let mut beijing = Vec::new();
@@ -42,7 +50,17 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
         .unwrap_or_default()
         .to_owned();
 
-    // Refused, changing nothing: no role, the same person, an unknown one.
+    // The person leaves: their account is closed, their files are not.
+    let closed = s.patch(
+        &format!("/api/v1/users/{leaving}"),
+        &admin,
+        hired.header("etag").unwrap_or_default(),
+        &json!({"active": false}),
+    );
+    assert_eq!(closed.status, 200, "{}", closed.text);
+
+    // Refused, changing nothing: no role, the same person, an unknown one,
+    // a closed account as successor.
     let (am, auditor) = (s.token("demo.am.bj"), s.token("demo.auditor"));
     let before = s.audit_count();
     let body = json!({"from_user_id": leaving, "to_user_id": successor});
@@ -64,6 +82,13 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
     );
     nobody.assert_problem(422, "validation_failed");
     assert_eq!(nobody.json["errors"][0]["field"], "to_user_id");
+    let to_closed = s.post(
+        "/api/v1/customers/hand-over",
+        &manager,
+        &json!({"from_user_id": successor, "to_user_id": leaving}),
+    );
+    to_closed.assert_problem(422, "validation_failed");
+    assert_eq!(to_closed.json["errors"][0]["code"], "user_inactive");
     assert_eq!(s.audit_count(), before);
 
     // The Beijing manager hands over the Beijing files; Shanghai's stays.
