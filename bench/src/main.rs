@@ -44,8 +44,9 @@ struct Args {
     /// With `--customers`: drive only `get` (one file) or `list` (a page),
     /// beside `/healthz` (for profiling one path; not for `--write`); or
     /// `search`, the quick search `q` for parts of names (rare and common);
-    /// or `import`, a CSV import of 10 000 new files (dry run, then commit):
-    /// these two the default run leaves out.
+    /// `duplicates`, the archive-wide duplicate report; or `import`, a CSV
+    /// import of 10 000 new files (dry run, then commit): these three the
+    /// default run leaves out.
     #[arg(long)]
     only: Option<String>,
 }
@@ -289,6 +290,23 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
                 );
             }
         }
+    }
+    if args.only.as_deref() == Some("duplicates") {
+        // The archive-wide duplicate report: seeded names are all distinct,
+        // so a page walks every file the caller may see (the worst case).
+        let report = format!("{base}/api/v1/customers/duplicate-groups?limit=50");
+        let _ = drive("warm-up", &report, Some(&token), 1, 1);
+        let o = drive(
+            "GET /api/v1/customers/duplicate-groups (1 connection)",
+            &report,
+            Some(&token),
+            args.seconds,
+            1,
+        );
+        eprintln!(
+            "{}: {:.1}/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+            o.name, o.rps, o.p50_ms, o.p99_ms, o.errors
+        );
     }
     if args.only.as_deref() == Some("import") {
         // An ERP's import of 10 000 new files of eight columns: a dry run

@@ -38,6 +38,15 @@ pub struct Cursor {
 const SEP: char = '\u{1f}';
 
 impl Cursor {
+    /// The position after a row of a list ordered by a unique key alone (a
+    /// region's code, a duplicate group's name): the id is the nil id.
+    pub fn after_key(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            id: uuid::Uuid::nil().to_string(),
+        }
+    }
+
     pub fn encode(&self) -> String {
         b64::encode(format!("{}{SEP}{}", self.key, self.id).as_bytes())
     }
@@ -117,6 +126,8 @@ mod tests {
                 id: uuid::Uuid::now_v7().to_string(),
             };
             assert_eq!(Cursor::decode(&c.encode()).ok(), Some(c));
+            let by_key = Cursor::after_key(key);
+            assert_eq!(Cursor::decode(&by_key.encode()).ok(), Some(by_key));
         }
     }
 

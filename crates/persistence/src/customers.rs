@@ -273,6 +273,49 @@ macro_rules! view_columns {
     };
 }
 
+/// Whether `scope` may see a file, as a condition on the file's own
+/// columns (its owner unit and secrecy level among the few the caller may
+/// see), which the list indexes carry: files not shown are skipped without
+/// reading their rows.
+macro_rules! visible_to {
+    ($scope:expr) => {{
+        let (lv, vu) = diesel::alias!(secrecy_levels as lv, org_units as vu);
+        let levels = lv
+            .filter(lv.field(secrecy_levels::rank).le($scope.clearance_rank))
+            .select(lv.field(secrecy_levels::code));
+        let by_level = customers::secrecy_level.eq_any(levels);
+        let seen: Box<dyn BoxableExpression<_, crate::connection::MultiBackend, SqlType = Bool>> =
+            match &$scope.unit_path {
+                None => Box::new(by_level),
+                Some(p) => {
+                    let subtree = vu
+                        .filter(vu.field(org_units::path).like(format!("{p}%")))
+                        .select(vu.field(org_units::id));
+                    Box::new(
+                        by_level.and(
+                            customers::shared
+                                .eq(true)
+                                .or(customers::owner_unit_id.eq_any(subtree)),
+                        ),
+                    )
+                }
+            };
+        seen
+    }};
+}
+
+/// The files `scope` may see, with their unit and level joined, as a boxed
+/// query to filter further.
+macro_rules! visible_files {
+    ($scope:expr) => {
+        customers::table
+            .inner_join(org_units::table)
+            .inner_join(secrecy_levels::table)
+            .filter(visible_to!($scope))
+            .into_boxed()
+    };
+}
+
 fn views(rows: Vec<ViewRow>) -> Result<Vec<CustomerView>> {
     rows.into_iter()
         .map(|(row, path, rank, tags)| {
@@ -383,6 +426,46 @@ pub fn held_by(
         .order(customers::id.asc())
         .limit(at_most)
         .load(conn)?)
+}
+
+/// Normalised names that more than one unmerged file `scope` may see
+/// holds (likely duplicates, CUS-01), in order, after `after`, with how
+/// many files hold each; at most `limit` and one more.
+pub fn duplicate_names(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<(String, i64)>> {
+    let after = after.unwrap_or_default().to_owned();
+    Ok(customers::table
+        .filter(visible_to!(scope))
+        .filter(customers::merged_into_id.is_null())
+        .filter(customers::name_normalized.gt(after))
+        .group_by(customers::name_normalized)
+        .having(diesel::dsl::count_star().gt(1))
+        .select((customers::name_normalized, diesel::dsl::count_star()))
+        .order(customers::name_normalized)
+        .limit(i64::from(limit) + 1)
+        .load(conn)?)
+}
+
+/// The unmerged files `scope` may see under one normalised name, in id
+/// order, at most `limit`.
+pub fn visible_with_name(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    normalised: &str,
+    limit: i64,
+) -> Result<Vec<CustomerView>> {
+    let rows = visible_files!(scope)
+        .filter(customers::merged_into_id.is_null())
+        .filter(customers::name_normalized.eq(normalised.to_owned()))
+        .order(customers::id)
+        .limit(limit)
+        .select(view_columns!())
+        .load(conn)?;
+    views(rows)
 }
 
 /// Files whose normalised name equals this one (likely duplicates).
@@ -930,28 +1013,8 @@ pub fn list(
     limit: u32,
     after: Option<&Cursor>,
 ) -> Result<Page<CustomerView>> {
-    // Visibility is decided on the file's own columns (its owner unit and
-    // secrecy level among the few the caller may see), which the list
-    // indexes carry: files not shown are skipped without reading their rows.
-    let (lv, ou) = diesel::alias!(secrecy_levels as lv, org_units as ou);
-    let levels = lv
-        .filter(lv.field(secrecy_levels::rank).le(scope.clearance_rank))
-        .select(lv.field(secrecy_levels::code));
-    let mut q = customers::table
-        .inner_join(org_units::table)
-        .inner_join(secrecy_levels::table)
-        .filter(customers::secrecy_level.eq_any(levels))
-        .into_boxed();
-    if let Some(p) = &scope.unit_path {
-        let subtree = ou
-            .filter(ou.field(org_units::path).like(format!("{p}%")))
-            .select(ou.field(org_units::id));
-        q = q.filter(
-            customers::shared
-                .eq(true)
-                .or(customers::owner_unit_id.eq_any(subtree)),
-        );
-    }
+    let ou = diesel::alias!(org_units as ou);
+    let mut q = visible_files!(scope);
     if !f.include_merged {
         q = q.filter(customers::merged_into_id.is_null());
     }

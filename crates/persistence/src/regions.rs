@@ -127,14 +127,14 @@ pub fn list(
         q = q.filter(regions::active.eq(true));
     }
     if let Some(c) = after {
-        q = q.filter(regions::code.gt(c.id.clone()));
+        q = q.filter(regions::code.gt(c.key.clone()));
     }
     let rows = q
         .order(regions::code.asc())
         .limit(i64::from(limit) + 1)
         .select(RegionRow::as_select())
         .load(conn)?;
-    let page = Page::by_id(rows, limit, |r| &r.code);
+    let page = Page::from_overfetch(rows, limit, |r| Cursor::after_key(r.code.clone()));
     Ok(Page {
         items: views(conn, page.items)?,
         next: page.next,

@@ -6,6 +6,7 @@ mod backup;
 mod bad_input;
 mod contract;
 mod customers;
+mod duplicates;
 mod exchange;
 mod handover;
 mod machinery;

@@ -940,3 +940,18 @@ pub struct HandOverReport {
     pub handed_over: usize,
     pub customer_ids: Vec<uuid::Uuid>,
 }
+
+/// Files the caller may see that share a normalised name: likely one
+/// customer with several files (CUS-01).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateGroup {
+    /// The name once company forms, spaces and full-width characters are set aside.
+    #[schema(example = "北京华联商贸")]
+    pub name_normalized: String,
+    /// How many unmerged files the caller may see hold it.
+    pub count: i64,
+    /// The first 20 of them, in id order.
+    pub files: Vec<Customer>,
+}
+
+page_of!(DuplicateGroupPage, DuplicateGroup);

@@ -794,59 +794,6 @@ pub async fn list_customers(
     })))
 }
 
-/// Likely duplicates of a file: the same name once company forms, spaces and
-/// full-width characters are set aside (CUS-01). Only files the caller may see.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/duplicates", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = CustomerPage)))]
-pub async fn list_duplicates(
-    st: web::Data<AppState>,
-    ctx: ReqCtx,
-    auth: Auth,
-    id: PathId,
-) -> Result<HttpResponse, ApiError> {
-    let p = auth.0;
-    let meta = ctx.meta(&st, Some(&p));
-    let financials = sees_financials(&p);
-    let found = st
-        .write(move |c| {
-            let seen = see(c, &p, &id.0, meta.at)?;
-            let candidates = customers::same_normalised_name(
-                c,
-                &seen.view.row.name_normalized,
-                Some(&seen.view.row.id),
-                50,
-            )?;
-            let mut shown = Vec::new();
-            let mut entries = vec![AccessEntry {
-                customer_id: seen.view.row.id.clone(),
-                action: "duplicates",
-                detail: None,
-                grant_id: seen.grant.clone(),
-            }];
-            for v in candidates {
-                if see(c, &p, &v.row.id, meta.at).is_ok() {
-                    entries.push(AccessEntry {
-                        customer_id: v.row.id.clone(),
-                        action: "list",
-                        detail: Some(format!("duplicate of {}", seen.view.row.id)),
-                        grant_id: None,
-                    });
-                    shown.push(v);
-                }
-            }
-            customer_access::register(c, &meta, &entries)?;
-            Ok(shown)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(CustomerPage {
-        items: found
-            .into_iter()
-            .map(|v| Customer::from_view(v, financials))
-            .collect(),
-        next_cursor: None,
-    }))
-}
-
 fn status_of(v: &CustomerView) -> clientele_persistence::Result<clientele_customers::Status> {
     clientele_customers::Status::parse(&v.row.status).map_err(|e| DbError::Corrupt(e.to_string()))
 }

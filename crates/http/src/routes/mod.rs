@@ -5,6 +5,7 @@ pub mod approval_rules;
 pub mod audit;
 pub mod auth;
 pub mod customer_access;
+pub mod customer_duplicates;
 pub mod customer_exchange;
 pub mod customer_files;
 pub mod customer_handover;
@@ -73,12 +74,17 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/customers/import").post(customer_exchange::import_customers))
             .service(web::resource("/customers/hand-over").post(customer_handover::hand_over))
             .service(
+                web::resource("/customers/duplicate-groups")
+                    .get(customer_duplicates::list_duplicate_groups),
+            )
+            .service(
                 web::resource("/customers/{id}")
                     .get(customer_files::get_customer)
                     .patch(customer_files::update_customer),
             )
             .service(
-                web::resource("/customers/{id}/duplicates").get(customer_files::list_duplicates),
+                web::resource("/customers/{id}/duplicates")
+                    .get(customer_duplicates::list_duplicates),
             )
             .service(web::resource("/customers/{id}/merge").post(customer_files::merge_customer))
             .service(web::resource("/customers/{id}/history").get(customer_files::customer_history))

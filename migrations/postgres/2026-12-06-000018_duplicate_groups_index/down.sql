@@ -1,0 +1,2 @@
+DROP INDEX ix_customers_normalized;
+CREATE INDEX ix_customers_normalized ON customers (name_normalized);

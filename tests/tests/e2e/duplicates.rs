@@ -1,0 +1,132 @@
+//! Likely duplicates across the archive (CUS-01) through HTTP.
+
+use clientele_e2e::{Resp, TestServer};
+use serde_json::{json, Value};
+
+fn group<'a>(page: &'a Resp, name: &str) -> Option<&'a Value> {
+    page.json["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|g| g["name_normalized"] == name))
+}
+
+#[test]
+fn r_cus_01_duplicate_groups_across_the_archive() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let am = s.token("demo.am.bj");
+    let sh = s.unit_id("SH");
+    let mut ids = Vec::new();
+    for name in [
+        "重复测试华联商贸有限公司",
+        "重复测试华联商贸股份有限公司",
+        "重复测试 华联商贸",
+    ] {
+        let r = s.post(
+            "/api/v1/customers",
+            &am,
+            &json!({"name": name, "nature": "private"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+        ids.push(r.json["id"].as_str().unwrap_or_default().to_owned());
+    }
+    // The same customer filed in Shanghai, out of the Beijing branch's sight.
+    let far = s.post(
+        "/api/v1/customers",
+        &admin,
+        &json!({"name": "重复测试华联商贸有限公司", "nature": "private", "owner_unit_id": sh}),
+    );
+    assert_eq!(far.status, 201, "{}", far.text);
+
+    let page = s.get("/api/v1/customers/duplicate-groups?limit=200", &am);
+    assert_eq!(page.status, 200, "{}", page.text);
+    let mine = group(&page, "重复测试华联商贸")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(mine["count"], 3, "{}", page.text);
+    let mut shown: Vec<String> = mine["files"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    shown.sort();
+    ids.sort();
+    assert_eq!(shown, ids, "only the files the caller may see");
+    let all = s.get("/api/v1/customers/duplicate-groups?limit=200", &admin);
+    assert_eq!(
+        group(&all, "重复测试华联商贸").map(|g| g["count"].clone()),
+        Some(json!(4))
+    );
+
+    // Every file shown is registered as read.
+    let auditor = s.token("demo.auditor");
+    let log = s.get(
+        &format!("/api/v1/access-register?customer_id={}&action=list", ids[0]),
+        &auditor,
+    );
+    assert!(
+        log.json["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["detail"] == "duplicate groups")),
+        "{}",
+        log.text
+    );
+
+    // Pages follow on in name order.
+    for name in ["另一组重复测试有限公司", "另一组重复测试"] {
+        let r = s.post(
+            "/api/v1/customers",
+            &am,
+            &json!({"name": name, "nature": "private"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let first = s.get("/api/v1/customers/duplicate-groups?limit=1", &admin);
+    let cursor = first.json["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!cursor.is_empty(), "{}", first.text);
+    let second = s.get(
+        &format!("/api/v1/customers/duplicate-groups?limit=1&cursor={cursor}"),
+        &admin,
+    );
+    assert_eq!(second.status, 200, "{}", second.text);
+    let (a, b) = (
+        first.json["items"][0]["name_normalized"]
+            .as_str()
+            .unwrap_or_default(),
+        second.json["items"][0]["name_normalized"]
+            .as_str()
+            .unwrap_or_default(),
+    );
+    assert!(a < b, "{a} then {b}");
+
+    // A merged file leaves its group; a group of one is no group.
+    let mgr = s.token("demo.manager.bj");
+    for absorbed in &ids[1..] {
+        let merged = s.post(
+            &format!("/api/v1/customers/{}/merge", ids[0]),
+            &mgr,
+            &json!({"absorbed_id": absorbed}),
+        );
+        assert_eq!(merged.status, 200, "{}", merged.text);
+    }
+    let after = s.get("/api/v1/customers/duplicate-groups?limit=200", &am);
+    assert!(
+        group(&after, "重复测试华联商贸").is_none(),
+        "{}",
+        after.text
+    );
+    let admin_after = s.get("/api/v1/customers/duplicate-groups?limit=200", &admin);
+    assert_eq!(
+        group(&admin_after, "重复测试华联商贸").map(|g| g["count"].clone()),
+        Some(json!(2))
+    );
+    s.get("/api/v1/customers/duplicate-groups?cursor=YWJj", &am)
+        .assert_problem(400, "invalid_cursor");
+    s.call("GET", "/api/v1/customers/duplicate-groups", None, None, &[])
+        .assert_problem(401, "unauthorized");
+}
