@@ -372,6 +372,13 @@ fn r_cus_07_visibility_matrix() {
         &admin,
         json!({"name": "北京矩阵秘密有限公司", "nature": "private", "owner_unit_id": team, "secrecy_level": "B"}),
     );
+    // A likely duplicate of the level-C file, for the archive-wide report.
+    let twin = create(
+        &s,
+        &admin,
+        json!({"name": "北京矩阵测试股份有限公司", "nature": "private", "owner_unit_id": team}),
+    );
+    assert_eq!(twin.status, 201, "{}", twin.text);
     let (id, other_id, secret_id) = (id_of(&made), id_of(&other), id_of(&secret));
     let erp = s.call(
         "POST",
@@ -454,6 +461,18 @@ fn r_cus_07_visibility_matrix() {
         for path in &reads {
             check(s.call("GET", path, t, None, &[]), 200, path);
         }
+        if t.is_none() {
+            s.call("GET", "/api/v1/customers/duplicate-groups", None, None, &[])
+                .assert_problem(401, "unauthorized");
+            s.call(
+                "POST",
+                "/api/v1/customers/hand-over",
+                None,
+                Some(&json!({})),
+                &[],
+            )
+            .assert_problem(401, "unauthorized");
+        }
         // Writes below the file.
         check(
             s.call(
@@ -517,11 +536,41 @@ fn r_cus_07_visibility_matrix() {
             let n = listed.json["items"].as_array().map(Vec::len).unwrap_or(0);
             let expected = match may {
                 May::Nothing => 0,
-                _ => 2 + usize::from(*sees_secret),
+                _ => 3 + usize::from(*sees_secret),
             };
             assert_eq!(n, expected, "{name} lists");
             let exported = s.get("/api/v1/customers/export?format=ndjson&name=矩阵", t);
             assert_eq!(exported.text.lines().count(), expected, "{name} exports");
+            // The duplicate report counts and shows only files in sight.
+            let groups = s.get("/api/v1/customers/duplicate-groups?limit=200", t);
+            assert_eq!(groups.status, 200, "{name} duplicate groups");
+            let group = groups.json["items"].as_array().and_then(|a| {
+                a.iter()
+                    .find(|g| g["name_normalized"] == "北京矩阵测试")
+                    .cloned()
+            });
+            assert_eq!(
+                group.map(|g| g["count"].clone()),
+                (*may != May::Nothing).then(|| json!(2)),
+                "{name} duplicate groups"
+            );
+            // Handing files over is a manager's act (this one names the
+            // same person twice, so it changes nothing where allowed).
+            let handed = s.post(
+                "/api/v1/customers/hand-over",
+                t,
+                &json!({"from_user_id": s.user_id("demo.agent"), "to_user_id": s.user_id("demo.agent")}),
+            );
+            let hand_over_status = if name.starts_with("parent unit") {
+                422
+            } else {
+                403
+            };
+            assert_eq!(
+                handed.status, hand_over_status,
+                "{name} hand-over: {}",
+                handed.text
+            );
             // Only admins and auditors read the register.
             let log = s.get(&format!("/api/v1/customers/{id}/access-log"), t);
             let log_status = if *name == "auditor" { 200 } else { 403 };
