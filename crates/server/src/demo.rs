@@ -318,6 +318,21 @@ const CUSTOMERS: &[DemoCustomer] = &[
         false,
         &["储备"],
     ),
+    // The Tianjin port company filed a second time under another company
+    // form (and without its credit code's match): a likely duplicate for
+    // `GET /customers/duplicate-groups` to find and a manager to merge.
+    (
+        "天津港散货物流股份有限公司",
+        "state_owned",
+        "交通运输",
+        "120116",
+        "天津市滨海新区",
+        "MKT",
+        "C",
+        "prospect",
+        false,
+        &[],
+    ),
 ];
 
 fn seed_customers(

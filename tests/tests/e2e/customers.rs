@@ -1245,7 +1245,7 @@ fn r_cus_10_files_stay_with_a_unit_in_scope() {
 fn customer_lists_filter_sort_and_page() {
     let s = TestServer::start();
     let admin = s.token("demo.admin");
-    // Demo data: 12 files; full-width and case-insensitive name search.
+    // Demo data: 13 files; full-width and case-insensitive name search.
     let bund = s.get("/api/v1/customers?name=ＢＵＮＤ", &admin);
     assert_eq!(
         bund.json["items"].as_array().map(Vec::len),
@@ -1282,11 +1282,11 @@ fn customer_lists_filter_sort_and_page() {
             None => break,
         }
     }
-    assert_eq!(seen.len(), 12);
+    assert_eq!(seen.len(), 13);
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 12);
+    assert_eq!(unique.len(), 13);
     // Bad filters.
     s.get("/api/v1/customers?sort=colour", &admin)
         .assert_problem(400, "invalid_query");
