@@ -637,12 +637,21 @@ fn check_refs(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
         }
     }
     if let Some(u) = &row.owner_user_id {
-        let active: Option<bool> = users::table
+        let owner: Option<(bool, String)> = users::table
             .find(u)
-            .select(users::active)
+            .select((users::active, users::kind))
             .first(conn)
             .optional()?;
-        if active != Some(true) {
+        // CUS-10 names a person as keeper; a service account is a system.
+        if let Some((true, kind)) = &owner {
+            if kind != "person" {
+                return Err(Error::unprocessable(
+                    "owner_not_person",
+                    "a file is kept by a person, not a service account",
+                ));
+            }
+        }
+        if owner.as_ref().map(|o| o.0) != Some(true) {
             return Err(Error::unprocessable(
                 "owner_not_found",
                 "the owner user does not exist or is deactivated",

@@ -1226,6 +1226,13 @@ fn r_cus_10_files_stay_with_a_unit_in_scope() {
     .assert_problem(422, "secrecy_above_clearance");
     create(&s, &am, json!({"name": "无此单位有限公司", "nature": "private", "owner_unit_id": uuid::Uuid::now_v7()}))
         .assert_problem(422, "unit_not_found");
+    // The keeper is a person (CUS-10), not a service account.
+    create(
+        &s,
+        &am,
+        json!({"name": "系统保管有限公司", "nature": "private", "owner_user_id": s.user_id("demo-erp")}),
+    )
+    .assert_problem(422, "owner_not_person");
     let agent = s.token("demo.agent");
     create(
         &s,

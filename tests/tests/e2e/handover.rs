@@ -89,6 +89,13 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
     );
     to_closed.assert_problem(422, "validation_failed");
     assert_eq!(to_closed.json["errors"][0]["code"], "user_inactive");
+    let to_system = s.post(
+        "/api/v1/customers/hand-over",
+        &manager,
+        &json!({"from_user_id": leaving, "to_user_id": s.user_id("demo-erp")}),
+    );
+    to_system.assert_problem(422, "validation_failed");
+    assert_eq!(to_system.json["errors"][0]["code"], "owner_not_person");
     assert_eq!(s.audit_count(), before);
 
     // The Beijing manager hands over the Beijing files; Shanghai's stays.

@@ -56,11 +56,19 @@ pub async fn hand_over(
                 other => other,
             };
             person(c, &from, "from_user_id")?;
-            if !person(c, &to, "to_user_id")?.active {
+            let successor = person(c, &to, "to_user_id")?;
+            if !successor.active {
                 return Err(DbError::Invalid {
                     field: "to_user_id",
                     code: "user_inactive",
                     message: "files are handed to an active account".into(),
+                });
+            }
+            if successor.kind != "person" {
+                return Err(DbError::Invalid {
+                    field: "to_user_id",
+                    code: "owner_not_person",
+                    message: "files are kept by a person, not a service account".into(),
                 });
             }
             let path = match &unit {
