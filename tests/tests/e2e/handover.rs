@@ -141,3 +141,57 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
     unknown_unit.assert_problem(422, "validation_failed");
     assert_eq!(unknown_unit.json["errors"][0]["field"], "unit_id");
 }
+
+#[test]
+fn r_cus_10_an_import_names_each_files_keeper() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let csv = "external_id,name,nature,owner_username\n\
+               KP-1,保管人导入甲有限公司,private,Demo.AM.BJ\n\
+               KP-2,保管人导入乙有限公司,private,no.such.person\n\
+               KP-3,保管人导入丙有限公司,private,demo-erp\n";
+    let dry = s.import_csv(&am, csv, true);
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    let faults: Vec<(u64, String, String)> = dry.json["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap_or_default(),
+                e["field"].as_str().unwrap_or_default().to_owned(),
+                e["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        faults,
+        vec![
+            (2, "owner_username".to_owned(), "user_not_found".to_owned()),
+            (3, String::new(), "owner_not_person".to_owned()),
+        ],
+        "{}",
+        dry.text
+    );
+    let good = s.import_csv(
+        &am,
+        "external_id,name,nature,owner_username\nKP-1,保管人导入甲有限公司,private,demo.am.bj\n",
+        false,
+    );
+    assert_eq!(good.json["created"], 1, "{}", good.text);
+    let file = s.get("/api/v1/customers?external_id=KP-1", &am);
+    assert_eq!(
+        file.json["items"][0]["owner_user_id"],
+        s.user_id("demo.am.bj").as_str()
+    );
+    // An empty cell takes the keeper off.
+    let off = s.import_csv(
+        &am,
+        "external_id,name,nature,owner_username\nKP-1,保管人导入甲有限公司,private,\n",
+        false,
+    );
+    assert_eq!(off.json["updated"], 1, "{}", off.text);
+    let file = s.get("/api/v1/customers?external_id=KP-1", &am);
+    assert_eq!(file.json["items"][0]["owner_user_id"], Value::Null);
+}

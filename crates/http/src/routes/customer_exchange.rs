@@ -20,7 +20,7 @@ use clientele_customers::visibility::{edits_files, sees_financials};
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::customers::{self, CustomerRow};
 use clientele_persistence::new_files::{NewFile, NewFiles};
-use clientele_persistence::{regions, units, DbConn, Error as DbError};
+use clientele_persistence::{regions, units, users, DbConn, Error as DbError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -244,7 +244,7 @@ pub struct ImportReport {
 
 /// Columns an import may carry besides [`TEXT_COLUMNS`]; `external_id`
 /// and `name` are required.
-const IMPORT_COLUMNS: [&str; 14] = [
+const IMPORT_COLUMNS: [&str; 15] = [
     "external_id",
     "name",
     "credit_code",
@@ -259,6 +259,7 @@ const IMPORT_COLUMNS: [&str; 14] = [
     "tags",
     "owner_unit_code",
     "secrecy_level",
+    "owner_username",
 ];
 
 fn import_columns() -> impl Iterator<Item = &'static str> {
@@ -302,6 +303,8 @@ struct ImportRow {
     status: Option<String>,
     tags: Option<Vec<String>>,
     unit_code: Option<String>,
+    /// The keeper's username; an empty cell takes the keeper off.
+    owner_username: Option<Option<String>>,
     secrecy: Option<String>,
     credit_code: Option<Option<String>>,
     region_code: Option<Option<String>>,
@@ -504,6 +507,7 @@ fn parse_rows(
                     Err(e) => err(h, e.code, e.message),
                 },
                 "owner_unit_code" => row.unit_code = opt,
+                "owner_username" => row.owner_username = Some(opt.map(|u| u.to_lowercase())),
                 "secrecy_level" => row.secrecy = opt,
                 "customer_type" => {
                     row.customer_type = Some(match opt {
@@ -657,6 +661,8 @@ struct ImportContext {
     files: HashMap<String, String>,
     /// What the region catalogue holds of each code met.
     regions: HashMap<String, Option<CatalogueEntry>>,
+    /// Account ids by username, as met.
+    people: HashMap<String, Option<String>>,
     codes: customers::CodeRun,
 }
 
@@ -677,6 +683,7 @@ impl ImportContext {
             unit_ids: HashMap::new(),
             files: customers::ids_by_external_id(c, &external_ids)?,
             regions: HashMap::new(),
+            people: HashMap::new(),
             codes: match codes {
                 Some(run) => run,
                 None => customers::CodeRun::start(c)?,
@@ -699,6 +706,27 @@ impl ImportContext {
             self.regions.insert(code.to_owned(), entry);
         }
         regions::judge(code, self.regions.get(code).and_then(Option::as_ref))
+    }
+
+    /// The keeper a row names: the account of a username (read once an
+    /// import), or none for an empty cell. Whether it may keep files is
+    /// judged where the file is written, as for any change of keeper.
+    fn keeper(&mut self, c: &mut DbConn, name: Option<&str>) -> Result<Option<String>, DbError> {
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        if !self.people.contains_key(name) {
+            let id = users::credentials(c, name)?.map(|u| u.id);
+            self.people.insert(name.to_owned(), id);
+        }
+        match self.people.get(name).cloned().flatten() {
+            Some(id) => Ok(Some(id)),
+            None => Err(DbError::Invalid {
+                field: "owner_username",
+                code: "user_not_found",
+                message: format!("no account has username {name:?}"),
+            }),
+        }
     }
 
     fn unit_id_of_code(&mut self, c: &mut DbConn, code: &str) -> Result<String, DbError> {
@@ -769,6 +797,9 @@ fn import_row(
         let seen = see_for_write(c, p, &id, meta.at)?;
         let mut tags = None;
         let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
+        if let Some(name) = &row.owner_username {
+            after.owner_user_id = cx.keeper(c, name.as_deref())?;
+        }
         settle_region(
             &mut after,
             seen.view.row.region_code.as_deref(),
@@ -819,6 +850,9 @@ fn import_row(
     };
     let mut tags = None;
     let mut new = apply_row(row, blank, &mut tags);
+    if let Some(name) = &row.owner_username {
+        new.owner_user_id = cx.keeper(c, name.as_deref())?;
+    }
     settle_region(&mut new, None, row.names_region(), |code| {
         cx.region_for_file(c, code)
     })?;
@@ -832,7 +866,8 @@ fn import_row(
 }
 
 /// Import customer files from CSV (`Content-Type: text/csv`), upserting by
-/// `external_id`. With `dry_run=true` (the default) every row is checked and
+/// `external_id`. A file's keeper is named by `owner_username` (an empty
+/// cell takes the keeper off), its unit by `owner_unit_code`. With `dry_run=true` (the default) every row is checked and
 /// nothing is written; a commit writes all rows or none. At most 10 000 rows;
 /// the body may be larger than other requests' (`CLIENTELE_MAX_IMPORT_BYTES`,
 /// default 32 MiB; 413 above).
