@@ -49,6 +49,18 @@ fn bad_requests_get_problems_and_change_nothing() {
         ("bad query type", "GET", "/api/v1/users?active=maybe", None, 400, "invalid_query"),
         ("NUL in query", "GET", "/api/v1/users?q=a%00b", None, 400, "invalid_query"),
         ("NUL in text", "POST", "/api/v1/units", Some((json_ct, br#"{"code":"N","name":"a\u0000b","kind":"branch"}"#.to_vec())), 422, "validation_failed"),
+        ("region code of letters", "POST", "/api/v1/regions", Some((json_ct, json!({"code": "11ab01", "name": "x"}).to_string().into_bytes())), 422, "validation_failed"),
+        ("region name too long", "POST", "/api/v1/regions", Some((json_ct, json!({"code": "110190", "name": "区".repeat(51)}).to_string().into_bytes())), 422, "validation_failed"),
+        ("region of no province", "POST", "/api/v1/regions", Some((json_ct, json!({"code": "990101", "name": "x"}).to_string().into_bytes())), 422, "validation_failed"),
+        ("region unknown field", "POST", "/api/v1/regions", Some((json_ct, json!({"code": "110190", "name": "x", "level": "county"}).to_string().into_bytes())), 422, "invalid_body"),
+        ("region filter of another form", "GET", "/api/v1/regions?parent=1101", None, 400, "invalid_query"),
+        ("region level unknown", "GET", "/api/v1/regions?level=town", None, 400, "invalid_query"),
+        ("unknown region", "GET", "/api/v1/regions/110199", None, 404, "not_found"),
+        ("file in no region", "POST", "/api/v1/customers", Some((json_ct, json!({"name": "无区测试有限公司", "nature": "private", "region_code": "110199"}).to_string().into_bytes())), 422, "validation_failed"),
+        ("hand-over, bad uuid", "POST", "/api/v1/customers/hand-over", Some((json_ct, json!({"from_user_id": "nope", "to_user_id": hq}).to_string().into_bytes())), 422, "invalid_body"),
+        ("hand-over, missing successor", "POST", "/api/v1/customers/hand-over", Some((json_ct, json!({"from_user_id": hq}).to_string().into_bytes())), 422, "invalid_body"),
+        ("hand-over, unknown people", "POST", "/api/v1/customers/hand-over", Some((json_ct, json!({"from_user_id": hq, "to_user_id": "01900000-0000-7000-8000-000000000000"}).to_string().into_bytes())), 422, "validation_failed"),
+        ("duplicate groups, bad limit", "GET", "/api/v1/customers/duplicate-groups?limit=0", None, 400, "invalid_query"),
     ];
     for (what, method, path, body, status, code) in cases {
         let r = s.raw(
