@@ -613,30 +613,58 @@ fn credit_code_free(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
     Ok(())
 }
 
-/// References a file makes must exist and be usable.
-fn check_refs(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
-    use crate::schema::users;
-    let unit_active: Option<bool> = org_units::table
-        .find(&row.owner_unit_id)
-        .select(org_units::active)
-        .first(conn)
-        .optional()?;
-    match unit_active {
-        Some(true) => {}
-        Some(false) => {
-            return Err(Error::unprocessable(
-                "unit_inactive",
-                "the owner unit is deactivated",
-            ))
-        }
-        None => {
-            return Err(Error::unprocessable(
-                "unit_not_found",
-                "the owner unit does not exist",
-            ))
+/// Which of a file's references to check: those a write sets.
+#[derive(Debug, Clone, Copy)]
+struct Refs {
+    unit: bool,
+    owner: bool,
+    level: bool,
+}
+
+impl Refs {
+    const ALL: Refs = Refs {
+        unit: true,
+        owner: true,
+        level: true,
+    };
+
+    /// The references `after` changes from `before`: a file whose unit has
+    /// since been closed can still be handed to a new keeper.
+    fn changed(before: &CustomerRow, after: &CustomerRow) -> Refs {
+        Refs {
+            unit: after.owner_unit_id != before.owner_unit_id,
+            owner: after.owner_user_id != before.owner_user_id,
+            level: after.secrecy_level != before.secrecy_level,
         }
     }
-    if let Some(u) = &row.owner_user_id {
+}
+
+/// References a file makes must exist and be usable (those in `which`).
+fn check_refs(conn: &mut DbConn, row: &CustomerRow, which: Refs) -> Result<()> {
+    use crate::schema::users;
+    if which.unit {
+        let unit_active: Option<bool> = org_units::table
+            .find(&row.owner_unit_id)
+            .select(org_units::active)
+            .first(conn)
+            .optional()?;
+        match unit_active {
+            Some(true) => {}
+            Some(false) => {
+                return Err(Error::unprocessable(
+                    "unit_inactive",
+                    "the owner unit is deactivated",
+                ))
+            }
+            None => {
+                return Err(Error::unprocessable(
+                    "unit_not_found",
+                    "the owner unit does not exist",
+                ))
+            }
+        }
+    }
+    if let (true, Some(u)) = (which.owner, &row.owner_user_id) {
         let owner: Option<(bool, String)> = users::table
             .find(u)
             .select((users::active, users::kind))
@@ -658,7 +686,7 @@ fn check_refs(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
             ));
         }
     }
-    if crate::secrecy::find(conn, &row.secrecy_level)?.is_none() {
+    if which.level && crate::secrecy::find(conn, &row.secrecy_level)?.is_none() {
         return Err(Error::unprocessable(
             "unknown_secrecy_level",
             format!("{:?} is not a secrecy level", row.secrecy_level),
@@ -674,7 +702,7 @@ pub fn create(
     tags: Vec<String>,
 ) -> Result<CustomerView> {
     duplicate_guard(conn, &row)?;
-    check_refs(conn, &row)?;
+    check_refs(conn, &row, Refs::ALL)?;
     write_new(conn, meta, &row, &tags)?;
     get(conn, &row.id)
 }
@@ -694,9 +722,12 @@ pub fn create_checked(
     tags: &[String],
 ) -> Result<NewFile> {
     credit_code_free(conn, row)?;
-    if row.owner_user_id.is_some() {
-        check_refs(conn, row)?;
-    }
+    let keeper = Refs {
+        unit: false,
+        owner: true,
+        level: false,
+    };
+    check_refs(conn, row, keeper)?;
     insert_row(conn, row, tags)?;
     let (contents, after) = creation_records(row, tags);
     Ok(NewFile::new(meta, &row.id, tags, &contents, after))
@@ -775,12 +806,7 @@ pub fn save(
         return Err(Error::StaleVersion);
     }
     duplicate_guard(conn, &after)?;
-    if after.owner_unit_id != before.row.owner_unit_id
-        || after.owner_user_id != before.row.owner_user_id
-        || after.secrecy_level != before.row.secrecy_level
-    {
-        check_refs(conn, &after)?;
-    }
+    check_refs(conn, &after, Refs::changed(&before.row, &after))?;
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.row.created_at;

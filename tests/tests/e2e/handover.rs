@@ -41,6 +41,30 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
             beijing.push(made.json["id"].as_str().unwrap_or_default().to_owned());
         }
     }
+    // A project team of the branch, closed after its work: its file stays,
+    // and is handed over like the others.
+    let team = s.post(
+        "/api/v1/units",
+        &admin,
+        &json!({"parent_id": bj, "code": "BJ-P9", "name": "北京已撤项目部", "kind": "project_team"}),
+    );
+    assert_eq!(team.status, 201, "{}", team.text);
+    let team_id = team.json["id"].as_str().unwrap_or_default().to_owned();
+    let in_team = s.post(
+        "/api/v1/customers",
+        &admin,
+        &json!({"name": "交接测试撤销项目有限公司", "nature": "private",
+                "owner_unit_id": team_id, "owner_user_id": leaving}),
+    );
+    assert_eq!(in_team.status, 201, "{}", in_team.text);
+    beijing.push(in_team.json["id"].as_str().unwrap_or_default().to_owned());
+    let closed_team = s.patch(
+        &format!("/api/v1/units/{team_id}"),
+        &admin,
+        team.header("etag").unwrap_or_default(),
+        &json!({"active": false}),
+    );
+    assert_eq!(closed_team.status, 200, "{}", closed_team.text);
     let shanghai_file = s.get(
         &format!("/api/v1/customers?owner_user_id={leaving}&unit_id={sh}"),
         &admin,
@@ -101,12 +125,12 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
     // The Beijing manager hands over the Beijing files; Shanghai's stays.
     let done = s.post("/api/v1/customers/hand-over", &manager, &body);
     assert_eq!(done.status, 200, "{}", done.text);
-    assert_eq!(done.json["handed_over"], 2);
+    assert_eq!(done.json["handed_over"], 3);
     let mut moved = ids(&done.json["customer_ids"]);
     moved.sort();
     beijing.sort();
     assert_eq!(moved, beijing);
-    assert_eq!(s.audit_count(), before + 2);
+    assert_eq!(s.audit_count(), before + 3);
     for id in &beijing {
         let file = s.get(&format!("/api/v1/customers/{id}"), &manager);
         assert_eq!(file.json["owner_user_id"], successor.as_str());
