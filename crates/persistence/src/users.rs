@@ -178,6 +178,23 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<UserRecord> {
     Ok(UserRecord::from_row(row, roles))
 }
 
+/// Usernames of the accounts `ids` names (for exports that show keepers
+/// as ERPs know them); unknown ids are left out.
+pub fn usernames(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(1_000) {
+        let rows: Vec<(String, String)> = users::table
+            .filter(users::id.eq_any(chunk))
+            .select((users::id, users::username))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// The stored row (with the password hash) for signing in.
 pub fn credentials(conn: &mut DbConn, username: &str) -> Result<Option<UserRow>> {
     Ok(users::table

@@ -1640,8 +1640,8 @@ fn customer_quick_search_finds_names_mnemonics_and_codes() {
     let mut lines = csv.text.lines();
     assert!(lines
         .next()
-        .is_some_and(|h| h.ends_with(",mnemonic,province")));
-    assert!(lines.next().is_some_and(|l| l.ends_with(",bjhlkssmyxgs,")));
+        .is_some_and(|h| h.ends_with(",mnemonic,province,owner_username")));
+    assert!(lines.next().is_some_and(|l| l.ends_with(",bjhlkssmyxgs,,")));
 
     // Files from before the mnemonic: filled when the migrations run.
     use clientele_persistence::schema::customers;
@@ -1947,9 +1947,9 @@ fn r_cus_03_regions_name_their_province() {
     let mut lines = csv.text.lines();
     assert!(lines
         .next()
-        .is_some_and(|h| h.ends_with(",mnemonic,province")));
+        .is_some_and(|h| h.ends_with(",mnemonic,province,owner_username")));
     assert!(
-        lines.next().is_some_and(|l| l.ends_with(",北京市")),
+        lines.next().is_some_and(|l| l.ends_with(",北京市,")),
         "{}",
         csv.text
     );

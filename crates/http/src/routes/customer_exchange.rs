@@ -50,7 +50,7 @@ const EXPORT_MAX: u32 = 10_000;
 
 /// The export's columns. Columns added later go at the end, so readers that
 /// take them by position keep working.
-const COLUMNS: [&str; 35] = [
+const COLUMNS: [&str; 36] = [
     "id",
     "code",
     "external_id",
@@ -86,9 +86,11 @@ const COLUMNS: [&str; 35] = [
     "customer_type",
     "mnemonic",
     "province",
+    "owner_username",
 ];
 
-fn csv_row(c: &Customer) -> String {
+/// One file as a CSV line; `keeper` is its keeper's username.
+fn csv_row(c: &Customer, keeper: Option<&str>) -> String {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     csv::line([
         c.id.to_string(),
@@ -128,6 +130,7 @@ fn csv_row(c: &Customer) -> String {
         opt(&c.customer_type),
         c.mnemonic.clone(),
         opt(&c.province),
+        keeper.unwrap_or_default().to_owned(),
     ])
 }
 
@@ -179,10 +182,22 @@ pub async fn export_customers(
         .collect();
     let (content_type, body) = match format {
         ExportFormat::Csv => {
+            // Keepers by username, as an import names them.
+            let mut ids: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.owner_user_id.map(|u| u.to_string()))
+                .collect();
+            ids.sort();
+            ids.dedup();
+            let keepers = st.read(move |c| users::usernames(c, &ids)).await?;
             let mut out = String::from("\u{feff}");
             out.push_str(&csv::line(COLUMNS));
             for r in &rows {
-                out.push_str(&csv_row(r));
+                let keeper = r
+                    .owner_user_id
+                    .and_then(|u| keepers.get(&u.to_string()))
+                    .map(String::as_str);
+                out.push_str(&csv_row(r, keeper));
             }
             ("text/csv; charset=utf-8", out)
         }
