@@ -142,6 +142,17 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
         assert_eq!(change["old_value"], leaving.as_str(), "{}", history.text);
         assert_eq!(change["new_value"], successor.as_str());
         assert_eq!(change["actor_id"], s.user_id("demo.manager.bj").as_str());
+        // Each file's hand-over is an event for other systems.
+        let file = id.clone();
+        let events =
+            s.db.read(move |c| clientele_persistence::outbox::for_entity(c, "customer", &file))
+                .unwrap_or_default();
+        let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+        assert_eq!(
+            topics,
+            vec!["customer.created", "customer.handed_over"],
+            "{id}"
+        );
     }
     let kept = s.get(&format!("/api/v1/customers/{shanghai_id}"), &admin);
     assert_eq!(kept.json["owner_user_id"], leaving.as_str());
