@@ -464,6 +464,12 @@ pub struct PageParams {
 }
 
 impl PageParams {
+    /// The page of a query that carries `limit` and `cursor` among its
+    /// own parameters.
+    pub fn of(limit: Option<i64>, cursor: Option<String>) -> Self {
+        Self { limit, cursor }
+    }
+
     pub fn parse(&self) -> Result<(u32, Option<Cursor>), ApiError> {
         let limit = PageLimit::parse(self.limit)
             .map_err(|e| ApiError::bad_parameter("limit", e.code, e.message))?;

@@ -48,36 +48,52 @@ fn parsed(code: &str) -> Result<RegionCode> {
     RegionCode::parse(code).map_err(|e| Error::Corrupt(format!("region {code}: {e}")))
 }
 
-/// Full names of `rows`, from one read of the divisions above them.
-fn views(conn: &mut DbConn, rows: Vec<RegionRow>) -> Result<Vec<RegionView>> {
+/// The divisions along the chains of `codes` (each code's own row
+/// included), by code: one read.
+fn chains(conn: &mut DbConn, codes: &[&str]) -> Result<HashMap<String, RegionRow>> {
     let mut above: Vec<String> = Vec::new();
-    for r in &rows {
-        above.extend(parsed(&r.code)?.chain());
+    for code in codes {
+        above.extend(parsed(code)?.chain());
     }
     above.sort();
     above.dedup();
-    let known: HashMap<String, RegionRow> = regions::table
+    Ok(regions::table
         .filter(regions::code.eq_any(above))
         .select(RegionRow::as_select())
         .load(conn)?
         .into_iter()
         .map(|r| (r.code.clone(), r))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            // Up the parent links (at most a prefecture and a province).
-            let mut names = vec![row.name.as_str()];
-            let mut up = row.parent_code.as_deref();
-            while let Some(parent) = up.and_then(|c| known.get(c)) {
-                names.push(parent.name.as_str());
-                up = parent.parent_code.as_deref();
-            }
-            names.reverse();
-            let full_name = full_name(names);
-            RegionView { row, full_name }
-        })
         .collect())
+}
+
+/// A division with its full name, up the parent links (at most a
+/// prefecture and a province) among `known`.
+fn view(row: RegionRow, known: &HashMap<String, RegionRow>) -> RegionView {
+    let mut names = vec![row.name.as_str()];
+    let mut up = row.parent_code.as_deref();
+    while let Some(parent) = up.and_then(|c| known.get(c)) {
+        names.push(parent.name.as_str());
+        up = parent.parent_code.as_deref();
+    }
+    names.reverse();
+    let full_name = full_name(names);
+    RegionView { row, full_name }
+}
+
+/// Full names of `rows`, from one read of the divisions above them.
+fn views(conn: &mut DbConn, rows: Vec<RegionRow>) -> Result<Vec<RegionView>> {
+    let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+    let known = chains(conn, &codes)?;
+    Ok(rows.into_iter().map(|row| view(row, &known)).collect())
+}
+
+/// One division with its full name, read with its chain in one query.
+fn find_view(conn: &mut DbConn, code: &str) -> Result<Option<RegionView>> {
+    if RegionCode::parse(code).is_err() {
+        return Ok(None);
+    }
+    let mut known = chains(conn, &[code])?;
+    Ok(known.remove(code).map(|row| view(row, &known)))
 }
 
 fn find(conn: &mut DbConn, code: &str) -> Result<Option<RegionRow>> {
@@ -89,8 +105,7 @@ fn find(conn: &mut DbConn, code: &str) -> Result<Option<RegionRow>> {
 }
 
 pub fn get(conn: &mut DbConn, code: &str) -> Result<RegionView> {
-    let row = find(conn, code)?.ok_or(Error::NotFound)?;
-    views(conn, vec![row])?.pop().ok_or(Error::NotFound)
+    find_view(conn, code)?.ok_or(Error::NotFound)
 }
 
 /// Divisions in code order.
@@ -143,13 +158,8 @@ pub fn list(
 
 /// What the catalogue holds of a code a file is given, if anything.
 pub fn entry(conn: &mut DbConn, code: &str) -> Result<Option<CatalogueEntry>> {
-    let Some(row) = find(conn, code)? else {
-        return Ok(None);
-    };
-    let active = row.active;
-    let view = views(conn, vec![row])?;
-    Ok(view.into_iter().next().map(|v| CatalogueEntry {
-        active,
+    Ok(find_view(conn, code)?.map(|v| CatalogueEntry {
+        active: v.row.active,
         full_name: v.full_name,
     }))
 }

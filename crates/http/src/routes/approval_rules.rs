@@ -61,11 +61,7 @@ pub async fn list_approval_rules(
     q: ValidQuery<RuleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let (lim, cursor) = PageParams {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
+    let (lim, cursor) = PageParams::of(q.limit, q.cursor).parse()?;
     let subj = q
         .subject
         .map(|s| {

@@ -17,11 +17,7 @@ pub async fn list_audit_log(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_reader_of_all()?;
     let q = q.into_inner();
-    let (limit, cursor) = PageParams {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
+    let (limit, cursor) = PageParams::of(q.limit, q.cursor).parse()?;
     for (name, v) in [
         ("entity_type", &q.entity_type),
         ("entity_id", &q.entity_id),

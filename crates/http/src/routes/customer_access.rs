@@ -67,11 +67,7 @@ pub async fn access_register(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_reader_of_all()?;
     let q = q.into_inner();
-    let (limit, cursor) = PageParams {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
+    let (limit, cursor) = PageParams::of(q.limit, q.cursor).parse()?;
     if q.action
         .as_ref()
         .is_some_and(|a| a.is_empty() || a.len() > 32)
@@ -173,11 +169,7 @@ pub async fn list_outside_access(
     q: ValidQuery<OutsideQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let (limit, cursor) = PageParams {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
+    let (limit, cursor) = PageParams::of(q.limit, q.cursor).parse()?;
     let p = auth.0;
     let mine = (!(p.reads_everything() || p.has(Role::Legal))).then(|| p.user_id.to_string());
     let status = q.status.map(|s| crate::dto::customers::wire(&s));

@@ -58,11 +58,7 @@ pub async fn list_regions(
     q: ValidQuery<RegionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let (limit, cursor) = PageParams {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
+    let (limit, cursor) = PageParams::of(q.limit, q.cursor).parse()?;
     let parent = q
         .parent
         .map(|p| {

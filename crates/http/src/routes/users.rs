@@ -83,11 +83,7 @@ pub async fn list_users(
     q: ValidQuery<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let (limit, cursor) = PageParams {
-        limit: q.limit,
-        cursor: q.cursor.clone(),
-    }
-    .parse()?;
+    let (limit, cursor) = PageParams::of(q.limit, q.cursor.clone()).parse()?;
     if q.q
         .as_ref()
         .is_some_and(|s| s.is_empty() || s.chars().count() > 100)
