@@ -165,11 +165,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ));
     }
     if has_escaped_nul(bytes) {
-        return Err(ApiError::field(
-            "",
-            "invalid_format",
-            "text may not contain NUL characters (\\u0000)",
-        ));
+        // Name the string that holds it; a body that is not JSON at all
+        // falls through to the syntax error below.
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            return Err(ApiError::field(
+                &nul_path(&value, String::new()).unwrap_or_default(),
+                "invalid_format",
+                "text may not contain NUL characters (\\u0000)",
+            ));
+        }
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -215,6 +219,33 @@ fn has_escaped_nul(bytes: &[u8]) -> bool {
     bytes.windows(6).enumerate().any(|(i, w)| {
         w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
     })
+}
+
+/// Where the first string holding a NUL is, in serde_path_to_error's form
+/// (`contacts[0].name`); a key holding one names the key itself.
+fn nul_path(value: &serde_json::Value, at: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then_some(at),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{at}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            // A NUL in a key is shown escaped, never sent back raw.
+            let key = k.replace('\0', "\\u0000");
+            let here = if at.is_empty() {
+                key
+            } else {
+                format!("{at}.{key}")
+            };
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_path(v, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// The signed-in principal. Missing, malformed, expired, tampered,
@@ -543,6 +574,28 @@ mod tests {
         assert!(!has_escaped_nul(br#"{"a":"x\\u0000"}"#));
         assert!(has_escaped_nul(br#"{"a":"\\\u0000"}"#));
         assert!(!has_escaped_nul(br#"{"a":"u0000"}"#));
+    }
+
+    #[test]
+    fn a_nul_names_the_string_that_holds_it() {
+        let field = |body: &[u8]| {
+            parse_json::<serde_json::Value>(body)
+                .err()
+                .map(|e| (e.status.as_u16(), e.errors[0].field.clone()))
+        };
+        assert_eq!(field(br#"{"name":"a\u0000b"}"#), Some((422, "name".into())));
+        assert_eq!(
+            field(br#"{"ok":"x","contacts":[{"n":"y"},{"n":"\u0000"}]}"#),
+            Some((422, "contacts[1].n".into()))
+        );
+        assert_eq!(field(br#"{"k\u0000":1}"#), Some((422, "k\\u0000".into())));
+        // Not JSON at all: the syntax error, not the NUL, is the answer.
+        assert_eq!(
+            parse_json::<serde_json::Value>(br#"{"a":"\u0000"#)
+                .err()
+                .map(|e| e.code),
+            Some("malformed_json")
+        );
     }
 
     #[derive(Debug, Deserialize)]

@@ -116,6 +116,17 @@ fn bad_requests_get_problems_and_change_nothing() {
     );
     assert_eq!(long.json["errors"][0]["field"], "name");
     assert_eq!(long.json["errors"][0]["code"], "length");
+    let nul = s.raw(
+        "POST",
+        "/api/v1/units",
+        &auth,
+        Some((
+            json_ct,
+            br#"{"code":"N","name":"a\u0000b","kind":"branch"}"#.as_slice(),
+        )),
+    );
+    assert_eq!(nul.json["errors"][0]["field"], "name");
+    assert_eq!(nul.json["errors"][0]["code"], "invalid_format");
 
     assert_eq!(s.audit_count(), before, "no bad request wrote anything");
     let units_after = s.get("/api/v1/units?limit=200", &admin).json["items"]
