@@ -1294,6 +1294,22 @@ pub fn merge(
         Some(absorbed_tags),
         "merged",
     )?;
+    // Files merged into the absorbed one before now point at the survivor,
+    // so one hop from any absorbed file reaches the living one. Each is a
+    // change of its own (history, audit, a `customer.merged` event naming
+    // its new survivor).
+    let earlier: Vec<CustomerRow> = customers::table
+        .filter(customers::merged_into_id.eq(&absorbed.row.id))
+        .order(customers::id)
+        .select(CustomerRow::as_select())
+        .load(conn)?;
+    let repointed = earlier.len();
+    for row in earlier {
+        let version = row.version;
+        let mut moved = row;
+        moved.merged_into_id = Some(survivor_id.to_owned());
+        save(conn, meta, version, moved, None, "merged")?;
+    }
     let survivor = get(conn, survivor_id)?;
     record_changes(
         conn,
@@ -1311,6 +1327,7 @@ pub fn merge(
                 "documents": moved_documents,
                 "relations": pairs.len(),
                 "history_entries": moved_history,
+                "earlier_absorbed": repointed,
             })),
         }],
     )?;

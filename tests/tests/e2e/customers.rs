@@ -276,6 +276,67 @@ fn r_cus_05_files_are_never_destroyed() {
 }
 
 #[test]
+fn r_cus_05_an_absorbed_file_points_one_hop_at_the_living_file() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let mgr = s.token("demo.manager.bj");
+    let file = |name: &str| {
+        let made = create(&s, &am, json!({"name": name, "nature": "private"}));
+        assert_eq!(made.status, 201, "{}", made.text);
+        id_of(&made)
+    };
+    let (first, second, third) = (
+        file("北京链式合并甲有限公司"),
+        file("北京链式合并乙有限公司"),
+        file("北京链式合并丙有限公司"),
+    );
+    let merge = |survivor: &str, absorbed: &str| {
+        let r = s.post(
+            &format!("/api/v1/customers/{survivor}/merge"),
+            &mgr,
+            &json!({"absorbed_id": absorbed}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    merge(&second, &first);
+    merge(&third, &second);
+    // The first file was absorbed by one that is now absorbed itself: it
+    // points straight at the living file, as the second does.
+    for gone in [&first, &second] {
+        let read = s.get(&format!("/api/v1/customers/{gone}"), &am);
+        assert_eq!(read.json["merged_into_id"], third.as_str(), "{}", read.text);
+        assert_eq!(read.json["status"], "archived");
+    }
+    let history = s.get(&format!("/api/v1/customers/{first}/history"), &am);
+    let moved = history.json["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|c| c["field"] == "merged_into_id"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(moved["old_value"], second.as_str(), "{}", history.text);
+    assert_eq!(moved["new_value"], third.as_str());
+    let events =
+        s.db.read({
+            let id = first.clone();
+            move |c| clientele_persistence::outbox::for_entity(c, "customer", &id)
+        })
+        .unwrap_or_default();
+    let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(
+        topics,
+        vec!["customer.created", "customer.merged", "customer.merged"]
+    );
+    // The survivor's record of the merge counts the file it took along.
+    let survivor = s.get(&format!("/api/v1/customers/{third}/history"), &am);
+    let record = survivor.json["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|c| c["field"] == "merged_from"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(record["new_value"]["earlier_absorbed"], 1, "{}", survivor.text);
+}
+
+#[test]
 fn r_cus_06_relations_show_from_both_sides() {
     let s = TestServer::start();
     let am = s.token("demo.am.bj");

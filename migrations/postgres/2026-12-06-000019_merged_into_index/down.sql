@@ -1,0 +1,1 @@
+DROP INDEX ix_customers_merged_into;
