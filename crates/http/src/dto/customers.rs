@@ -149,6 +149,8 @@ pub struct Customer {
     /// Visible to every unit (top tiers).
     pub shared: bool,
     /// Set when this file was merged into another; it stays readable.
+    /// Always the living file: files merged into one that is absorbed
+    /// later are pointed at the new survivor.
     pub merged_into_id: Option<uuid::Uuid>,
     /// Fields withheld from this caller.
     pub restricted_fields: Vec<String>,

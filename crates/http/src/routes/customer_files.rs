@@ -800,7 +800,7 @@ fn status_of(v: &CustomerView) -> clientele_persistence::Result<clientele_custom
 
 /// Merge a duplicate into this file (manager or admin): its contacts,
 /// relations, documents and history move here; it stays, archived, pointing
-/// at this file (CUS-01, CUS-05).
+/// at this file (CUS-01, CUS-05), as do the files merged into it before.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = MergeRequest, responses((status = 200, body = Customer)))]
 pub async fn merge_customer(
