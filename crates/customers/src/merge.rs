@@ -9,6 +9,25 @@ pub struct MergeSide<'a> {
     pub id: &'a str,
     pub status: Status,
     pub merged_into: Option<&'a str>,
+    pub credit_code: Option<&'a str>,
+    pub external_id: Option<&'a str>,
+}
+
+/// Which identifiers of the absorbed file the survivor takes over: those
+/// it lacks. A credit code or ERP id is unique among all files, absorbed
+/// ones included, so left behind it could never be set on the survivor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TakenOver {
+    pub credit_code: bool,
+    pub external_id: bool,
+}
+
+/// What the survivor takes over from the absorbed file.
+pub fn taken_over(survivor: &MergeSide<'_>, absorbed: &MergeSide<'_>) -> TakenOver {
+    TakenOver {
+        credit_code: survivor.credit_code.is_none() && absorbed.credit_code.is_some(),
+        external_id: survivor.external_id.is_none() && absorbed.external_id.is_some(),
+    }
 }
 
 /// Whether `absorbed` may be merged into `survivor`.
@@ -31,6 +50,15 @@ pub fn check(survivor: &MergeSide<'_>, absorbed: &MergeSide<'_>) -> Result<(), P
             "that file was already merged",
         ));
     }
+    if let (Some(kept), Some(gone)) = (survivor.credit_code, absorbed.credit_code) {
+        if kept != gone {
+            return Err(ParseError::new(
+                "different_credit_codes",
+                "the files carry different credit codes, so they are different legal entities; \
+                 correct the wrong code before merging",
+            ));
+        }
+    }
     if survivor.status == Status::Archived {
         return Err(ParseError::new(
             "survivor_archived",
@@ -50,11 +78,15 @@ mod tests {
             id: "a",
             status: Status::Active,
             merged_into: None,
+            credit_code: None,
+            external_id: None,
         };
         let b = MergeSide {
             id: "b",
             status: Status::Prospect,
             merged_into: None,
+            credit_code: None,
+            external_id: None,
         };
         assert!(check(&a, &b).is_ok());
         assert_eq!(
@@ -65,6 +97,8 @@ mod tests {
             id: "c",
             status: Status::Archived,
             merged_into: Some("a"),
+            credit_code: None,
+            external_id: None,
         };
         assert_eq!(
             check(&a, &gone).err().map(|e| e.code),
@@ -78,10 +112,47 @@ mod tests {
             id: "d",
             status: Status::Archived,
             merged_into: None,
+            credit_code: None,
+            external_id: None,
         };
         assert_eq!(
             check(&archived, &b).err().map(|e| e.code),
             Some("survivor_archived")
+        );
+    }
+
+    #[test]
+    fn r_cus_01_a_merge_keeps_one_credit_code_on_the_living_file() {
+        let side = |id, credit_code, external_id| MergeSide {
+            id,
+            status: Status::Active,
+            merged_into: None,
+            credit_code,
+            external_id,
+        };
+        let bare = side("a", None, None);
+        let coded = side("b", Some("91110105500000131X"), Some("ERP-9"));
+        assert_eq!(
+            taken_over(&bare, &coded),
+            TakenOver {
+                credit_code: true,
+                external_id: true
+            }
+        );
+        assert_eq!(
+            taken_over(&coded, &bare),
+            TakenOver {
+                credit_code: false,
+                external_id: false
+            }
+        );
+        let same = side("c", Some("91110105500000131X"), Some("ERP-7"));
+        assert!(check(&coded, &same).is_ok());
+        assert_eq!(taken_over(&coded, &same).external_id, false);
+        let other = side("d", Some("91110105500000140E"), None);
+        assert_eq!(
+            check(&coded, &other).err().map(|e| e.code),
+            Some("different_credit_codes")
         );
     }
 }

@@ -1217,11 +1217,14 @@ pub fn change(conn: &mut DbConn, customer_id: &str, change_id: &str) -> Result<C
 
 /// Moves everything the absorbed file holds to the survivor and leaves the
 /// absorbed file archived, pointing at it (CUS-01, CUS-05).
+/// The survivor takes over the identifiers it lacks (`taken`): cleared on
+/// the absorbed file first, as they are unique among all files.
 pub fn merge(
     conn: &mut DbConn,
     meta: &WriteMeta,
     survivor_id: &str,
     absorbed: &CustomerView,
+    taken: clientele_customers::merge::TakenOver,
 ) -> Result<CustomerView> {
     use crate::schema::{customer_contacts, customer_documents, customer_relations};
     let moved_contacts = diesel::update(
@@ -1285,6 +1288,12 @@ pub fn merge(
     let mut gone = absorbed.row.clone();
     gone.status = "archived".into();
     gone.merged_into_id = Some(survivor_id.to_owned());
+    if taken.credit_code {
+        gone.credit_code = None;
+    }
+    if taken.external_id {
+        gone.external_id = None;
+    }
     let absorbed_tags = absorbed.tags.clone();
     save(
         conn,
@@ -1309,6 +1318,18 @@ pub fn merge(
         let mut moved = row;
         moved.merged_into_id = Some(survivor_id.to_owned());
         save(conn, meta, version, moved, None, "merged")?;
+    }
+    if taken.credit_code || taken.external_id {
+        let kept = get(conn, survivor_id)?;
+        let version = kept.row.version;
+        let mut row = kept.row;
+        if taken.credit_code {
+            row.credit_code.clone_from(&absorbed.row.credit_code);
+        }
+        if taken.external_id {
+            row.external_id.clone_from(&absorbed.row.external_id);
+        }
+        save(conn, meta, version, row, None, "updated")?;
     }
     let survivor = get(conn, survivor_id)?;
     record_changes(

@@ -124,6 +124,80 @@ fn r_cus_01_one_customer_one_file() {
 }
 
 #[test]
+fn r_cus_01_a_merge_leaves_the_identifiers_on_the_living_file() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let mgr = s.token("demo.manager.bj");
+    let bare = create(
+        &s,
+        &am,
+        json!({"name": "北京标识合并有限公司", "nature": "private"}),
+    );
+    let code = credit(71);
+    let coded = create(
+        &s,
+        &am,
+        json!({"name": "北京标识合并（有限公司）", "nature": "private",
+               "credit_code": code, "external_id": "ERP-MERGE-1"}),
+    );
+    let other = create(
+        &s,
+        &am,
+        json!({"name": "北京标识合并分部", "nature": "private", "credit_code": credit(72)}),
+    );
+    // Different credit codes are different legal entities: not merged.
+    let before = s.audit_count();
+    s.post(
+        &format!("/api/v1/customers/{}/merge", id_of(&coded)),
+        &mgr,
+        &json!({"absorbed_id": id_of(&other)}),
+    )
+    .assert_problem(409, "different_credit_codes");
+    assert_eq!(s.audit_count(), before);
+
+    // The survivor lacks both identifiers: it takes them over.
+    let merged = s.post(
+        &format!("/api/v1/customers/{}/merge", id_of(&bare)),
+        &mgr,
+        &json!({"absorbed_id": id_of(&coded)}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    assert_eq!(merged.json["credit_code"], code.as_str());
+    assert_eq!(merged.json["external_id"], "ERP-MERGE-1");
+    assert_eq!(
+        merged.json["version"], 2,
+        "the take-over is a change of the survivor"
+    );
+    let gone = s.get(&format!("/api/v1/customers/{}", id_of(&coded)), &am);
+    assert_eq!(gone.json["credit_code"], Value::Null);
+    assert_eq!(gone.json["external_id"], Value::Null);
+    let history = s.get(&format!("/api/v1/customers/{}/history", id_of(&bare)), &am);
+    assert!(
+        history.json["items"].as_array().is_some_and(|items| items
+            .iter()
+            .any(|c| c["field"] == "credit_code" && c["new_value"] == code.as_str())),
+        "{}",
+        history.text
+    );
+    // The credit code now finds the living file; the ERP's rows update it.
+    let again = create(
+        &s,
+        &am,
+        json!({"name": "北京标识合并再建有限公司", "nature": "private", "credit_code": code}),
+    );
+    again.assert_problem(409, "duplicate");
+    assert_eq!(again.json["existing_id"], bare.json["id"]);
+    let import = s.import_csv(
+        &am,
+        "external_id,name,nature,industry\nERP-MERGE-1,北京标识合并有限公司,private,制造业\n",
+        false,
+    );
+    assert_eq!(import.json["updated"], 1, "{}", import.text);
+    let living = s.get(&format!("/api/v1/customers/{}", id_of(&bare)), &am);
+    assert_eq!(living.json["industry"], "制造业");
+}
+
+#[test]
 fn r_cus_04_history_field_by_field_and_revert() {
     let s = TestServer::start();
     let am = s.token("demo.am.bj");
@@ -281,7 +355,11 @@ fn r_cus_05_an_absorbed_file_points_one_hop_at_the_living_file() {
     let am = s.token("demo.am.bj");
     let mgr = s.token("demo.manager.bj");
     let file = |name: &str| {
-        let made = create(&s, &am, json!({"name": name, "nature": "private"}));
+        let made = create(
+            &s,
+            &am,
+            json!({"name": name, "nature": "private", "external_id": name}),
+        );
         assert_eq!(made.status, 201, "{}", made.text);
         id_of(&made)
     };
@@ -333,7 +411,50 @@ fn r_cus_05_an_absorbed_file_points_one_hop_at_the_living_file() {
         .and_then(|items| items.iter().find(|c| c["field"] == "merged_from"))
         .cloned()
         .unwrap_or_default();
-    assert_eq!(record["new_value"]["earlier_absorbed"], 1, "{}", survivor.text);
+    assert_eq!(
+        record["new_value"]["earlier_absorbed"], 1,
+        "{}",
+        survivor.text
+    );
+
+    // An absorbed file is kept as the merge left it: its customer is
+    // worked on the living file, which every refusal names.
+    let before = s.audit_count();
+    let path = format!("/api/v1/customers/{first}");
+    let etag = s
+        .get(&path, &am)
+        .header("etag")
+        .unwrap_or_default()
+        .to_owned();
+    let edit = s.patch(&path, &am, &etag, &json!({"industry": "制造业"}));
+    edit.assert_problem(409, "merged");
+    assert!(edit.json["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains(&third));
+    s.post(
+        &format!("{path}/contacts"),
+        &am,
+        &json!({"name": "王经理", "mobile": "13900000000"}),
+    )
+    .assert_problem(409, "merged");
+    let onto = s.post(
+        &format!("/api/v1/customers/{third}/relations"),
+        &am,
+        &json!({"customer_id": first, "kind": "related"}),
+    );
+    onto.assert_problem(422, "merged");
+    let import = s.import_csv(
+        &am,
+        "external_id,name,nature\n北京链式合并甲有限公司,北京链式合并甲有限公司,state_owned\n",
+        true,
+    );
+    assert_eq!(
+        import.json["errors"][0]["code"], "merged",
+        "{}",
+        import.text
+    );
+    assert_eq!(s.audit_count(), before, "refused writes leave no trace");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::dto::customers::{wire, Customer, CustomerTypeDto, NatureDto, SizeDto,
 use crate::error::{ApiError, FieldError};
 use crate::extract::{read_body, Auth, ReqCtx, ValidQuery};
 use crate::routes::customer_files::{
-    clearance_guard, registered_page, see_for_write, settle_region, unit_guard, CustomerQuery,
+    clearance_guard, registered_page, see_for_change, settle_region, unit_guard, CustomerQuery,
 };
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -809,7 +809,7 @@ fn import_row(
         None => p.unit_id.to_string(),
     };
     if let Some(id) = cx.files.get(&row.external_id).cloned() {
-        let seen = see_for_write(c, p, &id, meta.at)?;
+        let seen = see_for_change(c, p, &id, meta.at)?;
         let mut tags = None;
         let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
         if let Some(name) = &row.owner_username {

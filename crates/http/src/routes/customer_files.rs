@@ -93,6 +93,25 @@ pub fn see_for_write(
     Ok(seen)
 }
 
+/// A file the caller may change: one they may write that was not merged
+/// away. An absorbed file is kept as the merge left it (CUS-05); its
+/// customer is worked on the living file, which the answer names.
+pub fn see_for_change(
+    c: &mut DbConn,
+    p: &Principal,
+    id: &str,
+    now: Timestamp,
+) -> clientele_persistence::Result<Seen> {
+    let seen = see_for_write(c, p, id, now)?;
+    if let Some(living) = &seen.view.row.merged_into_id {
+        return Err(DbError::conflict(
+            "merged",
+            format!("this file was merged into {living}; work that file"),
+        ));
+    }
+    Ok(seen)
+}
+
 /// The register entry for one read of one file.
 pub fn entry(seen: &Seen, action: &'static str) -> AccessEntry {
     AccessEntry {
@@ -508,13 +527,6 @@ fn apply(
         row.vulnerable = v;
     }
     if let Some(s) = ch.status {
-        if before.merged_into_id.is_some() && s != StatusDto::Archived {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "merged",
-                "a merged file stays archived; work its survivor",
-            ));
-        }
         row.status = wire(&s);
     }
     if let Some(v) = ch.owner_user_id {
@@ -550,7 +562,7 @@ pub async fn update_customer(
     let (who, reader) = (p.clone(), p.clone());
     let (file, now) = (id.0.clone(), meta.at);
     let current = st
-        .read(move |c| see_for_write(c, &reader, &file, now))
+        .read(move |c| see_for_change(c, &reader, &file, now))
         .await?;
     // Bad input is answered as such even when the ETag is stale too.
     let region_named = body.0.region_name.is_some();
@@ -561,7 +573,7 @@ pub async fn update_customer(
     let before = current.view.row;
     let view = st
         .write(move |c| {
-            see_for_write(c, &p, &id.0, meta.at)?;
+            see_for_change(c, &p, &id.0, meta.at)?;
             settle_region(
                 &mut row,
                 before.region_code.as_deref(),
@@ -798,9 +810,21 @@ fn status_of(v: &CustomerView) -> clientele_persistence::Result<clientele_custom
     clientele_customers::Status::parse(&v.row.status).map_err(|e| DbError::Corrupt(e.to_string()))
 }
 
+fn merge_side(v: &CustomerView) -> clientele_persistence::Result<merge_rules::MergeSide<'_>> {
+    Ok(merge_rules::MergeSide {
+        id: &v.row.id,
+        status: status_of(v)?,
+        merged_into: v.row.merged_into_id.as_deref(),
+        credit_code: v.row.credit_code.as_deref(),
+        external_id: v.row.external_id.as_deref(),
+    })
+}
+
 /// Merge a duplicate into this file (manager or admin): its contacts,
 /// relations, documents and history move here; it stays, archived, pointing
 /// at this file (CUS-01, CUS-05), as do the files merged into it before.
+/// This file takes over the credit code and ERP id it lacks; files with
+/// different credit codes are different entities (409).
 #[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = MergeRequest, responses((status = 200, body = Customer)))]
 pub async fn merge_customer(
@@ -830,20 +854,10 @@ pub async fn merge_customer(
                 ),
                 other => other,
             })?;
-            merge_rules::check(
-                &merge_rules::MergeSide {
-                    id: &survivor.view.row.id,
-                    status: status_of(&survivor.view)?,
-                    merged_into: survivor.view.row.merged_into_id.as_deref(),
-                },
-                &merge_rules::MergeSide {
-                    id: &absorbed.view.row.id,
-                    status: status_of(&absorbed.view)?,
-                    merged_into: absorbed.view.row.merged_into_id.as_deref(),
-                },
-            )
-            .map_err(|e| DbError::conflict(e.code, e.message))?;
-            customers::merge(c, &meta, &survivor.view.row.id, &absorbed.view)
+            let (kept, gone) = (merge_side(&survivor.view)?, merge_side(&absorbed.view)?);
+            merge_rules::check(&kept, &gone).map_err(|e| DbError::conflict(e.code, e.message))?;
+            let taken = merge_rules::taken_over(&kept, &gone);
+            customers::merge(c, &meta, &survivor.view.row.id, &absorbed.view, taken)
         })
         .await?;
     Ok(customer_answer(StatusCode::OK, view, &who))
@@ -924,7 +938,7 @@ pub async fn revert_change(
     let who = p.clone();
     let view = st
         .write(move |c| {
-            let seen = see_for_write(c, &p, &id.0, meta.at)?;
+            let seen = see_for_change(c, &p, &id.0, meta.at)?;
             let ch = customers::change(c, &id.0, &change.0)?;
             if ch.entity != "customer" || NOT_REVERTIBLE.contains(&ch.field.as_str()) {
                 return Err(DbError::unprocessable(

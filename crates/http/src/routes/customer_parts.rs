@@ -9,7 +9,7 @@ use crate::dto::customers::{
 use crate::dto::utc;
 use crate::error::ApiError;
 use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery};
-use crate::routes::customer_files::{clean, read_part, see, see_for_write};
+use crate::routes::customer_files::{clean, read_part, see, see_for_change};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -87,7 +87,7 @@ pub async fn add_contact(
     }
     let row = st
         .write(move |c| {
-            see_for_write(c, &p, &id.0, meta.at)?;
+            see_for_change(c, &p, &id.0, meta.at)?;
             let row = ContactRow {
                 id: clientele_core::new_id().to_string(),
                 customer_id: id.0.clone(),
@@ -148,7 +148,7 @@ pub async fn update_contact(
     }
     let row = st
         .write(move |c| {
-            see_for_write(c, &p, &id.0, meta.at)?;
+            see_for_change(c, &p, &id.0, meta.at)?;
             let mut row = customer_parts::contact(c, &id.0, &sub.0)?;
             if let Some(n) = b.name {
                 row.name = n.trim().to_owned();
@@ -187,7 +187,7 @@ pub async fn remove_contact(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     st.write(move |c| {
-        see_for_write(c, &p, &id.0, meta.at)?;
+        see_for_change(c, &p, &id.0, meta.at)?;
         let mut row = customer_parts::contact(c, &id.0, &sub.0)?;
         if !row.active {
             return Err(clientele_persistence::Error::NotFound);
@@ -259,11 +259,17 @@ pub async fn add_relation(
     let me = id.0.clone();
     let row = st
         .write(move |c| {
-            see_for_write(c, &p, &id.0, meta.at)?;
-            if see(c, &p, &other, meta.at).is_err() {
+            see_for_change(c, &p, &id.0, meta.at)?;
+            let Ok(seen) = see(c, &p, &other, meta.at) else {
                 return Err(clientele_persistence::Error::unprocessable(
                     "customer_not_found",
                     "the other file does not exist",
+                ));
+            };
+            if let Some(living) = seen.view.row.merged_into_id {
+                return Err(clientele_persistence::Error::unprocessable(
+                    "merged",
+                    format!("the other file was merged into {living}; relate to that file"),
                 ));
             }
             customer_parts::add_relation(
@@ -301,7 +307,7 @@ pub async fn end_relation(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     st.write(move |c| {
-        see_for_write(c, &p, &id.0, meta.at)?;
+        see_for_change(c, &p, &id.0, meta.at)?;
         customer_parts::end_relation(c, &meta, &id.0, &sub.0)
     })
     .await?;
@@ -348,7 +354,7 @@ pub async fn add_document(
     let b = body.0;
     let row = st
         .write(move |c| {
-            see_for_write(c, &p, &id.0, meta.at)?;
+            see_for_change(c, &p, &id.0, meta.at)?;
             customer_parts::add_document(
                 c,
                 &meta,
@@ -397,7 +403,7 @@ pub async fn update_document(
     let b = body.0;
     let row = st
         .write(move |c| {
-            see_for_write(c, &p, &id.0, meta.at)?;
+            see_for_change(c, &p, &id.0, meta.at)?;
             let mut row = customer_parts::document(c, &id.0, &sub.0)?;
             if let Some(v) = b.category {
                 row.category = wire(&v);
