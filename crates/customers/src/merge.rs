@@ -148,7 +148,7 @@ mod tests {
         );
         let same = side("c", Some("91110105500000131X"), Some("ERP-7"));
         assert!(check(&coded, &same).is_ok());
-        assert_eq!(taken_over(&coded, &same).external_id, false);
+        assert!(!taken_over(&coded, &same).external_id);
         let other = side("d", Some("91110105500000140E"), None);
         assert_eq!(
             check(&coded, &other).err().map(|e| e.code),
