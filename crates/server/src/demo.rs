@@ -319,7 +319,7 @@ const CUSTOMERS: &[DemoCustomer] = &[
         &["储备"],
     ),
     // The Tianjin port company filed a second time under another company
-    // form (and without its credit code's match): a likely duplicate for
+    // form (and without its credit code): a likely duplicate for
     // `GET /customers/duplicate-groups` to find and a manager to merge.
     (
         "天津港散货物流股份有限公司",
@@ -364,7 +364,12 @@ fn seed_customers(
             })?;
         let parsed = CustomerName::parse(name)
             .map_err(|e| clientele_persistence::Error::Corrupt(e.to_string()))?;
-        let credit = (*nature != "individual")
+        // A second filing of a customer was typed in without its credit
+        // code (the code is unique: the first filing holds it).
+        let refiled = CUSTOMERS[..i].iter().any(|earlier| {
+            CustomerName::parse(earlier.0).is_ok_and(|n| n.normalised() == parsed.normalised())
+        });
+        let credit = (*nature != "individual" && !refiled)
             .then(|| CreditCode::complete(&format!("91{region}{:08}", 31_000_000 + i * 7919)).ok())
             .flatten()
             .map(|c| c.to_string());

@@ -125,6 +125,32 @@ fn r_cus_01_duplicate_groups_across_the_archive() {
         group(&admin_after, "重复测试华联商贸").map(|g| g["count"].clone()),
         Some(json!(2))
     );
+    // The demo's own duplicate (the second filing lacks the credit code)
+    // merges, the survivor keeping its code.
+    let demo = group(&admin_after, "天津港散货物流")
+        .cloned()
+        .unwrap_or_default();
+    let pair: Vec<&Value> = demo["files"]
+        .as_array()
+        .map(|f| f.iter().collect())
+        .unwrap_or_default();
+    assert_eq!(pair.len(), 2, "{}", admin_after.text);
+    let (kept, refiled) = if pair[0]["credit_code"].is_null() {
+        (pair[1], pair[0])
+    } else {
+        (pair[0], pair[1])
+    };
+    assert!(refiled["credit_code"].is_null());
+    let merged = s.post(
+        &format!(
+            "/api/v1/customers/{}/merge",
+            kept["id"].as_str().unwrap_or_default()
+        ),
+        &admin,
+        &json!({"absorbed_id": refiled["id"]}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    assert_eq!(merged.json["credit_code"], kept["credit_code"]);
     s.get("/api/v1/customers/duplicate-groups?cursor=YWJj", &am)
         .assert_problem(400, "invalid_cursor");
     s.call("GET", "/api/v1/customers/duplicate-groups", None, None, &[])
