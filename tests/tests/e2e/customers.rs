@@ -393,6 +393,18 @@ fn r_cus_05_an_absorbed_file_points_one_hop_at_the_living_file() {
         .unwrap_or_default();
     assert_eq!(moved["old_value"], second.as_str(), "{}", history.text);
     assert_eq!(moved["new_value"], third.as_str());
+    // Its timeline says so in its own words.
+    let timeline = s.get(&format!("/api/v1/customers/{first}/timeline"), &am);
+    let kinds: Vec<&str> = timeline.json["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|i| i["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        kinds,
+        vec!["merged_into", "merged_into"],
+        "{}",
+        timeline.text
+    );
     let events =
         s.db.read({
             let id = first.clone();

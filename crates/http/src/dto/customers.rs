@@ -901,7 +901,9 @@ pub struct OutsideDecision {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineItem {
     pub at: DateTime<Utc>,
-    /// `created`, `updated`, `contact`, `relation`, `document`, `merged`, `outside_access`.
+    /// `created`, `updated`, `contact`, `relation`, `document`, `merged`
+    /// (another file was absorbed into this one), `merged_into` (this file
+    /// was absorbed, or pointed at a new survivor), `outside_access`.
     pub kind: String,
     pub actor_id: Option<uuid::Uuid>,
     pub entity: String,

@@ -432,6 +432,17 @@ pub async fn update_document(
     ))
 }
 
+/// What one history entry of a file says happened, for its timeline.
+fn timeline_kind<'a>(entity: &'a str, field: &str) -> &'a str {
+    match (entity, field) {
+        ("customer", "*") => "created",
+        ("customer", "merged_from") => "merged",
+        ("customer", "merged_into_id") => "merged_into",
+        ("customer", _) => "updated",
+        (other, _) => other,
+    }
+}
+
 /// One feed of what happened to a file, newest first: creation, edits,
 /// contacts, relations, documents, merges, outside-access requests.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/timeline", tag = "customers", security(("bearer" = [])),
@@ -467,17 +478,15 @@ pub async fn customer_timeline(
         );
         if let Some((g, last)) = items.last_mut() {
             if *g == group {
+                // A merge is a merge whichever of its fields comes first.
+                if last.kind == "updated" {
+                    last.kind = timeline_kind(&ch.entity, &ch.field).to_owned();
+                }
                 last.fields.push(ch.field);
                 continue;
             }
         }
-        let kind = match (ch.entity.as_str(), ch.field.as_str()) {
-            ("customer", "*") => "created",
-            ("customer", "merged_from") => "merged",
-            ("customer", _) => "updated",
-            (other, _) => other,
-        }
-        .to_owned();
+        let kind = timeline_kind(&ch.entity, &ch.field).to_owned();
         items.push((
             group,
             TimelineItem {
