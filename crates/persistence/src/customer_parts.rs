@@ -165,6 +165,10 @@ pub fn save_contact(
     if before.version != expected_version {
         return Err(Error::StaleVersion);
     }
+    // Nothing changed: no new version, history, audit entry or event.
+    if after == before {
+        return Ok(before);
+    }
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.created_at;
@@ -410,6 +414,9 @@ pub fn save_document(
     let before = document(conn, &after.customer_id, &after.id)?;
     if before.version != expected_version {
         return Err(Error::StaleVersion);
+    }
+    if after == before {
+        return Ok(before);
     }
     check_keeper(conn, &after)?;
     after.version = expected_version + 1;

@@ -805,6 +805,19 @@ pub fn save(
     if before.row.version != expected_version {
         return Err(Error::StaleVersion);
     }
+    // A change that changes nothing is no new version: no history, audit
+    // entry or event, and other clients' ETags stay good.
+    let unchanged = diff(
+        "customer",
+        &after.id,
+        &snapshot(&before.row, &before.tags),
+        &snapshot(&after, tags.as_deref().unwrap_or(&before.tags)),
+        &NOT_HISTORY,
+    )
+    .is_empty();
+    if unchanged {
+        return Ok(before);
+    }
     duplicate_guard(conn, &after)?;
     check_refs(conn, &after, Refs::changed(&before.row, &after))?;
     after.version = expected_version + 1;

@@ -1072,6 +1072,67 @@ fn r_cus_08_every_read_is_registered() {
         .assert_problem(403, "forbidden");
 }
 
+/// An answer to a change shows the whole file (or contact, or document):
+/// an empty change with a guessed version must not read a file unregistered.
+#[test]
+fn r_cus_08_an_answer_to_a_change_is_registered_as_a_read() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let auditor = s.token("demo.auditor");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京变更应答登记有限公司", "nature": "private"}),
+    );
+    let id = id_of(&made);
+    let base = format!("/api/v1/customers/{id}");
+    let contact = s.post(
+        &format!("{base}/contacts"),
+        &am,
+        &json!({"name": "李经理", "mobile": "13600000000"}),
+    );
+    let document = s.post(
+        &format!("{base}/documents"),
+        &am,
+        &json!({"category": "contract", "title": "框架合同"}),
+    );
+    assert_eq!(document.status, 201, "{}", document.text);
+    let entries = |action: &str| {
+        let log = s.get(
+            &format!("/api/v1/access-register?customer_id={id}&action={action}"),
+            &auditor,
+        );
+        log.json["items"].as_array().cloned().unwrap_or_default()
+    };
+    assert!(entries("read").is_empty(), "a creation reads nothing back");
+    let changes = [
+        ("read", base.clone()),
+        ("contacts", format!("{base}/contacts/{}", id_of(&contact))),
+        (
+            "documents",
+            format!("{base}/documents/{}", id_of(&document)),
+        ),
+    ];
+    let audited = s.audit_count();
+    for (action, path) in changes {
+        let r = s.patch(&path, &am, "\"1\"", &json!({}));
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        let found = entries(action);
+        assert_eq!(found.len(), 1, "{action}: {found:?}");
+        assert_eq!(found[0]["detail"], "answer to a change");
+        assert_eq!(found[0]["actor_id"], s.user_id("demo.am.bj"));
+    }
+    // A change of nothing is no new version: no audit entry, no event,
+    // and the ETag stays good.
+    assert_eq!(s.audit_count(), audited);
+    let same = s.get(&base, &am);
+    assert_eq!(same.header("etag"), Some("\"1\""));
+    // A refused change shows nothing and registers nothing.
+    s.patch(&base, &am, "\"2\"", &json!({}))
+        .assert_problem(412, "precondition_failed");
+    assert_eq!(entries("read").len(), 2, "the change and the plain read");
+}
+
 /// A client that keeps its own copy asks whether it is current
 /// (`If-None-Match`): `304` without a body when it is, the file when it is
 /// not; either way the read is registered. No answer is kept by caches, and

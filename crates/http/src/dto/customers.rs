@@ -756,6 +756,8 @@ pub struct AccessEntry {
     pub actor_id: uuid::Uuid,
     pub customer_id: uuid::Uuid,
     /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`, `access_log`.
+    /// A change whose answer shows the file or part is registered with the
+    /// read's action and a `detail` such as "answer to a change".
     pub action: String,
     pub detail: Option<String>,
     /// The outside-access grant the read relied on.
@@ -788,6 +790,8 @@ pub struct RegisterEntry {
     pub at: DateTime<Utc>,
     pub actor_id: uuid::Uuid,
     /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`, `access_log`.
+    /// A change whose answer shows the file or part is registered with the
+    /// read's action and a `detail` such as "answer to a change".
     pub action: String,
     pub detail: Option<String>,
     /// The outside-access grant the read relied on.

@@ -573,7 +573,9 @@ pub async fn update_customer(
     let before = current.view.row;
     let view = st
         .write(move |c| {
-            see_for_change(c, &p, &id.0, meta.at)?;
+            let seen = see_for_change(c, &p, &id.0, meta.at)?;
+            // The answer shows the whole file: a read like any other (CUS-08).
+            register(c, &meta, &seen, "read", Some("answer to a change".into()))?;
             settle_region(
                 &mut row,
                 before.region_code.as_deref(),
@@ -857,6 +859,13 @@ pub async fn merge_customer(
             let (kept, gone) = (merge_side(&survivor.view)?, merge_side(&absorbed.view)?);
             merge_rules::check(&kept, &gone).map_err(|e| DbError::conflict(e.code, e.message))?;
             let taken = merge_rules::taken_over(&kept, &gone);
+            register(
+                c,
+                &meta,
+                &survivor,
+                "read",
+                Some("answer to a merge".into()),
+            )?;
             customers::merge(c, &meta, &survivor.view.row.id, &absorbed.view, taken)
         })
         .await?;
@@ -939,6 +948,7 @@ pub async fn revert_change(
     let view = st
         .write(move |c| {
             let seen = see_for_change(c, &p, &id.0, meta.at)?;
+            register(c, &meta, &seen, "read", Some("answer to a revert".into()))?;
             let ch = customers::change(c, &id.0, &change.0)?;
             if ch.entity != "customer" || NOT_REVERTIBLE.contains(&ch.field.as_str()) {
                 return Err(DbError::unprocessable(

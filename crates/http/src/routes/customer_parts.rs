@@ -9,7 +9,7 @@ use crate::dto::customers::{
 use crate::dto::utc;
 use crate::error::ApiError;
 use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery};
-use crate::routes::customer_files::{clean, read_part, see, see_for_change};
+use crate::routes::customer_files::{clean, read_part, register, see, see_for_change};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -148,7 +148,15 @@ pub async fn update_contact(
     }
     let row = st
         .write(move |c| {
-            see_for_change(c, &p, &id.0, meta.at)?;
+            let seen = see_for_change(c, &p, &id.0, meta.at)?;
+            // The answer shows the whole contact: a read like any other (CUS-08).
+            register(
+                c,
+                &meta,
+                &seen,
+                "contacts",
+                Some("answer to a change".into()),
+            )?;
             let mut row = customer_parts::contact(c, &id.0, &sub.0)?;
             if let Some(n) = b.name {
                 row.name = n.trim().to_owned();
@@ -403,7 +411,14 @@ pub async fn update_document(
     let b = body.0;
     let row = st
         .write(move |c| {
-            see_for_change(c, &p, &id.0, meta.at)?;
+            let seen = see_for_change(c, &p, &id.0, meta.at)?;
+            register(
+                c,
+                &meta,
+                &seen,
+                "documents",
+                Some("answer to a change".into()),
+            )?;
             let mut row = customer_parts::document(c, &id.0, &sub.0)?;
             if let Some(v) = b.category {
                 row.category = wire(&v);
