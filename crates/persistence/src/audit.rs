@@ -55,6 +55,34 @@ pub struct AuditRow {
     pub client_ip: Option<String>,
 }
 
+impl AuditRow {
+    /// The customer files whose contents this entry shows (its snapshots
+    /// are copies of a file or of one of its parts): reading it is a read
+    /// of them (CUS-08).
+    pub fn files_shown(&self) -> Vec<String> {
+        let keys: &[&str] = match self.entity_type.as_str() {
+            "customer" => return vec![self.entity_id.clone()],
+            "contact" | "document" => &["customer_id"],
+            "relation" => &["from_id", "to_id"],
+            _ => return Vec::new(),
+        };
+        let mut files: Vec<String> = Vec::new();
+        for json in [&self.before_json, &self.after_json].into_iter().flatten() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+                continue;
+            };
+            for key in keys {
+                if let Some(id) = v[*key].as_str() {
+                    if !files.iter().any(|f| f == id) {
+                        files.push(id.to_owned());
+                    }
+                }
+            }
+        }
+        files
+    }
+}
+
 /// Writes the audit entry and the outbox event `<entity_type>.<action>`.
 pub fn record(conn: &mut DbConn, meta: &WriteMeta, change: Change<'_>) -> Result<()> {
     let (row, event) = entries(meta, &change);

@@ -19,7 +19,7 @@ use serde::Serialize;
 #[derive(Debug, Clone)]
 pub struct AccessEntry {
     pub customer_id: String,
-    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `access_log`.
+    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`, `access_log`, `audit_log`.
     pub action: &'static str,
     pub detail: Option<String>,
     pub grant_id: Option<String>,
@@ -87,6 +87,9 @@ pub fn register_all(conn: &mut DbConn, requests: &[(&WriteMeta, &[AccessEntry])]
                     .map_err(|e| Error::Corrupt(e.to_string()))?,
             });
         }
+    }
+    if rows.is_empty() {
+        return Ok(());
     }
     match conn {
         // One statement of arrays whatever the number of rows, atomic on

@@ -1131,6 +1131,25 @@ fn r_cus_08_an_answer_to_a_change_is_registered_as_a_read() {
     s.patch(&base, &am, "\"2\"", &json!({}))
         .assert_problem(412, "precondition_failed");
     assert_eq!(entries("read").len(), 2, "the change and the plain read");
+
+    // The audit log holds copies of the file and its parts: reading them
+    // is a read of the file, once a page.
+    let audit = s.get(
+        &format!("/api/v1/audit-log?entity_type=customer&entity_id={id}"),
+        &auditor,
+    );
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    assert_eq!(entries("audit_log").len(), 1);
+    let parts = s.get("/api/v1/audit-log?entity_type=contact&limit=200", &auditor);
+    assert_eq!(parts.status, 200);
+    assert_eq!(
+        entries("audit_log").len(),
+        2,
+        "a contact's entry names its file"
+    );
+    let elsewhere = s.get("/api/v1/audit-log?entity_type=org_unit", &auditor);
+    assert_eq!(elsewhere.status, 200);
+    assert_eq!(entries("audit_log").len(), 2, "other entries show no file");
 }
 
 /// A client that keeps its own copy asks whether it is current

@@ -755,7 +755,7 @@ pub struct AccessEntry {
     pub at: DateTime<Utc>,
     pub actor_id: uuid::Uuid,
     pub customer_id: uuid::Uuid,
-    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`, `access_log`.
+    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`, `access_log`, `audit_log`.
     /// A change whose answer shows the file or part is registered with the
     /// read's action and a `detail` such as "answer to a change".
     pub action: String,
@@ -789,7 +789,7 @@ pub struct RegisterEntry {
     pub id: uuid::Uuid,
     pub at: DateTime<Utc>,
     pub actor_id: uuid::Uuid,
-    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`, `access_log`.
+    /// `read`, `list`, `export`, `history`, `contacts`, `relations`, `documents`, `timeline`, `duplicates`, `access_log`, `audit_log`.
     /// A change whose answer shows the file or part is registered with the
     /// read's action and a `detail` such as "answer to a change".
     pub action: String,
