@@ -3,7 +3,7 @@
 //! auditors across units; a time-limited outside-access grant for one file.
 //! Anything else is indistinguishable from a file that does not exist.
 
-use clientele_core::{Principal, Role, UnitPath};
+use clientele_core::{ParseError, Principal, Role, UnitPath};
 
 /// The facts about a file that decide who sees it.
 #[derive(Debug, Clone)]
@@ -74,6 +74,31 @@ pub fn decide(p: &Principal, file: &FileScope<'_>, granted: bool) -> Visibility 
     } else {
         Visibility::Read
     }
+}
+
+/// Whether a person may keep a file (CUS-10): the keeper answers for it,
+/// so must be able to read and work it — the file's unit lies in the
+/// keeper's unit subtree (shared or not: a shared file is worked by its
+/// unit, GRD-06) and its secrecy level within the keeper's clearance
+/// (CUS-07).
+pub fn check_keeper(
+    keeper_unit: &UnitPath,
+    keeper_rank: i32,
+    file: &FileScope<'_>,
+) -> Result<(), ParseError> {
+    if keeper_rank < file.secrecy_rank {
+        return Err(ParseError::new(
+            "keeper_not_cleared",
+            "the keeper's clearance is below the file's secrecy level",
+        ));
+    }
+    if !keeper_unit.contains(file.owner_unit_path) {
+        return Err(ParseError::new(
+            "keeper_outside_unit",
+            "the keeper belongs to no unit that holds the file's unit; name a person of that unit or above it",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -166,5 +191,31 @@ mod tests {
         assert_eq!(decide(&legal_other, &secret, true), Visibility::Read);
         assert!(sees_financials(&am_bj));
         assert!(!sees_financials(&agent_team));
+    }
+
+    #[test]
+    fn r_cus_10_a_keeper_can_read_and_work_the_file() {
+        let hq = UnitPath::root(UnitId::new());
+        let bj = hq.child(UnitId::new());
+        let sh = hq.child(UnitId::new());
+        let file = |rank| FileScope {
+            owner_unit_path: &bj,
+            secrecy_rank: rank,
+            shared: true,
+        };
+        assert!(check_keeper(&bj, 1, &file(1)).is_ok());
+        assert!(
+            check_keeper(&hq, 3, &file(2)).is_ok(),
+            "a unit above holds it"
+        );
+        assert_eq!(
+            check_keeper(&bj, 1, &file(2)).err().map(|e| e.code),
+            Some("keeper_not_cleared")
+        );
+        assert_eq!(
+            check_keeper(&sh, 3, &file(1)).err().map(|e| e.code),
+            Some("keeper_outside_unit"),
+            "shared files too are kept by their unit"
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::schema::{
     counters, customer_changes, customer_tags, customers, org_units, secrecy_levels,
 };
 use crate::{DbConn, Timestamp};
-use clientele_core::{new_id, Cursor};
+use clientele_core::{new_id, Cursor, UnitPath};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use serde::{Deserialize, Serialize};
@@ -428,6 +428,31 @@ pub fn held_by(
         .load(conn)?)
 }
 
+/// How many unmerged files `user_id` keeps that they could not read or
+/// work as their account stands now (CUS-10): out of their unit's subtree
+/// or above their clearance.
+pub fn kept_out_of_reach(conn: &mut DbConn, user_id: &str) -> Result<i64> {
+    use crate::schema::{secrecy_levels, users};
+    let (path, rank): (String, i32) = users::table
+        .inner_join(org_units::table)
+        .inner_join(secrecy_levels::table)
+        .filter(users::id.eq(user_id))
+        .select((org_units::path, secrecy_levels::rank))
+        .first(conn)?;
+    Ok(customers::table
+        .inner_join(org_units::table)
+        .inner_join(secrecy_levels::table)
+        .filter(customers::owner_user_id.eq(user_id))
+        .filter(customers::merged_into_id.is_null())
+        .filter(
+            secrecy_levels::rank
+                .gt(rank)
+                .or(org_units::path.not_like(format!("{path}%"))),
+        )
+        .count()
+        .get_result(conn)?)
+}
+
 /// Normalised names that more than one unmerged file `scope` may see
 /// holds (likely duplicates, CUS-01), in order, after `after`, with how
 /// many files hold each; at most `limit` and one more.
@@ -692,7 +717,55 @@ fn check_refs(conn: &mut DbConn, row: &CustomerRow, which: Refs) -> Result<()> {
             format!("{:?} is not a secrecy level", row.secrecy_level),
         ));
     }
+    if let Some(keeper) = &row.owner_user_id {
+        if which.owner || which.unit || which.level {
+            keeper_fits(conn, keeper, row, which)?;
+        }
+    }
     Ok(())
+}
+
+/// The keeper can read and work the file (CUS-10): in the unit's subtree,
+/// cleared for its level. The error names the field the write changed.
+fn keeper_fits(conn: &mut DbConn, keeper: &str, row: &CustomerRow, which: Refs) -> Result<()> {
+    use crate::schema::{secrecy_levels, users};
+    use clientele_customers::visibility::{check_keeper, FileScope};
+    let keeper: Option<(String, i32)> = users::table
+        .inner_join(org_units::table)
+        .inner_join(secrecy_levels::table)
+        .filter(users::id.eq(keeper))
+        .select((org_units::path, secrecy_levels::rank))
+        .first(conn)
+        .optional()?;
+    let file: Option<(String, i32)> = org_units::table
+        .inner_join(secrecy_levels::table.on(secrecy_levels::code.eq(&row.secrecy_level)))
+        .filter(org_units::id.eq(&row.owner_unit_id))
+        .select((org_units::path, secrecy_levels::rank))
+        .first(conn)
+        .optional()?;
+    let (Some((keeper_path, keeper_rank)), Some((file_path, file_rank))) = (keeper, file) else {
+        // A missing keeper, unit or level was answered above.
+        return Ok(());
+    };
+    let parse = |p: &str| UnitPath::parse(p).map_err(|e| Error::Corrupt(e.to_string()));
+    let file_path = parse(&file_path)?;
+    let scope = FileScope {
+        owner_unit_path: &file_path,
+        secrecy_rank: file_rank,
+        shared: row.shared,
+    };
+    check_keeper(&parse(&keeper_path)?, keeper_rank, &scope).map_err(|e| {
+        let field = match (which.owner, e.code) {
+            (true, _) => "owner_user_id",
+            (false, "keeper_not_cleared") if which.level => "secrecy_level",
+            (false, _) => "owner_unit_id",
+        };
+        Error::Invalid {
+            field,
+            code: e.code,
+            message: e.message,
+        }
+    })
 }
 
 pub fn create(

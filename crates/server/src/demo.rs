@@ -343,16 +343,24 @@ fn seed_customers(
     use clientele_customers::{CreditCode, CustomerName, Tags};
     use clientele_persistence::customers::{self, CustomerRow};
     // The branch's and the subsidiary's account managers keep their units'
-    // files (CUS-10), so a hand-over has something to show.
-    let mut keepers: Vec<(&str, String)> = Vec::new();
-    for (unit, username) in [("BJ", "demo.am.bj"), ("SH", "demo.am.sh")] {
+    // files (CUS-10), so a hand-over has something to show; a file above an
+    // account manager's clearance is kept by the first of the unit's people
+    // cleared for it (Beijing's manager), else by nobody yet.
+    let mut keepers: Vec<(&str, String, i32)> = Vec::new();
+    for (unit, username) in [
+        ("BJ", "demo.am.bj"),
+        ("BJ", "demo.manager.bj"),
+        ("SH", "demo.am.sh"),
+    ] {
         if let Some(u) = users::credentials(c, username)? {
-            keepers.push((unit, u.id));
+            let rank = clientele_persistence::secrecy::find(c, &u.clearance)?.map_or(0, |l| l.rank);
+            keepers.push((unit, u.id, rank));
         }
     }
     for (i, (name, nature, industry, region, region_name, unit, secrecy, status, shared, tags)) in
         CUSTOMERS.iter().enumerate()
     {
+        let level_rank = clientele_persistence::secrecy::find(c, secrecy)?.map_or(0, |l| l.rank);
         // Demo codes are judged like any other, and named by the catalogue.
         let division = clientele_persistence::regions::for_file(c, region)?;
         let unit_id = units
@@ -416,8 +424,8 @@ fn seed_customers(
             external_id: Some(format!("ERP-{:05}", 1000 + i)),
             owner_user_id: keepers
                 .iter()
-                .find(|(u, _)| u == unit)
-                .map(|(_, id)| id.clone()),
+                .find(|(u, _, rank)| u == unit && *rank >= level_rank)
+                .map(|(_, id, _)| id.clone()),
             owner_unit_id: unit_id,
             secrecy_level: (*secrecy).to_owned(),
             shared: *shared,

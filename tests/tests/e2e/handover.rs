@@ -17,12 +17,13 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
     let s = TestServer::start();
     let admin = s.token("demo.admin");
     let manager = s.token("demo.manager.bj");
-    // A new account manager of the branch, who then leaves.
+    // A new account manager of head office, keeping files of the branch
+    // and the subsidiary below it, who then leaves.
     let hired = s.post(
         "/api/v1/users",
         &admin,
         &json!({"username": "wang.li", "display_name": "王丽", "password": "a-long-password",
-                "unit_id": s.unit_id("BJ"), "roles": ["account_manager"]}),
+                "unit_id": s.unit_id("HQ"), "roles": ["account_manager"]}),
     );
     assert_eq!(hired.status, 201, "{}", hired.text);
     let leaving = hired.json["id"].as_str().unwrap_or_default().to_owned();
@@ -113,6 +114,15 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
     );
     to_closed.assert_problem(422, "validation_failed");
     assert_eq!(to_closed.json["errors"][0]["code"], "user_inactive");
+    // A keeper must be able to read and work the files: not someone of
+    // another unit (CUS-10).
+    let elsewhere = s.post(
+        "/api/v1/customers/hand-over",
+        &manager,
+        &json!({"from_user_id": leaving, "to_user_id": s.user_id("demo.am.sh")}),
+    );
+    elsewhere.assert_problem(422, "validation_failed");
+    assert_eq!(elsewhere.json["errors"][0]["code"], "keeper_outside_unit");
     let to_system = s.post(
         "/api/v1/customers/hand-over",
         &manager,
@@ -239,4 +249,126 @@ fn r_cus_10_an_import_names_each_files_keeper() {
     assert_eq!(off.json["updated"], 1, "{}", off.text);
     let file = s.get("/api/v1/customers?external_id=KP-1", &am);
     assert_eq!(file.json["items"][0]["owner_user_id"], Value::Null);
+}
+
+/// A keeper answers for a file, so must be able to read and work it: the
+/// file's unit in their subtree, its level within their clearance. Every
+/// write that sets the keeper, the unit or the level is judged.
+#[test]
+fn r_cus_10_a_keeper_can_read_and_work_the_file() {
+    let s = TestServer::start();
+    let manager = s.token("demo.manager.bj");
+    let am = s.user_id("demo.am.bj");
+    let before = s.audit_count();
+    let field_error = |r: &clientele_e2e::Resp| {
+        r.assert_problem(422, "validation_failed");
+        (
+            r.json["errors"][0]["field"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            r.json["errors"][0]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    // Above the keeper's clearance (the account manager is cleared for C).
+    let secret = s.post(
+        "/api/v1/customers",
+        &manager,
+        &json!({"name": "北京保管密级测试有限公司", "nature": "private",
+                "secrecy_level": "B", "owner_user_id": am}),
+    );
+    assert_eq!(
+        field_error(&secret),
+        ("owner_user_id".to_owned(), "keeper_not_cleared".to_owned())
+    );
+    // Of another unit.
+    let foreign = s.post(
+        "/api/v1/customers",
+        &manager,
+        &json!({"name": "北京保管单位测试有限公司", "nature": "private",
+                "owner_user_id": s.user_id("demo.am.sh")}),
+    );
+    assert_eq!(
+        field_error(&foreign),
+        ("owner_user_id".to_owned(), "keeper_outside_unit".to_owned())
+    );
+    assert_eq!(s.audit_count(), before, "refused creations change nothing");
+
+    // A kept file cannot be raised above its keeper or moved out of reach;
+    // the error names the field the change set.
+    let kept = s.post(
+        "/api/v1/customers",
+        &manager,
+        &json!({"name": "北京保管变更测试有限公司", "nature": "private", "owner_user_id": am}),
+    );
+    assert_eq!(kept.status, 201, "{}", kept.text);
+    let path = format!(
+        "/api/v1/customers/{}",
+        kept.json["id"].as_str().unwrap_or_default()
+    );
+    let etag = kept.header("etag").unwrap_or_default().to_owned();
+    let raised = s.patch(&path, &manager, &etag, &json!({"secrecy_level": "B"}));
+    assert_eq!(
+        field_error(&raised),
+        ("secrecy_level".to_owned(), "keeper_not_cleared".to_owned())
+    );
+    let admin = s.token("demo.admin");
+    let moved = s.patch(
+        &path,
+        &admin,
+        &etag,
+        &json!({"owner_unit_id": s.unit_id("SH")}),
+    );
+    assert_eq!(
+        field_error(&moved),
+        ("owner_unit_id".to_owned(), "keeper_outside_unit".to_owned())
+    );
+    // Both at once, with a keeper who fits: accepted.
+    let together = s.patch(
+        &path,
+        &manager,
+        &etag,
+        &json!({"secrecy_level": "B", "owner_user_id": s.user_id("demo.manager.bj")}),
+    );
+    assert_eq!(together.status, 200, "{}", together.text);
+
+    // An import row naming a keeper who cannot keep the file is reported.
+    let dry = s.import_csv(
+        &s.token("demo.am.bj"),
+        "external_id,name,nature,owner_username\nKF-1,北京保管导入测试有限公司,private,demo.am.sh\n",
+        true,
+    );
+    assert_eq!(
+        dry.json["errors"][0]["code"], "keeper_outside_unit",
+        "{}",
+        dry.text
+    );
+    assert_eq!(dry.json["errors"][0]["field"], "owner_user_id");
+
+    // Nor can a keeper be moved away from their files, or lose the
+    // clearance they need: hand the files over first.
+    let user = format!("/api/v1/users/{am}");
+    let etag = s
+        .get(&user, &admin)
+        .header("etag")
+        .unwrap_or_default()
+        .to_owned();
+    let before = s.audit_count();
+    s.patch(&user, &admin, &etag, &json!({"unit_id": s.unit_id("SH")}))
+        .assert_problem(409, "keeps_files");
+    let boss = format!("/api/v1/users/{}", s.user_id("demo.manager.bj"));
+    let boss_etag = s
+        .get(&boss, &admin)
+        .header("etag")
+        .unwrap_or_default()
+        .to_owned();
+    s.patch(&boss, &admin, &boss_etag, &json!({"clearance": "C"}))
+        .assert_problem(409, "keeps_files");
+    assert_eq!(s.audit_count(), before);
+    // Up the tree is in reach: head office holds the branch.
+    let up = s.patch(&user, &admin, &etag, &json!({"unit_id": s.unit_id("HQ")}));
+    assert_eq!(up.status, 200, "{}", up.text);
 }

@@ -14,7 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use clientele_core::{Password, Principal, Role, UnitPath, Username};
 use clientele_persistence::users::{self, UserFilter, UserPatch, UserRecord};
-use clientele_persistence::{units, DbConn};
+use clientele_persistence::{customers, units, DbConn, Error as DbError};
 use serde::Deserialize;
 use validator::ValidateEmail;
 
@@ -209,8 +209,24 @@ pub async fn update_user(
         roles: b.roles.map(|rs| rs.iter().map(|r| r.domain()).collect()),
         active: b.active,
     };
+    let moves_keeper = patch.unit_id.is_some() || patch.clearance.is_some();
     let rec = st
-        .write(move |c| users::update(c, &meta, &id, if_match.0, patch))
+        .write(move |c| {
+            let rec = users::update(c, &meta, &id, if_match.0, patch)?;
+            // A keeper must stay able to read and work their files (CUS-10).
+            if moves_keeper {
+                let lost = customers::kept_out_of_reach(c, &id)?;
+                if lost > 0 {
+                    return Err(DbError::conflict(
+                        "keeps_files",
+                        format!(
+                            "the person keeps {lost} file(s) the new unit or clearance would put out of their reach; hand them over first (POST /api/v1/customers/hand-over)"
+                        ),
+                    ));
+                }
+            }
+            Ok(rec)
+        })
         .await?;
     // Roles, unit, clearance or activity changed: no replica-local copy may outlive that here.
     st.principals.clear();
