@@ -1303,6 +1303,25 @@ pub fn change(conn: &mut DbConn, customer_id: &str, change_id: &str) -> Result<C
 
 /// Moves everything the absorbed file holds to the survivor and leaves the
 /// absorbed file archived, pointing at it (CUS-01, CUS-05).
+/// Locks the rows of these files until the transaction ends, in id order
+/// (so two writes over the same files queue, never deadlock), before they
+/// are read: a write that judges several files (a merge) then acts on what
+/// the other committed, not on what it read before. PostgreSQL only; on
+/// SQLite the writer's turn already runs writes one at a time.
+pub fn lock_files(conn: &mut DbConn, ids: &[&str]) -> Result<()> {
+    if let DbConn::Pg(c) = conn {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            diesel::sql_query("SELECT id FROM customers WHERE id = $1 FOR UPDATE")
+                .bind::<Text, _>(id)
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
 /// The survivor takes over the identifiers it lacks (`taken`): cleared on
 /// the absorbed file first, as they are unique among all files.
 pub fn merge(

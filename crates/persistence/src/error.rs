@@ -124,9 +124,15 @@ impl From<DieselError> for Error {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Error::Unavailable(info.message().to_owned())
             }
+            // SQLite's busy file; PostgreSQL's deadlock and serialisation
+            // failures (two writes crossed): the caller may retry.
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                Error::Unavailable(info.message().to_owned())
+            }
             DieselError::DatabaseError(_, ref info)
                 if info.message().contains("database is locked")
-                    || info.message().contains("database is busy") =>
+                    || info.message().contains("database is busy")
+                    || info.message().contains("deadlock detected") =>
             {
                 Error::Unavailable(info.message().to_owned())
             }

@@ -1627,6 +1627,60 @@ fn concurrent_edits_of_a_file_lose_nothing() {
     assert_eq!(industry_changes, Some(1));
 }
 
+/// Two managers merge the same pair at once, each the other way round:
+/// one merge wins, the other is refused — never two files each absorbed
+/// into the other.
+#[test]
+fn r_cus_01_crossed_merges_at_once_leave_one_living_file() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let mgr = s.token("demo.manager.bj");
+    for round in 0..6 {
+        let file = |n: u32| {
+            let made = create(
+                &s,
+                &am,
+                json!({"name": format!("北京交叉合并{round}-{n}有限公司"), "nature": "private"}),
+            );
+            assert_eq!(made.status, 201, "{}", made.text);
+            id_of(&made)
+        };
+        let (a, b) = (file(1), file(2));
+        let merge = |survivor: &str, absorbed: &str| {
+            s.post(
+                &format!("/api/v1/customers/{survivor}/merge"),
+                &mgr,
+                &json!({"absorbed_id": absorbed}),
+            )
+        };
+        let answers: Vec<(u16, String)> = std::thread::scope(|sc| {
+            let one = sc.spawn(|| merge(&a, &b));
+            let other = sc.spawn(|| merge(&b, &a));
+            [one.join(), other.join()]
+                .into_iter()
+                .map(|r| {
+                    r.map(|r| (r.status, r.json["code"].as_str().unwrap_or("").to_owned()))
+                        .unwrap_or((0, String::new()))
+                })
+                .collect()
+        });
+        let won = answers.iter().filter(|(status, _)| *status == 200).count();
+        assert_eq!(won, 1, "round {round}: {answers:?}");
+        assert!(
+            answers.iter().any(|(status, code)| *status == 409
+                && (code == "survivor_merged" || code == "already_merged")),
+            "round {round}: {answers:?}"
+        );
+        let living = [&a, &b]
+            .iter()
+            .filter(|id| {
+                s.get(&format!("/api/v1/customers/{id}"), &am).json["merged_into_id"].is_null()
+            })
+            .count();
+        assert_eq!(living, 1, "round {round}");
+    }
+}
+
 #[test]
 fn bad_customer_input_gets_clear_answers() {
     let s = TestServer::start();

@@ -267,6 +267,8 @@ pub async fn add_relation(
     let me = id.0.clone();
     let row = st
         .write(move |c| {
+            // Neither end may be merged away while the relation is made.
+            customers::lock_files(c, &[&id.0, &other])?;
             see_for_change(c, &p, &id.0, meta.at)?;
             let Ok(seen) = see(c, &p, &other, meta.at) else {
                 return Err(clientele_persistence::Error::unprocessable(
