@@ -1681,6 +1681,44 @@ fn r_cus_01_crossed_merges_at_once_leave_one_living_file() {
     }
 }
 
+/// Contacts added at once, each as the primary one: the file still has
+/// exactly one primary contact.
+#[test]
+fn contacts_added_at_once_leave_one_primary() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京并发联系人有限公司", "nature": "private"}),
+    );
+    let path = format!("/api/v1/customers/{}/contacts", id_of(&made));
+    std::thread::scope(|sc| {
+        let adds: Vec<_> = (0..4)
+            .map(|n| {
+                let (s, am, path) = (&s, &am, &path);
+                sc.spawn(move || {
+                    s.post(
+                        path,
+                        am,
+                        &json!({"name": format!("联系人{n}"), "mobile": format!("1380000000{n}"), "is_primary": true}),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        for add in adds {
+            assert_eq!(add.join().unwrap_or(0), 201);
+        }
+    });
+    let contacts = s.get(&path, &am);
+    let primaries = contacts
+        .json
+        .as_array()
+        .map(|a| a.iter().filter(|c| c["is_primary"] == true).count());
+    assert_eq!(primaries, Some(1), "{}", contacts.text);
+}
+
 #[test]
 fn bad_customer_input_gets_clear_answers() {
     let s = TestServer::start();

@@ -87,6 +87,8 @@ pub async fn add_contact(
     }
     let row = st
         .write(move |c| {
+            // One primary contact a file: contact writes of a file queue.
+            customers::lock_files(c, &[&id.0])?;
             see_for_change(c, &p, &id.0, meta.at)?;
             let row = ContactRow {
                 id: clientele_core::new_id().to_string(),
@@ -148,6 +150,7 @@ pub async fn update_contact(
     }
     let row = st
         .write(move |c| {
+            customers::lock_files(c, &[&id.0])?;
             let seen = see_for_change(c, &p, &id.0, meta.at)?;
             // The answer shows the whole contact: a read like any other (CUS-08).
             register(
