@@ -1,7 +1,7 @@
 //! Customer archives (CUS-01..11): one customer, one file. Value types
 //! built by `parse()` (credit code with its check digits, names, region
 //! codes, tags), the rules of the region catalogue, the classification enums, who may see a file and which of
-//! its fields, and the rules of merging duplicates. No IO.
+//! its fields, the rules of merging duplicates and of group trees. No IO.
 
 pub mod classification;
 pub mod credit_code;
@@ -9,6 +9,7 @@ pub mod fields;
 pub mod merge;
 pub mod name;
 pub mod regions;
+pub mod relations;
 pub mod visibility;
 
 pub use classification::{CustomerType, DocumentCategory, Nature, RelationKind, Size, Status};

@@ -230,6 +230,16 @@ pub fn relations(conn: &mut DbConn, customer_id: &str) -> Result<Vec<RelationRow
         .load(conn)?)
 }
 
+/// The files that are active `parent_of` parents of this one.
+pub fn parents_of(conn: &mut DbConn, id: &str) -> Result<Vec<String>> {
+    Ok(customer_relations::table
+        .filter(customer_relations::to_id.eq(id))
+        .filter(customer_relations::kind.eq("parent_of"))
+        .filter(customer_relations::active.eq(true))
+        .select(customer_relations::from_id)
+        .load(conn)?)
+}
+
 pub fn add_relation(conn: &mut DbConn, meta: &WriteMeta, row: RelationRow) -> Result<RelationRow> {
     let exists: i64 = customer_relations::table
         .filter(customer_relations::active.eq(true))
@@ -249,6 +259,20 @@ pub fn add_relation(conn: &mut DbConn, meta: &WriteMeta, row: RelationRow) -> Re
             "relation_exists",
             "these files are already related this way",
         ));
+    }
+    // A group tree has no cycles (CUS-06).
+    if row.kind == "parent_of" {
+        clientele_customers::relations::check_parent(&row.from_id, &row.to_id, |f| {
+            parents_of(conn, f)
+        })
+        .map_err(|e| match e {
+            Error::Rejected { code, message, .. } => Error::Invalid {
+                field: "customer_id",
+                code,
+                message,
+            },
+            other => other,
+        })?;
     }
     diesel::insert_into(customer_relations::table)
         .values(&row)

@@ -141,6 +141,13 @@ impl From<DieselError> for Error {
     }
 }
 
+/// A domain rule's refusal: 422 with its code.
+impl From<clientele_core::ParseError> for Error {
+    fn from(e: clientele_core::ParseError) -> Self {
+        Error::unprocessable(e.code, e.message)
+    }
+}
+
 impl From<r2d2::Error> for Error {
     fn from(e: r2d2::Error) -> Self {
         Error::Unavailable(e.to_string())

@@ -527,6 +527,31 @@ fn r_cus_06_relations_show_from_both_sides() {
         .json,
         json!([])
     );
+
+    // A group tree has no cycles: a subsidiary's subsidiary is not the
+    // group's parent.
+    let shop = create(
+        &s,
+        &am,
+        json!({"name": "北京集团门店有限公司", "nature": "private"}),
+    );
+    let link = |parent: &Resp, child: &Resp| {
+        s.post(
+            &format!("/api/v1/customers/{}/relations", id_of(parent)),
+            &am,
+            &json!({"customer_id": id_of(child), "kind": "parent_of"}),
+        )
+    };
+    assert_eq!(link(&group, &sub).status, 201);
+    assert_eq!(link(&sub, &shop).status, 201);
+    let before = s.audit_count();
+    let cycle = link(&shop, &group);
+    cycle.assert_problem(422, "validation_failed");
+    assert_eq!(cycle.json["errors"][0]["field"], "customer_id");
+    assert_eq!(cycle.json["errors"][0]["code"], "relation_cycle");
+    assert_eq!(s.audit_count(), before);
+    // A second parent is no cycle.
+    assert_eq!(link(&group, &shop).status, 201);
 }
 
 fn group_other(r: &Resp) -> Value {
