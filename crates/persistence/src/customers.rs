@@ -1310,14 +1310,10 @@ pub fn change(conn: &mut DbConn, customer_id: &str, change_id: &str) -> Result<C
 /// SQLite the writer's turn already runs writes one at a time.
 pub fn lock_files(conn: &mut DbConn, ids: &[&str]) -> Result<()> {
     if let DbConn::Pg(c) = conn {
-        let mut ids = ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        for id in ids {
-            diesel::sql_query("SELECT id FROM customers WHERE id = $1 FOR UPDATE")
-                .bind::<Text, _>(id)
-                .execute(c)?;
-        }
+        // One statement; its rows are locked in the order it reads them.
+        diesel::sql_query("SELECT id FROM customers WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind::<diesel::sql_types::Array<Text>, _>(ids)
+            .execute(c)?;
     }
     Ok(())
 }

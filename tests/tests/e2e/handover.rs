@@ -372,3 +372,56 @@ fn r_cus_10_a_keeper_can_read_and_work_the_file() {
     let up = s.patch(&user, &admin, &etag, &json!({"unit_id": s.unit_id("HQ")}));
     assert_eq!(up.status, 200, "{}", up.text);
 }
+
+/// Files edited while they are handed over: the hand-over takes every
+/// one of them, each edit is kept or refused as stale, none is lost.
+#[test]
+fn r_cus_10_a_hand_over_and_edits_at_once() {
+    let s = TestServer::start();
+    let manager = s.token("demo.manager.bj");
+    let am = s.user_id("demo.am.bj");
+    let mut paths = Vec::new();
+    for i in 0..4 {
+        let made = s.post(
+            "/api/v1/customers",
+            &manager,
+            &json!({"name": format!("北京并发交接{i}有限公司"), "nature": "private", "owner_user_id": am}),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+        paths.push(format!(
+            "/api/v1/customers/{}",
+            made.json["id"].as_str().unwrap_or_default()
+        ));
+    }
+    let successor = s.user_id("demo.manager.bj");
+    let (handed, edits) = std::thread::scope(|sc| {
+        let edits: Vec<_> = paths
+            .iter()
+            .map(|path| {
+                let (s, manager) = (&s, &manager);
+                sc.spawn(move || {
+                    s.patch(path, manager, "\"1\"", &json!({"industry": "并发"}))
+                        .status
+                })
+            })
+            .collect();
+        let handed = s.post(
+            "/api/v1/customers/hand-over",
+            &manager,
+            &json!({"from_user_id": am, "to_user_id": successor}),
+        );
+        let edits: Vec<u16> = edits.into_iter().map(|e| e.join().unwrap_or(0)).collect();
+        (handed, edits)
+    });
+    assert_eq!(handed.status, 200, "{}", handed.text);
+    assert!(edits.iter().all(|e| *e == 200 || *e == 412), "{edits:?}");
+    for path in &paths {
+        let file = s.get(path, &manager);
+        assert_eq!(
+            file.json["owner_user_id"],
+            successor.as_str(),
+            "{}",
+            file.text
+        );
+    }
+}

@@ -94,6 +94,10 @@ pub async fn hand_over(
                     ),
                 ));
             }
+            // Edits of these files meanwhile queue behind the hand-over
+            // (PostgreSQL), which then reads each as it stands.
+            let ids: Vec<&str> = held.iter().map(String::as_str).collect();
+            customers::lock_files(c, &ids)?;
             let mut moved = Vec::new();
             for id in held {
                 let seen = match see_for_write(c, &p, &id, meta.at) {
@@ -107,6 +111,10 @@ pub async fn hand_over(
                     Err(e) => return Err(e),
                 };
                 let mut row = seen.view.row;
+                // Given to someone else or merged away before the lock.
+                if row.owner_user_id.as_deref() != Some(from.as_str()) || row.merged_into_id.is_some() {
+                    continue;
+                }
                 let version = row.version;
                 row.owner_user_id = Some(to.clone());
                 customers::save(c, &meta, version, row, None, "handed_over")?;
