@@ -10,6 +10,7 @@ pub mod merge;
 pub mod name;
 pub mod regions;
 pub mod relations;
+pub mod secrecy;
 pub mod visibility;
 
 pub use classification::{CustomerType, DocumentCategory, Nature, RelationKind, Size, Status};

@@ -5,6 +5,7 @@ diesel::table! {
         code -> Text,
         rank -> Integer,
         name -> Text,
+        version -> BigInt,
     }
 }
 

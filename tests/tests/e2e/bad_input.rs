@@ -60,6 +60,11 @@ fn bad_requests_get_problems_and_change_nothing() {
         ("hand-over, bad uuid", "POST", "/api/v1/customers/hand-over", Some((json_ct, json!({"from_user_id": "nope", "to_user_id": hq}).to_string().into_bytes())), 422, "invalid_body"),
         ("hand-over, missing successor", "POST", "/api/v1/customers/hand-over", Some((json_ct, json!({"from_user_id": hq}).to_string().into_bytes())), 422, "invalid_body"),
         ("hand-over, unknown people", "POST", "/api/v1/customers/hand-over", Some((json_ct, json!({"from_user_id": hq, "to_user_id": "01900000-0000-7000-8000-000000000000"}).to_string().into_bytes())), 422, "validation_failed"),
+        ("level code of lower case", "POST", "/api/v1/secrecy-levels", Some((json_ct, json!({"code": "x", "name": "x", "rank": 9}).to_string().into_bytes())), 422, "validation_failed"),
+        ("level rank not a number", "POST", "/api/v1/secrecy-levels", Some((json_ct, json!({"code": "X", "name": "x", "rank": "high"}).to_string().into_bytes())), 422, "invalid_body"),
+        ("level rank taken", "POST", "/api/v1/secrecy-levels", Some((json_ct, json!({"code": "X", "name": "x", "rank": 1}).to_string().into_bytes())), 422, "validation_failed"),
+        ("unknown level", "GET", "/api/v1/secrecy-levels/ZZ", None, 404, "not_found"),
+        ("level removal without If-Match", "DELETE", "/api/v1/secrecy-levels/C", None, 428, "precondition_required"),
         ("duplicate groups, bad limit", "GET", "/api/v1/customers/duplicate-groups?limit=0", None, 400, "invalid_query"),
     ];
     for (what, method, path, body, status, code) in cases {

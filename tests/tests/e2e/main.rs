@@ -13,5 +13,6 @@ mod machinery;
 mod ops;
 mod org;
 mod regions;
+mod secrecy;
 mod tls;
 mod webhooks;

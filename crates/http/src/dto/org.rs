@@ -303,4 +303,52 @@ pub struct SecrecyLevel {
     /// Higher is more secret.
     pub rank: i32,
     pub name: String,
+    /// The version the level's ETag names.
+    pub version: i64,
+}
+
+impl From<clientele_persistence::secrecy::SecrecyLevelRow> for SecrecyLevel {
+    fn from(r: clientele_persistence::secrecy::SecrecyLevelRow) -> Self {
+        Self {
+            code: r.code,
+            rank: r.rank,
+            name: r.name,
+            version: r.version,
+        }
+    }
+}
+
+/// A secrecy level to add (admin). Its rank places it among the others;
+/// the lowest level is the default for new files and accounts.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSecrecyLevel {
+    #[validate(length(min = 1, max = 16))]
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = "^[A-Z0-9_]+$",
+        example = "S"
+    )]
+    pub code: String,
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50, example = "绝密 top secret")]
+    pub name: String,
+    /// Higher is more secret; no two levels share a rank.
+    #[validate(range(min = 1, max = 1_000_000))]
+    #[schema(minimum = 1, maximum = 1_000_000, example = 4)]
+    pub rank: i32,
+}
+
+/// Renames a level, or renumbers it between the same neighbours (to make
+/// room for a new level); the order of levels never changes.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecrecyLevelChanges {
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
+    pub name: Option<String>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub rank: Option<i32>,
 }

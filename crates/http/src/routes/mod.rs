@@ -63,7 +63,17 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/auth/token").post(auth::issue_token))
             .service(web::resource("/auth/logout").post(auth::logout))
             .service(web::resource("/me").get(me::get_me))
-            .service(web::resource("/secrecy-levels").get(secrecy_levels::list_secrecy_levels))
+            .service(
+                web::resource("/secrecy-levels")
+                    .get(secrecy_levels::list_secrecy_levels)
+                    .post(secrecy_levels::create_secrecy_level),
+            )
+            .service(
+                web::resource("/secrecy-levels/{code}")
+                    .get(secrecy_levels::get_secrecy_level)
+                    .patch(secrecy_levels::update_secrecy_level)
+                    .delete(secrecy_levels::delete_secrecy_level),
+            )
             // The busiest resources first: routes are tried in order.
             .service(
                 web::resource("/customers")

@@ -1,0 +1,1 @@
+ALTER TABLE secrecy_levels DROP COLUMN version;
