@@ -730,6 +730,13 @@ fn check_refs(conn: &mut DbConn, row: &CustomerRow, which: Refs) -> Result<()> {
 fn keeper_fits(conn: &mut DbConn, keeper: &str, row: &CustomerRow, which: Refs) -> Result<()> {
     use crate::schema::{secrecy_levels, users};
     use clientele_customers::visibility::{check_keeper, FileScope};
+    // The keeper's unit and clearance hold until this write commits: a
+    // change of them meanwhile waits, then judges this file too.
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR SHARE")
+            .bind::<Text, _>(keeper)
+            .execute(c)?;
+    }
     let keeper: Option<(String, i32)> = users::table
         .inner_join(org_units::table)
         .inner_join(secrecy_levels::table)

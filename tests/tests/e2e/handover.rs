@@ -425,3 +425,50 @@ fn r_cus_10_a_hand_over_and_edits_at_once() {
         );
     }
 }
+
+/// A person is moved to another unit while a file is given to them: one
+/// of the two is refused, never a keeper left out of reach of their file.
+#[test]
+fn r_cus_10_a_keeper_moved_while_given_a_file() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let manager = s.token("demo.manager.bj");
+    let sh = s.unit_id("SH");
+    for round in 0..8 {
+        let hired = s.post(
+            "/api/v1/users",
+            &admin,
+            &json!({"username": format!("zhou.yun{round}"), "display_name": "周云",
+                    "password": "a-long-password", "unit_id": s.unit_id("BJ"),
+                    "roles": ["account_manager"]}),
+        );
+        assert_eq!(hired.status, 201, "{}", hired.text);
+        let person = hired.json["id"].as_str().unwrap_or_default().to_owned();
+        let user = format!("/api/v1/users/{person}");
+        let etag = hired.header("etag").unwrap_or_default().to_owned();
+        let (moved, given) = std::thread::scope(|sc| {
+            let moved = sc.spawn(|| {
+                s.patch(&user, &admin, &etag, &json!({"unit_id": sh}))
+                    .status
+            });
+            let given = sc.spawn(|| {
+                s.post(
+                    "/api/v1/customers",
+                    &manager,
+                    &json!({"name": format!("北京移动保管{round}有限公司"), "nature": "private",
+                            "owner_user_id": person}),
+                )
+                .status
+            });
+            (moved.join().unwrap_or(0), given.join().unwrap_or(0))
+        });
+        assert!(
+            !(moved == 200 && given == 201),
+            "round {round}: both the move and the file went through"
+        );
+        assert!(
+            moved == 200 || given == 201,
+            "round {round}: {moved} {given}"
+        );
+    }
+}
