@@ -262,6 +262,14 @@ pub fn add_relation(conn: &mut DbConn, meta: &WriteMeta, row: RelationRow) -> Re
     }
     // A group tree has no cycles (CUS-06).
     if row.kind == "parent_of" {
+        // Two new links can close a cycle between files neither write
+        // locks: on PostgreSQL, group links are made one at a time (a
+        // transaction-scoped advisory lock; SQLite's writer's turn already
+        // does so).
+        if let DbConn::Pg(c) = conn {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('clientele.group_tree'))")
+                .execute(c)?;
+        }
         clientele_customers::relations::check_parent(&row.from_id, &row.to_id, |f| {
             parents_of(conn, f)
         })

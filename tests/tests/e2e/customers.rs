@@ -554,6 +554,44 @@ fn r_cus_06_relations_show_from_both_sides() {
     assert_eq!(link(&group, &shop).status, 201);
 }
 
+/// Two links made at the same moment that would together close a group
+/// cycle (A→B and C→D exist; B→C and D→A are added): one is refused.
+#[test]
+fn r_cus_06_two_links_at_once_close_no_cycle() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    for round in 0..6 {
+        let file = |n: &str| {
+            let made = create(
+                &s,
+                &am,
+                json!({"name": format!("北京环形集团{round}{n}有限公司"), "nature": "private"}),
+            );
+            assert_eq!(made.status, 201, "{}", made.text);
+            id_of(&made)
+        };
+        let (a, b, c, d) = (file("甲"), file("乙"), file("丙"), file("丁"));
+        let link = |parent: &str, child: &str| {
+            s.post(
+                &format!("/api/v1/customers/{parent}/relations"),
+                &am,
+                &json!({"customer_id": child, "kind": "parent_of"}),
+            )
+            .status
+        };
+        assert_eq!(link(&a, &b), 201);
+        assert_eq!(link(&c, &d), 201);
+        let (one, other) = std::thread::scope(|sc| {
+            let one = sc.spawn(|| link(&b, &c));
+            let other = sc.spawn(|| link(&d, &a));
+            (one.join().unwrap_or(0), other.join().unwrap_or(0))
+        });
+        let mut both = [one, other];
+        both.sort_unstable();
+        assert_eq!(both, [201, 422], "round {round}");
+    }
+}
+
 fn group_other(r: &Resp) -> Value {
     r.json["id"].clone()
 }
