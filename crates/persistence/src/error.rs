@@ -121,6 +121,15 @@ impl From<DieselError> for Error {
                     constraint: unique_name(info.as_ref()),
                 }
             }
+            // Something the write names was removed by another write that
+            // committed meanwhile (a secrecy level, say): refused, retryable
+            // once the caller has read again.
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                Error::conflict(
+                    "reference_gone",
+                    "something this write refers to was removed meanwhile; read it again",
+                )
+            }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Error::Unavailable(info.message().to_owned())
             }
@@ -151,5 +160,47 @@ impl From<clientele_core::ParseError> for Error {
 impl From<r2d2::Error> for Error {
     fn from(e: r2d2::Error) -> Self {
         Error::Unavailable(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::from(DieselError::DatabaseError(
+            kind,
+            Box::new(message.to_owned()),
+        ))
+    }
+
+    #[test]
+    fn crossed_writes_are_refused_or_retried_never_a_server_error() {
+        assert!(matches!(
+            db(
+                DatabaseErrorKind::ForeignKeyViolation,
+                "violates foreign key"
+            ),
+            Error::Rejected {
+                code: "reference_gone",
+                status: RejectStatus::Conflict,
+                ..
+            }
+        ));
+        assert!(matches!(
+            db(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access"
+            ),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            db(DatabaseErrorKind::Unknown, "deadlock detected"),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            db(DatabaseErrorKind::Unknown, "something else"),
+            Error::Database(_)
+        ));
     }
 }
