@@ -11,6 +11,8 @@ pub struct MergeSide<'a> {
     pub merged_into: Option<&'a str>,
     pub credit_code: Option<&'a str>,
     pub external_id: Option<&'a str>,
+    /// The rank of the file's secrecy level (higher is more secret).
+    pub secrecy_rank: i32,
 }
 
 /// Which identifiers of the absorbed file the survivor takes over: those
@@ -59,6 +61,14 @@ pub fn check(survivor: &MergeSide<'_>, absorbed: &MergeSide<'_>) -> Result<(), P
             ));
         }
     }
+    // What the absorbed file holds moves to the survivor: it must not
+    // become readable to people not cleared for it (CUS-07).
+    if absorbed.secrecy_rank > survivor.secrecy_rank {
+        return Err(ParseError::new(
+            "secrecy_mismatch",
+            "the file to absorb is more secret than the surviving file; raise the survivor's secrecy level first",
+        ));
+    }
     if survivor.status == Status::Archived {
         return Err(ParseError::new(
             "survivor_archived",
@@ -80,6 +90,7 @@ mod tests {
             merged_into: None,
             credit_code: None,
             external_id: None,
+            secrecy_rank: 1,
         };
         let b = MergeSide {
             id: "b",
@@ -87,6 +98,7 @@ mod tests {
             merged_into: None,
             credit_code: None,
             external_id: None,
+            secrecy_rank: 1,
         };
         assert!(check(&a, &b).is_ok());
         assert_eq!(
@@ -99,6 +111,7 @@ mod tests {
             merged_into: Some("a"),
             credit_code: None,
             external_id: None,
+            secrecy_rank: 1,
         };
         assert_eq!(
             check(&a, &gone).err().map(|e| e.code),
@@ -114,6 +127,7 @@ mod tests {
             merged_into: None,
             credit_code: None,
             external_id: None,
+            secrecy_rank: 1,
         };
         assert_eq!(
             check(&archived, &b).err().map(|e| e.code),
@@ -129,6 +143,7 @@ mod tests {
             merged_into: None,
             credit_code,
             external_id,
+            secrecy_rank: 1,
         };
         let bare = side("a", None, None);
         let coded = side("b", Some("91110105500000131X"), Some("ERP-9"));
@@ -149,6 +164,16 @@ mod tests {
         let same = side("c", Some("91110105500000131X"), Some("ERP-7"));
         assert!(check(&coded, &same).is_ok());
         assert!(!taken_over(&coded, &same).external_id);
+        let secret = MergeSide {
+            secrecy_rank: 2,
+            ..side("e", None, None)
+        };
+        assert_eq!(
+            check(&bare, &secret).err().map(|e| e.code),
+            Some("secrecy_mismatch"),
+            "a secret file's contents do not move to a file read more widely"
+        );
+        assert!(check(&secret, &bare).is_ok());
         let other = side("d", Some("91110105500000140E"), None);
         assert_eq!(
             check(&coded, &other).err().map(|e| e.code),

@@ -195,6 +195,41 @@ fn r_cus_01_a_merge_leaves_the_identifiers_on_the_living_file() {
     assert_eq!(import.json["updated"], 1, "{}", import.text);
     let living = s.get(&format!("/api/v1/customers/{}", id_of(&bare)), &am);
     assert_eq!(living.json["industry"], "制造业");
+
+    // A secret file's contacts and history do not move to a file read by
+    // people not cleared for them (CUS-07): raise the survivor first.
+    let open_file = create(
+        &s,
+        &mgr,
+        json!({"name": "北京密级合并有限公司", "nature": "private"}),
+    );
+    let secret = create(
+        &s,
+        &mgr,
+        json!({"name": "北京密级合并（有限公司）", "nature": "private", "secrecy_level": "B"}),
+    );
+    assert_eq!(secret.status, 201, "{}", secret.text);
+    let before = s.audit_count();
+    s.post(
+        &format!("/api/v1/customers/{}/merge", id_of(&open_file)),
+        &mgr,
+        &json!({"absorbed_id": id_of(&secret)}),
+    )
+    .assert_problem(409, "secrecy_mismatch");
+    assert_eq!(s.audit_count(), before);
+    let raised = s.patch(
+        &format!("/api/v1/customers/{}", id_of(&open_file)),
+        &mgr,
+        &etag_of(&open_file),
+        &json!({"secrecy_level": "B"}),
+    );
+    assert_eq!(raised.status, 200, "{}", raised.text);
+    let merged = s.post(
+        &format!("/api/v1/customers/{}/merge", id_of(&open_file)),
+        &mgr,
+        &json!({"absorbed_id": id_of(&secret)}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.text);
 }
 
 #[test]

@@ -819,6 +819,7 @@ fn merge_side(v: &CustomerView) -> clientele_persistence::Result<merge_rules::Me
         merged_into: v.row.merged_into_id.as_deref(),
         credit_code: v.row.credit_code.as_deref(),
         external_id: v.row.external_id.as_deref(),
+        secrecy_rank: v.secrecy_rank,
     })
 }
 
