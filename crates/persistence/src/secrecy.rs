@@ -46,6 +46,17 @@ pub fn lowest(conn: &mut DbConn) -> Result<SecrecyLevelRow> {
         .first(conn)?)
 }
 
+/// Locks every level until the transaction ends (PostgreSQL), so changes
+/// of levels are judged one at a time: two renumberings each valid on its
+/// own must not together reorder the levels. SQLite's writer's turn
+/// already runs them one at a time.
+pub fn lock_all(conn: &mut DbConn) -> Result<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT code FROM secrecy_levels ORDER BY code FOR UPDATE").execute(c)?;
+    }
+    Ok(())
+}
+
 fn snapshot(row: &SecrecyLevelRow) -> serde_json::Value {
     serde_json::to_value(row).unwrap_or_default()
 }

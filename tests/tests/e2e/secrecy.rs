@@ -226,3 +226,54 @@ fn r_cus_07_administrators_configure_the_ordered_levels() {
     );
     assert!(actions.contains(&"deleted"));
 }
+
+/// Two renumberings at once, each keeping the order on its own, would
+/// together swap two levels: one of them is refused.
+#[test]
+fn r_cus_07_renumberings_at_once_keep_the_order() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let levels = "/api/v1/secrecy-levels";
+    for round in 0..6 {
+        let base = 1000 * (round + 1);
+        let (low, high) = (format!("P{round}"), format!("Q{round}"));
+        for (code, rank) in [(&low, base), (&high, base + 10)] {
+            let r = s.post(
+                levels,
+                &admin,
+                &json!({"code": code, "name": code, "rank": rank}),
+            );
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+        let (one, other) = std::thread::scope(|sc| {
+            let one = sc.spawn(|| {
+                s.patch(
+                    &format!("{levels}/{low}"),
+                    &admin,
+                    "\"1\"",
+                    &json!({"rank": base + 9}),
+                )
+                .status
+            });
+            let other = sc.spawn(|| {
+                s.patch(
+                    &format!("{levels}/{high}"),
+                    &admin,
+                    "\"1\"",
+                    &json!({"rank": base + 1}),
+                )
+                .status
+            });
+            (one.join().unwrap_or(0), other.join().unwrap_or(0))
+        });
+        let mut both = [one, other];
+        both.sort_unstable();
+        assert_eq!(both, [200, 422], "round {round}");
+        let listed = s.get(levels, &admin);
+        let order: Vec<String> = codes(&listed)
+            .into_iter()
+            .filter(|c| *c == low || *c == high)
+            .collect();
+        assert_eq!(order, vec![low.clone(), high.clone()], "round {round}");
+    }
+}

@@ -38,8 +38,10 @@ fn rank_refused(e: ParseError) -> DbError {
     }
 }
 
-/// The levels as (code, rank), to judge a new or changed rank against.
+/// The levels as (code, rank), to judge a new or changed rank against,
+/// locked until the write ends.
 fn ranks(c: &mut DbConn) -> clientele_persistence::Result<Vec<(String, i32)>> {
+    secrecy::lock_all(c)?;
     Ok(secrecy::list(c)?
         .into_iter()
         .map(|l| (l.code, l.rank))
@@ -135,6 +137,7 @@ pub async fn update_secrecy_level(
     let name = b.name.as_deref().map(name_of).transpose()?;
     let row = st
         .write(move |c| {
+            secrecy::lock_all(c)?;
             let mut row = secrecy::get(c, &code)?;
             if let Some(rank) = b.rank {
                 let levels = ranks(c)?;
