@@ -272,15 +272,8 @@ pub fn add_relation(conn: &mut DbConn, meta: &WriteMeta, row: RelationRow) -> Re
         }
         clientele_customers::relations::check_parent(&row.from_id, &row.to_id, |f| {
             parents_of(conn, f)
-        })
-        .map_err(|e| match e {
-            Error::Rejected { code, message, .. } => Error::Invalid {
-                field: "customer_id",
-                code,
-                message,
-            },
-            other => other,
-        })?;
+        })?
+        .map_err(|e| Error::on_field("customer_id", e))?;
     }
     diesel::insert_into(customer_relations::table)
         .values(&row)

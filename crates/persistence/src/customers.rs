@@ -428,17 +428,24 @@ pub fn held_by(
         .load(conn)?)
 }
 
-/// How many unmerged files `user_id` keeps that they could not read or
-/// work as their account stands now (CUS-10): out of their unit's subtree
-/// or above their clearance.
-pub fn kept_out_of_reach(conn: &mut DbConn, user_id: &str) -> Result<i64> {
-    use crate::schema::{secrecy_levels, users};
-    let (path, rank): (String, i32) = users::table
+/// What a person reaches: their unit's path and the rank of their
+/// clearance.
+fn reach_of(conn: &mut DbConn, user_id: &str) -> Result<Option<(String, i32)>> {
+    use crate::schema::users;
+    Ok(users::table
         .inner_join(org_units::table)
         .inner_join(secrecy_levels::table)
         .filter(users::id.eq(user_id))
         .select((org_units::path, secrecy_levels::rank))
-        .first(conn)?;
+        .first(conn)
+        .optional()?)
+}
+
+/// How many unmerged files `user_id` keeps that they could not read or
+/// work as their account stands now (CUS-10): out of their unit's subtree
+/// or above their clearance.
+pub fn kept_out_of_reach(conn: &mut DbConn, user_id: &str) -> Result<i64> {
+    let (path, rank) = reach_of(conn, user_id)?.ok_or(Error::NotFound)?;
     Ok(customers::table
         .inner_join(org_units::table)
         .inner_join(secrecy_levels::table)
@@ -728,7 +735,6 @@ fn check_refs(conn: &mut DbConn, row: &CustomerRow, which: Refs) -> Result<()> {
 /// The keeper can read and work the file (CUS-10): in the unit's subtree,
 /// cleared for its level. The error names the field the write changed.
 fn keeper_fits(conn: &mut DbConn, keeper: &str, row: &CustomerRow, which: Refs) -> Result<()> {
-    use crate::schema::{secrecy_levels, users};
     use clientele_customers::visibility::{check_keeper, FileScope};
     // The keeper's unit and clearance hold until this write commits: a
     // change of them meanwhile waits, then judges this file too.
@@ -737,13 +743,7 @@ fn keeper_fits(conn: &mut DbConn, keeper: &str, row: &CustomerRow, which: Refs) 
             .bind::<Text, _>(keeper)
             .execute(c)?;
     }
-    let keeper: Option<(String, i32)> = users::table
-        .inner_join(org_units::table)
-        .inner_join(secrecy_levels::table)
-        .filter(users::id.eq(keeper))
-        .select((org_units::path, secrecy_levels::rank))
-        .first(conn)
-        .optional()?;
+    let keeper = reach_of(conn, keeper)?;
     let file: Option<(String, i32)> = org_units::table
         .inner_join(secrecy_levels::table.on(secrecy_levels::code.eq(&row.secrecy_level)))
         .filter(org_units::id.eq(&row.owner_unit_id))
@@ -767,11 +767,7 @@ fn keeper_fits(conn: &mut DbConn, keeper: &str, row: &CustomerRow, which: Refs) 
             (false, "keeper_not_cleared") if which.level => "secrecy_level",
             (false, _) => "owner_unit_id",
         };
-        Error::Invalid {
-            field,
-            code: e.code,
-            message: e.message,
-        }
+        Error::on_field(field, e)
     })
 }
 
@@ -885,17 +881,28 @@ pub fn save(
     if before.row.version != expected_version {
         return Err(Error::StaleVersion);
     }
-    // A change that changes nothing is no new version: no history, audit
-    // entry or event, and other clients' ETags stay good.
-    let unchanged = diff(
+    // Tags that change are written with the row: one new version of it,
+    // not two (each, on PostgreSQL, possibly entries in every index again).
+    let changed_tags = match &tags {
+        Some(t) if tags_json(t)? != tags_json(&before.tags)? => Some(tags_json(t)?),
+        _ => None,
+    };
+    let tags = match tags {
+        Some(t) if changed_tags.is_some() => Some(t),
+        _ => None,
+    };
+    // The history's entries, one a changed field. A change that changes
+    // nothing is no new version: no history, audit entry or event, and
+    // other clients' ETags stay good.
+    let old = snapshot(&before.row, &before.tags);
+    let changes = diff(
         "customer",
         &after.id,
-        &snapshot(&before.row, &before.tags),
+        &old,
         &snapshot(&after, tags.as_deref().unwrap_or(&before.tags)),
         &NOT_HISTORY,
-    )
-    .is_empty();
-    if unchanged {
+    );
+    if changes.is_empty() {
         return Ok(before);
     }
     duplicate_guard(conn, &after)?;
@@ -903,12 +910,6 @@ pub fn save(
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.row.created_at;
-    // Tags that change are written with the row: one new version of it,
-    // not two (each, on PostgreSQL, possibly entries in every index again).
-    let changed_tags = match &tags {
-        Some(t) if tags_json(t)? != tags_json(&before.tags)? => Some(tags_json(t)?),
-        _ => None,
-    };
     let stored = customers::table
         .filter(customers::id.eq(&after.id))
         .filter(customers::version.eq(expected_version));
@@ -922,17 +923,16 @@ pub fn save(
         return Err(Error::StaleVersion);
     }
     let tags = match tags {
-        Some(t) if changed_tags.is_some() => {
+        Some(t) => {
             diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(&after.id)))
                 .execute(conn)?;
             index_tags(conn, &after.id, &t)?;
             t
         }
-        _ => before.tags.clone(),
+        None => before.tags.clone(),
     };
-    let old = snapshot(&before.row, &before.tags);
+    // The audit entry keeps the whole row as written (its new version).
     let new = snapshot(&after, &tags);
-    let changes = diff("customer", &after.id, &old, &new, &NOT_HISTORY);
     record_changes(conn, meta, &after.id, &changes)?;
     audit::record(
         conn,

@@ -75,6 +75,15 @@ impl Error {
         }
     }
 
+    /// A domain rule's refusal of one field: 422 naming the field.
+    pub fn on_field(field: &'static str, e: clientele_core::ParseError) -> Self {
+        Error::Invalid {
+            field,
+            code: e.code,
+            message: e.message,
+        }
+    }
+
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
         Error::Rejected {
             code,
@@ -147,13 +156,6 @@ impl From<DieselError> for Error {
             }
             other => Error::Database(other),
         }
-    }
-}
-
-/// A domain rule's refusal: 422 with its code.
-impl From<clientele_core::ParseError> for Error {
-    fn from(e: clientele_core::ParseError) -> Self {
-        Error::unprocessable(e.code, e.message)
     }
 }
 

@@ -173,11 +173,7 @@ pub fn for_file(conn: &mut DbConn, code: &str) -> Result<String> {
 
 /// [`for_file`] on an entry already read (an import reads each code once).
 pub fn judge(code: &str, entry: Option<&CatalogueEntry>) -> Result<String> {
-    judge_use(code, entry).map_err(|e| Error::Invalid {
-        field: "region_code",
-        code: e.code,
-        message: e.message,
-    })
+    judge_use(code, entry).map_err(|e| Error::on_field("region_code", e))
 }
 
 fn snapshot(row: &RegionRow) -> serde_json::Value {

@@ -31,21 +31,19 @@ fn name_of(raw: &str) -> Result<LevelName, ApiError> {
 
 /// A rank refused by the ordering rules, named as the field.
 fn rank_refused(e: ParseError) -> DbError {
-    DbError::Invalid {
-        field: "rank",
-        code: e.code,
-        message: e.message,
-    }
+    DbError::on_field("rank", e)
 }
 
-/// The levels as (code, rank), to judge a new or changed rank against,
-/// locked until the write ends.
-fn ranks(c: &mut DbConn) -> clientele_persistence::Result<Vec<(String, i32)>> {
+/// The levels, locked until the write ends, to judge a new or changed
+/// rank against.
+fn locked_levels(c: &mut DbConn) -> clientele_persistence::Result<Vec<SecrecyLevelRow>> {
     secrecy::lock_all(c)?;
-    Ok(secrecy::list(c)?
-        .into_iter()
-        .map(|l| (l.code, l.rank))
-        .collect())
+    secrecy::list(c)
+}
+
+/// The levels as the ordering rules take them: (code, rank).
+fn ranks(levels: &[SecrecyLevelRow]) -> Vec<(&str, i32)> {
+    levels.iter().map(|l| (l.code.as_str(), l.rank)).collect()
 }
 
 /// The ordered secrecy levels a file or a clearance can take.
@@ -92,16 +90,15 @@ pub async fn create_secrecy_level(
     let name = name_of(&b.name)?;
     let row = st
         .write(move |c| {
-            let levels = ranks(c)?;
-            if levels.iter().any(|(l, _)| l == code.as_str()) {
+            let levels = locked_levels(c)?;
+            if levels.iter().any(|l| l.code == code.as_str()) {
                 return Err(DbError::Invalid {
                     field: "code",
                     code: "duplicate",
                     message: format!("a level {} exists", code.as_str()),
                 });
             }
-            let pairs: Vec<(&str, i32)> = levels.iter().map(|(l, r)| (l.as_str(), *r)).collect();
-            rules::check_new(&pairs, b.rank).map_err(rank_refused)?;
+            rules::check_new(&ranks(&levels), b.rank).map_err(rank_refused)?;
             secrecy::create(
                 c,
                 &meta,
@@ -137,13 +134,10 @@ pub async fn update_secrecy_level(
     let name = b.name.as_deref().map(name_of).transpose()?;
     let row = st
         .write(move |c| {
-            secrecy::lock_all(c)?;
+            let levels = locked_levels(c)?;
             let mut row = secrecy::get(c, &code)?;
             if let Some(rank) = b.rank {
-                let levels = ranks(c)?;
-                let pairs: Vec<(&str, i32)> =
-                    levels.iter().map(|(l, r)| (l.as_str(), *r)).collect();
-                rules::check_renumbering(&pairs, &code, rank).map_err(rank_refused)?;
+                rules::check_renumbering(&ranks(&levels), &code, rank).map_err(rank_refused)?;
                 row.rank = rank;
             }
             if let Some(name) = name {
