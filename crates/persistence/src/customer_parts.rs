@@ -122,21 +122,68 @@ pub fn contact(conn: &mut DbConn, customer_id: &str, id: &str) -> Result<Contact
 }
 
 /// One primary contact per file: making one primary demotes the others.
-fn demote_others(conn: &mut DbConn, row: &ContactRow) -> Result<()> {
+fn demote_others(conn: &mut DbConn, meta: &WriteMeta, row: &ContactRow) -> Result<()> {
     if row.is_primary {
-        diesel::update(
-            customer_contacts::table
-                .filter(customer_contacts::customer_id.eq(&row.customer_id))
-                .filter(customer_contacts::id.ne(&row.id)),
-        )
-        .set(customer_contacts::is_primary.eq(false))
-        .execute(conn)?;
+        demote_primaries(conn, meta, &row.customer_id, Some(&row.id))?;
     }
     Ok(())
 }
 
+/// Makes every primary contact of a file but `keep` an ordinary one, each
+/// a change of its own: a new version (so an old `ETag` no longer matches),
+/// an entry in the history and the audit log (CUS-04).
+pub(crate) fn demote_primaries(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    customer_id: &str,
+    keep: Option<&str>,
+) -> Result<usize> {
+    let primaries: Vec<ContactRow> = customer_contacts::table
+        .filter(customer_contacts::customer_id.eq(customer_id))
+        .filter(customer_contacts::is_primary.eq(true))
+        .filter(customer_contacts::id.ne(keep.unwrap_or_default()))
+        .order(customer_contacts::id)
+        .select(ContactRow::as_select())
+        .load(conn)?;
+    for before in &primaries {
+        let after = ContactRow {
+            is_primary: false,
+            version: before.version + 1,
+            updated_at: meta.at,
+            ..before.clone()
+        };
+        diesel::update(customer_contacts::table.find(&after.id))
+            .set(&after)
+            .execute(conn)?;
+        recorded(
+            conn,
+            meta,
+            PartChange {
+                customer_id,
+                entity: "contact",
+                entity_id: &after.id,
+                before: Some(before),
+                after: Some(&after),
+                action: "updated",
+            },
+        )?;
+    }
+    Ok(primaries.len())
+}
+
+/// Whether a file has an active primary contact.
+pub(crate) fn has_primary(conn: &mut DbConn, customer_id: &str) -> Result<bool> {
+    let n: i64 = customer_contacts::table
+        .filter(customer_contacts::customer_id.eq(customer_id))
+        .filter(customer_contacts::is_primary.eq(true))
+        .filter(customer_contacts::active.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 pub fn add_contact(conn: &mut DbConn, meta: &WriteMeta, row: ContactRow) -> Result<ContactRow> {
-    demote_others(conn, &row)?;
+    demote_others(conn, meta, &row)?;
     diesel::insert_into(customer_contacts::table)
         .values(&row)
         .execute(conn)?;
@@ -172,7 +219,7 @@ pub fn save_contact(
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.created_at;
-    demote_others(conn, &after)?;
+    demote_others(conn, meta, &after)?;
     let n = diesel::update(
         customer_contacts::table
             .filter(customer_contacts::id.eq(&after.id))
@@ -240,21 +287,61 @@ pub fn parents_of(conn: &mut DbConn, id: &str) -> Result<Vec<String>> {
         .load(conn)?)
 }
 
-pub fn add_relation(conn: &mut DbConn, meta: &WriteMeta, row: RelationRow) -> Result<RelationRow> {
-    let exists: i64 = customer_relations::table
+/// Two new group links can close a cycle between files neither write
+/// locks: on PostgreSQL, group links are made one at a time (a
+/// transaction-scoped advisory lock; SQLite's writer's turn already does so).
+pub(crate) fn lock_group_tree(conn: &mut DbConn) -> Result<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('clientele.group_tree'))")
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Refuses a group tree in which `id` has become its own ancestor (after
+/// links were moved onto it by a merge). Call under `lock_group_tree`.
+pub(crate) fn check_no_cycle_through(conn: &mut DbConn, id: &str) -> Result<()> {
+    for parent in parents_of(conn, id)? {
+        if let Err(e) =
+            clientele_customers::relations::check_parent(&parent, id, |f| parents_of(conn, f))?
+        {
+            return Err(Error::conflict(
+                e.code,
+                "the merge would make a company its own parent in the group: end one of the group links first",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an active relation of `kind` leads from `a` to `b` (or, with
+/// `either_way`, from `b` to `a`).
+pub(crate) fn related(
+    conn: &mut DbConn,
+    a: &str,
+    b: &str,
+    kind: &str,
+    either_way: bool,
+) -> Result<bool> {
+    let (back_from, back_to) = if either_way { (b, a) } else { (a, b) };
+    let n: i64 = customer_relations::table
         .filter(customer_relations::active.eq(true))
-        .filter(customer_relations::kind.eq(&row.kind))
+        .filter(customer_relations::kind.eq(kind))
         .filter(
             customer_relations::from_id
-                .eq(&row.from_id)
-                .and(customer_relations::to_id.eq(&row.to_id))
+                .eq(a)
+                .and(customer_relations::to_id.eq(b))
                 .or(customer_relations::from_id
-                    .eq(&row.to_id)
-                    .and(customer_relations::to_id.eq(&row.from_id))),
+                    .eq(back_from)
+                    .and(customer_relations::to_id.eq(back_to))),
         )
         .count()
         .get_result(conn)?;
-    if exists > 0 {
+    Ok(n > 0)
+}
+
+pub fn add_relation(conn: &mut DbConn, meta: &WriteMeta, row: RelationRow) -> Result<RelationRow> {
+    if related(conn, &row.from_id, &row.to_id, &row.kind, true)? {
         return Err(Error::conflict(
             "relation_exists",
             "these files are already related this way",
@@ -262,14 +349,7 @@ pub fn add_relation(conn: &mut DbConn, meta: &WriteMeta, row: RelationRow) -> Re
     }
     // A group tree has no cycles (CUS-06).
     if row.kind == "parent_of" {
-        // Two new links can close a cycle between files neither write
-        // locks: on PostgreSQL, group links are made one at a time (a
-        // transaction-scoped advisory lock; SQLite's writer's turn already
-        // does so).
-        if let DbConn::Pg(c) = conn {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('clientele.group_tree'))")
-                .execute(c)?;
-        }
+        lock_group_tree(conn)?;
         clientele_customers::relations::check_parent(&row.from_id, &row.to_id, |f| {
             parents_of(conn, f)
         })?

@@ -1334,7 +1334,12 @@ pub fn merge(
     absorbed: &CustomerView,
     taken: clientele_customers::merge::TakenOver,
 ) -> Result<CustomerView> {
+    use crate::customer_parts;
     use crate::schema::{customer_contacts, customer_documents, customer_relations};
+    // One primary contact a file: the survivor's stays primary.
+    if customer_parts::has_primary(conn, survivor_id)? {
+        customer_parts::demote_primaries(conn, meta, &absorbed.row.id, None)?;
+    }
     let moved_contacts = diesel::update(
         customer_contacts::table.filter(customer_contacts::customer_id.eq(&absorbed.row.id)),
     )
@@ -1345,47 +1350,53 @@ pub fn merge(
     )
     .set(customer_documents::customer_id.eq(survivor_id))
     .execute(conn)?;
-    // Relations follow the survivor; a relation between the two ends.
-    diesel::update(
-        customer_relations::table
-            .filter(
-                customer_relations::from_id
-                    .eq(&absorbed.row.id)
-                    .and(customer_relations::to_id.eq(survivor_id)),
-            )
-            .or_filter(
-                customer_relations::from_id
-                    .eq(survivor_id)
-                    .and(customer_relations::to_id.eq(&absorbed.row.id)),
-            ),
-    )
-    .set(customer_relations::active.eq(false))
-    .execute(conn)?;
-    let pairs: Vec<(String, String, String)> = customer_relations::table
+    // Relations follow the survivor. One between the two files ends, and
+    // so does one the survivor already has with the same file and of the
+    // same kind (each ending an entry in the history).
+    let pairs: Vec<(String, String, String, String)> = customer_relations::table
         .filter(
             customer_relations::from_id
                 .eq(&absorbed.row.id)
                 .or(customer_relations::to_id.eq(&absorbed.row.id)),
         )
         .filter(customer_relations::active.eq(true))
+        .order(customer_relations::id)
         .select((
             customer_relations::id,
             customer_relations::from_id,
             customer_relations::to_id,
+            customer_relations::kind,
         ))
         .load(conn)?;
-    for (rid, from, to) in &pairs {
+    let group_links = pairs.iter().any(|(_, _, _, kind)| kind == "parent_of");
+    if group_links {
+        customer_parts::lock_group_tree(conn)?;
+    }
+    let mut moved_relations = 0;
+    for (rid, from, to, kind) in &pairs {
         let (f, t) = if *from == absorbed.row.id {
             (survivor_id, to.as_str())
         } else {
             (from.as_str(), survivor_id)
         };
+        // A group link the other way round is no duplicate: the cycle
+        // check below refuses it.
+        if f == t || customer_parts::related(conn, f, t, kind, kind != "parent_of")? {
+            customer_parts::end_relation(conn, meta, &absorbed.row.id, rid)?;
+            continue;
+        }
         diesel::update(customer_relations::table.find(rid))
             .set((
                 customer_relations::from_id.eq(f),
                 customer_relations::to_id.eq(t),
             ))
             .execute(conn)?;
+        moved_relations += 1;
+    }
+    // The absorbed file's group links must not make the survivor its own
+    // ancestor.
+    if group_links {
+        customer_parts::check_no_cycle_through(conn, survivor_id)?;
     }
     // The history goes along too; the survivor's own entries say where it came from.
     let moved_history = diesel::update(
@@ -1454,7 +1465,7 @@ pub fn merge(
                 "code": absorbed.row.code,
                 "contacts": moved_contacts,
                 "documents": moved_documents,
-                "relations": pairs.len(),
+                "relations": moved_relations,
                 "history_entries": moved_history,
                 "earlier_absorbed": repointed,
             })),

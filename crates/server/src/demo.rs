@@ -159,179 +159,625 @@ pub fn seed(db: &Db) -> Result<bool, clientele_persistence::Error> {
     })
 }
 
-/// (name, nature, industry, region code, region name, unit, secrecy, status, shared, tags)
-type DemoCustomer = (
+/// One demo customer file, as an account manager would have filled it in.
+struct DemoFile {
+    name: &'static str,
+    /// The first two characters of the credit code: the registering
+    /// authority and kind (91 an enterprise, 92 an individual business, 12 a
+    /// public institution). `None`: a natural person, or a file typed in
+    /// without the code.
+    registrar: Option<&'static str>,
+    nature: &'static str,
+    industry: Option<&'static str>,
+    customer_type: Option<&'static str>,
+    region: &'static str,
+    /// The address after the region's own name.
+    street: &'static str,
+    unit: &'static str,
+    secrecy: &'static str,
+    status: &'static str,
+    shared: bool,
+    tags: &'static [&'static str],
+    legal_representative: Option<&'static str>,
+    size: Option<&'static str>,
+    /// Registered capital in 10 000 CNY (万元).
+    capital_wan: Option<i64>,
+    trading_since: Option<&'static str>,
+    service_area: Option<&'static str>,
+    sales_capacity: Option<&'static str>,
+    potential: Option<&'static str>,
+    credit_standing: Option<&'static str>,
+    trading_terms: Option<&'static str>,
+    business_policy: Option<&'static str>,
+    sales_history: Option<&'static str>,
+    attitude_to_us: Option<&'static str>,
+    competitor_relations: Option<&'static str>,
+    credit_problems: Option<&'static str>,
+    vulnerable: bool,
+    external_id: Option<&'static str>,
+    contacts: &'static [DemoContact],
+    documents: &'static [DemoDocument],
+}
+
+/// (name, title, phone, mobile, primary)
+type DemoContact = (
     &'static str,
     &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
     bool,
-    &'static [&'static str],
 );
 
-const CUSTOMERS: &[DemoCustomer] = &[
+/// (category, title, reference number, date, keeper unit code, location)
+type DemoDocument = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// A file with only what every file has; the rest is filled in below.
+const BLANK: DemoFile = DemoFile {
+    name: "",
+    registrar: Some("91"),
+    nature: "private",
+    industry: None,
+    customer_type: None,
+    region: "",
+    street: "",
+    unit: "",
+    secrecy: "C",
+    status: "active",
+    shared: false,
+    tags: &[],
+    legal_representative: None,
+    size: None,
+    capital_wan: None,
+    trading_since: None,
+    service_area: None,
+    sales_capacity: None,
+    potential: None,
+    credit_standing: None,
+    trading_terms: None,
+    business_policy: None,
+    sales_history: None,
+    attitude_to_us: None,
+    competitor_relations: None,
+    credit_problems: None,
+    vulnerable: false,
+    external_id: None,
+    contacts: &[],
+    documents: &[],
+};
+
+const CUSTOMERS: &[DemoFile] = &[
+    DemoFile {
+        name: "北京燕京建设集团有限公司",
+        nature: "state_owned",
+        industry: Some("建筑业"),
+        customer_type: Some("end_user"),
+        region: "110105",
+        street: "东三环中路甲18号燕京大厦",
+        unit: "BJ",
+        secrecy: "B",
+        shared: true,
+        tags: &["战略合作", "集团"],
+        legal_representative: Some("郑国栋"),
+        size: Some("large"),
+        capital_wan: Some(300_000),
+        trading_since: Some("2012-03-15"),
+        service_area: Some("京津冀"),
+        sales_capacity: Some("年施工产值约180亿元"),
+        potential: Some("高"),
+        credit_standing: Some("AAA"),
+        trading_terms: Some("按工程进度月结，质保金5%，质保期2年"),
+        business_policy: Some("集中采购，优先长期战略供应商"),
+        sales_history: Some("2021—2025年累计签约6.8亿元，其中2份合同各2亿元以上"),
+        attitude_to_us: Some("友好，视我方为战略供应商"),
+        competitor_relations: Some("同时向两家同业采购电气设备"),
+        external_id: Some("ERP-01001"),
+        contacts: &[
+            (
+                "孙立新",
+                "采购中心总经理",
+                Some("010-65881201"),
+                Some("13901086621"),
+                true,
+            ),
+            ("郑国栋", "董事长", Some("010-65881001"), None, false),
+            (
+                "何静",
+                "财务部副部长",
+                Some("010-65881360"),
+                Some("13811627450"),
+                false,
+            ),
+        ],
+        documents: &[
+            (
+                "contract",
+                "战略合作框架协议（2023—2027）",
+                "HX-BJ-ZL-2023-001",
+                "2023-04-10",
+                "BJ",
+                "北京分公司档案室A-03柜",
+            ),
+            (
+                "contract",
+                "京雄城际配套工程设备供货合同",
+                "HX-BJ-HT-2024-017",
+                "2024-06-28",
+                "BJ",
+                "北京分公司档案室A-03柜",
+            ),
+            (
+                "certificate",
+                "营业执照副本（复印件）",
+                "",
+                "2022-11-02",
+                "BJ",
+                "北京分公司档案室A-01柜",
+            ),
+        ],
+        ..BLANK
+    },
+    DemoFile {
+        name: "北京燕京建设第三工程有限公司",
+        nature: "state_owned",
+        industry: Some("建筑业"),
+        customer_type: Some("end_user"),
+        region: "110106",
+        street: "南四环西路188号总部基地12区5号楼",
+        unit: "BJ",
+        tags: &["子公司"],
+        legal_representative: Some("韩志强"),
+        size: Some("large"),
+        capital_wan: Some(50_000),
+        trading_since: Some("2016-08-01"),
+        service_area: Some("北京市、河北省"),
+        sales_capacity: Some("年施工产值约35亿元"),
+        potential: Some("中"),
+        credit_standing: Some("AA"),
+        trading_terms: Some("货到验收后60天付款"),
+        business_policy: Some("随集团集中采购，零星物资自行采购"),
+        sales_history: Some("近三年年均采购约1 200万元"),
+        attitude_to_us: Some("友好"),
+        external_id: Some("ERP-01002"),
+        contacts: &[(
+            "马晓东",
+            "物资设备部经理",
+            Some("010-83928866"),
+            Some("13601138245"),
+            true,
+        )],
+        documents: &[(
+            "maintenance",
+            "丰台站项目配电柜年度维保记录",
+            "HX-BJ-WB-2025-031",
+            "2025-12-20",
+            "BJ-P1",
+            "北京亦庄项目部资料室",
+        )],
+        ..BLANK
+    },
+    DemoFile {
+        name: "北京亦庄智造科技有限公司",
+        industry: Some("制造业"),
+        customer_type: Some("distributor"),
+        region: "110115",
+        street: "经济技术开发区科创十三街29号院2号楼",
+        unit: "BJ-P1",
+        tags: &["重点"],
+        legal_representative: Some("林涛"),
+        size: Some("medium"),
+        capital_wan: Some(3_000),
+        trading_since: Some("2019-05-20"),
+        service_area: Some("华北"),
+        sales_capacity: Some("年销售额约2.4亿元，经销网点11个"),
+        potential: Some("高"),
+        credit_standing: Some("A"),
+        trading_terms: Some("预付30%，发货前付清"),
+        business_policy: Some("扩张期，对价格敏感"),
+        sales_history: Some("2025年采购860万元，同比增长35%"),
+        attitude_to_us: Some("积极"),
+        competitor_relations: Some("另代理一家同类产品，份额约三成"),
+        credit_problems: Some("2022年一笔货款逾期47天，已结清"),
+        external_id: Some("ERP-01003"),
+        contacts: &[
+            (
+                "林涛",
+                "总经理",
+                Some("010-67856120"),
+                Some("18611590327"),
+                false,
+            ),
+            ("黄佳怡", "采购主管", None, Some("15210478863"), true),
+        ],
+        documents: &[(
+            "sales",
+            "2026年度经销协议",
+            "HX-YZ-JX-2026-002",
+            "2026-01-08",
+            "BJ-P1",
+            "北京亦庄项目部资料室",
+        )],
+        ..BLANK
+    },
+    DemoFile {
+        name: "北京市朝阳区惠民医院",
+        registrar: Some("12"),
+        nature: "government",
+        industry: Some("卫生"),
+        customer_type: Some("end_user"),
+        region: "110105",
+        street: "朝阳北路101号",
+        unit: "BJ",
+        legal_representative: Some("周文华"),
+        size: Some("medium"),
+        trading_since: Some("2018-09-03"),
+        service_area: Some("朝阳区东部"),
+        potential: Some("中"),
+        credit_standing: Some("AA"),
+        trading_terms: Some("政府采购，验收合格后财政集中支付"),
+        business_policy: Some("公开招标，重视售后响应时间"),
+        sales_history: Some("2023年中标门诊楼配电改造，合同额380万元"),
+        attitude_to_us: Some("满意"),
+        external_id: Some("ERP-01004"),
+        contacts: &[(
+            "冯建军",
+            "后勤保障处处长",
+            Some("010-65012345"),
+            Some("13910752218"),
+            true,
+        )],
+        documents: &[
+            (
+                "contract",
+                "门诊楼配电改造工程合同",
+                "CYHM-ZB-2023-014",
+                "2023-05-16",
+                "BJ",
+                "北京分公司档案室A-04柜",
+            ),
+            (
+                "maintenance",
+                "配电系统季度巡检记录",
+                "HX-BJ-WB-2026-009",
+                "2026-10-12",
+                "BJ",
+                "北京分公司档案室A-04柜",
+            ),
+        ],
+        ..BLANK
+    },
+    // A natural person: no credit code; flagged for special care and
+    // served at home (CUS-03).
+    DemoFile {
+        name: "陈淑芬",
+        registrar: None,
+        nature: "individual",
+        customer_type: Some("end_user"),
+        region: "110108",
+        street: "学院路甲5号院3号楼2单元401室",
+        unit: "BJ-P1",
+        status: "prospect",
+        tags: &["上门服务"],
+        potential: Some("低"),
+        sales_history: Some("2026年10月来电咨询家用电梯加装及上门维护"),
+        attitude_to_us: Some("信任，由社区推荐"),
+        vulnerable: true,
+        contacts: &[
+            (
+                "陈淑芬",
+                "本人（78岁，行动不便）",
+                Some("010-62318874"),
+                None,
+                true,
+            ),
+            ("王磊", "儿子，代为联系", None, Some("13522906417"), false),
+        ],
+        ..BLANK
+    },
+    DemoFile {
+        name: "上海浦江国际物流有限公司",
+        industry: Some("交通运输"),
+        customer_type: Some("partner"),
+        region: "310115",
+        street: "外高桥保税区富特北路211号",
+        unit: "SH",
+        tags: &["重点"],
+        legal_representative: Some("沈建平"),
+        size: Some("medium"),
+        capital_wan: Some(8_000),
+        trading_since: Some("2017-04-11"),
+        service_area: Some("长三角"),
+        sales_capacity: Some("自有及合作车辆约300辆"),
+        potential: Some("中"),
+        credit_standing: Some("AA"),
+        trading_terms: Some("月结45天"),
+        business_policy: Some("承运我方华东区设备，运费与采购互抵"),
+        sales_history: Some("近三年年均运费结算约1 500万元"),
+        attitude_to_us: Some("友好"),
+        external_id: Some("ERP-01006"),
+        contacts: &[
+            (
+                "沈建平",
+                "总经理",
+                Some("021-58661088"),
+                Some("13801772564"),
+                false,
+            ),
+            (
+                "陆晓燕",
+                "客户服务部经理",
+                Some("021-58661092"),
+                Some("13917336508"),
+                true,
+            ),
+        ],
+        documents: &[(
+            "contract",
+            "华东区设备运输框架合同",
+            "HX-SH-YS-2024-005",
+            "2024-03-01",
+            "SH",
+            "上海子公司档案室2号柜",
+        )],
+        ..BLANK
+    },
+    DemoFile {
+        name: "上海申城轨道交通集团有限公司",
+        nature: "state_owned",
+        industry: Some("交通运输"),
+        customer_type: Some("end_user"),
+        region: "310101",
+        street: "衡山路12号",
+        unit: "SH",
+        secrecy: "B",
+        shared: true,
+        tags: &["战略合作"],
+        legal_representative: Some("顾伟民"),
+        size: Some("large"),
+        capital_wan: Some(1_200_000),
+        trading_since: Some("2014-10-08"),
+        service_area: Some("上海市"),
+        sales_capacity: Some("运营线路20条，年设备更新预算约40亿元"),
+        potential: Some("高"),
+        credit_standing: Some("AAA"),
+        trading_terms: Some("按合同节点付款，质保金10%"),
+        business_policy: Some("国产化替代优先，严格准入"),
+        sales_history: Some("2020—2025年签约3份合同，最大一份2.6亿元"),
+        attitude_to_us: Some("认可，要求驻场服务"),
+        competitor_relations: Some("主要竞争对手为两家外资厂商"),
+        external_id: Some("ERP-01007"),
+        contacts: &[
+            ("顾伟民", "董事长", None, None, false),
+            (
+                "邵振华",
+                "物资采购部部长",
+                Some("021-63180211"),
+                Some("13601609984"),
+                true,
+            ),
+        ],
+        documents: &[
+            (
+                "contract",
+                "14号线供电设备采购合同",
+                "SC-WZ-2022-0336",
+                "2022-07-19",
+                "SH",
+                "上海子公司档案室1号柜",
+            ),
+            (
+                "certificate",
+                "供应商准入资格证书",
+                "SC-ZR-2021-118",
+                "2021-12-01",
+                "SH",
+                "上海子公司档案室1号柜",
+            ),
+        ],
+        ..BLANK
+    },
+    DemoFile {
+        name: "Shanghai Bund Trading Co., Ltd.",
+        nature: "foreign",
+        industry: Some("批发零售"),
+        customer_type: Some("distributor"),
+        region: "310101",
+        street: "中山东一路18号6楼",
+        unit: "SH",
+        status: "dormant",
+        tags: &["外资"],
+        legal_representative: Some("Thomas Becker"),
+        size: Some("small"),
+        capital_wan: Some(700),
+        trading_since: Some("2019-02-14"),
+        service_area: Some("华东、东南亚转口"),
+        potential: Some("低"),
+        credit_standing: Some("BBB"),
+        trading_terms: Some("信用证付款"),
+        sales_history: Some("2023年后无新订单"),
+        attitude_to_us: Some("观望"),
+        competitor_relations: Some("已转向东南亚供应商"),
+        external_id: Some("ERP-01008"),
+        contacts: &[(
+            "Thomas Becker",
+            "Managing Director",
+            Some("+86 21 6323 1818"),
+            None,
+            true,
+        )],
+        ..BLANK
+    },
+    DemoFile {
+        name: "上海张江生物医药股份有限公司",
+        industry: Some("医药"),
+        customer_type: Some("end_user"),
+        region: "310115",
+        street: "张江高科技园区哈雷路955号",
+        unit: "SH",
+        secrecy: "A",
+        tags: &["涉密"],
+        legal_representative: Some("许明远"),
+        size: Some("large"),
+        capital_wan: Some(42_000),
+        trading_since: Some("2021-06-30"),
+        service_area: Some("上海、苏州"),
+        potential: Some("高"),
+        credit_standing: Some("AA"),
+        trading_terms: Some("月结60天"),
+        business_policy: Some("新建洁净车间，供应商须签保密协议"),
+        sales_history: Some("2025年洁净室配电项目在谈，预计9 000万元"),
+        attitude_to_us: Some("友好"),
+        external_id: Some("ERP-01009"),
+        contacts: &[
+            ("许明远", "董事长", None, None, false),
+            (
+                "钟雅琴",
+                "工程部总监",
+                Some("021-50801566"),
+                Some("13764205518"),
+                true,
+            ),
+        ],
+        documents: &[(
+            "other",
+            "保密协议",
+            "ZJSW-NDA-2025-07",
+            "2025-03-18",
+            "SH",
+            "上海子公司机要柜",
+        )],
+        ..BLANK
+    },
+    DemoFile {
+        name: "华北电力物资供应有限公司",
+        nature: "state_owned",
+        industry: Some("电力"),
+        customer_type: Some("end_user"),
+        region: "110102",
+        street: "复兴门内大街86号",
+        unit: "HQ",
+        secrecy: "B",
+        shared: true,
+        tags: &["战略合作", "集团"],
+        legal_representative: Some("王振宇"),
+        size: Some("large"),
+        capital_wan: Some(200_000),
+        trading_since: Some("2010-01-05"),
+        service_area: Some("华北五省（区、市）"),
+        sales_capacity: Some("年集中招标规模约120亿元"),
+        potential: Some("高"),
+        credit_standing: Some("AAA"),
+        trading_terms: Some("到货款60%，投运款30%，质保金10%"),
+        business_policy: Some("集中招标，框架协议，按季度下单"),
+        sales_history: Some("近五年签约2份合同各2亿元以上，累计9.1亿元"),
+        attitude_to_us: Some("友好"),
+        competitor_relations: Some("框架协议入围供应商共6家"),
+        external_id: Some("ERP-01010"),
+        contacts: &[(
+            "田海峰",
+            "招标采购中心主任",
+            Some("010-66597300"),
+            Some("13801235716"),
+            true,
+        )],
+        documents: &[(
+            "contract",
+            "配网物资框架协议（2025—2026）",
+            "HBDL-KJ-2025-0042",
+            "2025-02-26",
+            "HQ",
+            "集团档案室3排2柜",
+        )],
+        ..BLANK
+    },
+    DemoFile {
+        name: "天津港散货物流有限公司",
+        nature: "state_owned",
+        industry: Some("交通运输"),
+        customer_type: Some("end_user"),
+        region: "120116",
+        street: "东疆港区亚洲路6975号",
+        unit: "MKT",
+        status: "prospect",
+        legal_representative: Some("刘长青"),
+        size: Some("medium"),
+        capital_wan: Some(20_000),
+        service_area: Some("天津港"),
+        potential: Some("中"),
+        business_policy: Some("码头机械电气化改造，2027年招标"),
+        sales_history: Some("尚无交易，2026年9月首次拜访"),
+        attitude_to_us: Some("中立"),
+        external_id: Some("ERP-01011"),
+        contacts: &[
+            ("刘长青", "总经理", Some("022-25601880"), None, false),
+            ("唐宏伟", "设备管理部经理", None, Some("13802061947"), true),
+        ],
+        ..BLANK
+    },
+    DemoFile {
+        name: "河北容城新城建设投资有限公司",
+        nature: "state_owned",
+        industry: Some("建筑业"),
+        customer_type: Some("end_user"),
+        region: "130629",
+        street: "容城镇奥威路38号",
+        unit: "MKT",
+        status: "prospect",
+        tags: &["储备"],
+        legal_representative: Some("杨宏斌"),
+        size: Some("large"),
+        capital_wan: Some(500_000),
+        service_area: Some("雄安新区"),
+        potential: Some("高"),
+        business_policy: Some("片区开发平台，设备由总包单位采购"),
+        sales_history: Some("尚无交易，通过燕京建设集团引荐"),
+        attitude_to_us: Some("愿意接触"),
+        contacts: &[("杨帆", "招采部副经理", Some("0312-5608712"), None, true)],
+        ..BLANK
+    },
+    // The Tianjin port company filed a second time under another company
+    // form, typed in by hand without its credit code: a likely duplicate
+    // for `GET /customers/duplicate-groups` to find and a manager to merge.
+    DemoFile {
+        name: "天津港散货物流股份有限公司",
+        registrar: None,
+        nature: "state_owned",
+        industry: Some("交通运输"),
+        region: "120116",
+        street: "东疆港区",
+        unit: "MKT",
+        status: "prospect",
+        sales_history: Some("展会上收到名片"),
+        contacts: &[("唐宏伟", "设备部", None, Some("13802061947"), true)],
+        ..BLANK
+    },
+];
+
+/// (group, member, kind, note): group ↔ subsidiary and other links (CUS-06).
+const RELATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "北京燕京建设集团有限公司",
-        "state_owned",
-        "建筑业",
-        "110105",
-        "北京市朝阳区",
-        "BJ",
-        "B",
-        "active",
-        true,
-        &["战略合作", "集团"],
-    ),
-    (
         "北京燕京建设第三工程有限公司",
-        "state_owned",
-        "建筑业",
-        "110106",
-        "北京市丰台区",
-        "BJ",
-        "C",
-        "active",
-        false,
-        &["子公司"],
+        "parent_of",
+        "全资子公司",
     ),
     (
-        "北京亦庄智造科技有限公司",
-        "private",
-        "制造业",
-        "110115",
-        "北京市大兴区",
-        "BJ-P1",
-        "C",
-        "active",
-        false,
-        &["重点"],
+        "北京燕京建设集团有限公司",
+        "河北容城新城建设投资有限公司",
+        "related",
+        "雄安片区项目的总包方，引荐人",
     ),
     (
-        "北京市朝阳区第一人民医院",
-        "government",
-        "卫生",
-        "110105",
-        "北京市朝阳区",
-        "BJ",
-        "C",
-        "active",
-        false,
-        &[],
-    ),
-    (
-        "北京京东方照明器材经营部",
-        "individual",
-        "批发零售",
-        "110108",
-        "北京市海淀区",
-        "BJ-P1",
-        "C",
-        "prospect",
-        false,
-        &["储备"],
-    ),
-    (
+        "上海申城轨道交通集团有限公司",
         "上海浦江国际物流有限公司",
-        "private",
-        "交通运输",
-        "310115",
-        "上海市浦东新区",
-        "SH",
-        "C",
-        "active",
-        false,
-        &["重点"],
-    ),
-    (
-        "上海申通地铁集团有限公司",
-        "state_owned",
-        "交通运输",
-        "310101",
-        "上海市黄浦区",
-        "SH",
-        "B",
-        "active",
-        true,
-        &["战略合作"],
-    ),
-    (
-        "Shanghai Bund Trading Co., Ltd.",
-        "foreign",
-        "批发零售",
-        "310101",
-        "上海市黄浦区",
-        "SH",
-        "C",
-        "dormant",
-        false,
-        &["外资"],
-    ),
-    (
-        "上海张江生物医药股份有限公司",
-        "private",
-        "医药",
-        "310115",
-        "上海市浦东新区",
-        "SH",
-        "A",
-        "active",
-        false,
-        &["涉密"],
-    ),
-    (
-        "华北电网物资有限公司",
-        "state_owned",
-        "电力",
-        "110102",
-        "北京市西城区",
-        "HQ",
-        "B",
-        "active",
-        true,
-        &["战略合作", "集团"],
-    ),
-    (
-        "天津港散货物流有限公司",
-        "state_owned",
-        "交通运输",
-        "120116",
-        "天津市滨海新区",
-        "MKT",
-        "C",
-        "prospect",
-        false,
-        &[],
-    ),
-    (
-        "河北雄安新区建设投资集团有限公司",
-        "state_owned",
-        "建筑业",
-        "130600",
-        "河北省保定市",
-        "MKT",
-        "C",
-        "prospect",
-        false,
-        &["储备"],
-    ),
-    // The Tianjin port company filed a second time under another company
-    // form (and without its credit code): a likely duplicate for
-    // `GET /customers/duplicate-groups` to find and a manager to merge.
-    (
-        "天津港散货物流股份有限公司",
-        "state_owned",
-        "交通运输",
-        "120116",
-        "天津市滨海新区",
-        "MKT",
-        "C",
-        "prospect",
-        false,
-        &[],
+        "related",
+        "承运地铁设备的物流商",
     ),
 ];
 
@@ -341,7 +787,20 @@ fn seed_customers(
     units: &[(&str, String)],
 ) -> Result<(), clientele_persistence::Error> {
     use clientele_customers::{CreditCode, CustomerName, Tags};
+    use clientele_persistence::customer_parts::{self, ContactRow, DocumentRow, RelationRow};
     use clientele_persistence::customers::{self, CustomerRow};
+    let corrupt = |e: String| clientele_persistence::Error::Corrupt(e);
+    let unit_id = |code: &str| {
+        units
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, id)| id.clone())
+            .ok_or_else(|| corrupt(format!("demo unit {code} missing")))
+    };
+    let date = |s: &str| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| corrupt(e.to_string()))
+    };
+    let text = |s: Option<&str>| s.map(str::to_owned);
     // The branch's and the subsidiary's account managers keep their units'
     // files (CUS-10), so a hand-over has something to show; a file above an
     // account manager's clearance is kept by the first of the unit's people
@@ -357,32 +816,21 @@ fn seed_customers(
             keepers.push((unit, u.id, rank));
         }
     }
-    for (i, (name, nature, industry, region, region_name, unit, secrecy, status, shared, tags)) in
-        CUSTOMERS.iter().enumerate()
-    {
-        let level_rank = clientele_persistence::secrecy::find(c, secrecy)?.map_or(0, |l| l.rank);
+    let mut ids: Vec<(&str, String)> = Vec::new();
+    for (i, f) in CUSTOMERS.iter().enumerate() {
+        let level_rank = clientele_persistence::secrecy::find(c, f.secrecy)?.map_or(0, |l| l.rank);
         // Demo codes are judged like any other, and named by the catalogue.
-        let division = clientele_persistence::regions::for_file(c, region)?;
-        let unit_id = units
-            .iter()
-            .find(|(code, _)| code == unit)
-            .map(|(_, id)| id.clone())
-            .ok_or_else(|| {
-                clientele_persistence::Error::Corrupt(format!("demo unit {unit} missing"))
-            })?;
-        let parsed = CustomerName::parse(name)
-            .map_err(|e| clientele_persistence::Error::Corrupt(e.to_string()))?;
-        // A second filing of a customer was typed in without its credit
-        // code (the code is unique: the first filing holds it).
-        let refiled = CUSTOMERS[..i].iter().any(|earlier| {
-            CustomerName::parse(earlier.0).is_ok_and(|n| n.normalised() == parsed.normalised())
-        });
-        let credit = (*nature != "individual" && !refiled)
-            .then(|| CreditCode::complete(&format!("91{region}{:08}", 31_000_000 + i * 7919)).ok())
-            .flatten()
-            .map(|c| c.to_string());
-        let tags =
-            Tags::parse(tags).map_err(|e| clientele_persistence::Error::Corrupt(e.to_string()))?;
+        let division = clientele_persistence::regions::for_file(c, f.region)?;
+        let parsed = CustomerName::parse(f.name).map_err(|e| corrupt(e.to_string()))?;
+        let credit = match f.registrar {
+            Some(kind) => Some(
+                CreditCode::complete(&format!("{kind}{}{:08}", f.region, 31_000_000 + i * 7919))
+                    .map_err(|e| corrupt(e.to_string()))?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let tags = Tags::parse(f.tags).map_err(|e| corrupt(e.to_string()))?;
         let row = CustomerRow {
             id: clientele_core::new_id().to_string(),
             code: customers::next_code(c)?,
@@ -392,49 +840,97 @@ fn seed_customers(
             name_sort: clientele_customers::name::sort_key(parsed.as_str()),
             name_mnemonic: clientele_customers::name::mnemonic(parsed.as_str()),
             credit_code: credit,
-            legal_representative: Some(["张伟", "王芳", "李强", "刘洋"][i % 4].to_owned()),
-            nature: (*nature).to_owned(),
-            industry: Some((*industry).to_owned()),
-            region_code: Some((*region).to_owned()),
+            legal_representative: text(f.legal_representative),
+            nature: f.nature.to_owned(),
+            industry: text(f.industry),
+            region_code: Some(f.region.to_owned()),
+            address: Some(format!("{division}{}", f.street)),
             region_name: Some(division),
-            address: Some(format!("{region_name}示范路{}号", 10 + i)),
-            size: Some(["large", "medium", "small", "micro"][i % 4].to_owned()),
-            registered_capital_fen: Some(((i as i64) + 1) * 5_000_000_000),
-            trading_since: chrono::NaiveDate::from_ymd_opt(
-                2015 + (i as i32 % 10),
-                1 + (i as u32 % 12),
-                1,
-            ),
-            service_area: Some("华北、华东".into()),
-            sales_capacity: None,
-            potential: Some(["高", "中", "低"][i % 3].to_owned()),
-            credit_standing: Some(["AAA", "AA", "A", "BBB"][i % 4].to_owned()),
-            trading_terms: Some("月结30天".into()),
-            business_policy: Some(["稳健经营，重视长期合作", "扩张期，价格敏感"][i % 2].to_owned()),
-            sales_history: Some(format!("近三年年均采购约{}万元", 50 * (i + 1))),
-            attitude_to_us: Some(["友好", "中立", "观望"][i % 3].to_owned()),
-            competitor_relations: (i % 3 == 2).then(|| "同时与两家同业合作".to_owned()),
-            credit_problems: None,
-            customer_type: Some(
-                ["end_user", "distributor", "end_user", "agent", "partner"][i % 5].to_owned(),
-            ),
-            // The individual customer is flagged for special care (CUS-03).
-            vulnerable: *nature == "individual",
-            status: (*status).to_owned(),
-            external_id: Some(format!("ERP-{:05}", 1000 + i)),
+            size: text(f.size),
+            registered_capital_fen: f.capital_wan.map(|w| w * 1_000_000),
+            trading_since: f.trading_since.map(date).transpose()?,
+            service_area: text(f.service_area),
+            sales_capacity: text(f.sales_capacity),
+            potential: text(f.potential),
+            credit_standing: text(f.credit_standing),
+            trading_terms: text(f.trading_terms),
+            business_policy: text(f.business_policy),
+            sales_history: text(f.sales_history),
+            attitude_to_us: text(f.attitude_to_us),
+            competitor_relations: text(f.competitor_relations),
+            credit_problems: text(f.credit_problems),
+            customer_type: text(f.customer_type),
+            vulnerable: f.vulnerable,
+            status: f.status.to_owned(),
+            external_id: text(f.external_id),
             owner_user_id: keepers
                 .iter()
-                .find(|(u, _, rank)| u == unit && *rank >= level_rank)
+                .find(|(u, _, rank)| *u == f.unit && *rank >= level_rank)
                 .map(|(_, id, _)| id.clone()),
-            owner_unit_id: unit_id,
-            secrecy_level: (*secrecy).to_owned(),
-            shared: *shared,
+            owner_unit_id: unit_id(f.unit)?,
+            secrecy_level: f.secrecy.to_owned(),
+            shared: f.shared,
             merged_into_id: None,
             version: 1,
             created_at: meta.at,
             updated_at: meta.at,
         };
+        let id = row.id.clone();
         customers::create(c, meta, row, tags.as_strs())?;
+        for (name, title, phone, mobile, primary) in f.contacts {
+            let contact = ContactRow {
+                id: clientele_core::new_id().to_string(),
+                customer_id: id.clone(),
+                name: (*name).to_owned(),
+                title: Some((*title).to_owned()),
+                phone: text(*phone),
+                mobile: text(*mobile),
+                email: None,
+                is_primary: *primary,
+                note: None,
+                active: true,
+                version: 1,
+                created_at: meta.at,
+                updated_at: meta.at,
+            };
+            customer_parts::add_contact(c, meta, contact)?;
+        }
+        for (category, title, reference, on, keeper, location) in f.documents {
+            let document = DocumentRow {
+                id: clientele_core::new_id().to_string(),
+                customer_id: id.clone(),
+                category: (*category).to_owned(),
+                title: (*title).to_owned(),
+                reference_no: (!reference.is_empty()).then(|| (*reference).to_owned()),
+                doc_date: Some(date(on)?),
+                keeper_unit_id: Some(unit_id(keeper)?),
+                location: Some((*location).to_owned()),
+                external_url: None,
+                version: 1,
+                created_at: meta.at,
+                updated_at: meta.at,
+            };
+            customer_parts::add_document(c, meta, document)?;
+        }
+        ids.push((f.name, id));
+    }
+    let file = |name: &str| {
+        ids.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, id)| id.clone())
+            .ok_or_else(|| corrupt(format!("demo file {name} missing")))
+    };
+    for (from, to, kind, note) in RELATIONS {
+        let relation = RelationRow {
+            id: clientele_core::new_id().to_string(),
+            from_id: file(from)?,
+            to_id: file(to)?,
+            kind: (*kind).to_owned(),
+            note: Some((*note).to_owned()),
+            active: true,
+            created_at: meta.at,
+        };
+        customer_parts::add_relation(c, meta, relation)?;
     }
     Ok(())
 }

@@ -1818,6 +1818,160 @@ fn contacts_added_at_once_leave_one_primary() {
 }
 
 #[test]
+fn r_cus_04_a_contact_demoted_by_a_new_primary_is_a_recorded_change() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京主联系人变更有限公司", "nature": "private"}),
+    );
+    let path = format!("/api/v1/customers/{}", id_of(&made));
+    let first = s.post(
+        &format!("{path}/contacts"),
+        &am,
+        &json!({"name": "甲", "mobile": "13800000001", "is_primary": true}),
+    );
+    let second = s.post(
+        &format!("{path}/contacts"),
+        &am,
+        &json!({"name": "乙", "mobile": "13800000002", "is_primary": true}),
+    );
+    assert_eq!(second.status, 201, "{}", second.text);
+    // The first contact changed: a new version, so a client holding the
+    // old one cannot write over it unseen.
+    let contacts = s.get(&format!("{path}/contacts"), &am);
+    let demoted = contacts
+        .json
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["id"] == first.json["id"]))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(demoted["is_primary"], false, "{}", contacts.text);
+    assert_eq!(demoted["version"], 2);
+    s.patch(
+        &format!("{path}/contacts/{}", id_of(&first)),
+        &am,
+        "\"1\"",
+        &json!({"title": "旧版本"}),
+    )
+    .assert_problem(412, "precondition_failed");
+    let history = s.get(&format!("{path}/history?limit=200"), &am);
+    assert!(
+        history.json["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|e| {
+                e["entity"] == "contact"
+                    && e["entity_id"] == first.json["id"]
+                    && e["field"] == "is_primary"
+                    && e["old_value"] == true
+                    && e["new_value"] == false
+            })),
+        "{}",
+        history.text
+    );
+}
+
+#[test]
+fn r_cus_01_a_merge_keeps_one_primary_contact_and_one_link_of_a_kind() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let mgr = s.token("demo.manager.bj");
+    let kept = create(
+        &s,
+        &am,
+        json!({"name": "北京合并联系人有限公司", "nature": "private"}),
+    );
+    let absorbed = create(
+        &s,
+        &am,
+        json!({"name": "北京合并联系人（有限公司）", "nature": "private"}),
+    );
+    let partner = create(
+        &s,
+        &am,
+        json!({"name": "北京合并伙伴有限公司", "nature": "private"}),
+    );
+    for (file, name) in [(&kept, "留存主联系人"), (&absorbed, "并入主联系人")] {
+        let added = s.post(
+            &format!("/api/v1/customers/{}/contacts", id_of(file)),
+            &am,
+            &json!({"name": name, "mobile": "13900000000", "is_primary": true}),
+        );
+        assert_eq!(added.status, 201, "{}", added.text);
+        let linked = s.post(
+            &format!("/api/v1/customers/{}/relations", id_of(file)),
+            &am,
+            &json!({"customer_id": id_of(&partner), "kind": "related"}),
+        );
+        assert_eq!(linked.status, 201, "{}", linked.text);
+    }
+    let merged = s.post(
+        &format!("/api/v1/customers/{}/merge", id_of(&kept)),
+        &mgr,
+        &json!({"absorbed_id": id_of(&absorbed)}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    let contacts = s.get(&format!("/api/v1/customers/{}/contacts", id_of(&kept)), &am);
+    let primaries: Vec<&str> = contacts
+        .json
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|c| c["is_primary"] == true)
+                .filter_map(|c| c["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(primaries, ["留存主联系人"], "{}", contacts.text);
+    assert_eq!(contacts.json.as_array().map(Vec::len), Some(2));
+    // The partner is related to the living file once, not twice.
+    let links = s.get(
+        &format!("/api/v1/customers/{}/relations", id_of(&partner)),
+        &am,
+    );
+    assert_eq!(
+        links.json.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        links.text
+    );
+    assert_eq!(links.json[0]["customer_id"], kept.json["id"]);
+}
+
+#[test]
+fn r_cus_06_a_merge_cannot_make_a_company_its_own_parent() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let mgr = s.token("demo.manager.bj");
+    let file = |name: &str| id_of(&create(&s, &am, json!({"name": name, "nature": "private"})));
+    // group → branch, and a second filing of the group's own parent is
+    // entered as the branch's subsidiary by mistake: merging it into the
+    // group would make the group its own grandparent.
+    let group = file("北京合并环集团有限公司");
+    let branch = file("北京合并环分公司");
+    let refiled = file("北京合并环集团（有限公司）");
+    for (parent, child) in [(&group, &branch), (&branch, &refiled)] {
+        let r = s.post(
+            &format!("/api/v1/customers/{parent}/relations"),
+            &am,
+            &json!({"customer_id": child, "kind": "parent_of"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let before = s.audit_count();
+    s.post(
+        &format!("/api/v1/customers/{refiled}/merge"),
+        &mgr,
+        &json!({"absorbed_id": group}),
+    )
+    .assert_problem(409, "relation_cycle");
+    assert_eq!(s.audit_count(), before, "a refused merge changes nothing");
+    let still = s.get(&format!("/api/v1/customers/{group}"), &am);
+    assert_eq!(still.json["merged_into_id"], Value::Null);
+}
+
+#[test]
 fn bad_customer_input_gets_clear_answers() {
     let s = TestServer::start();
     let am = s.token("demo.am.bj");
