@@ -7,13 +7,16 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// Wall-clock time.
+/// Wall-clock time, to the microsecond: the finest PostgreSQL stores, so
+/// a write's answer shows the instant a later read of it will show, on
+/// either backend.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        use chrono::SubsecRound;
+        Utc::now().trunc_subsecs(6)
     }
 }
 
@@ -37,6 +40,19 @@ impl Clock for FixedClock {
         match self.0.lock() {
             Ok(t) => *t,
             Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_keeps_microseconds() {
+        use chrono::Timelike;
+        for _ in 0..100 {
+            assert_eq!(SystemClock.now().nanosecond() % 1_000, 0);
         }
     }
 }

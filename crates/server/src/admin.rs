@@ -36,7 +36,8 @@ pub fn create_user(db: &Db, a: NewAccount) -> Result<users::UserRecord, AdminErr
         .map_err(|e| AdminError::Invalid(format!("role: {e}")))?;
     let hash =
         clientele_http::auth::password::hash(password.expose()).map_err(AdminError::Invalid)?;
-    let meta = WriteMeta::system(chrono::Utc::now().naive_utc());
+    let meta =
+        WriteMeta::system(clientele_core::Clock::now(&clientele_core::SystemClock).naive_utc());
     Ok(db.write(|c| {
         let unit = match &a.unit_code {
             Some(code) => units::find_by_code(c, code)?.ok_or_else(|| {

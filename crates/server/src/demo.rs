@@ -100,7 +100,8 @@ pub fn seed(db: &Db) -> Result<bool, clientele_persistence::Error> {
         .map_err(clientele_persistence::Error::Corrupt)?;
     let secret_hash = clientele_http::auth::password::hash(DEMO_CLIENT_SECRET)
         .map_err(clientele_persistence::Error::Corrupt)?;
-    let meta = WriteMeta::system(chrono::Utc::now().naive_utc());
+    let meta =
+        WriteMeta::system(clientele_core::Clock::now(&clientele_core::SystemClock).naive_utc());
     db.write(|c| {
         if users::credentials(c, "demo.admin")?.is_some() {
             return Ok(false);
@@ -553,7 +554,7 @@ const CUSTOMERS: &[DemoFile] = &[
         competitor_relations: Some("主要竞争对手为两家外资厂商"),
         external_id: Some("ERP-01007"),
         contacts: &[
-            ("顾伟民", "董事长", None, None, false),
+            ("顾伟民", "董事长", Some("021-63180001"), None, false),
             (
                 "邵振华",
                 "物资采购部部长",
@@ -635,7 +636,7 @@ const CUSTOMERS: &[DemoFile] = &[
         attitude_to_us: Some("友好"),
         external_id: Some("ERP-01009"),
         contacts: &[
-            ("许明远", "董事长", None, None, false),
+            ("许明远", "董事长", Some("021-50801500"), None, false),
             (
                 "钟雅琴",
                 "工程部总监",
@@ -933,4 +934,46 @@ fn seed_customers(
         customer_parts::add_relation(c, meta, relation)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo's parts obey the rules the API holds a client to: a
+    /// contact can be reached, numbers are numbers, one primary a file, a
+    /// document's date is a date.
+    #[test]
+    fn demo_parts_follow_the_api_rules() {
+        let phone = |n: &str| {
+            (3..=32).contains(&n.len())
+                && n.chars().all(|c| c.is_ascii_digit() || "+() -".contains(c))
+        };
+        for f in CUSTOMERS {
+            assert!(
+                clientele_customers::CustomerName::parse(f.name).is_ok(),
+                "{}",
+                f.name
+            );
+            let primaries = f.contacts.iter().filter(|c| c.4).count();
+            assert!(f.contacts.is_empty() || primaries == 1, "{}", f.name);
+            for (name, _, tel, mobile, _) in f.contacts {
+                assert!(
+                    tel.is_some() || mobile.is_some(),
+                    "{name} cannot be reached"
+                );
+                assert!(tel.iter().chain(mobile).all(|n| phone(n)), "{name}");
+            }
+            for (_, title, _, on, _, _) in f.documents {
+                assert!(
+                    chrono::NaiveDate::parse_from_str(on, "%Y-%m-%d").is_ok(),
+                    "{title}"
+                );
+            }
+        }
+        for (from, to, _, _) in RELATIONS {
+            assert!(CUSTOMERS.iter().any(|f| f.name == *from), "{from}");
+            assert!(CUSTOMERS.iter().any(|f| f.name == *to), "{to}");
+        }
+    }
 }

@@ -672,6 +672,23 @@ fn r_cus_07_visibility_matrix() {
     );
     assert_eq!(twin.status, 201, "{}", twin.text);
     let (id, other_id, secret_id) = (id_of(&made), id_of(&other), id_of(&secret));
+    let part = |path: &str, body: Value| {
+        let r = s.post(&format!("/api/v1/customers/{id}/{path}"), &admin, &body);
+        assert_eq!(r.status, 201, "{}", r.text);
+        id_of(&r)
+    };
+    let contact = part(
+        "contacts",
+        json!({"name": "矩阵联系人", "phone": "010-12345678"}),
+    );
+    let document = part(
+        "documents",
+        json!({"category": "contract", "title": "矩阵合同"}),
+    );
+    let relation = part(
+        "relations",
+        json!({"customer_id": other_id, "kind": "related"}),
+    );
     let erp = s.call(
         "POST",
         "/api/v1/auth/token",
@@ -730,8 +747,11 @@ fn r_cus_07_visibility_matrix() {
     let reads = [
         format!("/api/v1/customers/{id}"),
         format!("/api/v1/customers/{id}/contacts"),
+        format!("/api/v1/customers/{id}/contacts/{contact}"),
         format!("/api/v1/customers/{id}/relations"),
+        format!("/api/v1/customers/{id}/relations/{relation}"),
         format!("/api/v1/customers/{id}/documents"),
+        format!("/api/v1/customers/{id}/documents/{document}"),
         format!("/api/v1/customers/{id}/history"),
         format!("/api/v1/customers/{id}/timeline"),
         format!("/api/v1/customers/{id}/duplicates"),
@@ -1123,47 +1143,111 @@ fn r_cus_08_every_read_is_registered() {
     );
     let id = id_of(&made);
     let base = format!("/api/v1/customers/{id}");
+    let other = create(
+        &s,
+        &am,
+        json!({"name": "北京借阅登记关联有限公司", "nature": "private"}),
+    );
+    let part = |path: &str, body: Value| {
+        let r = s.post(&format!("{base}/{path}"), &am, &body);
+        assert_eq!(r.status, 201, "{}", r.text);
+        id_of(&r)
+    };
+    let contact = part(
+        "contacts",
+        json!({"name": "登记联系人", "phone": "010-12345678"}),
+    );
+    let document = part(
+        "documents",
+        json!({"category": "contract", "title": "登记合同"}),
+    );
+    let relation = part(
+        "relations",
+        json!({"customer_id": id_of(&other), "kind": "related"}),
+    );
+    // (label, action, path, the one part read)
     let reads = [
-        ("read", base.clone()),
-        ("contacts", format!("{base}/contacts")),
-        ("relations", format!("{base}/relations")),
-        ("documents", format!("{base}/documents")),
-        ("history", format!("{base}/history")),
-        ("timeline", format!("{base}/timeline")),
-        ("duplicates", format!("{base}/duplicates")),
-        ("list", "/api/v1/customers?name=借阅".to_owned()),
+        ("read", "read", base.clone(), None),
+        ("contacts", "contacts", format!("{base}/contacts"), None),
+        (
+            "contact",
+            "contacts",
+            format!("{base}/contacts/{contact}"),
+            Some(&contact),
+        ),
+        ("relations", "relations", format!("{base}/relations"), None),
+        (
+            "relation",
+            "relations",
+            format!("{base}/relations/{relation}"),
+            Some(&relation),
+        ),
+        ("documents", "documents", format!("{base}/documents"), None),
+        (
+            "document",
+            "documents",
+            format!("{base}/documents/{document}"),
+            Some(&document),
+        ),
+        ("history", "history", format!("{base}/history"), None),
+        ("timeline", "timeline", format!("{base}/timeline"), None),
+        (
+            "duplicates",
+            "duplicates",
+            format!("{base}/duplicates"),
+            None,
+        ),
+        (
+            "list",
+            "list",
+            "/api/v1/customers?name=借阅".to_owned(),
+            None,
+        ),
     ];
     let auditor = s.token("demo.auditor");
-    for (action, path) in reads {
+    for (label, action, path, one) in reads {
         let r = s.call(
             "GET",
             &path,
             Some(&am),
             None,
-            &[("x-request-id", &format!("reg-{action}"))],
+            &[("x-request-id", &format!("reg-{label}"))],
         );
         assert_eq!(r.status, 200, "{path}");
         let log = s.get(
-            &format!("/api/v1/access-register?customer_id={id}&action={action}"),
+            &format!("/api/v1/access-register?customer_id={id}&action={action}&limit=200"),
             &auditor,
         );
-        let items = log.json["items"].as_array().cloned().unwrap_or_default();
-        assert_eq!(items.len(), 1, "{action}: {}", log.text);
+        let items: Vec<Value> = log.json["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e["request_id"] == format!("reg-{label}"))
+            .collect();
+        assert_eq!(items.len(), 1, "{label}: {}", log.text);
+        if let Some(one) = one {
+            assert_eq!(
+                items[0]["detail"],
+                one.as_str(),
+                "{label} names the part read"
+            );
+        }
         assert_eq!(items[0]["actor_id"], s.user_id("demo.am.bj"));
-        assert_eq!(items[0]["request_id"], format!("reg-{action}"));
+
         assert_eq!(items[0]["client_ip"], "127.0.0.1");
         assert!(
             items[0]["customer_ids"]
                 .as_array()
                 .is_some_and(|a| a.iter().any(|v| v == id.as_str())),
-            "{action}: the entry names the file: {}",
+            "{label}: the entry names the file: {}",
             log.text
         );
     }
     let per_file = s.get(&format!("{base}/access-log?limit=200"), &auditor);
     assert!(per_file.json["items"]
         .as_array()
-        .is_some_and(|a| a.len() >= 8));
+        .is_some_and(|a| a.len() >= 11));
     s.get(&format!("{base}/access-log"), &am)
         .assert_problem(403, "forbidden");
     s.get("/api/v1/access-register", &am)
@@ -1969,6 +2053,133 @@ fn r_cus_06_a_merge_cannot_make_a_company_its_own_parent() {
     assert_eq!(s.audit_count(), before, "a refused merge changes nothing");
     let still = s.get(&format!("/api/v1/customers/{group}"), &am);
     assert_eq!(still.json["merged_into_id"], Value::Null);
+}
+
+/// A created contact, document or relation is read where its `Location`
+/// says, with the `ETag` a change needs; a part is found only under its
+/// own file, and a relation only while it lasts and its other file is in
+/// sight.
+#[test]
+fn r_cus_02_each_part_is_read_where_its_location_says() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let file = |name: &str, unit: &str| {
+        id_of(&create(
+            &s,
+            &s.token("demo.admin"),
+            json!({"name": name, "nature": "private", "owner_unit_id": s.unit_id(unit)}),
+        ))
+    };
+    let (mine, second, third, shanghai) = (
+        file("北京部件读取有限公司", "BJ"),
+        file("北京部件读取第二有限公司", "BJ"),
+        file("北京部件读取第三有限公司", "BJ"),
+        file("上海部件读取有限公司", "SH"),
+    );
+    let base = format!("/api/v1/customers/{mine}");
+    for (path, body) in [
+        (
+            "contacts",
+            json!({"name": "部件联系人", "mobile": "13800000009"}),
+        ),
+        (
+            "documents",
+            json!({"category": "lease", "title": "租赁合同", "reference_no": "ZL-1"}),
+        ),
+        (
+            "relations",
+            json!({"customer_id": second, "kind": "same_group"}),
+        ),
+    ] {
+        let made = s.post(&format!("{base}/{path}"), &am, &body);
+        assert_eq!(made.status, 201, "{}", made.text);
+        let location = made.header("location").unwrap_or_default().to_owned();
+        assert_eq!(location, format!("{base}/{path}/{}", id_of(&made)));
+        let read = s.get(&location, &am);
+        assert_eq!(read.status, 200, "{path}: {}", read.text);
+        assert_eq!(read.json, made.json, "{path}");
+        assert_eq!(read.header("etag"), made.header("etag"), "{path}");
+        if let Some(etag) = made.header("etag") {
+            let again = s.call(
+                "GET",
+                &location,
+                Some(&am),
+                None,
+                &[("if-none-match", etag)],
+            );
+            assert_eq!(again.status, 304, "{path}: {}", again.text);
+        }
+        // Under another file it is not there.
+        s.get(
+            &format!("/api/v1/customers/{third}/{path}/{}", id_of(&made)),
+            &am,
+        )
+        .assert_problem(404, "not_found");
+    }
+    // A relation to a file out of sight is not shown to this reader.
+    let admin = s.token("demo.admin");
+    let far = s.post(
+        &format!("{base}/relations"),
+        &admin,
+        &json!({"customer_id": shanghai, "kind": "related"}),
+    );
+    assert_eq!(far.status, 201, "{}", far.text);
+    let far_path = format!("{base}/relations/{}", id_of(&far));
+    assert_eq!(s.get(&far_path, &admin).status, 200);
+    s.get(&far_path, &am).assert_problem(404, "not_found");
+    // An ended relation is gone.
+    let ended = s.call("DELETE", &far_path, Some(&admin), None, &[]);
+    assert_eq!(ended.status, 204, "{}", ended.text);
+    s.get(&far_path, &admin).assert_problem(404, "not_found");
+    s.get(&format!("{base}/contacts/not-an-id"), &am)
+        .assert_problem(404, "not_found");
+}
+
+/// The timeline says what happened to each part: added, changed, removed.
+#[test]
+fn timeline_says_what_was_added_changed_and_removed() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京时间线动作有限公司", "nature": "private"}),
+    );
+    let base = format!("/api/v1/customers/{}", id_of(&made));
+    let contact = s.post(
+        &format!("{base}/contacts"),
+        &am,
+        &json!({"name": "动作联系人", "phone": "010-12345678"}),
+    );
+    let cpath = format!("{base}/contacts/{}", id_of(&contact));
+    let changed = s.patch(&cpath, &am, "\"1\"", &json!({"title": "经理"}));
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let removed = s.call("DELETE", &cpath, Some(&am), None, &[("if-match", "\"2\"")]);
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    let timeline = s.get(&format!("{base}/timeline"), &am);
+    let seen: Vec<(String, String)> = timeline.json["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|i| {
+                    (
+                        i["kind"].as_str().unwrap_or_default().to_owned(),
+                        i["action"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let expected: Vec<(String, String)> = [
+        ("contact", "removed"),
+        ("contact", "changed"),
+        ("contact", "added"),
+        ("created", "added"),
+    ]
+    .iter()
+    .map(|(k, a)| ((*k).to_owned(), (*a).to_owned()))
+    .collect();
+    assert_eq!(seen, expected, "{}", timeline.text);
 }
 
 #[test]

@@ -909,12 +909,27 @@ pub struct TimelineItem {
     /// (another file was absorbed into this one), `merged_into` (this file
     /// was absorbed, or pointed at a new survivor), `outside_access`.
     pub kind: String,
+    /// What happened to the entity.
+    pub action: TimelineAction,
     pub actor_id: Option<uuid::Uuid>,
     pub entity: String,
     pub entity_id: String,
     /// Fields that changed, for edits.
     pub fields: Vec<String>,
     pub request_id: Option<String>,
+}
+
+/// What a timeline item did to its entity.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineAction {
+    /// Created: the file, a contact, a document or a relation; an outside
+    /// access request made.
+    Added,
+    /// Fields changed; a merge; an outside access request decided.
+    Changed,
+    /// A contact removed or a relation ended.
+    Removed,
 }
 
 page_of!(TimelinePage, TimelineItem);

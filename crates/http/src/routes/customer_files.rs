@@ -155,10 +155,38 @@ pub(crate) async fn read_part<T: Send + 'static>(
         + Send
         + 'static,
 ) -> Result<T, ApiError> {
+    read_registered(st, ctx, p, id, (action, None), load).await
+}
+
+/// Like [`read_part`], for one contact, document or relation: the entry's
+/// `detail` names it.
+pub(crate) async fn read_one<T: Send + 'static>(
+    st: &AppState,
+    ctx: &ReqCtx,
+    p: Principal,
+    (id, sub): (String, String),
+    action: &'static str,
+    load: impl FnOnce(&mut DbConn, &Principal, Timestamp) -> clientele_persistence::Result<T>
+        + Send
+        + 'static,
+) -> Result<T, ApiError> {
+    read_registered(st, ctx, p, id, (action, Some(sub)), load).await
+}
+
+async fn read_registered<T: Send + 'static>(
+    st: &AppState,
+    ctx: &ReqCtx,
+    p: Principal,
+    id: String,
+    (action, detail): (&'static str, Option<String>),
+    load: impl FnOnce(&mut DbConn, &Principal, Timestamp) -> clientele_persistence::Result<T>
+        + Send
+        + 'static,
+) -> Result<T, ApiError> {
     let meta = ctx.meta(st, Some(&p));
     st.write(move |c| {
         let seen = see(c, &p, &id, meta.at)?;
-        register(c, &meta, &seen, action, None)?;
+        register(c, &meta, &seen, action, detail)?;
         load(c, &p, meta.at)
     })
     .await

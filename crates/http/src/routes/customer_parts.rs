@@ -4,12 +4,14 @@
 
 use crate::dto::customers::{
     wire, Contact, ContactChanges, Document, DocumentChanges, NewContact, NewDocument, NewRelation,
-    Relation, TimelineItem, TimelinePage,
+    Relation, TimelineAction, TimelineItem, TimelinePage,
 };
 use crate::dto::utc;
 use crate::error::ApiError;
-use crate::extract::{Auth, IfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery};
-use crate::routes::customer_files::{clean, read_part, register, see, see_for_change};
+use crate::extract::{
+    Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery,
+};
+use crate::routes::customer_files::{clean, read_one, read_part, register, see, see_for_change};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -113,6 +115,37 @@ pub async fn add_contact(
         StatusCode::CREATED,
         row.version,
         location,
+        Contact::from(row),
+    ))
+}
+
+/// One contact of a file, removed ones included (`active: false`), with
+/// its `ETag` for a change.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/contacts/{sub_id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sub_id" = uuid::Uuid, Path, description = "The contact"), IfNoneMatch),
+    responses((status = 200, body = Contact),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current version")))]
+pub async fn get_contact(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    sub: PathSub,
+) -> Result<HttpResponse, ApiError> {
+    let (file, one) = (id.0.clone(), sub.0.clone());
+    let row = read_one(
+        &st,
+        &ctx,
+        auth.0,
+        (id.0, one),
+        "contacts",
+        move |c, _, _| customer_parts::contact(c, &file, &sub.0),
+    )
+    .await?;
+    Ok(super::versioned(
+        StatusCode::OK,
+        row.version,
+        String::new(),
         Contact::from(row),
     ))
 }
@@ -246,6 +279,44 @@ pub async fn list_relations(
     ))
 }
 
+/// One relation of the file, seen from its side; 404 once ended, or when
+/// the caller may not see the other file.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/relations/{sub_id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sub_id" = uuid::Uuid, Path, description = "The relation")),
+    responses((status = 200, body = Relation)))]
+pub async fn get_relation(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    sub: PathSub,
+) -> Result<HttpResponse, ApiError> {
+    let me = id.0.clone();
+    let (file, one) = (id.0.clone(), sub.0.clone());
+    let row = read_one(
+        &st,
+        &ctx,
+        auth.0,
+        (id.0, one),
+        "relations",
+        move |c, p, at| {
+            let row = customer_parts::relations(c, &file)?
+                .into_iter()
+                .find(|r| r.id == sub.0)
+                .ok_or(clientele_persistence::Error::NotFound)?;
+            let other = if row.from_id == file {
+                &row.to_id
+            } else {
+                &row.from_id
+            };
+            see(c, p, other, at)?;
+            Ok(row)
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Relation::seen_from(row, &me)))
+}
+
 /// Relate this file to another (CUS-06); both sides show it.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/relations", tag = "customers", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = NewRelation, responses((status = 201, body = Relation)))]
@@ -350,6 +421,36 @@ pub async fn list_documents(
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(Document::from).collect::<Vec<_>>()))
+}
+
+/// One document record of a file, with its `ETag` for a change.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/documents/{sub_id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sub_id" = uuid::Uuid, Path, description = "The document record"), IfNoneMatch),
+    responses((status = 200, body = Document),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current version")))]
+pub async fn get_document(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    sub: PathSub,
+) -> Result<HttpResponse, ApiError> {
+    let (file, one) = (id.0.clone(), sub.0.clone());
+    let row = read_one(
+        &st,
+        &ctx,
+        auth.0,
+        (id.0, one),
+        "documents",
+        move |c, _, _| customer_parts::document(c, &file, &sub.0),
+    )
+    .await?;
+    Ok(super::versioned(
+        StatusCode::OK,
+        row.version,
+        String::new(),
+        Document::from(row),
+    ))
 }
 
 /// Record a document kept for the file.
@@ -463,6 +564,16 @@ fn timeline_kind<'a>(entity: &'a str, field: &str) -> &'a str {
     }
 }
 
+/// What one history entry did to its entity: a `*` entry made it; a
+/// contact or relation switched off was removed.
+fn timeline_action(ch: &customers::ChangeRow) -> TimelineAction {
+    match (ch.field.as_str(), ch.new_value.as_deref()) {
+        ("*", _) => TimelineAction::Added,
+        ("active", Some("false")) if ch.entity != "customer" => TimelineAction::Removed,
+        _ => TimelineAction::Changed,
+    }
+}
+
 /// One feed of what happened to a file, newest first: creation, edits,
 /// contacts, relations, documents, merges, outside-access requests.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/timeline", tag = "customers", security(("bearer" = [])),
@@ -502,16 +613,21 @@ pub async fn customer_timeline(
                 if last.kind == "updated" {
                     last.kind = timeline_kind(&ch.entity, &ch.field).to_owned();
                 }
+                if timeline_action(&ch) == TimelineAction::Removed {
+                    last.action = TimelineAction::Removed;
+                }
                 last.fields.push(ch.field);
                 continue;
             }
         }
         let kind = timeline_kind(&ch.entity, &ch.field).to_owned();
+        let action = timeline_action(&ch);
         items.push((
             group,
             TimelineItem {
                 at: utc(ch.at),
                 kind,
+                action,
                 actor_id: ch.actor_id.and_then(|a| a.parse().ok()),
                 entity: ch.entity,
                 entity_id: ch.entity_id,
@@ -529,6 +645,11 @@ pub async fn customer_timeline(
         out.push(TimelineItem {
             at: utc(r.decided_at.unwrap_or(r.created_at)),
             kind: "outside_access".into(),
+            action: if r.decided_at.is_some() {
+                TimelineAction::Changed
+            } else {
+                TimelineAction::Added
+            },
             actor_id: r
                 .decided_by
                 .as_deref()

@@ -109,6 +109,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/customers/{id}/contacts/{sub_id}")
+                    .get(customer_parts::get_contact)
                     .patch(customer_parts::update_contact)
                     .delete(customer_parts::remove_contact),
             )
@@ -119,6 +120,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/customers/{id}/relations/{sub_id}")
+                    .get(customer_parts::get_relation)
                     .delete(customer_parts::end_relation),
             )
             .service(
@@ -128,6 +130,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/customers/{id}/documents/{sub_id}")
+                    .get(customer_parts::get_document)
                     .patch(customer_parts::update_document),
             )
             .service(
