@@ -2,6 +2,43 @@
 //! wrong, and a writer that quotes as needed and neutralises cells a
 //! spreadsheet would run as formulas (OWASP CSV injection).
 
+/// The text of an uploaded CSV. UTF-8 unless `charset` names the Chinese
+/// national encoding (GB 18030, or its subsets GBK and GB 2312): what
+/// Excel and Chinese ERPs save on Chinese Windows. Refusals are a problem
+/// code and a message.
+pub fn decode<'a>(
+    bytes: &'a [u8],
+    charset: Option<&str>,
+) -> Result<std::borrow::Cow<'a, str>, (&'static str, String)> {
+    let charset = charset.map(str::to_ascii_lowercase);
+    match charset.as_deref() {
+        None | Some("utf-8" | "utf8") => std::str::from_utf8(bytes)
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|e| {
+                (
+                    "invalid_encoding",
+                    format!(
+                        "the CSV is not UTF-8 (byte {}); a file saved by Excel on Chinese \
+                         Windows is GBK: send it as `text/csv; charset=gb18030`",
+                        e.valid_up_to() + 1
+                    ),
+                )
+            }),
+        Some("gb18030" | "gbk" | "gb2312" | "cp936" | "x-gbk") => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .ok_or_else(|| {
+                (
+                    "invalid_encoding",
+                    "the CSV is not valid GB 18030 / GBK".to_owned(),
+                )
+            }),
+        Some(other) => Err((
+            "unsupported_charset",
+            format!("charset {other:?} is not read: send UTF-8 or GB 18030 (GBK)"),
+        )),
+    }
+}
+
 /// Splits CSV text into records of fields. Quoted fields may hold commas,
 /// doubled quotes and line breaks. Errors name the 1-based line.
 pub fn parse(text: &str) -> Result<Vec<Vec<String>>, (usize, String)> {
@@ -93,6 +130,29 @@ pub fn line<I: IntoIterator<Item = S>, S: AsRef<str>>(cells: I) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_in_utf8_or_the_national_encoding_is_read() {
+        let text = "name\n北京导入有限公司\n";
+        let gbk = encoding_rs::GBK.encode(text).0;
+        assert_eq!(decode(text.as_bytes(), None).as_deref(), Ok(text));
+        assert_eq!(decode(text.as_bytes(), Some("UTF-8")).as_deref(), Ok(text));
+        for name in ["gb18030", "GBK", "gb2312"] {
+            assert_eq!(decode(&gbk, Some(name)).as_deref(), Ok(text), "{name}");
+        }
+        // GBK sent as UTF-8 is refused, naming the way to send it.
+        let refused = decode(&gbk, None).err();
+        assert_eq!(refused.as_ref().map(|e| e.0), Some("invalid_encoding"));
+        assert!(refused.is_some_and(|e| e.1.contains("charset=gb18030")));
+        assert_eq!(
+            decode(&[0x81, 0x20], Some("gbk")).err().map(|e| e.0),
+            Some("invalid_encoding")
+        );
+        assert_eq!(
+            decode(text.as_bytes(), Some("latin1")).err().map(|e| e.0),
+            Some("unsupported_charset")
+        );
+    }
 
     #[test]
     fn parses_quotes_commas_and_line_breaks() {

@@ -133,6 +133,48 @@ fn r_cus_02_csv_import_carries_the_file_contents() {
     );
 }
 
+/// A CSV saved by Excel on Chinese Windows is GBK: imported when the type
+/// says so, refused with the way to send it when it does not.
+#[test]
+fn erp_import_reads_a_gbk_csv_from_excel() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let auth = format!("Bearer {am}");
+    let text =
+        "external_id,name,nature,industry\r\nGBK-1,北京国标编码导入有限公司,private,批发零售\r\n";
+    let gbk = encoding_rs::GBK.encode(text).0;
+    let send = |content_type: &str| {
+        s.raw(
+            "POST",
+            "/api/v1/customers/import?dry_run=false",
+            &[("authorization", &auth)],
+            Some((content_type, &gbk)),
+        )
+    };
+    let before = s.audit_count();
+    let undeclared = send("text/csv");
+    undeclared.assert_problem(400, "invalid_encoding");
+    assert!(
+        undeclared.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("charset=gb18030")),
+        "{}",
+        undeclared.text
+    );
+    send("text/csv; charset=big5").assert_problem(400, "unsupported_charset");
+    assert_eq!(s.audit_count(), before, "a refused import changes nothing");
+    let imported = send("text/csv; charset=GBK");
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    assert_eq!(imported.json["created"], 1, "{}", imported.text);
+    let found = s.get("/api/v1/customers?name=国标编码导入", &am);
+    assert_eq!(
+        found.json["items"][0]["name"], "北京国标编码导入有限公司",
+        "{}",
+        found.text
+    );
+    assert_eq!(found.json["items"][0]["industry"], "批发零售");
+}
+
 #[test]
 fn r_cus_08_exports_are_registered_and_safe() {
     let s = TestServer::start();

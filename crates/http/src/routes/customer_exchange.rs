@@ -888,7 +888,7 @@ fn import_row(
 /// default 32 MiB; 413 above).
 #[utoipa::path(post, path = "/api/v1/customers/import", tag = "customers", security(("bearer" = [])),
     params(ImportQuery),
-    request_body(content = String, content_type = "text/csv", description = "Header row, then one file per row"),
+    request_body(content = String, content_type = "text/csv", description = "Header row, then one file per row. UTF-8 (a byte-order mark is allowed), or GB 18030 / GBK as Excel saves it on Chinese Windows when the type says so: `text/csv; charset=gb18030`"),
     responses((status = 200, body = ImportReport)))]
 pub async fn import_customers(
     st: web::Data<AppState>,
@@ -904,20 +904,21 @@ pub async fn import_customers(
             "importing needs the admin, manager, account_manager or integration role",
         ));
     }
-    let is_csv = req
+    let Some(mime) = req
         .mime_type()
         .ok()
         .flatten()
-        .is_some_and(|m| m.type_() == "text" && m.subtype() == "csv");
-    if !is_csv {
+        .filter(|m| m.type_() == "text" && m.subtype() == "csv")
+    else {
         return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
             .with_extra("expected", serde_json::json!("text/csv")));
-    }
+    };
+    let charset = mime.get_param("charset").map(|c| c.as_str().to_owned());
     let mut raw: Payload = payload.into_inner();
     let bytes = read_body(&req, &mut raw, st.config.import_limit(), false).await?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| ApiError::bad_request("invalid_encoding", "the CSV must be UTF-8"))?;
-    let records = csv::parse(text).map_err(|(line, why)| {
+    let text = csv::decode(&bytes, charset.as_deref())
+        .map_err(|(code, why)| ApiError::bad_request(code, why))?;
+    let records = csv::parse(&text).map_err(|(line, why)| {
         ApiError::unprocessable("malformed_csv", format!("line {line}: {why}"))
             .with_extra("line", serde_json::json!(line))
     })?;
