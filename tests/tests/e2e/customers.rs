@@ -2182,6 +2182,78 @@ fn timeline_says_what_was_added_changed_and_removed() {
     assert_eq!(seen, expected, "{}", timeline.text);
 }
 
+/// Paging through a long timeline shows an outside-access request once,
+/// among the changes of its own time, not on the first page.
+#[test]
+fn r_cus_09_an_outside_request_is_on_the_timeline_page_of_its_time() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京时间线分页有限公司", "nature": "private"}),
+    );
+    let base = format!("/api/v1/customers/{}", id_of(&made));
+    let asked = s.post(
+        &format!("{base}/outside-access-requests"),
+        &s.token("demo.manager.bj"),
+        &json!({"outside_party": "天津海事法院", "purpose": "案件调查", "legal_basis": "民事诉讼法第六十七条", "days": 3}),
+    );
+    assert_eq!(asked.status, 201, "{}", asked.text);
+    // Six later edits, each its own timeline item.
+    for n in 0..6 {
+        let current = s.get(&base, &am);
+        let w = s.patch(
+            &base,
+            &am,
+            &etag_of(&current),
+            &json!({"address": format!("北京市朝阳区分页路{n}号")}),
+        );
+        assert_eq!(w.status, 200, "{}", w.text);
+    }
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = s.get(&format!("{base}/timeline?limit=2{cursor}"), &am);
+        assert_eq!(page.status, 200, "{}", page.text);
+        pages.push(
+            page.json["items"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|i| i["kind"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        );
+        match page.json["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+        assert!(pages.len() < 20, "{pages:?}");
+    }
+    for page in &pages {
+        let changes = page.iter().filter(|k| *k != "outside_access").count();
+        assert!(changes <= 2, "a page keeps its limit: {pages:?}");
+    }
+    let all: Vec<&String> = pages.iter().flatten().collect();
+    assert_eq!(
+        all.iter()
+            .filter(|k| k.as_str() == "outside_access")
+            .count(),
+        1,
+        "{pages:?}"
+    );
+    assert!(
+        !pages[0].contains(&"outside_access".to_owned()),
+        "{pages:?}"
+    );
+    // Newest first across the pages: the request lies between the
+    // creation and the first edit.
+    let at = all.iter().position(|k| k.as_str() == "outside_access");
+    assert_eq!(at, Some(all.len() - 2), "{pages:?}");
+}
+
 #[test]
 fn bad_customer_input_gets_clear_answers() {
     let s = TestServer::start();

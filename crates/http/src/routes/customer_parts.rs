@@ -15,6 +15,7 @@ use crate::routes::customer_files::{clean, read_one, read_part, register, see, s
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use clientele_core::Cursor;
 use clientele_persistence::customer_access;
 use clientele_persistence::customer_parts::{self, ContactRow, DocumentRow, RelationRow};
 use clientele_persistence::customers;
@@ -574,33 +575,13 @@ fn timeline_action(ch: &customers::ChangeRow) -> TimelineAction {
     }
 }
 
-/// One feed of what happened to a file, newest first: creation, edits,
-/// contacts, relations, documents, merges, outside-access requests.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/timeline", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = TimelinePage)))]
-pub async fn customer_timeline(
-    st: web::Data<AppState>,
-    ctx: ReqCtx,
-    auth: Auth,
-    id: PathId,
-    q: ValidQuery<PageParams>,
-) -> Result<HttpResponse, ApiError> {
-    let (limit, cursor) = q.parse()?;
-    let file = id.0.clone();
-    let (changes, requests) = read_part(&st, &ctx, auth.0, id.0, "timeline", move |c, _, _| {
-        // A page of history entries; one edit of several fields is one item.
-        let changes =
-            customers::history(c, &file, limit.saturating_mul(4).min(800), cursor.as_ref())?;
-        let requests = if cursor.is_none() {
-            customer_access::outside_requests(c, None, None, Some(&file), 50, None)?.items
-        } else {
-            Vec::new()
-        };
-        Ok((changes, requests))
-    })
-    .await?;
+/// Up to `limit` timeline items from history entries (newest first): the
+/// entries one request made to one entity are one item. Also answers how
+/// many entries the items used.
+fn timeline_items(changes: &[customers::ChangeRow], limit: usize) -> (Vec<TimelineItem>, usize) {
     let mut items: Vec<(String, TimelineItem)> = Vec::new();
-    for ch in changes.items {
+    let mut used = 0;
+    for ch in changes {
         let group = format!(
             "{}|{}|{}",
             ch.request_id.clone().unwrap_or_else(|| ch.id.clone()),
@@ -613,34 +594,100 @@ pub async fn customer_timeline(
                 if last.kind == "updated" {
                     last.kind = timeline_kind(&ch.entity, &ch.field).to_owned();
                 }
-                if timeline_action(&ch) == TimelineAction::Removed {
+                if timeline_action(ch) == TimelineAction::Removed {
                     last.action = TimelineAction::Removed;
                 }
-                last.fields.push(ch.field);
+                last.fields.push(ch.field.clone());
+                used += 1;
                 continue;
             }
         }
-        let kind = timeline_kind(&ch.entity, &ch.field).to_owned();
-        let action = timeline_action(&ch);
+        if items.len() == limit {
+            break;
+        }
         items.push((
             group,
             TimelineItem {
                 at: utc(ch.at),
-                kind,
-                action,
-                actor_id: ch.actor_id.and_then(|a| a.parse().ok()),
-                entity: ch.entity,
-                entity_id: ch.entity_id,
+                kind: timeline_kind(&ch.entity, &ch.field).to_owned(),
+                action: timeline_action(ch),
+                actor_id: ch.actor_id.as_deref().and_then(|a| a.parse().ok()),
+                entity: ch.entity.clone(),
+                entity_id: ch.entity_id.clone(),
                 fields: if ch.field == "*" {
                     vec![]
                 } else {
-                    vec![ch.field]
+                    vec![ch.field.clone()]
                 },
-                request_id: ch.request_id,
+                request_id: ch.request_id.clone(),
             },
         ));
+        used += 1;
     }
-    let mut out: Vec<TimelineItem> = items.into_iter().map(|(_, i)| i).collect();
+    (items.into_iter().map(|(_, i)| i).collect(), used)
+}
+
+/// One feed of what happened to a file, newest first: creation, edits,
+/// contacts, relations, documents, merges, outside-access requests.
+/// `limit` counts the items of the history; the outside-access requests of
+/// the page's stretch of time come with them.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/timeline", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = TimelinePage)))]
+pub async fn customer_timeline(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    q: ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, cursor) = q.parse()?;
+    let file = id.0.clone();
+    let (items, next, requests) = read_part(&st, &ctx, auth.0, id.0, "timeline", move |c, _, _| {
+        // History entries enough for a page; one edit of several fields
+        // is one item, and the page ends after `limit` items.
+        let changes =
+            customers::history(c, &file, limit.saturating_mul(4).min(800), cursor.as_ref())?;
+        let (items, used) = timeline_items(&changes.items, limit as usize);
+        let next = if used < changes.items.len() {
+            changes.items.get(used.wrapping_sub(1)).map(|ch| Cursor {
+                key: String::new(),
+                id: ch.id.clone(),
+            })
+        } else {
+            changes.next
+        };
+        // Outside-access requests go on the page whose stretch of time they
+        // fall in: after the page's oldest change (if more pages follow),
+        // up to the change the cursor names. A cursor naming no change of
+        // this file shows none.
+        let upper = match &cursor {
+            None => Some(None),
+            Some(after) => match customers::change(c, &file, &after.id) {
+                Ok(ch) => Some(Some(ch.at)),
+                Err(clientele_persistence::Error::NotFound) => None,
+                Err(e) => return Err(e),
+            },
+        };
+        let lower = next
+            .as_ref()
+            .and_then(|_| changes.items.get(used.wrapping_sub(1)).map(|ch| ch.at));
+        let requests = match upper {
+            None => Vec::new(),
+            Some(upper) => {
+                customer_access::outside_requests(c, None, None, Some(&file), 500, None)?
+                    .items
+                    .into_iter()
+                    .filter(|r| {
+                        let at = r.decided_at.unwrap_or(r.created_at);
+                        lower.is_none_or(|l| at > l) && upper.is_none_or(|u| at <= u)
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        Ok((items, next, requests))
+    })
+    .await?;
+    let mut out = items;
     for r in requests {
         out.push(TimelineItem {
             at: utc(r.decided_at.unwrap_or(r.created_at)),
@@ -665,6 +712,6 @@ pub async fn customer_timeline(
     out.sort_by_key(|i| std::cmp::Reverse(i.at));
     Ok(HttpResponse::Ok().json(TimelinePage {
         items: out,
-        next_cursor: changes.next.map(|c| c.encode()),
+        next_cursor: next.map(|c| c.encode()),
     }))
 }
