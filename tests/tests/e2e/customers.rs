@@ -2254,6 +2254,132 @@ fn r_cus_09_an_outside_request_is_on_the_timeline_page_of_its_time() {
     assert_eq!(at, Some(all.len() - 2), "{pages:?}");
 }
 
+/// A field of a contact or document record is put back like a field of
+/// the file (CUS-04): `If-Match` of the part, the part answered whole, a
+/// new change in the history, the answer a registered read (CUS-08).
+#[test]
+fn r_cus_04_a_contact_or_document_field_is_reverted() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京部件回退有限公司", "nature": "private"}),
+    );
+    let base = format!("/api/v1/customers/{}", id_of(&made));
+    let entry = |entity: &str, entity_id: &str, field: &str| {
+        let h = s.get(&format!("{base}/history?limit=200"), &am);
+        h.json["items"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|e| {
+                        e["entity"] == entity && e["entity_id"] == entity_id && e["field"] == field
+                    })
+                    .and_then(|e| e["id"].as_str().map(str::to_owned))
+            })
+            .unwrap_or_default()
+    };
+    let revert = |change: &str, etag: &str| {
+        s.call(
+            "POST",
+            &format!("{base}/history/{change}/revert"),
+            Some(&am),
+            None,
+            &[("if-match", etag)],
+        )
+    };
+    let contact = s.post(
+        &format!("{base}/contacts"),
+        &am,
+        &json!({"name": "回退联系人", "phone": "010-11111111", "is_primary": true}),
+    );
+    let cid = id_of(&contact);
+    let cpath = format!("{base}/contacts/{cid}");
+    let changed = s.patch(&cpath, &am, "\"1\"", &json!({"phone": "010-22222222"}));
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let phone_change = entry("contact", &cid, "phone");
+    // The contact's ETag, not the file's.
+    revert(&phone_change, "\"1\"").assert_problem(412, "precondition_failed");
+    let back = revert(&phone_change, "\"2\"");
+    assert_eq!(back.status, 200, "{}", back.text);
+    assert_eq!(back.json["id"], cid.as_str());
+    assert_eq!(back.json["phone"], "010-11111111");
+    assert_eq!(back.json["version"], 3);
+    assert_eq!(back.header("etag"), Some("\"3\""));
+    // A removed contact comes back by reverting its removal.
+    let removed = s.call("DELETE", &cpath, Some(&am), None, &[("if-match", "\"3\"")]);
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    let restored = revert(&entry("contact", &cid, "active"), "\"4\"");
+    assert_eq!(restored.status, 200, "{}", restored.text);
+    assert_eq!(restored.json["active"], true);
+    let listed = s.get(&format!("{base}/contacts"), &am);
+    assert_eq!(
+        listed.json.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.text
+    );
+    // A document's field likewise.
+    let doc = s.post(
+        &format!("{base}/documents"),
+        &am,
+        &json!({"category": "contract", "title": "回退合同", "location": "档案室A柜"}),
+    );
+    let did = id_of(&doc);
+    let moved = s.patch(
+        &format!("{base}/documents/{did}"),
+        &am,
+        "\"1\"",
+        &json!({"location": "档案室B柜"}),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    let doc_back = revert(&entry("document", &did, "location"), "\"2\"");
+    assert_eq!(doc_back.status, 200, "{}", doc_back.text);
+    assert_eq!(doc_back.json["location"], "档案室A柜");
+    assert_eq!(doc_back.json["category"], "contract");
+    // The revert is in the history, and its answer in the register.
+    let h = s.get(&format!("{base}/history?limit=200"), &am);
+    assert!(
+        h.json["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["entity"] == "document"
+                && e["field"] == "location"
+                && e["new_value"] == "档案室A柜")),
+        "{}",
+        h.text
+    );
+    let log = s.get(
+        &format!(
+            "/api/v1/access-register?customer_id={}&action=documents",
+            id_of(&made)
+        ),
+        &s.token("demo.auditor"),
+    );
+    assert!(
+        log.json["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["detail"] == "answer to a revert")),
+        "{}",
+        log.text
+    );
+    // A creation and a relation are not reverted.
+    let created = entry("contact", &cid, "*");
+    revert(&created, "\"5\"").assert_problem(422, "not_revertible");
+    let other = create(
+        &s,
+        &am,
+        json!({"name": "北京部件回退关联有限公司", "nature": "private"}),
+    );
+    let rel = s.post(
+        &format!("{base}/relations"),
+        &am,
+        &json!({"customer_id": id_of(&other), "kind": "related"}),
+    );
+    let rel_entry = entry("relation", &id_of(&rel), "*");
+    revert(&rel_entry, "\"1\"").assert_problem(422, "not_revertible");
+}
+
 #[test]
 fn bad_customer_input_gets_clear_answers() {
     let s = TestServer::start();

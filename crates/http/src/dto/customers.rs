@@ -919,6 +919,16 @@ pub struct TimelineItem {
     pub request_id: Option<String>,
 }
 
+/// What a revert changed, whole: the file, a contact or a document record
+/// (the one the history entry is about).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Reverted {
+    Customer(Box<Customer>),
+    Contact(Contact),
+    Document(Document),
+}
+
 /// What a timeline item did to its entity.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

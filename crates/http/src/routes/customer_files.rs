@@ -4,7 +4,7 @@
 
 use crate::dto::customers::{
     wire, Customer, CustomerChanges, CustomerPage, CustomerTypeDto, HistoryEntry, HistoryPage,
-    MergeRequest, NatureDto, NewCustomer, StatusDto,
+    MergeRequest, NatureDto, NewCustomer, Reverted, StatusDto,
 };
 use crate::error::{ApiError, FieldError};
 use crate::extract::{
@@ -958,12 +958,14 @@ fn related_file(row: &clientele_persistence::customers::ChangeRow, file: &str) -
 /// Fields a revert may not touch: identity and merge bookkeeping.
 const NOT_REVERTIBLE: [&str; 5] = ["*", "merged_from", "merged_into_id", "code", "id"];
 
-/// Put one field of the file back to the value it had before a change
-/// (`If-Match` of the file). The revert is itself a new change.
+/// Put one field back to the value it had before a change: a field of the
+/// file, or of one of its contacts or document records (`If-Match` of the
+/// one changed; the answer is it, whole). The revert is itself a new
+/// change. Identity, merge bookkeeping and relations are not reverted.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/history/{sub_id}/revert", tag = "customers", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("sub_id" = uuid::Uuid, Path, description = "The history entry"),
-        ("If-Match" = String, Header, description = "ETag of the file", pattern = "^\"[0-9]+\"$")),
-    responses((status = 200, body = Customer)))]
+        ("If-Match" = String, Header, description = "ETag of the file, contact or document the entry changed", pattern = "^\"[0-9]+\"$")),
+    responses((status = 200, body = Reverted)))]
 pub async fn revert_change(
     st: web::Data<AppState>,
     ctx: ReqCtx,
@@ -975,59 +977,99 @@ pub async fn revert_change(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let who = p.clone();
-    let view = st
+    let reverted = st
         .write(move |c| {
+            // Contact writes of a file queue (one primary a file).
+            customers::lock_files(c, &[&id.0])?;
             let seen = see_for_change(c, &p, &id.0, meta.at)?;
-            register(c, &meta, &seen, "read", Some("answer to a revert".into()))?;
             let ch = customers::change(c, &id.0, &change.0)?;
-            if ch.entity != "customer" || NOT_REVERTIBLE.contains(&ch.field.as_str()) {
-                return Err(DbError::unprocessable(
-                    "not_revertible",
-                    "only a field of the file itself can be reverted",
-                ));
-            }
-            if crate::dto::customers::FINANCIAL_FIELDS.contains(&ch.field.as_str())
-                && !sees_financials(&p)
-            {
-                return Err(DbError::forbidden(
-                    "forbidden",
-                    "that field needs a role that may see it",
-                ));
-            }
-            let old: serde_json::Value = ch
-                .old_value
-                .as_deref()
-                .and_then(|v| serde_json::from_str(v).ok())
-                .unwrap_or_default();
-            let mut tags = None;
-            let mut row = seen.view.row.clone();
-            if ch.field == "tags" {
-                tags = Some(serde_json::from_value::<Vec<String>>(old).unwrap_or_default());
-            } else {
-                let mut v =
-                    serde_json::to_value(&row).map_err(|e| DbError::Corrupt(e.to_string()))?;
-                v[ch.field.as_str()] = old;
-                row = serde_json::from_value(v).map_err(|e| DbError::Corrupt(e.to_string()))?;
-                if ch.field == "name" {
-                    let name = CustomerName::parse(&row.name)
-                        .map_err(|e| DbError::unprocessable(e.code, e.message))?;
-                    set_name(&mut row, &name);
+            match ch.entity.as_str() {
+                "contact" | "document" => {
+                    super::customer_parts::revert_part(c, &meta, &seen, &ch, if_match.0)
                 }
-                if row.owner_unit_id != seen.view.row.owner_unit_id
-                    || row.secrecy_level != seen.view.row.secrecy_level
-                {
-                    let (path, rank) = placement_of(c, &row.owner_unit_id, &row.secrecy_level)?;
-                    placement_guard(&p, &path, rank)?;
+                _ => {
+                    register(c, &meta, &seen, "read", Some("answer to a revert".into()))?;
+                    revert_file_field(c, &meta, &p, seen, &ch, if_match.0)
+                        .map(|v| Reverting::File(Box::new(v)))
                 }
-                settle_region(
-                    &mut row,
-                    seen.view.row.region_code.as_deref(),
-                    false,
-                    |code| regions::for_file(c, code),
-                )?;
             }
-            customers::save(c, &meta, if_match.0, row, tags, "reverted")
         })
         .await?;
-    Ok(customer_answer(StatusCode::OK, view, &who))
+    Ok(match reverted {
+        Reverting::File(view) => customer_answer(StatusCode::OK, *view, &who),
+        Reverting::Contact(row) => super::versioned(
+            StatusCode::OK,
+            row.version,
+            String::new(),
+            Reverted::Contact(row.into()),
+        ),
+        Reverting::Document(row) => super::versioned(
+            StatusCode::OK,
+            row.version,
+            String::new(),
+            Reverted::Document(row.into()),
+        ),
+    })
+}
+
+/// What a revert changed.
+pub(crate) enum Reverting {
+    File(Box<CustomerView>),
+    Contact(clientele_persistence::customer_parts::ContactRow),
+    Document(clientele_persistence::customer_parts::DocumentRow),
+}
+
+/// Puts a field of the file itself back.
+fn revert_file_field(
+    c: &mut DbConn,
+    meta: &WriteMeta,
+    p: &Principal,
+    seen: Seen,
+    ch: &clientele_persistence::customers::ChangeRow,
+    expected_version: i64,
+) -> clientele_persistence::Result<CustomerView> {
+    if ch.entity != "customer" || NOT_REVERTIBLE.contains(&ch.field.as_str()) {
+        return Err(DbError::unprocessable(
+            "not_revertible",
+            "identity, merge bookkeeping and relations cannot be reverted",
+        ));
+    }
+    if crate::dto::customers::FINANCIAL_FIELDS.contains(&ch.field.as_str()) && !sees_financials(p) {
+        return Err(DbError::forbidden(
+            "forbidden",
+            "that field needs a role that may see it",
+        ));
+    }
+    let old: serde_json::Value = ch
+        .old_value
+        .as_deref()
+        .and_then(|v| serde_json::from_str(v).ok())
+        .unwrap_or_default();
+    let mut tags = None;
+    let mut row = seen.view.row.clone();
+    if ch.field == "tags" {
+        tags = Some(serde_json::from_value::<Vec<String>>(old).unwrap_or_default());
+    } else {
+        let mut v = serde_json::to_value(&row).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        v[ch.field.as_str()] = old;
+        row = serde_json::from_value(v).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        if ch.field == "name" {
+            let name = CustomerName::parse(&row.name)
+                .map_err(|e| DbError::unprocessable(e.code, e.message))?;
+            set_name(&mut row, &name);
+        }
+        if row.owner_unit_id != seen.view.row.owner_unit_id
+            || row.secrecy_level != seen.view.row.secrecy_level
+        {
+            let (path, rank) = placement_of(c, &row.owner_unit_id, &row.secrecy_level)?;
+            placement_guard(p, &path, rank)?;
+        }
+        settle_region(
+            &mut row,
+            seen.view.row.region_code.as_deref(),
+            false,
+            |code| regions::for_file(c, code),
+        )?;
+    }
+    customers::save(c, meta, expected_version, row, tags, "reverted")
 }

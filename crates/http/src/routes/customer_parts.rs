@@ -11,7 +11,9 @@ use crate::error::ApiError;
 use crate::extract::{
     Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery,
 };
-use crate::routes::customer_files::{clean, read_one, read_part, register, see, see_for_change};
+use crate::routes::customer_files::{
+    clean, read_one, read_part, register, see, see_for_change, Reverting, Seen,
+};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -19,6 +21,7 @@ use clientele_core::Cursor;
 use clientele_persistence::customer_access;
 use clientele_persistence::customer_parts::{self, ContactRow, DocumentRow, RelationRow};
 use clientele_persistence::customers;
+use clientele_persistence::{DbConn, WriteMeta};
 use serde::Deserialize;
 use validator::ValidateEmail;
 
@@ -552,6 +555,67 @@ pub async fn update_document(
         String::new(),
         Document::from(row),
     ))
+}
+
+/// Fields of a contact or document record a revert leaves alone.
+const PART_BOOKKEEPING: [&str; 6] = [
+    "*",
+    "id",
+    "customer_id",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+/// Puts one field of a contact or document record back to its value
+/// before the change `ch` (CUS-04); the answer shows the part, so it is a
+/// registered read (CUS-08). `expected_version` is the part's.
+pub(crate) fn revert_part(
+    c: &mut DbConn,
+    meta: &WriteMeta,
+    seen: &Seen,
+    ch: &customers::ChangeRow,
+    expected_version: i64,
+) -> clientele_persistence::Result<Reverting> {
+    if PART_BOOKKEEPING.contains(&ch.field.as_str()) {
+        return Err(clientele_persistence::Error::unprocessable(
+            "not_revertible",
+            "a creation and the record's bookkeeping cannot be reverted",
+        ));
+    }
+    let old: serde_json::Value = ch
+        .old_value
+        .as_deref()
+        .and_then(|v| serde_json::from_str(v).ok())
+        .unwrap_or_default();
+    let file = &seen.view.row.id;
+    fn with_old<T: serde::Serialize + serde::de::DeserializeOwned>(
+        row: &T,
+        field: &str,
+        old: serde_json::Value,
+    ) -> clientele_persistence::Result<T> {
+        let corrupt = |e: serde_json::Error| clientele_persistence::Error::Corrupt(e.to_string());
+        let mut v = serde_json::to_value(row).map_err(corrupt)?;
+        v[field] = old;
+        serde_json::from_value(v).map_err(corrupt)
+    }
+    if ch.entity == "contact" {
+        register(c, meta, seen, "contacts", Some("answer to a revert".into()))?;
+        let row = customer_parts::contact(c, file, &ch.entity_id)?;
+        let after = with_old(&row, &ch.field, old)?;
+        customer_parts::save_contact(c, meta, expected_version, after).map(Reverting::Contact)
+    } else {
+        register(
+            c,
+            meta,
+            seen,
+            "documents",
+            Some("answer to a revert".into()),
+        )?;
+        let row = customer_parts::document(c, file, &ch.entity_id)?;
+        let after = with_old(&row, &ch.field, old)?;
+        customer_parts::save_document(c, meta, expected_version, after).map(Reverting::Document)
+    }
 }
 
 /// What one history entry of a file says happened, for its timeline.
