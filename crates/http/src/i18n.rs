@@ -98,6 +98,46 @@ pub fn zh_detail(code: &str) -> Option<&'static str> {
         "unit_inactive" => "单位已停用",
         "unknown_clearance" => "未知的密级",
         "service_unavailable" => "数据库暂时不可用，请稍后重试",
+        "self_lockout" => "管理员不能停用自己或取消自己的管理员角色",
+        "parent_inactive" => "上级单位已停用",
+        "reference_gone" => "引用的数据已被同时进行的另一操作删除，请重新读取后再提交",
+        "bad_request" => "请求有误",
+        // Customer archives (CUS).
+        "customer_not_found" => "关联的客户档案不存在",
+        "merged" => "该档案已并入另一份档案，请在存续档案上操作",
+        "already_merged" => "该档案已被合并",
+        "merge_into_itself" => "不能把档案合并到它自身",
+        "survivor_merged" => "存续档案本身已被合并，请合并到它所指向的档案",
+        "survivor_archived" => "存续档案已归档，请先恢复后再合并",
+        "different_credit_codes" => "两份档案的统一社会信用代码不同，属于不同主体，不能合并",
+        "secrecy_mismatch" => "被合并档案的密级高于存续档案，请先提高存续档案的密级",
+        "relation_exists" => "这两份档案之间已有此类关联",
+        "relation_cycle" => "集团关系不能形成循环：公司不能成为自己的上级",
+        "read_only" => "您对该档案只有查阅权限",
+        "not_revertible" => "此项变更不能回退",
+        "owner_not_person" => "档案保管人须是人员，不能是服务账号",
+        "unit_out_of_scope" => "只能由本单位或下级单位保管档案",
+        "secrecy_above_clearance" => "不能以高于本人涉密等级的密级建档",
+        "keeper_not_cleared" => "保管人的涉密等级低于档案密级",
+        "keeper_outside_unit" => "保管人不属于档案的保管单位或其上级单位",
+        "keeps_files" => "该人员保管的档案在调整后将无法查阅，请先移交（POST /api/v1/customers/hand-over）",
+        "too_many" => "该人员保管的档案过多，请按单位分批移交",
+        "already_decided" => "该申请已作出决定",
+        "own_request" => "不能审批自己提交的申请",
+        "level_in_use" => "该密级仍被档案或人员使用",
+        "last_level" => "至少要保留一个密级",
+        "order_changed" => "密级的高低顺序不能改变",
+        "rank_taken" => "该级别序号已被其他密级占用",
+        "unknown_secrecy_level" => "未知的密级",
+        "import_rejected" => "导入未执行：有的行无法写入，未做任何更改",
+        "empty_import" => "导入文件没有数据行",
+        "too_many_rows" => "导入行数超过上限",
+        "malformed_csv" => "CSV 格式错误",
+        "invalid_encoding" => "文件编码无效：请使用 UTF-8，或在 Content-Type 中声明 charset=gb18030",
+        "unsupported_charset" => "不支持该字符集：请使用 UTF-8 或 GB18030（GBK）",
+        "backup_exists" => "备份文件已存在",
+        "unknown_region" => "未知的行政区划代码",
+        "unknown_province" => "未知的省级行政区划",
         "internal" => "服务器内部错误，已记录",
         _ => return None,
     })
@@ -122,6 +162,30 @@ pub fn zh_field(code: &str) -> &'static str {
         "negative_amount" => "金额不能为负数",
         "duplicate" => "已被占用",
         "invalid_uuid" => "不是有效的 ID",
+        "invalid_check_digit" => "校验码不正确",
+        "invalid_value" => "取值不允许（例如档案不能与自身关联）",
+        "owner_not_found" => "保管人不存在或已停用",
+        "same_user" => "档案已由此人保管",
+        "unknown_value" => "不认识的取值",
+        "unknown_secrecy_level" => "未知的密级",
+        "unknown_region" => "未知的行政区划代码",
+        "retired_region" => "该行政区划代码已撤销，请使用现行代码",
+        "unknown_province" => "未知的省级行政区划",
+        "keeper_not_cleared" => "保管人的涉密等级低于档案密级",
+        "keeper_outside_unit" => "保管人不属于档案的保管单位或其上级单位",
+        "owner_not_person" => "保管人须是人员",
+        "unit_out_of_scope" => "不在您的管辖范围内",
+        "secrecy_above_clearance" => "高于您的涉密等级",
+        "merged" => "该档案已被合并",
+        "relation_cycle" => "会使集团关系形成循环",
+        "unit_not_found" => "单位不存在",
+        "unit_inactive" => "单位已停用",
+        "user_not_found" => "人员不存在",
+        "user_inactive" => "人员已停用",
+        "customer_not_found" => "客户档案不存在",
+        "unknown_column" => "不认识的列",
+        "missing_column" => "缺少必需的列",
+        "invalid_unit_path" => "单位路径格式不正确",
         _ => "取值无效",
     }
 }
@@ -129,6 +193,48 @@ pub fn zh_field(code: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every refusal the code base can answer has Chinese text: the codes
+    /// are read from the sources (`conflict("…"`, `ParseError::new("…"`
+    /// and the like), so a new one without a translation fails here.
+    #[test]
+    fn every_problem_code_speaks_chinese() {
+        // Refusals of the command line, never an HTTP answer.
+        const CLI_ONLY: [&str; 4] = [
+            "unsupported_backend",
+            "invalid_database_url",
+            "unit_required",
+            "invalid_scheme",
+        ];
+        let pattern = regex::Regex::new(
+            r#"(?:conflict|unprocessable|bad_request|forbidden|ParseError::new|ApiError::field\(\s*"[^"]*",)\(?\s*"([a-z_]+)""#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = vec![crates];
+        let mut missing = std::collections::BTreeSet::new();
+        let mut seen = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                let entries = std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{e}"));
+                files.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for code in pattern.captures_iter(&text).filter_map(|c| c.get(1)) {
+                    let code = code.as_str();
+                    seen += 1;
+                    if zh_detail(code).is_none()
+                        && zh_field(code) == "取值无效"
+                        && !CLI_ONLY.contains(&code)
+                    {
+                        missing.insert(code.to_owned());
+                    }
+                }
+            }
+        }
+        assert!(seen > 50, "the scan found the codes ({seen})");
+        assert!(missing.is_empty(), "no Chinese text for {missing:?}");
+    }
 
     #[test]
     fn picks_highest_quality_supported_language() {

@@ -2380,6 +2380,46 @@ fn r_cus_04_a_contact_or_document_field_is_reverted() {
     revert(&rel_entry, "\"1\"").assert_problem(422, "not_revertible");
 }
 
+/// A Chinese front-end shows the archive's refusals in Chinese.
+#[test]
+fn refusals_of_the_archive_are_explained_in_chinese() {
+    let s = TestServer::start();
+    let mgr = s.token("demo.manager.bj");
+    let made = create(
+        &s,
+        &mgr,
+        json!({"name": "北京中文提示有限公司", "nature": "private"}),
+    );
+    let zh = [("accept-language", "zh-CN")];
+    let itself = s.call(
+        "POST",
+        &format!("/api/v1/customers/{}/merge", id_of(&made)),
+        Some(&mgr),
+        Some(&json!({"absorbed_id": id_of(&made)})),
+        &zh,
+    );
+    itself.assert_problem(409, "merge_into_itself");
+    assert!(
+        itself.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("不能把档案合并到它自身")),
+        "{}",
+        itself.text
+    );
+    let bad_code = s.call(
+        "POST",
+        "/api/v1/customers",
+        Some(&mgr),
+        Some(&json!({"name": "北京中文校验有限公司", "nature": "private", "credit_code": "91110105MA01ABCDE1"})),
+        &zh,
+    );
+    assert_eq!(bad_code.status, 422, "{}", bad_code.text);
+    let message = bad_code.json["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.starts_with("校验码不正确"), "{}", bad_code.text);
+}
+
 #[test]
 fn bad_customer_input_gets_clear_answers() {
     let s = TestServer::start();
