@@ -166,6 +166,24 @@ fn erp_import_reads_a_gbk_csv_from_excel() {
     let imported = send("text/csv; charset=GBK");
     assert_eq!(imported.status, 200, "{}", imported.text);
     assert_eq!(imported.json["created"], 1, "{}", imported.text);
+    // A Chinese client reads each row's fault in Chinese.
+    let zh = s.raw(
+        "POST",
+        "/api/v1/customers/import?dry_run=true",
+        &[("authorization", &auth), ("accept-language", "zh-CN")],
+        Some((
+            "text/csv",
+            "external_id,name,nature\nGBK-2,北京中文报告有限公司,alien\n".as_bytes(),
+        )),
+    );
+    assert_eq!(zh.status, 200, "{}", zh.text);
+    assert!(
+        zh.json["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("不认识的取值")),
+        "{}",
+        zh.text
+    );
     let found = s.get("/api/v1/customers?name=国标编码导入", &am);
     assert_eq!(
         found.json["items"][0]["name"], "北京国标编码导入有限公司",

@@ -7,6 +7,7 @@ use crate::csv;
 use crate::dto::customers::{wire, Customer, CustomerTypeDto, NatureDto, SizeDto, StatusDto};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{read_body, Auth, ReqCtx, ValidQuery};
+use crate::i18n::{self, Lang};
 use crate::routes::customer_files::{
     clearance_guard, registered_page, see_for_change, settle_region, unit_guard, CustomerQuery,
 };
@@ -914,6 +915,11 @@ pub async fn import_customers(
             .with_extra("expected", serde_json::json!("text/csv")));
     };
     let charset = mime.get_param("charset").map(|c| c.as_str().to_owned());
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let mut raw: Payload = payload.into_inner();
     let bytes = read_body(&req, &mut raw, st.config.import_limit(), false).await?;
     let text = csv::decode(&bytes, charset.as_deref())
@@ -934,7 +940,7 @@ pub async fn import_customers(
     };
     if errors.iter().any(|e| e.row == 0) {
         // The header itself is wrong: no row can be read, dry run or not.
-        return answer(false, report(0, 0, 0, errors));
+        return answer(false, report(0, 0, 0, errors), lang);
     }
     // Rows with faults of their own are not tried; the others are, so that
     // one dry run names every bad row, whether its fault is in its fields or
@@ -998,7 +1004,7 @@ pub async fn import_customers(
             }));
             // In file order; a row's own faults before what writing it met.
             errors.sort_by_key(|e| e.row);
-            answer(dry_run, report(0, 0, 0, errors))
+            answer(dry_run, report(0, 0, 0, errors), lang)
         }
         (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
         (Ok(()), None) => Err(ApiError::internal()),
@@ -1027,7 +1033,15 @@ fn import_codes(
 
 /// A dry run answers with its report; a failed commit is a problem
 /// document carrying the report, and nothing was written.
-fn answer(dry_run: bool, report: ImportReport) -> Result<HttpResponse, ApiError> {
+fn answer(dry_run: bool, mut report: ImportReport, lang: Lang) -> Result<HttpResponse, ApiError> {
+    // A row's fault in the caller's language, the English after it, as a
+    // problem's field errors are.
+    if lang == Lang::Zh {
+        for e in &mut report.errors {
+            let zh = i18n::zh_detail(&e.code).unwrap_or_else(|| i18n::zh_field(&e.code));
+            e.message = format!("{zh}（{}）", e.message);
+        }
+    }
     if dry_run {
         return Ok(HttpResponse::Ok().json(report));
     }
