@@ -1012,6 +1012,26 @@ pub async fn revert_change(
     })
 }
 
+/// The value a history entry replaced (`null` when there was none).
+pub(crate) fn old_value(ch: &clientele_persistence::customers::ChangeRow) -> serde_json::Value {
+    ch.old_value
+        .as_deref()
+        .and_then(|v| serde_json::from_str(v).ok())
+        .unwrap_or_default()
+}
+
+/// A copy of a row with one field, by its JSON name, set to `value`.
+pub(crate) fn with_field<T: serde::Serialize + serde::de::DeserializeOwned>(
+    row: &T,
+    field: &str,
+    value: serde_json::Value,
+) -> clientele_persistence::Result<T> {
+    let corrupt = |e: serde_json::Error| DbError::Corrupt(e.to_string());
+    let mut v = serde_json::to_value(row).map_err(corrupt)?;
+    v[field] = value;
+    serde_json::from_value(v).map_err(corrupt)
+}
+
 /// What a revert changed.
 pub(crate) enum Reverting {
     File(Box<CustomerView>),
@@ -1040,19 +1060,13 @@ fn revert_file_field(
             "that field needs a role that may see it",
         ));
     }
-    let old: serde_json::Value = ch
-        .old_value
-        .as_deref()
-        .and_then(|v| serde_json::from_str(v).ok())
-        .unwrap_or_default();
+    let old = old_value(ch);
     let mut tags = None;
     let mut row = seen.view.row.clone();
     if ch.field == "tags" {
         tags = Some(serde_json::from_value::<Vec<String>>(old).unwrap_or_default());
     } else {
-        let mut v = serde_json::to_value(&row).map_err(|e| DbError::Corrupt(e.to_string()))?;
-        v[ch.field.as_str()] = old;
-        row = serde_json::from_value(v).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        row = with_field(&row, &ch.field, old)?;
         if ch.field == "name" {
             let name = CustomerName::parse(&row.name)
                 .map_err(|e| DbError::unprocessable(e.code, e.message))?;

@@ -12,7 +12,8 @@ use crate::extract::{
     Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery,
 };
 use crate::routes::customer_files::{
-    clean, read_one, read_part, register, see, see_for_change, Reverting, Seen,
+    clean, old_value, read_one, read_part, register, see, see_for_change, with_field, Reverting,
+    Seen,
 };
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -136,22 +137,44 @@ pub async fn get_contact(
     id: PathId,
     sub: PathSub,
 ) -> Result<HttpResponse, ApiError> {
-    let (file, one) = (id.0.clone(), sub.0.clone());
-    let row = read_one(
-        &st,
-        &ctx,
-        auth.0,
-        (id.0, one),
-        "contacts",
-        move |c, _, _| customer_parts::contact(c, &file, &sub.0),
-    )
-    .await?;
-    Ok(super::versioned(
-        StatusCode::OK,
-        row.version,
-        String::new(),
-        Contact::from(row),
-    ))
+    let part = Part::<ContactRow> {
+        action: "contacts",
+        load: customer_parts::contact,
+        version: |r| r.version,
+    };
+    part.read::<Contact>(&st, &ctx, auth, id, sub).await
+}
+
+/// How one versioned part of a file (a contact, a document record) is
+/// read: registered under `action`, naming the part, answered with its
+/// `ETag`.
+struct Part<R> {
+    action: &'static str,
+    load: fn(&mut DbConn, &str, &str) -> clientele_persistence::Result<R>,
+    version: fn(&R) -> i64,
+}
+
+impl<R: Send + 'static> Part<R> {
+    async fn read<D: serde::Serialize + From<R>>(
+        self,
+        st: &AppState,
+        ctx: &ReqCtx,
+        auth: Auth,
+        id: PathId,
+        sub: PathSub,
+    ) -> Result<HttpResponse, ApiError> {
+        let (file, one, load) = (id.0.clone(), sub.0.clone(), self.load);
+        let row = read_one(st, ctx, auth.0, (id.0, one), self.action, move |c, _, _| {
+            load(c, &file, &sub.0)
+        })
+        .await?;
+        Ok(super::versioned(
+            StatusCode::OK,
+            (self.version)(&row),
+            String::new(),
+            D::from(row),
+        ))
+    }
 }
 
 /// Change a contact (`If-Match` of the contact).
@@ -439,22 +462,12 @@ pub async fn get_document(
     id: PathId,
     sub: PathSub,
 ) -> Result<HttpResponse, ApiError> {
-    let (file, one) = (id.0.clone(), sub.0.clone());
-    let row = read_one(
-        &st,
-        &ctx,
-        auth.0,
-        (id.0, one),
-        "documents",
-        move |c, _, _| customer_parts::document(c, &file, &sub.0),
-    )
-    .await?;
-    Ok(super::versioned(
-        StatusCode::OK,
-        row.version,
-        String::new(),
-        Document::from(row),
-    ))
+    let part = Part::<DocumentRow> {
+        action: "documents",
+        load: customer_parts::document,
+        version: |r| r.version,
+    };
+    part.read::<Document>(&st, &ctx, auth, id, sub).await
 }
 
 /// Record a document kept for the file.
@@ -583,26 +596,12 @@ pub(crate) fn revert_part(
             "a creation and the record's bookkeeping cannot be reverted",
         ));
     }
-    let old: serde_json::Value = ch
-        .old_value
-        .as_deref()
-        .and_then(|v| serde_json::from_str(v).ok())
-        .unwrap_or_default();
+    let old = old_value(ch);
     let file = &seen.view.row.id;
-    fn with_old<T: serde::Serialize + serde::de::DeserializeOwned>(
-        row: &T,
-        field: &str,
-        old: serde_json::Value,
-    ) -> clientele_persistence::Result<T> {
-        let corrupt = |e: serde_json::Error| clientele_persistence::Error::Corrupt(e.to_string());
-        let mut v = serde_json::to_value(row).map_err(corrupt)?;
-        v[field] = old;
-        serde_json::from_value(v).map_err(corrupt)
-    }
     if ch.entity == "contact" {
         register(c, meta, seen, "contacts", Some("answer to a revert".into()))?;
         let row = customer_parts::contact(c, file, &ch.entity_id)?;
-        let after = with_old(&row, &ch.field, old)?;
+        let after = with_field(&row, &ch.field, old)?;
         customer_parts::save_contact(c, meta, expected_version, after).map(Reverting::Contact)
     } else {
         register(
@@ -613,7 +612,7 @@ pub(crate) fn revert_part(
             Some("answer to a revert".into()),
         )?;
         let row = customer_parts::document(c, file, &ch.entity_id)?;
-        let after = with_old(&row, &ch.field, old)?;
+        let after = with_field(&row, &ch.field, old)?;
         customer_parts::save_document(c, meta, expected_version, after).map(Reverting::Document)
     }
 }
