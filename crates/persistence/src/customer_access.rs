@@ -277,6 +277,42 @@ pub struct OutsideRequestRow {
     pub created_at: Timestamp,
 }
 
+/// What an outside party asks for: whom, why, on what legal basis, for
+/// how many days.
+pub struct OutsideAsk {
+    pub outside_party: String,
+    pub purpose: String,
+    pub legal_basis: String,
+    pub days: i32,
+}
+
+impl OutsideRequestRow {
+    /// A new request, waiting for the legal office.
+    pub fn pending(
+        customer_id: String,
+        requested_by: String,
+        ask: OutsideAsk,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            id: clientele_core::new_id().to_string(),
+            customer_id,
+            requested_by,
+            outside_party: ask.outside_party,
+            purpose: ask.purpose,
+            legal_basis: ask.legal_basis,
+            days: ask.days,
+            status: "pending".into(),
+            decided_by: None,
+            decided_at: None,
+            decision_note: None,
+            valid_until: None,
+            version: 1,
+            created_at: at,
+        }
+    }
+}
+
 pub fn request_outside_access(
     conn: &mut DbConn,
     meta: &WriteMeta,

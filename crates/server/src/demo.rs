@@ -936,25 +936,21 @@ fn seed_customers(
     // An outside party's request waiting for the legal office (CUS-09),
     // filed by the market department's manager, who keeps that file.
     if let Some(manager) = users::credentials(c, "demo.manager")? {
+        use clientele_persistence::customer_access::{OutsideAsk, OutsideRequestRow};
         clientele_persistence::customer_access::request_outside_access(
             c,
             meta,
-            clientele_persistence::customer_access::OutsideRequestRow {
-                id: clientele_core::new_id().to_string(),
-                customer_id: file("河北容城新城建设投资有限公司")?,
-                requested_by: manager.id,
-                outside_party: "雄安新区审计局".into(),
-                purpose: "政府投资项目专项审计：核查供应商与建设单位的往来记录".into(),
-                legal_basis: "《中华人民共和国审计法》第三十四条".into(),
-                days: 7,
-                status: "pending".into(),
-                decided_by: None,
-                decided_at: None,
-                decision_note: None,
-                valid_until: None,
-                version: 1,
-                created_at: meta.at,
-            },
+            OutsideRequestRow::pending(
+                file("河北容城新城建设投资有限公司")?,
+                manager.id,
+                OutsideAsk {
+                    outside_party: "雄安新区审计局".into(),
+                    purpose: "政府投资项目专项审计：核查供应商与建设单位的往来记录".into(),
+                    legal_basis: "《中华人民共和国审计法》第三十四条".into(),
+                    days: 7,
+                },
+                meta.at,
+            ),
         )?;
     }
     Ok(())

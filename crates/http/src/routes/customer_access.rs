@@ -11,7 +11,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use clientele_core::Role;
-use clientele_persistence::customer_access::{self, AccessFilter, OutsideRequestRow};
+use clientele_persistence::customer_access::{self, AccessFilter, OutsideAsk, OutsideRequestRow};
 use serde::Deserialize;
 
 /// Who read one file, newest first (admins and auditors).
@@ -128,22 +128,17 @@ pub async fn request_outside_access(
             customer_access::request_outside_access(
                 c,
                 &meta,
-                OutsideRequestRow {
-                    id: clientele_core::new_id().to_string(),
-                    customer_id: id.0.clone(),
-                    requested_by: p.user_id.to_string(),
-                    outside_party: b.outside_party.trim().to_owned(),
-                    purpose: b.purpose.trim().to_owned(),
-                    legal_basis: b.legal_basis.trim().to_owned(),
-                    days: b.days,
-                    status: "pending".into(),
-                    decided_by: None,
-                    decided_at: None,
-                    decision_note: None,
-                    valid_until: None,
-                    version: 1,
-                    created_at: meta.at,
-                },
+                OutsideRequestRow::pending(
+                    id.0.clone(),
+                    p.user_id.to_string(),
+                    OutsideAsk {
+                        outside_party: b.outside_party.trim().to_owned(),
+                        purpose: b.purpose.trim().to_owned(),
+                        legal_basis: b.legal_basis.trim().to_owned(),
+                        days: b.days,
+                    },
+                    meta.at,
+                ),
             )
         })
         .await?;
