@@ -533,6 +533,23 @@ fn r_cus_06_relations_show_from_both_sides() {
     let from_sub = s.get(&format!("/api/v1/customers/{}/relations", id_of(&sub)), &am);
     assert_eq!(from_sub.json[0]["kind"], "subsidiary_of");
     assert_eq!(from_sub.json[0]["customer_id"], group.json["id"]);
+    // The other file is named, and naming it is a read of it (CUS-08).
+    assert_eq!(from_sub.json[0]["customer_name"], "北京关系集团有限公司");
+    assert_eq!(from_sub.json[0]["customer_code"], group.json["code"]);
+    let named = s.get(
+        &format!(
+            "/api/v1/access-register?customer_id={}&action=relations&limit=200",
+            id_of(&group)
+        ),
+        &s.token("demo.auditor"),
+    );
+    assert!(
+        named.json["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["detail"] == "named in a relation")),
+        "{}",
+        named.text
+    );
     s.post(
         &format!("/api/v1/customers/{}/relations", id_of(&sub)),
         &am,

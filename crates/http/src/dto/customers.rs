@@ -624,6 +624,11 @@ pub struct Relation {
     pub id: uuid::Uuid,
     /// The other file.
     pub customer_id: uuid::Uuid,
+    /// The other file's code and name, so a relation can be shown without
+    /// reading the other file (their showing is registered as a read of it).
+    #[schema(example = "KH00000002")]
+    pub customer_code: String,
+    pub customer_name: String,
     /// Seen from the file asked about: `parent_of`, `subsidiary_of`, `same_group`, `related`.
     pub kind: String,
     pub note: Option<String>,
@@ -631,8 +636,10 @@ pub struct Relation {
 }
 
 impl Relation {
-    pub fn seen_from(r: RelationRow, me: &str) -> Self {
-        let (other, kind) = if r.from_id == me {
+    /// The relation as the file `me` sees it; `other` is the file at its
+    /// other end.
+    pub fn seen_from(r: RelationRow, me: &str, other: &CustomerView) -> Self {
+        let (other_id, kind) = if r.from_id == me {
             (r.to_id, r.kind)
         } else {
             let k = clientele_customers::RelationKind::parse(&r.kind)
@@ -642,7 +649,9 @@ impl Relation {
         };
         Self {
             id: r.id.parse().unwrap_or_default(),
-            customer_id: other.parse().unwrap_or_default(),
+            customer_id: other_id.parse().unwrap_or_default(),
+            customer_code: other.row.code.clone(),
+            customer_name: other.row.name.clone(),
             kind,
             note: r.note,
             created_at: utc(r.created_at),

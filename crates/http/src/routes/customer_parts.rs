@@ -283,25 +283,22 @@ pub async fn list_relations(
 ) -> Result<HttpResponse, ApiError> {
     let me = id.0.clone();
     let file = id.0.clone();
-    let rows = read_part(&st, &ctx, auth.0, id.0, "relations", move |c, p, at| {
-        let all = customer_parts::relations(c, &file)?;
-        let mut shown: Vec<RelationRow> = Vec::new();
-        for r in all {
-            let other = if r.from_id == file {
-                &r.to_id
-            } else {
-                &r.from_id
-            };
-            if see(c, p, other, at).is_ok() {
-                shown.push(r);
+    let meta = ctx.meta(&st, Some(&auth.0));
+    let shown = read_part(&st, &ctx, auth.0, id.0, "relations", move |c, p, at| {
+        let mut shown = Vec::new();
+        for r in customer_parts::relations(c, &file)? {
+            if let Some(other) = other_end(c, p, at, &r, &file)? {
+                shown.push((r, other));
             }
         }
+        register_named(c, &meta, shown.iter().map(|(_, o)| o))?;
         Ok(shown)
     })
     .await?;
     Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(|r| Relation::seen_from(r, &me))
+        shown
+            .into_iter()
+            .map(|(r, other)| Relation::seen_from(r, &me, &other.view))
             .collect::<Vec<_>>(),
     ))
 }
@@ -320,7 +317,8 @@ pub async fn get_relation(
 ) -> Result<HttpResponse, ApiError> {
     let me = id.0.clone();
     let (file, one) = (id.0.clone(), sub.0.clone());
-    let row = read_one(
+    let meta = ctx.meta(&st, Some(&auth.0));
+    let (row, other) = read_one(
         &st,
         &ctx,
         auth.0,
@@ -331,17 +329,56 @@ pub async fn get_relation(
                 .into_iter()
                 .find(|r| r.id == sub.0)
                 .ok_or(clientele_persistence::Error::NotFound)?;
-            let other = if row.from_id == file {
-                &row.to_id
-            } else {
-                &row.from_id
-            };
-            see(c, p, other, at)?;
-            Ok(row)
+            let other =
+                other_end(c, p, at, &row, &file)?.ok_or(clientele_persistence::Error::NotFound)?;
+            register_named(c, &meta, [&other])?;
+            Ok((row, other))
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Relation::seen_from(row, &me)))
+    Ok(HttpResponse::Ok().json(Relation::seen_from(row, &me, &other.view)))
+}
+
+/// The file at the other end of `r` from `file`, if `p` may see it.
+fn other_end(
+    c: &mut DbConn,
+    p: &clientele_core::Principal,
+    at: clientele_persistence::Timestamp,
+    r: &RelationRow,
+    file: &str,
+) -> clientele_persistence::Result<Option<Seen>> {
+    let other = if r.from_id == file {
+        &r.to_id
+    } else {
+        &r.from_id
+    };
+    match see(c, p, other, at) {
+        Ok(seen) => Ok(Some(seen)),
+        Err(clientele_persistence::Error::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Registers the showing of other files' codes and names in relations
+/// (CUS-08), one entry for all of them.
+fn register_named<'a>(
+    c: &mut DbConn,
+    meta: &WriteMeta,
+    others: impl IntoIterator<Item = &'a Seen>,
+) -> clientele_persistence::Result<()> {
+    let entries: Vec<customer_access::AccessEntry> = others
+        .into_iter()
+        .map(|o| customer_access::AccessEntry {
+            customer_id: o.view.row.id.clone(),
+            action: "relations",
+            detail: Some("named in a relation".into()),
+            grant_id: o.grant.clone(),
+        })
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    customer_access::register(c, meta, &entries)
 }
 
 /// Relate this file to another (CUS-06); both sides show it.
@@ -377,13 +414,15 @@ pub async fn add_relation(
                     "the other file does not exist",
                 ));
             };
-            if let Some(living) = seen.view.row.merged_into_id {
+            if let Some(living) = &seen.view.row.merged_into_id {
                 return Err(clientele_persistence::Error::unprocessable(
                     "merged",
                     format!("the other file was merged into {living}; relate to that file"),
                 ));
             }
-            customer_parts::add_relation(
+            // The answer names the other file: a read of it (CUS-08).
+            register_named(c, &meta, [&seen])?;
+            let row = customer_parts::add_relation(
                 c,
                 &meta,
                 RelationRow {
@@ -395,13 +434,15 @@ pub async fn add_relation(
                     active: true,
                     created_at: meta.at,
                 },
-            )
+            )?;
+            Ok((row, seen))
         })
         .await?;
+    let (row, other) = row;
     let location = format!("/api/v1/customers/{me}/relations/{}", row.id);
     let mut res = HttpResponse::Created();
     res.insert_header(("location", location));
-    Ok(res.json(Relation::seen_from(row, &me)))
+    Ok(res.json(Relation::seen_from(row, &me, &other.view)))
 }
 
 /// End a relation; it stays in both files' history.
