@@ -101,6 +101,7 @@ use utoipa::{Modify, OpenApi};
         routes::customer_exchange::ExportFormat,
         dto::customers::DocumentCategoryDto,
         dto::customers::OutsideStatusDto,
+        dto::customers::HistoryEntityDto,
         dto::webhooks::DeliveryStatusDto,
     )),
     modifiers(&Security, &ErrorAnswers, &Links),

@@ -1286,9 +1286,34 @@ pub fn history(
     limit: u32,
     after: Option<&Cursor>,
 ) -> Result<Page<ChangeRow>> {
+    history_of(conn, customer_id, HistoryOf::default(), limit, after)
+}
+
+/// Which changes of a file's history: of one kind of entity (`customer`,
+/// `contact`, `document`, `relation`), of one entity.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HistoryOf<'a> {
+    pub entity: Option<&'a str>,
+    pub entity_id: Option<&'a str>,
+}
+
+/// The history of a file narrowed to some of its entities, newest first.
+pub fn history_of(
+    conn: &mut DbConn,
+    customer_id: &str,
+    of: HistoryOf<'_>,
+    limit: u32,
+    after: Option<&Cursor>,
+) -> Result<Page<ChangeRow>> {
     let mut q = customer_changes::table
         .filter(customer_changes::customer_id.eq(customer_id))
         .into_boxed();
+    if let Some(e) = of.entity {
+        q = q.filter(customer_changes::entity.eq(e.to_owned()));
+    }
+    if let Some(e) = of.entity_id {
+        q = q.filter(customer_changes::entity_id.eq(e.to_owned()));
+    }
     if let Some(c) = after {
         q = q.filter(customer_changes::id.lt(c.id.clone()));
     }

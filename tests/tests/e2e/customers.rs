@@ -2443,6 +2443,69 @@ fn refusals_of_the_archive_are_explained_in_chinese() {
     assert!(message.starts_with("校验码不正确"), "{}", bad_code.text);
 }
 
+/// The history narrows to one kind of entity or one entity: a contact's
+/// own changes, to find the one to put back.
+#[test]
+fn r_cus_04_the_history_of_one_part() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京单项历史有限公司", "nature": "private"}),
+    );
+    let base = format!("/api/v1/customers/{}", id_of(&made));
+    let mut ids = Vec::new();
+    for name in ["甲", "乙"] {
+        let c = s.post(
+            &format!("{base}/contacts"),
+            &am,
+            &json!({"name": name, "phone": "010-12345678"}),
+        );
+        assert_eq!(c.status, 201, "{}", c.text);
+        ids.push(id_of(&c));
+    }
+    let changed = s.patch(
+        &format!("{base}/contacts/{}", ids[0]),
+        &am,
+        "\"1\"",
+        &json!({"title": "经理"}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let entries = |query: &str| -> Vec<(String, String)> {
+        let h = s.get(&format!("{base}/history?{query}"), &am);
+        assert_eq!(h.status, 200, "{}", h.text);
+        h.json["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        (
+                            e["entity_id"].as_str().unwrap_or_default().to_owned(),
+                            e["field"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let first = entries(&format!("entity=contact&entity_id={}", ids[0]));
+    assert_eq!(
+        first,
+        [
+            (ids[0].clone(), "title".to_owned()),
+            (ids[0].clone(), "*".to_owned())
+        ]
+    );
+    assert_eq!(entries("entity=contact").len(), 3);
+    let own = entries("entity=customer");
+    assert!(own.iter().all(|(id, _)| *id == id_of(&made)), "{own:?}");
+    s.get(&format!("{base}/history?entity=alien"), &am)
+        .assert_problem(400, "invalid_query");
+    s.get(&format!("{base}/history?entity_id=nope"), &am)
+        .assert_problem(400, "invalid_query");
+}
+
 #[test]
 fn bad_customer_input_gets_clear_answers() {
     let s = TestServer::start();

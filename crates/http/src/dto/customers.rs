@@ -928,6 +928,16 @@ pub struct TimelineItem {
     pub request_id: Option<String>,
 }
 
+/// What a history entry is about.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryEntityDto {
+    Customer,
+    Contact,
+    Document,
+    Relation,
+}
+
 /// What a revert changed, whole: the file, a contact or a document record
 /// (the one the history entry is about).
 #[derive(Debug, Serialize, ToSchema)]

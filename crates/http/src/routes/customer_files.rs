@@ -902,22 +902,46 @@ pub async fn merge_customer(
     Ok(customer_answer(StatusCode::OK, view, &who))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
+    /// Only changes of this kind: the file's own fields, or its contacts,
+    /// documents or relations.
+    pub entity: Option<crate::dto::customers::HistoryEntityDto>,
+    /// Only changes of this one contact, document or relation (or, with
+    /// the file's own id, of the file's fields).
+    pub entity_id: Option<uuid::Uuid>,
+}
+
 /// The history of a file, newest first (CUS-04). The values of financial
 /// fields are withheld from roles that may not see them, as on the file.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/history", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = HistoryPage)))]
+    params(("id" = uuid::Uuid, Path), HistoryQuery), responses((status = 200, body = HistoryPage)))]
 pub async fn customer_history(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
-    q: ValidQuery<PageParams>,
+    q: ValidQuery<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, cursor) = q.parse()?;
+    let q = q.0;
+    let (limit, cursor) = PageParams::of(q.limit, q.cursor).parse()?;
+    let entity = q.entity.map(|e| wire(&e));
+    let entity_id = q.entity_id.map(|e| e.to_string());
     let file = id.0.clone();
     let financials = sees_financials(&auth.0);
     let page = read_part(&st, &ctx, auth.0, id.0, "history", move |c, p, at| {
-        let page = customers::history(c, &file, limit, cursor.as_ref())?;
+        let of = customers::HistoryOf {
+            entity: entity.as_deref(),
+            entity_id: entity_id.as_deref(),
+        };
+        let page = customers::history_of(c, &file, of, limit, cursor.as_ref())?;
         // A relation's creation names the file at its other end; shown only
         // to those who may see that file, as in the list of relations.
         let mut items = Vec::with_capacity(page.items.len());
