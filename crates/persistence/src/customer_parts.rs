@@ -323,20 +323,24 @@ pub(crate) fn related(
     kind: &str,
     either_way: bool,
 ) -> Result<bool> {
-    let (back_from, back_to) = if either_way { (b, a) } else { (a, b) };
-    let n: i64 = customer_relations::table
+    let mut q = customer_relations::table
         .filter(customer_relations::active.eq(true))
         .filter(customer_relations::kind.eq(kind))
-        .filter(
+        .into_boxed();
+    q = if either_way {
+        q.filter(
             customer_relations::from_id
                 .eq(a)
                 .and(customer_relations::to_id.eq(b))
                 .or(customer_relations::from_id
-                    .eq(back_from)
-                    .and(customer_relations::to_id.eq(back_to))),
+                    .eq(b)
+                    .and(customer_relations::to_id.eq(a))),
         )
-        .count()
-        .get_result(conn)?;
+    } else {
+        q.filter(customer_relations::from_id.eq(a))
+            .filter(customer_relations::to_id.eq(b))
+    };
+    let n: i64 = q.count().get_result(conn)?;
     Ok(n > 0)
 }
 

@@ -752,8 +752,10 @@ pub async fn customer_timeline(
         let changes =
             customers::history(c, &file, limit.saturating_mul(4).min(800), cursor.as_ref())?;
         let (items, used) = timeline_items(&changes.items, limit as usize);
+        // The page ends after the last entry its items used.
+        let last = used.checked_sub(1).and_then(|i| changes.items.get(i));
         let next = if used < changes.items.len() {
-            changes.items.get(used.wrapping_sub(1)).map(|ch| Cursor {
+            last.map(|ch| Cursor {
                 key: String::new(),
                 id: ch.id.clone(),
             })
@@ -772,9 +774,7 @@ pub async fn customer_timeline(
                 Err(e) => return Err(e),
             },
         };
-        let lower = next
-            .as_ref()
-            .and_then(|_| changes.items.get(used.wrapping_sub(1)).map(|ch| ch.at));
+        let lower = next.as_ref().and(last).map(|ch| ch.at);
         let requests = match upper {
             None => Vec::new(),
             Some(upper) => {
