@@ -57,6 +57,7 @@ use utoipa::{Modify, OpenApi};
         routes::customer_exchange::export_customers,
         routes::customer_exchange::import_customers,
         routes::customer_handover::hand_over,
+        routes::customer_handover::transfer_unit_files,
         routes::customer_files::list_customers,
         routes::customer_files::get_customer,
         routes::customer_files::update_customer,

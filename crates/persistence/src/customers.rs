@@ -460,6 +460,69 @@ pub fn kept_out_of_reach(conn: &mut DbConn, user_id: &str) -> Result<i64> {
         .get_result(conn)?)
 }
 
+/// The unmerged files a unit keeps itself (not its sub-units'), in id
+/// order, at most `at_most`.
+pub fn kept_by_unit(conn: &mut DbConn, unit_id: &str, at_most: i64) -> Result<Vec<String>> {
+    Ok(customers::table
+        .filter(customers::owner_unit_id.eq(unit_id))
+        .filter(customers::merged_into_id.is_null())
+        .select(customers::id)
+        .order(customers::id.asc())
+        .limit(at_most)
+        .load(conn)?)
+}
+
+/// How many unmerged files a unit keeps itself.
+pub fn count_kept_by_unit(conn: &mut DbConn, unit_id: &str) -> Result<i64> {
+    Ok(customers::table
+        .filter(customers::owner_unit_id.eq(unit_id))
+        .filter(customers::merged_into_id.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// How many unmerged files of the units under `subtree` (a unit path, as
+/// the units now stand) have a keeper whose unit does not hold the file's
+/// unit (CUS-10): what moving a unit would strand.
+pub fn keepers_out_of_reach(conn: &mut DbConn, subtree: &str) -> Result<i64> {
+    let units: std::collections::HashMap<String, String> = org_units::table
+        .filter(org_units::path.like(format!("{subtree}%")))
+        .select((org_units::id, org_units::path))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let kept: Vec<(String, Option<String>, i64)> = customers::table
+        .filter(customers::owner_unit_id.eq_any(units.keys()))
+        .filter(customers::owner_user_id.is_not_null())
+        .filter(customers::merged_into_id.is_null())
+        .group_by((customers::owner_unit_id, customers::owner_user_id))
+        .select((
+            customers::owner_unit_id,
+            customers::owner_user_id,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let mut reach = std::collections::HashMap::new();
+    let mut stranded = 0;
+    for (unit, keeper, files) in kept {
+        let (Some(file_path), Some(keeper)) = (units.get(&unit), keeper) else {
+            continue;
+        };
+        if !reach.contains_key(&keeper) {
+            let path = reach_of(conn, &keeper)?.map(|(p, _)| p);
+            reach.insert(keeper.clone(), path);
+        }
+        let holds = match reach.get(&keeper) {
+            Some(Some(keeper_path)) => file_path.starts_with(keeper_path.as_str()),
+            _ => false,
+        };
+        if !holds {
+            stranded += files;
+        }
+    }
+    Ok(stranded)
+}
+
 /// Normalised names that more than one unmerged file `scope` may see
 /// holds (likely duplicates, CUS-01), in order, after `after`, with how
 /// many files hold each; at most `limit` and one more.
@@ -675,11 +738,11 @@ impl Refs {
 fn check_refs(conn: &mut DbConn, row: &CustomerRow, which: Refs) -> Result<()> {
     use crate::schema::users;
     if which.unit {
-        let unit_active: Option<bool> = org_units::table
-            .find(&row.owner_unit_id)
-            .select(org_units::active)
-            .first(conn)
-            .optional()?;
+        let unit_active = match crate::units::get_held(conn, &row.owner_unit_id) {
+            Ok(unit) => Some(unit.active),
+            Err(Error::NotFound) => None,
+            Err(e) => return Err(e),
+        };
         match unit_active {
             Some(true) => {}
             Some(false) => {

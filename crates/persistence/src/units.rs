@@ -53,6 +53,19 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<UnitRow> {
         .first(conn)?)
 }
 
+/// A unit a write puts something in (a file, a person, a sub-unit): on
+/// PostgreSQL its row is held until the write commits, so a deactivation
+/// of it meanwhile waits and then counts what the write put there (SQLite
+/// writes one at a time already).
+pub fn get_held(conn: &mut DbConn, id: &str) -> Result<UnitRow> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT id FROM org_units WHERE id = $1 FOR SHARE")
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(c)?;
+    }
+    get(conn, id)
+}
+
 pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<UnitRow>> {
     Ok(org_units::table
         .filter(org_units::code.eq(code))
@@ -71,7 +84,7 @@ fn parent_for(
     parent_id: Option<&str>,
 ) -> Result<Option<UnitRow>> {
     let parent = match parent_id {
-        Some(pid) => match get(conn, pid) {
+        Some(pid) => match get_held(conn, pid) {
             Ok(p) => Some(p),
             Err(Error::NotFound) => {
                 return Err(Error::unprocessable(
@@ -215,6 +228,13 @@ pub fn update(
     expected_version: i64,
     patch: UnitPatch,
 ) -> Result<UnitRow> {
+    // Writes putting files, people or sub-units in the unit hold it
+    // ([`get_held`]): a deactivation waits for them, then counts theirs.
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT id FROM org_units WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(c)?;
+    }
     let before = get(conn, id)?;
     if before.version != expected_version {
         return Err(Error::StaleVersion);
@@ -263,11 +283,14 @@ pub fn update(
             .filter(users::active.eq(true))
             .count()
             .get_result(conn)?;
-        if children > 0 || members > 0 {
+        // CUS-10: data stays with a living unit; files kept by the unit
+        // move first (POST /api/v1/customers/unit-transfer).
+        let files = crate::customers::count_kept_by_unit(conn, &before.id)?;
+        if children > 0 || members > 0 || files > 0 {
             return Err(Error::conflict(
                 "unit_in_use",
                 format!(
-                    "the unit still has {children} active sub-units and {members} active users"
+                    "the unit still has {children} active sub-units, {members} active users and {files} customer files; move them first (files: POST /api/v1/customers/unit-transfer)"
                 ),
             ));
         }
@@ -289,6 +312,19 @@ pub fn update(
     .execute(conn)?;
     if updated == 0 {
         return Err(Error::StaleVersion);
+    }
+    if path != before.path {
+        // CUS-10: every keeper can still reach the files they keep (the
+        // subtree's paths, the unit's own included, are the new ones).
+        let stranded = crate::customers::keepers_out_of_reach(conn, &path)?;
+        if stranded > 0 {
+            return Err(Error::conflict(
+                "keepers_out_of_reach",
+                format!(
+                    "after the move, {stranded} customer files of the unit would be kept by people who cannot reach them; hand those files over first (POST /api/v1/customers/hand-over)"
+                ),
+            ));
+        }
     }
     let after = get(conn, id)?;
     audit::record(

@@ -105,7 +105,7 @@ fn set_roles(conn: &mut DbConn, user_id: &str, roles: &[Role]) -> Result<()> {
 
 /// The unit must exist and be active; the clearance must be a known level.
 fn check_refs(conn: &mut DbConn, unit_id: &str, clearance: &str) -> Result<()> {
-    match units::get(conn, unit_id) {
+    match units::get_held(conn, unit_id) {
         Ok(u) if u.active => {}
         Ok(_) => {
             return Err(Error::unprocessable(

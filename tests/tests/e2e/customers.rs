@@ -706,11 +706,21 @@ fn r_cus_07_visibility_matrix() {
         "relations",
         json!({"customer_id": other_id, "kind": "related"}),
     );
+    // A finance department's own system: its scope is its unit.
+    let finance = s.post(
+        "/api/v1/service-accounts",
+        &admin,
+        &json!({"client_id": "fin-ledger", "display_name": "财务总账接口", "unit_id": s.unit_id("FIN")}),
+    );
+    assert_eq!(finance.status, 201, "{}", finance.text);
     let erp = s.call(
         "POST",
         "/api/v1/auth/token",
         None,
-        Some(&json!({"grant_type": "client_credentials", "client_id": "demo-erp", "client_secret": "clientele-demo-erp-secret"})),
+        Some(
+            &json!({"grant_type": "client_credentials", "client_id": "fin-ledger",
+                     "client_secret": finance.json["client_secret"]}),
+        ),
         &[],
     );
     let erp = erp.json["access_token"]
@@ -793,14 +803,13 @@ fn r_cus_07_visibility_matrix() {
         if t.is_none() {
             s.call("GET", "/api/v1/customers/duplicate-groups", None, None, &[])
                 .assert_problem(401, "unauthorized");
-            s.call(
-                "POST",
+            for path in [
                 "/api/v1/customers/hand-over",
-                None,
-                Some(&json!({})),
-                &[],
-            )
-            .assert_problem(401, "unauthorized");
+                "/api/v1/customers/unit-transfer",
+            ] {
+                s.call("POST", path, None, Some(&json!({})), &[])
+                    .assert_problem(401, "unauthorized");
+            }
         }
         // Writes below the file.
         check(
@@ -899,6 +908,15 @@ fn r_cus_07_visibility_matrix() {
                 handed.status, hand_over_status,
                 "{name} hand-over: {}",
                 handed.text
+            );
+            // So is moving a unit's files (this one names the same unit
+            // twice).
+            let team_twice = json!({"from_unit_id": team, "to_unit_id": team});
+            let moved = s.post("/api/v1/customers/unit-transfer", t, &team_twice);
+            assert_eq!(
+                moved.status, hand_over_status,
+                "{name} unit transfer: {}",
+                moved.text
             );
             // Only admins and auditors read the register.
             let log = s.get(&format!("/api/v1/customers/{id}/access-log"), t);

@@ -42,12 +42,12 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
             beijing.push(made.json["id"].as_str().unwrap_or_default().to_owned());
         }
     }
-    // A project team of the branch, closed after its work: its file stays,
-    // and is handed over like the others.
+    // A project team of the branch: its file is handed over like the
+    // others (a unit closes only once its files moved on).
     let team = s.post(
         "/api/v1/units",
         &admin,
-        &json!({"parent_id": bj, "code": "BJ-P9", "name": "北京已撤项目部", "kind": "project_team"}),
+        &json!({"parent_id": bj, "code": "BJ-P9", "name": "北京二期项目部", "kind": "project_team"}),
     );
     assert_eq!(team.status, 201, "{}", team.text);
     let team_id = team.json["id"].as_str().unwrap_or_default().to_owned();
@@ -59,13 +59,6 @@ fn r_cus_10_a_departing_keeper_hands_over_their_files() {
     );
     assert_eq!(in_team.status, 201, "{}", in_team.text);
     beijing.push(in_team.json["id"].as_str().unwrap_or_default().to_owned());
-    let closed_team = s.patch(
-        &format!("/api/v1/units/{team_id}"),
-        &admin,
-        team.header("etag").unwrap_or_default(),
-        &json!({"active": false}),
-    );
-    assert_eq!(closed_team.status, 200, "{}", closed_team.text);
     let shanghai_file = s.get(
         &format!("/api/v1/customers?owner_user_id={leaving}&unit_id={sh}"),
         &admin,
@@ -469,6 +462,310 @@ fn r_cus_10_a_keeper_moved_while_given_a_file() {
         assert!(
             moved == 200 || given == 201,
             "round {round}: {moved} {given}"
+        );
+    }
+}
+
+/// A unit that closes passes its files to another unit first (CUS-10:
+/// data stays with a living unit; ORG-03: each move recorded).
+#[test]
+fn r_cus_10_a_closing_unit_passes_its_files_on() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let manager = s.token("demo.manager.bj");
+    let (bj, sh) = (s.unit_id("BJ"), s.unit_id("SH"));
+    let team = s.post(
+        "/api/v1/units",
+        &admin,
+        &json!({"parent_id": bj, "code": "BJ-P8", "name": "北京西站项目部", "kind": "project_team"}),
+    );
+    assert_eq!(team.status, 201, "{}", team.text);
+    let team_id = team.json["id"].as_str().unwrap_or_default().to_owned();
+    let team_etag = team.header("etag").unwrap_or_default().to_owned();
+    // One of the team's own people keeps a file of it.
+    let member = s.post(
+        "/api/v1/users",
+        &admin,
+        &json!({"username": "liu.xi", "display_name": "刘曦", "password": "a-long-password",
+                "unit_id": team_id, "roles": ["account_manager"]}),
+    );
+    assert_eq!(member.status, 201, "{}", member.text);
+    let member_id = member.json["id"].as_str().unwrap_or_default().to_owned();
+    let file = |name: &str, keeper: &str, level: &str| {
+        let made = s.post(
+            "/api/v1/customers",
+            &admin,
+            &json!({"name": name, "nature": "private", "owner_unit_id": team_id,
+                    "owner_user_id": keeper, "secrecy_level": level}),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+        made.json["id"].as_str().unwrap_or_default().to_owned()
+    };
+    let am = s.user_id("demo.am.bj");
+    let by_branch = file("西站调出甲有限公司", &am, "C");
+    let by_member = file("西站调出乙有限公司", &member_id, "C");
+    // Above the Beijing manager's clearance (B): not theirs to move.
+    let secret = file("西站调出丙有限公司", &s.user_id("demo.admin"), "A");
+
+    // A unit keeping files is not closed: its files would be nobody's.
+    let closing = s.patch(
+        &format!("/api/v1/units/{team_id}"),
+        &admin,
+        &team_etag,
+        &json!({"active": false}),
+    );
+    closing.assert_problem(409, "unit_in_use");
+    assert!(
+        closing.json["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("3 customer files"),
+        "{}",
+        closing.text
+    );
+
+    // Refused, changing nothing.
+    let others = [s.token("demo.am.bj"), s.token("demo.auditor")];
+    let before = s.audit_count();
+    let body = json!({"from_unit_id": team_id, "to_unit_id": bj});
+    for token in &others {
+        s.post("/api/v1/customers/unit-transfer", token, &body)
+            .assert_problem(403, "forbidden");
+    }
+    let refused = |body: Value, field: &str, code: &str| {
+        let r = s.post("/api/v1/customers/unit-transfer", &manager, &body);
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.json["errors"][0]["field"], field, "{}", r.text);
+        assert_eq!(r.json["errors"][0]["code"], code, "{}", r.text);
+    };
+    refused(
+        json!({"from_unit_id": team_id, "to_unit_id": team_id}),
+        "to_unit_id",
+        "same_unit",
+    );
+    refused(
+        json!({"from_unit_id": am, "to_unit_id": bj}),
+        "from_unit_id",
+        "unit_not_found",
+    );
+    refused(
+        json!({"from_unit_id": team_id, "to_unit_id": sh}),
+        "to_unit_id",
+        "unit_out_of_scope",
+    );
+    refused(
+        json!({"from_unit_id": team_id, "to_unit_id": bj, "to_user_id": s.user_id("demo-erp")}),
+        "to_user_id",
+        "owner_not_person",
+    );
+    // The team's own member cannot work files of the branch above it: the
+    // move names a keeper who can, or none at all is made.
+    refused(body.clone(), "to_user_id", "keeper_outside_unit");
+    let unknown = s.post(
+        "/api/v1/customers/unit-transfer",
+        &manager,
+        &json!({"from_unit_id": team_id, "to_unit_id": bj, "extra": 1}),
+    );
+    unknown.assert_problem(422, "invalid_body");
+    assert_eq!(s.audit_count(), before);
+    for id in [&by_branch, &by_member] {
+        let f = s.get(&format!("/api/v1/customers/{id}"), &manager);
+        assert_eq!(f.json["owner_unit_id"], team_id.as_str());
+        assert_eq!(f.json["version"], 1, "{}", f.text);
+    }
+
+    // The member's file goes to the Beijing account manager first; then
+    // the branch takes the team's files, each keeping its keeper.
+    let handed = s.post(
+        "/api/v1/customers/hand-over",
+        &manager,
+        &json!({"from_user_id": member_id, "to_user_id": am}),
+    );
+    assert_eq!(handed.json["handed_over"], 1, "{}", handed.text);
+    let moved = s.post("/api/v1/customers/unit-transfer", &manager, &body);
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(moved.json["transferred"], 2, "{}", moved.text);
+    let mut got = ids(&moved.json["customer_ids"]);
+    got.sort();
+    let mut want = vec![by_branch.clone(), by_member.clone()];
+    want.sort();
+    assert_eq!(got, want);
+    for id in &want {
+        let f = s.get(&format!("/api/v1/customers/{id}"), &manager);
+        assert_eq!(f.json["owner_unit_id"], bj.as_str());
+        assert_eq!(f.json["owner_user_id"], am.as_str());
+        let history = s.get(&format!("/api/v1/customers/{id}/history"), &manager);
+        let change = history.json["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["field"] == "owner_unit_id").cloned())
+            .unwrap_or_default();
+        assert_eq!(change["old_value"], team_id.as_str(), "{}", history.text);
+        assert_eq!(change["new_value"], bj.as_str());
+        assert_eq!(change["actor_id"], s.user_id("demo.manager.bj").as_str());
+        let file = id.clone();
+        let events =
+            s.db.read(move |c| clientele_persistence::outbox::for_entity(c, "customer", &file))
+                .unwrap_or_default();
+        assert_eq!(
+            events.last().map(|e| e.topic.as_str()),
+            Some("customer.transferred"),
+            "{id}"
+        );
+    }
+    // The secret file stays; the team still cannot close.
+    s.patch(
+        &format!("/api/v1/units/{team_id}"),
+        &admin,
+        &team_etag,
+        &json!({"active": false}),
+    )
+    .assert_problem(409, "unit_in_use");
+
+    // The administrator moves it to Shanghai with a keeper there.
+    let to_sh = s.post(
+        "/api/v1/customers/unit-transfer",
+        &admin,
+        &json!({"from_unit_id": team_id, "to_unit_id": sh, "to_user_id": s.user_id("demo.am.sh")}),
+    );
+    // The Shanghai account manager is cleared for C only.
+    to_sh.assert_problem(422, "validation_failed");
+    assert_eq!(to_sh.json["errors"][0]["code"], "keeper_not_cleared");
+    let kept = s.post(
+        "/api/v1/customers/unit-transfer",
+        &admin,
+        &json!({"from_unit_id": team_id, "to_unit_id": sh}),
+    );
+    assert_eq!(kept.status, 200, "{}", kept.text);
+    assert_eq!(ids(&kept.json["customer_ids"]), vec![secret.clone()]);
+    let f = s.get(&format!("/api/v1/customers/{secret}"), &admin);
+    assert_eq!(f.json["owner_unit_id"], sh.as_str());
+
+    // The member leaves, and the empty team closes.
+    let left = s.patch(
+        &format!("/api/v1/users/{member_id}"),
+        &admin,
+        member.header("etag").unwrap_or_default(),
+        &json!({"active": false}),
+    );
+    assert_eq!(left.status, 200, "{}", left.text);
+    let closed = s.patch(
+        &format!("/api/v1/units/{team_id}"),
+        &admin,
+        &team_etag,
+        &json!({"active": false}),
+    );
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    // Nothing is moved into a closed unit; out of it, nothing is left.
+    let into_closed = s.post(
+        "/api/v1/customers/unit-transfer",
+        &admin,
+        &json!({"from_unit_id": bj, "to_unit_id": team_id}),
+    );
+    into_closed.assert_problem(422, "validation_failed");
+    assert_eq!(into_closed.json["errors"][0]["code"], "unit_inactive");
+    let again = s.post("/api/v1/customers/unit-transfer", &admin, &body);
+    assert_eq!(again.json["transferred"], 0, "{}", again.text);
+}
+
+/// A unit moves under another parent only if every keeper of its files
+/// can still reach them (CUS-10).
+#[test]
+fn r_cus_10_a_unit_moves_only_with_keepers_who_reach_its_files() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let (bj, sh) = (s.unit_id("BJ"), s.unit_id("SH"));
+    let team = s.post(
+        "/api/v1/units",
+        &admin,
+        &json!({"parent_id": bj, "code": "BJ-P7", "name": "北京南站项目部", "kind": "project_team"}),
+    );
+    assert_eq!(team.status, 201, "{}", team.text);
+    let team_id = team.json["id"].as_str().unwrap_or_default().to_owned();
+    let made = s.post(
+        "/api/v1/customers",
+        &admin,
+        &json!({"name": "南站随迁有限公司", "nature": "private", "owner_unit_id": team_id,
+                "owner_user_id": s.user_id("demo.am.bj")}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.json["id"].as_str().unwrap_or_default().to_owned();
+    let before = s.audit_count();
+    // Under Shanghai, the Beijing account manager could no longer see it.
+    let stranded = s.patch(
+        &format!("/api/v1/units/{team_id}"),
+        &admin,
+        team.header("etag").unwrap_or_default(),
+        &json!({"parent_id": sh}),
+    );
+    stranded.assert_problem(409, "keepers_out_of_reach");
+    assert_eq!(s.audit_count(), before);
+    let unit = s.get(&format!("/api/v1/units/{team_id}"), &admin);
+    assert_eq!(unit.json["parent_id"], bj.as_str(), "{}", unit.text);
+    // Handed to a Shanghai person first, the team moves.
+    let handed = s.post(
+        "/api/v1/customers/hand-over",
+        &admin,
+        &json!({"from_user_id": s.user_id("demo.am.bj"), "to_user_id": s.user_id("demo.admin"),
+                "unit_id": team_id}),
+    );
+    assert_eq!(handed.json["handed_over"], 1, "{}", handed.text);
+    let moved = s.patch(
+        &format!("/api/v1/units/{team_id}"),
+        &admin,
+        team.header("etag").unwrap_or_default(),
+        &json!({"parent_id": sh}),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    let am_sh = s.token("demo.am.sh");
+    let seen = s.get(&format!("/api/v1/customers/{id}"), &am_sh);
+    assert_eq!(seen.status, 200, "{}", seen.text);
+}
+
+/// Files filed in a unit while it closes: either the unit stays open or
+/// it keeps no file, never a file in a closed unit.
+#[test]
+fn r_cus_10_a_unit_closing_while_files_are_filed_in_it() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let bj = s.unit_id("BJ");
+    for round in 0..8 {
+        let team = s.post(
+            "/api/v1/units",
+            &admin,
+            &json!({"parent_id": bj, "code": format!("BJ-R{round}"), "name": format!("北京临时项目部{round}"),
+                    "kind": "project_team"}),
+        );
+        assert_eq!(team.status, 201, "{}", team.text);
+        let team_id = team.json["id"].as_str().unwrap_or_default().to_owned();
+        let etag = team.header("etag").unwrap_or_default().to_owned();
+        let (closed, filed) = std::thread::scope(|sc| {
+            let closed = sc.spawn(|| {
+                s.patch(
+                    &format!("/api/v1/units/{team_id}"),
+                    &admin,
+                    &etag,
+                    &json!({"active": false}),
+                )
+                .status
+            });
+            let filed = sc.spawn(|| {
+                s.post(
+                    "/api/v1/customers",
+                    &admin,
+                    &json!({"name": format!("临时项目部客户{round}有限公司"), "nature": "private",
+                            "owner_unit_id": team_id}),
+                )
+                .status
+            });
+            (closed.join().unwrap_or(0), filed.join().unwrap_or(0))
+        });
+        assert!(
+            !(closed == 200 && filed == 201),
+            "round {round}: the unit closed and a file went into it"
+        );
+        assert!(
+            closed == 200 || filed == 201,
+            "round {round}: {closed} {filed}"
         );
     }
 }

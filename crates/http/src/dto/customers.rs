@@ -993,6 +993,29 @@ pub struct HandOverReport {
     pub customer_ids: Vec<uuid::Uuid>,
 }
 
+/// Move the files one unit keeps to another unit (CUS-10, ORG-03): before
+/// a unit closes, or when its customers go to another branch.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitTransfer {
+    /// The unit keeping the files now (it may be deactivated already). Its
+    /// sub-units' files stay where they are.
+    pub from_unit_id: uuid::Uuid,
+    /// The unit keeping them after: an active unit.
+    pub to_unit_id: uuid::Uuid,
+    /// A new keeper for every file moved. Without it each file keeps its
+    /// keeper, who must be able to work files of the new unit.
+    pub to_user_id: Option<uuid::Uuid>,
+}
+
+/// What a transfer did: the files the new unit now keeps. Files the caller
+/// may not work (above their clearance) stay as they were.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitTransferReport {
+    pub transferred: usize,
+    pub customer_ids: Vec<uuid::Uuid>,
+}
+
 /// Files the caller may see that share a normalised name: likely one
 /// customer with several files (CUS-01).
 #[derive(Debug, Serialize, ToSchema)]

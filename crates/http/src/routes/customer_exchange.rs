@@ -709,7 +709,8 @@ impl ImportContext {
 
     fn unit(&mut self, c: &mut DbConn, id: &str) -> Result<&units::UnitRow, DbError> {
         if !self.units.contains_key(id) {
-            let unit = units::get(c, id)?;
+            // Held until the import commits: a deactivation waits for it.
+            let unit = units::get_held(c, id)?;
             self.units.insert(id.to_owned(), unit);
         }
         self.units.get(id).ok_or(DbError::NotFound)

@@ -1,22 +1,28 @@
-//! Hand-over of the files a person keeps (CUS-10: data stays with the unit,
-//! never with a person only; ORG-03: every hand-over recorded with who and
-//! when). When an account manager leaves or moves, a manager hands their
-//! files to a successor in one all-or-nothing act; each file's history
-//! shows the change of keeper, with its audit entry and event.
+//! Hand-over of files (CUS-10: data stays with the unit, never with a
+//! person only; ORG-03: every hand-over recorded with who and when). When
+//! an account manager leaves or moves, a manager hands their files to a
+//! successor; before a unit closes, its files move to another unit. Each
+//! is one all-or-nothing act; each file's history shows the change, with
+//! its audit entry and event.
 
-use crate::dto::customers::{HandOver, HandOverReport};
+use crate::dto::customers::{HandOver, HandOverReport, UnitTransfer, UnitTransferReport};
 use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx, ValidJson};
-use crate::routes::customer_files::see_for_write;
+use crate::routes::customer_files::{see_for_write, unit_guard};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
+use clientele_core::Principal;
 use clientele_customers::visibility::hands_over_files;
+use clientele_persistence::audit::WriteMeta;
+use clientele_persistence::customers::CustomerRow;
 use clientele_persistence::error::RejectStatus;
-use clientele_persistence::{customers, units, users, Error as DbError};
+use clientele_persistence::units::UnitRow;
+use clientele_persistence::users::UserRecord;
+use clientele_persistence::{customers, units, users, DbConn, Error as DbError};
 
-/// The most files one hand-over moves; a person keeping more is handed
-/// over unit by unit (`unit_id`).
-const HAND_OVER_MAX: usize = 10_000;
+/// The most files one hand-over or transfer moves: it bounds the
+/// transaction, as for imports.
+const MOVE_MAX: usize = 10_000;
 
 /// Hand every file `from_user_id` keeps, that the caller may work, to
 /// `to_user_id` (managers within their units, admins everywhere).
@@ -47,84 +53,208 @@ pub async fn hand_over(
     let unit = b.unit_id.map(|u| u.to_string());
     let moved = st
         .write(move |c| {
-            let person = |c: &mut _, id: &str, field: &'static str| match users::get(c, id) {
-                Err(DbError::NotFound) => Err(DbError::Invalid {
-                    field,
-                    code: "user_not_found",
-                    message: format!("no account has id {id}"),
-                }),
-                other => other,
-            };
             person(c, &from, "from_user_id")?;
-            let successor = person(c, &to, "to_user_id")?;
-            if !successor.active {
-                return Err(DbError::Invalid {
-                    field: "to_user_id",
-                    code: "user_inactive",
-                    message: "files are handed to an active account".into(),
-                });
-            }
-            if successor.kind != "person" {
-                return Err(DbError::Invalid {
-                    field: "to_user_id",
-                    code: "owner_not_person",
-                    message: "files are kept by a person, not a service account".into(),
-                });
-            }
+            successor(c, &to, "to_user_id")?;
             let path = match &unit {
-                Some(id) => match units::get(c, id) {
-                    Ok(u) => Some(u.path),
-                    Err(DbError::NotFound) => {
-                        return Err(DbError::Invalid {
-                            field: "unit_id",
-                            code: "unit_not_found",
-                            message: format!("no unit has id {id}"),
-                        })
-                    }
-                    Err(e) => return Err(e),
-                },
+                Some(id) => Some(unit_named(c, id, "unit_id")?.path),
                 None => None,
             };
-            let held = customers::held_by(c, &from, path.as_deref(), HAND_OVER_MAX as i64 + 1)?;
-            if held.len() > HAND_OVER_MAX {
-                return Err(DbError::unprocessable(
-                    "too_many",
-                    format!(
-                        "the person keeps more than {HAND_OVER_MAX} files; hand them over unit by unit (unit_id)"
-                    ),
-                ));
-            }
-            // Edits of these files meanwhile queue behind the hand-over
-            // (PostgreSQL), which then reads each as it stands.
-            let ids: Vec<&str> = held.iter().map(String::as_str).collect();
-            customers::lock_files(c, &ids)?;
-            let mut moved = Vec::new();
-            for id in held {
-                let seen = match see_for_write(c, &p, &id, meta.at) {
-                    Ok(seen) => seen,
-                    // Not the caller's to hand over: another unit's, or shared.
-                    Err(DbError::NotFound)
-                    | Err(DbError::Rejected {
-                        status: RejectStatus::Forbidden,
-                        ..
-                    }) => continue,
-                    Err(e) => return Err(e),
-                };
-                let mut row = seen.view.row;
+            let held = customers::held_by(c, &from, path.as_deref(), MOVE_MAX as i64 + 1)?;
+            too_many(&held, "the person keeps more than {MOVE_MAX} files; hand them over unit by unit (unit_id)")?;
+            move_files(c, &p, &meta, held, "handed_over", |row| {
                 // Given to someone else or merged away before the lock.
-                if row.owner_user_id.as_deref() != Some(from.as_str()) || row.merged_into_id.is_some() {
-                    continue;
+                if row.owner_user_id.as_deref() != Some(from.as_str()) {
+                    return false;
                 }
-                let version = row.version;
                 row.owner_user_id = Some(to.clone());
-                customers::save(c, &meta, version, row, None, "handed_over")?;
-                moved.push(id);
-            }
-            Ok(moved)
+                true
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(HandOverReport {
         handed_over: moved.len(),
         customer_ids: moved.iter().filter_map(|id| id.parse().ok()).collect(),
     }))
+}
+
+/// Move every file `from_unit_id` keeps itself, that the caller may work,
+/// to `to_unit_id`, optionally with a new keeper (managers within their
+/// units, admins everywhere). A unit that keeps files cannot be closed.
+#[utoipa::path(post, path = "/api/v1/customers/unit-transfer", tag = "customers", security(("bearer" = [])),
+    request_body = UnitTransfer, responses((status = 200, body = UnitTransferReport)))]
+pub async fn transfer_unit_files(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    body: ValidJson<UnitTransfer>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    if !hands_over_files(&p) {
+        return Err(ApiError::forbidden(
+            "moving files between units needs the manager or admin role",
+        ));
+    }
+    let b = body.0;
+    if b.from_unit_id == b.to_unit_id {
+        return Err(ApiError::field(
+            "to_unit_id",
+            "same_unit",
+            "the files are kept by this unit already",
+        ));
+    }
+    let meta = ctx.meta(&st, Some(&p));
+    let (from, to) = (b.from_unit_id.to_string(), b.to_unit_id.to_string());
+    let keeper = b.to_user_id.map(|u| u.to_string());
+    let moved = st
+        .write(move |c| {
+            let source = unit_named(c, &from, "from_unit_id")?;
+            let target = unit_named(c, &to, "to_unit_id")?;
+            if !target.active {
+                return Err(DbError::Invalid {
+                    field: "to_unit_id",
+                    code: "unit_inactive",
+                    message: "files are moved to an active unit".into(),
+                });
+            }
+            for (unit, field) in [(&source, "from_unit_id"), (&target, "to_unit_id")] {
+                unit_guard(&p, &unit.path).map_err(|e| on_field(e, field))?;
+            }
+            if let Some(id) = &keeper {
+                successor(c, id, "to_user_id")?;
+            }
+            let kept = customers::kept_by_unit(c, &from, MOVE_MAX as i64 + 1)?;
+            too_many(&kept, "the unit keeps more than {MOVE_MAX} files; hand over its keepers' files to people of the new unit first, or ask an administrator")?;
+            move_files(c, &p, &meta, kept, "transferred", |row| {
+                if row.owner_unit_id != from {
+                    return false;
+                }
+                row.owner_unit_id = to.clone();
+                if let Some(k) = &keeper {
+                    row.owner_user_id = Some(k.clone());
+                }
+                true
+            })
+            .map_err(|e| match e {
+                // A keeper who cannot work files of the new unit: name one.
+                DbError::Invalid { code, message, .. } if code.starts_with("keeper_") => {
+                    DbError::Invalid {
+                        field: "to_user_id",
+                        code,
+                        message: format!("{message} (a file's keeper cannot work files of the new unit: name a new keeper)"),
+                    }
+                }
+                other => other,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UnitTransferReport {
+        transferred: moved.len(),
+        customer_ids: moved.iter().filter_map(|id| id.parse().ok()).collect(),
+    }))
+}
+
+/// A rule's refusal of a unit, as the fault of the request's field.
+fn on_field(e: DbError, field: &'static str) -> DbError {
+    match e {
+        DbError::Rejected { code, message, .. } => DbError::Invalid {
+            field,
+            code,
+            message,
+        },
+        other => other,
+    }
+}
+
+/// An account the request names; unknown ones are the field's fault.
+fn person(c: &mut DbConn, id: &str, field: &'static str) -> Result<UserRecord, DbError> {
+    match users::get(c, id) {
+        Err(DbError::NotFound) => Err(DbError::Invalid {
+            field,
+            code: "user_not_found",
+            message: format!("no account has id {id}"),
+        }),
+        other => other,
+    }
+}
+
+/// A person who takes files over: an active person's account.
+fn successor(c: &mut DbConn, id: &str, field: &'static str) -> Result<UserRecord, DbError> {
+    let successor = person(c, id, field)?;
+    if !successor.active {
+        return Err(DbError::Invalid {
+            field,
+            code: "user_inactive",
+            message: "files are handed to an active account".into(),
+        });
+    }
+    if successor.kind != "person" {
+        return Err(DbError::Invalid {
+            field,
+            code: "owner_not_person",
+            message: "files are kept by a person, not a service account".into(),
+        });
+    }
+    Ok(successor)
+}
+
+/// A unit the request names; unknown ones are the field's fault.
+fn unit_named(c: &mut DbConn, id: &str, field: &'static str) -> Result<UnitRow, DbError> {
+    match units::get(c, id) {
+        Err(DbError::NotFound) => Err(DbError::Invalid {
+            field,
+            code: "unit_not_found",
+            message: format!("no unit has id {id}"),
+        }),
+        other => other,
+    }
+}
+
+/// Refuses a move of more than [`MOVE_MAX`] files (`found` holds one more
+/// when there are).
+fn too_many(found: &[String], message: &str) -> Result<(), DbError> {
+    if found.len() > MOVE_MAX {
+        return Err(DbError::unprocessable(
+            "too_many",
+            message.replace("{MOVE_MAX}", &MOVE_MAX.to_string()),
+        ));
+    }
+    Ok(())
+}
+
+/// Saves `change` of each file, as one change with `action` each (history,
+/// audit entry, event). Files the caller may not work (another unit's,
+/// shared ones, above their clearance) and files `change` declines (moved
+/// or merged meanwhile) are left as they were and not named.
+fn move_files(
+    c: &mut DbConn,
+    p: &Principal,
+    meta: &WriteMeta,
+    ids: Vec<String>,
+    action: &str,
+    change: impl Fn(&mut CustomerRow) -> bool,
+) -> Result<Vec<String>, DbError> {
+    // Edits of these files meanwhile queue behind the move (PostgreSQL),
+    // which then reads each as it stands.
+    let locked: Vec<&str> = ids.iter().map(String::as_str).collect();
+    customers::lock_files(c, &locked)?;
+    let mut moved = Vec::new();
+    for id in ids {
+        let seen = match see_for_write(c, p, &id, meta.at) {
+            Ok(seen) => seen,
+            Err(DbError::NotFound)
+            | Err(DbError::Rejected {
+                status: RejectStatus::Forbidden,
+                ..
+            }) => continue,
+            Err(e) => return Err(e),
+        };
+        let mut row = seen.view.row;
+        if row.merged_into_id.is_some() || !change(&mut row) {
+            continue;
+        }
+        let version = row.version;
+        customers::save(c, meta, version, row, None, action)?;
+        moved.push(id);
+    }
+    Ok(moved)
 }

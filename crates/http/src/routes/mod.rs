@@ -84,6 +84,10 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/customers/import").post(customer_exchange::import_customers))
             .service(web::resource("/customers/hand-over").post(customer_handover::hand_over))
             .service(
+                web::resource("/customers/unit-transfer")
+                    .post(customer_handover::transfer_unit_files),
+            )
+            .service(
                 web::resource("/customers/duplicate-groups")
                     .get(customer_duplicates::list_duplicate_groups),
             )
