@@ -87,7 +87,8 @@ const USERS: &[DemoUser] = &[
     (
         DEMO_CLIENT_ID,
         "ERP 财务接口",
-        "FIN",
+        // The company's ERP syncs every unit's files (within clearance B).
+        "HQ",
         &[Role::Integration],
         "B",
         true,
