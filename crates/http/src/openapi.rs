@@ -84,6 +84,7 @@ use utoipa::{Modify, OpenApi};
         routes::customer_access::access_register,
         routes::customer_access::request_outside_access,
         routes::customer_access::list_outside_access,
+        routes::customer_access::get_outside_access,
         routes::customer_access::decide_outside_access,
         routes::webhooks::create_webhook,
         routes::webhooks::list_webhooks,

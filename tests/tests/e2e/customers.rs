@@ -1624,6 +1624,18 @@ fn r_cus_09_outside_access_needs_legal_approval() {
     );
     assert_eq!(req.status, 201, "{}", req.text);
     let rid = req.json["id"].as_str().unwrap_or_default().to_owned();
+    // The request is read where its `Location` says: by legal, with the
+    // `ETag` the decision needs, and by the one who asked; not by others.
+    let location = req.header("location").unwrap_or_default().to_owned();
+    assert_eq!(location, format!("/api/v1/outside-access-requests/{rid}"));
+    let legal = s.token("demo.legal");
+    for who in [&legal, &admin] {
+        let read = s.get(&location, who);
+        assert_eq!(read.status, 200, "{}", read.text);
+        assert_eq!(read.header("etag"), Some("\"1\""));
+        assert_eq!(read.json["status"], "pending");
+    }
+    s.get(&location, &mgr).assert_problem(404, "not_found");
     let decision = format!("/api/v1/outside-access-requests/{rid}/decision");
     s.call(
         "POST",
@@ -1633,7 +1645,6 @@ fn r_cus_09_outside_access_needs_legal_approval() {
         &[("if-match", "\"1\"")],
     )
     .assert_problem(403, "forbidden");
-    let legal = s.token("demo.legal");
     let pending = s.get("/api/v1/outside-access-requests?status=pending", &legal);
     assert!(
         pending.json["items"]
@@ -1652,6 +1663,7 @@ fn r_cus_09_outside_access_needs_legal_approval() {
     assert_eq!(ok.status, 200, "{}", ok.text);
     assert_eq!(ok.json["status"], "approved");
     assert!(ok.json["valid_until"].is_string());
+    assert_eq!(s.get(&location, &legal).header("etag"), Some("\"2\""));
     s.call(
         "POST",
         &decision,

@@ -10,7 +10,7 @@ use crate::routes::customer_files::{register, see};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use clientele_core::Role;
+use clientele_core::{Principal, Role};
 use clientele_persistence::customer_access::{self, AccessFilter, OutsideAsk, OutsideRequestRow};
 use serde::Deserialize;
 
@@ -166,7 +166,7 @@ pub async fn list_outside_access(
     let q = q.into_inner();
     let (limit, cursor) = PageParams::of(q.limit, q.cursor).parse()?;
     let p = auth.0;
-    let mine = (!(p.reads_everything() || p.has(Role::Legal))).then(|| p.user_id.to_string());
+    let mine = (!sees_all_outside_requests(&p)).then(|| p.user_id.to_string());
     let status = q.status.map(|s| crate::dto::customers::wire(&s));
     let page = st
         .read(move |c| {
@@ -181,6 +181,30 @@ pub async fn list_outside_access(
         })
         .await?;
     Ok(HttpResponse::Ok().json(OutsideAccessPage::from_page(page, OutsideAccess::from)))
+}
+
+/// One outside-access request, with the `ETag` its decision needs: for
+/// legal, admins and auditors, and for the one who asked (404 otherwise).
+#[utoipa::path(get, path = "/api/v1/outside-access-requests/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = OutsideAccess)))]
+pub async fn get_outside_access(
+    st: web::Data<AppState>,
+    auth: Auth,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let row = st
+        .read(move |c| customer_access::outside_request(c, &id.0))
+        .await?;
+    if !sees_all_outside_requests(&p) && row.requested_by != p.user_id.to_string() {
+        return Err(ApiError::not_found());
+    }
+    Ok(outside_answer(StatusCode::OK, row))
+}
+
+/// Who sees every outside-access request, not only their own.
+fn sees_all_outside_requests(p: &Principal) -> bool {
+    p.reads_everything() || p.has(Role::Legal)
 }
 
 /// The legal office approves or refuses a request (`If-Match`), once.

@@ -204,6 +204,10 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                 web::resource("/outside-access-requests").get(customer_access::list_outside_access),
             )
             .service(
+                web::resource("/outside-access-requests/{id}")
+                    .get(customer_access::get_outside_access),
+            )
+            .service(
                 web::resource("/outside-access-requests/{id}/decision")
                     .post(customer_access::decide_outside_access),
             )
