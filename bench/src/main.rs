@@ -44,9 +44,9 @@ struct Args {
     /// With `--customers`: drive only `get` (one file) or `list` (a page),
     /// beside `/healthz` (for profiling one path; not for `--write`); or
     /// `search`, the quick search `q` for parts of names (rare and common);
-    /// `duplicates`, the archive-wide duplicate report; or `import`, a CSV
-    /// import of 10 000 new files (dry run, then commit): these three the
-    /// default run leaves out.
+    /// `duplicates`, the archive-wide duplicate report; `counts`, counts by
+    /// classification; or `import`, a CSV import of 10 000 new files (dry
+    /// run, then commit): these four the default run leaves out.
     #[arg(long)]
     only: Option<String>,
 }
@@ -307,6 +307,25 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
             "{}: {:.1}/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
             o.name, o.rps, o.p50_ms, o.p99_ms, o.errors
         );
+    }
+    if args.only.as_deref() == Some("counts") {
+        // Analysis counts over every file in sight (CUS-03): the whole
+        // archive the Beijing manager sees, and one region of it.
+        for query in ["by=nature", "by=province", "by=status&region=1101"] {
+            let url = format!("{base}/api/v1/customers/counts?{query}");
+            let _ = drive("warm-up", &url, Some(&token), 1, 1);
+            let o = drive(
+                &format!("GET /api/v1/customers/counts?{query} (1 connection)"),
+                &url,
+                Some(&token),
+                args.seconds,
+                1,
+            );
+            eprintln!(
+                "{}: {:.1}/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+                o.name, o.rps, o.p50_ms, o.p99_ms, o.errors
+            );
+        }
     }
     if args.only.as_deref() == Some("import") {
         // An ERP's import of 10 000 new files of eight columns: a dry run

@@ -316,6 +316,97 @@ macro_rules! visible_files {
     };
 }
 
+/// The files `scope` may see that pass the filter `f`, as a boxed query to
+/// page or count (`conn` finds the candidates of a name search).
+macro_rules! filtered_files {
+    // `$visible`: the files in sight as a boxed query, selected or grouped
+    // as the caller needs.
+    (from $visible:expr; $conn:expr, $f:expr) => {{
+        let ou = diesel::alias!(org_units as ou);
+        let (conn, f) = ($conn, $f);
+        let mut q = $visible;
+        if !f.include_merged {
+            q = q.filter(customers::merged_into_id.is_null());
+        }
+        // Search tables find the candidates of a part of a name or mnemonic;
+        // the `LIKE` conditions still decide.
+        if let Some(v) = &f.name_contains {
+            if let Some(found) = searched(conn, v, Searched::Name)? {
+                q = q.filter(found);
+            }
+            q = q.filter(
+                customers::name_folded
+                    .like(crate::sql_fns::contains_pattern(v))
+                    .escape('\\'),
+            );
+        }
+        if let Some(v) = &f.quick {
+            let part = crate::sql_fns::contains_pattern(v);
+            let whole = v.to_uppercase();
+            if let Some(found) = searched(conn, v, Searched::Quick { whole: &whole })? {
+                q = q.filter(found);
+            }
+            q = q.filter(
+                customers::name_folded
+                    .like(part.clone())
+                    .escape('\\')
+                    .or(customers::name_mnemonic.like(part).escape('\\'))
+                    .or(customers::code.eq(whole.clone()))
+                    .or(customers::credit_code.eq(whole)),
+            );
+        }
+        if let Some(v) = &f.code {
+            q = q.filter(customers::code.eq(v.clone()));
+        }
+        if let Some(v) = &f.credit_code {
+            q = q.filter(customers::credit_code.eq(v.clone()));
+        }
+        if let Some(v) = &f.nature {
+            q = q.filter(customers::nature.eq(v.clone()));
+        }
+        if let Some(v) = &f.industry {
+            q = q.filter(customers::industry.eq(v.clone()));
+        }
+        if let Some(v) = &f.customer_type {
+            q = q.filter(customers::customer_type.eq(v.clone()));
+        }
+        if let Some(v) = f.vulnerable {
+            q = q.filter(customers::vulnerable.eq(v));
+        }
+        if let Some(v) = &f.region_prefix {
+            q = q.filter(customers::region_code.like(format!("{v}%")));
+        }
+        if let Some(v) = &f.status {
+            q = q.filter(customers::status.eq(v.clone()));
+        }
+        if let Some(v) = &f.owner_user_id {
+            q = q.filter(customers::owner_user_id.eq(v.clone()));
+        }
+        if let Some(p) = &f.unit_path {
+            let units = ou
+                .filter(ou.field(org_units::path).like(format!("{p}%")))
+                .select(ou.field(org_units::id));
+            q = q.filter(customers::owner_unit_id.eq_any(units));
+        }
+        if let Some(v) = &f.external_id {
+            q = q.filter(customers::external_id.eq(v.clone()));
+        }
+        if let Some(t) = &f.tag {
+            let tagged = customer_tags::table
+                .filter(customer_tags::tag.eq(t.clone()))
+                .select(customer_tags::customer_id);
+            q = q.filter(customers::id.eq_any(tagged));
+        }
+        if let Some(t) = f.updated_since {
+            q = q.filter(customers::updated_at.ge(t));
+        }
+        q
+    }};
+    ($conn:expr, $scope:expr, $f:expr) => {
+        filtered_files!(from visible_files!($scope); $conn, $f)
+    };
+}
+
 fn views(rows: Vec<ViewRow>) -> Result<Vec<CustomerView>> {
     rows.into_iter()
         .map(|(row, path, rank, tags)| {
@@ -1204,83 +1295,7 @@ pub fn list(
     limit: u32,
     after: Option<&Cursor>,
 ) -> Result<Page<CustomerView>> {
-    let ou = diesel::alias!(org_units as ou);
-    let mut q = visible_files!(scope);
-    if !f.include_merged {
-        q = q.filter(customers::merged_into_id.is_null());
-    }
-    // Search tables find the candidates of a part of a name or mnemonic;
-    // the `LIKE` conditions still decide.
-    if let Some(v) = &f.name_contains {
-        if let Some(found) = searched(conn, v, Searched::Name)? {
-            q = q.filter(found);
-        }
-        q = q.filter(
-            customers::name_folded
-                .like(crate::sql_fns::contains_pattern(v))
-                .escape('\\'),
-        );
-    }
-    if let Some(v) = &f.quick {
-        let part = crate::sql_fns::contains_pattern(v);
-        let whole = v.to_uppercase();
-        if let Some(found) = searched(conn, v, Searched::Quick { whole: &whole })? {
-            q = q.filter(found);
-        }
-        q = q.filter(
-            customers::name_folded
-                .like(part.clone())
-                .escape('\\')
-                .or(customers::name_mnemonic.like(part).escape('\\'))
-                .or(customers::code.eq(whole.clone()))
-                .or(customers::credit_code.eq(whole)),
-        );
-    }
-    if let Some(v) = &f.code {
-        q = q.filter(customers::code.eq(v.clone()));
-    }
-    if let Some(v) = &f.credit_code {
-        q = q.filter(customers::credit_code.eq(v.clone()));
-    }
-    if let Some(v) = &f.nature {
-        q = q.filter(customers::nature.eq(v.clone()));
-    }
-    if let Some(v) = &f.industry {
-        q = q.filter(customers::industry.eq(v.clone()));
-    }
-    if let Some(v) = &f.customer_type {
-        q = q.filter(customers::customer_type.eq(v.clone()));
-    }
-    if let Some(v) = f.vulnerable {
-        q = q.filter(customers::vulnerable.eq(v));
-    }
-    if let Some(v) = &f.region_prefix {
-        q = q.filter(customers::region_code.like(format!("{v}%")));
-    }
-    if let Some(v) = &f.status {
-        q = q.filter(customers::status.eq(v.clone()));
-    }
-    if let Some(v) = &f.owner_user_id {
-        q = q.filter(customers::owner_user_id.eq(v.clone()));
-    }
-    if let Some(p) = &f.unit_path {
-        let units = ou
-            .filter(ou.field(org_units::path).like(format!("{p}%")))
-            .select(ou.field(org_units::id));
-        q = q.filter(customers::owner_unit_id.eq_any(units));
-    }
-    if let Some(v) = &f.external_id {
-        q = q.filter(customers::external_id.eq(v.clone()));
-    }
-    if let Some(t) = &f.tag {
-        let tagged = customer_tags::table
-            .filter(customer_tags::tag.eq(t.clone()))
-            .select(customer_tags::customer_id);
-        q = q.filter(customers::id.eq_any(tagged));
-    }
-    if let Some(t) = f.updated_since {
-        q = q.filter(customers::updated_at.ge(t));
-    }
+    let mut q = filtered_files!(&mut *conn, scope, f);
     macro_rules! keyset {
         ($col:expr, $key:expr) => {{
             if let Some(c) = after {
@@ -1325,6 +1340,127 @@ pub fn list(
         items: views(page.items)?,
         next,
     })
+}
+
+/// What files are counted by (CUS-03: classification for analysis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountBy {
+    Nature,
+    CustomerType,
+    Industry,
+    Size,
+    Status,
+    SecrecyLevel,
+    Province,
+    Region,
+    OwnerUnit,
+    OwnerUser,
+}
+
+/// How many files share one value (`key: None`: not filled in), and what
+/// the value is called where it has a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountGroup {
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub count: i64,
+}
+
+/// How many of the files `scope` may see that pass `f` hold each value of
+/// `by`, largest group first (then by value).
+pub fn counts(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    f: &CustomerFilter,
+    by: CountBy,
+) -> Result<Vec<CountGroup>> {
+    macro_rules! grouped {
+        ($group:expr, $select:expr) => {{
+            let grouped = customers::table
+                .inner_join(org_units::table)
+                .inner_join(secrecy_levels::table)
+                .filter(visible_to!(scope))
+                .group_by($group)
+                .select($select)
+                .into_boxed();
+            filtered_files!(from grouped; &mut *conn, f)
+        }};
+    }
+    macro_rules! by_column {
+        ($col:expr, $key:ty) => {
+            grouped!($col, ($col, diesel::dsl::count_star()))
+                .load::<($key, i64)>(conn)?
+                .into_iter()
+                .map(|(key, count)| CountGroup {
+                    key: Option::<String>::from(key),
+                    name: None,
+                    count,
+                })
+                .collect::<Vec<_>>()
+        };
+    }
+    let mut groups = match by {
+        CountBy::Nature => by_column!(customers::nature, String),
+        CountBy::Status => by_column!(customers::status, String),
+        CountBy::SecrecyLevel => by_column!(customers::secrecy_level, String),
+        CountBy::CustomerType => by_column!(customers::customer_type, Option<String>),
+        CountBy::Industry => by_column!(customers::industry, Option<String>),
+        CountBy::Size => by_column!(customers::size, Option<String>),
+        CountBy::OwnerUser => by_column!(customers::owner_user_id, Option<String>),
+        CountBy::OwnerUnit => {
+            let mut groups = by_column!(customers::owner_unit_id, String);
+            let ids: Vec<&str> = groups.iter().filter_map(|g| g.key.as_deref()).collect();
+            let names: std::collections::HashMap<String, String> = org_units::table
+                .filter(org_units::id.eq_any(ids))
+                .select((org_units::id, org_units::name))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .collect();
+            for g in &mut groups {
+                g.name = g.key.as_ref().and_then(|k| names.get(k).cloned());
+            }
+            groups
+        }
+        CountBy::Region | CountBy::Province => {
+            // The name a region's files carry (the catalogue's full name
+            // when they were filed; the latest in order if it changed).
+            let rows: Vec<(Option<String>, Option<String>, i64)> = grouped!(
+                customers::region_code,
+                (
+                    customers::region_code,
+                    diesel::dsl::max(customers::region_name),
+                    diesel::dsl::count_star(),
+                )
+            )
+            .load(conn)?;
+            let regions =
+                rows.into_iter()
+                    .map(|(key, name, count)| CountGroup { key, name, count });
+            if by == CountBy::Region {
+                regions.collect()
+            } else {
+                let mut provinces: Vec<CountGroup> = Vec::new();
+                for r in regions {
+                    let key = r.key.as_ref().and_then(|k| k.get(..2)).map(str::to_owned);
+                    match provinces.iter_mut().find(|p| p.key == key) {
+                        Some(p) => p.count += r.count,
+                        None => provinces.push(CountGroup {
+                            name: r
+                                .key
+                                .as_deref()
+                                .and_then(clientele_customers::province_of)
+                                .map(str::to_owned),
+                            key,
+                            count: r.count,
+                        }),
+                    }
+                }
+                provinces
+            }
+        }
+    };
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    Ok(groups)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

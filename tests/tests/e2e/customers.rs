@@ -810,6 +810,8 @@ fn r_cus_07_visibility_matrix() {
                 s.call("POST", path, None, Some(&json!({})), &[])
                     .assert_problem(401, "unauthorized");
             }
+            s.call("GET", "/api/v1/customers/counts?by=nature", None, None, &[])
+                .assert_problem(401, "unauthorized");
         }
         // Writes below the file.
         check(
@@ -879,6 +881,18 @@ fn r_cus_07_visibility_matrix() {
             assert_eq!(n, expected, "{name} lists");
             let exported = s.get("/api/v1/customers/export?format=ndjson&name=矩阵", t);
             assert_eq!(exported.text.lines().count(), expected, "{name} exports");
+            // Counts count exactly what lists list.
+            let kept = s.get(&format!("/api/v1/customers?unit_id={team}&limit=200"), t);
+            let counted = s.get(
+                &format!("/api/v1/customers/counts?by=secrecy_level&unit_id={team}"),
+                t,
+            );
+            assert_eq!(counted.status, 200, "{name} counts: {}", counted.text);
+            assert_eq!(
+                counted.json["total"].as_u64(),
+                kept.json["items"].as_array().map(|a| a.len() as u64),
+                "{name} counts"
+            );
             // The duplicate report counts and shows only files in sight.
             let groups = s.get("/api/v1/customers/duplicate-groups?limit=200", t);
             assert_eq!(groups.status, 200, "{name} duplicate groups");

@@ -5,6 +5,7 @@ mod auth;
 mod backup;
 mod bad_input;
 mod contract;
+mod counts;
 mod customers;
 mod duplicates;
 mod exchange;

@@ -993,6 +993,46 @@ pub struct HandOverReport {
     pub customer_ids: Vec<uuid::Uuid>,
 }
 
+/// What files are counted by (CUS-03: classification for analysis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CountByDto {
+    Nature,
+    CustomerType,
+    Industry,
+    Size,
+    Status,
+    SecrecyLevel,
+    /// The province-level division the region code lies in (`11` 北京市).
+    Province,
+    /// The region code, as filed.
+    Region,
+    /// The keeping unit (`owner_unit_id`).
+    OwnerUnit,
+    /// The keeper (`owner_user_id`).
+    OwnerUser,
+}
+
+/// How many files in sight share one value.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountGroup {
+    /// The value (an enum's wire value, a code or an id); `null` for files
+    /// where it is not filled in.
+    pub key: Option<String>,
+    /// What the value is called, for provinces, regions and units.
+    pub name: Option<String>,
+    pub count: i64,
+}
+
+/// Files counted by one classification: the groups, largest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerCounts {
+    pub by: CountByDto,
+    /// Every file counted (the sum of the groups).
+    pub total: i64,
+    pub groups: Vec<CountGroup>,
+}
+
 /// Move the files one unit keeps to another unit (CUS-10, ORG-03): before
 /// a unit closes, or when its customers go to another branch.
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -9,7 +9,8 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{read_body, Auth, ReqCtx, ValidQuery};
 use crate::i18n::{self, Lang};
 use crate::routes::customer_files::{
-    clearance_guard, registered_page, see_for_change, settle_region, unit_guard, CustomerQuery,
+    clearance_guard, registered_page, see_for_change, settle_region, unit_guard, ClassQuery,
+    CustomerQuery,
 };
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -139,7 +140,7 @@ fn csv_row(c: &Customer, keeper: Option<&str>) -> String {
 /// NDJSON (up to 10 000 rows an answer; `X-Next-Cursor` continues). Every
 /// exported file is registered as exported.
 #[utoipa::path(get, path = "/api/v1/customers/export", tag = "customers", security(("bearer" = [])),
-    params(CustomerQuery, ExportFormatQuery),
+    params(CustomerQuery, ClassQuery, ExportFormatQuery),
     responses((status = 200, description = "The files, one per line", content(
         (String = "text/csv"),
         (String = "application/x-ndjson")
@@ -149,9 +150,10 @@ pub async fn export_customers(
     ctx: ReqCtx,
     auth: Auth,
     q: ValidQuery<CustomerQuery>,
+    c: ValidQuery<ClassQuery>,
     f: ValidQuery<ExportFormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
+    let q = (q.into_inner(), c.into_inner());
     let format = f.format.unwrap_or(ExportFormat::Csv);
     let limit = match f.limit {
         None => 1_000,
@@ -174,7 +176,16 @@ pub async fn export_customers(
     let meta = ctx.meta(&st, Some(&p));
     let financials = sees_financials(&p);
     let detail = Some(wire_format(format).to_owned());
-    let page = registered_page(&st, p, meta, &q, (limit, cursor), "export", detail).await?;
+    let page = registered_page(
+        &st,
+        p,
+        meta,
+        (&q.0, &q.1),
+        (limit, cursor),
+        "export",
+        detail,
+    )
+    .await?;
     let next = page.next.as_ref().map(Cursor::encode);
     let rows: Vec<Customer> = page
         .items

@@ -627,6 +627,8 @@ pub async fn update_customer(
     Ok(customer_answer(StatusCode::OK, view, &who))
 }
 
+/// Filters that find files by what identifies them, and the order of a
+/// page (lists and exports; counts take none of them).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
@@ -642,6 +644,19 @@ pub struct CustomerQuery {
     pub code: Option<String>,
     #[param(min_length = 18, max_length = 18)]
     pub credit_code: Option<String>,
+    #[param(min_length = 1, max_length = 64)]
+    pub external_id: Option<String>,
+    /// `name` (in pinyin order: 阿里 < 北京 < 中国), `created_at`, `updated_at`;
+    /// prefix `-` for descending.
+    #[param(pattern = "^-?(name|created_at|updated_at)$")]
+    pub sort: Option<String>,
+}
+
+/// Filters by classification (CUS-03) and keeping (CUS-10): lists,
+/// exports and counts.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClassQuery {
     pub nature: Option<NatureDto>,
     #[param(min_length = 1, max_length = 100)]
     pub industry: Option<String>,
@@ -659,15 +674,27 @@ pub struct CustomerQuery {
     pub unit_id: Option<uuid::Uuid>,
     #[param(min_length = 1, max_length = 32)]
     pub tag: Option<String>,
-    #[param(min_length = 1, max_length = 64)]
-    pub external_id: Option<String>,
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Also list files merged into others (default false).
+    /// Also take files merged into others (default false).
     pub include_merged: Option<bool>,
-    /// `name` (in pinyin order: 阿里 < 北京 < 中国), `created_at`, `updated_at`;
-    /// prefix `-` for descending.
-    #[param(pattern = "^-?(name|created_at|updated_at)$")]
-    pub sort: Option<String>,
+}
+
+impl CustomerQuery {
+    /// The parameters this query sets, by name.
+    pub(crate) fn named(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("q", self.q.is_some()),
+            ("code", self.code.is_some()),
+            ("credit_code", self.credit_code.is_some()),
+            ("external_id", self.external_id.is_some()),
+            ("sort", self.sort.is_some()),
+        ]
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(n, _)| *n)
+        .collect()
+    }
 }
 
 pub(crate) fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
@@ -692,13 +719,16 @@ pub(crate) fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
 }
 
 /// Turns the query into a filter, checking what the schema cannot.
-pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<String>), ApiError> {
+pub(crate) fn filter_of(
+    q: &CustomerQuery,
+    c: &ClassQuery,
+) -> Result<(CustomerFilter, Option<String>), ApiError> {
     for (name, v, max) in [
         ("name", &q.name, 100),
         ("q", &q.q, 100),
         ("code", &q.code, 32),
-        ("industry", &q.industry, 100),
-        ("tag", &q.tag, 32),
+        ("industry", &c.industry, 100),
+        ("tag", &c.tag, 32),
         ("external_id", &q.external_id, 64),
     ] {
         if v.as_ref()
@@ -711,7 +741,7 @@ pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<Str
             ));
         }
     }
-    let region_prefix = q
+    let region_prefix = c
         .region
         .as_deref()
         .map(RegionCode::parse_prefix)
@@ -735,20 +765,20 @@ pub(crate) fn filter_of(q: &CustomerQuery) -> Result<(CustomerFilter, Option<Str
                 .map(|n| clientele_customers::name::fold_width(n.trim()).to_lowercase()),
             code: q.code.clone(),
             credit_code: credit_code.map(|c| c.to_string()),
-            nature: q.nature.map(|n| wire(&n)),
-            industry: q.industry.clone(),
-            customer_type: q.customer_type.map(|t| wire(&t)),
-            vulnerable: q.vulnerable,
+            nature: c.nature.map(|n| wire(&n)),
+            industry: c.industry.clone(),
+            customer_type: c.customer_type.map(|t| wire(&t)),
+            vulnerable: c.vulnerable,
             region_prefix,
-            status: q.status.map(|s| wire(&s)),
-            owner_user_id: q.owner_user_id.map(|u| u.to_string()),
+            status: c.status.map(|s| wire(&s)),
+            owner_user_id: c.owner_user_id.map(|u| u.to_string()),
             unit_path: None,
-            tag: q.tag.as_deref().map(|t| t.trim().to_lowercase()),
+            tag: c.tag.as_deref().map(|t| t.trim().to_lowercase()),
             external_id: q.external_id.clone(),
-            updated_since: q.updated_since.map(|t| t.naive_utc()),
-            include_merged: q.include_merged.unwrap_or(false),
+            updated_since: c.updated_since.map(|t| t.naive_utc()),
+            include_merged: c.include_merged.unwrap_or(false),
         },
-        q.unit_id.map(|u| u.to_string()),
+        c.unit_id.map(|u| u.to_string()),
     ))
 }
 
@@ -781,13 +811,13 @@ pub(crate) async fn registered_page(
     st: &AppState,
     p: Principal,
     meta: WriteMeta,
-    q: &CustomerQuery,
+    (q, c): (&CustomerQuery, &ClassQuery),
     (limit, cursor): (u32, Option<clientele_core::Cursor>),
     action: &'static str,
     detail: Option<String>,
 ) -> Result<clientele_persistence::Page<CustomerView>, ApiError> {
     let sort = parse_sort(q.sort.as_deref())?;
-    let (mut filter, unit_id) = filter_of(q)?;
+    let (mut filter, unit_id) = filter_of(q, c)?;
     let scope = scope_of(&p);
     // The unit filter names a unit here; its path is looked up in the read.
     let plans = if unit_id.is_some() {
@@ -817,20 +847,21 @@ pub(crate) async fn registered_page(
 
 /// List the files visible to the caller; every file shown is registered as read.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])),
-    params(CustomerQuery, PageParams), responses((status = 200, body = CustomerPage)))]
+    params(CustomerQuery, ClassQuery, PageParams), responses((status = 200, body = CustomerPage)))]
 pub async fn list_customers(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
     q: ValidQuery<CustomerQuery>,
+    c: ValidQuery<ClassQuery>,
     page: ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
+    let q = (q.into_inner(), c.into_inner());
     let (limit, cursor) = page.parse()?;
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let financials = sees_financials(&p);
-    let page = registered_page(&st, p, meta, &q, (limit, cursor), "list", None).await?;
+    let page = registered_page(&st, p, meta, (&q.0, &q.1), (limit, cursor), "list", None).await?;
     Ok(HttpResponse::Ok().json(CustomerPage::from_page(page, |v| {
         Customer::from_view(v, financials)
     })))

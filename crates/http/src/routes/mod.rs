@@ -5,6 +5,7 @@ pub mod approval_rules;
 pub mod audit;
 pub mod auth;
 pub mod customer_access;
+pub mod customer_counts;
 pub mod customer_duplicates;
 pub mod customer_exchange;
 pub mod customer_files;
@@ -81,6 +82,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .post(customer_files::create_customer),
             )
             .service(web::resource("/customers/export").get(customer_exchange::export_customers))
+            .service(web::resource("/customers/counts").get(customer_counts::count_customers))
             .service(web::resource("/customers/import").post(customer_exchange::import_customers))
             .service(web::resource("/customers/hand-over").post(customer_handover::hand_over))
             .service(
