@@ -124,6 +124,7 @@ pub fn zh_detail(code: &str) -> Option<&'static str> {
         "too_many" => "一次移交的档案过多，请分批移交",
         "keepers_out_of_reach" => "移动后，部分档案的保管人将无法查阅这些档案，请先移交（POST /api/v1/customers/hand-over）",
         "already_decided" => "该申请已作出决定",
+        "not_in_force" => "只能撤销已批准且仍在有效期内的查阅",
         "own_request" => "不能审批自己提交的申请",
         "level_in_use" => "该密级仍被档案或人员使用",
         "last_level" => "至少要保留一个密级",

@@ -87,6 +87,7 @@ use utoipa::{Modify, OpenApi};
         routes::customer_access::list_outside_access,
         routes::customer_access::get_outside_access,
         routes::customer_access::decide_outside_access,
+        routes::customer_access::revoke_outside_access,
         routes::webhooks::create_webhook,
         routes::webhooks::list_webhooks,
         routes::webhooks::get_webhook,
@@ -366,6 +367,18 @@ const LINKS: &[Link] = &[
         "request_outside_access",
         "201",
         "decide_outside_access",
+        &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
+    ),
+    (
+        "request_outside_access",
+        "201",
+        "get_outside_access",
+        &[("path.id", BODY_ID)],
+    ),
+    (
+        "decide_outside_access",
+        "200",
+        "revoke_outside_access",
         &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
     ),
     (

@@ -318,6 +318,9 @@ diesel::table! {
         valid_until -> Nullable<Timestamp>,
         version -> BigInt,
         created_at -> Timestamp,
+        revoked_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        revocation_note -> Nullable<Text>,
     }
 }
 

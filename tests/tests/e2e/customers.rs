@@ -3151,3 +3151,98 @@ fn r_cus_03_regions_name_their_province() {
         csv.text
     );
 }
+
+/// The legal office ends an approved outside access before its time: the
+/// requester's reads under it stop at once (CUS-09).
+#[test]
+fn r_cus_09_legal_revokes_an_access_in_force() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let (mgr, legal) = (s.token("demo.manager.bj"), s.token("demo.legal"));
+    let made = create(
+        &s,
+        &admin,
+        json!({"name": "北京撤销查阅有限公司", "nature": "private", "owner_unit_id": s.unit_id("BJ")}),
+    );
+    let id = id_of(&made);
+    let asked = s.post(
+        &format!("/api/v1/customers/{id}/outside-access-requests"),
+        &mgr,
+        &json!({"outside_party": "北京市审计局", "purpose": "专项审计", "legal_basis": "审计法第三十四条", "days": 30}),
+    );
+    assert_eq!(asked.status, 201, "{}", asked.text);
+    let rid = asked.json["id"].as_str().unwrap_or_default().to_owned();
+    let revocation = format!("/api/v1/outside-access-requests/{rid}/revocation");
+    let revoke = |token: &str, etag: &str| {
+        s.call(
+            "POST",
+            &revocation,
+            Some(token),
+            Some(&json!({"note": "审计结束"})),
+            &[("if-match", etag)],
+        )
+    };
+    // Nothing to end before an approval.
+    revoke(&legal, "\"1\"").assert_problem(409, "not_in_force");
+    let approved = s.call(
+        "POST",
+        &format!("/api/v1/outside-access-requests/{rid}/decision"),
+        Some(&legal),
+        Some(&json!({"approve": true})),
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(approved.json["status"], "approved", "{}", approved.text);
+    // The file is raised above the manager's clearance: the approved
+    // access still lets them read it, registered with the grant.
+    let raised = s.patch(
+        &format!("/api/v1/customers/{id}"),
+        &admin,
+        &etag_of(&made),
+        &json!({"secrecy_level": "A"}),
+    );
+    assert_eq!(raised.status, 200, "{}", raised.text);
+    let read = s.get(&format!("/api/v1/customers/{id}"), &mgr);
+    assert_eq!(read.status, 200, "{}", read.text);
+    let auditor = s.token("demo.auditor");
+    let log = s.get(&format!("/api/v1/customers/{id}/access-log"), &auditor);
+    assert!(
+        log.json["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["grant_id"] == rid.as_str())),
+        "{}",
+        log.text
+    );
+
+    // Only legal ends it, with the request's current ETag.
+    let before = s.audit_count();
+    revoke(&mgr, "\"2\"").assert_problem(403, "forbidden");
+    revoke(&legal, "\"1\"").assert_problem(412, "precondition_failed");
+    assert_eq!(s.audit_count(), before);
+    let ended = revoke(&legal, "\"2\"");
+    assert_eq!(ended.status, 200, "{}", ended.text);
+    assert_eq!(ended.json["status"], "revoked");
+    assert_eq!(ended.json["revoked_by"], s.user_id("demo.legal").as_str());
+    assert_eq!(ended.json["revocation_note"], "审计结束");
+    assert!(ended.json["revoked_at"].is_string());
+    assert_eq!(ended.header("etag"), Some("\"3\""));
+    assert_eq!(s.audit_count(), before + 1);
+    s.get(&format!("/api/v1/customers/{id}"), &mgr)
+        .assert_problem(404, "not_found");
+    // Once, and listed as such.
+    revoke(&legal, "\"3\"").assert_problem(409, "not_in_force");
+    let listed = s.get("/api/v1/outside-access-requests?status=revoked", &legal);
+    assert!(
+        listed.json["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|r| r["id"] == rid.as_str())),
+        "{}",
+        listed.text
+    );
+    let timeline = s.get(&format!("/api/v1/customers/{id}/timeline"), &admin);
+    let item = timeline.json["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["kind"] == "outside_access").cloned())
+        .unwrap_or_default();
+    assert_eq!(item["fields"], json!(["revoked"]), "{}", timeline.text);
+    assert_eq!(item["actor_id"], s.user_id("demo.legal").as_str());
+}

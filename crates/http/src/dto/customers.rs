@@ -856,6 +856,8 @@ pub enum OutsideStatusDto {
     Pending,
     Approved,
     Refused,
+    /// Approved, then ended by the legal office before its time.
+    Revoked,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -874,6 +876,10 @@ pub struct OutsideAccess {
     pub decision_note: Option<String>,
     /// An approved request lets the requester read the file until then.
     pub valid_until: Option<DateTime<Utc>>,
+    /// Who ended an approved access early, when and why (`revoked`).
+    pub revoked_by: Option<uuid::Uuid>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revocation_note: Option<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }
@@ -893,6 +899,9 @@ impl From<OutsideRequestRow> for OutsideAccess {
             decided_at: r.decided_at.map(utc),
             decision_note: r.decision_note,
             valid_until: r.valid_until.map(utc),
+            revoked_by: r.revoked_by.and_then(|d| d.parse().ok()),
+            revoked_at: r.revoked_at.map(utc),
+            revocation_note: r.revocation_note,
             version: r.version,
             created_at: utc(r.created_at),
         }
@@ -905,6 +914,16 @@ page_of!(OutsideAccessPage, OutsideAccess);
 #[serde(deny_unknown_fields)]
 pub struct OutsideDecision {
     pub approve: bool,
+    #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
+    pub note: Option<String>,
+}
+
+/// End an approved outside access before its time.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutsideRevocation {
+    /// Why (the matter closed, the party's mandate withdrawn …).
     #[validate(length(max = 1000))]
     #[schema(max_length = 1000)]
     pub note: Option<String>,

@@ -2,7 +2,7 @@
 
 use crate::dto::customers::{
     AccessEntry, AccessPage, NewOutsideAccess, OutsideAccess, OutsideAccessPage, OutsideDecision,
-    OutsideStatusDto, RegisterEntry, RegisterPage,
+    OutsideRevocation, OutsideStatusDto, RegisterEntry, RegisterPage,
 };
 use crate::error::ApiError;
 use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson, ValidQuery};
@@ -233,6 +233,28 @@ pub async fn decide_outside_access(
                 b.note.map(|n| n.trim().to_owned()),
             )
         })
+        .await?;
+    Ok(outside_answer(StatusCode::OK, row))
+}
+
+/// The legal office ends an approved access before its time
+/// (`If-Match`): the requester's reads under it stop at once (CUS-09).
+#[utoipa::path(post, path = "/api/v1/outside-access-requests/{id}/revocation", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the request", pattern = "^\"[0-9]+\"$")),
+    request_body = OutsideRevocation, responses((status = 200, body = OutsideAccess)))]
+pub async fn revoke_outside_access(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    body: ValidJson<OutsideRevocation>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.require(Role::Legal)?.clone();
+    let meta = ctx.meta(&st, Some(&p));
+    let note = body.0.note.map(|n| n.trim().to_owned());
+    let row = st
+        .write(move |c| customer_access::revoke(c, &meta, &id.0, if_match.0, note))
         .await?;
     Ok(outside_answer(StatusCode::OK, row))
 }

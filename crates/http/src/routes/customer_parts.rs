@@ -782,7 +782,7 @@ pub async fn customer_timeline(
                     .items
                     .into_iter()
                     .filter(|r| {
-                        let at = r.decided_at.unwrap_or(r.created_at);
+                        let at = r.revoked_at.or(r.decided_at).unwrap_or(r.created_at);
                         lower.is_none_or(|l| at > l) && upper.is_none_or(|u| at <= u)
                     })
                     .collect::<Vec<_>>()
@@ -794,7 +794,7 @@ pub async fn customer_timeline(
     let mut out = items;
     for r in requests {
         out.push(TimelineItem {
-            at: utc(r.decided_at.unwrap_or(r.created_at)),
+            at: utc(r.revoked_at.or(r.decided_at).unwrap_or(r.created_at)),
             kind: "outside_access".into(),
             action: if r.decided_at.is_some() {
                 TimelineAction::Changed
@@ -802,8 +802,9 @@ pub async fn customer_timeline(
                 TimelineAction::Added
             },
             actor_id: r
-                .decided_by
+                .revoked_by
                 .as_deref()
+                .or(r.decided_by.as_deref())
                 .unwrap_or(&r.requested_by)
                 .parse()
                 .ok(),

@@ -214,6 +214,10 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .post(customer_access::decide_outside_access),
             )
             .service(
+                web::resource("/outside-access-requests/{id}/revocation")
+                    .post(customer_access::revoke_outside_access),
+            )
+            .service(
                 web::resource("/webhooks")
                     .get(webhooks::list_webhooks)
                     .post(webhooks::create_webhook),
