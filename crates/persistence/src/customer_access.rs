@@ -388,10 +388,7 @@ pub fn decide(
     approve: bool,
     note: Option<String>,
 ) -> Result<OutsideRequestRow> {
-    let before = outside_request(conn, id)?;
-    if before.version != expected_version {
-        return Err(Error::StaleVersion);
-    }
+    let before = current(conn, id, expected_version)?;
     if before.status != "pending" {
         return Err(Error::conflict(
             "already_decided",
@@ -419,15 +416,39 @@ pub fn decide(
         outside_access_requests::version.eq(expected_version + 1),
     ))
     .execute(conn)?;
-    let after = outside_request(conn, id)?;
+    recorded(
+        conn,
+        meta,
+        &before,
+        if approve { "approved" } else { "refused" },
+    )
+}
+
+/// The request as it stands, if it is still at the version the caller read.
+fn current(conn: &mut DbConn, id: &str, expected_version: i64) -> Result<OutsideRequestRow> {
+    let before = outside_request(conn, id)?;
+    if before.version != expected_version {
+        return Err(Error::StaleVersion);
+    }
+    Ok(before)
+}
+
+/// The request after a change of it, with the change audited.
+fn recorded(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    before: &OutsideRequestRow,
+    action: &str,
+) -> Result<OutsideRequestRow> {
+    let after = outside_request(conn, &before.id)?;
     audit::record(
         conn,
         meta,
         Change {
-            action: if approve { "approved" } else { "refused" },
+            action,
             entity_type: "outside_access_request",
-            entity_id: id,
-            before: serde_json::to_value(&before).ok(),
+            entity_id: &before.id,
+            before: serde_json::to_value(before).ok(),
             after: serde_json::to_value(&after).ok(),
         },
     )?;
@@ -445,10 +466,7 @@ pub fn revoke(
     expected_version: i64,
     note: Option<String>,
 ) -> Result<OutsideRequestRow> {
-    let before = outside_request(conn, id)?;
-    if before.version != expected_version {
-        return Err(Error::StaleVersion);
-    }
+    let before = current(conn, id, expected_version)?;
     let in_force = before.status == "approved" && before.valid_until.is_some_and(|u| u > meta.at);
     if !in_force {
         let state = match before.status.as_str() {
@@ -473,19 +491,7 @@ pub fn revoke(
         outside_access_requests::version.eq(expected_version + 1),
     ))
     .execute(conn)?;
-    let after = outside_request(conn, id)?;
-    audit::record(
-        conn,
-        meta,
-        Change {
-            action: "revoked",
-            entity_type: "outside_access_request",
-            entity_id: id,
-            before: serde_json::to_value(&before).ok(),
-            after: serde_json::to_value(&after).ok(),
-        },
-    )?;
-    Ok(after)
+    recorded(conn, meta, &before, "revoked")
 }
 
 /// The approved, unexpired grant that lets `user_id` read `customer_id`.
