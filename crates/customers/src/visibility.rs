@@ -58,13 +58,16 @@ pub fn edits_files(p: &Principal) -> bool {
 
 /// The decision for one file; `granted` is an active outside-access grant.
 pub fn decide(p: &Principal, file: &FileScope<'_>, granted: bool) -> Visibility {
-    if p.clearance_rank < file.secrecy_rank && !granted {
-        return Visibility::Hidden;
-    }
+    let cleared = p.clearance_rank >= file.secrecy_rank;
     let in_scope =
         p.reads_everything() || file.shared || p.unit_path.contains(file.owner_unit_path);
-    if !in_scope && !granted {
-        return Visibility::Hidden;
+    if !(cleared && in_scope) {
+        // An outside-access grant opens the file for reading only (CUS-09).
+        return if granted {
+            Visibility::Read
+        } else {
+            Visibility::Hidden
+        };
     }
     // Writing needs the file in the principal's own subtree (or admin);
     // shared files are read by everyone but worked by their unit (GRD-06).
@@ -189,6 +192,13 @@ mod tests {
         // An outside-access grant opens one file for reading.
         let legal_other = who(&[Role::Legal], &sh, 1);
         assert_eq!(decide(&legal_other, &secret, true), Visibility::Read);
+        // Only for reading, even to someone who works the file's unit.
+        assert_eq!(
+            decide(&am_bj, &secret, true),
+            Visibility::Read,
+            "a grant above one's clearance does not let one edit"
+        );
+        assert_eq!(decide(&am_bj, &file, true), Visibility::ReadWrite);
         assert!(sees_financials(&am_bj));
         assert!(!sees_financials(&agent_team));
     }

@@ -185,6 +185,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "unit_inactive" => "单位已停用",
         "user_not_found" => "人员不存在",
         "user_inactive" => "人员已停用",
+        "not_a_person" => "须是人员，不能是服务账号",
         "customer_not_found" => "客户档案不存在",
         "unknown_column" => "不认识的列",
         "missing_column" => "缺少必需的列",

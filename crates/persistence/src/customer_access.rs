@@ -278,6 +278,9 @@ pub struct OutsideRequestRow {
     pub revoked_by: Option<String>,
     pub revoked_at: Option<Timestamp>,
     pub revocation_note: Option<String>,
+    /// Who shows the file to the outside party and reads it under the
+    /// approval (by default the requester).
+    pub reader_id: String,
 }
 
 /// What an outside party asks for: whom, why, on what legal basis, for
@@ -294,6 +297,7 @@ impl OutsideRequestRow {
     pub fn pending(
         customer_id: String,
         requested_by: String,
+        reader_id: String,
         ask: OutsideAsk,
         at: Timestamp,
     ) -> Self {
@@ -315,6 +319,7 @@ impl OutsideRequestRow {
             revoked_by: None,
             revoked_at: None,
             revocation_note: None,
+            reader_id,
         }
     }
 }
@@ -348,11 +353,12 @@ pub fn outside_request(conn: &mut DbConn, id: &str) -> Result<OutsideRequestRow>
         .first(conn)?)
 }
 
-/// Pending first, then newest; optionally one status or one requester.
+/// Newest first; optionally one status, one file, or the requests one
+/// person asked for or reads under.
 pub fn outside_requests(
     conn: &mut DbConn,
     status: Option<&str>,
-    requested_by: Option<&str>,
+    involving: Option<&str>,
     customer_id: Option<&str>,
     limit: u32,
     after: Option<&Cursor>,
@@ -361,8 +367,12 @@ pub fn outside_requests(
     if let Some(s) = status {
         q = q.filter(outside_access_requests::status.eq(s.to_owned()));
     }
-    if let Some(r) = requested_by {
-        q = q.filter(outside_access_requests::requested_by.eq(r.to_owned()));
+    if let Some(r) = involving {
+        q = q.filter(
+            outside_access_requests::requested_by
+                .eq(r.to_owned())
+                .or(outside_access_requests::reader_id.eq(r.to_owned())),
+        );
     }
     if let Some(c) = customer_id {
         q = q.filter(outside_access_requests::customer_id.eq(c.to_owned()));
@@ -395,10 +405,11 @@ pub fn decide(
             format!("the request was already {}", before.status),
         ));
     }
-    if meta.actor_id.as_deref() == Some(before.requested_by.as_str()) {
+    let actor = meta.actor_id.as_deref();
+    if actor == Some(before.requested_by.as_str()) || actor == Some(before.reader_id.as_str()) {
         return Err(Error::conflict(
             "own_request",
-            "nobody decides their own request",
+            "nobody decides a request they asked for or would read under",
         ));
     }
     let valid_until = approve.then(|| meta.at + chrono::Duration::days(i64::from(before.days)));
@@ -503,7 +514,7 @@ pub fn active_grant(
 ) -> Result<Option<String>> {
     Ok(outside_access_requests::table
         .filter(outside_access_requests::customer_id.eq(customer_id))
-        .filter(outside_access_requests::requested_by.eq(user_id))
+        .filter(outside_access_requests::reader_id.eq(user_id))
         .filter(outside_access_requests::status.eq("approved"))
         .filter(outside_access_requests::valid_until.gt(now))
         .select(outside_access_requests::id)

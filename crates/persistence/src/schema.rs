@@ -321,6 +321,7 @@ diesel::table! {
         revoked_by -> Nullable<Text>,
         revoked_at -> Nullable<Timestamp>,
         revocation_note -> Nullable<Text>,
+        reader_id -> Text,
     }
 }
 

@@ -943,6 +943,7 @@ fn seed_customers(
             meta,
             OutsideRequestRow::pending(
                 file("河北容城新城建设投资有限公司")?,
+                manager.id.clone(),
                 manager.id,
                 OutsideAsk {
                     outside_party: "雄安新区审计局".into(),

@@ -1630,26 +1630,44 @@ fn r_cus_09_outside_access_needs_legal_approval() {
     let mgr = s.token("demo.manager.bj");
     s.get(&format!("/api/v1/customers/{id}"), &mgr)
         .assert_problem(404, "not_found");
-    // ... so an admin files the outside party's request; legal decides.
-    let req = s.post(
-        &format!("/api/v1/customers/{id}/outside-access-requests"),
-        &admin,
-        &json!({"outside_party": "北京市朝阳区人民法院", "purpose": "合同纠纷案件调查", "legal_basis": "民事诉讼法第六十七条", "days": 7}),
-    );
+    // ... so an admin files the outside party's request, naming the
+    // manager as the one who will show the file to the court; legal decides.
+    let ask = json!({"outside_party": "北京市朝阳区人民法院", "purpose": "合同纠纷案件调查",
+                     "legal_basis": "民事诉讼法第六十七条", "days": 7,
+                     "reader_id": s.user_id("demo.manager.bj")});
+    let asks = format!("/api/v1/customers/{id}/outside-access-requests");
+    // The reader is an active person.
+    for (reader, code) in [
+        (s.user_id("demo-erp"), "not_a_person"),
+        (id.clone(), "user_not_found"),
+    ] {
+        let mut wrong = ask.clone();
+        wrong["reader_id"] = json!(reader);
+        let r = s.post(&asks, &admin, &wrong);
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.json["errors"][0]["field"], "reader_id", "{}", r.text);
+        assert_eq!(r.json["errors"][0]["code"], code, "{}", r.text);
+    }
+    let req = s.post(&asks, &admin, &ask);
     assert_eq!(req.status, 201, "{}", req.text);
+    assert_eq!(req.json["reader_id"], s.user_id("demo.manager.bj").as_str());
     let rid = req.json["id"].as_str().unwrap_or_default().to_owned();
     // The request is read where its `Location` says: by legal, with the
     // `ETag` the decision needs, and by the one who asked; not by others.
     let location = req.header("location").unwrap_or_default().to_owned();
     assert_eq!(location, format!("/api/v1/outside-access-requests/{rid}"));
     let legal = s.token("demo.legal");
-    for who in [&legal, &admin] {
+    for who in [&legal, &admin, &mgr] {
         let read = s.get(&location, who);
         assert_eq!(read.status, 200, "{}", read.text);
         assert_eq!(read.header("etag"), Some("\"1\""));
         assert_eq!(read.json["status"], "pending");
     }
-    s.get(&location, &mgr).assert_problem(404, "not_found");
+    s.get(&location, &s.token("demo.am.sh"))
+        .assert_problem(404, "not_found");
+    // Not yet approved: the file stays closed to the reader.
+    s.get(&format!("/api/v1/customers/{id}"), &mgr)
+        .assert_problem(404, "not_found");
     let decision = format!("/api/v1/outside-access-requests/{rid}/decision");
     s.call(
         "POST",
@@ -1686,11 +1704,49 @@ fn r_cus_09_outside_access_needs_legal_approval() {
         &[("if-match", "\"2\"")],
     )
     .assert_problem(409, "already_decided");
-    // The admin already reads everything; the grant is recorded on the admin's reads.
-    assert_eq!(
-        s.get(&format!("/api/v1/customers/{id}"), &admin).status,
-        200
+    // The reader now reads the file, above their clearance, for reading
+    // only; each read is registered with the grant.
+    let read = s.get(&format!("/api/v1/customers/{id}"), &mgr);
+    assert_eq!(read.status, 200, "{}", read.text);
+    s.call(
+        "PATCH",
+        &format!("/api/v1/customers/{id}"),
+        Some(&mgr),
+        Some(&json!({"industry": "越权修改"})),
+        &[("if-match", read.header("etag").unwrap_or_default())],
+    )
+    .assert_problem(403, "read_only");
+    let log = s.get(
+        &format!("/api/v1/customers/{id}/access-log"),
+        &s.token("demo.auditor"),
     );
+    assert!(
+        log.json["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["grant_id"] == rid.as_str()
+                && e["actor_id"] == s.user_id("demo.manager.bj").as_str())),
+        "{}",
+        log.text
+    );
+    // Nobody decides a request they would read under.
+    let for_legal = s.post(
+        &asks,
+        &admin,
+        &json!({"outside_party": "某律师事务所", "purpose": "尽职调查", "legal_basis": "委托合同",
+                "days": 3, "reader_id": s.user_id("demo.legal")}),
+    );
+    assert_eq!(for_legal.status, 201, "{}", for_legal.text);
+    s.call(
+        "POST",
+        &format!(
+            "/api/v1/outside-access-requests/{}/decision",
+            for_legal.json["id"].as_str().unwrap_or_default()
+        ),
+        Some(&legal),
+        Some(&json!({"approve": true})),
+        &[("if-match", "\"1\"")],
+    )
+    .assert_problem(409, "own_request");
     // A manager's own request, once approved, opens the file to them for reading only.
     let visible = create(
         &s,
@@ -1707,8 +1763,8 @@ fn r_cus_09_outside_access_needs_legal_approval() {
     let own_list = s.get("/api/v1/outside-access-requests", &mgr);
     assert_eq!(
         own_list.json["items"].as_array().map(Vec::len),
-        Some(1),
-        "requesters see their own"
+        Some(2),
+        "requesters see their own, readers those they read under"
     );
     let mid = mine.json["id"].as_str().unwrap_or_default();
     let refused = s.call(

@@ -848,6 +848,10 @@ pub struct NewOutsideAccess {
     #[validate(range(min = 1, max = 90))]
     #[schema(minimum = 1, maximum = 90)]
     pub days: i32,
+    /// Who will show the file to the outside party and read it under the
+    /// approval, whether or not they may see it otherwise (an active
+    /// person; default: the one asking).
+    pub reader_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -865,6 +869,8 @@ pub struct OutsideAccess {
     pub id: uuid::Uuid,
     pub customer_id: uuid::Uuid,
     pub requested_by: uuid::Uuid,
+    /// Who reads the file under the approval and shows it to the party.
+    pub reader_id: uuid::Uuid,
     pub outside_party: String,
     pub purpose: String,
     pub legal_basis: String,
@@ -890,6 +896,7 @@ impl From<OutsideRequestRow> for OutsideAccess {
             id: r.id.parse().unwrap_or_default(),
             customer_id: r.customer_id.parse().unwrap_or_default(),
             requested_by: r.requested_by.parse().unwrap_or_default(),
+            reader_id: r.reader_id.parse().unwrap_or_default(),
             outside_party: r.outside_party,
             purpose: r.purpose,
             legal_basis: r.legal_basis,

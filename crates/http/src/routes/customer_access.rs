@@ -12,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use clientele_core::{Principal, Role};
 use clientele_persistence::customer_access::{self, AccessFilter, OutsideAsk, OutsideRequestRow};
+use clientele_persistence::{users, DbConn, Error as DbError};
 use serde::Deserialize;
 
 /// Who read one file, newest first (admins and auditors).
@@ -122,15 +123,20 @@ pub async fn request_outside_access(
     }
     let meta = ctx.meta(&st, Some(&p));
     let b = body.0;
+    let reader = b
+        .reader_id
+        .map_or_else(|| p.user_id.to_string(), |r| r.to_string());
     let row = st
         .write(move |c| {
             see(c, &p, &id.0, meta.at)?;
+            reader_fits(c, &reader)?;
             customer_access::request_outside_access(
                 c,
                 &meta,
                 OutsideRequestRow::pending(
                     id.0.clone(),
                     p.user_id.to_string(),
+                    reader,
                     OutsideAsk {
                         outside_party: b.outside_party.trim().to_owned(),
                         purpose: b.purpose.trim().to_owned(),
@@ -145,6 +151,26 @@ pub async fn request_outside_access(
     Ok(outside_answer(StatusCode::CREATED, row))
 }
 
+/// The reader a request names: an active person's account (someone who
+/// shows a file to an outside party answers for it; a system cannot).
+fn reader_fits(c: &mut DbConn, id: &str) -> Result<(), DbError> {
+    let invalid = |code, message: &str| DbError::Invalid {
+        field: "reader_id",
+        code,
+        message: message.to_owned(),
+    };
+    match users::get(c, id) {
+        Err(DbError::NotFound) => Err(invalid("user_not_found", "no account has this id")),
+        Err(e) => Err(e),
+        Ok(u) if !u.active => Err(invalid("user_inactive", "the reader's account is closed")),
+        Ok(u) if u.kind != "person" => Err(invalid(
+            "not_a_person",
+            "a person reads the file for the outside party, not a service account",
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutsideQuery {
@@ -155,7 +181,8 @@ pub struct OutsideQuery {
     pub cursor: Option<String>,
 }
 
-/// Outside-access requests: all of them for legal, admins and auditors; one's own otherwise.
+/// Outside-access requests: all of them for legal, admins and auditors;
+/// otherwise those one asked for or reads under.
 #[utoipa::path(get, path = "/api/v1/outside-access-requests", tag = "customers", security(("bearer" = [])),
     params(OutsideQuery), responses((status = 200, body = OutsideAccessPage)))]
 pub async fn list_outside_access(
@@ -184,7 +211,8 @@ pub async fn list_outside_access(
 }
 
 /// One outside-access request, with the `ETag` its decision needs: for
-/// legal, admins and auditors, and for the one who asked (404 otherwise).
+/// legal, admins and auditors, the one who asked and its reader (404
+/// otherwise).
 #[utoipa::path(get, path = "/api/v1/outside-access-requests/{id}", tag = "customers", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = OutsideAccess)))]
 pub async fn get_outside_access(
@@ -196,7 +224,8 @@ pub async fn get_outside_access(
     let row = st
         .read(move |c| customer_access::outside_request(c, &id.0))
         .await?;
-    if !sees_all_outside_requests(&p) && row.requested_by != p.user_id.to_string() {
+    let me = p.user_id.to_string();
+    if !sees_all_outside_requests(&p) && row.requested_by != me && row.reader_id != me {
         return Err(ApiError::not_found());
     }
     Ok(outside_answer(StatusCode::OK, row))

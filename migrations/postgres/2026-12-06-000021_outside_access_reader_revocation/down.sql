@@ -1,3 +1,5 @@
+DROP INDEX ix_outside_access_reader;
+ALTER TABLE outside_access_requests DROP COLUMN reader_id;
 UPDATE outside_access_requests SET status = 'approved', valid_until = revoked_at WHERE status = 'revoked';
 ALTER TABLE outside_access_requests DROP COLUMN revocation_note;
 ALTER TABLE outside_access_requests DROP COLUMN revoked_at;
