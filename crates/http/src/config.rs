@@ -33,6 +33,9 @@ pub struct ApiConfig {
     /// Certificate authorities webhook receivers' certificates may chain to,
     /// besides the system's (a company's own CA).
     pub webhook_roots: Vec<native_tls::Certificate>,
+    /// The most files one hand-over or unit transfer moves: it bounds the
+    /// transaction, as the row limit bounds an import.
+    pub files_per_act: usize,
 }
 
 impl ApiConfig {
@@ -75,6 +78,7 @@ impl ApiConfig {
             webhook_poll: Duration::from_secs(1),
             event_retention: Duration::from_secs(30 * 24 * 3600),
             webhook_roots: Vec::new(),
+            files_per_act: 10_000,
         }
     }
 }

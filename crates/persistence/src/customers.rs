@@ -551,16 +551,29 @@ pub fn kept_out_of_reach(conn: &mut DbConn, user_id: &str) -> Result<i64> {
         .get_result(conn)?)
 }
 
-/// The unmerged files a unit keeps itself (not its sub-units'), in id
-/// order, at most `at_most`.
-pub fn kept_by_unit(conn: &mut DbConn, unit_id: &str, at_most: i64) -> Result<Vec<String>> {
-    Ok(customers::table
+/// The unmerged files a unit keeps itself (not its sub-units') at secrecy
+/// ranks up to `max_rank`: the first `at_most` in id order, and how many
+/// there are in all.
+pub fn kept_by_unit(
+    conn: &mut DbConn,
+    unit_id: &str,
+    max_rank: i32,
+    at_most: i64,
+) -> Result<(Vec<String>, i64)> {
+    let levels = secrecy_levels::table
+        .filter(secrecy_levels::rank.le(max_rank))
+        .select(secrecy_levels::code);
+    let kept = customers::table
         .filter(customers::owner_unit_id.eq(unit_id))
         .filter(customers::merged_into_id.is_null())
+        .filter(customers::secrecy_level.eq_any(levels));
+    let first = kept
         .select(customers::id)
         .order(customers::id.asc())
         .limit(at_most)
-        .load(conn)?)
+        .load(conn)?;
+    let all = kept.count().get_result(conn)?;
+    Ok((first, all))
 }
 
 /// How many unmerged files a unit keeps itself.

@@ -585,6 +585,8 @@ fn r_cus_10_a_closing_unit_passes_its_files_on() {
     let moved = s.post("/api/v1/customers/unit-transfer", &manager, &body);
     assert_eq!(moved.status, 200, "{}", moved.text);
     assert_eq!(moved.json["transferred"], 2, "{}", moved.text);
+    // The secret file is neither moved nor counted as left to the manager.
+    assert_eq!(moved.json["remaining"], 0, "{}", moved.text);
     let mut got = ids(&moved.json["customer_ids"]);
     got.sort();
     let mut want = vec![by_branch.clone(), by_member.clone()];
@@ -768,4 +770,57 @@ fn r_cus_10_a_unit_closing_while_files_are_filed_in_it() {
             "round {round}: {closed} {filed}"
         );
     }
+}
+
+/// A unit keeping more files than one act moves passes them on in turns,
+/// each all or nothing; a person's are handed over unit by unit.
+#[test]
+fn r_cus_10_a_large_unit_moves_in_turns() {
+    let s = TestServer::start_with(|c| c.files_per_act = 2);
+    let admin = s.token("demo.admin");
+    let bj = s.unit_id("BJ");
+    let team = s.post(
+        "/api/v1/units",
+        &admin,
+        &json!({"parent_id": bj, "code": "BJ-P6", "name": "北京东站项目部", "kind": "project_team"}),
+    );
+    assert_eq!(team.status, 201, "{}", team.text);
+    let team_id = team.json["id"].as_str().unwrap_or_default().to_owned();
+    let am = s.user_id("demo.am.bj");
+    for i in 0..3 {
+        let made = s.post(
+            "/api/v1/customers",
+            &admin,
+            &json!({"name": format!("东站分批{i}有限公司"), "nature": "private",
+                    "owner_unit_id": team_id, "owner_user_id": am}),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+    }
+    // The keeper's files are more than one act takes.
+    let too_many = s.post(
+        "/api/v1/customers/hand-over",
+        &admin,
+        &json!({"from_user_id": am, "to_user_id": s.user_id("demo.manager.bj")}),
+    );
+    too_many.assert_problem(422, "too_many");
+    let body = json!({"from_unit_id": team_id, "to_unit_id": bj});
+    let first = s.post("/api/v1/customers/unit-transfer", &admin, &body);
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.json["transferred"], 2, "{}", first.text);
+    assert_eq!(first.json["remaining"], 1);
+    let second = s.post("/api/v1/customers/unit-transfer", &admin, &body);
+    assert_eq!(second.json["transferred"], 1, "{}", second.text);
+    assert_eq!(second.json["remaining"], 0);
+    let mut all = ids(&first.json["customer_ids"]);
+    all.extend(ids(&second.json["customer_ids"]));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 3);
+    let closed = s.patch(
+        &format!("/api/v1/units/{team_id}"),
+        &admin,
+        team.header("etag").unwrap_or_default(),
+        &json!({"active": false}),
+    );
+    assert_eq!(closed.status, 200, "{}", closed.text);
 }

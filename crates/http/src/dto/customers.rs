@@ -1080,6 +1080,9 @@ pub struct UnitTransfer {
 pub struct UnitTransferReport {
     pub transferred: usize,
     pub customer_ids: Vec<uuid::Uuid>,
+    /// Files of the old unit, within the caller's clearance, left for the
+    /// next transfer (one moves at most 10 000).
+    pub remaining: i64,
 }
 
 /// Files the caller may see that share a normalised name: likely one

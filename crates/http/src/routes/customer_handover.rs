@@ -20,10 +20,6 @@ use clientele_persistence::units::UnitRow;
 use clientele_persistence::users::UserRecord;
 use clientele_persistence::{customers, units, users, DbConn, Error as DbError};
 
-/// The most files one hand-over or transfer moves: it bounds the
-/// transaction, as for imports.
-const MOVE_MAX: usize = 10_000;
-
 /// Hand every file `from_user_id` keeps, that the caller may work, to
 /// `to_user_id` (managers within their units, admins everywhere).
 #[utoipa::path(post, path = "/api/v1/customers/hand-over", tag = "customers", security(("bearer" = [])),
@@ -49,6 +45,7 @@ pub async fn hand_over(
         ));
     }
     let meta = ctx.meta(&st, Some(&p));
+    let at_most = st.config.files_per_act;
     let (from, to) = (b.from_user_id.to_string(), b.to_user_id.to_string());
     let unit = b.unit_id.map(|u| u.to_string());
     let moved = st
@@ -59,8 +56,13 @@ pub async fn hand_over(
                 Some(id) => Some(unit_named(c, id, "unit_id")?.path),
                 None => None,
             };
-            let held = customers::held_by(c, &from, path.as_deref(), MOVE_MAX as i64 + 1)?;
-            too_many(&held, "the person keeps more than {MOVE_MAX} files; hand them over unit by unit (unit_id)")?;
+            let held = customers::held_by(c, &from, path.as_deref(), at_most as i64 + 1)?;
+            if held.len() > at_most {
+                return Err(DbError::unprocessable(
+                    "too_many",
+                    format!("the person keeps more than {at_most} files; hand them over unit by unit (unit_id)"),
+                ));
+            }
             move_files(c, &p, &meta, held, "handed_over", |row| {
                 // Given to someone else or merged away before the lock.
                 if row.owner_user_id.as_deref() != Some(from.as_str()) {
@@ -77,9 +79,10 @@ pub async fn hand_over(
     }))
 }
 
-/// Move every file `from_unit_id` keeps itself, that the caller may work,
+/// Move the files `from_unit_id` keeps itself, that the caller may work,
 /// to `to_unit_id`, optionally with a new keeper (managers within their
-/// units, admins everywhere). A unit that keeps files cannot be closed.
+/// units, admins everywhere), up to 10 000 an act (`remaining` says how
+/// many are left for the next). A unit that keeps files cannot be closed.
 #[utoipa::path(post, path = "/api/v1/customers/unit-transfer", tag = "customers", security(("bearer" = [])),
     request_body = UnitTransfer, responses((status = 200, body = UnitTransferReport)))]
 pub async fn transfer_unit_files(
@@ -103,6 +106,7 @@ pub async fn transfer_unit_files(
         ));
     }
     let meta = ctx.meta(&st, Some(&p));
+    let at_most = st.config.files_per_act;
     let (from, to) = (b.from_unit_id.to_string(), b.to_unit_id.to_string());
     let keeper = b.to_user_id.map(|u| u.to_string());
     let moved = st
@@ -122,9 +126,11 @@ pub async fn transfer_unit_files(
             if let Some(id) = &keeper {
                 successor(c, id, "to_user_id")?;
             }
-            let kept = customers::kept_by_unit(c, &from, MOVE_MAX as i64 + 1)?;
-            too_many(&kept, "the unit keeps more than {MOVE_MAX} files; hand over its keepers' files to people of the new unit first, or ask an administrator")?;
-            move_files(c, &p, &meta, kept, "transferred", |row| {
+            // A unit keeping more moves in turns: the answer says how many
+            // are left, and the next call takes the next ones.
+            let (kept, all) = customers::kept_by_unit(c, &from, p.clearance_rank, at_most as i64)?;
+            let remaining = all - kept.len() as i64;
+            let moved = move_files(c, &p, &meta, kept, "transferred", |row| {
                 if row.owner_unit_id != from {
                     return false;
                 }
@@ -144,12 +150,15 @@ pub async fn transfer_unit_files(
                     }
                 }
                 other => other,
-            })
+            })?;
+            Ok((moved, remaining))
         })
         .await?;
+    let (moved, remaining) = moved;
     Ok(HttpResponse::Ok().json(UnitTransferReport {
         transferred: moved.len(),
         customer_ids: moved.iter().filter_map(|id| id.parse().ok()).collect(),
+        remaining,
     }))
 }
 
@@ -207,18 +216,6 @@ fn unit_named(c: &mut DbConn, id: &str, field: &'static str) -> Result<UnitRow, 
         }),
         other => other,
     }
-}
-
-/// Refuses a move of more than [`MOVE_MAX`] files (`found` holds one more
-/// when there are).
-fn too_many(found: &[String], message: &str) -> Result<(), DbError> {
-    if found.len() > MOVE_MAX {
-        return Err(DbError::unprocessable(
-            "too_many",
-            message.replace("{MOVE_MAX}", &MOVE_MAX.to_string()),
-        ));
-    }
-    Ok(())
 }
 
 /// Saves `change` of each file, as one change with `action` each (history,
