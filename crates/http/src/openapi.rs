@@ -83,6 +83,7 @@ use utoipa::{Modify, OpenApi};
         routes::customer_parts::customer_timeline,
         routes::customer_access::file_access_log,
         routes::customer_access::access_register,
+        routes::customer_access::export_access_register,
         routes::customer_access::request_outside_access,
         routes::customer_access::list_outside_access,
         routes::customer_access::get_outside_access,

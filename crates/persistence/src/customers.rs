@@ -576,6 +576,22 @@ pub fn kept_by_unit(
     Ok((first, all))
 }
 
+/// The customer codes of files, by id (unknown ids are left out).
+pub fn codes(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(1_000) {
+        let rows: Vec<(String, String)> = customers::table
+            .filter(customers::id.eq_any(chunk))
+            .select((customers::id, customers::code))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// How many unmerged files a unit keeps itself.
 pub fn count_kept_by_unit(conn: &mut DbConn, unit_id: &str) -> Result<i64> {
     Ok(customers::table

@@ -1,17 +1,24 @@
 //! The read register (CUS-08) and outside access (CUS-09).
 
+use crate::csv;
 use crate::dto::customers::{
     AccessEntry, AccessPage, NewOutsideAccess, OutsideAccess, OutsideAccessPage, OutsideDecision,
     OutsideRevocation, OutsideStatusDto, RegisterEntry, RegisterPage,
 };
+use crate::dto::utc;
 use crate::error::ApiError;
 use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson, ValidQuery};
+use crate::routes::customer_exchange::{export_answer, ExportFormat, ExportFormatQuery};
 use crate::routes::customer_files::{register, see};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use clientele_core::Cursor;
 use clientele_core::{Principal, Role};
-use clientele_persistence::customer_access::{self, AccessFilter, OutsideAsk, OutsideRequestRow};
+use clientele_persistence::customer_access::{
+    self, AccessFilter, OutsideAsk, OutsideRequestRow, RegisterRow,
+};
+use clientele_persistence::{customers, Page};
 use clientele_persistence::{users, DbConn, Error as DbError};
 use serde::Deserialize;
 
@@ -41,6 +48,7 @@ pub async fn file_access_log(
     Ok(HttpResponse::Ok().json(AccessPage::from_page(page, |r| AccessEntry::of(&file, r))))
 }
 
+/// What register entries to take.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RegisterQuery {
@@ -51,24 +59,15 @@ pub struct RegisterQuery {
     pub action: Option<String>,
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     pub until: Option<chrono::DateTime<chrono::Utc>>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
-    pub cursor: Option<String>,
 }
 
-/// The whole read register, for auditors: who read which files, when, from
-/// where; one entry per request, newest first.
-#[utoipa::path(get, path = "/api/v1/access-register", tag = "customers", security(("bearer" = [])),
-    params(RegisterQuery), responses((status = 200, body = RegisterPage)))]
-pub async fn access_register(
-    st: web::Data<AppState>,
-    auth: Auth,
-    q: ValidQuery<RegisterQuery>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require_reader_of_all()?;
-    let q = q.into_inner();
-    let (limit, cursor) = PageParams::of(q.limit, q.cursor).parse()?;
+/// The entries of the register under `q`, newest first.
+async fn register_page(
+    st: &AppState,
+    q: RegisterQuery,
+    limit: u32,
+    cursor: Option<Cursor>,
+) -> Result<Page<RegisterRow>, ApiError> {
     if q.action
         .as_ref()
         .is_some_and(|a| a.is_empty() || a.len() > 32)
@@ -87,7 +86,7 @@ pub async fn access_register(
         until: q.until.map(|t| t.naive_utc()),
     };
     // Finding entries by file needs every entry indexed by file: a write.
-    let page = if f.customer_id.is_some() {
+    Ok(if f.customer_id.is_some() {
         st.write_register(move |c| {
             customer_access::index_pending(c)?;
             customer_access::list(c, &f, limit, cursor.as_ref())
@@ -96,8 +95,104 @@ pub async fn access_register(
     } else {
         st.read(move |c| customer_access::list(c, &f, limit, cursor.as_ref()))
             .await?
-    };
+    })
+}
+
+/// The whole read register, for auditors: who read which files, when, from
+/// where; one entry per request, newest first.
+#[utoipa::path(get, path = "/api/v1/access-register", tag = "customers", security(("bearer" = [])),
+    params(RegisterQuery, PageParams), responses((status = 200, body = RegisterPage)))]
+pub async fn access_register(
+    st: web::Data<AppState>,
+    auth: Auth,
+    q: ValidQuery<RegisterQuery>,
+    page: ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_reader_of_all()?;
+    let (limit, cursor) = page.parse()?;
+    let page = register_page(&st, q.into_inner(), limit, cursor).await?;
     Ok(HttpResponse::Ok().json(RegisterPage::from_page(page, RegisterEntry::from)))
+}
+
+/// The register's CSV columns: one row a file an entry shows.
+const REGISTER_COLUMNS: [&str; 11] = [
+    "entry_id",
+    "at",
+    "actor_id",
+    "actor_username",
+    "action",
+    "detail",
+    "grant_id",
+    "client_ip",
+    "request_id",
+    "customer_id",
+    "customer_code",
+];
+
+/// The read register for auditors' spreadsheets and archives, filtered as
+/// the register: CSV with one row a file read (the reader's username and
+/// the file's code beside the ids), or NDJSON with one entry a line; newest
+/// first, up to 10 000 entries an answer (`X-Next-Cursor` continues).
+#[utoipa::path(get, path = "/api/v1/access-register/export", tag = "customers", security(("bearer" = [])),
+    params(RegisterQuery, ExportFormatQuery),
+    responses((status = 200, description = "The register's entries", content(
+        (String = "text/csv"),
+        (String = "application/x-ndjson")
+    ))))]
+pub async fn export_access_register(
+    st: web::Data<AppState>,
+    auth: Auth,
+    q: ValidQuery<RegisterQuery>,
+    f: ValidQuery<ExportFormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_reader_of_all()?;
+    let (format, limit, cursor) = f.parse()?;
+    let page = register_page(&st, q.into_inner(), limit, cursor).await?;
+    let next = page.next.as_ref().map(Cursor::encode);
+    let body = match format {
+        ExportFormat::Csv => {
+            let mut actors: Vec<String> = page.items.iter().map(|r| r.actor_id.clone()).collect();
+            let mut files: Vec<String> = page.items.iter().flat_map(|r| r.files()).collect();
+            for ids in [&mut actors, &mut files] {
+                ids.sort();
+                ids.dedup();
+            }
+            let (names, codes) = st
+                .read(move |c| Ok((users::usernames(c, &actors)?, customers::codes(c, &files)?)))
+                .await?;
+            let mut out = String::from("\u{feff}");
+            out.push_str(&csv::line(REGISTER_COLUMNS));
+            for r in &page.items {
+                let at = utc(r.at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                for file in r.files() {
+                    out.push_str(&csv::line([
+                        r.id.as_str(),
+                        at.as_str(),
+                        r.actor_id.as_str(),
+                        names.get(&r.actor_id).map_or("", String::as_str),
+                        r.action.as_str(),
+                        r.detail.as_deref().unwrap_or_default(),
+                        r.grant_id.as_deref().unwrap_or_default(),
+                        r.client_ip.as_deref().unwrap_or_default(),
+                        r.request_id.as_deref().unwrap_or_default(),
+                        file.as_str(),
+                        codes.get(&file).map_or("", String::as_str),
+                    ]));
+                }
+            }
+            out
+        }
+        ExportFormat::Ndjson => {
+            let mut out = String::new();
+            for r in page.items {
+                let entry = RegisterEntry::from(r);
+                out.push_str(&serde_json::to_string(&entry).map_err(|_| ApiError::internal())?);
+                out.push('\n');
+            }
+            out
+        }
+    };
+    Ok(export_answer("access-register", format, body, next))
 }
 
 fn outside_answer(status: StatusCode, row: OutsideRequestRow) -> HttpResponse {

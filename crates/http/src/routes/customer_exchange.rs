@@ -50,6 +50,55 @@ pub struct ExportFormatQuery {
 /// Rows one export answer may carry; more come with the cursor in `X-Next-Cursor`.
 const EXPORT_MAX: u32 = 10_000;
 
+impl ExportFormatQuery {
+    /// The format (CSV by default), the rows of this answer (1 000 by
+    /// default) and where it starts.
+    pub fn parse(&self) -> Result<(ExportFormat, u32, Option<Cursor>), ApiError> {
+        let limit = match self.limit {
+            None => 1_000,
+            Some(n) if (1..=i64::from(EXPORT_MAX)).contains(&n) => n as u32,
+            Some(_) => {
+                return Err(ApiError::bad_parameter(
+                    "limit",
+                    "out_of_range",
+                    format!("limit must be between 1 and {EXPORT_MAX}"),
+                ))
+            }
+        };
+        let cursor = self
+            .cursor
+            .as_deref()
+            .map(Cursor::decode)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("invalid_cursor", e.message))?;
+        Ok((self.format.unwrap_or(ExportFormat::Csv), limit, cursor))
+    }
+}
+
+/// An export's answer: its body as `format`, named `name` for a download,
+/// and the cursor of the next answer.
+pub(crate) fn export_answer(
+    name: &str,
+    format: ExportFormat,
+    body: String,
+    next: Option<String>,
+) -> HttpResponse {
+    let content_type = match format {
+        ExportFormat::Csv => "text/csv; charset=utf-8",
+        ExportFormat::Ndjson => "application/x-ndjson",
+    };
+    let mut res = HttpResponse::Ok();
+    res.content_type(content_type);
+    res.insert_header((
+        "content-disposition",
+        format!("attachment; filename=\"{name}.{}\"", wire_format(format)),
+    ));
+    if let Some(n) = next {
+        res.insert_header(("x-next-cursor", n));
+    }
+    res.body(body)
+}
+
 /// The export's columns. Columns added later go at the end, so readers that
 /// take them by position keep working.
 const COLUMNS: [&str; 36] = [
@@ -154,24 +203,7 @@ pub async fn export_customers(
     f: ValidQuery<ExportFormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = (q.into_inner(), c.into_inner());
-    let format = f.format.unwrap_or(ExportFormat::Csv);
-    let limit = match f.limit {
-        None => 1_000,
-        Some(n) if (1..=i64::from(EXPORT_MAX)).contains(&n) => n as u32,
-        Some(_) => {
-            return Err(ApiError::bad_parameter(
-                "limit",
-                "out_of_range",
-                format!("limit must be between 1 and {EXPORT_MAX}"),
-            ))
-        }
-    };
-    let cursor = f
-        .cursor
-        .as_deref()
-        .map(Cursor::decode)
-        .transpose()
-        .map_err(|e| ApiError::bad_request("invalid_cursor", e.message))?;
+    let (format, limit, cursor) = f.parse()?;
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let financials = sees_financials(&p);
@@ -192,7 +224,7 @@ pub async fn export_customers(
         .into_iter()
         .map(|v| Customer::from_view(v, financials))
         .collect();
-    let (content_type, body) = match format {
+    let body = match format {
         ExportFormat::Csv => {
             // Keepers by username, as an import names them.
             let mut ids: Vec<String> = rows
@@ -211,7 +243,7 @@ pub async fn export_customers(
                     .map(String::as_str);
                 out.push_str(&csv_row(r, keeper));
             }
-            ("text/csv; charset=utf-8", out)
+            out
         }
         ExportFormat::Ndjson => {
             let mut out = String::new();
@@ -219,19 +251,10 @@ pub async fn export_customers(
                 out.push_str(&serde_json::to_string(r).map_err(|_| ApiError::internal())?);
                 out.push('\n');
             }
-            ("application/x-ndjson", out)
+            out
         }
     };
-    let mut res = HttpResponse::Ok();
-    res.content_type(content_type);
-    res.insert_header((
-        "content-disposition",
-        format!("attachment; filename=\"customers.{}\"", wire_format(format)),
-    ));
-    if let Some(n) = next {
-        res.insert_header(("x-next-cursor", n));
-    }
-    Ok(res.body(body))
+    Ok(export_answer("customers", format, body, next))
 }
 
 fn wire_format(f: ExportFormat) -> &'static str {

@@ -203,6 +203,10 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/audit-log").get(audit::list_audit_log))
             .service(web::resource("/access-register").get(customer_access::access_register))
             .service(
+                web::resource("/access-register/export")
+                    .get(customer_access::export_access_register),
+            )
+            .service(
                 web::resource("/outside-access-requests").get(customer_access::list_outside_access),
             )
             .service(
