@@ -290,7 +290,7 @@ pub fn update(
             return Err(Error::conflict(
                 "unit_in_use",
                 format!(
-                    "the unit still has {children} active sub-units, {members} active users and {files} customer files; move them first (files: POST /api/v1/customers/unit-transfer)"
+                    "the unit still has active sub-units: {children}, active users: {members}, customer files: {files}; move them first (files: POST /api/v1/customers/unit-transfer)"
                 ),
             ));
         }

@@ -519,7 +519,7 @@ fn r_cus_10_a_closing_unit_passes_its_files_on() {
         closing.json["detail"]
             .as_str()
             .unwrap_or_default()
-            .contains("3 customer files"),
+            .contains("customer files: 3"),
         "{}",
         closing.text
     );

@@ -133,7 +133,9 @@ pub struct UnitChanges {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    /// Deactivate (false) or reactivate (true); a unit with active sub-units or users cannot be deactivated.
+    /// Deactivate (false) or reactivate (true); a unit with active sub-units,
+    /// active users or customer files of its own cannot be deactivated (409
+    /// `unit_in_use`; its files move with `POST /customers/unit-transfer`).
     pub active: Option<bool>,
     /// Move the unit, with its whole subtree, under another parent.
     pub parent_id: Option<uuid::Uuid>,
