@@ -8,7 +8,7 @@ use crate::dto::customers::{
 use crate::dto::utc;
 use crate::error::ApiError;
 use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson, ValidQuery};
-use crate::routes::customer_exchange::{export_answer, ExportFormat, ExportFormatQuery};
+use crate::routes::customer_exchange::{export_answer, ndjson, ExportFormat, ExportFormatQuery};
 use crate::routes::customer_files::{register, see};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -182,15 +182,7 @@ pub async fn export_access_register(
             }
             out
         }
-        ExportFormat::Ndjson => {
-            let mut out = String::new();
-            for r in page.items {
-                let entry = RegisterEntry::from(r);
-                out.push_str(&serde_json::to_string(&entry).map_err(|_| ApiError::internal())?);
-                out.push('\n');
-            }
-            out
-        }
+        ExportFormat::Ndjson => ndjson(page.items.into_iter().map(RegisterEntry::from))?,
     };
     Ok(export_answer("access-register", format, body, next))
 }

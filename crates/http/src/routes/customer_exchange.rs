@@ -75,6 +75,18 @@ impl ExportFormatQuery {
     }
 }
 
+/// One JSON document a line.
+pub(crate) fn ndjson<T: serde::Serialize>(
+    rows: impl IntoIterator<Item = T>,
+) -> Result<String, ApiError> {
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&serde_json::to_string(&r).map_err(|_| ApiError::internal())?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 /// An export's answer: its body as `format`, named `name` for a download,
 /// and the cursor of the next answer.
 pub(crate) fn export_answer(
@@ -245,14 +257,7 @@ pub async fn export_customers(
             }
             out
         }
-        ExportFormat::Ndjson => {
-            let mut out = String::new();
-            for r in &rows {
-                out.push_str(&serde_json::to_string(r).map_err(|_| ApiError::internal())?);
-                out.push('\n');
-            }
-            out
-        }
+        ExportFormat::Ndjson => ndjson(&rows)?,
     };
     Ok(export_answer("customers", format, body, next))
 }
