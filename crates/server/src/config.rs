@@ -32,6 +32,7 @@ struct FileSettings {
     cors_origins: Option<Vec<String>>,
     max_body_bytes: Option<usize>,
     max_import_bytes: Option<usize>,
+    files_per_act: Option<usize>,
     workers: Option<usize>,
     db_pool_size: Option<u32>,
     trust_proxy: Option<bool>,
@@ -175,6 +176,11 @@ impl Settings {
         .or(file.max_import_bytes.map(|v| v as u64))
         {
             api.max_import_bytes = usize::try_from(n).unwrap_or(usize::MAX).max(1024);
+        }
+        if let Some(n) = num("CLIENTELE_FILES_PER_ACT", var("CLIENTELE_FILES_PER_ACT"))?
+            .or(file.files_per_act.map(|v| v as u64))
+        {
+            api.files_per_act = usize::try_from(n).unwrap_or(usize::MAX).clamp(1, 100_000);
         }
         if let Some(b) = var("CLIENTELE_TRUST_PROXY")
             .map(|v| v == "true" || v == "1")
@@ -346,6 +352,17 @@ mod tests {
             ("CLIENTELE_WORKERS", "many"),
         ]);
         assert!(s.is_err());
+        let per_act = |v: &str| {
+            load(&[
+                ("CLIENTELE_JWT_SECRET", &secret),
+                ("CLIENTELE_FILES_PER_ACT", v),
+            ])
+            .map(|s| s.api.files_per_act)
+            .ok()
+        };
+        assert_eq!(per_act("500"), Some(500));
+        assert_eq!(per_act("0"), Some(1), "at least one file an act");
+        assert_eq!(per_act("many"), None);
         let days = |v: &str| {
             load(&[
                 ("CLIENTELE_JWT_SECRET", &secret),
