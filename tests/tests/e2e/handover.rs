@@ -824,3 +824,54 @@ fn r_cus_10_a_large_unit_moves_in_turns() {
     );
     assert_eq!(closed.status, 200, "{}", closed.text);
 }
+
+/// Files edited while their unit passes them on: the transfer takes every
+/// one, each edit is kept or refused as stale, none is lost.
+#[test]
+fn r_cus_10_a_transfer_and_edits_at_once() {
+    let s = TestServer::start();
+    let manager = s.token("demo.manager.bj");
+    let team = s.unit_id("BJ-P1");
+    let mut paths = Vec::new();
+    for i in 0..4 {
+        let made = s.post(
+            "/api/v1/customers",
+            &manager,
+            &json!({"name": format!("北京并发调出{i}有限公司"), "nature": "private", "owner_unit_id": team}),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+        paths.push(format!(
+            "/api/v1/customers/{}",
+            made.json["id"].as_str().unwrap_or_default()
+        ));
+    }
+    let bj = s.unit_id("BJ");
+    let (moved, edits) = std::thread::scope(|sc| {
+        let edits: Vec<_> = paths
+            .iter()
+            .map(|path| {
+                let (s, manager) = (&s, &manager);
+                sc.spawn(move || {
+                    s.patch(path, manager, "\"1\"", &json!({"industry": "并发"}))
+                        .status
+                })
+            })
+            .collect();
+        let moved = s.post(
+            "/api/v1/customers/unit-transfer",
+            &manager,
+            &json!({"from_unit_id": team, "to_unit_id": bj}),
+        );
+        let edits: Vec<u16> = edits.into_iter().map(|e| e.join().unwrap_or(0)).collect();
+        (moved, edits)
+    });
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert!(edits.iter().all(|e| *e == 200 || *e == 412), "{edits:?}");
+    for (path, edit) in paths.iter().zip(&edits) {
+        let file = s.get(path, &manager);
+        assert_eq!(file.json["owner_unit_id"], bj.as_str(), "{}", file.text);
+        if *edit == 200 {
+            assert_eq!(file.json["industry"], "并发", "{}", file.text);
+        }
+    }
+}
