@@ -141,12 +141,18 @@ pub async fn transfer_unit_files(
                 true
             })
             .map_err(|e| match e {
-                // A keeper who cannot work files of the new unit: name one.
+                // A keeper who cannot work files of the new unit.
                 DbError::Invalid { code, message, .. } if code.starts_with("keeper_") => {
+                    let remedy = match keeper {
+                        Some(_) => "the keeper named cannot work files of the new unit",
+                        None => {
+                            "a file's keeper cannot work files of the new unit: name a new keeper"
+                        }
+                    };
                     DbError::Invalid {
                         field: "to_user_id",
                         code,
-                        message: format!("{message} (a file's keeper cannot work files of the new unit: name a new keeper)"),
+                        message: format!("{message} ({remedy})"),
                     }
                 }
                 other => other,
