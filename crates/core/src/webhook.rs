@@ -119,6 +119,14 @@ impl WebhookUrl {
                 "the address has a fragment, spaces or control characters",
             ));
         }
+        // What is left must be an address a client can call: a host name
+        // of allowed characters or a well-formed IP address (WHATWG URL).
+        let parsed = url::Url::parse(raw).map_err(|e| {
+            ParseError::new("invalid_format", format!("not a valid address: {e}"))
+        })?;
+        if parsed.host().is_none() {
+            return Err(ParseError::new("invalid_format", "the address has no host"));
+        }
         Ok(Self(raw.to_owned()))
     }
 
@@ -189,6 +197,8 @@ mod tests {
             "http://10.0.0.5:8080/in",
             "http://[::1]:9000/x?y=1",
             "https://erp.example.com",
+            "https://erp.example.com/in/[batch]",
+            "https://客户.example.cn/hook",
         ] {
             assert!(WebhookUrl::parse(good).is_ok(), "{good}");
         }
@@ -201,6 +211,11 @@ mod tests {
             ("https://erp.example.com/a b", "invalid_format"),
             ("http://host:99999/", "invalid_format"),
             ("http://host:0/", "invalid_format"),
+            ("http://[abc", "invalid_format"),
+            ("http://[::1/x", "invalid_format"),
+            ("http://a[b/", "invalid_format"),
+            ("http://exa mple.com/", "invalid_format"),
+            ("http://a<b>.example.com/", "invalid_format"),
         ] {
             assert_eq!(
                 WebhookUrl::parse(bad).map_err(|e| e.code),
