@@ -121,9 +121,8 @@ impl WebhookUrl {
         }
         // What is left must be an address a client can call: a host name
         // of allowed characters or a well-formed IP address (WHATWG URL).
-        let parsed = url::Url::parse(raw).map_err(|e| {
-            ParseError::new("invalid_format", format!("not a valid address: {e}"))
-        })?;
+        let parsed = url::Url::parse(raw)
+            .map_err(|e| ParseError::new("invalid_format", format!("not a valid address: {e}")))?;
         if parsed.host().is_none() {
             return Err(ParseError::new("invalid_format", "the address has no host"));
         }

@@ -218,3 +218,55 @@ mod tests {
         assert!(Tags::parse(&["a,b"]).is_err());
     }
 }
+
+/// A document record's link to where the document is kept (a document
+/// system, an archive's web front): an absolute `http` or `https` address
+/// with a host, trimmed. Front-ends show it to be followed, so other
+/// schemes (`javascript:`, `data:`, `file:`) are refused.
+pub fn document_link(raw: &str) -> Result<String, ParseError> {
+    let raw = raw.trim();
+    let invalid = |why: String| ParseError::new("invalid_url", why);
+    let url = url::Url::parse(raw).map_err(|e| invalid(format!("not an address: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("a link starts with https:// or http://".into()));
+    }
+    if url.host().is_none() {
+        return Err(invalid("the link has no host".into()));
+    }
+    Ok(raw.to_owned())
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::document_link;
+
+    #[test]
+    fn document_links_are_web_addresses() {
+        for good in [
+            "https://dms.example.cn/doc/2024-001",
+            " http://10.1.2.3:8080/archive?id=7 ",
+            "https://档案.example.cn/合同/1",
+        ] {
+            assert_eq!(
+                document_link(good).ok().as_deref(),
+                Some(good.trim()),
+                "{good}"
+            );
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "file:///etc/passwd",
+            "smb://fileserver/a.pdf",
+            "not a link",
+            "http://[abc",
+            "https://",
+        ] {
+            assert_eq!(
+                document_link(bad).map_err(|e| e.code),
+                Err("invalid_url"),
+                "{bad}"
+            );
+        }
+    }
+}

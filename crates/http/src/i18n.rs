@@ -158,6 +158,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "too_long" => "过长",
         "too_weak" => "过于简单",
         "invalid_format" => "格式不正确",
+        "invalid_url" => "不是有效的网址（须以 http:// 或 https:// 开头）",
         "unknown_role" => "未知的角色",
         "unknown_unit_kind" => "未知的单位类型",
         "invalid_currency" => "币种代码不正确",

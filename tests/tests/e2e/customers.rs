@@ -3302,3 +3302,57 @@ fn r_cus_09_legal_revokes_an_access_in_force() {
     assert_eq!(item["fields"], json!(["revoked"]), "{}", timeline.text);
     assert_eq!(item["actor_id"], s.user_id("demo.legal").as_str());
 }
+
+/// A document record's link is a web address (CUS-06: a document kept
+/// elsewhere is pointed at): front-ends show it to be followed, so a
+/// `javascript:` or `data:` link is refused on creation and on change.
+#[test]
+fn r_cus_06_a_document_link_is_a_web_address() {
+    let s = TestServer::start();
+    let mgr = s.token("demo.manager.bj");
+    let made = create(
+        &s,
+        &mgr,
+        json!({"name": "北京链接校验有限公司", "nature": "private"}),
+    );
+    let id = id_of(&made);
+    let docs = format!("/api/v1/customers/{id}/documents");
+    for bad in [
+        "javascript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "档案室三号柜",
+    ] {
+        let r = s.post(
+            &docs,
+            &mgr,
+            &json!({"category": "contract", "title": "合同", "external_url": bad}),
+        );
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.json["errors"][0]["field"], "external_url", "{}", r.text);
+        assert_eq!(r.json["errors"][0]["code"], "invalid_url", "{}", r.text);
+    }
+    let listed = s.get(&docs, &mgr);
+    assert_eq!(listed.status, 200);
+    assert!(!listed.text.contains("合同"), "{}", listed.text);
+    let doc = s.post(
+        &docs,
+        &mgr,
+        &json!({"category": "contract", "title": "合同", "external_url": "https://dms.example.cn/c/1"}),
+    );
+    assert_eq!(doc.status, 201, "{}", doc.text);
+    let path = format!("{docs}/{}", id_of(&doc));
+    let changed = s.patch(
+        &path,
+        &mgr,
+        "\"1\"",
+        &json!({"external_url": "javascript:alert(1)"}),
+    );
+    changed.assert_problem(422, "validation_failed");
+    assert_eq!(changed.json["errors"][0]["code"], "invalid_url");
+    let kept = s.get(&path, &mgr);
+    assert_eq!(kept.json["external_url"], "https://dms.example.cn/c/1");
+    assert_eq!(kept.header("etag"), Some("\"1\""));
+    let cleared = s.patch(&path, &mgr, "\"1\"", &json!({"external_url": null}));
+    assert_eq!(cleared.status, 200, "{}", cleared.text);
+    assert!(cleared.json["external_url"].is_null());
+}

@@ -723,7 +723,8 @@ pub struct NewDocument {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub location: Option<String>,
-    #[validate(url, length(max = 1000))]
+    /// Where the document is kept: an `http` or `https` address.
+    #[validate(length(max = 1000))]
     #[schema(max_length = 1000)]
     pub external_url: Option<String>,
 }

@@ -524,6 +524,7 @@ pub async fn add_document(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let b = body.0;
+    link_guard(b.external_url.as_deref())?;
     let row = st
         .write(move |c| {
             see_for_change(c, &p, &id.0, meta.at)?;
@@ -573,6 +574,7 @@ pub async fn update_document(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let b = body.0;
+    link_guard(b.external_url.as_ref().and_then(Option::as_deref))?;
     let row = st
         .write(move |c| {
             let seen = see_for_change(c, &p, &id.0, meta.at)?;
@@ -819,4 +821,15 @@ pub async fn customer_timeline(
         items: out,
         next_cursor: next.map(|c| c.encode()),
     }))
+}
+
+/// A document's link, where one is given, is a web address (an empty one
+/// clears it).
+fn link_guard(link: Option<&str>) -> Result<(), ApiError> {
+    match link {
+        Some(l) if !l.trim().is_empty() => clientele_customers::document_link(l)
+            .map(|_| ())
+            .map_err(|e| ApiError::field("external_url", e.code, e.message)),
+        _ => Ok(()),
+    }
 }
