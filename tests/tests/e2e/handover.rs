@@ -366,6 +366,46 @@ fn r_cus_10_a_keeper_can_read_and_work_the_file() {
     assert_eq!(up.status, 200, "{}", up.text);
 }
 
+/// Four new files of the Beijing manager's (`file` adds to each body),
+/// each edited (`If-Match: "1"`) while `act` runs: the answer to the act,
+/// each file's path and each edit's status (kept or refused as stale).
+fn edits_during(
+    s: &TestServer,
+    manager: &str,
+    file: Value,
+    act: impl FnOnce() -> clientele_e2e::Resp,
+) -> (clientele_e2e::Resp, Vec<String>, Vec<u16>) {
+    let mut paths = Vec::new();
+    for i in 0..4 {
+        let mut body = file.clone();
+        body["name"] = json!(format!("北京并发移交{i}有限公司"));
+        body["nature"] = json!("private");
+        let made = s.post("/api/v1/customers", manager, &body);
+        assert_eq!(made.status, 201, "{}", made.text);
+        paths.push(format!(
+            "/api/v1/customers/{}",
+            made.json["id"].as_str().unwrap_or_default()
+        ));
+    }
+    let (done, edits) = std::thread::scope(|sc| {
+        let edits: Vec<_> = paths
+            .iter()
+            .map(|path| {
+                sc.spawn(move || {
+                    s.patch(path, manager, "\"1\"", &json!({"industry": "并发"}))
+                        .status
+                })
+            })
+            .collect();
+        let done = act();
+        let edits: Vec<u16> = edits.into_iter().map(|e| e.join().unwrap_or(0)).collect();
+        (done, edits)
+    });
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert!(edits.iter().all(|e| *e == 200 || *e == 412), "{edits:?}");
+    (done, paths, edits)
+}
+
 /// Files edited while they are handed over: the hand-over takes every
 /// one of them, each edit is kept or refused as stale, none is lost.
 #[test]
@@ -373,41 +413,14 @@ fn r_cus_10_a_hand_over_and_edits_at_once() {
     let s = TestServer::start();
     let manager = s.token("demo.manager.bj");
     let am = s.user_id("demo.am.bj");
-    let mut paths = Vec::new();
-    for i in 0..4 {
-        let made = s.post(
-            "/api/v1/customers",
-            &manager,
-            &json!({"name": format!("北京并发交接{i}有限公司"), "nature": "private", "owner_user_id": am}),
-        );
-        assert_eq!(made.status, 201, "{}", made.text);
-        paths.push(format!(
-            "/api/v1/customers/{}",
-            made.json["id"].as_str().unwrap_or_default()
-        ));
-    }
     let successor = s.user_id("demo.manager.bj");
-    let (handed, edits) = std::thread::scope(|sc| {
-        let edits: Vec<_> = paths
-            .iter()
-            .map(|path| {
-                let (s, manager) = (&s, &manager);
-                sc.spawn(move || {
-                    s.patch(path, manager, "\"1\"", &json!({"industry": "并发"}))
-                        .status
-                })
-            })
-            .collect();
-        let handed = s.post(
+    let (_, paths, _) = edits_during(&s, &manager, json!({"owner_user_id": am}), || {
+        s.post(
             "/api/v1/customers/hand-over",
             &manager,
             &json!({"from_user_id": am, "to_user_id": successor}),
-        );
-        let edits: Vec<u16> = edits.into_iter().map(|e| e.join().unwrap_or(0)).collect();
-        (handed, edits)
+        )
     });
-    assert_eq!(handed.status, 200, "{}", handed.text);
-    assert!(edits.iter().all(|e| *e == 200 || *e == 412), "{edits:?}");
     for path in &paths {
         let file = s.get(path, &manager);
         assert_eq!(
@@ -831,42 +844,14 @@ fn r_cus_10_a_large_unit_moves_in_turns() {
 fn r_cus_10_a_transfer_and_edits_at_once() {
     let s = TestServer::start();
     let manager = s.token("demo.manager.bj");
-    let team = s.unit_id("BJ-P1");
-    let mut paths = Vec::new();
-    for i in 0..4 {
-        let made = s.post(
-            "/api/v1/customers",
-            &manager,
-            &json!({"name": format!("北京并发调出{i}有限公司"), "nature": "private", "owner_unit_id": team}),
-        );
-        assert_eq!(made.status, 201, "{}", made.text);
-        paths.push(format!(
-            "/api/v1/customers/{}",
-            made.json["id"].as_str().unwrap_or_default()
-        ));
-    }
-    let bj = s.unit_id("BJ");
-    let (moved, edits) = std::thread::scope(|sc| {
-        let edits: Vec<_> = paths
-            .iter()
-            .map(|path| {
-                let (s, manager) = (&s, &manager);
-                sc.spawn(move || {
-                    s.patch(path, manager, "\"1\"", &json!({"industry": "并发"}))
-                        .status
-                })
-            })
-            .collect();
-        let moved = s.post(
+    let (team, bj) = (s.unit_id("BJ-P1"), s.unit_id("BJ"));
+    let (_, paths, edits) = edits_during(&s, &manager, json!({"owner_unit_id": team}), || {
+        s.post(
             "/api/v1/customers/unit-transfer",
             &manager,
             &json!({"from_unit_id": team, "to_unit_id": bj}),
-        );
-        let edits: Vec<u16> = edits.into_iter().map(|e| e.join().unwrap_or(0)).collect();
-        (moved, edits)
+        )
     });
-    assert_eq!(moved.status, 200, "{}", moved.text);
-    assert!(edits.iter().all(|e| *e == 200 || *e == 412), "{edits:?}");
     for (path, edit) in paths.iter().zip(&edits) {
         let file = s.get(path, &manager);
         assert_eq!(file.json["owner_unit_id"], bj.as_str(), "{}", file.text);
