@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::extract::{Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson, ValidQuery};
 use crate::routes::customer_exchange::{export_answer, ndjson, ExportFormat, ExportFormatQuery};
 use crate::routes::customer_files::{register, see};
+use crate::routes::users::active_person_named;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -18,8 +19,7 @@ use clientele_core::{Principal, Role};
 use clientele_persistence::customer_access::{
     self, AccessFilter, OutsideAsk, OutsideRequestRow, RegisterRow,
 };
-use clientele_persistence::{customers, Page};
-use clientele_persistence::{users, DbConn, Error as DbError};
+use clientele_persistence::{customers, users, Page};
 use serde::Deserialize;
 
 /// Who read one file, newest first (admins and auditors).
@@ -216,7 +216,8 @@ pub async fn request_outside_access(
     let row = st
         .write(move |c| {
             see(c, &p, &id.0, meta.at)?;
-            reader_fits(c, &reader)?;
+            // Someone who shows a file to an outside party answers for it.
+            active_person_named(c, &reader, "reader_id", "not_a_person")?;
             customer_access::request_outside_access(
                 c,
                 &meta,
@@ -236,26 +237,6 @@ pub async fn request_outside_access(
         })
         .await?;
     Ok(outside_answer(StatusCode::CREATED, row))
-}
-
-/// The reader a request names: an active person's account (someone who
-/// shows a file to an outside party answers for it; a system cannot).
-fn reader_fits(c: &mut DbConn, id: &str) -> Result<(), DbError> {
-    let invalid = |code, message: &str| DbError::Invalid {
-        field: "reader_id",
-        code,
-        message: message.to_owned(),
-    };
-    match users::get(c, id) {
-        Err(DbError::NotFound) => Err(invalid("user_not_found", "no account has this id")),
-        Err(e) => Err(e),
-        Ok(u) if !u.active => Err(invalid("user_inactive", "the reader's account is closed")),
-        Ok(u) if u.kind != "person" => Err(invalid(
-            "not_a_person",
-            "a person reads the file for the outside party, not a service account",
-        )),
-        Ok(_) => Ok(()),
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -9,6 +9,7 @@ use crate::dto::customers::{HandOver, HandOverReport, UnitTransfer, UnitTransfer
 use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx, ValidJson};
 use crate::routes::customer_files::{see_for_write, unit_guard};
+use crate::routes::users::{account_named, active_person_named};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_core::Principal;
@@ -17,8 +18,7 @@ use clientele_persistence::audit::WriteMeta;
 use clientele_persistence::customers::CustomerRow;
 use clientele_persistence::error::RejectStatus;
 use clientele_persistence::units::UnitRow;
-use clientele_persistence::users::UserRecord;
-use clientele_persistence::{customers, units, users, DbConn, Error as DbError};
+use clientele_persistence::{customers, units, DbConn, Error as DbError};
 
 /// Hand every file `from_user_id` keeps, that the caller may work, to
 /// `to_user_id` (managers within their units, admins everywhere).
@@ -50,8 +50,8 @@ pub async fn hand_over(
     let unit = b.unit_id.map(|u| u.to_string());
     let moved = st
         .write(move |c| {
-            person(c, &from, "from_user_id")?;
-            successor(c, &to, "to_user_id")?;
+            account_named(c, &from, "from_user_id")?;
+            active_person_named(c, &to, "to_user_id", "owner_not_person")?;
             let path = match &unit {
                 Some(id) => Some(unit_named(c, id, "unit_id")?.path),
                 None => None,
@@ -124,7 +124,7 @@ pub async fn transfer_unit_files(
                 unit_guard(&p, &unit.path).map_err(|e| on_field(e, field))?;
             }
             if let Some(id) = &keeper {
-                successor(c, id, "to_user_id")?;
+                active_person_named(c, id, "to_user_id", "owner_not_person")?;
             }
             // A unit keeping more moves in turns: the answer says how many
             // are left, and the next call takes the next ones.
@@ -178,38 +178,6 @@ fn on_field(e: DbError, field: &'static str) -> DbError {
         },
         other => other,
     }
-}
-
-/// An account the request names; unknown ones are the field's fault.
-fn person(c: &mut DbConn, id: &str, field: &'static str) -> Result<UserRecord, DbError> {
-    match users::get(c, id) {
-        Err(DbError::NotFound) => Err(DbError::Invalid {
-            field,
-            code: "user_not_found",
-            message: format!("no account has id {id}"),
-        }),
-        other => other,
-    }
-}
-
-/// A person who takes files over: an active person's account.
-fn successor(c: &mut DbConn, id: &str, field: &'static str) -> Result<UserRecord, DbError> {
-    let successor = person(c, id, field)?;
-    if !successor.active {
-        return Err(DbError::Invalid {
-            field,
-            code: "user_inactive",
-            message: "files are handed to an active account".into(),
-        });
-    }
-    if successor.kind != "person" {
-        return Err(DbError::Invalid {
-            field,
-            code: "owner_not_person",
-            message: "files are kept by a person, not a service account".into(),
-        });
-    }
-    Ok(successor)
 }
 
 /// A unit the request names; unknown ones are the field's fault.

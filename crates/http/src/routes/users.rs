@@ -43,6 +43,50 @@ pub(crate) fn parse_username(raw: &str, field: &str) -> Result<Username, ApiErro
     Username::parse(raw).map_err(|e| ApiError::field(field, e.code, e.message))
 }
 
+/// The account a request names in `field`; an unknown id is that field's
+/// fault (422 `user_not_found`).
+pub(crate) fn account_named(
+    c: &mut DbConn,
+    id: &str,
+    field: &'static str,
+) -> Result<UserRecord, DbError> {
+    match users::get(c, id) {
+        Err(DbError::NotFound) => Err(DbError::Invalid {
+            field,
+            code: "user_not_found",
+            message: format!("no account has id {id}"),
+        }),
+        other => other,
+    }
+}
+
+/// An active person's account the request names in `field`, to take on
+/// files or show one (422 `user_inactive`; `not_person` for a service
+/// account: a system answers for nothing).
+pub(crate) fn active_person_named(
+    c: &mut DbConn,
+    id: &str,
+    field: &'static str,
+    not_person: &'static str,
+) -> Result<UserRecord, DbError> {
+    let account = account_named(c, id, field)?;
+    if !account.active {
+        return Err(DbError::Invalid {
+            field,
+            code: "user_inactive",
+            message: "the account is deactivated; name an active one".into(),
+        });
+    }
+    if account.kind != "person" {
+        return Err(DbError::Invalid {
+            field,
+            code: not_person,
+            message: "this needs a person, not a service account".into(),
+        });
+    }
+    Ok(account)
+}
+
 pub(crate) fn parse_password(raw: &str, field: &str) -> Result<Password, ApiError> {
     Password::parse(raw).map_err(|e| ApiError::field(field, e.code, e.message))
 }
