@@ -151,8 +151,10 @@ pub async fn export_access_register(
     let next = page.next.as_ref().map(Cursor::encode);
     let body = match format {
         ExportFormat::Csv => {
+            // Each entry's files, read out of it once.
+            let shown: Vec<Vec<String>> = page.items.iter().map(|r| r.files()).collect();
             let mut actors: Vec<String> = page.items.iter().map(|r| r.actor_id.clone()).collect();
-            let mut files: Vec<String> = page.items.iter().flat_map(|r| r.files()).collect();
+            let mut files: Vec<String> = shown.iter().flatten().cloned().collect();
             for ids in [&mut actors, &mut files] {
                 ids.sort();
                 ids.dedup();
@@ -162,9 +164,9 @@ pub async fn export_access_register(
                 .await?;
             let mut out = String::from("\u{feff}");
             out.push_str(&csv::line(REGISTER_COLUMNS));
-            for r in &page.items {
+            for (r, files) in page.items.iter().zip(&shown) {
                 let at = utc(r.at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-                for file in r.files() {
+                for file in files {
                     out.push_str(&csv::line([
                         r.id.as_str(),
                         at.as_str(),
@@ -176,7 +178,7 @@ pub async fn export_access_register(
                         r.client_ip.as_deref().unwrap_or_default(),
                         r.request_id.as_deref().unwrap_or_default(),
                         file.as_str(),
-                        codes.get(&file).map_or("", String::as_str),
+                        codes.get(file).map_or("", String::as_str),
                     ]));
                 }
             }
