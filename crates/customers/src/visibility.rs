@@ -43,6 +43,18 @@ pub fn hands_over_files(p: &Principal) -> bool {
     p.may_write() && (p.is_admin() || p.has(Role::Manager))
 }
 
+/// Roles that may take files out of the archive in bulk (CUS-08: files
+/// never leave the archive without permission; CUS-10: the data stays with
+/// the unit, never with a person). Managers answer for their units' files,
+/// auditors check them, service accounts carry them to the ERP; the people
+/// who work single files read them in the archive, where every read is
+/// registered, and do not take the list home.
+pub fn exports_files(p: &Principal) -> bool {
+    [Role::Admin, Role::Manager, Role::Auditor, Role::Integration]
+        .iter()
+        .any(|r| p.has(*r))
+}
+
 /// Roles that may create and edit files.
 pub fn edits_files(p: &Principal) -> bool {
     p.may_write()
@@ -137,6 +149,28 @@ mod tests {
             &[Role::Manager, Role::Auditor],
             &bj,
             3
+        )));
+    }
+
+    #[test]
+    fn r_cus_08_only_managers_auditors_and_integrations_export() {
+        let bj = UnitPath::root(UnitId::new());
+        for role in [Role::Admin, Role::Manager, Role::Auditor, Role::Integration] {
+            assert!(exports_files(&who(&[role], &bj, 1)), "{role:?}");
+        }
+        for role in [
+            Role::AccountManager,
+            Role::ServiceAgent,
+            Role::Quality,
+            Role::Legal,
+        ] {
+            assert!(!exports_files(&who(&[role], &bj, 3)), "{role:?}");
+        }
+        // A second role that exports is enough.
+        assert!(exports_files(&who(
+            &[Role::AccountManager, Role::Manager],
+            &bj,
+            1
         )));
     }
 

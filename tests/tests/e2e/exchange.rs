@@ -49,10 +49,17 @@ fn r_cus_02_csv_export_carries_the_file_contents() {
     assert_eq!(as_manager["credit_standing"], "AA");
     assert_eq!(as_manager["credit_problems"], "曾逾期一次");
     assert_eq!(as_manager["vulnerable"], "false");
-    let as_agent = row_of(&s.token("demo.agent"));
-    assert_eq!(as_agent["business_policy"], "稳健");
-    assert_eq!(as_agent["credit_standing"], "");
-    assert_eq!(as_agent["credit_problems"], "");
+    // A service agent reads the file in the archive, without its financial
+    // fields, and does not take it out (CUS-08).
+    let agent = s.token("demo.agent");
+    s.get("/api/v1/customers/export?format=csv&name=导出内容", &agent)
+        .assert_problem(403, "forbidden");
+    let listed = s.get("/api/v1/customers?name=导出内容", &agent);
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let item = &listed.json["items"][0];
+    assert_eq!(item["business_policy"], "稳健");
+    assert!(item["credit_standing"].is_null(), "{item}");
+    assert!(item["credit_problems"].is_null(), "{item}");
 }
 
 /// The CSV import takes the same CUS-02 contents as the export gives:
@@ -250,13 +257,29 @@ fn r_cus_08_exports_are_registered_and_safe() {
         &mgr,
     );
     assert_eq!(rest.text.lines().count(), 5);
-    // Field-level rule holds in exports too.
-    let agent = s.token("demo.agent");
-    let as_agent = s.get("/api/v1/customers/export?format=ndjson", &agent);
-    assert!(as_agent
-        .text
-        .lines()
-        .all(|l| l.contains("\"registered_capital_fen\":null")));
+    // Files leave the archive only with permission (CUS-08): a service
+    // agent and an account manager may list them, not export them; an
+    // auditor may.
+    for who in ["demo.agent", "demo.am.bj"] {
+        s.get("/api/v1/customers/export?format=ndjson", &s.token(who))
+            .assert_problem(403, "forbidden");
+        // A refused export takes nothing out, so registers nothing.
+        let refused = s.get(
+            &format!(
+                "/api/v1/access-register?actor_id={}&action=export",
+                s.user_id(who)
+            ),
+            &auditor,
+        );
+        assert_eq!(refused.status, 200, "{}", refused.text);
+        assert_eq!(refused.json["items"].as_array().map(Vec::len), Some(0));
+    }
+    let audited = s.get(
+        "/api/v1/customers/export?format=ndjson&limit=3&sort=name",
+        &s.token("demo.auditor"),
+    );
+    assert_eq!(audited.status, 200, "{}", audited.text);
+    assert_eq!(audited.text.lines().count(), 3);
     s.get("/api/v1/customers/export?format=xml", &mgr)
         .assert_problem(400, "invalid_query");
     s.get("/api/v1/customers/export?limit=10001", &mgr)

@@ -18,7 +18,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
 use clientele_customers::regions::CatalogueEntry;
-use clientele_customers::visibility::{edits_files, sees_financials};
+use clientele_customers::visibility::{edits_files, exports_files, sees_financials};
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::customers::{self, CustomerRow};
 use clientele_persistence::new_files::{NewFile, NewFiles};
@@ -199,7 +199,9 @@ fn csv_row(c: &Customer, keeper: Option<&str>) -> String {
 
 /// Export the files visible to the caller, filtered like the list, as CSV or
 /// NDJSON (up to 10 000 rows an answer; `X-Next-Cursor` continues). Every
-/// exported file is registered as exported.
+/// exported file is registered as exported. Files leave the archive only
+/// with permission (CUS-08): the admin, manager, auditor and integration
+/// roles export; others get 403 and read files in the archive instead.
 #[utoipa::path(get, path = "/api/v1/customers/export", tag = "customers", security(("bearer" = [])),
     params(CustomerQuery, ClassQuery, ExportFormatQuery),
     responses((status = 200, description = "The files, one per line", content(
@@ -214,9 +216,14 @@ pub async fn export_customers(
     c: ValidQuery<ClassQuery>,
     f: ValidQuery<ExportFormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    if !exports_files(&p) {
+        return Err(ApiError::forbidden(
+            "exporting files needs the admin, manager, auditor or integration role",
+        ));
+    }
     let q = (q.into_inner(), c.into_inner());
     let (format, limit, cursor) = f.parse()?;
-    let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let financials = sees_financials(&p);
     let detail = Some(wire_format(format).to_owned());
