@@ -36,10 +36,11 @@ pub fn sees_financials(p: &Principal) -> bool {
     .any(|r| p.has(*r))
 }
 
-/// Roles that may hand the files a person keeps over to another (CUS-10:
-/// the unit's files stay with the unit when its people change): a
-/// managerial act, beyond editing one file.
-pub fn hands_over_files(p: &Principal) -> bool {
+/// Roles that may act on files as their manager, beyond editing one: hand
+/// the files a person keeps over to another and move a unit's files to
+/// another unit (CUS-10: the files stay with the unit when its people
+/// change), and merge a duplicate into a file (CUS-01).
+pub fn manages_files(p: &Principal) -> bool {
     p.may_write() && (p.is_admin() || p.has(Role::Manager))
 }
 
@@ -53,6 +54,13 @@ pub fn exports_files(p: &Principal) -> bool {
     [Role::Admin, Role::Manager, Role::Auditor, Role::Integration]
         .iter()
         .any(|r| p.has(*r))
+}
+
+/// Who decides and ends outside access (CUS-09): the legal office. A
+/// decision is a write, so an auditor who also holds the legal role does
+/// not decide (auditors write nothing unless also administrators).
+pub fn decides_outside_access(p: &Principal) -> bool {
+    p.may_write() && p.has(Role::Legal)
 }
 
 /// Roles that may create and edit files.
@@ -137,15 +145,15 @@ mod tests {
     }
 
     #[test]
-    fn r_cus_10_only_managers_and_admins_hand_files_over() {
+    fn r_cus_10_only_managers_and_admins_manage_files() {
         let bj = UnitPath::root(UnitId::new());
-        assert!(hands_over_files(&who(&[Role::Manager], &bj, 1)));
-        assert!(hands_over_files(&who(&[Role::Admin], &bj, 1)));
+        assert!(manages_files(&who(&[Role::Manager], &bj, 1)));
+        assert!(manages_files(&who(&[Role::Admin], &bj, 1)));
         for role in [Role::AccountManager, Role::Integration, Role::Auditor] {
-            assert!(!hands_over_files(&who(&[role], &bj, 3)), "{role:?}");
+            assert!(!manages_files(&who(&[role], &bj, 3)), "{role:?}");
         }
         // An auditor who is also a manager writes nothing.
-        assert!(!hands_over_files(&who(
+        assert!(!manages_files(&who(
             &[Role::Manager, Role::Auditor],
             &bj,
             3
@@ -170,6 +178,18 @@ mod tests {
         assert!(exports_files(&who(
             &[Role::AccountManager, Role::Manager],
             &bj,
+            1
+        )));
+    }
+
+    #[test]
+    fn r_cus_09_the_legal_office_decides_unless_auditing() {
+        let hq = UnitPath::root(UnitId::new());
+        assert!(decides_outside_access(&who(&[Role::Legal], &hq, 1)));
+        assert!(!decides_outside_access(&who(&[Role::Manager], &hq, 3)));
+        assert!(!decides_outside_access(&who(
+            &[Role::Legal, Role::Auditor],
+            &hq,
             1
         )));
     }

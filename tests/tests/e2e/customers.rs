@@ -3372,3 +3372,120 @@ fn r_cus_06_a_document_link_is_a_web_address() {
     assert_eq!(cleared.status, 200, "{}", cleared.text);
     assert!(cleared.json["external_url"].is_null());
 }
+
+/// `/me` tells a front-end what the account may do, and each flag is the
+/// rule the API applies: where it says no, the act answers 403; where it
+/// says yes, the act gets past the permission check (CUS-08, CUS-09,
+/// CUS-10, CUS-01).
+#[test]
+fn r_cus_08_me_tells_what_an_account_may_do() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    // Both roles: an auditor writes nothing, so does not decide (CUS-09).
+    let both = s.post(
+        "/api/v1/users",
+        &admin,
+        &json!({"username": "legal.auditor", "display_name": "法务兼审计", "password": "a-long-password",
+                "unit_id": s.unit_id("LEGAL"), "roles": ["legal", "auditor"]}),
+    );
+    assert_eq!(both.status, 201, "{}", both.text);
+    let me = s.user_id("demo.manager.bj");
+    let nobody = "0190a000-0000-7000-8000-000000000000";
+    // (who, edit, manage, export, financial fields, everything, decide, administer)
+    let expected: [(&str, [bool; 7]); 8] = [
+        ("demo.admin", [true, true, true, true, true, false, true]),
+        (
+            "demo.manager.bj",
+            [true, true, true, true, false, false, false],
+        ),
+        (
+            "demo.am.bj",
+            [true, false, false, true, false, false, false],
+        ),
+        (
+            "demo.agent",
+            [false, false, false, false, false, false, false],
+        ),
+        (
+            "demo.quality",
+            [false, false, false, false, false, false, false],
+        ),
+        (
+            "demo.legal",
+            [false, false, false, true, false, true, false],
+        ),
+        (
+            "demo.auditor",
+            [false, false, true, true, true, false, false],
+        ),
+        (
+            "legal.auditor",
+            [false, false, true, true, true, false, false],
+        ),
+    ];
+    for (who, flags) in expected {
+        let t = if who == "legal.auditor" {
+            s.token_with(who, "a-long-password")
+        } else {
+            s.token(who)
+        };
+        let r = s.get("/api/v1/me", &t);
+        assert_eq!(r.status, 200, "{who}: {}", r.text);
+        let may = &r.json["may"];
+        let names = [
+            "edit_files",
+            "manage_files",
+            "export_files",
+            "see_financial_fields",
+            "read_everything",
+            "decide_outside_access",
+            "administer",
+        ];
+        for (name, want) in names.iter().zip(flags) {
+            assert_eq!(may[name].as_bool(), Some(want), "{who}: {name} in {may}");
+        }
+        let allowed = |r: &clientele_e2e::Resp, flag: &str| {
+            let yes = may[flag].as_bool().unwrap_or_default();
+            if yes {
+                assert_ne!(r.status, 403, "{who} may {flag}: {}", r.text);
+            } else {
+                r.assert_problem(403, "forbidden");
+            }
+        };
+        allowed(
+            &s.get("/api/v1/customers/export?format=ndjson&limit=1", &t),
+            "export_files",
+        );
+        allowed(
+            &s.post(
+                "/api/v1/customers/hand-over",
+                &t,
+                &json!({"from_user_id": me, "to_user_id": me}),
+            ),
+            "manage_files",
+        );
+        allowed(
+            &s.get("/api/v1/access-register?limit=1", &t),
+            "read_everything",
+        );
+        allowed(
+            &s.call(
+                "POST",
+                &format!("/api/v1/outside-access-requests/{nobody}/decision"),
+                Some(&t),
+                Some(&json!({"approve": true})),
+                &[("if-match", "\"1\"")],
+            ),
+            "decide_outside_access",
+        );
+        allowed(
+            &s.post(
+                "/api/v1/units",
+                &t,
+                &json!({"code": format!("T-{}", who.len()), "name": "权限测试", "kind": "project_team",
+                        "parent_id": s.unit_id("HQ")}),
+            ),
+            "administer",
+        );
+    }
+}

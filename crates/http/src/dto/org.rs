@@ -297,6 +297,34 @@ pub struct Me {
     pub roles: Vec<String>,
     pub clearance: String,
     pub session_id: uuid::Uuid,
+    /// What the account may do, by the rules the API itself applies, so a
+    /// front-end shows the actions it will be allowed and hides the others.
+    pub may: Capabilities,
+}
+
+/// What an account may do with customer files and the organisation. Each
+/// flag is the rule the API applies (403 where it is false); a file the
+/// account may not see still answers 404 whatever these say.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Capabilities {
+    /// Create files and change those of its own units (CUS-04).
+    pub edit_files: bool,
+    /// Hand files over between keepers, move a unit's files to another
+    /// unit (CUS-10) and merge duplicates (CUS-01).
+    pub manage_files: bool,
+    /// Export files as CSV or NDJSON (CUS-08: files leave the archive only
+    /// with permission).
+    pub export_files: bool,
+    /// See registered capital, credit standing, trading terms and past
+    /// credit problems (the field-level rule).
+    pub see_financial_fields: bool,
+    /// Read every unit's files and the read register (CUS-08).
+    pub read_everything: bool,
+    /// Decide and end outside-access requests (CUS-09).
+    pub decide_outside_access: bool,
+    /// Administer units, people, service accounts, secrecy levels,
+    /// regions, approval rules and webhooks.
+    pub administer: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -16,6 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use clientele_core::Cursor;
 use clientele_core::{Principal, Role};
+use clientele_customers::visibility::decides_outside_access;
 use clientele_persistence::customer_access::{
     self, AccessFilter, OutsideAsk, OutsideRequestRow, RegisterRow,
 };
@@ -318,7 +319,12 @@ pub async fn decide_outside_access(
     body: ValidJson<OutsideDecision>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let p = auth.require(Role::Legal)?.clone();
+    let p = auth.0;
+    if !decides_outside_access(&p) {
+        return Err(ApiError::forbidden(
+            "deciding outside access needs the legal role, without the auditor's",
+        ));
+    }
     let meta = ctx.meta(&st, Some(&p));
     let b = body.0;
     let row = st
@@ -349,7 +355,12 @@ pub async fn revoke_outside_access(
     body: ValidJson<OutsideRevocation>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let p = auth.require(Role::Legal)?.clone();
+    let p = auth.0;
+    if !decides_outside_access(&p) {
+        return Err(ApiError::forbidden(
+            "deciding outside access needs the legal role, without the auditor's",
+        ));
+    }
     let meta = ctx.meta(&st, Some(&p));
     let note = body.0.note.map(|n| n.trim().to_owned());
     let row = st

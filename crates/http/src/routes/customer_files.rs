@@ -14,7 +14,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use clientele_core::{Principal, Role, UnitPath};
-use clientele_customers::visibility::{decide, edits_files, sees_financials};
+use clientele_customers::visibility::{decide, edits_files, manages_files, sees_financials};
 use clientele_customers::{
     merge as merge_rules, CreditCode, CustomerName, FileScope, RegionCode, Tags, Visibility,
 };
@@ -897,7 +897,7 @@ pub async fn merge_customer(
     body: ValidJson<MergeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
-    if !(p.is_admin() || p.has(Role::Manager)) || !p.may_write() {
+    if !manages_files(&p) {
         return Err(ApiError::forbidden(
             "merging files needs the manager or admin role",
         ));

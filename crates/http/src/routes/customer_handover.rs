@@ -13,7 +13,7 @@ use crate::routes::users::{account_named, active_person_named};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_core::Principal;
-use clientele_customers::visibility::hands_over_files;
+use clientele_customers::visibility::manages_files;
 use clientele_persistence::audit::WriteMeta;
 use clientele_persistence::customers::CustomerRow;
 use clientele_persistence::error::RejectStatus;
@@ -31,7 +31,7 @@ pub async fn hand_over(
     body: ValidJson<HandOver>,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
-    if !hands_over_files(&p) {
+    if !manages_files(&p) {
         return Err(ApiError::forbidden(
             "handing files over needs the manager or admin role",
         ));
@@ -92,7 +92,7 @@ pub async fn transfer_unit_files(
     body: ValidJson<UnitTransfer>,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
-    if !hands_over_files(&p) {
+    if !manages_files(&p) {
         return Err(ApiError::forbidden(
             "moving files between units needs the manager or admin role",
         ));
