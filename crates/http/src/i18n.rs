@@ -126,6 +126,8 @@ pub fn zh_detail(code: &str) -> Option<&'static str> {
         "already_decided" => "该申请已作出决定",
         "not_in_force" => "只能撤销已批准且仍在有效期内的查阅",
         "own_request" => "不能审批自己提交的申请",
+        "approval_not_in_force" => "该导出申请尚未批准、已被拒绝或已过期",
+        "requester_moved" => "申请人提交申请后已调往其他单位，请重新申请",
         "level_in_use" => "该密级仍被档案或人员使用",
         "last_level" => "至少要保留一个密级",
         "order_changed" => "密级的高低顺序不能改变",
@@ -159,6 +161,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "too_weak" => "过于简单",
         "invalid_format" => "格式不正确",
         "invalid_url" => "不是有效的网址（须以 http:// 或 https:// 开头）",
+        "invalid_filter" => "不是客户列表可用的筛选条件",
         "unknown_role" => "未知的角色",
         "unknown_unit_kind" => "未知的单位类型",
         "invalid_currency" => "币种代码不正确",
@@ -212,7 +215,7 @@ mod tests {
             "invalid_scheme",
         ];
         let pattern = regex::Regex::new(
-            r#"(?:conflict|unprocessable|bad_request|forbidden|ParseError::new|ApiError::field\(\s*"[^"]*",)\(?\s*"([a-z_]+)""#,
+            r#"(?:conflict|unprocessable|bad_request|forbidden|ParseError::new|ApiError::field\(\s*"[^"]*",|ApiError::new\(\s*StatusCode::[A-Z_]+,)\(?\s*"([a-z_]+)""#,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -413,7 +413,7 @@ pub fn decide(
         ));
     }
     let valid_until = approve.then(|| meta.at + chrono::Duration::days(i64::from(before.days)));
-    diesel::update(
+    let changed = diesel::update(
         outside_access_requests::table
             .filter(outside_access_requests::id.eq(id))
             .filter(outside_access_requests::version.eq(expected_version)),
@@ -427,6 +427,10 @@ pub fn decide(
         outside_access_requests::version.eq(expected_version + 1),
     ))
     .execute(conn)?;
+    if changed == 0 {
+        // Another change committed since the request was read.
+        return Err(Error::StaleVersion);
+    }
     recorded(
         conn,
         meta,
@@ -489,7 +493,7 @@ pub fn revoke(
             format!("only an approved access still in force is revoked; this one is {state}"),
         ));
     }
-    diesel::update(
+    let changed = diesel::update(
         outside_access_requests::table
             .filter(outside_access_requests::id.eq(id))
             .filter(outside_access_requests::version.eq(expected_version)),
@@ -502,6 +506,10 @@ pub fn revoke(
         outside_access_requests::version.eq(expected_version + 1),
     ))
     .execute(conn)?;
+    if changed == 0 {
+        // Another change committed since the request was read.
+        return Err(Error::StaleVersion);
+    }
     recorded(conn, meta, &before, "revoked")
 }
 

@@ -13,6 +13,7 @@ pub mod customer_access;
 pub mod customer_parts;
 pub mod customers;
 pub mod error;
+pub mod export_requests;
 pub mod idempotency;
 pub mod login_failures;
 pub mod migrate;

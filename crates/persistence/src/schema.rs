@@ -325,6 +325,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    export_requests (id) {
+        id -> Text,
+        requested_by -> Text,
+        unit_path -> Text,
+        filter -> Text,
+        purpose -> Text,
+        days -> Integer,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        valid_until -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(customers -> org_units (owner_unit_id));
 diesel::joinable!(customers -> secrecy_levels (secrecy_level));
 diesel::joinable!(customer_tags -> customers (customer_id));
@@ -388,6 +406,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     read_register_files,
     read_register_unindexed,
     outside_access_requests,
+    export_requests,
     org_units,
     secrecy_levels,
     users,

@@ -769,3 +769,262 @@ fn r_cus_08_the_register_is_exported_for_auditors() {
     bad.assert_problem(400, "invalid_query");
     assert_eq!(bad.json["errors"][0]["field"], "limit");
 }
+
+/// Someone whose role does not export asks a manager over their unit for
+/// the files a filter finds (CUS-08: files leave the archive only with
+/// permission); the approval lets the requester, and only them, take that
+/// export for the days approved, each file registered under the request.
+#[test]
+fn r_cus_08_an_export_is_asked_for_and_approved() {
+    let s = TestServer::start();
+    let (am, mgr) = (s.token("demo.am.bj"), s.token("demo.manager.bj"));
+    for name in ["北京导出审批甲有限公司", "北京导出审批乙有限公司"] {
+        let made = s.post(
+            "/api/v1/customers",
+            &mgr,
+            &json!({"name": name, "nature": "private", "owner_unit_id": s.unit_id("BJ")}),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+    }
+    // Bad filters are the filter field's fault, and nothing is written.
+    let auditor = s.token("demo.auditor");
+    let before = s.audit_count();
+    for (filter, why) in [
+        ("limit=5", "paging is chosen at export"),
+        ("status=nope", "an unknown status"),
+        ("region=abc", "not a region code"),
+        ("unknown=1", "not a filter"),
+    ] {
+        let r = s.post(
+            "/api/v1/export-requests",
+            &am,
+            &json!({"filter": filter, "purpose": "季度回访名单"}),
+        );
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.json["errors"][0]["field"], "filter", "{why}: {}", r.text);
+        assert_eq!(r.json["errors"][0]["code"], "invalid_filter", "{why}");
+    }
+    s.post(
+        "/api/v1/export-requests",
+        &am,
+        &json!({"filter": "", "purpose": "名单", "days": 8}),
+    )
+    .assert_problem(422, "validation_failed");
+    s.post(
+        "/api/v1/export-requests",
+        &auditor,
+        &json!({"filter": "", "purpose": "审计"}),
+    )
+    .assert_problem(403, "forbidden");
+    assert_eq!(s.audit_count(), before);
+
+    let asked = s.post(
+        "/api/v1/export-requests",
+        &am,
+        &json!({"filter": "?name=导出审批&sort=name", "purpose": "季度回访名单", "days": 2}),
+    );
+    assert_eq!(asked.status, 201, "{}", asked.text);
+    assert_eq!(asked.json["status"], "pending");
+    assert_eq!(asked.json["filter"], "name=导出审批&sort=name");
+    assert_eq!(asked.json["unit_id"], s.unit_id("BJ").as_str());
+    assert_eq!(asked.header("etag"), Some("\"1\""));
+    assert_eq!(s.audit_count(), before + 1);
+    let rid = asked.json["id"].as_str().unwrap_or_default().to_owned();
+    let one = format!("/api/v1/export-requests/{rid}");
+    let take = format!("/api/v1/export-requests/{rid}/export?format=csv");
+    // Not before a decision.
+    s.get(&take, &am)
+        .assert_problem(403, "approval_not_in_force");
+    // The requester's managers see it waiting; another branch does not.
+    let waiting = s.get("/api/v1/export-requests?status=pending", &mgr);
+    assert!(
+        waiting.json["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|r| r["id"] == rid.as_str())),
+        "{}",
+        waiting.text
+    );
+    let sh = s.token("demo.am.sh");
+    s.get(&one, &sh).assert_problem(404, "not_found");
+    let theirs = s.get("/api/v1/export-requests", &sh);
+    assert_eq!(theirs.json["items"].as_array().map(Vec::len), Some(0));
+    // The requester does not decide it; a manager over the unit does, once.
+    let decide = |token: &str, etag: &str, approve: bool| {
+        s.call(
+            "POST",
+            &format!("{one}/decision"),
+            Some(token),
+            Some(&json!({"approve": approve, "note": "同意，限本季度"})),
+            &[("if-match", etag)],
+        )
+    };
+    decide(&am, "\"1\"", true).assert_problem(403, "forbidden");
+    let approved = decide(&mgr, "\"1\"", true);
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(approved.json["status"], "approved");
+    assert_eq!(
+        approved.json["decided_by"],
+        s.user_id("demo.manager.bj").as_str()
+    );
+    assert!(approved.json["valid_until"].is_string());
+    decide(&mgr, "\"1\"", false).assert_problem(412, "precondition_failed");
+    decide(&mgr, "\"2\"", false).assert_problem(409, "already_decided");
+    // Only the requester takes it: the files the filter finds, registered
+    // as exported under the request.
+    s.get(&take, &mgr).assert_problem(403, "forbidden");
+    let csv = s.get(&take, &am);
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 3, "{}", csv.text);
+    assert!(lines[1].contains("北京导出审批甲有限公司"));
+    let reg = s.get(
+        &format!(
+            "/api/v1/access-register?actor_id={}&action=export",
+            s.user_id("demo.am.bj")
+        ),
+        &auditor,
+    );
+    assert_eq!(
+        reg.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        reg.text
+    );
+    assert_eq!(reg.json["items"][0]["grant_id"], rid.as_str());
+    assert_eq!(
+        reg.json["items"][0]["customer_ids"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    // A manager's own request waits for someone above them.
+    let own = s.post(
+        "/api/v1/export-requests",
+        &mgr,
+        &json!({"filter": "status=active", "purpose": "分公司年报"}),
+    );
+    assert_eq!(own.status, 201, "{}", own.text);
+    s.call(
+        "POST",
+        &format!(
+            "/api/v1/export-requests/{}/decision",
+            own.json["id"].as_str().unwrap_or_default()
+        ),
+        Some(&mgr),
+        Some(&json!({"approve": true})),
+        &[("if-match", "\"1\"")],
+    )
+    .assert_problem(409, "own_request");
+    // A refused request exports nothing.
+    let refused = s.post(
+        "/api/v1/export-requests",
+        &am,
+        &json!({"filter": "", "purpose": "全部客户"}),
+    );
+    let rid2 = refused.json["id"].as_str().unwrap_or_default().to_owned();
+    let no = s.call(
+        "POST",
+        &format!("/api/v1/export-requests/{rid2}/decision"),
+        Some(&mgr),
+        Some(&json!({"approve": false, "note": "范围过大"})),
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(no.json["status"], "refused", "{}", no.text);
+    s.get(&format!("/api/v1/export-requests/{rid2}/export"), &am)
+        .assert_problem(403, "approval_not_in_force");
+    // An approval is for the files of the unit it was asked from.
+    let admin = s.token("demo.admin");
+    let clerk = s.post(
+        "/api/v1/users",
+        &admin,
+        &json!({"username": "bj.clerk", "display_name": "北京文员", "password": "a-long-password",
+                "unit_id": s.unit_id("BJ"), "roles": ["service_agent"]}),
+    );
+    assert_eq!(clerk.status, 201, "{}", clerk.text);
+    let asked = s.post(
+        "/api/v1/export-requests",
+        &s.token_with("bj.clerk", "a-long-password"),
+        &json!({"filter": "name=导出审批", "purpose": "整理名单"}),
+    );
+    let rid3 = asked.json["id"].as_str().unwrap_or_default().to_owned();
+    let yes = s.call(
+        "POST",
+        &format!("/api/v1/export-requests/{rid3}/decision"),
+        Some(&mgr),
+        Some(&json!({"approve": true})),
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(yes.json["status"], "approved", "{}", yes.text);
+    let user = format!(
+        "/api/v1/users/{}",
+        clerk.json["id"].as_str().unwrap_or_default()
+    );
+    let etag = clerk.header("etag").unwrap_or_default().to_owned();
+    let moved = s.patch(&user, &admin, &etag, &json!({"unit_id": s.unit_id("SH")}));
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    s.get(
+        &format!("/api/v1/export-requests/{rid3}/export"),
+        &s.token_with("bj.clerk", "a-long-password"),
+    )
+    .assert_problem(403, "requester_moved");
+}
+
+/// Two managers deciding one export request at once: one decision stands,
+/// the other is told the request moved on (412), and only one is audited.
+#[test]
+fn r_cus_08_one_decision_of_an_export_request_stands() {
+    let s = TestServer::start();
+    let (am, mgr, admin) = (
+        s.token("demo.am.bj"),
+        s.token("demo.manager.bj"),
+        s.token("demo.admin"),
+    );
+    for round in 0..6 {
+        let asked = s.post(
+            "/api/v1/export-requests",
+            &am,
+            &json!({"filter": "status=active", "purpose": format!("第{round}次")}),
+        );
+        assert_eq!(asked.status, 201, "{}", asked.text);
+        let decision = format!(
+            "/api/v1/export-requests/{}/decision",
+            asked.json["id"].as_str().unwrap_or_default()
+        );
+        let before = s.audit_count();
+        let decide = |token: &str, approve: bool| {
+            s.call(
+                "POST",
+                &decision,
+                Some(token),
+                Some(&json!({"approve": approve})),
+                &[("if-match", "\"1\"")],
+            )
+        };
+        let (yes, no) = std::thread::scope(|sc| {
+            let yes = sc.spawn(|| decide(&mgr, true));
+            let no = sc.spawn(|| decide(&admin, false));
+            (yes.join().ok(), no.join().ok())
+        });
+        let (yes, no) = (
+            yes.unwrap_or_else(|| panic!("approve")),
+            no.unwrap_or_else(|| panic!("refuse")),
+        );
+        let mut both = [yes.status, no.status];
+        both.sort_unstable();
+        assert_eq!(
+            both,
+            [200, 412],
+            "round {round}: {} / {}",
+            yes.text,
+            no.text
+        );
+        let stands = if yes.status == 200 {
+            "approved"
+        } else {
+            "refused"
+        };
+        let now = s.get(decision.trim_end_matches("/decision"), &am);
+        assert_eq!(now.json["status"], stands, "round {round}");
+        assert_eq!(s.audit_count(), before + 1, "round {round}");
+    }
+}

@@ -6,6 +6,7 @@ pub mod approval;
 pub mod audit;
 pub mod auth;
 pub mod customers;
+pub mod export_requests;
 pub mod org;
 pub mod regions;
 pub mod webhooks;

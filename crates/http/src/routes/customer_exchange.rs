@@ -22,7 +22,7 @@ use clientele_customers::visibility::{edits_files, exports_files, sees_financial
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::customers::{self, CustomerRow};
 use clientele_persistence::new_files::{NewFile, NewFiles};
-use clientele_persistence::{regions, units, users, DbConn, Error as DbError};
+use clientele_persistence::{regions, units, users, DbConn, Error as DbError, WriteMeta};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -222,21 +222,33 @@ pub async fn export_customers(
             "exporting files needs the admin, manager, auditor or integration role",
         ));
     }
-    let q = (q.into_inner(), c.into_inner());
     let (format, limit, cursor) = f.parse()?;
     let meta = ctx.meta(&st, Some(&p));
-    let financials = sees_financials(&p);
-    let detail = Some(wire_format(format).to_owned());
-    let page = registered_page(
+    exported(
         &st,
         p,
         meta,
-        (&q.0, &q.1),
-        (limit, cursor),
-        "export",
-        detail,
+        (&q.into_inner(), &c.into_inner()),
+        (format, limit, cursor),
+        None,
     )
-    .await?;
+    .await
+}
+
+/// A page of the files `p` sees that the filters find, as CSV or NDJSON,
+/// each registered as exported (under `grant`, the approved export request
+/// it was taken under, if any).
+pub(crate) async fn exported(
+    st: &AppState,
+    p: Principal,
+    meta: WriteMeta,
+    q: (&CustomerQuery, &ClassQuery),
+    (format, limit, cursor): (ExportFormat, u32, Option<Cursor>),
+    grant: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    let financials = sees_financials(&p);
+    let detail = Some(wire_format(format).to_owned());
+    let page = registered_page(st, p, meta, q, (limit, cursor), "export", (detail, grant)).await?;
     let next = page.next.as_ref().map(Cursor::encode);
     let rows: Vec<Customer> = page
         .items

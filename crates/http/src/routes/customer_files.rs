@@ -814,7 +814,7 @@ pub(crate) async fn registered_page(
     (q, c): (&CustomerQuery, &ClassQuery),
     (limit, cursor): (u32, Option<clientele_core::Cursor>),
     action: &'static str,
-    detail: Option<String>,
+    (detail, grant_id): (Option<String>, Option<String>),
 ) -> Result<clientele_persistence::Page<CustomerView>, ApiError> {
     let sort = parse_sort(q.sort.as_deref())?;
     let (mut filter, unit_id) = filter_of(q, c)?;
@@ -838,7 +838,7 @@ pub(crate) async fn registered_page(
             customer_id: v.row.id.clone(),
             action,
             detail: detail.clone(),
-            grant_id: None,
+            grant_id: grant_id.clone(),
         })
         .collect();
     st.register.register(meta, entries).await?;
@@ -861,7 +861,16 @@ pub async fn list_customers(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let financials = sees_financials(&p);
-    let page = registered_page(&st, p, meta, (&q.0, &q.1), (limit, cursor), "list", None).await?;
+    let page = registered_page(
+        &st,
+        p,
+        meta,
+        (&q.0, &q.1),
+        (limit, cursor),
+        "list",
+        (None, None),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(CustomerPage::from_page(page, |v| {
         Customer::from_view(v, financials)
     })))

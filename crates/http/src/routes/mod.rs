@@ -11,6 +11,7 @@ pub mod customer_exchange;
 pub mod customer_files;
 pub mod customer_handover;
 pub mod customer_parts;
+pub mod export_requests;
 pub mod me;
 pub mod ops;
 pub mod org_units;
@@ -220,6 +221,22 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/outside-access-requests/{id}/revocation")
                     .post(customer_access::revoke_outside_access),
+            )
+            .service(
+                web::resource("/export-requests")
+                    .get(export_requests::list_export_requests)
+                    .post(export_requests::request_export),
+            )
+            .service(
+                web::resource("/export-requests/{id}").get(export_requests::get_export_request),
+            )
+            .service(
+                web::resource("/export-requests/{id}/decision")
+                    .post(export_requests::decide_export_request),
+            )
+            .service(
+                web::resource("/export-requests/{id}/export")
+                    .get(export_requests::export_under_request),
             )
             .service(
                 web::resource("/webhooks")
