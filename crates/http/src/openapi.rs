@@ -93,6 +93,7 @@ use utoipa::{Modify, OpenApi};
         routes::export_requests::list_export_requests,
         routes::export_requests::get_export_request,
         routes::export_requests::decide_export_request,
+        routes::export_requests::withdraw_export_request,
         routes::export_requests::export_under_request,
         routes::webhooks::create_webhook,
         routes::webhooks::list_webhooks,
@@ -398,6 +399,12 @@ const LINKS: &[Link] = &[
         "request_export",
         "201",
         "decide_export_request",
+        &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
+    ),
+    (
+        "request_export",
+        "201",
+        "withdraw_export_request",
         &[("path.id", BODY_ID), ("header.If-Match", ETAG)],
     ),
     (

@@ -152,6 +152,47 @@ pub fn decide(
     approve: bool,
     note: Option<String>,
 ) -> Result<ExportRequestRow> {
+    let before = pending(conn, id, expected_version)?;
+    if meta.actor_id.as_deref() == Some(before.requested_by.as_str()) {
+        return Err(Error::conflict(
+            "own_request",
+            "nobody decides a request they asked for",
+        ));
+    }
+    let valid_until = approve.then(|| meta.at + chrono::Duration::days(i64::from(before.days)));
+    let action = if approve { "approved" } else { "refused" };
+    let changed = diesel::update(at_version(id, expected_version))
+        .set((
+            export_requests::status.eq(action),
+            export_requests::decided_by.eq(meta.actor_id.clone()),
+            export_requests::decided_at.eq(Some(meta.at)),
+            export_requests::decision_note.eq(note),
+            export_requests::valid_until.eq(valid_until),
+            export_requests::version.eq(expected_version + 1),
+        ))
+        .execute(conn)?;
+    recorded(conn, meta, &before, action, changed)
+}
+
+/// The requester takes back a request nobody has decided yet.
+pub fn withdraw(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    id: &str,
+    expected_version: i64,
+) -> Result<ExportRequestRow> {
+    let before = pending(conn, id, expected_version)?;
+    let changed = diesel::update(at_version(id, expected_version))
+        .set((
+            export_requests::status.eq("withdrawn"),
+            export_requests::version.eq(expected_version + 1),
+        ))
+        .execute(conn)?;
+    recorded(conn, meta, &before, "withdrawn", changed)
+}
+
+/// The request, if still at the version the caller read and undecided.
+fn pending(conn: &mut DbConn, id: &str, expected_version: i64) -> Result<ExportRequestRow> {
     let before = get(conn, id)?;
     if before.version != expected_version {
         return Err(Error::StaleVersion);
@@ -162,41 +203,43 @@ pub fn decide(
             format!("the request was already {}", before.status),
         ));
     }
-    if meta.actor_id.as_deref() == Some(before.requested_by.as_str()) {
-        return Err(Error::conflict(
-            "own_request",
-            "nobody decides a request they asked for",
-        ));
-    }
-    let valid_until = approve.then(|| meta.at + chrono::Duration::days(i64::from(before.days)));
-    let action = if approve { "approved" } else { "refused" };
-    let changed = diesel::update(
-        export_requests::table
-            .filter(export_requests::id.eq(id))
-            .filter(export_requests::version.eq(expected_version)),
-    )
-    .set((
-        export_requests::status.eq(action),
-        export_requests::decided_by.eq(meta.actor_id.clone()),
-        export_requests::decided_at.eq(Some(meta.at)),
-        export_requests::decision_note.eq(note),
-        export_requests::valid_until.eq(valid_until),
-        export_requests::version.eq(expected_version + 1),
-    ))
-    .execute(conn)?;
+    Ok(before)
+}
+
+/// The row of one id, while still at one version.
+type AtVersion<'a> = diesel::dsl::Filter<
+    diesel::dsl::Filter<export_requests::table, diesel::dsl::Eq<export_requests::id, &'a str>>,
+    diesel::dsl::Eq<export_requests::version, i64>,
+>;
+
+/// The row `id` while still at `version`.
+fn at_version(id: &str, version: i64) -> AtVersion<'_> {
+    export_requests::table
+        .filter(export_requests::id.eq(id))
+        .filter(export_requests::version.eq(version))
+}
+
+/// The request after a change of it (`changed` rows), audited; none
+/// changed means another change committed since it was read.
+fn recorded(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    before: &ExportRequestRow,
+    action: &str,
+    changed: usize,
+) -> Result<ExportRequestRow> {
     if changed == 0 {
-        // Another decision committed since the request was read.
         return Err(Error::StaleVersion);
     }
-    let after = get(conn, id)?;
+    let after = get(conn, &before.id)?;
     audit::record(
         conn,
         meta,
         Change {
             action,
             entity_type: "export_request",
-            entity_id: id,
-            before: serde_json::to_value(&before).ok(),
+            entity_id: &before.id,
+            before: serde_json::to_value(before).ok(),
             after: serde_json::to_value(&after).ok(),
         },
     )?;

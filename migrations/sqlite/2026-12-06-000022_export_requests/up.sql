@@ -2,7 +2,8 @@
 -- permission). Someone whose role does not export asks for the files a
 -- filter finds, saying why; a manager over their unit approves or refuses.
 -- An approval lets the requester, and nobody else, export those files for
--- the days approved, each export registered under the request.
+-- the days approved, each export registered under the request. The
+-- requester may withdraw a request still pending.
 -- `unit_path` is the requester's unit when asking: the managers above it
 -- see the request.
 CREATE TABLE export_requests (
@@ -12,7 +13,7 @@ CREATE TABLE export_requests (
     filter TEXT NOT NULL,
     purpose TEXT NOT NULL,
     days INTEGER NOT NULL CHECK (days BETWEEN 1 AND 7),
-    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'refused')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'refused', 'withdrawn')),
     decided_by TEXT REFERENCES users (id),
     decided_at TIMESTAMP,
     decision_note TEXT,

@@ -915,6 +915,41 @@ fn r_cus_08_an_export_is_asked_for_and_approved() {
         &[("if-match", "\"1\"")],
     )
     .assert_problem(409, "own_request");
+    // A request still pending is the requester's to take back, once.
+    let changed_mind = s.post(
+        "/api/v1/export-requests",
+        &am,
+        &json!({"filter": "status=dormant", "purpose": "休眠客户名单"}),
+    );
+    let back = format!(
+        "/api/v1/export-requests/{}",
+        changed_mind.json["id"].as_str().unwrap_or_default()
+    );
+    let withdraw = |token: &str, etag: &str| {
+        s.call(
+            "POST",
+            &format!("{back}/withdrawal"),
+            Some(token),
+            None,
+            &[("if-match", etag)],
+        )
+    };
+    withdraw(&mgr, "\"1\"").assert_problem(403, "forbidden");
+    withdraw(&sh, "\"1\"").assert_problem(404, "not_found");
+    let withdrawn = withdraw(&am, "\"1\"");
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.text);
+    assert_eq!(withdrawn.json["status"], "withdrawn");
+    withdraw(&am, "\"2\"").assert_problem(409, "already_decided");
+    s.call(
+        "POST",
+        &format!("{back}/decision"),
+        Some(&mgr),
+        Some(&json!({"approve": true})),
+        &[("if-match", "\"2\"")],
+    )
+    .assert_problem(409, "already_decided");
+    s.get(&format!("{back}/export"), &am)
+        .assert_problem(403, "approval_not_in_force");
     // A refused request exports nothing.
     let refused = s.post(
         "/api/v1/export-requests",

@@ -34,6 +34,8 @@ pub enum ExportRequestStatusDto {
     Pending,
     Approved,
     Refused,
+    /// Taken back by the requester before a decision.
+    Withdrawn,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -29,7 +29,7 @@ pub struct Webhook {
     /// file), absorbed (the survivor), imported, reverted; `contact.`
     /// created, updated, removed; `document.` created, updated; `relation.`
     /// created, ended; `outside_access_request.` requested, approved,
-    /// refused, revoked; `export_request.` requested, approved, refused;
+    /// refused, revoked; `export_request.` requested, approved, refused, withdrawn;
     /// `user.` created, updated, credentials_changed; `org_unit.`
     /// created, updated; `approval_rule.` created, updated, deleted;
     /// `session.` signed_in, signed_out; `webhook.` created, updated,

@@ -211,11 +211,36 @@ pub async fn decide_export_request(
     Ok(answer(StatusCode::OK, row))
 }
 
+/// The requester takes back a request nobody has decided yet (`If-Match`).
+#[utoipa::path(post, path = "/api/v1/export-requests/{id}/withdrawal", tag = "customers", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "ETag of the request", pattern = "^\"[0-9]+\"$")),
+    responses((status = 200, body = ExportRequest)))]
+pub async fn withdraw_export_request(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    id: PathId,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    let row = seen(&st, &p, id.0.clone()).await?;
+    if row.requested_by != p.user_id.to_string() {
+        return Err(ApiError::forbidden(
+            "only the requester withdraws a request",
+        ));
+    }
+    let meta = ctx.meta(&st, Some(&p));
+    let row = st
+        .write(move |c| export_requests::withdraw(c, &meta, &id.0, if_match.0))
+        .await?;
+    Ok(answer(StatusCode::OK, row))
+}
+
 /// Take the export an approved request allows (its requester only, until
 /// `valid_until`): the files its filter finds that the requester sees
 /// now, as CSV or NDJSON, paged as `GET /customers/export`, every file
 /// registered as exported under the request. Without an approval in force
-/// (pending, refused, expired) it is 403 `approval_not_in_force`; after the
+/// (pending, refused, withdrawn, expired) it is 403 `approval_not_in_force`; after the
 /// requester has moved to another unit, 403 `requester_moved`.
 #[utoipa::path(get, path = "/api/v1/export-requests/{id}/export", tag = "customers", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ExportFormatQuery),

@@ -235,6 +235,10 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .post(export_requests::decide_export_request),
             )
             .service(
+                web::resource("/export-requests/{id}/withdrawal")
+                    .post(export_requests::withdraw_export_request),
+            )
+            .service(
                 web::resource("/export-requests/{id}/export")
                     .get(export_requests::export_under_request),
             )
