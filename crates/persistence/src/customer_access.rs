@@ -427,15 +427,11 @@ pub fn decide(
         outside_access_requests::version.eq(expected_version + 1),
     ))
     .execute(conn)?;
-    if changed == 0 {
-        // Another change committed since the request was read.
-        return Err(Error::StaleVersion);
-    }
     recorded(
         conn,
         meta,
         &before,
-        if approve { "approved" } else { "refused" },
+        (if approve { "approved" } else { "refused" }, changed),
     )
 }
 
@@ -448,13 +444,18 @@ fn current(conn: &mut DbConn, id: &str, expected_version: i64) -> Result<Outside
     Ok(before)
 }
 
-/// The request after a change of it, with the change audited.
+/// The request after a change of it (`action`, `changed` rows), with the
+/// change audited; none changed means another change committed since the
+/// request was read.
 fn recorded(
     conn: &mut DbConn,
     meta: &WriteMeta,
     before: &OutsideRequestRow,
-    action: &str,
+    (action, changed): (&str, usize),
 ) -> Result<OutsideRequestRow> {
+    if changed == 0 {
+        return Err(Error::StaleVersion);
+    }
     let after = outside_request(conn, &before.id)?;
     audit::record(
         conn,
@@ -506,11 +507,7 @@ pub fn revoke(
         outside_access_requests::version.eq(expected_version + 1),
     ))
     .execute(conn)?;
-    if changed == 0 {
-        // Another change committed since the request was read.
-        return Err(Error::StaleVersion);
-    }
-    recorded(conn, meta, &before, "revoked")
+    recorded(conn, meta, &before, ("revoked", changed))
 }
 
 /// The approved, unexpired grant that lets `user_id` read `customer_id`.

@@ -3489,3 +3489,62 @@ fn r_cus_08_me_tells_what_an_account_may_do() {
         );
     }
 }
+
+/// Two legal officers deciding one outside-access request at once: one
+/// decision stands, the other is told the request moved on (412), and only
+/// one is audited (CUS-09, ORG-03).
+#[test]
+fn r_cus_09_one_decision_of_an_outside_request_stands() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let second = s.post(
+        "/api/v1/users",
+        &admin,
+        &json!({"username": "legal.two", "display_name": "第二法务", "password": "a-long-password",
+                "unit_id": s.unit_id("LEGAL"), "roles": ["legal"]}),
+    );
+    assert_eq!(second.status, 201, "{}", second.text);
+    let (legal, other) = (
+        s.token("demo.legal"),
+        s.token_with("legal.two", "a-long-password"),
+    );
+    let made = create(
+        &s,
+        &admin,
+        json!({"name": "北京并发审批有限公司", "nature": "private", "owner_unit_id": s.unit_id("BJ")}),
+    );
+    let id = id_of(&made);
+    for round in 0..6 {
+        let asked = s.post(
+            &format!("/api/v1/customers/{id}/outside-access-requests"),
+            &admin,
+            &json!({"outside_party": "审计机关", "purpose": format!("第{round}次"),
+                    "legal_basis": "审计法", "days": 1}),
+        );
+        assert_eq!(asked.status, 201, "{}", asked.text);
+        let decision = format!(
+            "/api/v1/outside-access-requests/{}/decision",
+            asked.json["id"].as_str().unwrap_or_default()
+        );
+        let before = s.audit_count();
+        let decide = |token: &str, approve: bool| {
+            s.call(
+                "POST",
+                &decision,
+                Some(token),
+                Some(&json!({"approve": approve})),
+                &[("if-match", "\"1\"")],
+            )
+            .status
+        };
+        let (yes, no) = std::thread::scope(|sc| {
+            let yes = sc.spawn(|| decide(&legal, true));
+            let no = sc.spawn(|| decide(&other, false));
+            (yes.join().unwrap_or(0), no.join().unwrap_or(0))
+        });
+        let mut both = [yes, no];
+        both.sort_unstable();
+        assert_eq!(both, [200, 412], "round {round}");
+        assert_eq!(s.audit_count(), before + 1, "round {round}");
+    }
+}
