@@ -812,6 +812,16 @@ fn r_cus_07_visibility_matrix() {
             }
             s.call("GET", "/api/v1/customers/counts?by=nature", None, None, &[])
                 .assert_problem(401, "unauthorized");
+            s.call("GET", "/api/v1/export-requests", None, None, &[])
+                .assert_problem(401, "unauthorized");
+            s.call(
+                "POST",
+                "/api/v1/export-requests",
+                None,
+                Some(&json!({"filter": "", "purpose": "x"})),
+                &[],
+            )
+            .assert_problem(401, "unauthorized");
         }
         // Writes below the file.
         check(
