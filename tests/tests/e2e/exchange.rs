@@ -794,6 +794,7 @@ fn r_cus_08_an_export_is_asked_for_and_approved() {
         ("status=nope", "an unknown status"),
         ("region=abc", "not a region code"),
         ("unknown=1", "not a filter"),
+        ("sort=bogus", "not an order the list knows"),
     ] {
         let r = s.post(
             "/api/v1/export-requests",

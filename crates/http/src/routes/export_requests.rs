@@ -13,7 +13,7 @@ use crate::extract::{
     parse_query, Auth, IfMatch, PageParams, PathId, ReqCtx, ValidJson, ValidQuery,
 };
 use crate::routes::customer_exchange::{exported, ExportFormatQuery};
-use crate::routes::customer_files::{filter_of, ClassQuery, CustomerQuery};
+use crate::routes::customer_files::{filter_of, parse_sort, ClassQuery, CustomerQuery};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -53,6 +53,7 @@ fn checked_filter(filter: &str) -> Result<(CustomerQuery, ClassQuery), ApiError>
     let q: CustomerQuery = parse_query(filter).map_err(as_filter)?;
     let c: ClassQuery = parse_query(filter).map_err(as_filter)?;
     filter_of(&q, &c).map_err(as_filter)?;
+    parse_sort(q.sort.as_deref()).map_err(as_filter)?;
     Ok((q, c))
 }
 
