@@ -955,6 +955,26 @@ fn seed_customers(
             ),
         )?;
     }
+    // An account manager's export request waiting for the Beijing branch's
+    // manager (CUS-08): the list of active customers for a review.
+    if let Some(am) = users::credentials(c, "demo.am.bj")? {
+        use clientele_persistence::export_requests::{self, ExportRequestRow};
+        let unit = clientele_persistence::units::get(c, &am.unit_id)?;
+        export_requests::create(
+            c,
+            meta,
+            ExportRequestRow::pending(
+                am.id,
+                unit.path,
+                (
+                    "status=active&sort=name".into(),
+                    "季度客户回访：整理本分公司在用客户名单".into(),
+                    2,
+                ),
+                meta.at,
+            ),
+        )?;
+    }
     Ok(())
 }
 
