@@ -302,6 +302,17 @@ pub async fn get_outside_access(
     Ok(outside_answer(StatusCode::OK, row))
 }
 
+/// The principal, if it decides and ends outside access (the legal office).
+fn legal_office(p: Principal) -> Result<Principal, ApiError> {
+    if decides_outside_access(&p) {
+        Ok(p)
+    } else {
+        Err(ApiError::forbidden(
+            "deciding outside access needs the legal role, without the auditor's",
+        ))
+    }
+}
+
 /// Who sees every outside-access request, not only their own.
 fn sees_all_outside_requests(p: &Principal) -> bool {
     p.reads_everything() || p.has(Role::Legal)
@@ -319,12 +330,7 @@ pub async fn decide_outside_access(
     body: ValidJson<OutsideDecision>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let p = auth.0;
-    if !decides_outside_access(&p) {
-        return Err(ApiError::forbidden(
-            "deciding outside access needs the legal role, without the auditor's",
-        ));
-    }
+    let p = legal_office(auth.0)?;
     let meta = ctx.meta(&st, Some(&p));
     let b = body.0;
     let row = st
@@ -355,12 +361,7 @@ pub async fn revoke_outside_access(
     body: ValidJson<OutsideRevocation>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let p = auth.0;
-    if !decides_outside_access(&p) {
-        return Err(ApiError::forbidden(
-            "deciding outside access needs the legal role, without the auditor's",
-        ));
-    }
+    let p = legal_office(auth.0)?;
     let meta = ctx.meta(&st, Some(&p));
     let note = body.0.note.map(|n| n.trim().to_owned());
     let row = st

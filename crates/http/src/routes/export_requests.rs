@@ -169,6 +169,21 @@ async fn seen(st: &AppState, p: &Principal, id: String) -> Result<ExportRequestR
     }
 }
 
+/// The request, if `p` asked it; 403 `refusal` if `p` only sees it.
+async fn requesters(
+    st: &AppState,
+    p: &Principal,
+    id: String,
+    refusal: &'static str,
+) -> Result<ExportRequestRow, ApiError> {
+    let row = seen(st, p, id).await?;
+    if row.requested_by == p.user_id.to_string() {
+        Ok(row)
+    } else {
+        Err(ApiError::forbidden(refusal))
+    }
+}
+
 /// One export request, with the `ETag` its decision needs: for its
 /// requester, the managers over its unit, admins and auditors (404
 /// otherwise).
@@ -224,12 +239,13 @@ pub async fn withdraw_export_request(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
-    let row = seen(&st, &p, id.0.clone()).await?;
-    if row.requested_by != p.user_id.to_string() {
-        return Err(ApiError::forbidden(
-            "only the requester withdraws a request",
-        ));
-    }
+    requesters(
+        &st,
+        &p,
+        id.0.clone(),
+        "only the requester withdraws a request",
+    )
+    .await?;
     let meta = ctx.meta(&st, Some(&p));
     let row = st
         .write(move |c| export_requests::withdraw(c, &meta, &id.0, if_match.0))
@@ -258,12 +274,13 @@ pub async fn export_under_request(
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
     let (format, limit, cursor) = f.parse()?;
-    let row = seen(&st, &p, id.0).await?;
-    if row.requested_by != p.user_id.to_string() {
-        return Err(ApiError::forbidden(
-            "only the requester exports under an approval",
-        ));
-    }
+    let row = requesters(
+        &st,
+        &p,
+        id.0,
+        "only the requester exports under an approval",
+    )
+    .await?;
     let meta = ctx.meta(&st, Some(&p));
     if !row.in_force(meta.at) {
         let state = match row.status.as_str() {
