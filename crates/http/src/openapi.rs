@@ -414,6 +414,18 @@ const LINKS: &[Link] = &[
         &[("path.id", BODY_ID)],
     ),
     (
+        "decide_export_request",
+        "200",
+        "access_register",
+        &[("query.grant_id", BODY_ID)],
+    ),
+    (
+        "decide_outside_access",
+        "200",
+        "access_register",
+        &[("query.grant_id", BODY_ID)],
+    ),
+    (
         "create_approval_rule",
         "201",
         "get_approval_rule",

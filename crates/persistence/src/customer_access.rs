@@ -161,6 +161,7 @@ pub struct AccessFilter {
     pub customer_id: Option<String>,
     pub actor_id: Option<String>,
     pub action: Option<String>,
+    pub grant_id: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
 }
@@ -218,6 +219,9 @@ pub fn list(
     }
     if let Some(v) = &f.action {
         q = q.filter(read_register::action.eq(v.clone()));
+    }
+    if let Some(v) = &f.grant_id {
+        q = q.filter(read_register::grant_id.eq(v.clone()));
     }
     if let Some(v) = f.since {
         q = q.filter(read_register::at.ge(v));

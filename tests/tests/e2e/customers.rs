@@ -1748,6 +1748,31 @@ fn r_cus_09_outside_access_needs_legal_approval() {
         "{}",
         log.text
     );
+    // The register finds every read made under the grant, and only those.
+    let under = s.get(
+        &format!("/api/v1/access-register?grant_id={rid}"),
+        &s.token("demo.auditor"),
+    );
+    assert_eq!(under.status, 200, "{}", under.text);
+    let items = under.json["items"].as_array().cloned().unwrap_or_default();
+    assert!(!items.is_empty(), "{}", under.text);
+    assert!(
+        items.iter().all(|e| e["grant_id"] == rid.as_str()
+            && e["customer_ids"][0] == id.as_str()
+            && e["actor_id"] == s.user_id("demo.manager.bj").as_str()),
+        "{}",
+        under.text
+    );
+    let none = s.get(
+        "/api/v1/access-register?grant_id=0190e0b4-7c1d-7000-8000-000000000001",
+        &s.token("demo.auditor"),
+    );
+    assert_eq!(none.json["items"].as_array().map(Vec::len), Some(0));
+    s.get(
+        "/api/v1/access-register?grant_id=nope",
+        &s.token("demo.auditor"),
+    )
+    .assert_problem(400, "invalid_query");
     // Nobody decides a request they would read under.
     let for_legal = s.post(
         &asks,

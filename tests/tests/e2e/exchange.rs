@@ -892,6 +892,15 @@ fn r_cus_08_an_export_is_asked_for_and_approved() {
         reg.text
     );
     assert_eq!(reg.json["items"][0]["grant_id"], rid.as_str());
+    // The same entry, found by the request it was taken under.
+    let under = s.get(&format!("/api/v1/access-register?grant_id={rid}"), &auditor);
+    assert_eq!(
+        under.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        under.text
+    );
+    assert_eq!(under.json["items"][0]["id"], reg.json["items"][0]["id"]);
     assert_eq!(
         reg.json["items"][0]["customer_ids"]
             .as_array()

@@ -400,6 +400,45 @@ fn sqlite_log_stays_bounded_under_endless_reads() {
     );
 }
 
+/// The register finds a grant's reads by an index of its own, on SQLite in
+/// the register's file (where no migration can put it), and the query
+/// takes it rather than walking the register.
+#[test]
+fn r_cus_08_the_register_finds_a_grant_by_its_index() {
+    use clientele_persistence::BackendKind;
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    let s = TestServer::start();
+    let sql = match s.db.kind() {
+        BackendKind::Sqlite => {
+            "EXPLAIN QUERY PLAN SELECT id FROM read_register \
+             WHERE grant_id = 'g' ORDER BY id DESC LIMIT 21"
+        }
+        BackendKind::Postgres => {
+            "SELECT indexdef AS detail FROM pg_indexes WHERE indexname = 'ix_read_register_grant'"
+        }
+    };
+    let lines = s.db.read(move |c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(sql).load::<Line>(c).map_err(Into::into)
+    });
+    let text = lines
+        .map(|l| {
+            l.into_iter()
+                .map(|l| l.detail)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(text.contains("ix_read_register_grant"), "{text}");
+    if s.db.kind() == BackendKind::Postgres {
+        assert!(text.contains("WHERE (grant_id IS NOT NULL)"), "{text}");
+    }
+}
+
 /// Every migration goes both ways: all of them revert (newest first, on a
 /// database holding the demo data) and apply again, leaving nothing pending.
 #[test]

@@ -58,6 +58,9 @@ pub struct RegisterQuery {
     /// `read`, `list`, `export`, `history` …
     #[param(min_length = 1, max_length = 32)]
     pub action: Option<String>,
+    /// The outside-access request or export request the reads were made
+    /// under: every file read by that grant, and nothing else.
+    pub grant_id: Option<uuid::Uuid>,
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -83,6 +86,7 @@ async fn register_page(
         customer_id: q.customer_id.map(|u| u.to_string()),
         actor_id: q.actor_id.map(|u| u.to_string()),
         action: q.action,
+        grant_id: q.grant_id.map(|u| u.to_string()),
         since: q.since.map(|t| t.naive_utc()),
         until: q.until.map(|t| t.naive_utc()),
     };

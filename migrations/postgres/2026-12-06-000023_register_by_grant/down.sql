@@ -1,0 +1,1 @@
+DROP INDEX ix_read_register_grant;
