@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use crate::middleware::{
     caching::caching, idempotency::idempotency, metrics::metrics, problem::problem,
-    request_id::request_id,
+    query_names::query_names, request_id::request_id,
 };
 use crate::routes;
 use crate::state::AppState;
@@ -73,6 +73,7 @@ pub fn configure(
 /// Binds and returns the server (not yet awaited) and the address it listens on.
 pub fn start(state: AppState, bind: &str, workers: usize) -> std::io::Result<(Server, SocketAddr)> {
     let spec = crate::openapi::openapi();
+    crate::middleware::query_names::names();
     let origins = state.config.cors_origins.clone();
     let routes = configure(state, spec);
     let server = HttpServer::new(move || {
@@ -81,6 +82,7 @@ pub fn start(state: AppState, bind: &str, workers: usize) -> std::io::Result<(Se
             .default_service(web::to(no_route))
             .wrap(from_fn(idempotency))
             .wrap(from_fn(caching))
+            .wrap(from_fn(query_names))
             .wrap(from_fn(problem))
             .wrap(cors(&origins))
             .wrap(from_fn(metrics))

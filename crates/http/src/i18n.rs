@@ -155,6 +155,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "email" => "不是有效的电子邮件地址",
         "required" | "missing_field" => "缺少必填字段",
         "unknown_field" => "不认识的字段",
+        "unknown_parameter" => "该操作没有这个查询参数",
         "invalid_type" => "字段类型错误",
         "too_short" => "过短",
         "too_long" => "过长",

@@ -183,3 +183,63 @@ fn problems_speak_chinese_when_asked() {
         v.text
     );
 }
+
+/// A query parameter an operation does not take is refused, on every
+/// operation of the contract, before anything runs: a mistyped filter
+/// (`stauts=archived`) must not pass for no filter. The check reads the
+/// contract, so this also proves each route's pattern is the contract's.
+#[test]
+fn every_operation_refuses_a_query_parameter_it_does_not_take() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let before = s.audit_count();
+    let spec: serde_json::Value =
+        serde_json::from_str(&clientele_http::openapi::openapi_json()).unwrap_or_default();
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+        for (method, _) in item.as_object().into_iter().flatten() {
+            if !["get", "post", "patch", "put", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            let concrete = path
+                .split('/')
+                .map(|part| match part {
+                    "{code}" => "C",
+                    p if p.starts_with('{') => "0190e0b4-7c1d-7000-8000-000000000001",
+                    p => p,
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let r = s.call(
+                &method.to_uppercase(),
+                &format!("{concrete}?stauts=archived"),
+                Some(&admin),
+                Some(&json!({})),
+                &[],
+            );
+            r.assert_problem(400, "invalid_query");
+            assert_eq!(r.json["errors"][0]["field"], "stauts", "{method} {path}");
+            assert_eq!(
+                r.json["errors"][0]["code"], "unknown_parameter",
+                "{method} {path}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "{checked}");
+    // What an operation takes still passes, and the answer names it.
+    let list = s.get("/api/v1/customers?status=active&limit=5", &admin);
+    assert_eq!(list.status, 200, "{}", list.text);
+    let typo = s.get(
+        "/api/v1/customers/export?format=csv&stauts=archived",
+        &admin,
+    );
+    assert!(
+        typo.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("status") && d.contains("format")),
+        "{}",
+        typo.text
+    );
+    assert_eq!(s.audit_count(), before);
+}

@@ -1,0 +1,181 @@
+//! Query parameters the contract does not name are refused.
+//!
+//! A mistyped filter must not pass for no filter: `GET /customers/export?stauts=archived`
+//! would otherwise export every file in sight, and a list would quietly
+//! show more than was asked for. So a request naming a query parameter its
+//! operation does not take is a 400 `invalid_query` naming the parameter
+//! (`unknown_parameter`) and the ones it does take, before any handler
+//! runs. The list of what each operation takes is the OpenAPI document's
+//! own, generated from the handlers: the contract and the server cannot
+//! disagree. Paths the contract does not describe (the docs) pass unchecked.
+
+use crate::error::ApiError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::Error;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::{OpenApi, RefOr};
+
+/// The query parameters of each operation, by method and path pattern.
+pub struct QueryNames(HashMap<(Method, String), Vec<String>>);
+
+impl QueryNames {
+    /// Reads them off the contract.
+    pub fn of(spec: &OpenApi) -> Self {
+        let mut map = HashMap::new();
+        for (path, item) in &spec.paths.paths {
+            let ops = [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::PATCH, &item.patch),
+                (Method::DELETE, &item.delete),
+            ];
+            'ops: for (method, op) in ops {
+                let Some(op) = op else { continue };
+                let mut names = Vec::new();
+                for p in op.parameters.iter().flatten() {
+                    match p {
+                        RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query) => {
+                            names.push(p.name.clone());
+                        }
+                        RefOr::T(_) => {}
+                        // Not one this contract has: the operation is left unchecked
+                        // rather than checked against a list it cannot read whole.
+                        RefOr::Ref(_) => continue 'ops,
+                    }
+                }
+                map.insert((method, path.clone()), names);
+            }
+        }
+        Self(map)
+    }
+
+    /// What `method` on `pattern` takes; `None` for what the contract does
+    /// not describe.
+    fn taken(&self, method: &Method, pattern: &str) -> Option<&[String]> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.0
+            .get(&(method.clone(), pattern.to_owned()))
+            .map(Vec::as_slice)
+    }
+
+    /// The first parameter of `query` that `method` on `pattern` does not
+    /// take, as the error that names it.
+    pub fn check(&self, method: &Method, pattern: &str, query: &str) -> Result<(), ApiError> {
+        let Some(taken) = self.taken(method, pattern) else {
+            return Ok(());
+        };
+        let unknown = form_urlencoded::parse(query.as_bytes())
+            .map(|(name, _)| name)
+            .find(|name| !taken.iter().any(|t| t == name));
+        match unknown {
+            None => Ok(()),
+            Some(name) => {
+                let takes = if taken.is_empty() {
+                    "this operation takes no query parameters".to_owned()
+                } else {
+                    format!("this operation takes {}", taken.join(", "))
+                };
+                Err(ApiError::bad_parameter(
+                    &name,
+                    "unknown_parameter",
+                    format!("unknown query parameter `{name}`: {takes}"),
+                ))
+            }
+        }
+    }
+}
+
+/// Read off the contract once, at the first call (the server makes it at start).
+pub fn names() -> &'static QueryNames {
+    static NAMES: OnceLock<QueryNames> = OnceLock::new();
+    NAMES.get_or_init(|| QueryNames::of(&crate::openapi::openapi()))
+}
+
+pub async fn query_names(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if !req.query_string().is_empty() {
+        if let Some(pattern) = req.match_pattern() {
+            if let Err(e) = names().check(req.method(), &pattern, req.query_string()) {
+                return Ok(req.error_response(e));
+            }
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> QueryNames {
+        QueryNames::of(&crate::openapi::openapi())
+    }
+
+    fn refused(method: Method, pattern: &str, query: &str) -> Option<(String, String)> {
+        names()
+            .check(&method, pattern, query)
+            .err()
+            .map(|e| (e.errors[0].field.clone(), e.errors[0].code.clone()))
+    }
+
+    #[test]
+    fn a_parameter_the_operation_takes_passes() {
+        for q in [
+            "",
+            "status=active&limit=20",
+            "name=%E5%8D%8E&sort=-name&cursor=x",
+        ] {
+            assert_eq!(refused(Method::GET, "/api/v1/customers", q), None, "{q}");
+        }
+        assert_eq!(
+            refused(Method::HEAD, "/api/v1/customers", "status=active"),
+            None
+        );
+        assert_eq!(
+            refused(Method::POST, "/api/v1/customers/import", "dry_run=true"),
+            None
+        );
+    }
+
+    #[test]
+    fn an_unknown_or_mistyped_parameter_is_named() {
+        let unknown = Some(("stauts".to_owned(), "unknown_parameter".to_owned()));
+        assert_eq!(
+            refused(Method::GET, "/api/v1/customers/export", "stauts=archived"),
+            unknown
+        );
+        assert_eq!(
+            refused(Method::GET, "/api/v1/customers", "status=active&stauts=x"),
+            unknown
+        );
+        // An empty name is a name no operation takes.
+        assert_eq!(
+            refused(Method::GET, "/api/v1/customers", "=null&code=0"),
+            Some((String::new(), "unknown_parameter".to_owned()))
+        );
+        // An operation without query parameters takes none.
+        assert!(refused(Method::GET, "/api/v1/customers/{id}", "x=1").is_some());
+        // A parameter of another method of the same path is not taken.
+        assert!(refused(Method::POST, "/api/v1/customers", "status=active").is_some());
+    }
+
+    #[test]
+    fn what_the_contract_does_not_describe_passes() {
+        assert_eq!(refused(Method::GET, "/docs/{_:.*}", "url=x"), None);
+        assert_eq!(refused(Method::OPTIONS, "/api/v1/customers", "x=1"), None);
+    }
+}
