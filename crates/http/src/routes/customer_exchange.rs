@@ -741,12 +741,11 @@ struct ImportContext {
 }
 
 impl ImportContext {
-    /// `codes`: where new files' codes come from, when not from the
-    /// counter locked by this transaction.
+    /// `codes`: where new files' codes come from.
     fn load(
         c: &mut DbConn,
         rows: &[ImportRow],
-        codes: Option<customers::CodeRun>,
+        codes: customers::CodeRun,
     ) -> Result<Self, DbError> {
         let mut levels = clientele_persistence::secrecy::list(c)?;
         levels.sort_by_key(|l| l.rank);
@@ -758,10 +757,7 @@ impl ImportContext {
             files: customers::ids_by_external_id(c, &external_ids)?,
             regions: HashMap::new(),
             people: HashMap::new(),
-            codes: match codes {
-                Some(run) => run,
-                None => customers::CodeRun::start(c)?,
-            },
+            codes,
         })
     }
 
@@ -823,10 +819,13 @@ impl ImportContext {
     }
 }
 
-/// Runs every row inside one transaction, each in a savepoint of its own:
-/// a row that fails leaves nothing behind and the rows after it are still
-/// tried, so a dry run (or a refused commit) names every bad row, not only
-/// the first.
+/// Runs every row inside one transaction. On PostgreSQL first all at once,
+/// in one savepoint: most imports have no bad row, and a savepoint a row was
+/// two of the three round trips a new file cost. If a row fails,
+/// that pass is rolled back and the rows run again, each in a savepoint of
+/// its own: a row that fails leaves nothing behind and the rows after it
+/// are still tried, so a dry run (or a refused commit) names every bad
+/// row, not only the first. The second pass hands out the same codes.
 fn run_import(
     c: &mut DbConn,
     p: &Principal,
@@ -834,11 +833,45 @@ fn run_import(
     rows: &[ImportRow],
     codes: Option<customers::CodeRun>,
 ) -> Result<Imported, DbError> {
+    let codes = match codes {
+        Some(run) => run,
+        None => customers::CodeRun::start(c)?,
+    };
+    if matches!(c, DbConn::Sqlite(_)) {
+        // In-process savepoints cost no round trip, and one held over the
+        // whole pass made SQLite keep every page it changed: row by row
+        // was measured faster there (3.9–4.0 s against 4.2–4.5 s).
+        return import_pass(c, p, meta, rows, codes, true);
+    }
+    let at_once = clientele_persistence::savepoint(c, |c| {
+        import_pass(c, p, meta, rows, codes.clone(), false)
+    });
+    match at_once {
+        Err(e) if fault_of_row(&e) => import_pass(c, p, meta, rows, codes, true),
+        done => done,
+    }
+}
+
+/// One pass over the rows; with `row_by_row`, each row in a savepoint of
+/// its own and a row's fault recorded, else the first fault ends the pass.
+fn import_pass(
+    c: &mut DbConn,
+    p: &Principal,
+    meta: &clientele_persistence::WriteMeta,
+    rows: &[ImportRow],
+    codes: customers::CodeRun,
+    row_by_row: bool,
+) -> Result<Imported, DbError> {
     let mut cx = ImportContext::load(c, rows, codes)?;
     let mut done = Imported::default();
     let mut new_files = NewFiles::default();
     for row in rows {
-        match clientele_persistence::savepoint(c, |c| import_row(c, p, meta, row, &mut cx)) {
+        let outcome = if row_by_row {
+            clientele_persistence::savepoint(c, |c| import_row(c, p, meta, row, &mut cx))
+        } else {
+            import_row(c, p, meta, row, &mut cx)
+        };
+        match outcome {
             Ok(RowOutcome::Created { id, records }) => {
                 // A later row of the same external id changes this file.
                 cx.files.insert(row.external_id.clone(), id);
@@ -847,7 +880,7 @@ fn run_import(
             }
             Ok(RowOutcome::Updated) => done.updated += 1,
             Ok(RowOutcome::Unchanged) => done.unchanged += 1,
-            Err(e) if fault_of_row(&e) => done.failed.push((row.line, e)),
+            Err(e) if row_by_row && fault_of_row(&e) => done.failed.push((row.line, e)),
             Err(e) => return Err(e),
         }
     }
