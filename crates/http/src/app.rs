@@ -73,7 +73,7 @@ pub fn configure(
 /// Binds and returns the server (not yet awaited) and the address it listens on.
 pub fn start(state: AppState, bind: &str, workers: usize) -> std::io::Result<(Server, SocketAddr)> {
     let spec = crate::openapi::openapi();
-    crate::middleware::query_names::names();
+    crate::middleware::query_names::prepare(&spec);
     let origins = state.config.cors_origins.clone();
     let routes = configure(state, spec);
     let server = HttpServer::new(move || {

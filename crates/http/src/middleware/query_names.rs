@@ -20,8 +20,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::{OpenApi, RefOr};
 
-/// The query parameters of each operation, by method and path pattern.
-pub struct QueryNames(HashMap<(Method, String), Vec<String>>);
+/// The query parameters of each operation, by path pattern and method
+/// (looked up by the pattern as borrowed, with no key built a request).
+pub struct QueryNames(HashMap<String, HashMap<Method, Vec<String>>>);
 
 impl QueryNames {
     /// Reads them off the contract.
@@ -49,7 +50,9 @@ impl QueryNames {
                         RefOr::Ref(_) => continue 'ops,
                     }
                 }
-                map.insert((method, path.clone()), names);
+                map.entry(path.clone())
+                    .or_insert_with(HashMap::new)
+                    .insert(method, names);
             }
         }
         Self(map)
@@ -63,9 +66,7 @@ impl QueryNames {
         } else {
             method
         };
-        self.0
-            .get(&(method.clone(), pattern.to_owned()))
-            .map(Vec::as_slice)
+        self.0.get(pattern)?.get(method).map(Vec::as_slice)
     }
 
     /// The first parameter of `query` that `method` on `pattern` does not
@@ -95,9 +96,16 @@ impl QueryNames {
     }
 }
 
-/// Read off the contract once, at the first call (the server makes it at start).
-pub fn names() -> &'static QueryNames {
-    static NAMES: OnceLock<QueryNames> = OnceLock::new();
+static NAMES: OnceLock<QueryNames> = OnceLock::new();
+
+/// Reads them off `spec`, the contract the server serves, before the first
+/// request.
+pub fn prepare(spec: &OpenApi) {
+    NAMES.get_or_init(|| QueryNames::of(spec));
+}
+
+/// Read off the contract once ([`prepare`], or at the first call).
+fn names() -> &'static QueryNames {
     NAMES.get_or_init(|| QueryNames::of(&crate::openapi::openapi()))
 }
 
