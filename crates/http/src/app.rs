@@ -3,16 +3,22 @@
 use crate::error::ApiError;
 use crate::middleware::{
     caching::caching, idempotency::idempotency, metrics::metrics, problem::problem,
-    query_names::query_names, request_id::request_id,
+    query_check::query_check, request_id::request_id,
 };
+use crate::request_line::EncodedTargets;
 use crate::routes;
 use crate::state::AppState;
 use actix_cors::Cors;
+use actix_http::{error::DispatchError, HttpService, Protocol};
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::AppConfig;
 use actix_web::dev::Server;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::rt::net::TcpStream;
+use actix_web::{web, App, HttpResponse};
 use std::net::SocketAddr;
+use std::time::Duration;
 use utoipa_swagger_ui::SwaggerUi;
 
 fn cors(origins: &[String]) -> Cors {
@@ -71,30 +77,92 @@ pub fn configure(
 }
 
 /// Binds and returns the server (not yet awaited) and the address it listens on.
+///
+/// The server is actix-web's HTTP/1.1 service over actix-server, as
+/// `HttpServer` builds it, with one step more: each connection is wrapped in
+/// [`EncodedTargets`], so a request target sent as raw UTF-8 reaches the API
+/// percent-encoded instead of being refused by the HTTP parser with a bare
+/// 400 (see `request_line`).
 pub fn start(state: AppState, bind: &str, workers: usize) -> std::io::Result<(Server, SocketAddr)> {
     let spec = crate::openapi::openapi();
-    crate::middleware::query_names::prepare(&spec);
+    crate::middleware::query_check::prepare(&spec);
     let origins = state.config.cors_origins.clone();
     let routes = configure(state, spec);
-    let server = HttpServer::new(move || {
-        App::new()
-            .configure(routes.clone())
-            .default_service(web::to(no_route))
-            .wrap(from_fn(idempotency))
-            .wrap(from_fn(caching))
-            .wrap(from_fn(query_names))
-            .wrap(from_fn(problem))
-            .wrap(cors(&origins))
-            .wrap(from_fn(metrics))
-            .wrap(from_fn(request_id))
-    })
-    .workers(workers.max(1))
-    .shutdown_timeout(10)
-    .bind(bind)?;
-    let addr = server
-        .addrs()
-        .first()
-        .copied()
-        .ok_or_else(|| std::io::Error::other("no address bound"))?;
-    Ok((server.run(), addr))
+    let listeners = listen(bind)?;
+    let mut builder = actix_server::Server::build()
+        .workers(workers.max(1))
+        .shutdown_timeout(10);
+    let shutdown = builder.graceful_shutdown_signal();
+    let mut first = None;
+    for listener in listeners {
+        let addr = listener.local_addr()?;
+        first.get_or_insert(addr);
+        let (routes, origins, shutdown) = (routes.clone(), origins.clone(), shutdown.clone());
+        builder = builder.listen(format!("clientele-{addr}"), listener, move || {
+            let routes = routes.clone();
+            let origins = origins.clone();
+            let shutdown = shutdown.clone();
+            let app = App::new()
+                .configure(routes)
+                .default_service(web::to(no_route))
+                .wrap(from_fn(idempotency))
+                .wrap(from_fn(caching))
+                .wrap(from_fn(query_check))
+                .wrap(from_fn(problem))
+                .wrap(cors(&origins))
+                .wrap(from_fn(metrics))
+                .wrap(from_fn(request_id))
+                .into_factory()
+                .map_err(|e: actix_web::Error| e.error_response());
+            // `HttpServer`'s settings: a closing connection lingers a second
+            // so the client reads an early answer (a 413) before the close.
+            let http = HttpService::build()
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .graceful_shutdown_signal(move || {
+                    let shutdown = shutdown.clone();
+                    async move { shutdown.notified().await }
+                })
+                .local_addr(addr)
+                // The application config's host and scheme serve URL
+                // generation and `connection_info()` defaults, which the API
+                // does not use (it reads the peer address of each request).
+                .finish(map_config(app, |_| AppConfig::default()));
+            fn_service(|io: TcpStream| async move {
+                let peer = io.peer_addr().ok();
+                Ok::<_, DispatchError>((EncodedTargets::new(io), Protocol::Http1, peer))
+            })
+            .and_then(http)
+        })?;
+    }
+    let addr = first.ok_or_else(|| std::io::Error::other("no address bound"))?;
+    Ok((builder.run(), addr))
+}
+
+/// Listening sockets on every address `bind` resolves to that takes one, as
+/// actix-web's `HttpServer::bind` makes them (address reuse, a backlog of
+/// 1024); an error only when none does.
+fn listen(bind: &str) -> std::io::Result<Vec<std::net::TcpListener>> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::net::ToSocketAddrs;
+    let mut last = None;
+    let mut bound = Vec::new();
+    for addr in bind.to_socket_addrs()? {
+        let attempt = (|| {
+            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+            socket.set_reuse_address(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(1024)?;
+            Ok(std::net::TcpListener::from(socket))
+        })();
+        match attempt {
+            Ok(l) => bound.push(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    match (bound.is_empty(), last) {
+        (true, Some(e)) => Err(e),
+        (true, None) => Err(std::io::Error::other("no address to bind")),
+        _ => Ok(bound),
+    }
 }

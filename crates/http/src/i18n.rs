@@ -156,6 +156,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "required" | "missing_field" => "缺少必填字段",
         "unknown_field" => "不认识的字段",
         "unknown_parameter" => "该操作没有这个查询参数",
+        "not_utf8" => "解码后不是 UTF-8（可能是 GBK 编码）：请对其 UTF-8 字节做百分号编码",
         "invalid_type" => "字段类型错误",
         "too_short" => "过短",
         "too_long" => "过长",

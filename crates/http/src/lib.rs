@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod middleware;
 pub mod openapi;
 pub mod register_queue;
+pub mod request_line;
 pub mod routes;
 pub mod state;
 pub mod webhook_delivery;

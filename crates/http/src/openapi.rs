@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Clientele API",
-        description = "Corporate customer management by the regulations: customer archives, grading, complaints, visits and assessments. Errors are RFC 9457 problem documents; a query parameter an operation does not take is refused (400, `unknown_parameter`), so a mistyped filter never passes for none; lists use keyset paging (`limit`, `cursor`); updates need `If-Match`; reads of one resource answer `If-None-Match` with `304` when the named ETag is current; creates accept `Idempotency-Key`. Answers are `Cache-Control: no-store`: customer data is confidential and every read of a file is registered.",
+        description = "Corporate customer management by the regulations: customer archives, grading, complaints, visits and assessments. Errors are RFC 9457 problem documents; a query parameter an operation does not take is refused (400, `unknown_parameter`), so a mistyped filter never passes for none, and so is one whose name or value is not UTF-8 once percent-decoded (400, `not_utf8`); lists use keyset paging (`limit`, `cursor`); updates need `If-Match`; reads of one resource answer `If-None-Match` with `304` when the named ETag is current; creates accept `Idempotency-Key`. Answers are `Cache-Control: no-store`: customer data is confidential and every read of a file is registered.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     servers((url = "/", description = "This server")),
@@ -182,7 +182,7 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
     }
     let has_body = op.request_body.is_some();
     let mut answers: Vec<(&str, &str)> = vec![
-        ("400", "Malformed request: bad query, header or cursor, or a query parameter the operation does not take"),
+        ("400", "Malformed request: bad query, header or cursor, a query parameter the operation does not take, or one that is not UTF-8"),
         ("404", "Not found, or not visible to the caller"),
         ("500", "Internal error"),
         (

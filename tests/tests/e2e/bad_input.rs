@@ -48,6 +48,8 @@ fn bad_requests_get_problems_and_change_nothing() {
         ("unknown id", "GET", "/api/v1/users/01900000-0000-7000-8000-000000000000", None, 404, "not_found"),
         ("bad query type", "GET", "/api/v1/users?active=maybe", None, 400, "invalid_query"),
         ("NUL in query", "GET", "/api/v1/users?q=a%00b", None, 400, "invalid_query"),
+        ("GBK in query", "GET", "/api/v1/customers?name=%D1%E0%BE%A9", None, 400, "invalid_query"),
+        ("GBK in an export's query", "GET", "/api/v1/customers/export?format=csv&name=%D1%E0%BE%A9", None, 400, "invalid_query"),
         ("NUL in text", "POST", "/api/v1/units", Some((json_ct, br#"{"code":"N","name":"a\u0000b","kind":"branch"}"#.to_vec())), 422, "validation_failed"),
         ("region code of letters", "POST", "/api/v1/regions", Some((json_ct, json!({"code": "11ab01", "name": "x"}).to_string().into_bytes())), 422, "validation_failed"),
         ("region name too long", "POST", "/api/v1/regions", Some((json_ct, json!({"code": "110190", "name": "区".repeat(51)}).to_string().into_bytes())), 422, "validation_failed"),
@@ -242,4 +244,117 @@ fn every_operation_refuses_a_query_parameter_it_does_not_take() {
         typo.text
     );
     assert_eq!(s.audit_count(), before);
+}
+
+/// The answers read off a raw connection: (status, headers lower-cased, body).
+fn wire(s: &TestServer, request: &[u8]) -> Vec<(u16, String, String)> {
+    use std::io::{Read, Write};
+    let addr = s.url("").trim_start_matches("http://").to_owned();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect: {e}"));
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap_or_else(|e| panic!("timeout: {e}"));
+    conn.write_all(request)
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let mut bytes = Vec::new();
+    let _ = conn.read_to_end(&mut bytes);
+    let mut answers = Vec::new();
+    let mut rest = bytes.as_slice();
+    while !rest.is_empty() {
+        let end = rest
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no end of head in {}", String::from_utf8_lossy(rest)));
+        let head = String::from_utf8_lossy(&rest[..end]).to_ascii_lowercase();
+        let status = head[9..12].parse().unwrap_or(0);
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map_or(0, |v| v.trim().parse().unwrap_or(0));
+        let body = &rest[end + 4..end + 4 + length];
+        answers.push((status, head, String::from_utf8_lossy(body).into_owned()));
+        rest = &rest[end + 4 + length..];
+    }
+    answers
+}
+
+/// `curl 'http://host/api/v1/customers?name=燕京'` sends the name as raw
+/// UTF-8, which is not a URI; the server takes it as its percent-encoding
+/// (as nginx does) instead of the HTTP parser's bare 400, on every request
+/// of a connection up to the first that carries a body. A body is never
+/// rewritten; after one, such a target gets the parser's 400.
+#[test]
+fn a_raw_utf8_target_is_taken_as_its_percent_encoding() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let encoded = s.get("/api/v1/customers?name=%E7%87%95%E4%BA%AC", &admin);
+    assert_eq!(encoded.status, 200, "{}", encoded.text);
+    assert_eq!(
+        encoded.json["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        encoded.text
+    );
+
+    let auth = format!("Authorization: Bearer {admin}\r\nHost: x\r\n");
+    let gets = format!(
+        "GET /api/v1/customers?name=燕京 HTTP/1.1\r\n{auth}\r\n\
+         GET /api/v1/customers?q=燕京建设第三&limit=1 HTTP/1.1\r\n{auth}Content-Length: 0\r\n\r\n\
+         GET /api/v1/customers/燕京 HTTP/1.1\r\n{auth}Connection: close\r\n\r\n"
+    );
+    let answers = wire(&s, gets.as_bytes());
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    let (status, _, body) = &answers[0];
+    assert_eq!(*status, 200, "{body}");
+    let first: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    assert_eq!(
+        first["items"], encoded.json["items"],
+        "the same files as encoded"
+    );
+    let (status, _, body) = &answers[1];
+    assert_eq!(*status, 200, "{body}");
+    assert!(body.contains("北京燕京建设第三工程有限公司"), "{body}");
+    let (status, head, body) = &answers[2];
+    assert_eq!(*status, 404, "{body}");
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    assert!(head.contains("x-request-id:"), "{head}");
+
+    // Raw bytes that are not UTF-8 (GBK: 燕京) become escapes that are not
+    // either: the API's own 400, naming the parameter, not the parser's.
+    let gbk = [
+        b"GET /api/v1/customers?name=\xd1\xe0\xbe\xa9 HTTP/1.1\r\n".as_slice(),
+        auth.as_bytes(),
+        b"Connection: close\r\n\r\n",
+    ]
+    .concat();
+    let answers = wire(&s, &gbk);
+    let (status, head, body) = &answers[0];
+    assert_eq!(*status, 400, "{body}");
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    let problem: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    assert_eq!(problem["code"], "invalid_query", "{body}");
+    assert_eq!(problem["errors"][0]["field"], "name", "{body}");
+    assert_eq!(problem["errors"][0]["code"], "not_utf8", "{body}");
+
+    // A body passes untouched, and ends the rewriting on its connection.
+    let body = json!({"name": "天津港散货物流（燕京）有限公司", "nature": "private"}).to_string();
+    let post = format!(
+        "POST /api/v1/customers HTTP/1.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}\
+         GET /api/v1/customers?name=燕京 HTTP/1.1\r\n{auth}Connection: close\r\n\r\n",
+        body.len()
+    );
+    let answers = wire(&s, post.as_bytes());
+    assert!(!answers.is_empty(), "no answer");
+    let (status, _, created) = &answers[0];
+    assert_eq!(*status, 201, "{created}");
+    assert!(
+        created.contains("天津港散货物流（燕京）有限公司"),
+        "{created}"
+    );
+    assert_eq!(answers.get(1).map(|a| a.0), Some(400), "{answers:?}");
 }

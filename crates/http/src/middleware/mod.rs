@@ -6,5 +6,5 @@ pub mod caching;
 pub mod idempotency;
 pub mod metrics;
 pub mod problem;
-pub mod query_names;
+pub mod query_check;
 pub mod request_id;

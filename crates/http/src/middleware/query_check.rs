@@ -1,4 +1,5 @@
-//! Query parameters the contract does not name are refused.
+//! The query check: parameters the contract does not name are refused, and
+//! so are names and values that are not UTF-8.
 //!
 //! A mistyped filter must not pass for no filter: `GET /customers/export?stauts=archived`
 //! would otherwise export every file in sight, and a list would quietly
@@ -8,6 +9,12 @@
 //! runs. The list of what each operation takes is the OpenAPI document's
 //! own, generated from the handlers: the contract and the server cannot
 //! disagree. Paths the contract does not describe (the docs) pass unchecked.
+//!
+//! A query's names and values are UTF-8 once percent-decoded, or the request
+//! is a 400 `invalid_query` naming the parameter (`not_utf8`). Decoding them
+//! leniently, as `form_urlencoded` does, turned a name sent in GBK by an
+//! older system (`name=%D1%E0%BE%A9`, 燕京) into replacement characters and
+//! searched for those: an empty answer where the caller needed an error.
 
 use crate::error::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
@@ -15,6 +22,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::Error;
+use percent_encoding::percent_decode;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use utoipa::openapi::path::ParameterIn;
@@ -75,6 +83,16 @@ impl QueryNames {
         let Some(taken) = self.taken(method, pattern) else {
             return Ok(());
         };
+        if let Some(name) = not_utf8(query) {
+            return Err(ApiError::bad_parameter(
+                &name,
+                "not_utf8",
+                format!(
+                    "query parameter `{name}` is not UTF-8 once percent-decoded \
+                     (GBK from an older system?): percent-encode its UTF-8 bytes"
+                ),
+            ));
+        }
         let unknown = form_urlencoded::parse(query.as_bytes())
             .map(|(name, _)| name)
             .find(|name| !taken.iter().any(|t| t == name));
@@ -96,6 +114,29 @@ impl QueryNames {
     }
 }
 
+/// The name of the first parameter whose name or value is not UTF-8 once
+/// percent-decoded (the name decoded leniently, to be shown).
+fn not_utf8(query: &str) -> Option<String> {
+    if !query.contains('%') {
+        return None; // a URI's query is ASCII; only escapes can make other bytes
+    }
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let utf8 = |part: &str| {
+            std::str::from_utf8(&percent_decode(part.as_bytes()).collect::<Vec<u8>>()).is_ok()
+        };
+        if utf8(name) && utf8(value) {
+            None
+        } else {
+            Some(
+                percent_decode(name.replace('+', " ").as_bytes())
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            )
+        }
+    })
+}
+
 static NAMES: OnceLock<QueryNames> = OnceLock::new();
 
 /// Reads them off `spec`, the contract the server serves, before the first
@@ -109,7 +150,7 @@ fn names() -> &'static QueryNames {
     NAMES.get_or_init(|| QueryNames::of(&crate::openapi::openapi()))
 }
 
-pub async fn query_names(
+pub async fn query_check(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
@@ -157,6 +198,40 @@ mod tests {
             refused(Method::POST, "/api/v1/customers/import", "dry_run=true"),
             None
         );
+    }
+
+    #[test]
+    fn a_name_or_value_that_is_not_utf8_is_named() {
+        let gbk = Some(("name".to_owned(), "not_utf8".to_owned()));
+        assert_eq!(
+            refused(
+                Method::GET,
+                "/api/v1/customers",
+                "status=active&name=%D1%E0%BE%A9"
+            ),
+            gbk
+        );
+        assert_eq!(
+            refused(Method::GET, "/api/v1/customers", "name=%E7%87"),
+            gbk,
+            "cut short"
+        );
+        assert_eq!(
+            refused(Method::GET, "/api/v1/customers", "na%FFme=x"),
+            Some(("na\u{FFFD}me".to_owned(), "not_utf8".to_owned()))
+        );
+        for fine in [
+            "name=%E7%87%95%E4%BA%AC",
+            "name=%EF%BF%BD",
+            "name=a+b%25",
+            "name=",
+        ] {
+            assert_eq!(
+                refused(Method::GET, "/api/v1/customers", fine),
+                None,
+                "{fine}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,383 @@
+//! Raw UTF-8 in a request's target, percent-encoded before HTTP parsing.
+//!
+//! `curl 'http://host/api/v1/customers?name=燕京建设'` sends the name's
+//! UTF-8 bytes as they are; browsers and HTTP libraries percent-encode them.
+//! A target with bytes above 0x7F is not a URI (RFC 3986), and actix-http
+//! refused it with a bare 400 before any of our code ran: no problem
+//! document, no request id. Like nginx, the server takes such a target as
+//! its percent-encoding, so the query means what the user typed and a path
+//! that names nothing gets the API's own 404.
+//!
+//! [`EncodedTargets`] wraps each accepted connection and rewrites the bytes
+//! it reads. It follows the requests on the connection only as far as it can
+//! without reading bodies: the request line, then the header lines until the
+//! blank line. A request that announces a body (`Content-Length` other than
+//! 0, or any `Transfer-Encoding`) ends the rewriting for the rest of that
+//! connection, so a body is never touched and the wrapper never has to agree
+//! with the HTTP parser on where a body ends; so does an `Upgrade` header or
+//! a `CONNECT`, after which actix-http reads the connection to its end. Bytes below 0x80 pass unchanged,
+//! and a connection that sends none above it is never copied.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Where the scanner stands in the bytes of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// In a request line (or in the blank lines that may precede one);
+    /// `read` counts its bytes so far.
+    RequestLine { read: usize },
+    /// In the header section; `line` counts the bytes of the current line.
+    Headers,
+    /// A body was announced: everything from here passes as it is.
+    Through,
+}
+
+/// Which header the current header line is, as far as the scanner cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    /// Still reading the name (this many bytes of it so far).
+    Reading(usize),
+    ContentLength,
+    /// `Transfer-Encoding` or `Upgrade`: the connection carries more than heads.
+    Framing,
+    Other,
+}
+
+/// The byte-level scanner: pure, fed chunk by chunk as the bytes arrive.
+#[derive(Debug)]
+pub(crate) struct TargetEncoder {
+    stage: Stage,
+    /// The current header line: its name so far, lower-cased.
+    name: [u8; 17],
+    named: Named,
+    /// A `Content-Length` value so far (all but spaces and tabs), capped.
+    value: [u8; 20],
+    value_len: usize,
+    value_long: bool,
+    /// Bytes of the current header line before its end of line.
+    line: usize,
+    /// The first bytes of the current request line.
+    method: [u8; 8],
+    /// The current request announced a body.
+    body: bool,
+}
+
+const CONTENT_LENGTH: &[u8] = b"content-length";
+const TRANSFER_ENCODING: &[u8] = b"transfer-encoding";
+const UPGRADE: &[u8] = b"upgrade";
+
+impl TargetEncoder {
+    pub(crate) fn new() -> Self {
+        TargetEncoder {
+            stage: Stage::RequestLine { read: 0 },
+            name: [0; 17],
+            named: Named::Reading(0),
+            value: [0; 20],
+            value_len: 0,
+            value_long: false,
+            line: 0,
+            method: [0; 8],
+            body: false,
+        }
+    }
+
+    /// Nothing more will be rewritten on this connection.
+    pub(crate) fn passes_through(&self) -> bool {
+        self.stage == Stage::Through
+    }
+
+    /// Scans `input`, the next bytes of the connection. Returns the bytes to
+    /// hand on when they differ from `input`, or `None` when `input` passes
+    /// as it is (no copy).
+    pub(crate) fn feed(&mut self, input: &[u8]) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = None;
+        for (i, &b) in input.iter().enumerate() {
+            if self.stage == Stage::Through {
+                if let Some(o) = out.as_mut() {
+                    o.extend_from_slice(&input[i..]);
+                }
+                break;
+            }
+            if matches!(self.stage, Stage::RequestLine { .. }) && b >= 0x80 {
+                let o = out.get_or_insert_with(|| {
+                    let mut v = Vec::with_capacity(input.len() + 16);
+                    v.extend_from_slice(&input[..i]);
+                    v
+                });
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                o.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+                self.step(b);
+            } else {
+                self.step(b);
+                if let Some(o) = out.as_mut() {
+                    o.push(b);
+                }
+            }
+        }
+        out
+    }
+
+    fn step(&mut self, b: u8) {
+        match self.stage {
+            Stage::RequestLine { read } => match b {
+                b'\n' if read == 0 => {} // a blank line before the request line
+                b'\n' => self.start_headers(),
+                b'\r' => {}
+                _ => {
+                    if let Some(m) = self.method.get_mut(read) {
+                        *m = b;
+                    }
+                    self.stage = Stage::RequestLine { read: read + 1 };
+                }
+            },
+            Stage::Headers => match b {
+                b'\n' if self.line == 0 => self.end_headers(),
+                b'\n' => self.end_header_line(),
+                b'\r' => {}
+                _ => {
+                    self.line += 1;
+                    self.header_byte(b);
+                }
+            },
+            Stage::Through => {}
+        }
+    }
+
+    fn start_headers(&mut self) {
+        self.stage = Stage::Headers;
+        self.body = &self.method == b"CONNECT ";
+        self.new_header_line();
+    }
+
+    fn new_header_line(&mut self) {
+        self.line = 0;
+        self.named = Named::Reading(0);
+        self.value_len = 0;
+        self.value_long = false;
+    }
+
+    fn header_byte(&mut self, b: u8) {
+        match self.named {
+            Named::Reading(n) if b == b':' => {
+                let name = &self.name[..n];
+                self.named = if name == CONTENT_LENGTH {
+                    Named::ContentLength
+                } else if name == TRANSFER_ENCODING || name == UPGRADE {
+                    Named::Framing
+                } else {
+                    Named::Other
+                };
+            }
+            Named::Reading(n) if n < self.name.len() => {
+                self.name[n] = b.to_ascii_lowercase();
+                self.named = Named::Reading(n + 1);
+            }
+            Named::Reading(_) => self.named = Named::Other,
+            Named::ContentLength if b != b' ' && b != b'\t' => {
+                if self.value_len < self.value.len() {
+                    self.value[self.value_len] = b;
+                    self.value_len += 1;
+                } else {
+                    self.value_long = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn end_header_line(&mut self) {
+        match self.named {
+            Named::Framing => self.body = true,
+            // Only a length that is exactly "0" announces no body; anything
+            // else (a length, a bad value the parser will refuse) counts as one.
+            Named::ContentLength if self.value_long || &self.value[..self.value_len] != b"0" => {
+                self.body = true;
+            }
+            _ => {}
+        }
+        self.new_header_line();
+    }
+
+    fn end_headers(&mut self) {
+        self.stage = if self.body {
+            Stage::Through
+        } else {
+            Stage::RequestLine { read: 0 }
+        };
+        self.method = [0; 8];
+    }
+}
+
+/// A connection whose request targets reach the HTTP parser percent-encoded.
+pub struct EncodedTargets<T> {
+    io: T,
+    encoder: TargetEncoder,
+    /// Rewritten bytes not yet handed on, from `pending[at..]`.
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl<T> EncodedTargets<T> {
+    pub fn new(io: T) -> Self {
+        EncodedTargets {
+            io,
+            encoder: TargetEncoder::new(),
+            pending: Vec::new(),
+            at: 0,
+        }
+    }
+
+    /// Hands on as much of the pending bytes as `buf` takes.
+    fn drain(&mut self, buf: &mut ReadBuf<'_>) {
+        let n = buf.remaining().min(self.pending.len() - self.at);
+        buf.put_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        if self.at == self.pending.len() {
+            self.pending.clear();
+            self.at = 0;
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for EncodedTargets<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.at < this.pending.len() {
+            this.drain(buf);
+            return Poll::Ready(Ok(()));
+        }
+        if this.encoder.passes_through() {
+            return Pin::new(&mut this.io).poll_read(cx, buf);
+        }
+        let start = buf.filled().len();
+        ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
+        if let Some(rewritten) = this.encoder.feed(&buf.filled()[start..]) {
+            buf.set_filled(start);
+            this.pending = rewritten;
+            this.at = 0;
+            this.drain(buf);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for EncodedTargets<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TargetEncoder;
+
+    /// Feeds `input` in chunks of `size` bytes and joins what comes out.
+    fn through(input: &[u8], size: usize) -> Vec<u8> {
+        let mut e = TargetEncoder::new();
+        let mut out = Vec::new();
+        for chunk in input.chunks(size) {
+            match e.feed(chunk) {
+                Some(v) => out.extend_from_slice(&v),
+                None => out.extend_from_slice(chunk),
+            }
+        }
+        out
+    }
+
+    fn every_split(input: &[u8], expected: &[u8]) {
+        for size in 1..=input.len() {
+            assert_eq!(
+                String::from_utf8_lossy(&through(input, size)),
+                String::from_utf8_lossy(expected),
+                "chunks of {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_raw_target_is_percent_encoded() {
+        every_split(
+            "GET /api/v1/customers?name=燕京 HTTP/1.1\r\nHost: x\r\n\r\n".as_bytes(),
+            b"GET /api/v1/customers?name=%E7%87%95%E4%BA%AC HTTP/1.1\r\nHost: x\r\n\r\n",
+        );
+    }
+
+    #[test]
+    fn an_ascii_connection_is_never_copied() {
+        let mut e = TargetEncoder::new();
+        let req = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Name: \xe7\x87\x95\r\n\r\n";
+        assert_eq!(e.feed(req), None, "header bytes are the parser's business");
+        assert_eq!(e.feed(req), None);
+    }
+
+    #[test]
+    fn every_request_without_a_body_is_encoded() {
+        let one = "GET /a?q=天 HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+        let two = "GET /b?q=津 HTTP/1.1\r\n\r\n";
+        every_split(
+            format!("\r\n{one}{two}").as_bytes(),
+            b"\r\nGET /a?q=%E5%A4%A9 HTTP/1.1\r\nContent-Length: 0\r\n\r\nGET /b?q=%E6%B4%A5 HTTP/1.1\r\n\r\n",
+        );
+    }
+
+    #[test]
+    fn a_body_and_all_after_it_pass_as_they_are() {
+        let input = "POST /a?q=天 HTTP/1.1\r\ncontent-LENGTH : 3\r\nContent-Length:  12\r\n\r\n{\"n\":\"津\"}GET /b?q=津 HTTP/1.1\r\n\r\n";
+        let expected = input.replacen("天", "%E5%A4%A9", 1);
+        every_split(input.as_bytes(), expected.as_bytes());
+        let chunked = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n津\r\n0\r\n\r\nGET /天 HTTP/1.1\r\n\r\n";
+        every_split(chunked.as_bytes(), chunked.as_bytes());
+        let bad = "POST /a HTTP/1.1\r\nContent-Length: 00000000000000000000001\r\n\r\n津GET /天 HTTP/1.1\r\n\r\n";
+        every_split(bad.as_bytes(), bad.as_bytes());
+    }
+
+    #[test]
+    fn an_upgrade_or_a_connect_ends_the_rewriting() {
+        let upgrade = "GET /ws HTTP/1.1\r\nConnection: upgrade\r\nUPGRADE: websocket\r\n\r\n天GET /天 HTTP/1.1\r\n\r\n";
+        every_split(upgrade.as_bytes(), upgrade.as_bytes());
+        let connect = "CONNECT host:443 HTTP/1.1\r\n\r\n天GET /天 HTTP/1.1\r\n\r\n";
+        every_split(connect.as_bytes(), connect.as_bytes());
+        let near = "CONNECTX /天 HTTP/1.1\r\n\r\n";
+        every_split(near.as_bytes(), b"CONNECTX /%E5%A4%A9 HTTP/1.1\r\n\r\n");
+    }
+
+    #[test]
+    fn header_names_like_the_framing_ones_do_not_count() {
+        let input = "GET /天 HTTP/1.1\r\nX-Content-Length: 5\r\nContent-Lengths: 5\r\n\r\nGET /津 HTTP/1.1\r\n\r\n";
+        every_split(
+            input.as_bytes(),
+            b"GET /%E5%A4%A9 HTTP/1.1\r\nX-Content-Length: 5\r\nContent-Lengths: 5\r\n\r\nGET /%E6%B4%A5 HTTP/1.1\r\n\r\n",
+        );
+    }
+}
