@@ -94,13 +94,30 @@ impl TargetEncoder {
     /// as it is (no copy).
     pub(crate) fn feed(&mut self, input: &[u8]) -> Option<Vec<u8>> {
         let mut out: Option<Vec<u8>> = None;
-        for (i, &b) in input.iter().enumerate() {
-            if self.stage == Stage::Through {
-                if let Some(o) = out.as_mut() {
-                    o.extend_from_slice(&input[i..]);
+        let mut i = 0;
+        while i < input.len() {
+            match self.stage {
+                Stage::Through => {
+                    if let Some(o) = out.as_mut() {
+                        o.extend_from_slice(&input[i..]);
+                    }
+                    break;
                 }
-                break;
+                // The rest of a header line whose name is known changes
+                // nothing but where the line ends (a token's value is long).
+                Stage::Headers if matches!(self.named, Named::Other | Named::Framing) => {
+                    let skip = memchr::memchr(b'\n', &input[i..]).unwrap_or(input.len() - i);
+                    if let Some(o) = out.as_mut() {
+                        o.extend_from_slice(&input[i..i + skip]);
+                    }
+                    i += skip;
+                    if i == input.len() {
+                        break;
+                    }
+                }
+                _ => {}
             }
+            let b = input[i];
             if matches!(self.stage, Stage::RequestLine { .. }) && b >= 0x80 {
                 let o = out.get_or_insert_with(|| {
                     let mut v = Vec::with_capacity(input.len() + 16);
@@ -109,13 +126,11 @@ impl TargetEncoder {
                 });
                 const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 o.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-                self.step(b);
-            } else {
-                self.step(b);
-                if let Some(o) = out.as_mut() {
-                    o.push(b);
-                }
+            } else if let Some(o) = out.as_mut() {
+                o.push(b);
             }
+            self.step(b);
+            i += 1;
         }
         out
     }
