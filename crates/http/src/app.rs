@@ -2,8 +2,12 @@
 
 use crate::error::ApiError;
 use crate::middleware::{
-    caching::caching, idempotency::idempotency, metrics::metrics, problem::problem,
-    query_check::query_check, request_id::request_id,
+    caching::caching,
+    idempotency::idempotency,
+    metrics::metrics,
+    problem::problem,
+    query_check::{query_check, QueryNames},
+    request_id::request_id,
 };
 use crate::request_line::EncodedTargets;
 use crate::routes;
@@ -85,7 +89,7 @@ pub fn configure(
 /// 400 (see `request_line`).
 pub fn start(state: AppState, bind: &str, workers: usize) -> std::io::Result<(Server, SocketAddr)> {
     let spec = crate::openapi::openapi();
-    crate::middleware::query_check::prepare(&spec);
+    let query_names = web::Data::new(QueryNames::of(&spec));
     let origins = state.config.cors_origins.clone();
     let routes = configure(state, spec);
     let listeners = listen(bind)?;
@@ -98,11 +102,14 @@ pub fn start(state: AppState, bind: &str, workers: usize) -> std::io::Result<(Se
         let addr = listener.local_addr()?;
         first.get_or_insert(addr);
         let (routes, origins, shutdown) = (routes.clone(), origins.clone(), shutdown.clone());
+        let query_names = query_names.clone();
         builder = builder.listen(format!("clientele-{addr}"), listener, move || {
             let routes = routes.clone();
             let origins = origins.clone();
+            let query_names = query_names.clone();
             let shutdown = shutdown.clone();
             let app = App::new()
+                .app_data(query_names)
                 .configure(routes)
                 .default_service(web::to(no_route))
                 .wrap(from_fn(idempotency))

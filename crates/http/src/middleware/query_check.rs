@@ -21,10 +21,9 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::Error;
+use actix_web::{web, Error};
 use percent_encoding::percent_decode;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::{OpenApi, RefOr};
 
@@ -137,26 +136,16 @@ fn not_utf8(query: &str) -> Option<String> {
     })
 }
 
-static NAMES: OnceLock<QueryNames> = OnceLock::new();
-
-/// Reads them off `spec`, the contract the server serves, before the first
-/// request.
-pub fn prepare(spec: &OpenApi) {
-    NAMES.get_or_init(|| QueryNames::of(spec));
-}
-
-/// Read off the contract once ([`prepare`], or at the first call).
-fn names() -> &'static QueryNames {
-    NAMES.get_or_init(|| QueryNames::of(&crate::openapi::openapi()))
-}
-
+/// Checks the query against the [`QueryNames`] the application holds as
+/// its data (read off the contract it serves, at start).
 pub async fn query_check(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     if !req.query_string().is_empty() {
-        if let Some(pattern) = req.match_pattern() {
-            if let Err(e) = names().check(req.method(), &pattern, req.query_string()) {
+        let names = req.app_data::<web::Data<QueryNames>>();
+        if let (Some(names), Some(pattern)) = (names, req.match_pattern()) {
+            if let Err(e) = names.check(req.method(), &pattern, req.query_string()) {
                 return Ok(req.error_response(e));
             }
         }
