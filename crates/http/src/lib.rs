@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backup_status;
 pub mod config;
 pub mod csv;
 pub mod dto;

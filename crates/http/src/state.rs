@@ -2,6 +2,7 @@
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::principal_cache::PrincipalCache;
+use crate::backup_status::BackupStatus;
 use crate::config::ApiConfig;
 use crate::error::ApiError;
 use crate::middleware::metrics::Metrics;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Sends webhooks while the application lives.
     pub webhooks: Arc<WebhookWorker>,
+    /// What the server's scheduled backups have done (SQLite).
+    pub backups: Arc<BackupStatus>,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             principals,
             clock,
+            backups: Arc::new(BackupStatus::default()),
         }
     }
 

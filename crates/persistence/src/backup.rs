@@ -53,12 +53,26 @@ pub fn scheduled_name(at: chrono::DateTime<chrono::Utc>) -> String {
     format!("clientele-{}.db", at.format("%Y%m%dT%H%M%SZ"))
 }
 
-/// Whether `name` is that of a scheduled copy (and not, say, a database or
-/// its register's file kept in the same folder).
+/// When a scheduled copy named `name` was made; `None` for any other file
+/// (a database or its register's file kept in the same folder, say).
+fn scheduled_at(name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let at = name.strip_prefix("clientele-")?.strip_suffix(".db")?;
+    chrono::NaiveDateTime::parse_from_str(at, "%Y%m%dT%H%M%SZ")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
 fn is_scheduled_name(name: &str) -> bool {
-    name.strip_prefix("clientele-")
-        .and_then(|n| n.strip_suffix(".db"))
-        .is_some_and(|at| chrono::NaiveDateTime::parse_from_str(at, "%Y%m%dT%H%M%SZ").is_ok())
+    scheduled_at(name).is_some()
+}
+
+/// When the newest scheduled copy in `dir` was made; `None` when there is
+/// none (or no such folder yet).
+pub fn newest_scheduled(dir: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str().and_then(scheduled_at))
+        .max()
 }
 
 /// Keeps the newest `keep` scheduled copies in `dir`; returns those removed.
@@ -98,6 +112,11 @@ mod tests {
         ] {
             std::fs::write(dir.join(n), b"x").unwrap_or_default();
         }
+        assert_eq!(
+            super::newest_scheduled(&dir).map(|t| t.to_rfc3339()),
+            Some("2026-01-03T00:00:00+00:00".to_owned())
+        );
+        assert_eq!(super::newest_scheduled(&dir.join("none")), None);
         let removed = super::prune(&dir, 2).unwrap_or_default();
         assert_eq!(removed.len(), 1);
         assert!(removed[0].ends_with("clientele-20260101T000000Z.db"));

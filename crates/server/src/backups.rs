@@ -1,30 +1,88 @@
 //! Scheduled backups and restores of the SQLite database (CUS-11).
 
 use crate::config::Settings;
+use chrono::Utc;
+use clientele_http::backup_status::BackupStatus;
 use clientele_persistence::backup;
 use clientele_persistence::connection::Target;
 use diesel::connection::SimpleConnection;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Copies the database every `backup_interval_secs` into `backup_dir`,
-/// keeping the newest `backup_keep`. Runs beside the server until it exits.
-pub fn schedule(settings: &Settings) {
+/// Whether and how often `serve` takes scheduled copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// `CLIENTELE_BACKUP_INTERVAL=0`.
+    Off,
+    /// PostgreSQL is backed up with its own tools (README, Backups).
+    ElsewhereThanHere,
+    Every(Duration),
+}
+
+impl Plan {
+    pub fn of(settings: &Settings) -> Self {
+        match Target::parse(&settings.database_url) {
+            Ok(Target::Sqlite { .. }) if settings.backup_interval_secs > 0 => {
+                Plan::Every(Duration::from_secs(settings.backup_interval_secs))
+            }
+            Ok(Target::Sqlite { .. }) => Plan::Off,
+            _ => Plan::ElsewhereThanHere,
+        }
+    }
+}
+
+/// Starts the scheduled copies beside the server, on a thread of their own,
+/// reporting to `status` (`/metrics`). A copy is due an interval after the
+/// newest one in `backup_dir`, so a server restarted more often than the
+/// interval still takes them, and the first comes at start when there is
+/// none; the newest `backup_keep` are kept. After a failure the next try
+/// comes within ten minutes.
+pub fn schedule(settings: &Settings, status: Arc<BackupStatus>) {
+    let every = match Plan::of(settings) {
+        Plan::Every(every) => every,
+        Plan::Off => {
+            tracing::warn!("scheduled backups off (CLIENTELE_BACKUP_INTERVAL=0)");
+            return;
+        }
+        Plan::ElsewhereThanHere => return,
+    };
     let url = settings.database_url.clone();
     let dir = settings.backup_dir.clone();
     let keep = settings.backup_keep;
-    let every = Duration::from_secs(settings.backup_interval_secs);
-    tracing::info!(dir = %dir.display(), every_secs = every.as_secs(), keep, "scheduled backups on");
-    std::thread::spawn(move || loop {
-        std::thread::sleep(every);
-        let dest = dir.join(backup::scheduled_name(chrono::Utc::now()));
-        match backup::sqlite_copy(&url, &dest).and_then(|()| backup::prune(&dir, keep)) {
-            Ok(removed) => {
-                tracing::info!(file = %dest.display(), pruned = removed.len(), "backup written")
+    status.scheduled(every);
+    let mut due = Utc::now();
+    if let Some(newest) = backup::newest_scheduled(&dir) {
+        status.newest(newest);
+        due = newest + every;
+    }
+    tracing::info!(dir = %dir.display(), every_secs = every.as_secs(), keep, next = %due, "scheduled backups on");
+    let reports = Arc::clone(&status);
+    let spawned = std::thread::Builder::new()
+        .name("backups".into())
+        .spawn(move || loop {
+            if let Ok(wait) = (due - Utc::now()).to_std() {
+                std::thread::sleep(wait);
             }
-            Err(e) => tracing::error!(error = %e, "backup failed"),
-        }
-    });
+            let at = Utc::now();
+            let dest = dir.join(backup::scheduled_name(at));
+            match backup::sqlite_copy(&url, &dest).and_then(|()| backup::prune(&dir, keep)) {
+                Ok(removed) => {
+                    reports.written(at);
+                    tracing::info!(file = %dest.display(), pruned = removed.len(), "backup written");
+                    due = at + every;
+                }
+                Err(e) => {
+                    reports.failed();
+                    tracing::error!(error = %e, "backup failed");
+                    due = at + every.min(Duration::from_secs(600));
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        status.failed();
+        tracing::error!(error = %e, "backup thread not started");
+    }
 }
 
 /// Checks the copy, then puts it in place of the configured database. The

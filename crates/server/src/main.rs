@@ -113,6 +113,7 @@ fn serve(settings: Settings, demo_data: bool, no_migrate: bool) -> Result<(), St
     }
     let state =
         clientele_http::AppState::new(db.clone(), settings.api.clone(), Arc::new(SystemClock));
+    backups::schedule(&settings, Arc::clone(&state.backups));
     let backend = db.kind().as_str();
     actix_web::rt::System::new().block_on(async move {
         let (server, addr) = clientele_http::start(state, &settings.bind, settings.workers)

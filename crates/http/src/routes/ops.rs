@@ -49,5 +49,10 @@ pub async fn readyz(st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 pub async fn metrics(st: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(st.metrics.render() + &st.register.render_metrics() + &st.webhooks.render_metrics())
+        .body(
+            st.metrics.render()
+                + &st.register.render_metrics()
+                + &st.webhooks.render_metrics()
+                + &st.backups.render_metrics(),
+        )
 }
