@@ -115,3 +115,42 @@ pub fn restore(settings: &Settings, file: &Path) -> Result<(), String> {
     eprintln!("restored {} to {path}", file.display());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Plan;
+    use crate::config::{LogFormat, Settings};
+    use std::time::Duration;
+
+    fn settings(url: &str, interval: u64) -> Settings {
+        Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: "data".into(),
+            database_url: url.into(),
+            log_format: LogFormat::Text,
+            workers: 1,
+            db_pool_size: 1,
+            api: clientele_http::ApiConfig::with_secret(vec![7; 32]),
+            backup_interval_secs: interval,
+            backup_keep: 14,
+            backup_dir: "data/backups".into(),
+        }
+    }
+
+    #[test]
+    fn r_cus_11_sqlite_is_copied_on_schedule_postgresql_by_its_own_tools() {
+        let daily = Duration::from_secs(86_400);
+        assert_eq!(
+            Plan::of(&settings("sqlite://data/c.db", 86_400)),
+            Plan::Every(daily)
+        );
+        assert_eq!(Plan::of(&settings("sqlite://data/c.db", 0)), Plan::Off);
+        for url in ["postgres://u@h/db", "postgresql://u@h/db"] {
+            assert_eq!(
+                Plan::of(&settings(url, 86_400)),
+                Plan::ElsewhereThanHere,
+                "{url}"
+            );
+        }
+    }
+}
