@@ -3,7 +3,9 @@
 //! written in a few statements (an ERP import: one statement for each of
 //! these per file was most of its round trips to the database). Each file's
 //! row is written on its own first, so that a file the database refuses
-//! fails alone; what is gathered here cannot fail for one file.
+//! fails alone; what is gathered here cannot fail for one file. On SQLite
+//! an import also writes its new files' search rows here (see
+//! [`DeferredSearch`](crate::sql_fns::DeferredSearch)).
 
 use crate::audit::{self, Change, WriteMeta};
 use crate::error::{Error, Result};
@@ -61,22 +63,42 @@ impl NewFile {
 
 /// The records of new files not yet written.
 #[derive(Default)]
-pub struct NewFiles(Vec<serde_json::Value>);
+pub struct NewFiles {
+    files: Vec<serde_json::Value>,
+    /// SQLite: the files were written under [`DeferredSearch`], so their
+    /// search rows are written here too.
+    ///
+    /// [`DeferredSearch`]: crate::sql_fns::DeferredSearch
+    search: bool,
+}
 
 impl NewFiles {
+    /// For files written under [`DeferredSearch`](crate::sql_fns::DeferredSearch).
+    pub fn with_search_rows() -> Self {
+        Self {
+            files: Vec::new(),
+            search: true,
+        }
+    }
+
     pub fn add(&mut self, file: NewFile) {
-        self.0.push(file.0);
+        self.files.push(file.0);
     }
 
     /// Writes every record gathered, in the caller's transaction.
     pub fn write(self, conn: &mut DbConn) -> Result<()> {
-        for chunk in self.0.chunks(CHUNK) {
+        for chunk in self.files.chunks(CHUNK) {
             let batch = serde_json::to_string(chunk).map_err(|e| Error::Corrupt(e.to_string()))?;
             match conn {
                 DbConn::Pg(c) => {
                     JsonBatch::<PgRecords>::new(&batch).execute(c)?;
                 }
                 DbConn::Sqlite(c) => {
+                    if self.search {
+                        JsonBatch::<SqliteSearchRows>::new(&batch).execute(c)?;
+                        JsonBatch::<SqliteSearch>::new(&batch).execute(c)?;
+                        JsonBatch::<SqliteGrams>::new(&batch).execute(c)?;
+                    }
                     JsonBatch::<SqliteTags>::new(&batch).execute(c)?;
                     JsonBatch::<SqliteChanges>::new(&batch).execute(c)?;
                     JsonBatch::<SqliteAudit>::new(&batch).execute(c)?;
@@ -111,6 +133,40 @@ impl Around<Pg> for PgRecords {
          INSERT INTO outbox (id, created_at, topic, entity_type, entity_id, payload, published_at) \
          SELECT v ->> 5, (v ->> 8)::timestamp, 'customer.created', 'customer', v ->> 0, \
          v ->> 6, NULL FROM b";
+}
+
+/// SQLite's search rows of new files, from each file's row as it is now (a
+/// later row of the import may have renamed it), numbered after the
+/// highest search row as the insert trigger would number them one by one:
+/// first the map from file to number, then the trigram row, then the row
+/// of short parts, sharing the number.
+enum SqliteSearchRows {}
+impl Around<Sqlite> for SqliteSearchRows {
+    const BEFORE: &'static str = "INSERT INTO customer_search_rows (customer_id, search_rowid) \
+         SELECT value ->> 0, \
+         (SELECT coalesce(max(rowid), 0) FROM customer_search_content) + key + 1 \
+         FROM json_each(";
+    const AFTER: &'static str = ")";
+}
+
+enum SqliteSearch {}
+impl Around<Sqlite> for SqliteSearch {
+    const BEFORE: &'static str = "INSERT INTO customer_search \
+         (rowid, customer_id, name_folded, name_mnemonic) \
+         SELECT r.search_rowid, c.id, c.name_folded, c.name_mnemonic FROM json_each(";
+    const AFTER: &'static str = ") AS f \
+         JOIN customer_search_rows r ON r.customer_id = f.value ->> 0 \
+         JOIN customers c ON c.id = f.value ->> 0";
+}
+
+enum SqliteGrams {}
+impl Around<Sqlite> for SqliteGrams {
+    const BEFORE: &'static str = "INSERT INTO customer_grams (rowid, name_grams, mnemonic_grams) \
+         SELECT r.search_rowid, clientele_search_grams(c.name_folded), \
+         clientele_search_grams(c.name_mnemonic) FROM json_each(";
+    const AFTER: &'static str = ") AS f \
+         JOIN customer_search_rows r ON r.customer_id = f.value ->> 0 \
+         JOIN customers c ON c.id = f.value ->> 0";
 }
 
 enum SqliteTags {}

@@ -84,10 +84,45 @@ pub fn search_grams(text: &str) -> String {
         .join(" ")
 }
 
-/// Makes [`search_grams`] callable on a SQLite connection, as the gram
-/// table's triggers need.
+diesel::define_sql_function! {
+    /// 1 while [`DeferredSearch`] holds on this thread: SQLite's search
+    /// triggers then leave a new file's search rows to the import.
+    #[sql_name = "clientele_search_deferred"]
+    fn search_deferred() -> diesel::sql_types::Integer;
+}
+
+thread_local! {
+    static SEARCH_DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While held, new files written on this thread get no search rows from
+/// SQLite's insert trigger; whoever holds it writes them
+/// ([`NewFiles::write`](crate::new_files::NewFiles::write)) in the same
+/// transaction. A flag of the thread, not of the connection: SQLite calls
+/// the function on the thread running the statement, and a write runs on
+/// one thread with one connection from start to end.
+pub struct DeferredSearch(());
+
+impl DeferredSearch {
+    pub fn hold() -> Self {
+        SEARCH_DEFERRED.with(|d| d.set(true));
+        DeferredSearch(())
+    }
+}
+
+impl Drop for DeferredSearch {
+    fn drop(&mut self) {
+        SEARCH_DEFERRED.with(|d| d.set(false));
+    }
+}
+
+/// Makes [`search_grams`] and the deferral flag callable on a SQLite
+/// connection, as the search tables' triggers need.
 pub fn register_sqlite(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
-    search_grams_of_utils::register_impl(conn, |text: String| search_grams(&text))
+    search_grams_of_utils::register_impl(conn, |text: String| search_grams(&text))?;
+    search_deferred_utils::register_nondeterministic_impl(conn, || {
+        i32::from(SEARCH_DEFERRED.with(std::cell::Cell::get))
+    })
 }
 
 #[cfg(test)]

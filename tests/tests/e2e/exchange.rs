@@ -1073,3 +1073,99 @@ fn r_cus_08_one_decision_of_an_export_request_stands() {
         assert_eq!(s.audit_count(), before + 1, "round {round}");
     }
 }
+
+/// The files an import creates are found by the quick search (`q`), by
+/// parts of three characters and more and by parts of one or two, as a
+/// file created alone is. (On SQLite the import writes their search rows
+/// together at its end, not one by one.) Files created after it, and
+/// renames by a later import or by hand, are found as well, and nothing
+/// is found by a name a file no longer has.
+#[test]
+fn erp_import_files_are_found_by_search() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let found = |q: &str| -> Vec<String> {
+        let r = s.get(
+            &format!("/api/v1/customers?limit=50&q={}", urlencode(q)),
+            &am,
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let rows = "external_id,name,nature\n\
+                ERP-S1,杭州湾新材料有限公司,private\n\
+                ERP-S2,宁波港务物流有限公司,state_owned\n\
+                ERP-S3,温州瓯江贸易有限公司,private\n";
+    let dry = s.import_csv(&am, rows, true);
+    assert_eq!(dry.json["created"], 3, "{}", dry.text);
+    assert!(
+        found("新材料").is_empty(),
+        "a dry run leaves no search rows"
+    );
+    let made = s.import_csv(&am, rows, false);
+    assert_eq!(made.json["created"], 3, "{}", made.text);
+    assert_eq!(found("新材料"), ["杭州湾新材料有限公司"]);
+    assert_eq!(found("宁波港务"), ["宁波港务物流有限公司"]);
+    assert!(found("瓯").contains(&"温州瓯江贸易有限公司".to_owned()));
+    assert!(found("港务").contains(&"宁波港务物流有限公司".to_owned()));
+    assert!(
+        found("hzw").contains(&"杭州湾新材料有限公司".to_owned()),
+        "by mnemonic"
+    );
+
+    // Created alone after it: its own search rows, no other file's.
+    let alone = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "嘉兴南湖电子有限公司", "nature": "private"}),
+    );
+    assert_eq!(alone.status, 201, "{}", alone.text);
+    assert_eq!(found("南湖电子"), ["嘉兴南湖电子有限公司"]);
+    assert_eq!(found("新材料"), ["杭州湾新材料有限公司"]);
+
+    // Renamed by a later import, then by hand.
+    let renamed = s.import_csv(
+        &am,
+        "external_id,name\nERP-S1,杭州湾新能源有限公司\n",
+        false,
+    );
+    assert_eq!(renamed.json["updated"], 1, "{}", renamed.text);
+    assert_eq!(found("新能源"), ["杭州湾新能源有限公司"]);
+    assert!(found("新材料").is_empty(), "the old name is gone");
+    let s3 = s.get("/api/v1/customers?external_id=ERP-S3", &am);
+    let id = s3.json["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let etag = s
+        .get(&format!("/api/v1/customers/{id}"), &am)
+        .header("etag")
+        .unwrap_or_default()
+        .to_owned();
+    let patched = s.patch(
+        &format!("/api/v1/customers/{id}"),
+        &am,
+        &etag,
+        &json!({"name": "温州瓯海贸易有限公司"}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(found("瓯海"), ["温州瓯海贸易有限公司"]);
+    assert!(found("瓯江").is_empty());
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
