@@ -84,6 +84,10 @@ impl Target {
                 ))
                 .map_err(|e| ConnectError(e.to_string()))?;
                 crate::sql_fns::register_sqlite(&mut c).map_err(|e| ConnectError(e.to_string()))?;
+                // Made once per connection: a table made during a request
+                // would change the schema and expire every prepared statement.
+                c.batch_execute(crate::new_files::SQLITE_STAGING_TABLE)
+                    .map_err(|e| ConnectError(e.to_string()))?;
                 Ok(DbConn::Sqlite(c))
             }
             Target::Postgres { url } => {

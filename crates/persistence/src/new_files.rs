@@ -94,15 +94,12 @@ impl NewFiles {
                     JsonBatch::<PgRecords>::new(&batch).execute(c)?;
                 }
                 DbConn::Sqlite(c) => {
-                    if self.search {
-                        JsonBatch::<SqliteSearchRows>::new(&batch).execute(c)?;
-                        JsonBatch::<SqliteSearch>::new(&batch).execute(c)?;
-                        JsonBatch::<SqliteGrams>::new(&batch).execute(c)?;
+                    diesel::sql_query("DELETE FROM temp.new_file_records").execute(c)?;
+                    JsonBatch::<SqliteStaged>::new(&batch).execute(c)?;
+                    let search: &[&str] = if self.search { &SQLITE_SEARCH } else { &[] };
+                    for sql in search.iter().chain(&SQLITE_RECORDS) {
+                        diesel::sql_query(*sql).execute(c)?;
                     }
-                    JsonBatch::<SqliteTags>::new(&batch).execute(c)?;
-                    JsonBatch::<SqliteChanges>::new(&batch).execute(c)?;
-                    JsonBatch::<SqliteAudit>::new(&batch).execute(c)?;
-                    JsonBatch::<SqliteEvents>::new(&batch).execute(c)?;
                 }
             }
         }
@@ -135,70 +132,63 @@ impl Around<Pg> for PgRecords {
          v ->> 6, NULL FROM b";
 }
 
+/// SQLite: each chunk's records are first read into a table of the
+/// connection's own (`temp.new_file_records`, made when it opens), one row
+/// a file, and every statement below reads its columns. Reading the batch
+/// in each statement had SQLite parse the whole batch and re-parse each
+/// file's element for every `->>`.
+enum SqliteStaged {}
+impl Around<Sqlite> for SqliteStaged {
+    const BEFORE: &'static str = "INSERT INTO temp.new_file_records (k, customer_id, \
+         change_id, history, audit_id, audit_after, event_id, event_payload, tags, at, \
+         actor_id, request_id, client_ip) \
+         SELECT key, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
+         value ->> 5, value ->> 6, value -> 7, value ->> 8, value ->> 9, value ->> 10, \
+         value ->> 11 FROM json_each(";
+    const AFTER: &'static str = ")";
+}
+
+/// The table [`SqliteStaged`] fills; every SQLite connection makes it.
+pub(crate) const SQLITE_STAGING_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS \
+     new_file_records (k INTEGER PRIMARY KEY, customer_id TEXT NOT NULL, change_id TEXT, \
+     history TEXT, audit_id TEXT, audit_after TEXT, event_id TEXT, event_payload TEXT, \
+     tags TEXT, at TEXT, actor_id TEXT, request_id TEXT, client_ip TEXT)";
+
 /// SQLite's search rows of new files, from each file's row as it is now (a
 /// later row of the import may have renamed it), numbered after the
 /// highest search row as the insert trigger would number them one by one:
 /// first the map from file to number, then the trigram row, then the row
 /// of short parts, sharing the number.
-enum SqliteSearchRows {}
-impl Around<Sqlite> for SqliteSearchRows {
-    const BEFORE: &'static str = "INSERT INTO customer_search_rows (customer_id, search_rowid) \
-         SELECT value ->> 0, \
-         (SELECT coalesce(max(rowid), 0) FROM customer_search_content) + key + 1 \
-         FROM json_each(";
-    const AFTER: &'static str = ")";
-}
+const SQLITE_SEARCH: [&str; 3] = [
+    "INSERT INTO customer_search_rows (customer_id, search_rowid) \
+     SELECT customer_id, (SELECT coalesce(max(rowid), 0) FROM customer_search_content) + k + 1 \
+     FROM temp.new_file_records",
+    "INSERT INTO customer_search (rowid, customer_id, name_folded, name_mnemonic) \
+     SELECT r.search_rowid, c.id, c.name_folded, c.name_mnemonic \
+     FROM temp.new_file_records f \
+     JOIN customer_search_rows r ON r.customer_id = f.customer_id \
+     JOIN customers c ON c.id = f.customer_id",
+    "INSERT INTO customer_grams (rowid, name_grams, mnemonic_grams) \
+     SELECT r.search_rowid, clientele_search_grams(c.name_folded), \
+     clientele_search_grams(c.name_mnemonic) \
+     FROM temp.new_file_records f \
+     JOIN customer_search_rows r ON r.customer_id = f.customer_id \
+     JOIN customers c ON c.id = f.customer_id",
+];
 
-enum SqliteSearch {}
-impl Around<Sqlite> for SqliteSearch {
-    const BEFORE: &'static str = "INSERT INTO customer_search \
-         (rowid, customer_id, name_folded, name_mnemonic) \
-         SELECT r.search_rowid, c.id, c.name_folded, c.name_mnemonic FROM json_each(";
-    const AFTER: &'static str = ") AS f \
-         JOIN customer_search_rows r ON r.customer_id = f.value ->> 0 \
-         JOIN customers c ON c.id = f.value ->> 0";
-}
-
-enum SqliteGrams {}
-impl Around<Sqlite> for SqliteGrams {
-    const BEFORE: &'static str = "INSERT INTO customer_grams (rowid, name_grams, mnemonic_grams) \
-         SELECT r.search_rowid, clientele_search_grams(c.name_folded), \
-         clientele_search_grams(c.name_mnemonic) FROM json_each(";
-    const AFTER: &'static str = ") AS f \
-         JOIN customer_search_rows r ON r.customer_id = f.value ->> 0 \
-         JOIN customers c ON c.id = f.value ->> 0";
-}
-
-enum SqliteTags {}
-impl Around<Sqlite> for SqliteTags {
-    const BEFORE: &'static str = "INSERT INTO customer_tags (customer_id, tag) \
-         SELECT f.value ->> 0, t.value FROM json_each(";
-    const AFTER: &'static str = ") AS f, json_each(f.value -> 7) AS t";
-}
-
-enum SqliteChanges {}
-impl Around<Sqlite> for SqliteChanges {
-    const BEFORE: &'static str = "INSERT INTO customer_changes (id, customer_id, at, actor_id, \
-         entity, entity_id, field, old_value, new_value, request_id) \
-         SELECT value ->> 1, value ->> 0, value ->> 8, value ->> 9, 'customer', value ->> 0, \
-         '*', NULL, value ->> 2, value ->> 10 FROM json_each(";
-    const AFTER: &'static str = ")";
-}
-
-enum SqliteAudit {}
-impl Around<Sqlite> for SqliteAudit {
-    const BEFORE: &'static str = "INSERT INTO audit_log (id, at, actor_id, action, entity_type, \
-         entity_id, before_json, after_json, request_id, client_ip) \
-         SELECT value ->> 3, value ->> 8, value ->> 9, 'created', 'customer', value ->> 0, \
-         NULL, value ->> 4, value ->> 10, value ->> 11 FROM json_each(";
-    const AFTER: &'static str = ")";
-}
-
-enum SqliteEvents {}
-impl Around<Sqlite> for SqliteEvents {
-    const BEFORE: &'static str = "INSERT INTO outbox (id, created_at, topic, entity_type, \
-         entity_id, payload, published_at) \
-         SELECT value ->> 5, value ->> 8, 'customer.created', 'customer', value ->> 0, \
-         value ->> 6, NULL FROM json_each(";
-    const AFTER: &'static str = ")";
-}
+/// Tags, the history's first entry, the audit entry and its event.
+const SQLITE_RECORDS: [&str; 4] = [
+    "INSERT INTO customer_tags (customer_id, tag) \
+     SELECT f.customer_id, t.value FROM temp.new_file_records f, json_each(f.tags) t",
+    "INSERT INTO customer_changes (id, customer_id, at, actor_id, entity, entity_id, field, \
+     old_value, new_value, request_id) \
+     SELECT change_id, customer_id, at, actor_id, 'customer', customer_id, '*', NULL, history, \
+     request_id FROM temp.new_file_records",
+    "INSERT INTO audit_log (id, at, actor_id, action, entity_type, entity_id, before_json, \
+     after_json, request_id, client_ip) \
+     SELECT audit_id, at, actor_id, 'created', 'customer', customer_id, NULL, audit_after, \
+     request_id, client_ip FROM temp.new_file_records",
+    "INSERT INTO outbox (id, created_at, topic, entity_type, entity_id, payload, published_at) \
+     SELECT event_id, at, 'customer.created', 'customer', customer_id, event_payload, NULL \
+     FROM temp.new_file_records",
+];

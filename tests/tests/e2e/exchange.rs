@@ -1079,7 +1079,8 @@ fn r_cus_08_one_decision_of_an_export_request_stands() {
 /// file created alone is. (On SQLite the import writes their search rows
 /// together at its end, not one by one.) Files created after it, and
 /// renames by a later import or by hand, are found as well, and nothing
-/// is found by a name a file no longer has.
+/// is found by a name a file no longer has. The records written together
+/// with the new files (tags, history, audit entry, event) are all there.
 #[test]
 fn erp_import_files_are_found_by_search() {
     let s = TestServer::start();
@@ -1097,10 +1098,10 @@ fn erp_import_files_are_found_by_search() {
             .filter_map(|f| f["name"].as_str().map(str::to_owned))
             .collect()
     };
-    let rows = "external_id,name,nature\n\
-                ERP-S1,杭州湾新材料有限公司,private\n\
-                ERP-S2,宁波港务物流有限公司,state_owned\n\
-                ERP-S3,温州瓯江贸易有限公司,private\n";
+    let rows = "external_id,name,nature,tags\n\
+                ERP-S1,杭州湾新材料有限公司,private,新材料;重点\n\
+                ERP-S2,宁波港务物流有限公司,state_owned,\n\
+                ERP-S3,温州瓯江贸易有限公司,private,重点\n";
     let dry = s.import_csv(&am, rows, true);
     assert_eq!(dry.json["created"], 3, "{}", dry.text);
     assert!(
@@ -1117,6 +1118,44 @@ fn erp_import_files_are_found_by_search() {
         found("hzw").contains(&"杭州湾新材料有限公司".to_owned()),
         "by mnemonic"
     );
+    // The records written with the new files, together: tags, the history's
+    // first entry, the audit entry.
+    let tagged = s.get("/api/v1/customers?tag=%E6%96%B0%E6%9D%90%E6%96%99", &am);
+    assert_eq!(
+        tagged.json["items"][0]["name"], "杭州湾新材料有限公司",
+        "{}",
+        tagged.text
+    );
+    assert_eq!(tagged.json["items"][0]["tags"], json!(["新材料", "重点"]));
+    let s1 = tagged.json["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let history = s.get(&format!("/api/v1/customers/{s1}/history"), &am);
+    assert_eq!(
+        history.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        history.text
+    );
+    assert_eq!(history.json["items"][0]["field"], "*", "{}", history.text);
+    let audit = s.get(
+        &format!("/api/v1/audit-log?entity_type=customer&entity_id={s1}"),
+        &s.token("demo.auditor"),
+    );
+    assert_eq!(
+        audit.json["items"][0]["action"], "created",
+        "{}",
+        audit.text
+    );
+    let events =
+        s.db.read({
+            let id = s1.clone();
+            move |c| clientele_persistence::outbox::for_entity(c, "customer", &id)
+        })
+        .unwrap_or_default();
+    let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["customer.created"]);
 
     // Created alone after it: its own search rows, no other file's.
     let alone = s.post(
