@@ -302,6 +302,17 @@ impl TestServer {
             .unwrap_or_else(|| panic!("no user {username}"))
     }
 
+    /// The topics of the outbox events of one file, oldest first.
+    pub fn customer_event_topics(&self, id: &str) -> Vec<String> {
+        let id = id.to_owned();
+        self.db
+            .read(move |c| clientele_persistence::outbox::for_entity(c, "customer", &id))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.topic)
+            .collect()
+    }
+
     /// Rows in the audit log: a write that fails must not add one.
     pub fn audit_count(&self) -> i64 {
         use diesel::prelude::*;

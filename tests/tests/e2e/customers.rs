@@ -359,14 +359,10 @@ fn r_cus_05_files_are_never_destroyed() {
     let read = s.get(&path, &am);
     assert_eq!(read.status, 200);
     assert_eq!(read.json["status"], "archived");
-    let events =
-        s.db.read({
-            let id = id_of(&made);
-            move |c| clientele_persistence::outbox::for_entity(c, "customer", &id)
-        })
-        .unwrap_or_default();
-    let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
-    assert_eq!(topics, vec!["customer.created", "customer.archived"]);
+    assert_eq!(
+        s.customer_event_topics(&id_of(&made)),
+        ["customer.created", "customer.archived"]
+    );
     // The database refuses to forget reads (the per-file rows included,
     // once the background indexer or a reader has written them).
     use diesel::connection::SimpleConnection;
@@ -440,16 +436,9 @@ fn r_cus_05_an_absorbed_file_points_one_hop_at_the_living_file() {
         "{}",
         timeline.text
     );
-    let events =
-        s.db.read({
-            let id = first.clone();
-            move |c| clientele_persistence::outbox::for_entity(c, "customer", &id)
-        })
-        .unwrap_or_default();
-    let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
     assert_eq!(
-        topics,
-        vec!["customer.created", "customer.merged", "customer.merged"]
+        s.customer_event_topics(&first),
+        ["customer.created", "customer.merged", "customer.merged"]
     );
     // The survivor's record of the merge counts the file it took along.
     let survivor = s.get(&format!("/api/v1/customers/{third}/history"), &am);

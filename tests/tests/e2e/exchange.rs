@@ -1148,14 +1148,7 @@ fn erp_import_files_are_found_by_search() {
         "{}",
         audit.text
     );
-    let events =
-        s.db.read({
-            let id = s1.clone();
-            move |c| clientele_persistence::outbox::for_entity(c, "customer", &id)
-        })
-        .unwrap_or_default();
-    let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
-    assert_eq!(topics, ["customer.created"]);
+    assert_eq!(s.customer_event_topics(&s1), ["customer.created"]);
 
     // Created alone after it: its own search rows, no other file's.
     let alone = s.post(
