@@ -14,7 +14,9 @@ use crate::routes;
 use crate::state::AppState;
 use actix_cors::Cors;
 use actix_http::{error::DispatchError, HttpService, Protocol};
-use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_service::{
+    fn_service, map_config, IntoServiceFactory, ServiceFactory, ServiceFactoryExt,
+};
 use actix_web::dev::AppConfig;
 use actix_web::dev::Server;
 use actix_web::http::{header, StatusCode};
@@ -96,54 +98,75 @@ pub fn start(state: AppState, bind: &str, workers: usize) -> std::io::Result<(Se
     let mut builder = actix_server::Server::build()
         .workers(workers.max(1))
         .shutdown_timeout(10);
-    let shutdown = builder.graceful_shutdown_signal();
+    let serving = Serving {
+        routes,
+        origins,
+        query_names,
+        shutdown: builder.graceful_shutdown_signal(),
+    };
     let mut first = None;
     for listener in listeners {
         let addr = listener.local_addr()?;
         first.get_or_insert(addr);
-        let (routes, origins, shutdown) = (routes.clone(), origins.clone(), shutdown.clone());
-        let query_names = query_names.clone();
+        let serving = serving.clone();
         builder = builder.listen(format!("clientele-{addr}"), listener, move || {
-            let routes = routes.clone();
-            let origins = origins.clone();
-            let query_names = query_names.clone();
-            let shutdown = shutdown.clone();
-            let app = App::new()
-                .app_data(query_names)
-                .configure(routes)
-                .default_service(web::to(no_route))
-                .wrap(from_fn(idempotency))
-                .wrap(from_fn(caching))
-                .wrap(from_fn(query_check))
-                .wrap(from_fn(problem))
-                .wrap(cors(&origins))
-                .wrap(from_fn(metrics))
-                .wrap(from_fn(request_id))
-                .into_factory()
-                .map_err(|e: actix_web::Error| e.error_response());
-            // `HttpServer`'s settings: a closing connection lingers a second
-            // so the client reads an early answer (a 413) before the close.
-            let http = HttpService::build()
-                .client_request_timeout(Duration::from_secs(5))
-                .client_disconnect_timeout(Duration::from_secs(1))
-                .graceful_shutdown_signal(move || {
-                    let shutdown = shutdown.clone();
-                    async move { shutdown.notified().await }
-                })
-                .local_addr(addr)
-                // The application config's host and scheme serve URL
-                // generation and `connection_info()` defaults, which the API
-                // does not use (it reads the peer address of each request).
-                .finish(map_config(app, |_| AppConfig::default()));
-            fn_service(|io: TcpStream| async move {
-                let peer = io.peer_addr().ok();
-                Ok::<_, DispatchError>((EncodedTargets::new(io), Protocol::Http1, peer))
-            })
-            .and_then(http)
+            serving.connections(addr)
         })?;
     }
     let addr = first.ok_or_else(|| std::io::Error::other("no address bound"))?;
     Ok((builder.run(), addr))
+}
+
+/// What each worker serves its connections with.
+#[derive(Clone)]
+struct Serving<R> {
+    routes: R,
+    origins: Vec<String>,
+    query_names: web::Data<QueryNames>,
+    shutdown: actix_server::GracefulShutdownSignal,
+}
+
+impl<R: Fn(&mut web::ServiceConfig) + Clone + 'static> Serving<R> {
+    /// One worker's service for the connections accepted on `addr`.
+    fn connections(
+        &self,
+        addr: SocketAddr,
+    ) -> impl ServiceFactory<TcpStream, Config = (), Response = (), Error = DispatchError, InitError = ()>
+    {
+        let app = App::new()
+            .app_data(self.query_names.clone())
+            .configure(self.routes.clone())
+            .default_service(web::to(no_route))
+            .wrap(from_fn(idempotency))
+            .wrap(from_fn(caching))
+            .wrap(from_fn(query_check))
+            .wrap(from_fn(problem))
+            .wrap(cors(&self.origins))
+            .wrap(from_fn(metrics))
+            .wrap(from_fn(request_id))
+            .into_factory()
+            .map_err(|e: actix_web::Error| e.error_response());
+        let shutdown = self.shutdown.clone();
+        // `HttpServer`'s settings: a closing connection lingers a second
+        // so the client reads an early answer (a 413) before the close.
+        let http = HttpService::build()
+            .client_request_timeout(Duration::from_secs(5))
+            .client_disconnect_timeout(Duration::from_secs(1))
+            .graceful_shutdown_signal(move || {
+                let shutdown = shutdown.clone();
+                async move { shutdown.notified().await }
+            })
+            .local_addr(addr)
+            // The application config's host and scheme serve URL
+            // generation and `connection_info()` defaults, which the API
+            // does not use (it reads the peer address of each request).
+            .finish(map_config(app, |_| AppConfig::default()));
+        fn_service(|io: TcpStream| async move {
+            let peer = io.peer_addr().ok();
+            Ok::<_, DispatchError>((EncodedTargets::new(io), Protocol::Http1, peer))
+        })
+        .and_then(http)
+    }
 }
 
 /// Listening sockets on every address `bind` resolves to that takes one, as

@@ -10,6 +10,7 @@
 use crate::audit::{self, Change, WriteMeta};
 use crate::error::{Error, Result};
 use crate::register_statements::{Around, JsonBatch};
+use crate::sql_fns::DeferredSearch;
 use crate::DbConn;
 use clientele_core::new_id;
 use diesel::pg::Pg;
@@ -63,31 +64,22 @@ impl NewFile {
 
 /// The records of new files not yet written.
 #[derive(Default)]
-pub struct NewFiles {
-    files: Vec<serde_json::Value>,
-    /// SQLite: the files were written under [`DeferredSearch`], so their
-    /// search rows are written here too.
-    ///
-    /// [`DeferredSearch`]: crate::sql_fns::DeferredSearch
-    search: bool,
-}
+pub struct NewFiles(Vec<serde_json::Value>);
 
 impl NewFiles {
-    /// For files written under [`DeferredSearch`](crate::sql_fns::DeferredSearch).
-    pub fn with_search_rows() -> Self {
-        Self {
-            files: Vec::new(),
-            search: true,
-        }
-    }
-
     pub fn add(&mut self, file: NewFile) {
-        self.files.push(file.0);
+        self.0.push(file.0);
     }
 
-    /// Writes every record gathered, in the caller's transaction.
+    /// Writes every record gathered, in the caller's transaction; on SQLite
+    /// under [`DeferredSearch`], the files' search rows too.
     pub fn write(self, conn: &mut DbConn) -> Result<()> {
-        for chunk in self.files.chunks(CHUNK) {
+        let search: &[&str] = if DeferredSearch::held() {
+            &SQLITE_SEARCH
+        } else {
+            &[]
+        };
+        for chunk in self.0.chunks(CHUNK) {
             let batch = serde_json::to_string(chunk).map_err(|e| Error::Corrupt(e.to_string()))?;
             match conn {
                 DbConn::Pg(c) => {
@@ -96,7 +88,6 @@ impl NewFiles {
                 DbConn::Sqlite(c) => {
                     diesel::sql_query("DELETE FROM temp.new_file_records").execute(c)?;
                     JsonBatch::<SqliteStaged>::new(&batch).execute(c)?;
-                    let search: &[&str] = if self.search { &SQLITE_SEARCH } else { &[] };
                     for sql in search.iter().chain(&SQLITE_RECORDS) {
                         diesel::sql_query(*sql).execute(c)?;
                     }

@@ -108,6 +108,12 @@ impl DeferredSearch {
         SEARCH_DEFERRED.with(|d| d.set(true));
         DeferredSearch(())
     }
+
+    /// Whether one is held on this thread: new files written now need
+    /// their search rows written by hand.
+    pub fn held() -> bool {
+        SEARCH_DEFERRED.with(std::cell::Cell::get)
+    }
 }
 
 impl Drop for DeferredSearch {
@@ -120,9 +126,10 @@ impl Drop for DeferredSearch {
 /// connection, as the search tables' triggers need.
 pub fn register_sqlite(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
     search_grams_of_utils::register_impl(conn, |text: String| search_grams(&text))?;
-    search_deferred_utils::register_nondeterministic_impl(conn, || {
-        i32::from(SEARCH_DEFERRED.with(std::cell::Cell::get))
-    })
+    search_deferred_utils::register_nondeterministic_impl(
+        conn,
+        || i32::from(DeferredSearch::held()),
+    )
 }
 
 #[cfg(test)]

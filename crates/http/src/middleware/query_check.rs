@@ -76,8 +76,8 @@ impl QueryNames {
         self.0.get(pattern)?.get(method).map(Vec::as_slice)
     }
 
-    /// The first parameter of `query` that `method` on `pattern` does not
-    /// take, as the error that names it.
+    /// The first parameter of `query` that is not UTF-8, or that `method`
+    /// on `pattern` does not take, as the error that names it.
     pub fn check(&self, method: &Method, pattern: &str, query: &str) -> Result<(), ApiError> {
         let Some(taken) = self.taken(method, pattern) else {
             return Ok(());
@@ -120,19 +120,15 @@ fn not_utf8(query: &str) -> Option<String> {
         return None; // a URI's query is ASCII; only escapes can make other bytes
     }
     query.split('&').find_map(|pair| {
+        let utf8 = |part: &str| percent_decode(part.as_bytes()).decode_utf8().is_ok();
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let utf8 = |part: &str| {
-            std::str::from_utf8(&percent_decode(part.as_bytes()).collect::<Vec<u8>>()).is_ok()
-        };
         if utf8(name) && utf8(value) {
-            None
-        } else {
-            Some(
-                percent_decode(name.replace('+', " ").as_bytes())
-                    .decode_utf8_lossy()
-                    .into_owned(),
-            )
+            return None;
         }
+        // Shown as the name check decodes names, leniently.
+        form_urlencoded::parse(pair.as_bytes())
+            .next()
+            .map(|(name, _)| name.into_owned())
     })
 }
 

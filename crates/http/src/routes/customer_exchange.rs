@@ -866,10 +866,7 @@ fn import_pass(
 ) -> Result<Imported, DbError> {
     let mut cx = ImportContext::load(c, rows, codes)?;
     let mut done = Imported::default();
-    let mut new_files = match c {
-        DbConn::Sqlite(_) => NewFiles::with_search_rows(),
-        DbConn::Pg(_) => NewFiles::default(),
-    };
+    let mut new_files = NewFiles::default();
     for row in rows {
         let outcome = if row_by_row {
             clientele_persistence::savepoint(c, |c| import_row(c, p, meta, row, &mut cx))
