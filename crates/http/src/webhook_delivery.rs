@@ -10,6 +10,7 @@
 
 use clientele_core::webhook::retry_after;
 use clientele_core::Clock;
+use clientele_persistence::audit::files_concerned;
 use clientele_persistence::webhooks::{self, Attempt, Due};
 use clientele_persistence::Db;
 use hmac::{Hmac, Mac};
@@ -302,25 +303,22 @@ fn prune(db: &Db, clock: &dyn Clock, retention: Duration) {
     }
 }
 
-/// The body sent: the stored event without its data, with its id and the
-/// ids of the customer files it concerns (`customer_ids`: the file itself,
-/// or the file a contact, document or request hangs on, or both ends of a
-/// relation, the file a merge absorbed), so a receiver knows which file to
-/// read again.
+/// The body sent: the stored event with its id. An event names the
+/// customer files it concerns (`customer_ids`, see
+/// [`files_concerned`](clientele_persistence::audit::files_concerned)) and
+/// carries none of their contents. Events written by earlier releases
+/// still carry the changed state as `data`: it is left out here and the
+/// files are named from it.
 pub fn envelope(event_id: &str, payload: &str) -> String {
     let mut v: serde_json::Value =
         serde_json::from_str(payload).unwrap_or_else(|_| serde_json::json!({}));
     if let Some(o) = v.as_object_mut() {
-        let data = o.remove("data").unwrap_or_default();
-        let mut files: Vec<serde_json::Value> = Vec::new();
-        if o.get("entity_type").and_then(|t| t.as_str()) == Some("customer") {
-            files.extend(o.get("entity_id").cloned());
-        }
-        for key in ["customer_id", "from_id", "to_id", "absorbed_id"] {
-            files.extend(data.get(key).filter(|v| v.is_string()).cloned());
-        }
-        if !files.is_empty() {
-            o.insert("customer_ids".into(), files.into());
+        if let Some(data) = o.remove("data") {
+            let field = |k: &str| o.get(k).and_then(|t| t.as_str()).unwrap_or_default();
+            let files = files_concerned(field("entity_type"), field("entity_id"), Some(&data));
+            if !files.is_empty() {
+                o.insert("customer_ids".into(), files.into());
+            }
         }
         o.insert("id".into(), event_id.into());
     }
@@ -381,7 +379,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_envelope_carries_no_data() {
+    fn an_event_is_sent_as_stored_with_its_id() {
+        let stored = r#"{"type":"customer.created","entity_type":"customer","entity_id":"c1","customer_ids":["c1"]}"#;
+        let sent: serde_json::Value =
+            serde_json::from_str(&envelope("e1", stored)).unwrap_or_default();
+        assert_eq!(
+            sent,
+            serde_json::json!({"id": "e1", "type": "customer.created", "entity_type": "customer",
+                "entity_id": "c1", "customer_ids": ["c1"]})
+        );
+    }
+
+    #[test]
+    fn an_earlier_release_s_event_is_sent_without_its_data() {
         let stored = r#"{"type":"customer.created","entity_id":"c1","data":{"name":"秘密公司"}}"#;
         let body = envelope("e1", stored);
         assert!(

@@ -111,15 +111,21 @@ pub fn entries(meta: &WriteMeta, change: &Change<'_>) -> (AuditRow, outbox::Outb
         client_ip: meta.client_ip.clone(),
     };
     let topic = format!("{}.{}", change.entity_type, change.action);
-    let payload = serde_json::json!({
+    // The event names what changed, never the contents: those are in the
+    // audit entry, and a receiver reads the file through the API, where
+    // its scope and the read register apply (CUS-08).
+    let mut payload = serde_json::json!({
         "type": topic,
         "entity_type": change.entity_type,
         "entity_id": change.entity_id,
         "occurred_at": chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(meta.at, chrono::Utc),
         "actor_id": meta.actor_id,
         "request_id": meta.request_id,
-        "data": change.after,
     });
+    let files = files_concerned(change.entity_type, change.entity_id, change.after.as_ref());
+    if !files.is_empty() {
+        payload["customer_ids"] = files.into();
+    }
     let event = outbox::OutboxRow {
         id: new_id().to_string(),
         created_at: meta.at,
@@ -130,6 +136,30 @@ pub fn entries(meta: &WriteMeta, change: &Change<'_>) -> (AuditRow, outbox::Outb
         published_at: None,
     };
     (row, event)
+}
+
+/// The customer files an event concerns, which its envelope names
+/// (`customer_ids`) so a receiver knows which file to read again: the file
+/// itself, the file a contact, document or request hangs on, both ends of
+/// a relation, the file a merge absorbed. `after` is the change's state
+/// after it.
+pub fn files_concerned(
+    entity_type: &str,
+    entity_id: &str,
+    after: Option<&serde_json::Value>,
+) -> Vec<String> {
+    let mut files: Vec<String> = Vec::new();
+    if entity_type == "customer" {
+        files.push(entity_id.to_owned());
+    }
+    if let Some(after) = after {
+        for key in ["customer_id", "from_id", "to_id", "absorbed_id"] {
+            if let Some(id) = after.get(key).and_then(|v| v.as_str()) {
+                files.push(id.to_owned());
+            }
+        }
+    }
+    files
 }
 
 /// What an auditor may filter the log by.
@@ -178,4 +208,50 @@ pub fn list(
         .select(AuditRow::as_select())
         .load(conn)?;
     Ok(Page::by_id(rows, limit, |r| &r.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn event(entity_type: &str, entity_id: &str, after: Value) -> Value {
+        let meta = WriteMeta::system(chrono::NaiveDate::default().and_time(Default::default()));
+        let (entry, event) = entries(
+            &meta,
+            &Change {
+                action: "created",
+                entity_type,
+                entity_id,
+                before: None,
+                after: Some(after),
+            },
+        );
+        assert!(entry.after_json.is_some_and(|a| a.contains("秘密")));
+        serde_json::from_str(&event.payload).unwrap_or_default()
+    }
+
+    #[test]
+    fn an_event_names_the_files_it_concerns_and_none_of_their_contents() {
+        let file = event("customer", "c1", json!({"id": "c1", "name": "秘密公司"}));
+        assert_eq!(file["type"], "customer.created");
+        assert_eq!(file["customer_ids"], json!(["c1"]));
+        assert!(file.get("data").is_none() && !file.to_string().contains("秘密"));
+        let contact = event(
+            "contact",
+            "k1",
+            json!({"customer_id": "c2", "name": "秘密"}),
+        );
+        assert_eq!(contact["customer_ids"], json!(["c2"]));
+        let relation = event(
+            "relation",
+            "r1",
+            json!({"from_id": "c1", "to_id": "c2", "n": "秘密"}),
+        );
+        assert_eq!(relation["customer_ids"], json!(["c1", "c2"]));
+        let merge = event("customer", "c1", json!({"absorbed_id": "c3", "n": "秘密"}));
+        assert_eq!(merge["customer_ids"], json!(["c1", "c3"]));
+        let unit = event("org_unit", "u1", json!({"name": "秘密"}));
+        assert!(unit.get("customer_ids").is_none(), "{unit}");
+    }
 }
