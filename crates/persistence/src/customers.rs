@@ -4,7 +4,7 @@
 
 use crate::audit::{self, Change, WriteMeta};
 use crate::error::{Error, Result};
-use crate::new_files::NewFile;
+use crate::new_files::{NewFile, NewFiles};
 use crate::page::Page;
 use crate::schema::{
     counters, customer_changes, customer_tags, customers, org_units, secrecy_levels,
@@ -981,35 +981,74 @@ pub fn create(
 /// Creates a file like [`create`], leaving out the checks an ERP import
 /// made once for all its rows (the owner unit exists and is active, the
 /// secrecy level exists, no file holds the external id) and the read of the
-/// new file. Only the row is written here; the file's tags, history, audit
-/// entry and event are returned, for the caller to write with those of
-/// other new files ([`NewFiles`](crate::new_files::NewFiles)) in the same
-/// transaction. The database's keys stand behind the checks left out: a
-/// wrong caller gets an error, never a bad row.
+/// new file. The row and the file's tags, history, audit entry and event
+/// go to `files`, which writes them with those of other new files in the
+/// same transaction: the row at once, or later if `files` holds rows (see
+/// [`NewFiles::holding_rows`]). The database's keys stand behind the checks
+/// left out: a wrong caller gets an error, never a bad row.
 pub fn create_checked(
     conn: &mut DbConn,
     meta: &WriteMeta,
-    row: &CustomerRow,
+    row: CustomerRow,
     tags: &[String],
-) -> Result<NewFile> {
-    credit_code_free(conn, row)?;
+    files: &mut NewFiles,
+) -> Result<()> {
+    credit_code_free(conn, &row)?;
     let keeper = Refs {
         unit: false,
         owner: true,
         level: false,
     };
-    check_refs(conn, row, keeper)?;
-    insert_row(conn, row, tags)?;
-    let (contents, after) = creation_records(row, tags);
-    Ok(NewFile::new(meta, &row.id, tags, &contents, after))
+    check_refs(conn, &row, keeper)?;
+    let (contents, after) = creation_records(&row, tags);
+    let records = NewFile::new(meta, &row.id, tags, &contents, after);
+    files.add(conn, NewRow::new(row, tags)?, records)
 }
 
-/// The row of a new file, with its tags. They go in with the row: updating
-/// a new row at once would write a second version of it, and (on
-/// PostgreSQL, on a full page) its entries in every index of the table again.
-fn insert_row(conn: &mut DbConn, row: &CustomerRow, tags: &[String]) -> Result<()> {
+/// The row of a new file with its tags, as inserted. The tags go in with
+/// the row: updating a new row at once would write a second version of it,
+/// and (on PostgreSQL, on a full page) its entries in every index of the
+/// table again.
+pub struct NewRow {
+    row: CustomerRow,
+    tags: String,
+}
+
+impl NewRow {
+    fn new(row: CustomerRow, tags: &[String]) -> Result<Self> {
+        Ok(Self {
+            row,
+            tags: tags_json(tags)?,
+        })
+    }
+
+    /// Inserts the rows, many a statement on PostgreSQL (a batch insert
+    /// through the backend's own connection: `MultiConnection` has none).
+    pub(crate) fn insert(conn: &mut DbConn, rows: &[NewRow]) -> Result<()> {
+        match conn {
+            DbConn::Pg(pg) => {
+                let values: Vec<_> = rows
+                    .iter()
+                    .map(|r| (&r.row, customers::tags.eq(&r.tags)))
+                    .collect();
+                diesel::insert_into(customers::table)
+                    .values(values)
+                    .execute(pg)?;
+            }
+            DbConn::Sqlite(_) => {
+                for r in rows {
+                    insert_row(conn, &r.row, &r.tags)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One new row; `tags` as stored (a JSON array).
+fn insert_row(conn: &mut DbConn, row: &CustomerRow, tags: &str) -> Result<()> {
     diesel::insert_into(customers::table)
-        .values((row, customers::tags.eq(tags_json(tags)?)))
+        .values((row, customers::tags.eq(tags)))
         .execute(conn)?;
     Ok(())
 }
@@ -1034,7 +1073,7 @@ fn write_new(
     row: &CustomerRow,
     tags: &[String],
 ) -> Result<()> {
-    insert_row(conn, row, tags)?;
+    insert_row(conn, row, &tags_json(tags)?)?;
     index_tags(conn, &row.id, tags)?;
     let (contents, after) = creation_records(row, tags);
     record_changes(

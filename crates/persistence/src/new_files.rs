@@ -2,12 +2,15 @@
 //! first entry, the audit entry and its event — gathered over many files and
 //! written in a few statements (an ERP import: one statement for each of
 //! these per file was most of its round trips to the database). Each file's
-//! row is written on its own first, so that a file the database refuses
-//! fails alone; what is gathered here cannot fail for one file. On SQLite
+//! row is written on its own, so that a file the database refuses fails
+//! alone, unless the caller has the rows held and written many a statement
+//! too (PostgreSQL's first pass of an import, which stops at the first
+//! fault anyway); what is gathered here cannot fail for one file. On SQLite
 //! an import also writes its new files' search rows here (see
 //! [`DeferredSearch`](crate::sql_fns::DeferredSearch)).
 
 use crate::audit::{self, Change, WriteMeta};
+use crate::customers::NewRow;
 use crate::error::{Error, Result};
 use crate::register_statements::{Around, JsonBatch};
 use crate::sql_fns::DeferredSearch;
@@ -62,24 +65,65 @@ impl NewFile {
     }
 }
 
-/// The records of new files not yet written.
+/// New files' records not yet written, and their rows if held.
 #[derive(Default)]
-pub struct NewFiles(Vec<serde_json::Value>);
+pub struct NewFiles {
+    records: Vec<serde_json::Value>,
+    /// Rows not yet inserted; `None` when each row is inserted as it comes.
+    rows: Option<Vec<NewRow>>,
+}
 
 impl NewFiles {
-    pub fn add(&mut self, file: NewFile) {
-        self.0.push(file.0);
+    /// New files whose rows are held and inserted many a statement, when
+    /// [`CHUNK`] are waiting and at [`write`](Self::write). A row the
+    /// database refuses then fails the whole statement, not alone: for a
+    /// pass that stops at the first fault anyway. Until written, the held
+    /// files cannot be read (an import names each file once, so none of its
+    /// rows reads a file another row creates).
+    pub fn holding_rows() -> Self {
+        Self {
+            records: Vec::new(),
+            rows: Some(Vec::new()),
+        }
     }
 
-    /// Writes every record gathered, in the caller's transaction; on SQLite
-    /// under [`DeferredSearch`], the files' search rows too.
-    pub fn write(self, conn: &mut DbConn) -> Result<()> {
+    /// A new file's row (inserted now unless rows are held) and records.
+    pub fn add(&mut self, conn: &mut DbConn, row: NewRow, file: NewFile) -> Result<()> {
+        match &mut self.rows {
+            None => NewRow::insert(conn, std::slice::from_ref(&row))?,
+            Some(held) => {
+                held.push(row);
+                if held.len() >= CHUNK {
+                    self.flush_rows(conn)?;
+                }
+            }
+        }
+        self.records.push(file.0);
+        Ok(())
+    }
+
+    /// Inserts the rows held.
+    fn flush_rows(&mut self, conn: &mut DbConn) -> Result<()> {
+        if let Some(held) = &mut self.rows {
+            for chunk in held.chunks(CHUNK) {
+                NewRow::insert(conn, chunk)?;
+            }
+            held.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes the rows held and every record gathered, in the caller's
+    /// transaction; on SQLite under [`DeferredSearch`], the files' search
+    /// rows too.
+    pub fn write(mut self, conn: &mut DbConn) -> Result<()> {
+        self.flush_rows(conn)?;
         let search: &[&str] = if DeferredSearch::held() {
             &SQLITE_SEARCH
         } else {
             &[]
         };
-        for chunk in self.0.chunks(CHUNK) {
+        for chunk in self.records.chunks(CHUNK) {
             let batch = serde_json::to_string(chunk).map_err(|e| Error::Corrupt(e.to_string()))?;
             match conn {
                 DbConn::Pg(c) => {

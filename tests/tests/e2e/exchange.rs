@@ -443,6 +443,82 @@ fn erp_import_names_every_row_that_cannot_be_written() {
     }
 }
 
+/// An import of more new files than one statement writes (PostgreSQL's
+/// first pass writes new rows 500 a statement) creates them all, also
+/// among rows that change existing files; and two new rows with one credit
+/// code are named, though the database refuses them together.
+#[test]
+fn erp_import_of_many_new_files_names_a_credit_code_met_twice() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let before = s.audit_count();
+    let new_rows = |prefix: &str, n: usize| -> String {
+        (0..n)
+            .map(|i| format!("{prefix}-{i:04},批量导入{prefix}{i:04}号有限公司,private,\n"))
+            .collect()
+    };
+    let header = "external_id,name,nature,address\n";
+    let first = format!("{header}{}", new_rows("MANY", 1200));
+    let dry = s.import_csv(&am, &first, true);
+    assert_eq!(dry.json["created"].as_u64(), Some(1200), "{}", dry.text);
+    assert_eq!(s.audit_count(), before, "a dry run writes nothing");
+    let made = s.import_csv(&am, &first, false);
+    assert_eq!(made.json["created"].as_u64(), Some(1200), "{}", made.text);
+    let second = format!(
+        "{header}MANY-0007,批量导入七号改名有限公司,private,北京市东城区一号\n{}\
+         MANY-1150,批量导入一一五〇改名有限公司,private,北京市东城区二号\n",
+        new_rows("MORE", 600)
+    );
+    for dry_run in [true, false] {
+        let r = s.import_csv(&am, &second, dry_run);
+        assert_eq!(
+            (r.json["created"].as_u64(), r.json["updated"].as_u64()),
+            (Some(600), Some(2)),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.json["errors"], json!([]), "{}", r.text);
+    }
+    for (id, name, address) in [
+        ("MANY-0000", "批量导入MANY0000号有限公司", json!(null)),
+        (
+            "MANY-0007",
+            "批量导入七号改名有限公司",
+            json!("北京市东城区一号"),
+        ),
+        (
+            "MANY-1150",
+            "批量导入一一五〇改名有限公司",
+            json!("北京市东城区二号"),
+        ),
+        ("MANY-1199", "批量导入MANY1199号有限公司", json!(null)),
+        ("MORE-0599", "批量导入MORE0599号有限公司", json!(null)),
+    ] {
+        let r = s.get(&format!("/api/v1/customers?external_id={id}"), &am);
+        assert_eq!(r.json["items"][0]["name"], name, "{id}: {}", r.text);
+        assert_eq!(r.json["items"][0]["address"], address, "{id}: {}", r.text);
+    }
+
+    let twice = "external_id,name,nature,credit_code\n\
+                 TWICE-1,同码导入一有限公司,private,91440300708461136T\n\
+                 TWICE-2,同码导入二有限公司,private,\n\
+                 TWICE-3,同码导入三有限公司,private,91440300708461136T\n";
+    let before = s.audit_count();
+    for dry_run in [true, false] {
+        let r = s.import_csv(&am, twice, dry_run);
+        let report = if dry_run { &r.json } else { &r.json["report"] };
+        let errors = report["errors"].as_array().cloned().unwrap_or_default();
+        assert_eq!(errors.len(), 1, "{}", r.text);
+        assert_eq!(
+            (errors[0]["row"].as_u64(), errors[0]["code"].as_str()),
+            (Some(3), Some("duplicate")),
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(s.audit_count(), before, "nothing was written");
+}
+
 /// A CSV import may be larger than other request bodies, up to its own
 /// limit (the test server: 64 KiB for bodies, 256 KiB for imports); above it
 /// the answer is 413 and nothing is written, with or without an

@@ -21,7 +21,7 @@ use clientele_customers::regions::CatalogueEntry;
 use clientele_customers::visibility::{edits_files, exports_files, sees_financials};
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::customers::{self, CustomerRow};
-use clientele_persistence::new_files::{NewFile, NewFiles};
+use clientele_persistence::new_files::NewFiles;
 use clientele_persistence::{regions, units, users, DbConn, Error as DbError, WriteMeta};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -691,11 +691,8 @@ fn apply_row(
 
 /// What importing one row did.
 enum RowOutcome {
-    /// A new file, with the records it writes besides its row.
-    Created {
-        id: String,
-        records: NewFile,
-    },
+    /// A new file.
+    Created,
     Updated,
     Unchanged,
 }
@@ -866,20 +863,23 @@ fn import_pass(
 ) -> Result<Imported, DbError> {
     let mut cx = ImportContext::load(c, rows, codes)?;
     let mut done = Imported::default();
-    let mut new_files = NewFiles::default();
+    // Without a savepoint a row, new files' rows go in 500 a statement:
+    // one round trip each was most of a PostgreSQL import.
+    let mut new_files = if row_by_row {
+        NewFiles::default()
+    } else {
+        NewFiles::holding_rows()
+    };
     for row in rows {
         let outcome = if row_by_row {
-            clientele_persistence::savepoint(c, |c| import_row(c, p, meta, row, &mut cx))
+            clientele_persistence::savepoint(c, |c| {
+                import_row(c, p, meta, row, &mut cx, &mut new_files)
+            })
         } else {
-            import_row(c, p, meta, row, &mut cx)
+            import_row(c, p, meta, row, &mut cx, &mut new_files)
         };
         match outcome {
-            Ok(RowOutcome::Created { id, records }) => {
-                // A later row of the same external id changes this file.
-                cx.files.insert(row.external_id.clone(), id);
-                new_files.add(records);
-                done.created += 1;
-            }
+            Ok(RowOutcome::Created) => done.created += 1,
             Ok(RowOutcome::Updated) => done.updated += 1,
             Ok(RowOutcome::Unchanged) => done.unchanged += 1,
             Err(e) if row_by_row && fault_of_row(&e) => done.failed.push((row.line, e)),
@@ -898,6 +898,7 @@ fn import_row(
     meta: &clientele_persistence::WriteMeta,
     row: &ImportRow,
     cx: &mut ImportContext,
+    new_files: &mut NewFiles,
 ) -> Result<RowOutcome, DbError> {
     let unit_id = match &row.unit_code {
         Some(code) => cx.unit_id_of_code(c, code)?,
@@ -968,11 +969,8 @@ fn import_row(
     })?;
     // The unit (active, in scope), the level and the external id were
     // checked above, from what the import read once.
-    let records = customers::create_checked(c, meta, &new, &tags.unwrap_or_default())?;
-    Ok(RowOutcome::Created {
-        id: new.id,
-        records,
-    })
+    customers::create_checked(c, meta, new, &tags.unwrap_or_default(), new_files)?;
+    Ok(RowOutcome::Created)
 }
 
 /// Import customer files from CSV (`Content-Type: text/csv`), upserting by
