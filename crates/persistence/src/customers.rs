@@ -1024,9 +1024,11 @@ impl NewRow {
 
     /// Inserts the rows, many a statement on PostgreSQL (a batch insert
     /// through the backend's own connection: `MultiConnection` has none).
+    /// A single row goes alone: diesel keeps no batch insert prepared, so
+    /// PostgreSQL would parse and plan it every time.
     pub(crate) fn insert(conn: &mut DbConn, rows: &[NewRow]) -> Result<()> {
         match conn {
-            DbConn::Pg(pg) => {
+            DbConn::Pg(pg) if rows.len() > 1 => {
                 let values: Vec<_> = rows
                     .iter()
                     .map(|r| (&r.row, customers::tags.eq(&r.tags)))
@@ -1035,7 +1037,7 @@ impl NewRow {
                     .values(values)
                     .execute(pg)?;
             }
-            DbConn::Sqlite(_) => {
+            _ => {
                 for r in rows {
                     insert_row(conn, &r.row, &r.tags)?;
                 }
