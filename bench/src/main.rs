@@ -46,7 +46,8 @@ struct Args {
     /// `search`, the quick search `q` for parts of names (rare and common);
     /// `duplicates`, the archive-wide duplicate report; `counts`, counts by
     /// classification; or `import`, a CSV import of 10 000 new files (dry
-    /// run, then commit): these four the default run leaves out.
+    /// run, then commit; then a dry run of 10 000 more, ten of them
+    /// faulty): these four the default run leaves out.
     #[arg(long)]
     only: Option<String>,
 }
@@ -339,20 +340,49 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
                  北京市朝阳区某路{k}号,active,导入;测试\n"
             ));
         }
-        for dry_run in [true, false] {
+        // Then an ERP's first dry run of another such file, ten of whose
+        // rows name a unit that does not exist: faults found only when
+        // the row is written.
+        let mut faulty = String::from("external_id,name,nature,owner_unit_code\n");
+        for k in 0..rows {
+            let unit = if k % (rows / 10) == rows / 20 {
+                "NO-SUCH-UNIT"
+            } else {
+                ""
+            };
+            faulty.push_str(&format!(
+                "FAULTY-{k:05},导入测试客户{k:05}号商贸有限公司,private,{unit}\n"
+            ));
+        }
+        for (what, body, dry_run) in [
+            ("new files", &csv, true),
+            ("new files", &csv, false),
+            ("new files, 10 of them faulty", &faulty, true),
+        ] {
             let started = Instant::now();
             let answer = ureq::post(&format!("{base}/api/v1/customers/import?dry_run={dry_run}"))
                 .set("authorization", &format!("Bearer {token}"))
                 .set("content-type", "text/csv")
-                .send_string(&csv);
-            let created = answer
-                .ok()
-                .and_then(|r| r.into_json::<serde_json::Value>().ok())
-                .map(|v| v["created"].clone());
+                .send_string(body);
+            let outcome = match answer {
+                Ok(r) => r.into_json::<serde_json::Value>().ok(),
+                Err(ureq::Error::Status(_, r)) => r.into_json::<serde_json::Value>().ok(),
+                Err(_) => None,
+            }
+            .map(|v| {
+                let v = if v["report"].is_object() {
+                    v["report"].clone()
+                } else {
+                    v
+                };
+                let errors = v["errors"].as_array().map_or(0, Vec::len);
+                format!("created {}, {errors} faults named", v["created"])
+            });
             eprintln!(
-                "POST /api/v1/customers/import ({rows} new files, dry_run={dry_run}): \
-                 {:.1} s, created {created:?}",
-                started.elapsed().as_secs_f64()
+                "POST /api/v1/customers/import ({rows} {what}, dry_run={dry_run}): \
+                 {:.1} s, {}",
+                started.elapsed().as_secs_f64(),
+                outcome.unwrap_or_else(|| "no answer".into())
             );
         }
     }
