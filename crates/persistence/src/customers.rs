@@ -984,7 +984,7 @@ pub fn create(
 /// new file. The row and the file's tags, history, audit entry and event
 /// go to `files`, which writes them with those of other new files in the
 /// same transaction: the row at once, or later if `files` holds rows (see
-/// [`NewFiles::holding_rows`]). The database's keys stand behind the checks
+/// [`NewFiles::hold_rows`]). The database's keys stand behind the checks
 /// left out: a wrong caller gets an error, never a bad row.
 pub fn create_checked(
     conn: &mut DbConn,

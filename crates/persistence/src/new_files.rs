@@ -65,51 +65,66 @@ impl NewFile {
     }
 }
 
-/// New files' records not yet written, and their rows if held.
+/// New files' records not yet written, and their rows while held.
 #[derive(Default)]
 pub struct NewFiles {
     records: Vec<serde_json::Value>,
-    /// Rows not yet inserted; `None` when each row is inserted as it comes.
-    rows: Option<Vec<NewRow>>,
+    /// Rows not yet inserted, while rows are held.
+    rows: Vec<NewRow>,
+    holding: bool,
 }
 
 impl NewFiles {
-    /// New files whose rows are held and inserted many a statement, when
-    /// [`CHUNK`] are waiting and at [`write`](Self::write). A row the
-    /// database refuses then fails the whole statement, not alone: for a
-    /// pass that stops at the first fault anyway. Until written, the held
-    /// files cannot be read (an import names each file once, so none of its
-    /// rows reads a file another row creates).
-    pub fn holding_rows() -> Self {
-        Self {
-            records: Vec::new(),
-            rows: Some(Vec::new()),
-        }
+    /// From now on, new files' rows are held and inserted many a statement,
+    /// when [`CHUNK`] are waiting and at [`write_rows`](Self::write_rows). A
+    /// row the database refuses then fails the whole statement, not alone:
+    /// for a run of rows that stops at the first fault anyway. Until
+    /// written, the held files cannot be read (an import names each file
+    /// once, so none of its rows reads a file another row creates).
+    pub fn hold_rows(&mut self) {
+        self.holding = true;
+    }
+
+    /// Inserts the rows held; new rows go in as they come again.
+    pub fn write_rows(&mut self, conn: &mut DbConn) -> Result<()> {
+        self.flush_rows(conn)?;
+        self.holding = false;
+        Ok(())
+    }
+
+    /// How many files were added: a mark for [`forget_since`](Self::forget_since).
+    pub fn mark(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Forgets the files added since `mark` (their rows rolled back with a
+    /// savepoint, or still held: rows are held only since the last mark),
+    /// and holds no more rows.
+    pub fn forget_since(&mut self, mark: usize) {
+        self.records.truncate(mark);
+        self.rows.clear();
+        self.holding = false;
     }
 
     /// A new file's row (inserted now unless rows are held) and records.
     pub fn add(&mut self, conn: &mut DbConn, row: NewRow, file: NewFile) -> Result<()> {
-        match &mut self.rows {
-            None => NewRow::insert(conn, std::slice::from_ref(&row))?,
-            Some(held) => {
-                held.push(row);
-                if held.len() >= CHUNK {
-                    self.flush_rows(conn)?;
-                }
+        if self.holding {
+            self.rows.push(row);
+            if self.rows.len() >= CHUNK {
+                self.flush_rows(conn)?;
             }
+        } else {
+            NewRow::insert(conn, std::slice::from_ref(&row))?;
         }
         self.records.push(file.0);
         Ok(())
     }
 
-    /// Inserts the rows held.
     fn flush_rows(&mut self, conn: &mut DbConn) -> Result<()> {
-        if let Some(held) = &mut self.rows {
-            for chunk in held.chunks(CHUNK) {
-                NewRow::insert(conn, chunk)?;
-            }
-            held.clear();
+        for chunk in self.rows.chunks(CHUNK) {
+            NewRow::insert(conn, chunk)?;
         }
+        self.rows.clear();
         Ok(())
     }
 
@@ -117,7 +132,7 @@ impl NewFiles {
     /// transaction; on SQLite under [`DeferredSearch`], the files' search
     /// rows too.
     pub fn write(mut self, conn: &mut DbConn) -> Result<()> {
-        self.flush_rows(conn)?;
+        self.write_rows(conn)?;
         let search: &[&str] = if DeferredSearch::held() {
             &SQLITE_SEARCH
         } else {

@@ -443,10 +443,12 @@ fn erp_import_names_every_row_that_cannot_be_written() {
     }
 }
 
-/// An import of more new files than one statement writes (PostgreSQL's
-/// first pass writes new rows 500 a statement) creates them all, also
-/// among rows that change existing files; and two new rows with one credit
-/// code are named, though the database refuses them together.
+/// An import of more new files than one statement writes (PostgreSQL runs
+/// 100 rows at once and writes their new rows in one statement) creates
+/// them all, also among rows that change existing files; faults in several
+/// such runs are all named, in file order, as row by row; and two new rows
+/// with one credit code are named, though the database refuses them
+/// together.
 #[test]
 fn erp_import_of_many_new_files_names_a_credit_code_met_twice() {
     let s = TestServer::start();
@@ -498,6 +500,56 @@ fn erp_import_of_many_new_files_names_a_credit_code_met_twice() {
         assert_eq!(r.json["items"][0]["name"], name, "{id}: {}", r.text);
         assert_eq!(r.json["items"][0]["address"], address, "{id}: {}", r.text);
     }
+
+    // Faults in several runs of rows (PostgreSQL runs 100 rows at once and
+    // a run with a bad row again row by row): an unknown unit in two runs,
+    // and two credit codes each met in one run and again in a later one.
+    let code = |first16: &str| {
+        clientele_customers::credit_code::CreditCode::complete(first16)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .to_string()
+    };
+    let (a, b) = (code("9111010571234567"), code("9111010576543210"));
+    let mut faulty = String::from("external_id,name,nature,owner_unit_code,credit_code\n");
+    for i in 1..=1200 {
+        let unit = if i == 3 || i == 700 { "NOPE" } else { "" };
+        let credit = match i {
+            400 | 900 => a.as_str(),
+            1000 | 1100 => b.as_str(),
+            _ => "",
+        };
+        faulty.push_str(&format!(
+            "FAULT-{i:04},多处出错导入{i:04}号有限公司,private,{unit},{credit}\n"
+        ));
+    }
+    let before = s.audit_count();
+    for dry_run in [true, false] {
+        let r = s.import_csv(&am, &faulty, dry_run);
+        let report = if dry_run { &r.json } else { &r.json["report"] };
+        let named: Vec<(u64, &str)> = report["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["row"].as_u64().unwrap_or(0),
+                    e["code"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (3, "unit_not_found"),
+                (700, "unit_not_found"),
+                (900, "duplicate"),
+                (1100, "duplicate")
+            ],
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(s.audit_count(), before, "nothing was written");
 
     let twice = "external_id,name,nature,credit_code\n\
                  TWICE-1,同码导入一有限公司,private,91440300708461136T\n\
@@ -706,6 +758,52 @@ fn erp_dry_run_takes_no_lock_on_the_code_counter() {
             "{f}"
         );
     }
+}
+
+/// On PostgreSQL an import holds each unit it files into from the moment
+/// it reads it, a unit named by its code as much as the importer's own:
+/// while another transaction is closing such a unit, the import waits for
+/// it and then sees it closed (CUS-10: no file lands in a unit closed
+/// meanwhile).
+#[test]
+fn r_cus_10_an_import_holds_the_units_it_names_by_code() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return; // SQLite has one writer at a time: any import waits for it
+    }
+    let am = s.token("demo.am.bj");
+    let csv = "external_id,name,nature,owner_unit_code\n\
+               HOLD-1,单位锁导入一有限公司,private,BJ-P1\n";
+    let mut closer = PgSession::open(&s);
+    closer
+        .run("BEGIN; UPDATE org_units SET active = false WHERE code = 'BJ-P1'")
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::scope(|sc| {
+        let (tx, rx) = mpsc::channel();
+        let (s, am) = (&s, &am);
+        sc.spawn(move || {
+            let _ = tx.send(s.import_csv(am, csv, false));
+        });
+        let early = rx.recv_timeout(Duration::from_millis(1500));
+        closer.run("COMMIT").unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            early.is_err(),
+            "the import did not wait for the unit: {early:?}"
+        );
+        let answer = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("{e}"));
+        answer.assert_problem(422, "import_rejected");
+        assert_eq!(
+            answer.json["report"]["errors"][0]["code"], "unit_inactive",
+            "{}",
+            answer.text
+        );
+    });
+    let listed = s.get("/api/v1/customers?external_id=HOLD-1", &am);
+    assert_eq!(listed.json["items"], json!([]), "{}", listed.text);
 }
 
 /// On PostgreSQL a commit reserves its codes before it starts, so a file

@@ -706,6 +706,15 @@ struct Imported {
     failed: Vec<(usize, DbError)>,
 }
 
+impl Imported {
+    fn add(&mut self, more: Imported) {
+        self.created += more.created;
+        self.updated += more.updated;
+        self.unchanged += more.unchanged;
+        self.failed.extend(more.failed);
+    }
+}
+
 /// Whether an error is the row's own (its data breaks a rule, or meets a
 /// file it may not touch), rather than the database's (unreachable,
 /// invalid data), which stops the import.
@@ -758,6 +767,15 @@ impl ImportContext {
         })
     }
 
+    /// Before rows rolled back run again: the codes they took are handed
+    /// out again, and units are read (and held) anew, since the rollback
+    /// let go of the holds taken meanwhile.
+    fn retry(&mut self, codes: customers::CodeRun) {
+        self.codes = codes;
+        self.units.clear();
+        self.unit_ids.clear();
+    }
+
     fn unit(&mut self, c: &mut DbConn, id: &str) -> Result<&units::UnitRow, DbError> {
         if !self.units.contains_key(id) {
             // Held until the import commits: a deactivation waits for it.
@@ -801,11 +819,8 @@ impl ImportContext {
         let id = match self.unit_ids.get(code) {
             Some(id) => id.clone(),
             None => {
-                let unit = units::find_by_code(c, code)?;
-                let id = unit.as_ref().map(|u| u.id.clone());
-                if let Some(u) = unit {
-                    self.units.insert(u.id.clone(), u);
-                }
+                // Only the id: the unit itself is read and held by `unit`.
+                let id = units::find_by_code(c, code)?.map(|u| u.id);
                 self.unit_ids.insert(code.to_owned(), id.clone());
                 id
             }
@@ -816,13 +831,18 @@ impl ImportContext {
     }
 }
 
-/// Runs every row inside one transaction. On PostgreSQL first all at once,
-/// in one savepoint: most imports have no bad row, and a savepoint a row was
-/// two of the three round trips a new file cost. If a row fails,
-/// that pass is rolled back and the rows run again, each in a savepoint of
-/// its own: a row that fails leaves nothing behind and the rows after it
-/// are still tried, so a dry run (or a refused commit) names every bad
-/// row, not only the first. The second pass hands out the same codes.
+/// Rows run at once on PostgreSQL, in one savepoint, before the next.
+const ROWS_AT_ONCE: usize = 100;
+
+/// Runs every row inside one transaction. On PostgreSQL ROWS_AT_ONCE rows
+/// at a time, all at once in one savepoint, their new rows inserted
+/// together: most imports have no bad row, and a savepoint and an insert
+/// a row were most of the round trips a new file cost. If a row fails,
+/// those rows are rolled back and run again, each in a savepoint of its
+/// own: a row that fails leaves nothing behind and the rows after it are
+/// still tried, so a dry run (or a refused commit) names every bad row,
+/// not only the first, and a bad row costs its own run of rows once more,
+/// not the whole import. The second try hands out the same codes.
 fn run_import(
     c: &mut DbConn,
     p: &Principal,
@@ -834,49 +854,61 @@ fn run_import(
         Some(run) => run,
         None => customers::CodeRun::start(c)?,
     };
-    if matches!(c, DbConn::Sqlite(_)) {
+    let mut cx = ImportContext::load(c, rows, codes)?;
+    let mut new_files = NewFiles::default();
+    let mut done = Imported::default();
+    let sqlite = matches!(c, DbConn::Sqlite(_));
+    // On SQLite the new files' search rows are written at the end, all
+    // together, by `new_files`.
+    let _deferred = sqlite.then(clientele_persistence::sql_fns::DeferredSearch::hold);
+    if sqlite {
         // In-process savepoints cost no round trip, and one held over the
         // whole pass made SQLite keep every page it changed: row by row
-        // was measured faster there (3.9–4.0 s against 4.2–4.5 s). The new
-        // files' search rows are written at the end, all together.
-        let _deferred = clientele_persistence::sql_fns::DeferredSearch::hold();
-        return import_pass(c, p, meta, rows, codes, true);
+        // was measured faster there (3.9–4.0 s against 4.2–4.5 s).
+        import_rows(c, p, meta, rows, &mut cx, &mut new_files, &mut done, true)?;
+    } else {
+        for run in rows.chunks(ROWS_AT_ONCE) {
+            let (mark, codes) = (new_files.mark(), cx.codes.clone());
+            let mut tried = Imported::default();
+            let at_once = clientele_persistence::savepoint(c, |c| {
+                new_files.hold_rows();
+                import_rows(c, p, meta, run, &mut cx, &mut new_files, &mut tried, false)?;
+                new_files.write_rows(c)
+            });
+            match at_once {
+                Ok(()) => done.add(tried),
+                Err(e) if fault_of_row(&e) => {
+                    new_files.forget_since(mark);
+                    cx.retry(codes);
+                    import_rows(c, p, meta, run, &mut cx, &mut new_files, &mut done, true)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
-    let at_once = clientele_persistence::savepoint(c, |c| {
-        import_pass(c, p, meta, rows, codes.clone(), false)
-    });
-    match at_once {
-        Err(e) if fault_of_row(&e) => import_pass(c, p, meta, rows, codes, true),
-        done => done,
-    }
+    cx.codes.finish(c)?;
+    new_files.write(c)?;
+    Ok(done)
 }
 
-/// One pass over the rows; with `row_by_row`, each row in a savepoint of
-/// its own and a row's fault recorded, else the first fault ends the pass.
-fn import_pass(
+/// Runs rows into `done`; with `row_by_row`, each row in a savepoint of its
+/// own and a row's fault recorded, else the first fault ends the run.
+#[allow(clippy::too_many_arguments)]
+fn import_rows(
     c: &mut DbConn,
     p: &Principal,
     meta: &clientele_persistence::WriteMeta,
     rows: &[ImportRow],
-    codes: customers::CodeRun,
+    cx: &mut ImportContext,
+    new_files: &mut NewFiles,
+    done: &mut Imported,
     row_by_row: bool,
-) -> Result<Imported, DbError> {
-    let mut cx = ImportContext::load(c, rows, codes)?;
-    let mut done = Imported::default();
-    // Without a savepoint a row, new files' rows go in 500 a statement:
-    // one round trip each was most of a PostgreSQL import.
-    let mut new_files = if row_by_row {
-        NewFiles::default()
-    } else {
-        NewFiles::holding_rows()
-    };
+) -> Result<(), DbError> {
     for row in rows {
         let outcome = if row_by_row {
-            clientele_persistence::savepoint(c, |c| {
-                import_row(c, p, meta, row, &mut cx, &mut new_files)
-            })
+            clientele_persistence::savepoint(c, |c| import_row(c, p, meta, row, cx, new_files))
         } else {
-            import_row(c, p, meta, row, &mut cx, &mut new_files)
+            import_row(c, p, meta, row, cx, new_files)
         };
         match outcome {
             Ok(RowOutcome::Created) => done.created += 1,
@@ -886,9 +918,7 @@ fn import_pass(
             Err(e) => return Err(e),
         }
     }
-    cx.codes.finish(c)?;
-    new_files.write(c)?;
-    Ok(done)
+    Ok(())
 }
 
 /// Creates or updates the file of one row.
