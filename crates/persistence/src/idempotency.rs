@@ -48,8 +48,8 @@ pub fn begin(
     .execute(conn)?;
     // A savepoint: on PostgreSQL a failed INSERT would otherwise poison the
     // surrounding transaction and the lookup below could not run.
-    let inserted = conn.transaction::<_, diesel::result::Error, _>(|c| {
-        diesel::insert_into(idempotency_keys::table)
+    let inserted = crate::savepoint(conn, |c| {
+        Ok(diesel::insert_into(idempotency_keys::table)
             .values((
                 idempotency_keys::principal_id.eq(k.principal_id),
                 idempotency_keys::idem_key.eq(k.key),
@@ -58,14 +58,12 @@ pub fn begin(
                 idempotency_keys::request_hash.eq(request_hash),
                 idempotency_keys::created_at.eq(at),
             ))
-            .execute(c)
+            .execute(c)?)
     });
     match inserted {
         Ok(_) => return Ok(Begin::Fresh),
-        Err(e) => match Error::from(e) {
-            Error::Conflict { .. } => {}
-            other => return Err(other),
-        },
+        Err(Error::Conflict { .. }) => {}
+        Err(other) => return Err(other),
     }
     let (hash, m, p, status, headers_json, body): (
         String,
