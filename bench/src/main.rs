@@ -47,7 +47,8 @@ struct Args {
     /// `duplicates`, the archive-wide duplicate report; `counts`, counts by
     /// classification; or `import`, a CSV import of 10 000 new files (dry
     /// run, then commit; then a dry run of 10 000 more, ten of them
-    /// faulty): these four the default run leaves out.
+    /// faulty; then the first 10 000 again, changed): these four the
+    /// default run leaves out.
     #[arg(long)]
     only: Option<String>,
 }
@@ -354,10 +355,15 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
                 "FAULTY-{k:05},导入测试客户{k:05}号商贸有限公司,private,{unit}\n"
             ));
         }
+        // And an ERP's nightly sync: the same files again, each with a new
+        // address.
+        let changed = csv.replace("某路", "新路");
         for (what, body, dry_run) in [
             ("new files", &csv, true),
             ("new files", &csv, false),
             ("new files, 10 of them faulty", &faulty, true),
+            ("changed files", &changed, true),
+            ("changed files", &changed, false),
         ] {
             let started = Instant::now();
             let answer = ureq::post(&format!("{base}/api/v1/customers/import?dry_run={dry_run}"))
@@ -376,7 +382,10 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
                     v
                 };
                 let errors = v["errors"].as_array().map_or(0, Vec::len);
-                format!("created {}, {errors} faults named", v["created"])
+                format!(
+                    "created {}, updated {}, {errors} faults named",
+                    v["created"], v["updated"]
+                )
             });
             eprintln!(
                 "POST /api/v1/customers/import ({rows} {what}, dry_run={dry_run}): \
