@@ -3,6 +3,7 @@
 //! transaction as the audit entry and the outbox event.
 
 use crate::audit::{self, Change, WriteMeta};
+use crate::changed_files::ChangedFiles;
 use crate::error::{Error, Result};
 use crate::new_files::{NewFile, NewFiles};
 use crate::page::Page;
@@ -10,7 +11,7 @@ use crate::schema::{
     counters, customer_changes, customer_tags, customers, org_units, secrecy_levels,
 };
 use crate::{DbConn, Timestamp};
-use clientele_core::{new_id, Cursor, UnitPath};
+use clientele_core::{Cursor, UnitPath};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use serde::{Deserialize, Serialize};
@@ -751,23 +752,9 @@ pub fn record_changes(
     customer_id: &str,
     changes: &[FieldChange],
 ) -> Result<()> {
-    for c in changes {
-        diesel::insert_into(customer_changes::table)
-            .values((
-                customer_changes::id.eq(new_id().to_string()),
-                customer_changes::customer_id.eq(customer_id),
-                customer_changes::at.eq(meta.at),
-                customer_changes::actor_id.eq(meta.actor_id.clone()),
-                customer_changes::entity.eq(c.entity),
-                customer_changes::entity_id.eq(&c.entity_id),
-                customer_changes::field.eq(&c.field),
-                customer_changes::old_value.eq(c.old.as_ref().map(|v| v.to_string())),
-                customer_changes::new_value.eq(c.new.as_ref().map(|v| v.to_string())),
-                customer_changes::request_id.eq(meta.request_id.clone()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+    let mut records = ChangedFiles::default();
+    records.add_changes(meta, customer_id, changes);
+    records.write(conn)
 }
 
 /// Field-by-field differences between two serialisable states.
@@ -1109,11 +1096,46 @@ pub fn save(
     conn: &mut DbConn,
     meta: &WriteMeta,
     expected_version: i64,
-    mut after: CustomerRow,
+    after: CustomerRow,
     tags: Option<Vec<String>>,
     action: &str,
 ) -> Result<CustomerView> {
     let before = get(conn, &after.id)?;
+    let id = after.id.clone();
+    let mut records = ChangedFiles::default();
+    if !save_loaded(
+        conn,
+        meta,
+        &before,
+        expected_version,
+        after,
+        tags,
+        action,
+        &mut records,
+    )? {
+        return Ok(before);
+    }
+    records.write(conn)?;
+    get(conn, &id)
+}
+
+/// [`save`] for a file the caller has read in this transaction as
+/// `before`: writes the row and gathers its history entries, audit entry
+/// and event in `records`, for the caller to write with those of other
+/// changes. False if nothing changes: a change that changes nothing is no
+/// new version — no history, audit entry or event, and other clients'
+/// ETags stay good.
+#[allow(clippy::too_many_arguments)]
+pub fn save_loaded(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    before: &CustomerView,
+    expected_version: i64,
+    mut after: CustomerRow,
+    tags: Option<Vec<String>>,
+    action: &str,
+    records: &mut ChangedFiles,
+) -> Result<bool> {
     if before.row.version != expected_version {
         return Err(Error::StaleVersion);
     }
@@ -1127,9 +1149,7 @@ pub fn save(
         Some(t) if changed_tags.is_some() => Some(t),
         _ => None,
     };
-    // The history's entries, one a changed field. A change that changes
-    // nothing is no new version: no history, audit entry or event, and
-    // other clients' ETags stay good.
+    // The history's entries, one a changed field.
     let old = snapshot(&before.row, &before.tags);
     let changes = diff(
         "customer",
@@ -1139,9 +1159,13 @@ pub fn save(
         &NOT_HISTORY,
     );
     if changes.is_empty() {
-        return Ok(before);
+        return Ok(false);
     }
-    duplicate_guard(conn, &after)?;
+    // An identifier the file keeps is its own already (the table's unique
+    // keys stand behind that); one it takes is looked for elsewhere.
+    if after.credit_code != before.row.credit_code || after.external_id != before.row.external_id {
+        duplicate_guard(conn, &after)?;
+    }
     check_refs(conn, &after, Refs::changed(&before.row, &after))?;
     after.version = expected_version + 1;
     after.updated_at = meta.at;
@@ -1169,19 +1193,19 @@ pub fn save(
     };
     // The audit entry keeps the whole row as written (its new version).
     let new = snapshot(&after, &tags);
-    record_changes(conn, meta, &after.id, &changes)?;
-    audit::record(
-        conn,
+    records.add_changes(meta, &after.id, &changes);
+    let (entry, event) = audit::entries(
         meta,
-        Change {
+        &Change {
             action,
             entity_type: "customer",
             entity_id: &after.id,
             before: Some(old),
             after: Some(new),
         },
-    )?;
-    get(conn, &after.id)
+    );
+    records.add_audit(entry, event);
+    Ok(true)
 }
 
 /// Who is asking, as far as lists are concerned.
@@ -1545,7 +1569,7 @@ pub fn counts(
     Ok(groups)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = customer_changes)]
 pub struct ChangeRow {
     pub id: String,

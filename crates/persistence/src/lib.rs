@@ -8,6 +8,7 @@
 pub mod approval_rules;
 pub mod audit;
 pub mod backup;
+pub mod changed_files;
 pub mod connection;
 pub mod customer_access;
 pub mod customer_parts;

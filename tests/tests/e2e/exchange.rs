@@ -472,6 +472,7 @@ fn erp_import_of_many_new_files_names_a_credit_code_met_twice() {
         new_rows("MORE", 600)
     );
     for dry_run in [true, false] {
+        let before = s.audit_count();
         let r = s.import_csv(&am, &second, dry_run);
         assert_eq!(
             (r.json["created"].as_u64(), r.json["updated"].as_u64()),
@@ -480,7 +481,38 @@ fn erp_import_of_many_new_files_names_a_credit_code_met_twice() {
             r.text
         );
         assert_eq!(r.json["errors"], json!([]), "{}", r.text);
+        // One audit entry a file created or changed, none for a dry run.
+        let written = if dry_run { 0 } else { 602 };
+        assert_eq!(s.audit_count() - before, written, "dry run: {dry_run}");
     }
+    // A changed file's history names each changed field, and it has its
+    // event, as a change by hand would.
+    let changed = s.get("/api/v1/customers?external_id=MANY-0007", &am).json["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let history = s.get(&format!("/api/v1/customers/{changed}/history"), &am);
+    let entries = history.json["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let entry = |field: &str| entries.iter().find(|e| e["field"] == field).cloned();
+    assert_eq!(
+        entry("address").map(|e| (e["old_value"].clone(), e["new_value"].clone())),
+        Some((json!(null), json!("北京市东城区一号"))),
+        "{}",
+        history.text
+    );
+    assert_eq!(
+        entry("name").map(|e| e["new_value"].clone()),
+        Some(json!("批量导入七号改名有限公司")),
+        "{}",
+        history.text
+    );
+    assert_eq!(
+        s.customer_event_topics(&changed),
+        ["customer.created", "customer.imported"]
+    );
     for (id, name, address) in [
         ("MANY-0000", "批量导入MANY0000号有限公司", json!(null)),
         (

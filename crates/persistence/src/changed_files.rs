@@ -1,0 +1,108 @@
+//! What changes to customer files write besides their rows — history
+//! entries, audit entries and events — gathered over many files and
+//! written together: on PostgreSQL many rows a statement, where one
+//! statement each was most of an ERP import's round trips when it changed
+//! files. Each file's row is written on its own, as it changes.
+
+use crate::audit::{AuditRow, WriteMeta};
+use crate::customers::{ChangeRow, FieldChange};
+use crate::error::Result;
+use crate::outbox::OutboxRow;
+use crate::schema::{audit_log, customer_changes, outbox};
+use crate::DbConn;
+use clientele_core::new_id;
+use diesel::RunQueryDsl;
+
+/// Rows a statement inserts at most: PostgreSQL binds up to 65 535
+/// parameters, and a history entry has ten.
+const CHUNK: usize = 1000;
+
+/// Records of changed files not yet written.
+#[derive(Default)]
+pub struct ChangedFiles {
+    changes: Vec<ChangeRow>,
+    audit: Vec<AuditRow>,
+    events: Vec<OutboxRow>,
+}
+
+/// How much [`ChangedFiles`] held at a moment, to forget what came after.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark(usize, usize, usize);
+
+impl ChangedFiles {
+    /// A file's field changes, as its history entries.
+    pub fn add_changes(&mut self, meta: &WriteMeta, customer_id: &str, changes: &[FieldChange]) {
+        self.changes.extend(changes.iter().map(|c| ChangeRow {
+            id: new_id().to_string(),
+            customer_id: customer_id.to_owned(),
+            at: meta.at,
+            actor_id: meta.actor_id.clone(),
+            entity: c.entity.to_owned(),
+            entity_id: c.entity_id.clone(),
+            field: c.field.clone(),
+            old_value: c.old.as_ref().map(|v| v.to_string()),
+            new_value: c.new.as_ref().map(|v| v.to_string()),
+            request_id: meta.request_id.clone(),
+        }));
+    }
+
+    /// A change's audit entry and its event ([`audit::entries`](crate::audit::entries)).
+    pub fn add_audit(&mut self, entry: AuditRow, event: OutboxRow) {
+        self.audit.push(entry);
+        self.events.push(event);
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark(self.changes.len(), self.audit.len(), self.events.len())
+    }
+
+    /// Forgets what was added since `mark` (its changes rolled back).
+    pub fn forget_since(&mut self, mark: Mark) {
+        self.changes.truncate(mark.0);
+        self.audit.truncate(mark.1);
+        self.events.truncate(mark.2);
+    }
+
+    /// Writes everything gathered, in the caller's transaction.
+    pub fn write(self, conn: &mut DbConn) -> Result<()> {
+        match conn {
+            DbConn::Pg(pg) => {
+                for chunk in self.changes.chunks(CHUNK) {
+                    diesel::insert_into(customer_changes::table)
+                        .values(chunk)
+                        .execute(pg)?;
+                }
+                for chunk in self.audit.chunks(CHUNK) {
+                    diesel::insert_into(audit_log::table)
+                        .values(chunk)
+                        .execute(pg)?;
+                }
+                for chunk in self.events.chunks(CHUNK) {
+                    diesel::insert_into(outbox::table)
+                        .values(chunk)
+                        .execute(pg)?;
+                }
+            }
+            // In process, one statement a row costs no round trip, and
+            // diesel has no multi-row insert through this connection.
+            DbConn::Sqlite(_) => {
+                for row in &self.changes {
+                    diesel::insert_into(customer_changes::table)
+                        .values(row)
+                        .execute(conn)?;
+                }
+                for row in &self.audit {
+                    diesel::insert_into(audit_log::table)
+                        .values(row)
+                        .execute(conn)?;
+                }
+                for row in &self.events {
+                    diesel::insert_into(outbox::table)
+                        .values(row)
+                        .execute(conn)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
