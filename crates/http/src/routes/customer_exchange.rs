@@ -9,8 +9,8 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{read_body, Auth, ReqCtx, ValidQuery};
 use crate::i18n::{self, Lang};
 use crate::routes::customer_files::{
-    clearance_guard, registered_page, see_for_change, settle_region, unit_guard, ClassQuery,
-    CustomerQuery,
+    clearance_guard, judge_for_change, registered_page, see_for_change, settle_region, unit_guard,
+    ClassQuery, CustomerQuery,
 };
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -21,7 +21,7 @@ use clientele_customers::regions::CatalogueEntry;
 use clientele_customers::visibility::{edits_files, exports_files, sees_financials};
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::changed_files::{self, ChangedFiles};
-use clientele_persistence::customers::{self, CustomerRow};
+use clientele_persistence::customers::{self, CustomerRow, CustomerView};
 use clientele_persistence::new_files::NewFiles;
 use clientele_persistence::{regions, units, users, DbConn, Error as DbError, WriteMeta};
 use serde::{Deserialize, Serialize};
@@ -740,6 +740,8 @@ struct ImportContext {
     unit_ids: HashMap<String, Option<String>>,
     /// File ids by external id.
     files: HashMap<String, String>,
+    /// Files of the rows about to run, read ahead by [`load_files`](Self::load_files).
+    loaded: HashMap<String, CustomerView>,
     /// What the region catalogue holds of each code met.
     regions: HashMap<String, Option<CatalogueEntry>>,
     /// Account ids by username, as met.
@@ -762,10 +764,26 @@ impl ImportContext {
             units: HashMap::new(),
             unit_ids: HashMap::new(),
             files: customers::ids_by_external_id(c, &external_ids)?,
+            loaded: HashMap::new(),
             regions: HashMap::new(),
             people: HashMap::new(),
             codes,
         })
+    }
+
+    /// Reads the files `rows` change, in one query on PostgreSQL, so that
+    /// each row does not read its own.
+    fn load_files(&mut self, c: &mut DbConn, rows: &[ImportRow]) -> Result<(), DbError> {
+        let ids: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| self.files.get(&r.external_id))
+            .map(String::as_str)
+            .collect();
+        self.loaded = customers::get_many(c, &ids)?
+            .into_iter()
+            .map(|v| (v.row.id.clone(), v))
+            .collect();
+        Ok(())
     }
 
     /// Before rows rolled back run again: the codes they took are handed
@@ -871,6 +889,7 @@ fn run_import(
         for run in rows.chunks(ROWS_AT_ONCE) {
             let (mark, codes) = (records.mark(), cx.codes.clone());
             let mut tried = Imported::default();
+            cx.load_files(c, run)?;
             let at_once = clientele_persistence::savepoint(c, |c| {
                 records.new.hold_rows();
                 import_rows(c, p, meta, run, &mut cx, &mut records, &mut tried, false)?;
@@ -956,7 +975,10 @@ fn import_row(
         None => p.unit_id.to_string(),
     };
     if let Some(id) = cx.files.get(&row.external_id).cloned() {
-        let seen = see_for_change(c, p, &id, meta.at)?;
+        let seen = match cx.loaded.remove(&id) {
+            Some(view) => judge_for_change(c, p, view, meta.at)?,
+            None => see_for_change(c, p, &id, meta.at)?,
+        };
         let mut tags = None;
         let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
         if let Some(name) = &row.owner_username {

@@ -83,7 +83,10 @@ pub fn see_for_write(
     id: &str,
     now: Timestamp,
 ) -> clientele_persistence::Result<Seen> {
-    let seen = see(c, p, id, now)?;
+    writable(see(c, p, id, now)?)
+}
+
+fn writable(seen: Seen) -> clientele_persistence::Result<Seen> {
     if seen.visibility != Visibility::ReadWrite {
         return Err(DbError::forbidden(
             "read_only",
@@ -102,7 +105,18 @@ pub fn see_for_change(
     id: &str,
     now: Timestamp,
 ) -> clientele_persistence::Result<Seen> {
-    let seen = see_for_write(c, p, id, now)?;
+    let view = customers::get(c, id)?;
+    judge_for_change(c, p, view, now)
+}
+
+/// [`see_for_change`] for a file loaded already.
+pub fn judge_for_change(
+    c: &mut DbConn,
+    p: &Principal,
+    view: CustomerView,
+    now: Timestamp,
+) -> clientele_persistence::Result<Seen> {
+    let seen = writable(judge(c, p, view, now)?)?;
     if let Some(living) = &seen.view.row.merged_into_id {
         return Err(DbError::conflict(
             "merged",
