@@ -853,10 +853,12 @@ impl ImportContext {
 /// Rows run at once on PostgreSQL, in one savepoint, before the next.
 const ROWS_AT_ONCE: usize = 100;
 
-/// Runs every row inside one transaction. On PostgreSQL ROWS_AT_ONCE rows
-/// at a time, all at once in one savepoint, their new rows inserted
-/// together: most imports have no bad row, and a savepoint and an insert
-/// a row were most of the round trips a new file cost. If a row fails,
+/// Runs every row inside one transaction; what rows write besides files'
+/// rows (history, audit entries, events) is gathered and written at the
+/// end. On PostgreSQL [`ROWS_AT_ONCE`] rows at a time, the files they
+/// change read in one query, all at once in one savepoint, their new rows
+/// inserted together: most imports have no bad row, and a savepoint, a
+/// read and an insert a row were most of its round trips. If a row fails,
 /// those rows are rolled back and run again, each in a savepoint of its
 /// own: a row that fails leaves nothing behind and the rows after it are
 /// still tried, so a dry run (or a refused commit) names every bad row,
