@@ -305,7 +305,7 @@ fn prune(db: &Db, clock: &dyn Clock, retention: Duration) {
 
 /// The body sent: the stored event with its id. An event names the
 /// customer files it concerns (`customer_ids`, see
-/// [`files_concerned`](clientele_persistence::audit::files_concerned)) and
+/// [`files_concerned`]) and
 /// carries none of their contents. Events written by earlier releases
 /// still carry the changed state as `data`: it is left out here and the
 /// files are named from it.
