@@ -17,6 +17,29 @@ use diesel::RunQueryDsl;
 /// parameters, and a history entry has ten.
 const CHUNK: usize = 1000;
 
+/// Inserts rows into a table: on PostgreSQL [`CHUNK`] a statement; on
+/// SQLite one by one (in process a statement costs no round trip, and
+/// diesel has no multi-row insert through the shared connection type), and
+/// a single row alone (diesel keeps no multi-row insert prepared, so
+/// PostgreSQL would parse and plan it every time: a change by hand writes
+/// one audit entry and one event).
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            DbConn::Pg(pg) if $rows.len() > 1 => {
+                for chunk in $rows.chunks(CHUNK) {
+                    diesel::insert_into($table).values(chunk).execute(pg)?;
+                }
+            }
+            _ => {
+                for row in $rows {
+                    diesel::insert_into($table).values(row).execute($conn)?;
+                }
+            }
+        }
+    };
+}
+
 /// Records of changed files not yet written.
 #[derive(Default)]
 pub struct ChangedFiles {
@@ -65,44 +88,9 @@ impl ChangedFiles {
 
     /// Writes everything gathered, in the caller's transaction.
     pub fn write(self, conn: &mut DbConn) -> Result<()> {
-        match conn {
-            DbConn::Pg(pg) => {
-                for chunk in self.changes.chunks(CHUNK) {
-                    diesel::insert_into(customer_changes::table)
-                        .values(chunk)
-                        .execute(pg)?;
-                }
-                for chunk in self.audit.chunks(CHUNK) {
-                    diesel::insert_into(audit_log::table)
-                        .values(chunk)
-                        .execute(pg)?;
-                }
-                for chunk in self.events.chunks(CHUNK) {
-                    diesel::insert_into(outbox::table)
-                        .values(chunk)
-                        .execute(pg)?;
-                }
-            }
-            // In process, one statement a row costs no round trip, and
-            // diesel has no multi-row insert through this connection.
-            DbConn::Sqlite(_) => {
-                for row in &self.changes {
-                    diesel::insert_into(customer_changes::table)
-                        .values(row)
-                        .execute(conn)?;
-                }
-                for row in &self.audit {
-                    diesel::insert_into(audit_log::table)
-                        .values(row)
-                        .execute(conn)?;
-                }
-                for row in &self.events {
-                    diesel::insert_into(outbox::table)
-                        .values(row)
-                        .execute(conn)?;
-                }
-            }
-        }
+        insert_all!(conn, customer_changes::table, &self.changes);
+        insert_all!(conn, audit_log::table, &self.audit);
+        insert_all!(conn, outbox::table, &self.events);
         Ok(())
     }
 }
