@@ -40,8 +40,11 @@ pub struct Change<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+/// Inserted with every column bound, an empty one as NULL: diesel keeps
+/// such an insert prepared, while with `DEFAULT` for empty columns its SQL
+/// would vary and PostgreSQL would parse and plan it every time.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub id: String,
     pub at: Timestamp,

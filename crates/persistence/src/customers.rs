@@ -1170,14 +1170,14 @@ pub fn save_loaded(
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.row.created_at;
-    let stored = customers::table
-        .filter(customers::id.eq(&after.id))
-        .filter(customers::version.eq(expected_version));
     let n = match &changed_tags {
-        Some(json) => diesel::update(stored)
-            .set((&after, customers::tags.eq(json)))
-            .execute(conn)?,
-        None => diesel::update(stored).set(&after).execute(conn)?,
+        Some(json) => FileUpdate::new(
+            (&after, customers::tags.eq(json)).as_changeset(),
+            &after.id,
+            expected_version,
+        )
+        .run(conn)?,
+        None => FileUpdate::new((&after).as_changeset(), &after.id, expected_version).run(conn)?,
     };
     if n == 0 {
         return Err(Error::StaleVersion);
@@ -1206,6 +1206,71 @@ pub fn save_loaded(
     );
     records.add_audit(entry, event);
     Ok(true)
+}
+
+/// `UPDATE customers SET … WHERE id = ? AND version = ?`, kept prepared.
+/// diesel's own update never is (it marks every `UPDATE` so), and
+/// PostgreSQL parsed and planned the change of a file every time: a tenth
+/// of its work in an import that changed 10 000 files.
+struct FileUpdate<'a, C> {
+    changes: C,
+    id: &'a str,
+    version: i64,
+}
+
+impl<'a, C> FileUpdate<'a, C> {
+    fn new(changes: C, id: &'a str, version: i64) -> Self {
+        Self {
+            changes,
+            id,
+            version,
+        }
+    }
+}
+
+impl<C> FileUpdate<'_, C>
+where
+    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>
+        + diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>,
+{
+    /// Rows changed: 0 if the file is not at `version`.
+    fn run(self, conn: &mut DbConn) -> Result<usize> {
+        Ok(match conn {
+            DbConn::Pg(c) => self.execute(c)?,
+            DbConn::Sqlite(c) => self.execute(c)?,
+        })
+    }
+}
+
+impl<C> diesel::query_builder::QueryId for FileUpdate<'_, C> {
+    type QueryId = ();
+    // Cached by its SQL text: one statement each for with and without tags.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Conn, C> RunQueryDsl<Conn> for FileUpdate<'_, C> {}
+
+impl<DB, C> diesel::query_builder::QueryFragment<DB> for FileUpdate<'_, C>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>,
+    str: diesel::serialize::ToSql<Text, DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    C: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("UPDATE \"customers\" SET ");
+        self.changes.walk_ast(out.reborrow())?;
+        out.push_sql(" WHERE \"customers\".\"id\" = ");
+        out.push_bind_param::<Text, _>(self.id)?;
+        out.push_sql(" AND \"customers\".\"version\" = ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.version)?;
+        Ok(())
+    }
 }
 
 /// Who is asking, as far as lists are concerned.
@@ -1569,8 +1634,11 @@ pub fn counts(
     Ok(groups)
 }
 
+/// Inserted with every column bound, an empty one as NULL: diesel keeps
+/// such an insert prepared, while with `DEFAULT` for empty columns its SQL
+/// would vary and PostgreSQL would parse and plan it every time.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
-#[diesel(table_name = customer_changes)]
+#[diesel(table_name = customer_changes, treat_none_as_default_value = false)]
 pub struct ChangeRow {
     pub id: String,
     pub customer_id: String,

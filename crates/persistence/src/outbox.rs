@@ -6,8 +6,11 @@ use crate::schema::outbox;
 use crate::{DbConn, Timestamp};
 use diesel::prelude::*;
 
+/// Inserted with every column bound, an empty one as NULL: diesel keeps
+/// such an insert prepared, while with `DEFAULT` for empty columns its SQL
+/// would vary and PostgreSQL would parse and plan it every time.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = outbox)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
 pub struct OutboxRow {
     pub id: String,
     pub created_at: Timestamp,
