@@ -4,8 +4,9 @@
 //! these per file was most of its round trips to the database). Each file's
 //! row is written on its own, so that a file the database refuses fails
 //! alone, unless the caller has the rows held and written many a statement
-//! too (PostgreSQL's first pass of an import, which stops at the first
-//! fault anyway); what is gathered here cannot fail for one file. On SQLite
+//! too (a run of an import's rows on PostgreSQL, tried at once and again
+//! row by row if a row fails); what is gathered here cannot fail for one
+//! file. On SQLite
 //! an import also writes its new files' search rows here (see
 //! [`DeferredSearch`](crate::sql_fns::DeferredSearch)).
 
