@@ -76,9 +76,9 @@ pub struct NewFiles {
 }
 
 impl NewFiles {
-    /// From now on, new files' rows are held and inserted many a statement,
-    /// when [`CHUNK`] are waiting and at [`write_rows`](Self::write_rows). A
-    /// row the database refuses then fails the whole statement, not alone:
+    /// From now on, new files' rows are held and inserted many a statement
+    /// ([`CHUNK`] at most) at [`write_rows`](Self::write_rows). A row the
+    /// database refuses then fails the whole statement, not alone:
     /// for a run of rows that stops at the first fault anyway. Until
     /// written, the held files cannot be read (an import names each file
     /// once, so none of its rows reads a file another row creates).
@@ -88,7 +88,10 @@ impl NewFiles {
 
     /// Inserts the rows held; new rows go in as they come again.
     pub fn write_rows(&mut self, conn: &mut DbConn) -> Result<()> {
-        self.flush_rows(conn)?;
+        for chunk in self.rows.chunks(CHUNK) {
+            NewRow::insert(conn, chunk)?;
+        }
+        self.rows.clear();
         self.holding = false;
         Ok(())
     }
@@ -111,21 +114,10 @@ impl NewFiles {
     pub fn add(&mut self, conn: &mut DbConn, row: NewRow, file: NewFile) -> Result<()> {
         if self.holding {
             self.rows.push(row);
-            if self.rows.len() >= CHUNK {
-                self.flush_rows(conn)?;
-            }
         } else {
             NewRow::insert(conn, std::slice::from_ref(&row))?;
         }
         self.records.push(file.0);
-        Ok(())
-    }
-
-    fn flush_rows(&mut self, conn: &mut DbConn) -> Result<()> {
-        for chunk in self.rows.chunks(CHUNK) {
-            NewRow::insert(conn, chunk)?;
-        }
-        self.rows.clear();
         Ok(())
     }
 

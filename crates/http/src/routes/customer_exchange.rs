@@ -779,6 +779,11 @@ impl ImportContext {
             .filter_map(|r| self.files.get(&r.external_id))
             .map(String::as_str)
             .collect();
+        if ids.is_empty() {
+            // Only new files: nothing to read.
+            self.loaded.clear();
+            return Ok(());
+        }
         self.loaded = customers::get_many(c, &ids)?
             .into_iter()
             .map(|v| (v.row.id.clone(), v))
