@@ -15,6 +15,7 @@ pub mod customer_parts;
 pub mod customers;
 pub mod error;
 pub mod export_requests;
+mod fixed_sql;
 pub mod idempotency;
 pub mod login_failures;
 pub mod migrate;
