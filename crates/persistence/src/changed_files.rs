@@ -13,32 +13,9 @@ use crate::DbConn;
 use clientele_core::new_id;
 use diesel::RunQueryDsl;
 
-/// Rows a statement inserts at most: PostgreSQL binds up to 65 535
-/// parameters, and a history entry has ten.
+/// Rows a statement inserts at most on PostgreSQL, which binds up to
+/// 65 535 parameters (a history entry has ten).
 const CHUNK: usize = 1000;
-
-/// Inserts rows into a table: on PostgreSQL [`CHUNK`] a statement; on
-/// SQLite one by one (in process a statement costs no round trip, and
-/// diesel has no multi-row insert through the shared connection type), and
-/// a single row alone (diesel keeps no multi-row insert prepared, so
-/// PostgreSQL would parse and plan it every time: a change by hand writes
-/// one audit entry and one event).
-macro_rules! insert_all {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            DbConn::Pg(pg) if $rows.len() > 1 => {
-                for chunk in $rows.chunks(CHUNK) {
-                    diesel::insert_into($table).values(chunk).execute(pg)?;
-                }
-            }
-            _ => {
-                for row in $rows {
-                    diesel::insert_into($table).values(row).execute($conn)?;
-                }
-            }
-        }
-    };
-}
 
 /// Records of changed files not yet written.
 #[derive(Default)]
@@ -88,9 +65,9 @@ impl ChangedFiles {
 
     /// Writes everything gathered, in the caller's transaction.
     pub fn write(self, conn: &mut DbConn) -> Result<()> {
-        insert_all!(conn, customer_changes::table, &self.changes);
-        insert_all!(conn, audit_log::table, &self.audit);
-        insert_all!(conn, outbox::table, &self.events);
+        insert_rows!(conn, customer_changes::table, &self.changes, CHUNK, |r| r);
+        insert_rows!(conn, audit_log::table, &self.audit, CHUNK, |r| r);
+        insert_rows!(conn, outbox::table, &self.events, CHUNK, |r| r);
         Ok(())
     }
 }

@@ -1009,28 +1009,15 @@ impl NewRow {
         })
     }
 
-    /// Inserts the rows, many a statement on PostgreSQL (a batch insert
-    /// through the backend's own connection: `MultiConnection` has none).
-    /// A single row goes alone: diesel keeps no batch insert prepared, so
-    /// PostgreSQL would parse and plan it every time.
-    pub(crate) fn insert(conn: &mut DbConn, rows: &[NewRow]) -> Result<()> {
-        match conn {
-            DbConn::Pg(pg) if rows.len() > 1 => {
-                let values: Vec<_> = rows
-                    .iter()
-                    .map(|r| (&r.row, customers::tags.eq(&r.tags)))
-                    .collect();
-                diesel::insert_into(customers::table)
-                    .values(values)
-                    .execute(pg)?;
-            }
-            _ => {
-                for r in rows {
-                    insert_row(conn, &r.row, &r.tags)?;
-                }
-            }
-        }
+    /// Inserts the rows, `chunk` a statement on PostgreSQL
+    /// ([`insert_rows!`]).
+    pub(crate) fn insert(conn: &mut DbConn, rows: &[NewRow], chunk: usize) -> Result<()> {
+        insert_rows!(conn, customers::table, rows, chunk, NewRow::values);
         Ok(())
+    }
+
+    fn values(&self) -> (&CustomerRow, diesel::dsl::Eq<customers::tags, &String>) {
+        (&self.row, customers::tags.eq(&self.tags))
     }
 }
 

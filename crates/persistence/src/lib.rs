@@ -5,6 +5,32 @@
 //! Every write runs in one transaction with its audit entry and outbox event
 //! (`Db::write` + `audit::record`).
 
+/// Inserts `$rows` (a slice) into `$table`, each as `$value` makes it: on
+/// PostgreSQL `$chunk` rows a statement (through the backend's own
+/// connection: `MultiConnection` has no multi-row insert); on SQLite one
+/// by one (in process a statement costs no round trip); and a single row
+/// alone, since diesel keeps no multi-row insert prepared and PostgreSQL
+/// would parse and plan it every time.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr, $chunk:expr, $value:expr) => {
+        match &mut *$conn {
+            $crate::DbConn::Pg(pg) if $rows.len() > 1 => {
+                for chunk in $rows.chunks($chunk) {
+                    let values: Vec<_> = chunk.iter().map($value).collect();
+                    diesel::insert_into($table).values(values).execute(pg)?;
+                }
+            }
+            conn => {
+                for row in $rows {
+                    diesel::insert_into($table)
+                        .values($value(row))
+                        .execute(conn)?;
+                }
+            }
+        }
+    };
+}
+
 pub mod approval_rules;
 pub mod audit;
 pub mod backup;

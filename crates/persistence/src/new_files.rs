@@ -88,9 +88,7 @@ impl NewFiles {
 
     /// Inserts the rows held; new rows go in as they come again.
     pub fn write_rows(&mut self, conn: &mut DbConn) -> Result<()> {
-        for chunk in self.rows.chunks(CHUNK) {
-            NewRow::insert(conn, chunk)?;
-        }
+        NewRow::insert(conn, &self.rows, CHUNK)?;
         self.rows.clear();
         self.holding = false;
         Ok(())
@@ -115,7 +113,7 @@ impl NewFiles {
         if self.holding {
             self.rows.push(row);
         } else {
-            NewRow::insert(conn, std::slice::from_ref(&row))?;
+            NewRow::insert(conn, std::slice::from_ref(&row), CHUNK)?;
         }
         self.records.push(file.0);
         Ok(())
