@@ -509,6 +509,36 @@ pub fn ids_by_external_id(
     Ok(found)
 }
 
+/// An import's turn among other imports, held until its transaction ends.
+/// A commit goes alone; dry runs go beside each other but not beside a
+/// commit. Without it, two imports of the same external ids on PostgreSQL
+/// each read their files before the other committed: the second then
+/// found "its" new files taken and the files it changed changed, and
+/// refused every row of an upsert that should simply have run. SQLite's
+/// writers take turns anyway.
+pub fn take_import_turn(conn: &mut DbConn, commits: bool) -> Result<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query(if commits {
+            "SELECT pg_advisory_xact_lock(hashtext('clientele.import'))"
+        } else {
+            "SELECT pg_advisory_xact_lock_shared(hashtext('clientele.import'))"
+        })
+        .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Whether a write failed only because another write committed between
+/// what it read and what it wrote — the file changed, or a new file took
+/// its external id — so that running it again reads the other's work.
+pub fn lost_a_race(e: &Error) -> bool {
+    match e {
+        Error::StaleVersion => true,
+        Error::Conflict { constraint } => constraint == "uq_customers_external_id",
+        _ => false,
+    }
+}
+
 /// The files `user_id` keeps (CUS-10), optionally only those kept by a
 /// unit's subtree, merged files left out (their survivors carry the
 /// customer), in id order, at most `at_most`.
@@ -1709,14 +1739,70 @@ pub fn change(conn: &mut DbConn, customer_id: &str, change_id: &str) -> Result<C
 /// are read: a write that judges several files (a merge) then acts on what
 /// the other committed, not on what it read before. PostgreSQL only; on
 /// SQLite the writer's turn already runs writes one at a time.
+///
+/// The lock is the one an update takes (`FOR NO KEY UPDATE`): it queues
+/// writers of the file, but not writes that only refer to it — a history
+/// entry or a relation naming it checks its key under a lock `FOR UPDATE`
+/// would wait for. A merge writes the history of the files its absorbed
+/// file was related to, and waiting there for a write holding such a file
+/// while holding its own two made deadlocks. No write changes a file's id
+/// or deletes a file (CUS-05), so nothing needs the stronger lock.
 pub fn lock_files(conn: &mut DbConn, ids: &[&str]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     if let DbConn::Pg(c) = conn {
         // One statement; its rows are locked in the order it reads them.
-        diesel::sql_query("SELECT id FROM customers WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-            .bind::<diesel::sql_types::Array<Text>, _>(ids)
-            .execute(c)?;
+        diesel::sql_query(
+            "SELECT id FROM customers WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+        )
+        .bind::<diesel::sql_types::Array<Text>, _>(ids)
+        .execute(c)?;
     }
     Ok(())
+}
+
+/// The files merged into `id` (CUS-01: absorbed files point at their
+/// survivor), which a merge of `id` points at its own survivor.
+fn merged_into(conn: &mut DbConn, id: &str) -> Result<Vec<String>> {
+    Ok(customers::table
+        .filter(customers::merged_into_id.eq(id))
+        .select(customers::id)
+        .load(conn)?)
+}
+
+/// Locks every file a merge of `absorbed_id` into `survivor_id` changes, as
+/// [`lock_files`] does, in one statement: the two files and those merged
+/// into the absorbed one before, which the merge points at the survivor.
+/// Those are found by reading, before the lock; if a merge into the
+/// absorbed file committed while this one waited for its lock, the locks
+/// are undone (a savepoint) and taken again with the newcomer, so that no
+/// file is ever locked out of order — a late lock of one file while
+/// holding others deadlocked with an import holding it (PostgreSQL only).
+pub fn lock_merge(conn: &mut DbConn, survivor_id: &str, absorbed_id: &str) -> Result<()> {
+    if !matches!(conn, DbConn::Pg(_)) {
+        return Ok(());
+    }
+    let mut earlier = merged_into(conn, absorbed_id)?;
+    loop {
+        let mut files: Vec<&str> = earlier.iter().map(String::as_str).collect();
+        files.extend([survivor_id, absorbed_id]);
+        let mut newcomers = None;
+        let locked = crate::savepoint(conn, |c| {
+            lock_files(c, &files)?;
+            let now = merged_into(c, absorbed_id)?;
+            if now.iter().all(|id| earlier.contains(id)) {
+                return Ok(());
+            }
+            newcomers = Some(now);
+            Err(Error::StaleVersion)
+        });
+        match (locked, newcomers) {
+            (Ok(()), _) => return Ok(()),
+            (Err(_), Some(now)) => earlier = now,
+            (Err(e), None) => return Err(e),
+        }
+    }
 }
 
 /// The survivor takes over the identifiers it lacks (`taken`): cleared on
@@ -1825,6 +1911,7 @@ pub fn merge(
         .order(customers::id)
         .select(CustomerRow::as_select())
         .load(conn)?;
+    // Locked by the caller with the merged pair ([`lock_merge`]).
     let repointed = earlier.len();
     for row in earlier {
         let version = row.version;

@@ -759,11 +759,19 @@ impl ImportContext {
         let mut levels = clientele_persistence::secrecy::list(c)?;
         levels.sort_by_key(|l| l.rank);
         let external_ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
+        let files = customers::ids_by_external_id(c, &external_ids)?;
+        // Every file the import may change is locked now, in id order, as
+        // every other write of several files locks them (a merge, a
+        // hand-over): taken row by row in the CSV's order, the locks of an
+        // import and of such a write crossed, and one of them failed as a
+        // deadlock (PostgreSQL; SQLite's writers take turns).
+        let ids: Vec<&str> = files.values().map(String::as_str).collect();
+        customers::lock_files(c, &ids)?;
         Ok(Self {
             levels,
             units: HashMap::new(),
             unit_ids: HashMap::new(),
-            files: customers::ids_by_external_id(c, &external_ids)?,
+            files,
             loaded: HashMap::new(),
             regions: HashMap::new(),
             people: HashMap::new(),
@@ -1142,26 +1150,44 @@ pub async fn import_customers(
     // A dry run goes through the same writes and rolls them back, so it finds
     // what the commit would find (duplicates, units, visibility).
     let outcome = web::block(move || {
-        let codes = match import_codes(&db, dry_run || !faulty.is_empty(), rows.len()) {
+        let rolled_back = dry_run || !faulty.is_empty();
+        let codes = match import_codes(&db, rolled_back, rows.len()) {
             Ok(codes) => codes,
             Err(e) => return (Err(e), None),
         };
-        let result = std::cell::RefCell::new(None);
-        let tx = db.write(|c| {
-            let r = run_import(c, &p, &meta, &rows, codes);
-            let failed = !faulty.is_empty() || !matches!(&r, Ok(done) if done.failed.is_empty());
-            *result.borrow_mut() = Some(r);
-            if dry_run || failed {
-                Err(DbError::Rejected {
-                    code: "rolled_back",
-                    message: String::new(),
-                    status: clientele_persistence::error::RejectStatus::Conflict,
-                })
-            } else {
-                Ok(())
+        // Imports take turns with each other; a row that lost a race with
+        // a single write (a file changed, an external id taken between the
+        // import's read and its write) runs the whole import again, which
+        // reads that write, at most `ATTEMPTS` times in all.
+        const ATTEMPTS: usize = 3;
+        let mut attempt = 1;
+        loop {
+            let result = std::cell::RefCell::new(None);
+            let tx = db.write(|c| {
+                customers::take_import_turn(c, !rolled_back)?;
+                let r = run_import(c, &p, &meta, &rows, codes.clone());
+                let failed =
+                    !faulty.is_empty() || !matches!(&r, Ok(done) if done.failed.is_empty());
+                *result.borrow_mut() = Some(r);
+                if dry_run || failed {
+                    Err(DbError::Rejected {
+                        code: "rolled_back",
+                        message: String::new(),
+                        status: clientele_persistence::error::RejectStatus::Conflict,
+                    })
+                } else {
+                    Ok(())
+                }
+            });
+            let result = result.into_inner();
+            let raced = matches!(&result, Some(Ok(done))
+                if done.failed.iter().any(|(_, e)| customers::lost_a_race(e)));
+            if raced && attempt < ATTEMPTS {
+                attempt += 1;
+                continue;
             }
-        });
-        (tx, result.into_inner())
+            return (tx, result);
+        }
     })
     .await?;
     match outcome {

@@ -930,7 +930,7 @@ pub async fn merge_customer(
     let absorbed_id = body.0.absorbed_id.to_string();
     let view = st
         .write(move |c| {
-            customers::lock_files(c, &[&id.0, &absorbed_id])?;
+            customers::lock_merge(c, &id.0, &absorbed_id)?;
             let survivor = see_for_write(c, &p, &id.0, meta.at)?;
             // The body names the other file: its absence is a bad request, not a missing path.
             let absorbed = see_for_write(c, &p, &absorbed_id, meta.at).map_err(|e| match e {
