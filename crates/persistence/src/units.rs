@@ -115,7 +115,24 @@ fn parent_for(
     Ok(parent)
 }
 
+/// Units are made and moved one at a time (ORG-01): on PostgreSQL a
+/// transaction-level advisory lock, taken before any unit's row; SQLite's
+/// writer's turn does so anyway. A unit's path is computed from its
+/// parent's, and a move rewrites the subtree it has read. Side by side, two
+/// moves in opposite directions each held its own unit and waited for the
+/// other's (a deadlock, refused as 503), and a unit made or moved under a
+/// subtree that was moving could keep a path under the subtree's old
+/// place, hiding it from the people of its new one.
+fn lock_unit_tree(conn: &mut DbConn) -> Result<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('clientele.unit_tree'))")
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 pub fn create(conn: &mut DbConn, meta: &WriteMeta, new: NewUnit) -> Result<UnitRow> {
+    lock_unit_tree(conn)?;
     let parent = parent_for(
         conn,
         new.kind,
@@ -228,6 +245,7 @@ pub fn update(
     expected_version: i64,
     patch: UnitPatch,
 ) -> Result<UnitRow> {
+    lock_unit_tree(conn)?;
     // Writes putting files, people or sub-units in the unit hold it
     // ([`get_held`]): a deactivation waits for them, then counts theirs.
     if let DbConn::Pg(c) = conn {

@@ -494,3 +494,95 @@ fn admin_create_user_bootstraps_an_empty_database() {
     assert!(again.is_err());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Units made and moved side by side keep a tree (ORG-01): every unit's
+/// path is its parent's path and its own id, whatever ran beside it, and
+/// no write fails on the server. Each unit's path is computed from its
+/// parent's and a move rewrites the subtree it read; on PostgreSQL two
+/// moves in opposite directions deadlocked, and a unit made (or moved)
+/// under a subtree that was moving kept a path under its old place.
+#[test]
+fn r_org_01_units_made_and_moved_side_by_side_keep_one_tree() {
+    const CLIENTS: u64 = 8;
+    const OPS: u64 = 40;
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let hq = s.unit_id("HQ");
+    let made: Vec<String> = (0..4)
+        .map(|i| {
+            let r = s.post(
+                "/api/v1/units",
+                &admin,
+                &json!({"parent_id": hq, "code": format!("TREE-{i}"), "name": format!("树{i}部"), "kind": "department"}),
+            );
+            assert_eq!(r.status, 201, "{}", r.text);
+            r.json["id"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    let failures: Vec<String> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let (s, admin, made, hq) = (&s, &admin, &made, &hq);
+                sc.spawn(move || {
+                    let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ (client + 1).wrapping_mul(0x9E37);
+                    let mut next = |n: usize| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        (state % n as u64) as usize
+                    };
+                    let mut failed = Vec::new();
+                    for op in 0..OPS {
+                        let unit = &made[next(made.len())];
+                        let under = if next(4) == 0 { hq } else { &made[next(made.len())] };
+                        let answer = if next(3) == 0 {
+                            s.post(
+                                "/api/v1/units",
+                                admin,
+                                &json!({"parent_id": under, "code": format!("TREE-{client}-{op}"),
+                                        "name": format!("树{client}-{op}组"), "kind": "department"}),
+                            )
+                        } else {
+                            let read = s.get(&format!("/api/v1/units/{unit}"), admin);
+                            let etag = read.header("etag").unwrap_or_default().to_owned();
+                            s.patch(&format!("/api/v1/units/{unit}"), admin, &etag, &json!({"parent_id": under}))
+                        };
+                        if answer.status >= 500 {
+                            failed.push(format!("{} {}", answer.status, answer.text));
+                        }
+                    }
+                    failed
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec!["a client panicked".into()])
+            })
+            .collect()
+    });
+    assert!(failures.is_empty(), "{failures:#?}");
+    let listed = s.get("/api/v1/units?limit=200", &admin);
+    let units = listed.json["items"].as_array().cloned().unwrap_or_default();
+    let path_of = |id: &str| {
+        units
+            .iter()
+            .find(|u| u["id"] == id)
+            .and_then(|u| u["path"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for u in &units {
+        let (id, path) = (
+            u["id"].as_str().unwrap_or_default(),
+            u["path"].as_str().unwrap_or_default(),
+        );
+        let expected = match u["parent_id"].as_str() {
+            Some(parent) => format!("{}{id}/", path_of(parent)),
+            None => format!("/{id}/"),
+        };
+        assert_eq!(path, expected, "{u}");
+    }
+}
