@@ -10,9 +10,11 @@ pub struct CustomerName(String);
 impl CustomerName {
     pub const MAX_CHARS: usize = 200;
 
-    /// Trims and folds inner runs of white space; 1 to 200 characters.
+    /// Drops invisible characters ([`is_invisible`]), trims and folds
+    /// inner runs of white space; 1 to 200 characters.
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let s: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let visible: String = raw.chars().filter(|c| !is_invisible(*c)).collect();
+        let s: String = visible.split_whitespace().collect::<Vec<_>>().join(" ");
         let n = s.chars().count();
         if n == 0 {
             return Err(ParseError::new(
@@ -166,10 +168,34 @@ pub fn mnemonic(name: &str) -> String {
     }
 }
 
+/// Characters that show nothing but split a name for a machine: zero-width
+/// spaces and joiners, the soft hyphen, the byte-order mark, and the
+/// direction marks, embeddings, overrides and isolates of bidirectional
+/// text. A name copied from a web page or a document often carries one
+/// (北京燕京\u{200B}建设 looks like 北京燕京建设 and was another name to the
+/// duplicate check and to search), and a direction override makes a name
+/// show in another order than it is stored (a spoofed name). No company
+/// name needs them.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 /// Full-width ASCII (U+FF01–U+FF5E) and the ideographic space to their
-/// ASCII forms; 【】《》（） to plain brackets.
+/// ASCII forms; 【】《》（） to plain brackets; invisible characters
+/// ([`is_invisible`]) dropped, so a search part pasted with one still finds.
 pub fn fold_width(s: &str) -> String {
     s.chars()
+        .filter(|c| !is_invisible(*c))
         .map(|c| match c {
             '\u{3000}' => ' ',
             '【' | '《' => '(',
@@ -317,5 +343,27 @@ mod tests {
         assert!(CustomerName::parse("   ").is_err());
         assert!(CustomerName::parse(&"长".repeat(201)).is_err());
         assert!(CustomerName::parse("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn r_cus_01_invisible_characters_are_no_part_of_a_name() {
+        let pasted = "\u{FEFF}北京燕京\u{200B}建设\u{00AD}第三工程有限公司\u{200D}";
+        assert_eq!(
+            CustomerName::parse(pasted).map(|n| n.0).ok(),
+            Some("北京燕京建设第三工程有限公司".to_owned())
+        );
+        assert_eq!(
+            normalise_name(pasted),
+            normalise_name("北京燕京建设第三工程有限公司")
+        );
+        assert_eq!(fold_width("燕京\u{2060}建设"), "燕京建设");
+        // A right-to-left override would show 科技有限公司 stored backwards.
+        assert_eq!(
+            CustomerName::parse("\u{202E}司公限有技科\u{202C}")
+                .map(|n| n.0)
+                .ok(),
+            Some("司公限有技科".to_owned())
+        );
+        assert!(CustomerName::parse("\u{200B}\u{200B}").is_err());
     }
 }

@@ -156,3 +156,48 @@ fn r_cus_01_duplicate_groups_across_the_archive() {
     s.call("GET", "/api/v1/customers/duplicate-groups", None, None, &[])
         .assert_problem(401, "unauthorized");
 }
+
+/// A name pasted with invisible characters (a zero-width space, a byte-order
+/// mark, a direction override) is stored without them, so it is the same
+/// name to the duplicate check and to search as the one typed (CUS-01).
+#[test]
+fn r_cus_01_a_name_pasted_with_invisible_characters_is_still_a_duplicate() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let typed = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "北京隐形字符科技有限公司", "nature": "private"}),
+    );
+    assert_eq!(typed.status, 201, "{}", typed.text);
+    let pasted = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "\u{FEFF}北京隐形\u{200B}字符科技\u{202E}有限公司\u{202C}", "nature": "private"}),
+    );
+    assert_eq!(pasted.status, 201, "{}", pasted.text);
+    assert_eq!(
+        pasted.json["name"], "北京隐形字符科技有限公司",
+        "{}",
+        pasted.text
+    );
+    let id = pasted.json["id"].as_str().unwrap_or_default();
+    let dups = s.get(&format!("/api/v1/customers/{id}/duplicates"), &am);
+    assert_eq!(dups.status, 200, "{}", dups.text);
+    assert!(
+        dups.text.contains(typed.json["id"].as_str().unwrap_or("?")),
+        "{}",
+        dups.text
+    );
+    // A search part pasted with one finds both.
+    let found = s.get(
+        "/api/v1/customers?name=%E9%9A%90%E5%BD%A2%E2%80%8B%E5%AD%97%E7%AC%A6",
+        &am,
+    );
+    assert_eq!(
+        found.json["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        found.text
+    );
+}
