@@ -50,8 +50,10 @@ fn org_check(body: &[u8]) -> Option<u8> {
 
 impl CreditCode {
     /// Accepts upper or lower case and surrounding spaces; stores upper case.
+    /// Full-width forms (typed with a Chinese input method) read as their
+    /// ASCII ones, lower case as upper.
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let s = raw.trim().to_ascii_uppercase();
+        let s = crate::name::fold_width(raw).trim().to_ascii_uppercase();
         let b = s.as_bytes();
         if b.len() != 18 {
             return Err(ParseError::new(
@@ -142,6 +144,14 @@ mod tests {
         assert_eq!(code("91440300708461136U"), Some("invalid_check_digit"));
         // Organisation check digit changed (and the final one recomputed would not save it).
         assert_eq!(code("91440300708461137T"), Some("invalid_check_digit"));
+    }
+
+    #[test]
+    fn r_cus_01_a_code_typed_in_full_width_is_the_same_code() {
+        let ascii = CreditCode::parse("91350100M000100Y43").map(|c| c.to_string());
+        // As a Chinese input method types it, with an ideographic space.
+        let full = CreditCode::parse("\u{3000}９１３５０１００ｍ０００１００ｙ４３");
+        assert_eq!(full.map(|c| c.to_string()).ok(), ascii.ok());
     }
 
     #[test]

@@ -108,13 +108,19 @@ impl RegionCode {
     }
 }
 
-/// A label: 1 to 32 characters, no commas, stored lower-case.
+/// A label: 1 to 32 characters, no commas, stored in its folded form.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tag(String);
 
 impl Tag {
+    /// The form a tag is stored and looked for in: full-width forms as
+    /// ASCII (ＶＩＰ is vip), lower case, trimmed.
+    pub fn fold(raw: &str) -> String {
+        crate::name::fold_width(raw).trim().to_lowercase()
+    }
+
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let s = raw.trim().to_lowercase();
+        let s = Self::fold(raw);
         let n = s.chars().count();
         if n == 0 || n > 32 {
             return Err(ParseError::new(
@@ -209,7 +215,7 @@ mod tests {
 
     #[test]
     fn tags_are_normalised_and_bounded() {
-        let t = Tags::parse(&["VIP", "vip", " 重点 "])
+        let t = Tags::parse(&["VIP", "vip", " 重点 ", "ＶＩＰ", "\u{3000}重点"])
             .map(|t| t.as_strs())
             .ok();
         assert_eq!(t, Some(vec!["vip".to_owned(), "重点".to_owned()]));

@@ -3572,3 +3572,35 @@ fn r_cus_09_one_decision_of_an_outside_request_stands() {
         assert_eq!(s.audit_count(), before + 1, "round {round}");
     }
 }
+
+/// What a Chinese input method types in full width — a credit code's
+/// letters and digits, a tag — is read as its ASCII form, stored so and
+/// found so (CUS-02, CUS-03).
+#[test]
+fn r_cus_02_codes_and_tags_typed_in_full_width_are_read_as_ascii() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京全角输入有限公司", "nature": "private",
+               "credit_code": "９１３５０１００Ｍ０００１００Ｙ４３",
+               "tags": ["ＶＩＰ", "vip"]}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    assert_eq!(
+        made.json["credit_code"], "91350100M000100Y43",
+        "{}",
+        made.text
+    );
+    assert_eq!(made.json["tags"], json!(["vip"]), "{}", made.text);
+    let id = id_of(&made);
+    for query in [
+        "tag=%EF%BC%B6%EF%BC%A9%EF%BC%B0",                // ＶＩＰ
+        "credit_code=%EF%BC%99%EF%BC%91350100M000100Y43", // ９１…
+    ] {
+        let found = s.get(&format!("/api/v1/customers?{query}"), &am);
+        assert_eq!(found.status, 200, "{query}: {}", found.text);
+        assert!(found.text.contains(&id), "{query}: {}", found.text);
+    }
+}

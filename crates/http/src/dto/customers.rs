@@ -255,11 +255,13 @@ pub struct NewCustomer {
     #[schema(min_length = 1, max_length = 200, example = "北京华联商贸有限公司")]
     pub name: String,
     /// 18 characters, checked with both check digits (GB 32100-2015).
+    /// Full-width forms (as a Chinese input method types them) are read as
+    /// ASCII, lower case as upper; the file keeps the ASCII form.
     #[validate(length(equal = 18))]
     #[schema(
         min_length = 18,
         max_length = 18,
-        pattern = "^[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}$",
+        pattern = "^[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy０-９Ａ-ＨＪ-ＮＰ-ＲＴＵＷＸＹａ-ｈｊ-ｎｐ-ｒｔｕｗｘｙ]{18}$",
         example = "91440300708461136T"
     )]
     pub credit_code: Option<String>,
@@ -353,7 +355,7 @@ pub struct CustomerChanges {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 18, max = 18))]
-    #[schema(value_type = Option<String>, min_length = 18, max_length = 18, pattern = "^[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}$")]
+    #[schema(value_type = Option<String>, min_length = 18, max_length = 18, pattern = "^[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy０-９Ａ-ＨＪ-ＮＰ-ＲＴＵＷＸＹａ-ｈｊ-ｎｐ-ｒｔｕｗｘｙ]{18}$")]
     pub credit_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 1, max = 100))]

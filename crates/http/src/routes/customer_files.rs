@@ -787,7 +787,7 @@ pub(crate) fn filter_of(
             status: c.status.map(|s| wire(&s)),
             owner_user_id: c.owner_user_id.map(|u| u.to_string()),
             unit_path: None,
-            tag: c.tag.as_deref().map(|t| t.trim().to_lowercase()),
+            tag: c.tag.as_deref().map(clientele_customers::Tag::fold),
             external_id: q.external_id.clone(),
             updated_since: c.updated_since.map(|t| t.naive_utc()),
             include_merged: c.include_merged.unwrap_or(false),
