@@ -360,6 +360,53 @@ impl TestServer {
     }
 }
 
+/// A repeatable stream of choices for one client of a load (xorshift).
+pub struct Draw(u64);
+
+impl Draw {
+    pub fn new(client: u64) -> Self {
+        Self(0x9E37_79B9_7F4A_7C15 ^ (client + 1).wrapping_mul(0xA24B))
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Runs `clients` threads side by side, each calling `op(client, step,
+/// draw)` `steps` times with a [`Draw`] of its own; returns what the calls
+/// reported as failures (and a client that panicked).
+pub fn side_by_side(
+    clients: u64,
+    steps: u64,
+    op: impl Fn(u64, u64, &mut Draw) -> Option<String> + Sync,
+) -> Vec<String> {
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..clients)
+            .map(|client| {
+                let op = &op;
+                sc.spawn(move || {
+                    let mut draw = Draw::new(client);
+                    (0..steps)
+                        .filter_map(|step| op(client, step, &mut draw))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec!["a client panicked".into()])
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

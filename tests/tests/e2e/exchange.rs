@@ -1,8 +1,9 @@
 //! ERP exchange: export (CSV, NDJSON) and CSV import with dry run and
 //! all-or-nothing commit, upserting by external id.
 
-use clientele_e2e::TestServer;
+use clientele_e2e::{Resp, TestServer};
 use serde_json::json;
+use std::sync::mpsc;
 
 /// The CSV export carries a file's CUS-02 contents (characteristics,
 /// business and transaction status) after the original columns, with the
@@ -724,6 +725,22 @@ impl PgSession {
         Self(target.establish().unwrap_or_else(|e| panic!("{e}")))
     }
 
+    /// A session whose open transaction has made a file of `external_id`
+    /// (in the Beijing branch) and not committed it.
+    fn holding_new_file(s: &TestServer, external_id: &str) -> Self {
+        let mut session = Self::open(s);
+        let unit = s.unit_id("BJ");
+        session
+            .run(&format!(
+                "BEGIN; INSERT INTO customers (id, code, name, name_normalized, name_folded, \
+                   nature, status, external_id, owner_unit_id, secrecy_level, created_at, updated_at) \
+                 VALUES ('held', 'HELD0001', '占位有限公司', '占位', '占位有限公司', 'private', \
+                   'active', '{external_id}', '{unit}', 'C', now(), now())"
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+        session
+    }
+
     fn run(&mut self, sql: &str) -> diesel::QueryResult<()> {
         use diesel::connection::SimpleConnection;
         match &mut self.0 {
@@ -733,13 +750,50 @@ impl PgSession {
     }
 }
 
+/// Imports a file for each `(external id, name)` and answers their ids
+/// with their external ids, in id order (the order writes lock files in).
+fn imported_in_id_order(
+    s: &TestServer,
+    token: &str,
+    files: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut csv = String::from("external_id,name,nature\n");
+    for (ext, name) in files {
+        csv.push_str(&format!("{ext},{name},private\n"));
+    }
+    let seeded = s.import_csv(token, &csv, false);
+    assert_eq!(seeded.json["created"], files.len(), "{}", seeded.text);
+    let mut ids: Vec<(String, String)> = files
+        .iter()
+        .map(|(ext, _)| {
+            let listed = s.get(&format!("/api/v1/customers?external_id={ext}"), token);
+            let id = listed.json["items"][0]["id"].as_str().unwrap_or_default();
+            (id.to_owned(), (*ext).to_owned())
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Sends a request on a thread of `sc`; its answer arrives on the
+/// receiver, so the test can see the request still waiting.
+fn in_background<'scope>(
+    sc: &'scope std::thread::Scope<'scope, '_>,
+    request: impl FnOnce() -> Resp + Send + 'scope,
+) -> mpsc::Receiver<Resp> {
+    let (tx, rx) = mpsc::channel();
+    sc.spawn(move || {
+        let _ = tx.send(request());
+    });
+    rx
+}
+
 /// A dry run is rolled back, so its new files get provisional codes and it
 /// takes no lock on the code counter: on PostgreSQL, while another
 /// transaction holds the counter, a dry run still answers, and a commit
 /// waits for it (which shows the hold is real).
 #[test]
 fn erp_dry_run_takes_no_lock_on_the_code_counter() {
-    use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
     if s.db.kind() != clientele_persistence::BackendKind::Postgres {
@@ -754,11 +808,8 @@ fn erp_dry_run_takes_no_lock_on_the_code_counter() {
         .run("BEGIN; UPDATE counters SET value = value WHERE name = 'customer_code'")
         .unwrap_or_else(|e| panic!("{e}"));
     std::thread::scope(|sc| {
-        let (dry_tx, dry_rx) = mpsc::channel();
         let (s, am) = (&s, &am);
-        sc.spawn(move || {
-            let _ = dry_tx.send(s.import_csv(am, csv, true));
-        });
+        let dry_rx = in_background(sc, move || s.import_csv(am, csv, true));
         let dry = dry_rx
             .recv_timeout(Duration::from_secs(20))
             .unwrap_or_else(|_| {
@@ -767,10 +818,7 @@ fn erp_dry_run_takes_no_lock_on_the_code_counter() {
             });
         assert_eq!(dry.status, 200, "{}", dry.text);
         assert_eq!(dry.json["created"], 2, "{}", dry.text);
-        let (commit_tx, commit_rx) = mpsc::channel();
-        sc.spawn(move || {
-            let _ = commit_tx.send(s.import_csv(am, csv, false));
-        });
+        let commit_rx = in_background(sc, move || s.import_csv(am, csv, false));
         assert!(
             commit_rx.recv_timeout(Duration::from_millis(1500)).is_err(),
             "a commit must wait for the counter"
@@ -799,7 +847,6 @@ fn erp_dry_run_takes_no_lock_on_the_code_counter() {
 /// meanwhile).
 #[test]
 fn r_cus_10_an_import_holds_the_units_it_names_by_code() {
-    use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
     if s.db.kind() != clientele_persistence::BackendKind::Postgres {
@@ -813,11 +860,8 @@ fn r_cus_10_an_import_holds_the_units_it_names_by_code() {
         .run("BEGIN; UPDATE org_units SET active = false WHERE code = 'BJ-P1'")
         .unwrap_or_else(|e| panic!("{e}"));
     std::thread::scope(|sc| {
-        let (tx, rx) = mpsc::channel();
         let (s, am) = (&s, &am);
-        sc.spawn(move || {
-            let _ = tx.send(s.import_csv(am, csv, false));
-        });
+        let rx = in_background(sc, move || s.import_csv(am, csv, false));
         let early = rx.recv_timeout(Duration::from_millis(1500));
         closer.run("COMMIT").unwrap_or_else(|e| panic!("{e}"));
         assert!(
@@ -844,46 +888,32 @@ fn r_cus_10_an_import_holds_the_units_it_names_by_code() {
 /// external ids; a new file is made meanwhile, then the import goes on.
 #[test]
 fn erp_import_in_progress_does_not_hold_up_new_files() {
-    use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
     if s.db.kind() != clientele_persistence::BackendKind::Postgres {
         return; // SQLite has one writer at a time: a create waits for any import
     }
     let am = s.token("demo.am.bj");
-    let mut holder = PgSession::open(&s);
     // An uncommitted file holding the import's second external id.
-    let unit = s.unit_id("BJ");
-    holder
-        .run(&format!(
-            "BEGIN; INSERT INTO customers (id, code, name, name_normalized, name_folded, \
-               nature, status, external_id, owner_unit_id, secrecy_level, created_at, updated_at) \
-             VALUES ('held', 'HELD0001', '占位有限公司', '占位', '占位有限公司', 'private', \
-               'active', 'HOLD-2', '{unit}', 'C', now(), now())"
-        ))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut holder = PgSession::holding_new_file(&s, "HOLD-2");
     let csv = "external_id,name,nature\n\
                HOLD-1,进行中一有限公司,private\n\
                HOLD-2,进行中二有限公司,private\n\
                HOLD-3,进行中三有限公司,private\n";
     std::thread::scope(|sc| {
         let (s, am) = (&s, &am);
-        let (import_tx, import_rx) = mpsc::channel();
-        sc.spawn(move || {
-            let _ = import_tx.send(s.import_csv(am, csv, false));
-        });
+        let import_rx = in_background(sc, move || s.import_csv(am, csv, false));
         // The import is under way and waits at its second row.
         assert!(
             import_rx.recv_timeout(Duration::from_millis(1500)).is_err(),
             "the import should wait for the uncommitted file"
         );
-        let (made_tx, made_rx) = mpsc::channel();
-        sc.spawn(move || {
-            let _ = made_tx.send(s.post(
+        let made_rx = in_background(sc, move || {
+            s.post(
                 "/api/v1/customers",
                 am,
                 &json!({"name": "导入期间新建有限公司", "nature": "private"}),
-            ));
+            )
         });
         let made = made_rx.recv_timeout(Duration::from_secs(10));
         holder.run("ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
@@ -915,7 +945,6 @@ fn erp_import_in_progress_does_not_hold_up_new_files() {
 /// while the first has written files it has not committed.
 #[test]
 fn erp_the_same_import_sent_twice_at_once_upserts_both_times() {
-    use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
     if s.db.kind() != clientele_persistence::BackendKind::Postgres {
@@ -928,16 +957,7 @@ fn erp_the_same_import_sent_twice_at_once_upserts_both_times() {
         false,
     );
     assert_eq!(seeded.json["created"], 1, "{}", seeded.text);
-    let mut holder = PgSession::open(&s);
-    let unit = s.unit_id("BJ");
-    holder
-        .run(&format!(
-            "BEGIN; INSERT INTO customers (id, code, name, name_normalized, name_folded, \
-               nature, status, external_id, owner_unit_id, secrecy_level, created_at, updated_at) \
-             VALUES ('held', 'HELD0001', '占位有限公司', '占位', '占位有限公司', 'private', \
-               'active', 'TWICE-3', '{unit}', 'C', now(), now())"
-        ))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut holder = PgSession::holding_new_file(&s, "TWICE-3");
     // A changed file, a new one, and the new one held up by the holder.
     let csv = "external_id,name,nature,industry\n\
                TWICE-1,两次导入一有限公司,private,批发零售\n\
@@ -945,13 +965,7 @@ fn erp_the_same_import_sent_twice_at_once_upserts_both_times() {
                TWICE-3,两次导入三有限公司,private,批发零售\n";
     std::thread::scope(|sc| {
         let (s, am) = (&s, &am);
-        let send = |dry_run: bool| {
-            let (tx, rx) = mpsc::channel();
-            sc.spawn(move || {
-                let _ = tx.send(s.import_csv(am, csv, dry_run));
-            });
-            rx
-        };
+        let send = |dry_run: bool| in_background(sc, move || s.import_csv(am, csv, dry_run));
         let first = send(false);
         assert!(
             first.recv_timeout(Duration::from_millis(1000)).is_err(),
@@ -996,7 +1010,6 @@ fn erp_the_same_import_sent_twice_at_once_upserts_both_times() {
 /// upsert key.
 #[test]
 fn erp_an_import_overtaken_by_a_single_write_runs_again() {
-    use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
     if s.db.kind() != clientele_persistence::BackendKind::Postgres {
@@ -1026,10 +1039,7 @@ fn erp_an_import_overtaken_by_a_single_write_runs_again() {
                OVER-2,超车二有限公司,private,批发零售\n";
     std::thread::scope(|sc| {
         let (s, am) = (&s, &am);
-        let (tx, rx) = mpsc::channel();
-        sc.spawn(move || {
-            let _ = tx.send(s.import_csv(am, csv, false));
-        });
+        let rx = in_background(sc, move || s.import_csv(am, csv, false));
         assert!(
             rx.recv_timeout(Duration::from_millis(1500)).is_err(),
             "the import should wait for the uncommitted writes"
@@ -1570,28 +1580,17 @@ fn urlencode(text: &str) -> String {
 /// not refused as a deadlock.
 #[test]
 fn erp_an_import_locks_its_files_in_order_before_it_changes_one() {
-    use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
     if s.db.kind() != clientele_persistence::BackendKind::Postgres {
         return; // SQLite has one writer at a time
     }
     let am = s.token("demo.am.bj");
-    let seeded = s.import_csv(
+    let files = imported_in_id_order(
+        &s,
         &am,
-        "external_id,name,nature\nORDER-1,次序一有限公司,private\nORDER-2,次序二有限公司,private\n",
-        false,
+        &[("ORDER-1", "次序一有限公司"), ("ORDER-2", "次序二有限公司")],
     );
-    assert_eq!(seeded.json["created"], 2, "{}", seeded.text);
-    let mut files: Vec<(String, String)> = ["ORDER-1", "ORDER-2"]
-        .iter()
-        .map(|ext| {
-            let listed = s.get(&format!("/api/v1/customers?external_id={ext}"), &am);
-            let id = listed.json["items"][0]["id"].as_str().unwrap_or_default();
-            (id.to_owned(), (*ext).to_owned())
-        })
-        .collect();
-    files.sort();
     let [(low, low_ext), (high, high_ext)] = [files[0].clone(), files[1].clone()];
     // The higher file first, as an ERP's file may have it.
     let csv = format!(
@@ -1607,10 +1606,7 @@ fn erp_an_import_locks_its_files_in_order_before_it_changes_one() {
         .unwrap_or_else(|e| panic!("{e}"));
     std::thread::scope(|sc| {
         let (s, am, csv) = (&s, &am, &csv);
-        let (tx, rx) = mpsc::channel();
-        sc.spawn(move || {
-            let _ = tx.send(s.import_csv(am, csv, false));
-        });
+        let rx = in_background(sc, move || s.import_csv(am, csv, false));
         assert!(
             rx.recv_timeout(Duration::from_millis(1500)).is_err(),
             "the import should wait for the lower file"
@@ -1639,7 +1635,6 @@ fn erp_an_import_locks_its_files_in_order_before_it_changes_one() {
 /// references to them free (CUS-01, CUS-06).
 #[test]
 fn r_cus_01_a_merge_does_not_wait_for_an_import_holding_a_related_file() {
-    use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
     if s.db.kind() != clientele_persistence::BackendKind::Postgres {
@@ -1647,24 +1642,15 @@ fn r_cus_01_a_merge_does_not_wait_for_an_import_holding_a_related_file() {
     }
     let am = s.token("demo.am.bj");
     let mgr = s.token("demo.manager.bj");
-    let seeded = s.import_csv(
+    let held = imported_in_id_order(
+        &s,
         &am,
-        "external_id,name,nature\nREL-1,关联持有一有限公司,private\nREL-2,关联持有二有限公司,private\n",
-        false,
+        &[
+            ("REL-1", "关联持有一有限公司"),
+            ("REL-2", "关联持有二有限公司"),
+        ],
     );
-    assert_eq!(seeded.json["created"], 2, "{}", seeded.text);
-    let mut held: Vec<String> = ["REL-1", "REL-2"]
-        .iter()
-        .map(|ext| {
-            let listed = s.get(&format!("/api/v1/customers?external_id={ext}"), &am);
-            listed.json["items"][0]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
-    held.sort();
-    let (related, blocking) = (held[0].clone(), held[1].clone());
+    let (related, blocking) = (held[0].0.clone(), held[1].0.clone());
     let file = |name: &str| {
         let made = s.post(
             "/api/v1/customers",
@@ -1696,21 +1682,17 @@ fn r_cus_01_a_merge_does_not_wait_for_an_import_holding_a_related_file() {
                REL-2,关联持有二有限公司,private,批发零售\n";
     std::thread::scope(|sc| {
         let s = &s;
-        let (import_tx, import_rx) = mpsc::channel();
         let am = &am;
-        sc.spawn(move || {
-            let _ = import_tx.send(s.import_csv(am, csv, false));
-        });
+        let import_rx = in_background(sc, move || s.import_csv(am, csv, false));
         // The import has locked the related file and waits for the other.
         assert!(import_rx.recv_timeout(Duration::from_millis(1500)).is_err());
-        let (merge_tx, merge_rx) = mpsc::channel();
         let (mgr, survivor, absorbed) = (&mgr, &survivor, &absorbed);
-        sc.spawn(move || {
-            let _ = merge_tx.send(s.post(
+        let merge_rx = in_background(sc, move || {
+            s.post(
                 &format!("/api/v1/customers/{survivor}/merge"),
                 mgr,
                 &json!({"absorbed_id": absorbed}),
-            ));
+            )
         });
         let merged = merge_rx.recv_timeout(Duration::from_secs(10));
         holder.run("ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
@@ -1736,7 +1718,6 @@ fn r_cus_01_a_merge_does_not_wait_for_an_import_holding_a_related_file() {
 /// living one).
 #[test]
 fn r_cus_01_a_file_absorbed_while_a_merge_waits_points_at_the_survivor() {
-    use std::sync::mpsc;
     use std::time::Duration;
     let s = TestServer::start();
     if s.db.kind() != clientele_persistence::BackendKind::Postgres {
@@ -1777,11 +1758,8 @@ fn r_cus_01_a_file_absorbed_while_a_merge_waits_points_at_the_survivor() {
         ))
         .unwrap_or_else(|e| panic!("{e}"));
     std::thread::scope(|sc| {
-        let (tx, rx) = mpsc::channel();
         let (merge, survivor, absorbed) = (&merge, &survivor, &absorbed);
-        sc.spawn(move || {
-            let _ = tx.send(merge(survivor, absorbed));
-        });
+        let rx = in_background(sc, move || merge(survivor, absorbed));
         assert!(rx.recv_timeout(Duration::from_millis(1500)).is_err());
         let first = merge(absorbed, &late);
         assert_eq!(first.status, 200, "{}", first.text);
@@ -1841,79 +1819,70 @@ fn writes_of_several_files_side_by_side_never_fail_on_the_server() {
     let users = ids_of("/api/v1/users?limit=100");
     let units = ids_of("/api/v1/units?limit=100");
     assert!(users.len() > 2 && units.len() > 2);
-    let failures: Vec<String> = std::thread::scope(|sc| {
-        let handles: Vec<_> = (0..CLIENTS)
-            .map(|client| {
-                let (s, admin, ids, users, units) = (&s, &admin, &ids, &users, &units);
-                sc.spawn(move || {
-                    // xorshift: each client its own repeatable sequence.
-                    let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ (client + 1).wrapping_mul(0xA24B);
-                    let mut next = |n: usize| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        (state % n as u64) as usize
-                    };
-                    let mut failed = Vec::new();
-                    for _ in 0..OPS {
-                        let file = &ids[next(FILES)];
-                        let other = &ids[next(FILES)];
-                        let (what, answer) = match next(8) {
-                            0 => {
-                                let read = s.get(&format!("/api/v1/customers/{file}"), admin);
-                                let etag = read.headers.get("etag").cloned().unwrap_or_default();
-                                let body = json!({"industry": format!("行业{}", next(3))});
-                                ("edit", s.patch(&format!("/api/v1/customers/{file}"), admin, &etag, &body))
-                            }
-                            1 => ("contact", s.post(
-                                &format!("/api/v1/customers/{file}/contacts"),
-                                admin,
-                                &json!({"name": "并行联系人", "mobile": "13800138000", "is_primary": next(2) == 0}),
-                            )),
-                            2 => ("link", s.post(
-                                &format!("/api/v1/customers/{file}/relations"),
-                                admin,
-                                &json!({"customer_id": other, "kind": "related"}),
-                            )),
-                            3 => ("merge", s.post(
-                                &format!("/api/v1/customers/{file}/merge"),
-                                admin,
-                                &json!({"absorbed_id": other}),
-                            )),
-                            4 => ("hand-over", s.post(
-                                "/api/v1/customers/hand-over",
-                                admin,
-                                &json!({"from_user_id": users[next(users.len())], "to_user_id": users[next(users.len())]}),
-                            )),
-                            5 => ("unit transfer", s.post(
-                                "/api/v1/customers/unit-transfer",
-                                admin,
-                                &json!({"from_unit_id": units[next(units.len())], "to_unit_id": units[next(units.len())]}),
-                            )),
-                            _ => {
-                                let mut csv = String::from("external_id,name,nature,industry\n");
-                                for _ in 0..4 {
-                                    let i = next(FILES);
-                                    csv.push_str(&format!("SIDE-{i},并行写入{i}号有限公司,private,行业{}\n", next(3)));
-                                }
-                                ("import", s.import_csv(admin, &csv, next(2) == 0))
-                            }
-                        };
-                        if answer.status >= 500 {
-                            failed.push(format!("{what}: {} {}", answer.status, answer.text));
-                        }
-                    }
-                    failed
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec!["a client panicked".into()])
-            })
-            .collect()
+    let failures = clientele_e2e::side_by_side(CLIENTS, OPS, |_, _, draw| {
+        let file = &ids[draw.below(FILES)];
+        let other = &ids[draw.below(FILES)];
+        let (what, answer) = match draw.below(8) {
+            0 => {
+                let read = s.get(&format!("/api/v1/customers/{file}"), &admin);
+                let etag = read.headers.get("etag").cloned().unwrap_or_default();
+                let body = json!({"industry": format!("行业{}", draw.below(3))});
+                let path = format!("/api/v1/customers/{file}");
+                ("edit", s.patch(&path, &admin, &etag, &body))
+            }
+            1 => (
+                "contact",
+                s.post(
+                    &format!("/api/v1/customers/{file}/contacts"),
+                    &admin,
+                    &json!({"name": "并行联系人", "mobile": "13800138000", "is_primary": draw.below(2) == 0}),
+                ),
+            ),
+            2 => (
+                "link",
+                s.post(
+                    &format!("/api/v1/customers/{file}/relations"),
+                    &admin,
+                    &json!({"customer_id": other, "kind": "related"}),
+                ),
+            ),
+            3 => (
+                "merge",
+                s.post(
+                    &format!("/api/v1/customers/{file}/merge"),
+                    &admin,
+                    &json!({"absorbed_id": other}),
+                ),
+            ),
+            4 => (
+                "hand-over",
+                s.post(
+                    "/api/v1/customers/hand-over",
+                    &admin,
+                    &json!({"from_user_id": users[draw.below(users.len())],
+                            "to_user_id": users[draw.below(users.len())]}),
+                ),
+            ),
+            5 => (
+                "unit transfer",
+                s.post(
+                    "/api/v1/customers/unit-transfer",
+                    &admin,
+                    &json!({"from_unit_id": units[draw.below(units.len())],
+                            "to_unit_id": units[draw.below(units.len())]}),
+                ),
+            ),
+            _ => {
+                let mut csv = String::from("external_id,name,nature,industry\n");
+                for _ in 0..4 {
+                    let i = draw.below(FILES);
+                    let industry = draw.below(3);
+                    csv.push_str(&format!("SIDE-{i},并行写入{i}号有限公司,private,行业{industry}\n"));
+                }
+                ("import", s.import_csv(&admin, &csv, draw.below(2) == 0))
+            }
+        };
+        (answer.status >= 500).then(|| format!("{what}: {} {}", answer.status, answer.text))
     });
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -519,49 +519,27 @@ fn r_org_01_units_made_and_moved_side_by_side_keep_one_tree() {
             r.json["id"].as_str().unwrap_or_default().to_owned()
         })
         .collect();
-    let failures: Vec<String> = std::thread::scope(|sc| {
-        let handles: Vec<_> = (0..CLIENTS)
-            .map(|client| {
-                let (s, admin, made, hq) = (&s, &admin, &made, &hq);
-                sc.spawn(move || {
-                    let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ (client + 1).wrapping_mul(0x9E37);
-                    let mut next = |n: usize| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        (state % n as u64) as usize
-                    };
-                    let mut failed = Vec::new();
-                    for op in 0..OPS {
-                        let unit = &made[next(made.len())];
-                        let under = if next(4) == 0 { hq } else { &made[next(made.len())] };
-                        let answer = if next(3) == 0 {
-                            s.post(
-                                "/api/v1/units",
-                                admin,
-                                &json!({"parent_id": under, "code": format!("TREE-{client}-{op}"),
-                                        "name": format!("树{client}-{op}组"), "kind": "department"}),
-                            )
-                        } else {
-                            let read = s.get(&format!("/api/v1/units/{unit}"), admin);
-                            let etag = read.header("etag").unwrap_or_default().to_owned();
-                            s.patch(&format!("/api/v1/units/{unit}"), admin, &etag, &json!({"parent_id": under}))
-                        };
-                        if answer.status >= 500 {
-                            failed.push(format!("{} {}", answer.status, answer.text));
-                        }
-                    }
-                    failed
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec!["a client panicked".into()])
-            })
-            .collect()
+    let failures = clientele_e2e::side_by_side(CLIENTS, OPS, |client, step, draw| {
+        let unit = &made[draw.below(made.len())];
+        let under = if draw.below(4) == 0 {
+            &hq
+        } else {
+            &made[draw.below(made.len())]
+        };
+        let answer = if draw.below(3) == 0 {
+            s.post(
+                "/api/v1/units",
+                &admin,
+                &json!({"parent_id": under, "code": format!("TREE-{client}-{step}"),
+                        "name": format!("树{client}-{step}组"), "kind": "department"}),
+            )
+        } else {
+            let read = s.get(&format!("/api/v1/units/{unit}"), &admin);
+            let etag = read.header("etag").unwrap_or_default().to_owned();
+            let path = format!("/api/v1/units/{unit}");
+            s.patch(&path, &admin, &etag, &json!({"parent_id": under}))
+        };
+        (answer.status >= 500).then(|| format!("{} {}", answer.status, answer.text))
     });
     assert!(failures.is_empty(), "{failures:#?}");
     let listed = s.get("/api/v1/units?limit=200", &admin);
