@@ -49,9 +49,8 @@ fn org_check(body: &[u8]) -> Option<u8> {
 }
 
 impl CreditCode {
-    /// Accepts upper or lower case and surrounding spaces; stores upper case.
-    /// Full-width forms (typed with a Chinese input method) read as their
-    /// ASCII ones, lower case as upper.
+    /// Accepts upper or lower case, full-width forms (as a Chinese input
+    /// method types them) and surrounding spaces; stores ASCII upper case.
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let s = crate::name::fold_width(raw).trim().to_ascii_uppercase();
         let b = s.as_bytes();
