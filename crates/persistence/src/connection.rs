@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 #[derive(diesel::MultiConnection)]
@@ -239,6 +239,16 @@ pub struct Db {
     sqlite_writer: Arc<Mutex<()>>,
     /// The turn of writers of the read register's own file (SQLite).
     sqlite_register_writer: Arc<Mutex<()>>,
+    /// Imports' turns in this process ([`Db::import_turn`]).
+    imports: Arc<RwLock<()>>,
+}
+
+/// An import's turn in this process, held until dropped.
+pub enum ImportTurn<'a> {
+    /// A commit: no other import beside it.
+    Alone(RwLockWriteGuard<'a, ()>),
+    /// A dry run: beside other dry runs.
+    Beside(RwLockReadGuard<'a, ()>),
 }
 
 impl Db {
@@ -290,7 +300,23 @@ impl Db {
             kind,
             sqlite_writer,
             sqlite_register_writer,
+            imports: Arc::default(),
         })
+    }
+
+    /// Takes an import's turn among the imports of this process before it
+    /// takes a connection: a commit goes alone, dry runs beside each
+    /// other. Imports waiting for their turn hold none of the pool's few
+    /// connections, which a burst of imports queued inside the database
+    /// would all have held, leaving none for anything else;
+    /// [`crate::customers::take_import_turn`] still orders the imports of
+    /// several processes (PostgreSQL).
+    pub fn import_turn(&self, commits: bool) -> ImportTurn<'_> {
+        if commits {
+            ImportTurn::Alone(self.imports.write().unwrap_or_else(|p| p.into_inner()))
+        } else {
+            ImportTurn::Beside(self.imports.read().unwrap_or_else(|p| p.into_inner()))
+        }
     }
 
     pub fn kind(&self) -> BackendKind {

@@ -1886,3 +1886,50 @@ fn writes_of_several_files_side_by_side_never_fail_on_the_server() {
     });
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Imports waiting for their turn behind a long one hold none of the
+/// database connections: files are still read meanwhile. (The test
+/// server has four connections; five imports queued inside the database
+/// would hold them all.)
+#[test]
+fn erp_imports_waiting_their_turn_leave_the_database_to_others() {
+    use std::time::{Duration, Instant};
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return; // SQLite imports wait for the writer's turn before a connection already
+    }
+    let am = s.token("demo.am.bj");
+    let listed = s.get("/api/v1/customers?limit=1", &am);
+    let file = listed.json["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut holder = PgSession::holding_new_file(&s, "QUEUE-2");
+    let csv = "external_id,name,nature\n\
+               QUEUE-1,排队导入一有限公司,private\n\
+               QUEUE-2,排队导入二有限公司,private\n";
+    std::thread::scope(|sc| {
+        let (s, am) = (&s, &am);
+        let first = in_background(sc, move || s.import_csv(am, csv, false));
+        assert!(first.recv_timeout(Duration::from_millis(1000)).is_err());
+        let queued: Vec<_> = (0..5)
+            .map(|_| in_background(sc, move || s.import_csv(am, csv, false)))
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        let started = Instant::now();
+        let read = s.get(&format!("/api/v1/customers/{file}"), am);
+        let took = started.elapsed();
+        holder.run("ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.status, 200, "{}", read.text);
+        assert!(
+            took < Duration::from_secs(5),
+            "the read waited {took:?} for a connection"
+        );
+        for answer in std::iter::once(first).chain(queued) {
+            let answer = answer
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(answer.status, 200, "{}", answer.text);
+        }
+    });
+}

@@ -1155,10 +1155,12 @@ pub async fn import_customers(
             Ok(codes) => codes,
             Err(e) => return (Err(e), None),
         };
-        // Imports take turns with each other; a row that lost a race with
-        // a single write (a file changed, an external id taken between the
-        // import's read and its write) runs the whole import again, which
-        // reads that write, at most `ATTEMPTS` times in all.
+        // Imports take turns with each other, first in this process (no
+        // connection held while waiting), then in the database; a row that
+        // lost a race with a single write (a file changed, an external id
+        // taken between the import's read and its write) runs the whole
+        // import again, which reads that write, at most `ATTEMPTS` times.
+        let _turn = db.import_turn(!rolled_back);
         const ATTEMPTS: usize = 3;
         let mut attempt = 1;
         loop {
