@@ -225,6 +225,50 @@ mod tests {
     }
 }
 
+/// A contact's phone or mobile number: 3 to 32 digits, spaces, `+`, `-`
+/// and brackets, kept in ASCII. Full-width forms, as a Chinese input
+/// method types them (１３８－００１３－８０００, ＋８６), read as their ASCII ones.
+pub fn phone_number(raw: &str) -> Result<String, ParseError> {
+    let folded = crate::name::fold_width(raw);
+    let s = folded.trim();
+    let ok = (3..=32).contains(&s.chars().count())
+        && s.chars().all(|c| c.is_ascii_digit() || "+() -".contains(c));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(ParseError::new(
+            "invalid_format",
+            "a phone number is 3 to 32 digits, spaces, +, - and brackets",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod phone_tests {
+    use super::phone_number;
+
+    #[test]
+    fn r_cus_02_phone_numbers_typed_in_full_width_are_kept_in_ascii() {
+        assert_eq!(
+            phone_number("（０１０）８８８８－６６６６").ok().as_deref(),
+            Some("(010)8888-6666")
+        );
+        assert_eq!(
+            phone_number("＋８６　１３８００１３８０００")
+                .ok()
+                .as_deref(),
+            Some("+86 13800138000")
+        );
+        assert_eq!(
+            phone_number(" 13800138000 ").ok().as_deref(),
+            Some("13800138000")
+        );
+        assert!(phone_number("12").is_err());
+        assert!(phone_number("138-0013-800x").is_err());
+        assert!(phone_number(&"1".repeat(33)).is_err());
+    }
+}
+
 /// A document record's link to where the document is kept (a document
 /// system, an archive's web front): an absolute `http` or `https` address
 /// with a host, trimmed. Front-ends show it to be followed, so other

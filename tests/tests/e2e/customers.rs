@@ -3604,3 +3604,43 @@ fn r_cus_02_codes_and_tags_typed_in_full_width_are_read_as_ascii() {
         assert!(found.text.contains(&id), "{query}: {}", found.text);
     }
 }
+
+/// A contact's numbers typed in full width (a Chinese input method) are
+/// kept in ASCII; a number with letters is still refused (CUS-02).
+#[test]
+fn r_cus_02_contact_numbers_typed_in_full_width_are_kept_in_ascii() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京全角电话有限公司", "nature": "private"}),
+    );
+    let id = id_of(&made);
+    let contact = s.post(
+        &format!("/api/v1/customers/{id}/contacts"),
+        &am,
+        &json!({"name": "王经理", "phone": "（０１０）８８８８－６６６６", "mobile": "＋８６　１３８００１３８０００"}),
+    );
+    assert_eq!(contact.status, 201, "{}", contact.text);
+    assert_eq!(contact.json["phone"], "(010)8888-6666", "{}", contact.text);
+    assert_eq!(
+        contact.json["mobile"], "+86 13800138000",
+        "{}",
+        contact.text
+    );
+    let sub = contact.json["id"].as_str().unwrap_or_default();
+    let path = format!("/api/v1/customers/{id}/contacts/{sub}");
+    let etag = contact.header("etag").unwrap_or_default().to_owned();
+    let changed = s.patch(
+        &path,
+        &am,
+        &etag,
+        &json!({"mobile": "１３９１２３４５６７８"}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.json["mobile"], "13912345678", "{}", changed.text);
+    let etag = changed.header("etag").unwrap_or_default().to_owned();
+    s.patch(&path, &am, &etag, &json!({"mobile": "１３９ＡＢＣ"}))
+        .assert_problem(422, "validation_failed");
+}

@@ -576,11 +576,23 @@ pub struct NewContact {
     #[validate(length(max = 100))]
     #[schema(max_length = 100)]
     pub title: Option<String>,
+    /// Digits, spaces, `+`, `-` and brackets; full-width forms (as a Chinese
+    /// input method types them) are read as ASCII, and kept so.
     #[validate(length(min = 3, max = 32))]
-    #[schema(min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
+    #[schema(
+        min_length = 3,
+        max_length = 32,
+        pattern = "^[0-9０-９+＋()（） 　－-]+$"
+    )]
     pub phone: Option<String>,
+    /// Digits, spaces, `+`, `-` and brackets; full-width forms (as a Chinese
+    /// input method types them) are read as ASCII, and kept so.
     #[validate(length(min = 3, max = 32))]
-    #[schema(min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
+    #[schema(
+        min_length = 3,
+        max_length = 32,
+        pattern = "^[0-9０-９+＋()（） 　－-]+$"
+    )]
     pub mobile: Option<String>,
     #[validate(email, length(max = 254))]
     #[schema(format = Email, max_length = 254)]
@@ -602,13 +614,17 @@ pub struct ContactChanges {
     #[validate(length(max = 100))]
     #[schema(value_type = Option<String>, max_length = 100)]
     pub title: Option<Option<String>>,
+    /// Digits, spaces, `+`, `-` and brackets; full-width forms (as a Chinese
+    /// input method types them) are read as ASCII, and kept so.
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 3, max = 32))]
-    #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
+    #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9０-９+＋()（） 　－-]+$")]
     pub phone: Option<Option<String>>,
+    /// Digits, spaces, `+`, `-` and brackets; full-width forms (as a Chinese
+    /// input method types them) are read as ASCII, and kept so.
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 3, max = 32))]
-    #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9+() -]+$")]
+    #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9０-９+＋()（） 　－-]+$")]
     pub mobile: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(max = 254))]

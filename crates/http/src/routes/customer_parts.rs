@@ -26,19 +26,16 @@ use clientele_persistence::{DbConn, WriteMeta};
 use serde::Deserialize;
 use validator::ValidateEmail;
 
-/// Phone numbers: 3 to 32 of digits, spaces, `+`, `-` and brackets.
-fn check_phone(field: &str, n: &str) -> Result<(), ApiError> {
-    let ok =
-        (3..=32).contains(&n.len()) && n.chars().all(|c| c.is_ascii_digit() || "+() -".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::field(
+/// A phone or mobile number as the contact keeps it
+/// ([`clientele_customers::phone_number`]); a bad one is the field's fault.
+fn phone(field: &str, raw: &str) -> Result<String, ApiError> {
+    clientele_customers::phone_number(raw).map_err(|e| {
+        ApiError::field(
             field,
-            "invalid_format",
+            e.code,
             format!("{field} is 3 to 32 digits, spaces, +, - and brackets"),
-        ))
-    }
+        )
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -79,12 +76,9 @@ pub async fn add_contact(
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
-    let b = body.0;
-    for (name, v) in [("phone", &b.phone), ("mobile", &b.mobile)] {
-        if let Some(n) = v {
-            check_phone(name, n)?;
-        }
-    }
+    let mut b = body.0;
+    b.phone = b.phone.map(|n| phone("phone", &n)).transpose()?;
+    b.mobile = b.mobile.map(|n| phone("mobile", &n)).transpose()?;
     if b.phone.is_none() && b.mobile.is_none() && b.email.is_none() {
         return Err(ApiError::field(
             "phone",
@@ -193,7 +187,7 @@ pub async fn update_contact(
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
-    let b = body.0;
+    let mut b = body.0;
     if let Some(Some(e)) = &b.email {
         if !e.validate_email() {
             return Err(ApiError::field(
@@ -203,9 +197,9 @@ pub async fn update_contact(
             ));
         }
     }
-    for (name, v) in [("phone", &b.phone), ("mobile", &b.mobile)] {
+    for (name, v) in [("phone", &mut b.phone), ("mobile", &mut b.mobile)] {
         if let Some(Some(n)) = v {
-            check_phone(name, n)?;
+            *n = phone(name, n)?;
         }
     }
     let row = st
