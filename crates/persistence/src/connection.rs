@@ -377,10 +377,25 @@ impl Db {
 
     /// Runs `f`; a PostgreSQL connection that lost its server is not handed
     /// out again (on SQLite, `Unavailable` means a busy file, not a bad connection).
+    ///
+    /// A failure the error's words do not explain (a server whose messages
+    /// are in another language, a connection ended at a moment libpq still
+    /// called it open) is checked with `SELECT 1`: if the connection no
+    /// longer answers, the failure was the connection's, and is
+    /// `Unavailable` (503, retry) rather than a storage failure (500).
     fn watch<T>(&self, pooled: &mut Pooled, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let out = f(&mut pooled.conn);
-        if self.kind == BackendKind::Postgres && matches!(out, Err(Error::Unavailable(_))) {
-            pooled.broken = true;
+        let mut out = f(&mut pooled.conn);
+        if self.kind == BackendKind::Postgres {
+            if matches!(out, Err(Error::Database(_)))
+                && pooled.conn.batch_execute("SELECT 1").is_err()
+            {
+                out = Err(Error::Unavailable(
+                    "the connection to the database was lost".into(),
+                ));
+            }
+            if matches!(out, Err(Error::Unavailable(_))) {
+                pooled.broken = true;
+            }
         }
         out
     }

@@ -143,14 +143,21 @@ impl From<DieselError> for Error {
                 Error::Unavailable(info.message().to_owned())
             }
             // SQLite's busy file; PostgreSQL's deadlock and serialisation
-            // failures (two writes crossed): the caller may retry.
+            // failures (two writes crossed): the caller may retry. And a
+            // PostgreSQL connection its server ended (an administrator, a
+            // restart: SQLSTATE 57P01–57P03): libpq may still report it
+            // open when the notice arrives, so it is known by its words;
+            // as Unavailable, the pool drops it rather than handing it out
+            // to fail a second time.
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
                 Error::Unavailable(info.message().to_owned())
             }
             DieselError::DatabaseError(_, ref info)
                 if info.message().contains("database is locked")
                     || info.message().contains("database is busy")
-                    || info.message().contains("deadlock detected") =>
+                    || info.message().contains("deadlock detected")
+                    || info.message().contains("terminating connection")
+                    || info.message().contains("the database system is") =>
             {
                 Error::Unavailable(info.message().to_owned())
             }
@@ -198,6 +205,20 @@ mod tests {
         ));
         assert!(matches!(
             db(DatabaseErrorKind::Unknown, "deadlock detected"),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            db(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command"
+            ),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            db(
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down"
+            ),
             Error::Unavailable(_)
         ));
         assert!(matches!(
