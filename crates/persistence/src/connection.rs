@@ -99,6 +99,16 @@ impl Target {
                 // 0.3–1.2 ms without, at a million files).
                 c.batch_execute("SET max_parallel_workers_per_gather = 0")
                     .map_err(|e| ConnectError(e.to_string()))?;
+                // Errors diesel does not classify (a deadlock, a connection
+                // the server ended) are known by their words, so the session
+                // asks for them untranslated where the account may (a
+                // server set up in Chinese words them in Chinese); where it
+                // may not, the server's language stays and nothing is logged.
+                c.batch_execute(
+                    "DO $$ BEGIN PERFORM set_config('lc_messages', 'C', false); \
+                     EXCEPTION WHEN insufficient_privilege THEN NULL; END $$",
+                )
+                .map_err(|e| ConnectError(e.to_string()))?;
                 Ok(DbConn::Pg(c))
             }
         }

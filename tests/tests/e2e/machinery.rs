@@ -198,6 +198,47 @@ fn idempotent_retries_never_store_or_replay_a_secret() {
     }
 }
 
+/// PostgreSQL sessions ask for untranslated messages, by which the errors
+/// diesel does not classify are known (a deadlock, a connection ended);
+/// an account that may not change that still connects.
+#[test]
+fn postgresql_sessions_word_errors_in_english_where_they_may() {
+    use clientele_persistence::connection::{execute_batch, Target};
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return;
+    }
+    let url = s.database_url();
+    let language = |url: &str| -> String {
+        let target = Target::parse(url).unwrap_or_else(|e| panic!("{e}"));
+        match target.establish().unwrap_or_else(|e| panic!("{e}")) {
+            clientele_persistence::DbConn::Pg(mut pg) => {
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+                    "current_setting('lc_messages')",
+                ))
+                .get_result(&mut pg)
+                .unwrap_or_else(|e| panic!("{e}"))
+            }
+            clientele_persistence::DbConn::Sqlite(_) => unreachable!("a PostgreSQL target"),
+        }
+    };
+    assert_eq!(language(&url), "C");
+    // A plain account (no right to set lc_messages) connects all the same.
+    let role = format!("clientele_plain_{}", std::process::id());
+    let admin = || {
+        Target::parse(&url)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .establish()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    execute_batch(admin(), &format!("CREATE ROLE {role} LOGIN")).unwrap_or_else(|e| panic!("{e}"));
+    let plain_url = url.replacen("://postgres@", &format!("://{role}@"), 1);
+    let plain = std::panic::catch_unwind(|| language(&plain_url));
+    execute_batch(admin(), &format!("DROP ROLE {role}")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(plain.is_ok(), "a plain account could not connect");
+}
+
 #[test]
 fn pooled_connections_recover_when_postgresql_drops_them() {
     let s = TestServer::start();
