@@ -121,6 +121,17 @@ fn unique_name(info: &dyn diesel::result::DatabaseErrorInformation) -> String {
     }
 }
 
+/// The words of failures diesel does not classify that a retry can
+/// outlive: SQLite's busy file, PostgreSQL's deadlock (40P01) and a
+/// connection its server ended or would not take (57P01–57P03).
+const RETRYABLE_WORDS: [&str; 5] = [
+    "database is locked",
+    "database is busy",
+    "deadlock detected",
+    "terminating connection",
+    "the database system is",
+];
+
 impl From<DieselError> for Error {
     fn from(e: DieselError) -> Self {
         match e {
@@ -153,11 +164,7 @@ impl From<DieselError> for Error {
                 Error::Unavailable(info.message().to_owned())
             }
             DieselError::DatabaseError(_, ref info)
-                if info.message().contains("database is locked")
-                    || info.message().contains("database is busy")
-                    || info.message().contains("deadlock detected")
-                    || info.message().contains("terminating connection")
-                    || info.message().contains("the database system is") =>
+                if RETRYABLE_WORDS.iter().any(|w| info.message().contains(w)) =>
             {
                 Error::Unavailable(info.message().to_owned())
             }
