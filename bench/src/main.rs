@@ -446,11 +446,12 @@ fn seed_customers(db: &Db, n: usize) -> String {
         let rows: Vec<CustomerRow> = (i..(i + batch).min(n))
             .map(|k| {
                 let name = seed_name(k);
+                let forms = clientele_customers::NameForms::of(&name);
                 CustomerRow {
-                    name_normalized: clientele_customers::normalise_name(&name),
-                    name_folded: name.to_lowercase(),
-                    name_sort: clientele_customers::name::sort_key(&name),
-                    name_mnemonic: clientele_customers::name::mnemonic(&name),
+                    name_normalized: forms.normalised,
+                    name_folded: forms.folded,
+                    name_sort: forms.sort_key,
+                    name_mnemonic: forms.mnemonic,
                     name,
                     nature: natures[k % natures.len()].to_owned(),
                     industry: Some("制造业".into()),

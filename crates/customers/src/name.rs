@@ -1,6 +1,7 @@
 //! Customer names, and the normal form duplicates are found by (CUS-01):
-//! full-width forms folded, case and spaces dropped, company-form suffixes
-//! (有限公司, 股份有限公司, Co., Ltd. …) removed.
+//! full-width forms folded, traditional characters read as simplified, case
+//! and spaces dropped, company-form suffixes (有限公司, 股份有限公司, Co.,
+//! Ltd. …) removed.
 
 use crate::ParseError;
 
@@ -43,6 +44,34 @@ impl CustomerName {
 
     pub fn normalised(&self) -> String {
         normalise_name(&self.0)
+    }
+
+    /// Every form the name is stored in beside itself.
+    pub fn forms(&self) -> NameForms {
+        NameForms::of(&self.0)
+    }
+}
+
+/// The forms a name is stored in beside itself, each computed here only:
+/// normalised for duplicates ([`normalise_name`]), folded for search
+/// ([`search_form`]), keyed for pinyin order ([`sort_key`]) and as a
+/// mnemonic code ([`mnemonic`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameForms {
+    pub normalised: String,
+    pub folded: String,
+    pub sort_key: String,
+    pub mnemonic: String,
+}
+
+impl NameForms {
+    pub fn of(name: &str) -> Self {
+        Self {
+            normalised: normalise_name(name),
+            folded: search_form(name),
+            sort_key: sort_key(name),
+            mnemonic: mnemonic(name),
+        }
     }
 }
 
@@ -207,6 +236,29 @@ pub fn fold_width(s: &str) -> String {
         .collect()
 }
 
+/// The form a name is searched in, and a search part with it: width folded
+/// ([`fold_width`]), lower case, and traditional characters as their
+/// simplified forms. A file of a Hong Kong, Macao or Taiwan company is often
+/// filed under its registered name in traditional characters (臺灣積體電路製造),
+/// while staff on the mainland type simplified ones (台湾积体电路制造): both
+/// are one name to search and to the duplicate check. Characters are
+/// converted one by one, never by the word they stand in (乾 stays 乾, as in
+/// 乾隆), so a part found in a name is found in its search form too.
+pub fn search_form(s: &str) -> String {
+    let mut buf = [0; 4];
+    fold_width(s)
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii() {
+                c.to_string()
+            } else {
+                simplet2s::convert(c.encode_utf8(&mut buf))
+            }
+        })
+        .collect()
+}
+
 const SUFFIXES: &[&str] = &[
     "股份有限公司",
     "有限责任公司",
@@ -232,7 +284,7 @@ const SUFFIXES: &[&str] = &[
 
 /// The form two names of one customer share.
 pub fn normalise_name(raw: &str) -> String {
-    let folded = fold_width(raw).to_lowercase();
+    let folded = search_form(raw);
     let mut s: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
     // Suffixes may stack ("… Co., Ltd." after removing spaces is "co.,ltd.").
     loop {
@@ -253,9 +305,16 @@ pub fn normalise_name(raw: &str) -> String {
             }
         }
     }
-    s.chars()
+    let bare: String = s
+        .chars()
         .filter(|c| !matches!(c, '(' | ')' | ',' | '.' | '·' | '-' | '&'))
-        .collect()
+        .collect();
+    // A name of punctuation only keeps it, so no normal form is empty.
+    if bare.is_empty() {
+        folded.chars().filter(|c| !c.is_whitespace()).collect()
+    } else {
+        bare
+    }
 }
 
 #[cfg(test)]
@@ -330,8 +389,10 @@ mod tests {
             normalise_name("华信(北京)")
         );
         assert_ne!(normalise_name("华信集团"), normalise_name("华信"));
-        // A name that is only a suffix keeps something to compare.
+        // A name that is only a suffix or punctuation keeps something to
+        // compare.
         assert!(!normalise_name("有限公司").is_empty());
+        assert_eq!(normalise_name("（·）"), "(·)");
     }
 
     #[test]
@@ -365,5 +426,30 @@ mod tests {
             Some("司公限有技科".to_owned())
         );
         assert!(CustomerName::parse("\u{200B}\u{200B}").is_err());
+    }
+
+    #[test]
+    fn r_cus_01_a_name_in_traditional_characters_is_the_same_name() {
+        assert_eq!(
+            normalise_name("臺灣積體電路製造股份有限公司"),
+            normalise_name("台湾积体电路制造有限公司")
+        );
+        assert_eq!(
+            normalise_name("香港中華煤氣有限責任公司"),
+            normalise_name("香港中华煤气")
+        );
+        assert_eq!(search_form("ＡＢＣ 澳門發展"), "abc 澳门发展");
+        // Character by character: a part is found wherever its name is.
+        assert_eq!(search_form("乾"), "乾");
+        assert!(search_form("乾燥設備廠").contains(&search_form("乾燥")));
+        // Sort keys and mnemonics read both scripts alike already.
+        assert_eq!(sort_key("臺灣"), sort_key("台湾"));
+        assert_eq!(mnemonic("澳門"), mnemonic("澳门"));
+        assert_eq!(
+            CustomerName::parse("臺灣積體電路")
+                .map(|n| n.forms().folded)
+                .ok(),
+            Some("台湾积体电路".to_owned())
+        );
     }
 }

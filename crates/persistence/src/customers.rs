@@ -1983,39 +1983,64 @@ pub fn bulk_insert(conn: &mut DbConn, rows: &[CustomerRow]) -> Result<usize> {
     Ok(n)
 }
 
-/// Files whose name keys are filled per run of [`fill_name_keys`], at most.
+/// Files whose name forms are filled per run of [`fill_name_keys`], at most.
 const SORT_KEY_BATCH: i64 = 1_000;
 
-/// Fills the pinyin sort key and the mnemonic of files that lack them
-/// (those from before they existed; neither is ever empty once computed),
-/// a batch per transaction; returns how many files were filled.
+/// Computes the stored forms of names that lack one (`NameForms`: files
+/// from before a form existed, or whose forms a migration blanked because
+/// their rules changed; none is ever empty once computed), a batch per
+/// transaction; returns how many files were filled. A recomputed form is
+/// no change to the file: no history, version or event.
 pub fn fill_name_keys(db: &crate::Db) -> Result<usize> {
-    use clientele_customers::name::{mnemonic, sort_key};
+    use clientele_customers::NameForms;
     let mut filled = 0;
+    let mut after = String::new();
     loop {
-        let n = db.write(|c| {
-            let rows: Vec<(String, String)> = customers::table
+        let (n, last) = db.write(|c| {
+            let rows: Vec<(String, String, String, String, String)> = customers::table
                 .filter(
                     customers::name_sort
                         .eq("")
-                        .or(customers::name_mnemonic.eq("")),
+                        .or(customers::name_mnemonic.eq(""))
+                        .or(customers::name_normalized.eq("")),
                 )
-                .select((customers::id, customers::name))
+                .filter(customers::id.gt(&after))
+                .select((
+                    customers::id,
+                    customers::name,
+                    customers::name_folded,
+                    customers::name_sort,
+                    customers::name_mnemonic,
+                ))
+                .order(customers::id)
                 .limit(SORT_KEY_BATCH)
                 .load(c)?;
-            for (id, name) in &rows {
-                diesel::update(customers::table.find(id))
-                    .set((
-                        customers::name_sort.eq(sort_key(name)),
-                        customers::name_mnemonic.eq(mnemonic(name)),
-                    ))
-                    .execute(c)?;
+            for (id, name, folded, sort, mnemonic) in &rows {
+                let forms = NameForms::of(name);
+                let file = customers::table.find(id);
+                // The search forms are indexed (on SQLite by triggers that
+                // rewrite the file's search rows): left alone when unchanged.
+                if (&forms.folded, &forms.sort_key, &forms.mnemonic) == (folded, sort, mnemonic) {
+                    diesel::update(file)
+                        .set(customers::name_normalized.eq(forms.normalised))
+                        .execute(c)?;
+                } else {
+                    diesel::update(file)
+                        .set((
+                            customers::name_normalized.eq(forms.normalised),
+                            customers::name_folded.eq(forms.folded),
+                            customers::name_sort.eq(forms.sort_key),
+                            customers::name_mnemonic.eq(forms.mnemonic),
+                        ))
+                        .execute(c)?;
+                }
             }
-            Ok(rows.len())
+            Ok((rows.len(), rows.last().map(|r| r.0.clone())))
         })?;
         filled += n;
-        if i64::try_from(n).unwrap_or(0) < SORT_KEY_BATCH {
-            return Ok(filled);
+        match last {
+            Some(id) if i64::try_from(n).unwrap_or(0) == SORT_KEY_BATCH => after = id,
+            _ => return Ok(filled),
         }
     }
 }

@@ -29,7 +29,7 @@ macro_rules! with_harness {
 
 /// Applies pending migrations, moves the read register to its own file on
 /// SQLite ([`crate::register_file`]), then fills what a migration cannot compute
-/// in SQL (the pinyin sort keys and mnemonics of existing files); returns
+/// in SQL (the name forms of existing files: `NameForms`); returns
 /// the versions applied.
 pub fn run_pending(db: &Db) -> Result<Vec<String>> {
     let applied = with_harness!(db, |c, set| c

@@ -824,6 +824,7 @@ fn seed_customers(
         // Demo codes are judged like any other, and named by the catalogue.
         let division = clientele_persistence::regions::for_file(c, f.region)?;
         let parsed = CustomerName::parse(f.name).map_err(|e| corrupt(e.to_string()))?;
+        let forms = parsed.forms();
         let credit = match f.registrar {
             Some(kind) => Some(
                 CreditCode::complete(&format!("{kind}{}{:08}", f.region, 31_000_000 + i * 7919))
@@ -837,10 +838,10 @@ fn seed_customers(
             id: clientele_core::new_id().to_string(),
             code: customers::next_code(c)?,
             name: parsed.as_str().to_owned(),
-            name_normalized: parsed.normalised(),
-            name_folded: clientele_customers::name::fold_width(parsed.as_str()).to_lowercase(),
-            name_sort: clientele_customers::name::sort_key(parsed.as_str()),
-            name_mnemonic: clientele_customers::name::mnemonic(parsed.as_str()),
+            name_normalized: forms.normalised,
+            name_folded: forms.folded,
+            name_sort: forms.sort_key,
+            name_mnemonic: forms.mnemonic,
             credit_code: credit,
             legal_representative: text(f.legal_representative),
             nature: f.nature.to_owned(),

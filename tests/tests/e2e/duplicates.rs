@@ -201,3 +201,95 @@ fn r_cus_01_a_name_pasted_with_invisible_characters_is_still_a_duplicate() {
         found.text
     );
 }
+
+/// A Hong Kong, Macao or Taiwan company filed under its registered name in
+/// traditional characters is the same name as the one staff type in
+/// simplified ones: a likely duplicate, in one group of the report, and
+/// found by a search part in either script. Files stored before this rule
+/// get their forms recomputed when the migrations run.
+#[test]
+fn r_cus_01_a_name_in_traditional_characters_is_the_same_name() {
+    use clientele_persistence::schema::customers;
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let registered = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "臺灣積體電路製造股份有限公司", "nature": "foreign"}),
+    );
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    assert_eq!(registered.json["name"], "臺灣積體電路製造股份有限公司");
+    let typed = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "台湾积体电路制造有限公司", "nature": "foreign"}),
+    );
+    assert_eq!(typed.status, 201, "{}", typed.text);
+    let ids: Vec<String> = [&registered, &typed]
+        .iter()
+        .map(|r| r.json["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let check = || {
+        let dups = s.get(&format!("/api/v1/customers/{}/duplicates", ids[1]), &am);
+        assert_eq!(dups.status, 200, "{}", dups.text);
+        assert!(dups.text.contains(&ids[0]), "{}", dups.text);
+        let report = s.get("/api/v1/customers/duplicate-groups", &s.token("demo.admin"));
+        let members = group(&report, "台湾积体电路制造").map(|g| g.to_string());
+        assert!(
+            members.is_some_and(|g| ids.iter().all(|id| g.contains(id))),
+            "{}",
+            report.text
+        );
+        // Parts of two characters and of more, typed in either script.
+        for part in ["积体电路", "積體電路", "積體", "台湾", "臺灣積"] {
+            let found = s.get(&format!("/api/v1/customers?name={part}"), &am);
+            assert_eq!(found.status, 200, "{part}: {}", found.text);
+            let shown = found.json["items"].as_array().map_or(0, Vec::len);
+            assert_eq!(shown, 2, "{part}: {}", found.text);
+        }
+        let quick = s.get("/api/v1/customers?q=積體電路", &am);
+        assert_eq!(
+            quick.json["items"].as_array().map(Vec::len),
+            Some(2),
+            "{}",
+            quick.text
+        );
+    };
+    check();
+
+    // The file as an earlier version stored it: forms without the rule.
+    let stale = |name: &str| clientele_customers::name::fold_width(name).to_lowercase();
+    s.db.write(|c| {
+        Ok(diesel::update(customers::table.find(&ids[0]))
+            .set((
+                customers::name_normalized.eq(stale("臺灣積體電路製造")),
+                customers::name_folded.eq(stale("臺灣積體電路製造股份有限公司")),
+            ))
+            .execute(c)?)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let before = s.get("/api/v1/customers?name=积体电路", &am);
+    assert_eq!(
+        before.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        before.text
+    );
+    assert_eq!(
+        clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
+        "20261206000025"
+    );
+    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    check();
+    // Recomputing a form is no change to the file.
+    let history = s.get(&format!("/api/v1/customers/{}/history", ids[0]), &am);
+    assert_eq!(
+        history.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        history.text
+    );
+    let file = s.get(&format!("/api/v1/customers/{}", ids[0]), &am);
+    assert_eq!(file.header("etag"), registered.header("etag"));
+}

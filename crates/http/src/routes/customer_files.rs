@@ -258,11 +258,12 @@ pub(crate) fn clean(s: Option<String>) -> Option<String> {
 /// folded for case- and width-insensitive search, keyed for pinyin order,
 /// and as mnemonic code for quick search.
 pub(crate) fn set_name(row: &mut CustomerRow, name: &CustomerName) {
+    let forms = name.forms();
     row.name = name.as_str().to_owned();
-    row.name_normalized = name.normalised();
-    row.name_folded = clientele_customers::name::fold_width(name.as_str()).to_lowercase();
-    row.name_sort = clientele_customers::name::sort_key(name.as_str());
-    row.name_mnemonic = clientele_customers::name::mnemonic(name.as_str());
+    row.name_normalized = forms.normalised;
+    row.name_folded = forms.folded;
+    row.name_sort = forms.sort_key;
+    row.name_mnemonic = forms.mnemonic;
 }
 
 /// The financial fields need a role that may see them (field-level rule).
@@ -772,11 +773,11 @@ pub(crate) fn filter_of(
             name_contains: q
                 .name
                 .as_deref()
-                .map(|n| clientele_customers::name::fold_width(n.trim()).to_lowercase()),
+                .map(|n| clientele_customers::name::search_form(n.trim())),
             quick: q
                 .q
                 .as_deref()
-                .map(|n| clientele_customers::name::fold_width(n.trim()).to_lowercase()),
+                .map(|n| clientele_customers::name::search_form(n.trim())),
             code: q.code.clone(),
             credit_code: credit_code.map(|c| c.to_string()),
             nature: c.nature.map(|n| wire(&n)),
