@@ -319,7 +319,7 @@ impl Db {
     /// other. Imports waiting for their turn hold none of the pool's few
     /// connections, which a burst of imports queued inside the database
     /// would all have held, leaving none for anything else;
-    /// [`crate::customers::take_import_turn`] still orders the imports of
+    /// [`crate::customers::begin_import`] still orders the imports of
     /// several processes (PostgreSQL).
     pub fn import_turn(&self, commits: bool) -> ImportTurn<'_> {
         if commits {

@@ -509,14 +509,32 @@ pub fn ids_by_external_id(
     Ok(found)
 }
 
-/// An import's turn among other imports, held until its transaction ends.
-/// A commit goes alone; dry runs go beside each other but not beside a
+/// Begins an import of `rows` rows in its transaction: takes the import's
+/// turn and, on PostgreSQL, has the transaction's statements planned for
+/// the tables as they grow when the import may double the archive.
+///
+/// The turn among other imports is held until the transaction ends. A
+/// commit goes alone; dry runs go beside each other but not beside a
 /// commit. Without it, two imports of the same external ids on PostgreSQL
 /// each read their files before the other committed: the second then
 /// found "its" new files taken and the files it changed changed, and
 /// refused every row of an upsert that should simply have run. SQLite's
 /// writers take turns anyway.
-pub fn take_import_turn(conn: &mut DbConn, commits: bool) -> Result<()> {
+///
+/// The plans: a connection keeps one plan of each statement it runs
+/// often, the foreign-key checks' among them (a history entry's file must
+/// exist), made for the tables as they were. On an archive's first import,
+/// after a few files made by hand, those plans read the files table from
+/// end to end, which cost nothing at a few dozen files. An import adds up
+/// to ten thousand files in one transaction, which the statistics do not
+/// see until it commits, so every later check read all of them: 10 000
+/// new files took 10–12 s instead of 4–5 s, 10 000 changed ones 28–43 s
+/// instead of 11 s (docs/benchmarks.md, session 22). Planned anew at each
+/// execution, every statement and check finds a file by its key. Into an
+/// archive larger than the import, the kept plans are right and cheaper
+/// (planning every statement made such imports a third slower), so they
+/// stay.
+pub fn begin_import(conn: &mut DbConn, commits: bool, rows: usize) -> Result<()> {
     if let DbConn::Pg(c) = conn {
         diesel::sql_query(if commits {
             "SELECT pg_advisory_xact_lock(hashtext('clientele.import'))"
@@ -524,6 +542,20 @@ pub fn take_import_turn(conn: &mut DbConn, commits: bool) -> Result<()> {
             "SELECT pg_advisory_xact_lock_shared(hashtext('clientele.import'))"
         })
         .execute(c)?;
+        #[derive(QueryableByName)]
+        struct Size {
+            #[diesel(sql_type = diesel::sql_types::Double)]
+            files: f64,
+        }
+        // The planner's own count of the files (-1 before the first
+        // statistics): no scan.
+        let size: Size = diesel::sql_query(
+            "SELECT reltuples::float8 AS files FROM pg_class WHERE oid = 'customers'::regclass",
+        )
+        .get_result(c)?;
+        if size.files < rows as f64 {
+            diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(c)?;
+        }
     }
     Ok(())
 }

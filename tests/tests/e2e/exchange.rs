@@ -1933,3 +1933,62 @@ fn erp_imports_waiting_their_turn_leave_the_database_to_others() {
         }
     });
 }
+
+/// An import that may double the archive has its statements planned for
+/// the tables as they grow (PostgreSQL): the plans a connection kept from
+/// when the archive was small read every file for each foreign-key check
+/// and lookup, and the import adds its files unseen by the statistics
+/// (docs/benchmarks.md, session 22). A smaller import keeps the kept plans,
+/// which are right for it and cheaper; the setting ends with the import's
+/// transaction.
+#[test]
+fn erp_an_import_that_may_double_the_archive_is_planned_as_it_grows() {
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return;
+    }
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        mode: String,
+    }
+    let mode =
+        |c: &mut clientele_persistence::DbConn| -> clientele_persistence::error::Result<String> {
+            let clientele_persistence::DbConn::Pg(pg) = c else {
+                return Ok(String::new());
+            };
+            Ok(
+                diesel::sql_query("SELECT current_setting('plan_cache_mode') AS mode")
+                    .get_result::<Setting>(pg)?
+                    .mode,
+            )
+        };
+    s.db.read(|c| match c {
+        clientele_persistence::DbConn::Pg(pg) => {
+            Ok(diesel::sql_query("ANALYZE customers").execute(pg)?)
+        }
+        _ => Ok(0),
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let files = s
+        .get("/api/v1/customers?limit=200", &s.token("demo.admin"))
+        .json["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(files > 3, "the demo archive has files");
+    for (rows, planned) in [(files * 2, "force_custom_plan"), (files / 2, "auto")] {
+        let seen =
+            s.db.write(|c| {
+                clientele_persistence::customers::begin_import(c, true, rows)?;
+                mode(c)
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(seen, planned, "an import of {rows} rows into {files} files");
+        let after = s.db.write(mode).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            after, "auto",
+            "the import's transaction took its setting with it"
+        );
+    }
+}

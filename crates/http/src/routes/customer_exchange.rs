@@ -1166,7 +1166,7 @@ pub async fn import_customers(
         loop {
             let result = std::cell::RefCell::new(None);
             let tx = db.write(|c| {
-                customers::take_import_turn(c, !rolled_back)?;
+                customers::begin_import(c, !rolled_back, rows.len())?;
                 let r = run_import(c, &p, &meta, &rows, codes.clone());
                 let failed =
                     !faulty.is_empty() || !matches!(&r, Ok(done) if done.failed.is_empty());
