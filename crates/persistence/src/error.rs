@@ -123,13 +123,34 @@ fn unique_name(info: &dyn diesel::result::DatabaseErrorInformation) -> String {
 
 /// The words of failures diesel does not classify that a retry can
 /// outlive: SQLite's busy file, PostgreSQL's deadlock (40P01) and a
-/// connection its server ended or would not take (57P01–57P03).
-const RETRYABLE_WORDS: [&str; 5] = [
+/// connection its server ended or would not take (57P01–57P03). Sessions
+/// ask PostgreSQL for English where the account may; where it may not, a
+/// server set up in Chinese words them in Chinese, so its words are here
+/// too, as PostgreSQL 15's own translations (zh_CN, zh_TW) give them.
+const RETRYABLE_WORDS: [&str; 19] = [
     "database is locked",
     "database is busy",
     "deadlock detected",
     "terminating connection",
     "the database system is",
+    // zh_CN: 检测到死锁; 由于管理员命令，正在终止连接 (and the other
+    // reasons); 数据库系统正在关闭 / 正在启动 / 在恢复模式中 / 尚未接受连接.
+    "检测到死锁",
+    "终止连接",
+    "数据库系统正在",
+    "数据库系统在恢复模式",
+    "数据库系统不接受连接",
+    "数据库系统尚未接受连接",
+    // zh_TW: 發現死結; 因管理員命令，正在中斷連線 (終止, 結束 for other
+    // reasons); 資料庫系統正在關閉 / 正在啟動 / 處於復原模式 / 尚未接受連線.
+    "發現死結",
+    "中斷連線",
+    "終止連線",
+    "結束連線",
+    "資料庫系統正在",
+    "資料庫系統處於復原模式",
+    "資料庫系統不接受連線",
+    "資料庫系統尚未接受連線",
 ];
 
 impl From<DieselError> for Error {
@@ -230,6 +251,43 @@ mod tests {
         ));
         assert!(matches!(
             db(DatabaseErrorKind::Unknown, "something else"),
+            Error::Database(_)
+        ));
+    }
+
+    /// PostgreSQL 15's own words in Chinese (its zh_CN and zh_TW message
+    /// catalogues), for an account that may not ask for English.
+    #[test]
+    fn a_chinese_servers_deadlocks_and_ended_connections_are_retried() {
+        for message in [
+            "检测到死锁",
+            "由于管理员命令，正在终止连接",
+            "由于意外的 postmaster 退出而终止连接",
+            "由于其他服务器进程崩溃，正在终止连接",
+            "数据库系统正在关闭",
+            "数据库系统正在启动",
+            "数据库系统在恢复模式中",
+            "数据库系统尚未接受连接",
+            "發現死結",
+            "因管理員命令，正在中斷連線",
+            "正在結束連線，因為另一個伺服器行程崩潰",
+            "由於閒置工作階段逾時，正在終止連線",
+            "資料庫系統正在關閉",
+            "資料庫系統正在啟動",
+            "資料庫系統處於復原模式",
+            "資料庫系統尚未接受連線",
+        ] {
+            assert!(
+                matches!(
+                    db(DatabaseErrorKind::Unknown, message),
+                    Error::Unavailable(_)
+                ),
+                "{message}"
+            );
+        }
+        // Other failures in Chinese stay failures.
+        assert!(matches!(
+            db(DatabaseErrorKind::Unknown, "关系 \"customers\" 不存在"),
             Error::Database(_)
         ));
     }
