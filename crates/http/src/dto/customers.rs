@@ -1108,7 +1108,8 @@ pub struct UnitTransferReport {
 /// customer with several files (CUS-01).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DuplicateGroup {
-    /// The name once company forms, spaces and full-width characters are set aside.
+    /// The name once company forms, spaces, full-width and traditional
+    /// characters are set aside.
     #[schema(example = "北京华联商贸")]
     pub name_normalized: String,
     /// How many unmerged files the caller may see hold it.

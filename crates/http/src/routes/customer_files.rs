@@ -647,7 +647,8 @@ pub async fn update_customer(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
-    /// Part of the name, any case, full- or half-width.
+    /// Part of the name, any case, full- or half-width, in simplified or
+    /// traditional characters (`臺灣` and `台湾` find the same files).
     #[param(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Quick search, as a search box: part of the name (as `name`) or of its
