@@ -245,18 +245,17 @@ pub fn fold_width(s: &str) -> String {
 /// converted one by one, never by the word they stand in (乾 stays 乾, as in
 /// 乾隆), so a part found in a name is found in its search form too.
 pub fn search_form(s: &str) -> String {
+    let folded = fold_width(s).to_lowercase();
+    let mut form = String::with_capacity(folded.len());
     let mut buf = [0; 4];
-    fold_width(s)
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii() {
-                c.to_string()
-            } else {
-                simplet2s::convert(c.encode_utf8(&mut buf))
-            }
-        })
-        .collect()
+    for c in folded.chars() {
+        if c.is_ascii() {
+            form.push(c);
+        } else {
+            form.push_str(&simplet2s::convert(c.encode_utf8(&mut buf)));
+        }
+    }
+    form
 }
 
 const SUFFIXES: &[&str] = &[
