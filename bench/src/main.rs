@@ -47,8 +47,9 @@ struct Args {
     /// `duplicates`, the archive-wide duplicate report; `counts`, counts by
     /// classification; or `import`, a CSV import of 10 000 new files (dry
     /// run, then commit; then a dry run of 10 000 more, ten of them
-    /// faulty; then the first 10 000 again, changed): these four the
-    /// default run leaves out.
+    /// faulty; then the first 10 000 again, changed); or `handover`, an
+    /// import of 9 000 files naming their keeper, then all of them handed
+    /// to a successor: these five the default run leaves out.
     #[arg(long)]
     only: Option<String>,
 }
@@ -330,15 +331,7 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
         }
     }
     if args.only.as_deref() == Some("import") {
-        // Files made one at a time first, as people make them before the
-        // first ERP import: on PostgreSQL their writes leave plans behind on
-        // the server's connections for tables as small as they were then
-        // (run with `--customers 1` for an archive's first import).
-        for k in 0..40 {
-            let _ = ureq::post(&format!("{base}/api/v1/customers"))
-                .set("authorization", &format!("Bearer {token}"))
-                .send_json(serde_json::json!({"name": format!("手工建档客户{k:02}号"), "nature": "private"}));
-        }
+        make_files_by_hand(base, &token);
         // An ERP's import of 10 000 new files of eight columns: a dry run
         // (every write, rolled back), then the commit.
         let rows = 10_000;
@@ -374,35 +367,45 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
             ("changed files", &changed, true),
             ("changed files", &changed, false),
         ] {
-            let started = Instant::now();
-            let answer = ureq::post(&format!("{base}/api/v1/customers/import?dry_run={dry_run}"))
-                .set("authorization", &format!("Bearer {token}"))
-                .set("content-type", "text/csv")
-                .send_string(body);
-            let outcome = match answer {
-                Ok(r) => r.into_json::<serde_json::Value>().ok(),
-                Err(ureq::Error::Status(_, r)) => r.into_json::<serde_json::Value>().ok(),
-                Err(_) => None,
-            }
-            .map(|v| {
-                let v = if v["report"].is_object() {
-                    v["report"].clone()
-                } else {
-                    v
-                };
-                let errors = v["errors"].as_array().map_or(0, Vec::len);
-                format!(
-                    "created {}, updated {}, {errors} faults named",
-                    v["created"], v["updated"]
-                )
-            });
-            eprintln!(
-                "POST /api/v1/customers/import ({rows} {what}, dry_run={dry_run}): \
-                 {:.1} s, {}",
-                started.elapsed().as_secs_f64(),
-                outcome.unwrap_or_else(|| "no answer".into())
-            );
+            timed_import(base, &token, &format!("{rows} {what}"), body, dry_run);
         }
+    }
+    if args.only.as_deref() == Some("handover") {
+        make_files_by_hand(base, &token);
+        // An ERP's import of 9 000 files, each naming its keeper, then all
+        // of them handed to a successor when the keeper leaves.
+        let rows = 9_000;
+        let mut csv = String::from("external_id,name,nature,owner_username,owner_unit_code\n");
+        for k in 0..rows {
+            csv.push_str(&format!(
+                "KEPT-{k:05},交接测试客户{k:05}号贸易有限公司,private,demo.am.bj,BJ\n"
+            ));
+        }
+        timed_import(
+            base,
+            &token,
+            &format!("{rows} new files naming their keeper"),
+            &csv,
+            false,
+        );
+        let (leaving, successor) = (
+            user_id(base, &token, "demo.am.bj"),
+            user_id(base, &token, "demo.manager.bj"),
+        );
+        let started = Instant::now();
+        let answer = answer_of(
+            ureq::post(&format!("{base}/api/v1/customers/hand-over"))
+                .set("authorization", &format!("Bearer {token}"))
+                .send_json(serde_json::json!({"from_user_id": leaving, "to_user_id": successor})),
+        );
+        eprintln!(
+            "POST /api/v1/customers/hand-over: {:.1} s, {} files handed over",
+            started.elapsed().as_secs_f64(),
+            answer.map_or("no answer".into(), |v| match &v["handed_over"] {
+                n if n.is_number() => n.to_string(),
+                _ => v.to_string(),
+            })
+        );
     }
     if let Ok(m) = ureq::get(&format!("{base}/metrics")).call() {
         let text = m.into_string().unwrap_or_default();
@@ -428,6 +431,72 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
             ("GET /api/v1/customers?…&limit=20", 2, 0.20),
         ],
     )
+}
+
+/// Files made one at a time, as people make them before the first ERP
+/// import: on PostgreSQL their writes leave plans behind on the server's
+/// connections for tables as small as they were then (run with
+/// `--customers 1` for an archive's first import).
+fn make_files_by_hand(base: &str, token: &str) {
+    for k in 0..40 {
+        let _ = ureq::post(&format!("{base}/api/v1/customers"))
+            .set("authorization", &format!("Bearer {token}"))
+            .send_json(
+                serde_json::json!({"name": format!("手工建档客户{k:02}号"), "nature": "private"}),
+            );
+    }
+}
+
+/// The JSON of an answer, a refusal's too.
+fn answer_of(answer: Result<ureq::Response, ureq::Error>) -> Option<serde_json::Value> {
+    match answer {
+        Ok(r) => r.into_json().ok(),
+        Err(ureq::Error::Status(_, r)) => r.into_json().ok(),
+        Err(_) => None,
+    }
+}
+
+/// Imports `body` and prints how long it took and what it did.
+fn timed_import(base: &str, token: &str, what: &str, body: &str, dry_run: bool) {
+    let started = Instant::now();
+    let outcome = answer_of(
+        ureq::post(&format!("{base}/api/v1/customers/import?dry_run={dry_run}"))
+            .set("authorization", &format!("Bearer {token}"))
+            .set("content-type", "text/csv")
+            .send_string(body),
+    )
+    .map(|v| {
+        let v = if v["report"].is_object() {
+            v["report"].clone()
+        } else {
+            v
+        };
+        let errors = v["errors"].as_array().map_or(0, Vec::len);
+        format!(
+            "created {}, updated {}, {errors} faults named",
+            v["created"], v["updated"]
+        )
+    });
+    eprintln!(
+        "POST /api/v1/customers/import ({what}, dry_run={dry_run}): {:.1} s, {}",
+        started.elapsed().as_secs_f64(),
+        outcome.unwrap_or_else(|| "no answer".into())
+    );
+}
+
+/// The id of the account `username`.
+fn user_id(base: &str, token: &str, username: &str) -> String {
+    answer_of(
+        ureq::get(&format!("{base}/api/v1/users?q={username}"))
+            .set("authorization", &format!("Bearer {token}"))
+            .call(),
+    )
+    .and_then(|v| {
+        v["items"].as_array()?.iter().find_map(|u| {
+            (u["username"] == username).then(|| u["id"].as_str().map(str::to_owned))?
+        })
+    })
+    .unwrap_or_default()
 }
 
 /// Bulk-loads `n` files spread over the demo units, regions and statuses;

@@ -5,13 +5,14 @@
 use crate::audit::{self, Change, WriteMeta};
 use crate::changed_files::ChangedFiles;
 use crate::error::{Error, Result};
+use crate::file_refs::{self, reach_of, CheckedRefs, Refs};
 use crate::new_files::{NewFile, NewFiles};
 use crate::page::Page;
 use crate::schema::{
     counters, customer_changes, customer_tags, customers, org_units, secrecy_levels,
 };
 use crate::{DbConn, Timestamp};
-use clientele_core::{Cursor, UnitPath};
+use clientele_core::Cursor;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use serde::{Deserialize, Serialize};
@@ -510,8 +511,8 @@ pub fn ids_by_external_id(
 }
 
 /// Begins an import of `rows` rows in its transaction: takes the import's
-/// turn and, on PostgreSQL, has the transaction's statements planned for
-/// the tables as they grow when the import may double the archive.
+/// turn and, on PostgreSQL, plans for the files it may add
+/// ([`plan_for_many`]).
 ///
 /// The turn among other imports is held until the transaction ends. A
 /// commit goes alone; dry runs go beside each other but not beside a
@@ -520,20 +521,6 @@ pub fn ids_by_external_id(
 /// found "its" new files taken and the files it changed changed, and
 /// refused every row of an upsert that should simply have run. SQLite's
 /// writers take turns anyway.
-///
-/// The plans: a connection keeps one plan of each statement it runs
-/// often, the foreign-key checks' among them (a history entry's file must
-/// exist), made for the tables as they were. On an archive's first import,
-/// after a few files made by hand, those plans read the files table from
-/// end to end, which cost nothing at a few dozen files. An import adds up
-/// to ten thousand files in one transaction, which the statistics do not
-/// see until it commits, so every later check read all of them: 10 000
-/// new files took 10–12 s instead of 4–5 s, 10 000 changed ones 28–43 s
-/// instead of 11 s (docs/benchmarks.md, session 22). Planned anew at each
-/// execution, every statement and check finds a file by its key. Into an
-/// archive larger than the import, the kept plans are right and cheaper
-/// (planning every statement made such imports a third slower), so they
-/// stay.
 pub fn begin_import(conn: &mut DbConn, commits: bool, rows: usize) -> Result<()> {
     if let DbConn::Pg(c) = conn {
         diesel::sql_query(if commits {
@@ -542,20 +529,46 @@ pub fn begin_import(conn: &mut DbConn, commits: bool, rows: usize) -> Result<()>
             "SELECT pg_advisory_xact_lock_shared(hashtext('clientele.import'))"
         })
         .execute(c)?;
-        #[derive(QueryableByName)]
-        struct Size {
-            #[diesel(sql_type = diesel::sql_types::Double)]
-            files: f64,
-        }
-        // The planner's own count of the files (-1 before the first
-        // statistics): no scan.
-        let size: Size = diesel::sql_query(
-            "SELECT reltuples::float8 AS files FROM pg_class WHERE oid = 'customers'::regclass",
-        )
-        .get_result(c)?;
-        if size.files < rows as f64 {
-            diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(c)?;
-        }
+    }
+    plan_for_many(conn, rows)
+}
+
+/// Has the rest of a transaction that writes `files` files planned for the
+/// files table as it is, on PostgreSQL, when the planner counts fewer files
+/// than that.
+///
+/// A connection keeps one plan of each statement it runs often, the
+/// foreign-key checks' among them (a history entry's file must exist),
+/// made for the tables as the statistics last saw them. On an archive's
+/// first import, after a few files made by hand, those plans read the
+/// files table from end to end, which cost nothing at a few dozen files.
+/// An import adds up to ten thousand files in one transaction, which the
+/// statistics do not see until it commits, so every later check read all
+/// of them: 10 000 new files took 10–12 s instead of 4–5 s, 10 000
+/// changed ones 28–43 s instead of 11 s (docs/benchmarks.md, session 22).
+/// A hand-over of those files right after the import met the same plans
+/// before autovacuum counted them: 9 000 files' history took 12 s to write
+/// (session 23). Planned anew at each execution, every statement and check
+/// finds a file by its key. Where the archive is larger than the write, the
+/// kept plans are right and cheaper (planning every statement made imports
+/// into 10 000 files a third slower), so they stay.
+pub fn plan_for_many(conn: &mut DbConn, files: usize) -> Result<()> {
+    let DbConn::Pg(c) = conn else {
+        return Ok(());
+    };
+    #[derive(QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        files: f64,
+    }
+    // The planner's own count of the files (-1 before the first
+    // statistics): no scan.
+    let size: Size = diesel::sql_query(
+        "SELECT reltuples::float8 AS files FROM pg_class WHERE oid = 'customers'::regclass",
+    )
+    .get_result(c)?;
+    if size.files < files as f64 {
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(c)?;
     }
     Ok(())
 }
@@ -592,19 +605,6 @@ pub fn held_by(
         .order(customers::id.asc())
         .limit(at_most)
         .load(conn)?)
-}
-
-/// What a person reaches: their unit's path and the rank of their
-/// clearance.
-fn reach_of(conn: &mut DbConn, user_id: &str) -> Result<Option<(String, i32)>> {
-    use crate::schema::users;
-    Ok(users::table
-        .inner_join(org_units::table)
-        .inner_join(secrecy_levels::table)
-        .filter(users::id.eq(user_id))
-        .select((org_units::path, secrecy_levels::rank))
-        .first(conn)
-        .optional()?)
 }
 
 /// How many unmerged files `user_id` keeps that they could not read or
@@ -889,132 +889,6 @@ fn credit_code_free(conn: &mut DbConn, row: &CustomerRow) -> Result<()> {
     Ok(())
 }
 
-/// Which of a file's references to check: those a write sets.
-#[derive(Debug, Clone, Copy)]
-struct Refs {
-    unit: bool,
-    owner: bool,
-    level: bool,
-}
-
-impl Refs {
-    const ALL: Refs = Refs {
-        unit: true,
-        owner: true,
-        level: true,
-    };
-
-    /// The references `after` changes from `before`: a file whose unit has
-    /// since been closed can still be handed to a new keeper.
-    fn changed(before: &CustomerRow, after: &CustomerRow) -> Refs {
-        Refs {
-            unit: after.owner_unit_id != before.owner_unit_id,
-            owner: after.owner_user_id != before.owner_user_id,
-            level: after.secrecy_level != before.secrecy_level,
-        }
-    }
-}
-
-/// References a file makes must exist and be usable (those in `which`).
-fn check_refs(conn: &mut DbConn, row: &CustomerRow, which: Refs) -> Result<()> {
-    use crate::schema::users;
-    if which.unit {
-        let unit_active = match crate::units::get_held(conn, &row.owner_unit_id) {
-            Ok(unit) => Some(unit.active),
-            Err(Error::NotFound) => None,
-            Err(e) => return Err(e),
-        };
-        match unit_active {
-            Some(true) => {}
-            Some(false) => {
-                return Err(Error::unprocessable(
-                    "unit_inactive",
-                    "the owner unit is deactivated",
-                ))
-            }
-            None => {
-                return Err(Error::unprocessable(
-                    "unit_not_found",
-                    "the owner unit does not exist",
-                ))
-            }
-        }
-    }
-    if let (true, Some(u)) = (which.owner, &row.owner_user_id) {
-        let owner: Option<(bool, String)> = users::table
-            .find(u)
-            .select((users::active, users::kind))
-            .first(conn)
-            .optional()?;
-        // CUS-10 names a person as keeper; a service account is a system.
-        if let Some((true, kind)) = &owner {
-            if kind != "person" {
-                return Err(Error::unprocessable(
-                    "owner_not_person",
-                    "a file is kept by a person, not a service account",
-                ));
-            }
-        }
-        if owner.as_ref().map(|o| o.0) != Some(true) {
-            return Err(Error::unprocessable(
-                "owner_not_found",
-                "the owner user does not exist or is deactivated",
-            ));
-        }
-    }
-    if which.level && crate::secrecy::find(conn, &row.secrecy_level)?.is_none() {
-        return Err(Error::unprocessable(
-            "unknown_secrecy_level",
-            format!("{:?} is not a secrecy level", row.secrecy_level),
-        ));
-    }
-    if let Some(keeper) = &row.owner_user_id {
-        if which.owner || which.unit || which.level {
-            keeper_fits(conn, keeper, row, which)?;
-        }
-    }
-    Ok(())
-}
-
-/// The keeper can read and work the file (CUS-10): in the unit's subtree,
-/// cleared for its level. The error names the field the write changed.
-fn keeper_fits(conn: &mut DbConn, keeper: &str, row: &CustomerRow, which: Refs) -> Result<()> {
-    use clientele_customers::visibility::{check_keeper, FileScope};
-    // The keeper's unit and clearance hold until this write commits: a
-    // change of them meanwhile waits, then judges this file too.
-    if let DbConn::Pg(c) = conn {
-        diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR SHARE")
-            .bind::<Text, _>(keeper)
-            .execute(c)?;
-    }
-    let keeper = reach_of(conn, keeper)?;
-    let file: Option<(String, i32)> = org_units::table
-        .inner_join(secrecy_levels::table.on(secrecy_levels::code.eq(&row.secrecy_level)))
-        .filter(org_units::id.eq(&row.owner_unit_id))
-        .select((org_units::path, secrecy_levels::rank))
-        .first(conn)
-        .optional()?;
-    let (Some((keeper_path, keeper_rank)), Some((file_path, file_rank))) = (keeper, file) else {
-        // A missing keeper, unit or level was answered above.
-        return Ok(());
-    };
-    let parse = |p: &str| UnitPath::parse(p).map_err(|e| Error::Corrupt(e.to_string()));
-    let file_path = parse(&file_path)?;
-    let scope = FileScope {
-        owner_unit_path: &file_path,
-        secrecy_rank: file_rank,
-        shared: row.shared,
-    };
-    check_keeper(&parse(&keeper_path)?, keeper_rank, &scope).map_err(|e| {
-        let field = match (which.owner, e.code) {
-            (true, _) => "owner_user_id",
-            (false, "keeper_not_cleared") if which.level => "secrecy_level",
-            (false, _) => "owner_unit_id",
-        };
-        Error::on_field(field, e)
-    })
-}
-
 pub fn create(
     conn: &mut DbConn,
     meta: &WriteMeta,
@@ -1022,7 +896,7 @@ pub fn create(
     tags: Vec<String>,
 ) -> Result<CustomerView> {
     duplicate_guard(conn, &row)?;
-    check_refs(conn, &row, Refs::ALL)?;
+    file_refs::check(conn, &row, Refs::ALL, &mut CheckedRefs::default())?;
     write_new(conn, meta, &row, &tags)?;
     get(conn, &row.id)
 }
@@ -1034,21 +908,18 @@ pub fn create(
 /// go to `files`, which writes them with those of other new files in the
 /// same transaction: the row at once, or later if `files` holds rows (see
 /// [`NewFiles::hold_rows`]). The database's keys stand behind the checks
-/// left out: a wrong caller gets an error, never a bad row.
+/// left out: a wrong caller gets an error, never a bad row. The keeper is
+/// checked unless `known` found them good for this unit and level already.
 pub fn create_checked(
     conn: &mut DbConn,
     meta: &WriteMeta,
     row: CustomerRow,
     tags: &[String],
     files: &mut NewFiles,
+    known: &mut CheckedRefs,
 ) -> Result<()> {
     credit_code_free(conn, &row)?;
-    let keeper = Refs {
-        unit: false,
-        owner: true,
-        level: false,
-    };
-    check_refs(conn, &row, keeper)?;
+    file_refs::check(conn, &row, Refs::KEEPER, known)?;
     let (contents, after) = creation_records(&row, tags);
     let records = NewFile::new(meta, &row.id, tags, &contents, after);
     files.add(conn, NewRow::new(row, tags)?, records)
@@ -1161,6 +1032,7 @@ pub fn save(
         tags,
         action,
         &mut records,
+        &mut CheckedRefs::default(),
     )? {
         return Ok(before);
     }
@@ -1173,7 +1045,9 @@ pub fn save(
 /// and event in `records`, for the caller to write with those of other
 /// changes. False if nothing changes: a change that changes nothing is no
 /// new version — no history, audit entry or event, and other clients'
-/// ETags stay good.
+/// ETags stay good. References the change sets (unit, keeper, level) are
+/// checked unless `known` holds them from an earlier file of the same
+/// transaction.
 #[allow(clippy::too_many_arguments)]
 pub fn save_loaded(
     conn: &mut DbConn,
@@ -1184,6 +1058,7 @@ pub fn save_loaded(
     tags: Option<Vec<String>>,
     action: &str,
     records: &mut ChangedFiles,
+    known: &mut CheckedRefs,
 ) -> Result<bool> {
     if before.row.version != expected_version {
         return Err(Error::StaleVersion);
@@ -1215,7 +1090,7 @@ pub fn save_loaded(
     if after.credit_code != before.row.credit_code || after.external_id != before.row.external_id {
         duplicate_guard(conn, &after)?;
     }
-    check_refs(conn, &after, Refs::changed(&before.row, &after))?;
+    file_refs::check(conn, &after, Refs::changed(&before.row, &after), known)?;
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.row.created_at;

@@ -41,6 +41,7 @@ pub mod customer_parts;
 pub mod customers;
 pub mod error;
 pub mod export_requests;
+pub mod file_refs;
 mod fixed_sql;
 pub mod idempotency;
 pub mod login_failures;

@@ -854,3 +854,88 @@ fn r_cus_10_a_transfer_and_edits_at_once() {
         }
     }
 }
+
+/// A hand-over, a unit's transfer or an import of many files checks the
+/// new keeper (an active person who reaches the file) once for each unit
+/// and level, not once a file: every file after the first costs only its
+/// own update. A keeper who does not reach a file is still refused.
+#[test]
+fn r_cus_10_many_files_given_to_one_keeper_check_them_once() {
+    use clientele_persistence::changed_files::ChangedFiles;
+    use clientele_persistence::customers;
+    use clientele_persistence::file_refs::CheckedRefs;
+    use clientele_persistence::{DbConn, Error, WriteMeta};
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let (leaving, successor) = (s.user_id("demo.am.bj"), s.user_id("demo.manager.bj"));
+    let stranger = s.user_id("demo.am.sh");
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let made = s.post(
+            "/api/v1/customers",
+            &admin,
+            &json!({"name": format!("批量交接{i}号有限公司"), "nature": "private",
+                    "owner_unit_id": s.unit_id("BJ"), "owner_user_id": leaving}),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+        ids.push(made.json["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counted = statements.clone();
+    let count = move |e: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = e {
+            counted.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    let meta = WriteMeta::system(chrono::Utc::now().naive_utc());
+    let (moved, refused) =
+        s.db.write(|c| {
+            let (mut records, mut known) = (ChangedFiles::default(), CheckedRefs::default());
+            let mut give = |c: &mut DbConn, id: &str, to: &str| {
+                let view = customers::get(c, id)?;
+                let mut row = view.row.clone();
+                row.owner_user_id = Some(to.to_owned());
+                let version = row.version;
+                customers::save_loaded(
+                    c,
+                    &meta,
+                    &view,
+                    version,
+                    row,
+                    None,
+                    "handed_over",
+                    &mut records,
+                    &mut known,
+                )
+            };
+            let (first, rest) = ids.split_first().ok_or(Error::NotFound)?;
+            give(c, first, &successor)?;
+            match c {
+                DbConn::Pg(pg) => pg.set_instrumentation(count),
+                DbConn::Sqlite(lite) => lite.set_instrumentation(count),
+            }
+            for id in &rest[1..] {
+                give(c, id, &successor)?;
+            }
+            let moved = rest.len() - 1;
+            // Another keeper is checked, and one of Shanghai does not
+            // reach a Beijing file.
+            let refused = give(c, &rest[0], &stranger).err();
+            match c {
+                DbConn::Pg(pg) => pg.set_instrumentation(|_: InstrumentationEvent<'_>| {}),
+                DbConn::Sqlite(lite) => lite.set_instrumentation(|_: InstrumentationEvent<'_>| {}),
+            }
+            records.write(c)?;
+            Ok((moved, refused))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = refused.map(|e| format!("{e:?}")).unwrap_or_default();
+    assert!(refused.contains("keeper_outside_unit"), "{refused}");
+    // One read and one update a file, and the other keeper's checks.
+    let ran = statements.load(Ordering::Relaxed);
+    assert!(ran <= 2 * moved + 8, "{ran} statements for {moved} files");
+}

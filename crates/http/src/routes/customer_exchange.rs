@@ -22,6 +22,7 @@ use clientele_customers::visibility::{edits_files, exports_files, sees_financial
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::changed_files::{self, ChangedFiles};
 use clientele_persistence::customers::{self, CustomerRow, CustomerView};
+use clientele_persistence::file_refs::CheckedRefs;
 use clientele_persistence::new_files::NewFiles;
 use clientele_persistence::{regions, units, users, DbConn, Error as DbError, WriteMeta};
 use serde::{Deserialize, Serialize};
@@ -928,11 +929,13 @@ fn run_import(
 }
 
 /// What an import's rows write besides the files' rows, gathered over the
-/// import and written at its end.
+/// import and written at its end, and the references (units, keepers,
+/// levels) its rows were found to make well.
 #[derive(Default)]
 struct Records {
     new: NewFiles,
     changed: ChangedFiles,
+    refs: CheckedRefs,
 }
 
 impl Records {
@@ -943,6 +946,7 @@ impl Records {
     fn forget_since(&mut self, (new, changed): (usize, changed_files::Mark)) {
         self.new.forget_since(new);
         self.changed.forget_since(changed);
+        self.refs.forget();
     }
 }
 
@@ -969,7 +973,11 @@ fn import_rows(
             Ok(RowOutcome::Created) => done.created += 1,
             Ok(RowOutcome::Updated) => done.updated += 1,
             Ok(RowOutcome::Unchanged) => done.unchanged += 1,
-            Err(e) if row_by_row && fault_of_row(&e) => done.failed.push((row.line, e)),
+            Err(e) if row_by_row && fault_of_row(&e) => {
+                // Its savepoint's rollback let go of what its checks held.
+                records.refs.forget();
+                done.failed.push((row.line, e));
+            }
             Err(e) => return Err(e),
         }
     }
@@ -1021,6 +1029,7 @@ fn import_row(
             tags,
             "imported",
             &mut records.changed,
+            &mut records.refs,
         )?;
         return Ok(if changed {
             RowOutcome::Updated
@@ -1071,7 +1080,14 @@ fn import_row(
     })?;
     // The unit (active, in scope), the level and the external id were
     // checked above, from what the import read once.
-    customers::create_checked(c, meta, new, &tags.unwrap_or_default(), &mut records.new)?;
+    customers::create_checked(
+        c,
+        meta,
+        new,
+        &tags.unwrap_or_default(),
+        &mut records.new,
+        &mut records.refs,
+    )?;
     Ok(RowOutcome::Created)
 }
 

@@ -86,6 +86,16 @@ pub fn see_for_write(
     writable(see(c, p, id, now)?)
 }
 
+/// [`see_for_write`] for a file loaded already.
+pub fn judge_for_write(
+    c: &mut DbConn,
+    p: &Principal,
+    view: CustomerView,
+    now: Timestamp,
+) -> clientele_persistence::Result<Seen> {
+    writable(judge(c, p, view, now)?)
+}
+
 fn writable(seen: Seen) -> clientele_persistence::Result<Seen> {
     if seen.visibility != Visibility::ReadWrite {
         return Err(DbError::forbidden(

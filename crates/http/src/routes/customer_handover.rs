@@ -8,15 +8,17 @@
 use crate::dto::customers::{HandOver, HandOverReport, UnitTransfer, UnitTransferReport};
 use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx, ValidJson};
-use crate::routes::customer_files::{see_for_write, unit_guard};
+use crate::routes::customer_files::{judge_for_write, unit_guard};
 use crate::routes::users::{account_named, active_person_named};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_core::Principal;
 use clientele_customers::visibility::manages_files;
 use clientele_persistence::audit::WriteMeta;
+use clientele_persistence::changed_files::ChangedFiles;
 use clientele_persistence::customers::CustomerRow;
 use clientele_persistence::error::RejectStatus;
+use clientele_persistence::file_refs::CheckedRefs;
 use clientele_persistence::units::UnitRow;
 use clientele_persistence::{customers, units, DbConn, Error as DbError};
 
@@ -195,7 +197,9 @@ fn unit_named(c: &mut DbConn, id: &str, field: &'static str) -> Result<UnitRow, 
 /// Saves `change` of each file, as one change with `action` each (history,
 /// audit entry, event). Files the caller may not work (another unit's,
 /// shared ones, above their clearance) and files `change` declines (moved
-/// or merged meanwhile) are left as they were and not named.
+/// or merged meanwhile) are left as they were and not named. The files are
+/// read a thousand at a time, the new keeper or unit is checked once, and
+/// the records of all the changes are written together at the end.
 fn move_files(
     c: &mut DbConn,
     p: &Principal,
@@ -208,24 +212,45 @@ fn move_files(
     // which then reads each as it stands.
     let locked: Vec<&str> = ids.iter().map(String::as_str).collect();
     customers::lock_files(c, &locked)?;
+    customers::plan_for_many(c, locked.len())?;
+    let (mut records, mut known) = (ChangedFiles::default(), CheckedRefs::default());
     let mut moved = Vec::new();
-    for id in ids {
-        let seen = match see_for_write(c, p, &id, meta.at) {
-            Ok(seen) => seen,
-            Err(DbError::NotFound)
-            | Err(DbError::Rejected {
-                status: RejectStatus::Forbidden,
-                ..
-            }) => continue,
-            Err(e) => return Err(e),
-        };
-        let mut row = seen.view.row;
-        if row.merged_into_id.is_some() || !change(&mut row) {
-            continue;
+    for chunk in locked.chunks(FILES_READ_AT_ONCE) {
+        let mut views = customers::get_many(c, chunk)?;
+        views.sort_unstable_by(|a, b| a.row.id.cmp(&b.row.id));
+        for view in views {
+            let seen = match judge_for_write(c, p, view, meta.at) {
+                Ok(seen) => seen,
+                Err(DbError::NotFound)
+                | Err(DbError::Rejected {
+                    status: RejectStatus::Forbidden,
+                    ..
+                }) => continue,
+                Err(e) => return Err(e),
+            };
+            let mut row = seen.view.row.clone();
+            if row.merged_into_id.is_some() || !change(&mut row) {
+                continue;
+            }
+            let (id, version) = (row.id.clone(), row.version);
+            if customers::save_loaded(
+                c,
+                meta,
+                &seen.view,
+                version,
+                row,
+                None,
+                action,
+                &mut records,
+                &mut known,
+            )? {
+                moved.push(id);
+            }
         }
-        let version = row.version;
-        customers::save(c, meta, version, row, None, action)?;
-        moved.push(id);
     }
+    records.write(c)?;
     Ok(moved)
 }
+
+/// Files a move reads in one query.
+const FILES_READ_AT_ONCE: usize = 1_000;
