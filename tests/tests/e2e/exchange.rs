@@ -1992,3 +1992,68 @@ fn erp_an_import_that_may_double_the_archive_is_planned_as_it_grows() {
         );
     }
 }
+
+/// PostgreSQL plans lists and searches from its count of the files; an
+/// import that adds a tenth or more to that count has the files counted
+/// again after it commits (autovacuum would, within a minute, and never
+/// where it is off). A dry run and a small import leave the count alone.
+#[test]
+fn erp_an_import_that_grows_the_archive_is_counted_for_the_planner() {
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return;
+    }
+    #[derive(QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        files: f64,
+    }
+    let counted = || -> f64 {
+        s.db.read(|c| match c {
+            clientele_persistence::DbConn::Pg(pg) => Ok(diesel::sql_query(
+                "SELECT reltuples::float8 AS files FROM pg_class WHERE oid = 'customers'::regclass",
+            )
+            .get_result::<Size>(pg)?
+            .files),
+            _ => Ok(0.0),
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let waited = |at_least: f64| -> f64 {
+        let started = std::time::Instant::now();
+        loop {
+            let n = counted();
+            if n >= at_least || started.elapsed() > std::time::Duration::from_secs(20) {
+                return n;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let admin = s.token("demo.admin");
+    let csv = |prefix: &str, rows: usize| {
+        let mut csv = String::from("external_id,name,nature\n");
+        for k in 0..rows {
+            csv.push_str(&format!(
+                "{prefix}-{k:04},计数测试{prefix}{k:04}号有限公司,private\n"
+            ));
+        }
+        csv
+    };
+    let before = counted();
+    let dry = s.import_csv(&admin, &csv("DRY", 300), true);
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    let big = s.import_csv(&admin, &csv("BIG", 300), false);
+    assert_eq!(big.status, 200, "{}", big.text);
+    assert_eq!(big.json["created"], 300, "{}", big.text);
+    let after = waited(300.0);
+    assert!(
+        after >= 300.0,
+        "counted {after} files after the import (before: {before})"
+    );
+    // Three more files are not a tenth more: the count stays.
+    let small = s.import_csv(&admin, &csv("SMALL", 3), false);
+    assert_eq!(small.status, 200, "{}", small.text);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(counted(), after, "a small import is not counted");
+}
