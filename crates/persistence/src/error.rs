@@ -124,15 +124,25 @@ fn unique_name(info: &dyn diesel::result::DatabaseErrorInformation) -> String {
 /// The words of failures diesel does not classify that a retry can
 /// outlive: SQLite's busy file, PostgreSQL's deadlock (40P01) and a
 /// connection its server ended or would not take (57P01–57P03). Sessions
-/// ask PostgreSQL for English where the account may; where it may not, a
-/// server set up in Chinese words them in Chinese, so its words are here
-/// too, as PostgreSQL 15's own translations (zh_CN, zh_TW) give them.
-const RETRYABLE_WORDS: [&str; 19] = [
+/// ask PostgreSQL for English where the account may; where it may not, the
+/// server words them in its own language. A deadlock leaves the connection
+/// answering, so its words are here in every language PostgreSQL 15 is
+/// translated into (de, es, fr, it, ko and sv keep the word "deadlock"; ja,
+/// ka, ru, uk and Chinese have their own). An ended connection no longer
+/// answers, which [`crate::Db`] asks whatever the words; the Chinese ones
+/// are here as well, from PostgreSQL 15's zh_CN and zh_TW catalogues.
+const RETRYABLE_WORDS: [&str; 24] = [
     "database is locked",
     "database is busy",
-    "deadlock detected",
+    "deadlock",
+    "Deadlock",
     "terminating connection",
     "the database system is",
+    // ja, ka, ru, uk: deadlock detected.
+    "デッドロックを検出しました",
+    "ნაპოვნია ურთიერთბლოკირება",
+    "обнаружена взаимоблокировка",
+    "виявлено взаємне блокування",
     // zh_CN: 检测到死锁; 由于管理员命令，正在终止连接 (and the other
     // reasons); 数据库系统正在关闭 / 正在启动 / 在恢复模式中 / 尚未接受连接.
     "检测到死锁",
@@ -288,6 +298,42 @@ mod tests {
         // Other failures in Chinese stay failures.
         assert!(matches!(
             db(DatabaseErrorKind::Unknown, "关系 \"customers\" 不存在"),
+            Error::Database(_)
+        ));
+    }
+
+    /// PostgreSQL 15's own words for a deadlock, from its message
+    /// catalogues, in every language it is translated into.
+    #[test]
+    fn a_deadlock_is_retried_in_every_language_of_the_server() {
+        for message in [
+            "deadlock detected",
+            "Verklemmung (Deadlock) entdeckt",
+            "se ha detectado un deadlock",
+            "interblocage (deadlock) détecté",
+            "rilevato deadlock",
+            "デッドロックを検出しました",
+            "ნაპოვნია ურთიერთბლოკირება",
+            "deadlock 발생했음",
+            "обнаружена взаимоблокировка",
+            "deadlock upptäckt",
+            "виявлено взаємне блокування",
+            "检测到死锁",
+            "發現死結",
+        ] {
+            assert!(
+                matches!(
+                    db(DatabaseErrorKind::Unknown, message),
+                    Error::Unavailable(_)
+                ),
+                "{message}"
+            );
+        }
+        assert!(matches!(
+            db(
+                DatabaseErrorKind::Unknown,
+                "отношение \"customers\" не существует"
+            ),
             Error::Database(_)
         ));
     }
