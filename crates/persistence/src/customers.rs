@@ -435,9 +435,9 @@ macro_rules! filtered_files {
 /// than by gathering all its files from the tags' index and sorting them:
 /// more than a tenth of the archive, and more than
 /// [`crate::sql_fns::INDEXED_MATCHES_AT_MOST`]. SQLite plans without counts
-/// of values, and gathered a tag half of 100 000 files carry in 0.19 s a
-/// page; asked file by file, 0.01–0.02 s. A tag on a tenth of the files
-/// stays gathered (0.03 s): where its files sit together in the list's
+/// of values, and gathered a tag half of 100 000 files carry in 0.15–0.19 s
+/// a page; asked file by file, 4–7 ms. A tag on a tenth of the files stays
+/// gathered (0.02–0.03 s): where its files sit together in the list's
 /// order (an import's batch, newest first) the scan passes every other
 /// file first (0.03–0.08 s). PostgreSQL's planner counts the tags itself
 /// (always false there).
