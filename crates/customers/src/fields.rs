@@ -113,10 +113,16 @@ impl RegionCode {
 pub struct Tag(String);
 
 impl Tag {
-    /// The form a tag is stored and looked for in: full-width forms as
-    /// ASCII (ＶＩＰ is vip), lower case, trimmed.
+    /// The form a tag is stored and looked for in: a name's search form
+    /// ([`crate::name::search_form`]: full-width forms as ASCII, so ＶＩＰ is
+    /// vip; lower case; traditional characters as simplified, so 重點客戶 is
+    /// 重点客户), trimmed, inner runs of white space as one space. A branch
+    /// in Hong Kong and one in Beijing tag one kind of customer alike.
     pub fn fold(raw: &str) -> String {
-        crate::name::fold_width(raw).trim().to_lowercase()
+        crate::name::search_form(raw)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
@@ -219,6 +225,17 @@ mod tests {
             .map(|t| t.as_strs())
             .ok();
         assert_eq!(t, Some(vec!["vip".to_owned(), "重点".to_owned()]));
+        assert_eq!(Tag::fold(" 重点\u{200B}  客户 "), "重点 客户");
+    }
+
+    #[test]
+    fn r_cus_03_a_tag_in_traditional_characters_is_the_same_tag() {
+        let t = Tags::parse(&["重點客戶", "重点客户", "戰略合作"]).map(|t| t.as_strs());
+        assert_eq!(
+            t.ok(),
+            Some(vec!["战略合作".to_owned(), "重点客户".to_owned()])
+        );
+        assert_eq!(Tag::fold("ＶＩＰ客戶"), Tag::fold("vip客户"));
         let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
         assert!(Tags::parse(&many).is_err());
         assert!(Tags::parse(&["a,b"]).is_err());

@@ -56,6 +56,7 @@ pub mod schema;
 pub mod secrecy;
 pub mod sessions;
 pub mod sql_fns;
+pub mod stored_forms;
 pub mod units;
 pub mod users;
 pub mod webhooks;

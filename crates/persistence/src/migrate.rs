@@ -29,14 +29,15 @@ macro_rules! with_harness {
 
 /// Applies pending migrations, moves the read register to its own file on
 /// SQLite ([`crate::register_file`]), then fills what a migration cannot compute
-/// in SQL (the name forms of existing files: `NameForms`); returns
-/// the versions applied.
+/// in SQL ([`crate::stored_forms`]: name forms and folded tags of existing
+/// files); returns the versions applied.
 pub fn run_pending(db: &Db) -> Result<Vec<String>> {
     let applied = with_harness!(db, |c, set| c
         .run_pending_migrations(set)
         .map(|v| v.iter().map(|m| m.to_string()).collect()))?;
     crate::register_file::settle(db)?;
-    crate::customers::fill_name_keys(db)?;
+    crate::stored_forms::fill_name_keys(db)?;
+    crate::stored_forms::fold_stored_tags(db)?;
     Ok(applied)
 }
 

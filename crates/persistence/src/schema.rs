@@ -212,6 +212,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    tags_to_fold (customer_id) {
+        customer_id -> Text,
+    }
+}
+
+diesel::table! {
     customer_contacts (id) {
         id -> Text,
         customer_id -> Text,

@@ -3645,6 +3645,105 @@ fn r_cus_02_contact_numbers_typed_in_full_width_are_kept_in_ascii() {
         .assert_problem(422, "validation_failed");
 }
 
+/// A tag typed in traditional characters is the tag typed in simplified
+/// ones: stored, shown and looked for in one form, so a Hong Kong branch and
+/// a Beijing one tag alike. Files stored before this rule get their tags
+/// refolded when the migrations run, as a change the history shows (made by
+/// no user) with a new version, and a revert to an unfolded value is folded.
+#[test]
+fn r_cus_03_a_tag_in_traditional_characters_is_the_same_tag() {
+    use clientele_persistence::schema::{customer_tags, customers};
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let hk = create(
+        &s,
+        &am,
+        json!({"name": "香港標籤測試有限公司", "nature": "foreign", "tags": ["重點客戶", "VIP"]}),
+    );
+    assert_eq!(hk.json["tags"], json!(["vip", "重点客户"]), "{}", hk.text);
+    let bj = create(
+        &s,
+        &am,
+        json!({"name": "北京标签测试有限公司", "nature": "private", "tags": ["重点客户"]}),
+    );
+    let ids = [id_of(&hk), id_of(&bj)];
+    let tagged = |tag: &str| -> Vec<String> {
+        let r = s.get(&format!("/api/v1/customers?tag={tag}&sort=name"), &am);
+        assert_eq!(r.status, 200, "{}", r.text);
+        let mut found: Vec<String> = r.json["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["id"].as_str().map(str::to_owned))
+            .filter(|id| ids.contains(id))
+            .collect();
+        found.sort();
+        found
+    };
+    let mut both = ids.to_vec();
+    both.sort();
+    assert_eq!(tagged("重點客戶"), both);
+    assert_eq!(tagged("重点客户"), both);
+    // The same tags in the other script change nothing.
+    let same = s.patch(
+        &format!("/api/v1/customers/{}", ids[0]),
+        &am,
+        &etag_of(&hk),
+        &json!({"tags": ["重点客户", "ｖｉｐ"]}),
+    );
+    assert_eq!(same.status, 200, "{}", same.text);
+    assert_eq!(same.header("etag"), hk.header("etag"));
+
+    // The file as an earlier version stored it: its tag as typed.
+    s.db.write(|c| {
+        diesel::update(customer_tags::table.filter(customer_tags::customer_id.eq(&ids[1])))
+            .set(customer_tags::tag.eq("重點客戶"))
+            .execute(c)?;
+        Ok(diesel::update(customers::table.find(&ids[1]))
+            .set(customers::tags.eq(r#"["重點客戶"]"#))
+            .execute(c)?)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(tagged("重点客户"), vec![ids[0].clone()]);
+    assert_eq!(
+        clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
+        "20261207000026"
+    );
+    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(tagged("重點客戶"), both);
+    let path = format!("/api/v1/customers/{}", ids[1]);
+    let file = s.get(&path, &am);
+    assert_eq!(file.json["tags"], json!(["重点客户"]), "{}", file.text);
+    assert_eq!(file.header("etag"), Some("\"2\""));
+    let history = s.get(&format!("{path}/history"), &am);
+    let refold = &history.json["items"][0];
+    assert_eq!(refold["field"], "tags", "{}", history.text);
+    assert_eq!(refold["old_value"], json!(["重點客戶"]));
+    assert_eq!(refold["new_value"], json!(["重点客户"]));
+    assert_eq!(refold["actor_id"], Value::Null);
+    // Once refolded, a file is off the list: running again changes nothing.
+    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.get(&path, &am).header("etag"), Some("\"2\""));
+    // Reverting to the old value stores it folded: no change at all.
+    let change = refold["id"].as_str().unwrap_or_default();
+    let reverted = s.call(
+        "POST",
+        &format!("{path}/history/{change}/revert"),
+        Some(&am),
+        None,
+        &[("if-match", "\"2\"")],
+    );
+    assert_eq!(reverted.status, 200, "{}", reverted.text);
+    assert_eq!(
+        reverted.json["tags"],
+        json!(["重点客户"]),
+        "{}",
+        reverted.text
+    );
+    assert_eq!(reverted.header("etag"), Some("\"2\""));
+}
+
 /// A tag more than a thousand files carry is found file by file in the
 /// list's order (on SQLite; PostgreSQL's planner counts tags itself), a
 /// rare one from the tags' own index: both page through exactly the files

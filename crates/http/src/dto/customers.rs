@@ -140,6 +140,9 @@ pub struct Customer {
     pub vulnerable: bool,
     #[schema(value_type = StatusDto)]
     pub status: String,
+    /// Labels in their stored form, sorted: lower case, full-width forms as
+    /// ASCII, traditional characters as simplified (ＶＩＰ is vip, 重點客戶
+    /// is 重点客户).
     pub tags: Vec<String>,
     /// The ERP's id of this customer.
     pub external_id: Option<String>,
@@ -330,6 +333,8 @@ pub struct NewCustomer {
     pub vulnerable: Option<bool>,
     /// Default `prospect`; a file is not created archived.
     pub status: Option<StatusDto>,
+    /// At most 20 labels of 1 to 32 characters, without commas; stored
+    /// folded (see the file's `tags`), so two that fold alike are one.
     #[validate(length(max = 20))]
     #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
@@ -435,6 +440,8 @@ pub struct CustomerChanges {
     pub vulnerable: Option<bool>,
     /// `archived` closes the file; it stays readable (no deletion, CUS-05).
     pub status: Option<StatusDto>,
+    /// At most 20 labels of 1 to 32 characters, without commas; stored
+    /// folded (see the file's `tags`), so two that fold alike are one.
     #[validate(length(max = 20))]
     #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,

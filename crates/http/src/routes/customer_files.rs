@@ -698,6 +698,8 @@ pub struct ClassQuery {
     pub owner_user_id: Option<uuid::Uuid>,
     /// Files kept by this unit or below it.
     pub unit_id: Option<uuid::Uuid>,
+    /// Files that carry this tag, matched in its folded form: ＶＩＰ finds
+    /// vip, 重點客戶 finds 重点客户.
     #[param(min_length = 1, max_length = 32)]
     pub tag: Option<String>,
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
@@ -1154,7 +1156,11 @@ fn revert_file_field(
     let mut tags = None;
     let mut row = seen.view.row.clone();
     if ch.field == "tags" {
-        tags = Some(serde_json::from_value::<Vec<String>>(old).unwrap_or_default());
+        // Stored by today's rule: a value recorded before it is folded.
+        let earlier = serde_json::from_value::<Vec<String>>(old).unwrap_or_default();
+        let folded =
+            Tags::parse(&earlier).map_err(|e| DbError::unprocessable(e.code, e.message))?;
+        tags = Some(folded.as_strs());
     } else {
         row = with_field(&row, &ch.field, old)?;
         if ch.field == "name" {
