@@ -52,6 +52,10 @@ struct Args {
     /// to a successor: these five the default run leaves out.
     #[arg(long)]
     only: Option<String>,
+    /// Leave the scratch SQLite database in place (its path is printed),
+    /// to look at its plans with `sqlite3` afterwards.
+    #[arg(long)]
+    keep: bool,
 }
 
 struct Outcome {
@@ -742,7 +746,11 @@ fn main() {
     }
     drop(db);
     if let Some(dir) = sqlite_dir(&url) {
-        let _ = std::fs::remove_dir_all(dir);
+        if args.keep {
+            eprintln!("kept {}", dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
     if let Some(name) = pg_name {
         admin_sql(
