@@ -9,14 +9,16 @@
 //! that names nothing gets the API's own 404.
 //!
 //! [`EncodedTargets`] wraps each accepted connection and rewrites the bytes
-//! it reads. It follows the requests on the connection only as far as it can
-//! without reading bodies: the request line, then the header lines until the
-//! blank line. A request that announces a body (`Content-Length` other than
-//! 0, or any `Transfer-Encoding`) ends the rewriting for the rest of that
-//! connection, so a body is never touched and the wrapper never has to agree
-//! with the HTTP parser on where a body ends; so does an `Upgrade` header or
-//! a `CONNECT`, after which actix-http reads the connection to its end. Bytes below 0x80 pass unchanged,
-//! and a connection that sends none above it is never copied.
+//! it reads. It follows the requests on the connection: the request line,
+//! the header lines until the blank line, then a body of the length its one
+//! `Content-Length` gives, passed as it is, and the next request. Where it
+//! could disagree with the HTTP parser on where a body ends, it stops
+//! rewriting for the rest of the connection, so a body is never touched:
+//! after any `Transfer-Encoding` (chunks it does not follow), a length that
+//! is not plain digits or two lengths that differ (the parser refuses those
+//! and closes the connection), an `Upgrade` header or a `CONNECT` (after
+//! which actix-http reads the connection to its end). Bytes below 0x80 pass
+//! unchanged, and a connection that sends none above it is never copied.
 
 use std::io;
 use std::pin::Pin;
@@ -31,7 +33,11 @@ enum Stage {
     RequestLine { read: usize },
     /// In the header section; `line` counts the bytes of the current line.
     Headers,
-    /// A body was announced: everything from here passes as it is.
+    /// In a body of known length, with this many bytes left: they pass as
+    /// they are.
+    Body { left: u64 },
+    /// Framing the scanner does not follow: everything from here passes as
+    /// it is.
     Through,
 }
 
@@ -61,8 +67,10 @@ pub(crate) struct TargetEncoder {
     line: usize,
     /// The first bytes of the current request line.
     method: [u8; 8],
-    /// The current request announced a body.
-    body: bool,
+    /// The current request's `Content-Length`, once one was read.
+    length: Option<u64>,
+    /// The current request's framing is one the scanner does not follow.
+    unfollowed: bool,
 }
 
 const CONTENT_LENGTH: &[u8] = b"content-length";
@@ -80,7 +88,8 @@ impl TargetEncoder {
             value_long: false,
             line: 0,
             method: [0; 8],
-            body: false,
+            length: None,
+            unfollowed: false,
         }
     }
 
@@ -102,6 +111,21 @@ impl TargetEncoder {
                         o.extend_from_slice(&input[i..]);
                     }
                     break;
+                }
+                Stage::Body { left } => {
+                    let take = usize::try_from(left)
+                        .unwrap_or(usize::MAX)
+                        .min(input.len() - i);
+                    if let Some(o) = out.as_mut() {
+                        o.extend_from_slice(&input[i..i + take]);
+                    }
+                    i += take;
+                    // `take` fits in a u64: it is at most `left`.
+                    self.stage = match left - take as u64 {
+                        0 => Stage::RequestLine { read: 0 },
+                        left => Stage::Body { left },
+                    };
+                    continue;
                 }
                 // The rest of a header line whose name is known changes
                 // nothing but where the line ends (a token's value is long).
@@ -157,13 +181,14 @@ impl TargetEncoder {
                     self.header_byte(b);
                 }
             },
-            Stage::Through => {}
+            Stage::Body { .. } | Stage::Through => {}
         }
     }
 
     fn start_headers(&mut self) {
         self.stage = Stage::Headers;
-        self.body = &self.method == b"CONNECT ";
+        self.length = None;
+        self.unfollowed = &self.method == b"CONNECT ";
         self.new_header_line();
     }
 
@@ -205,22 +230,37 @@ impl TargetEncoder {
 
     fn end_header_line(&mut self) {
         match self.named {
-            Named::Framing => self.body = true,
-            // Only a length that is exactly "0" announces no body; anything
-            // else (a length, a bad value the parser will refuse) counts as one.
-            Named::ContentLength if self.value_long || &self.value[..self.value_len] != b"0" => {
-                self.body = true;
-            }
+            Named::Framing => self.unfollowed = true,
+            Named::ContentLength => match (self.announced(), self.length) {
+                // A bad value, or a second length that differs: the parser
+                // refuses the request, and nothing after it is followed.
+                (None, _) => self.unfollowed = true,
+                (Some(n), Some(m)) if n != m => self.unfollowed = true,
+                (n, _) => self.length = n,
+            },
             _ => {}
         }
         self.new_header_line();
     }
 
+    /// The `Content-Length` value just read, if it is plain digits that fit.
+    fn announced(&self) -> Option<u64> {
+        let digits = &self.value[..self.value_len];
+        if self.value_long || digits.is_empty() {
+            return None;
+        }
+        digits.iter().try_fold(0u64, |n, &d| {
+            d.is_ascii_digit()
+                .then(|| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+                .flatten()
+        })
+    }
+
     fn end_headers(&mut self) {
-        self.stage = if self.body {
-            Stage::Through
-        } else {
-            Stage::RequestLine { read: 0 }
+        self.stage = match (self.unfollowed, self.length) {
+            (true, _) => Stage::Through,
+            (false, Some(left)) if left > 0 => Stage::Body { left },
+            (false, _) => Stage::RequestLine { read: 0 },
         };
         self.method = [0; 8];
     }
@@ -367,14 +407,43 @@ mod tests {
     }
 
     #[test]
-    fn a_body_and_all_after_it_pass_as_they_are() {
-        let input = "POST /a?q=天 HTTP/1.1\r\ncontent-LENGTH : 3\r\nContent-Length:  12\r\n\r\n{\"n\":\"津\"}GET /b?q=津 HTTP/1.1\r\n\r\n";
-        let expected = input.replacen("天", "%E5%A4%A9", 1);
+    fn a_body_of_known_length_passes_and_the_next_request_is_encoded() {
+        let input = "POST /a?q=天 HTTP/1.1\r\ncontent-LENGTH:  11 \r\nContent-Length: 11\r\n\r\n{\"n\":\"津\"}GET /b?q=津 HTTP/1.1\r\n\r\n";
+        every_split(
+            input.as_bytes(),
+            "POST /a?q=%E5%A4%A9 HTTP/1.1\r\ncontent-LENGTH:  11 \r\nContent-Length: 11\r\n\r\n{\"n\":\"津\"}GET /b?q=%E6%B4%A5 HTTP/1.1\r\n\r\n".as_bytes(),
+        );
+        // A body that looks like a request is still a body.
+        let inner = "GET /天 HTTP/1.1\r\n\r\n";
+        let input = format!(
+            "POST /a HTTP/1.1\r\nContent-Length: {}\r\n\r\n{inner}GET /津 HTTP/1.1\r\n\r\n",
+            inner.len()
+        );
+        let expected = format!(
+            "POST /a HTTP/1.1\r\nContent-Length: {}\r\n\r\n{inner}GET /%E6%B4%A5 HTTP/1.1\r\n\r\n",
+            inner.len()
+        );
         every_split(input.as_bytes(), expected.as_bytes());
+    }
+
+    #[test]
+    fn framing_it_does_not_follow_ends_the_rewriting() {
         let chunked = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n津\r\n0\r\n\r\nGET /天 HTTP/1.1\r\n\r\n";
         every_split(chunked.as_bytes(), chunked.as_bytes());
-        let bad = "POST /a HTTP/1.1\r\nContent-Length: 00000000000000000000001\r\n\r\n津GET /天 HTTP/1.1\r\n\r\n";
-        every_split(bad.as_bytes(), bad.as_bytes());
+        for length in [
+            "00000000000000000000001",
+            "99999999999999999999",
+            "1, 1",
+            "+1",
+            "",
+        ] {
+            let bad = format!(
+                "POST /a HTTP/1.1\r\nContent-Length: {length}\r\n\r\n津GET /天 HTTP/1.1\r\n\r\n"
+            );
+            every_split(bad.as_bytes(), bad.as_bytes());
+        }
+        let two = "POST /a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n津GET /天 HTTP/1.1\r\n\r\n";
+        every_split(two.as_bytes(), two.as_bytes());
     }
 
     #[test]
@@ -397,8 +466,9 @@ mod tests {
     }
 
     /// Random connections against a model of what must come out: each
-    /// request line encoded until the first request with a body, every
-    /// other byte as it was; whatever the reads' sizes.
+    /// request line encoded until the first request framed by
+    /// `Transfer-Encoding`, every other byte (bodies of a given length
+    /// among them) as it was; whatever the reads' sizes.
     #[test]
     fn random_connections_match_the_model() {
         use rand::{Rng, SeedableRng};
@@ -432,9 +502,13 @@ mod tests {
                     _ => Vec::new(),
                 };
                 let mut head = b"Host: x\r\nAuthorization: Bearer abc.def\r\n".to_vec();
+                let mut unfollowed = false;
                 match (body.is_empty(), rng.gen_range(0..3)) {
                     (true, 0) => head.extend_from_slice(b"Content-Length: 0\r\n"),
-                    (false, 0) => head.extend_from_slice(b"Transfer-Encoding: identity\r\n"),
+                    (false, 0) => {
+                        head.extend_from_slice(b"Transfer-Encoding: identity\r\n");
+                        unfollowed = true;
+                    }
                     (false, _) => head.extend_from_slice(
                         format!("content-length: {}\r\n", body.len()).as_bytes(),
                     ),
@@ -451,7 +525,7 @@ mod tests {
                     input.extend_from_slice(part);
                     expected.extend_from_slice(part);
                 }
-                rewriting &= body.is_empty();
+                rewriting &= !unfollowed;
             }
             let size = rng.gen_range(1..input.len() + 1);
             assert_eq!(

@@ -280,8 +280,9 @@ fn wire(s: &TestServer, request: &[u8]) -> Vec<(u16, String, String)> {
 /// `curl 'http://host/api/v1/customers?name=燕京'` sends the name as raw
 /// UTF-8, which is not a URI; the server takes it as its percent-encoding
 /// (as nginx does) instead of the HTTP parser's bare 400, on every request
-/// of a connection up to the first that carries a body. A body is never
-/// rewritten; after one, such a target gets the parser's 400.
+/// of a connection, before and after bodies of a given length, up to the
+/// first sent in chunks. A body is never rewritten; after chunks, such a
+/// target gets the parser's 400.
 #[test]
 fn a_raw_utf8_target_is_taken_as_its_percent_encoding() {
     let s = TestServer::start();
@@ -341,20 +342,39 @@ fn a_raw_utf8_target_is_taken_as_its_percent_encoding() {
     assert_eq!(problem["errors"][0]["field"], "name", "{body}");
     assert_eq!(problem["errors"][0]["code"], "not_utf8", "{body}");
 
-    // A body passes untouched, and ends the rewriting on its connection.
+    // A body passes untouched, and the request after it is read as well.
     let body = json!({"name": "天津港散货物流（燕京）有限公司", "nature": "private"}).to_string();
     let post = format!(
         "POST /api/v1/customers HTTP/1.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}\
-         GET /api/v1/customers?name=燕京 HTTP/1.1\r\n{auth}Connection: close\r\n\r\n",
+         GET /api/v1/customers?name=燕京&sort=-created_at HTTP/1.1\r\n{auth}Connection: close\r\n\r\n",
         body.len()
     );
     let answers = wire(&s, post.as_bytes());
-    assert!(!answers.is_empty(), "no answer");
+    assert_eq!(answers.len(), 2, "{answers:?}");
     let (status, _, created) = &answers[0];
     assert_eq!(*status, 201, "{created}");
     assert!(
         created.contains("天津港散货物流（燕京）有限公司"),
         "{created}"
     );
+    let (status, _, found) = &answers[1];
+    assert_eq!(*status, 200, "{found}");
+    let found: serde_json::Value = serde_json::from_str(found).unwrap_or_default();
+    assert_eq!(
+        found["items"][0]["name"], "天津港散货物流（燕京）有限公司",
+        "{found}"
+    );
+
+    // Chunks the server does not follow end the rewriting on their
+    // connection: the next raw target gets the parser's 400.
+    let body = json!({"name": "燕京分块测试有限公司", "nature": "private"}).to_string();
+    let chunked = format!(
+        "POST /api/v1/customers HTTP/1.1\r\n{auth}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+         {:x}\r\n{body}\r\n0\r\n\r\n\
+         GET /api/v1/customers?name=燕京 HTTP/1.1\r\n{auth}Connection: close\r\n\r\n",
+        body.len()
+    );
+    let answers = wire(&s, chunked.as_bytes());
+    assert_eq!(answers.first().map(|a| a.0), Some(201), "{answers:?}");
     assert_eq!(answers.get(1).map(|a| a.0), Some(400), "{answers:?}");
 }
