@@ -318,7 +318,12 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
     if args.only.as_deref() == Some("counts") {
         // Analysis counts over every file in sight (CUS-03): the whole
         // archive the Beijing manager sees, and one region of it.
-        for query in ["by=nature", "by=province", "by=status&region=1101"] {
+        for query in [
+            "by=nature",
+            "by=province",
+            "by=owner_unit",
+            "by=status&region=1101",
+        ] {
             let url = format!("{base}/api/v1/customers/counts?{query}");
             let _ = drive("warm-up", &url, Some(&token), 1, 1);
             let o = drive(

@@ -1572,6 +1572,20 @@ pub fn counts(
                 .collect::<Vec<_>>()
         };
     }
+    // Where an index leads with the column, SQLite groups by walking it in
+    // its order and looking each file up by rowid, where a scan of the
+    // table and a sort of its few groups is 3–5× faster (a count by unit
+    // of 100 000 files: 184 ms against 37). Grouping by the column's value
+    // (`|| ''`) takes the index from the grouping only; filters keep theirs.
+    macro_rules! value_of {
+        ($col:literal) => {
+            diesel::dsl::sql::<diesel::sql_types::Nullable<Text>>(concat!(
+                "\"customers\".\"",
+                $col,
+                "\" || ''"
+            ))
+        };
+    }
     let mut groups = match by {
         CountBy::Nature => by_column!(customers::nature, String),
         CountBy::Status => by_column!(customers::status, String),
@@ -1579,9 +1593,9 @@ pub fn counts(
         CountBy::CustomerType => by_column!(customers::customer_type, Option<String>),
         CountBy::Industry => by_column!(customers::industry, Option<String>),
         CountBy::Size => by_column!(customers::size, Option<String>),
-        CountBy::OwnerUser => by_column!(customers::owner_user_id, Option<String>),
+        CountBy::OwnerUser => by_column!(value_of!("owner_user_id"), Option<String>),
         CountBy::OwnerUnit => {
-            let mut groups = by_column!(customers::owner_unit_id, String);
+            let mut groups = by_column!(value_of!("owner_unit_id"), Option<String>);
             let ids: Vec<&str> = groups.iter().filter_map(|g| g.key.as_deref()).collect();
             let names: std::collections::HashMap<String, String> = org_units::table
                 .filter(org_units::id.eq_any(ids))
@@ -1598,9 +1612,9 @@ pub fn counts(
             // The name a region's files carry (the catalogue's full name
             // when they were filed; the latest in order if it changed).
             let rows: Vec<(Option<String>, Option<String>, i64)> = grouped!(
-                customers::region_code,
+                value_of!("region_code"),
                 (
-                    customers::region_code,
+                    value_of!("region_code"),
                     diesel::dsl::max(customers::region_name),
                     diesel::dsl::count_star(),
                 )

@@ -22,7 +22,8 @@ fn r_cus_03_files_are_counted_by_classification() {
     let (bj, sh, team) = (s.unit_id("BJ"), s.unit_id("SH"), s.unit_id("BJ-P1"));
     let files = [
         json!({"name": "统计甲建设有限公司", "nature": "state_owned", "industry": "建筑业",
-               "region_code": "110105", "status": "active", "owner_unit_id": bj}),
+               "region_code": "110105", "status": "active", "owner_unit_id": bj,
+               "owner_user_id": s.user_id("demo.am.bj")}),
         json!({"name": "统计乙建设有限公司", "nature": "private", "industry": "建筑业",
                "region_code": "110108", "status": "prospect", "owner_unit_id": bj}),
         json!({"name": "统计丙贸易有限公司", "nature": "private", "region_code": "310115",
@@ -90,8 +91,19 @@ fn r_cus_03_files_are_counted_by_classification() {
         vec![(Value::Null, 2), (json!("建筑业"), 2)]
     );
     let by_unit = count(&admin, "by=owner_unit");
-    assert_eq!(groups(&by_unit.json)[0], (json!(bj), 2));
+    let mut ones = [sh.clone(), team.clone()];
+    ones.sort();
+    assert_eq!(
+        groups(&by_unit.json),
+        vec![(json!(bj), 2), (json!(ones[0]), 1), (json!(ones[1]), 1)]
+    );
     assert_eq!(by_unit.json["groups"][0]["name"], "北京分公司");
+    let by_keeper = count(&admin, "by=owner_user");
+    // Files without a keeper are a group of their own.
+    assert_eq!(
+        groups(&by_keeper.json),
+        vec![(Value::Null, 3), (json!(s.user_id("demo.am.bj")), 1)]
+    );
     // Filters narrow as in the list.
     let beijing_active = count(&admin, "by=status&region=11&status=active");
     assert_eq!(groups(&beijing_active.json), vec![(json!("active"), 2)]);
