@@ -52,8 +52,8 @@ struct Args {
     /// to a successor: these five the default run leaves out.
     #[arg(long)]
     only: Option<String>,
-    /// Leave the scratch SQLite database in place (its path is printed),
-    /// to look at its plans with `sqlite3` afterwards.
+    /// Leave the scratch database in place (its SQLite path or PostgreSQL
+    /// name is printed), to look at its plans afterwards.
     #[arg(long)]
     keep: bool,
 }
@@ -758,9 +758,13 @@ fn main() {
         }
     }
     if let Some(name) = pg_name {
-        admin_sql(
-            &args.pg_url,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        );
+        if args.keep {
+            eprintln!("kept database {name}");
+        } else {
+            admin_sql(
+                &args.pg_url,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
     }
 }
