@@ -404,6 +404,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     counters,
     customer_tags,
+    tags_to_fold,
     customer_contacts,
     customer_relations,
     customer_documents,

@@ -6,13 +6,14 @@
 use crate::audit::WriteMeta;
 use crate::changed_files::ChangedFiles;
 use crate::customers;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::file_refs::CheckedRefs;
 use crate::schema::{customers as files, tags_to_fold};
 use crate::DbConn;
 use clientele_core::{Clock, SystemClock};
 use clientele_customers::Tags;
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 /// Files whose name forms are filled per run of [`fill_name_keys`], at most.
 const SORT_KEY_BATCH: i64 = 1_000;
@@ -105,34 +106,44 @@ const TAG_BATCH: i64 = 500;
 /// new version like any change: a history entry by no user (the system),
 /// an audit entry and a `customer.updated` event, so an ETag, an
 /// `updated_since` sync or a subscriber never keeps the old form. Two
-/// tags that fold alike become one.
+/// tags that fold alike become one. The list holds every file with a tag
+/// outside ASCII (most, in a Chinese archive): a batch reads only their
+/// tags, and loads and saves only the files whose tags change. A batch
+/// that lost a race with another server doing the same (the file moved
+/// on under it) is read again: what the other committed is off the list.
 pub fn fold_stored_tags(db: &crate::Db) -> Result<usize> {
     let mut changed = 0;
     loop {
-        let (listed, n) = db.write(|c| {
-            let ids: Vec<String> = tags_to_fold::table
-                .select(tags_to_fold::customer_id)
+        let batch = db.write(|c| {
+            let listed: Vec<(String, String)> = tags_to_fold::table
+                .inner_join(files::table.on(files::id.eq(tags_to_fold::customer_id)))
+                .select((tags_to_fold::customer_id, files::tags))
                 .order(tags_to_fold::customer_id)
                 .limit(TAG_BATCH)
                 .load(c)?;
+            let mut to_fold = HashMap::new();
+            for (id, stored) in &listed {
+                let stored: Vec<String> =
+                    serde_json::from_str(stored).map_err(|e| Error::Corrupt(e.to_string()))?;
+                if let Some(tags) = refolded(&stored) {
+                    to_fold.insert(id.as_str(), tags);
+                }
+            }
             let meta = WriteMeta::system(SystemClock.now().naive_utc());
             let mut records = ChangedFiles::default();
             let mut known = CheckedRefs::default();
-            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let ids: Vec<&str> = to_fold.keys().copied().collect();
             let mut n = 0;
-            for view in customers::get_many(c, &refs)? {
-                let Some(tags) = refolded(&view.tags) else {
-                    continue;
-                };
-                let version = view.row.version;
-                let row = view.row.clone();
+            for view in customers::get_many(c, &ids)? {
+                let tags = to_fold.get(view.row.id.as_str()).cloned();
+                let (version, row) = (view.row.version, view.row.clone());
                 if customers::save_loaded(
                     c,
                     &meta,
                     &view,
                     version,
                     row,
-                    Some(tags),
+                    tags,
                     "updated",
                     &mut records,
                     &mut known,
@@ -141,10 +152,15 @@ pub fn fold_stored_tags(db: &crate::Db) -> Result<usize> {
                 }
             }
             records.write(c)?;
-            diesel::delete(tags_to_fold::table.filter(tags_to_fold::customer_id.eq_any(&ids)))
+            let done: Vec<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
+            diesel::delete(tags_to_fold::table.filter(tags_to_fold::customer_id.eq_any(&done)))
                 .execute(c)?;
-            Ok((ids.len(), n))
-        })?;
+            Ok((listed.len(), n))
+        });
+        let (listed, n) = match batch {
+            Err(e) if customers::lost_a_race(&e) => continue,
+            other => other?,
+        };
         changed += n;
         if i64::try_from(listed).unwrap_or(0) < TAG_BATCH {
             return Ok(changed);

@@ -3744,6 +3744,90 @@ fn r_cus_03_a_tag_in_traditional_characters_is_the_same_tag() {
     assert_eq!(reverted.header("etag"), Some("\"2\""));
 }
 
+/// Two servers that start at once both refold the listed tags: each file
+/// changes once, whichever server gets to it, and neither fails to start
+/// (on PostgreSQL the later one finds the file moved on and reads its
+/// batch again; SQLite takes one writer at a time).
+#[test]
+fn r_cus_03_two_servers_refold_stored_tags_at_once() {
+    use clientele_persistence::schema::{customer_changes, customer_tags, customers, tags_to_fold};
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let files = 1_200;
+    let mut csv = String::from("external_id,name,nature,tags\n");
+    for k in 0..files {
+        csv.push_str(&format!(
+            "RACE-{k:04},竞态测试{k:04}号有限公司,private,竞态测试\n"
+        ));
+    }
+    let imported = s.import_csv(&admin, &csv, false);
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    // As an earlier version stored them: the tag as typed, in traditional
+    // characters, and every file listed to refold.
+    let ids: Vec<String> =
+        s.db.write(|c| {
+            let ids: Vec<String> = customer_tags::table
+                .filter(customer_tags::tag.eq("竞态测试"))
+                .select(customer_tags::customer_id)
+                .load(c)?;
+            diesel::update(customer_tags::table.filter(customer_tags::tag.eq("竞态测试")))
+                .set(customer_tags::tag.eq("競態測試"))
+                .execute(c)?;
+            diesel::update(customers::table.filter(customers::id.eq_any(&ids)))
+                .set(customers::tags.eq(r#"["競態測試"]"#))
+                .execute(c)?;
+            for id in &ids {
+                diesel::insert_into(tags_to_fold::table)
+                    .values(tags_to_fold::customer_id.eq(id))
+                    .execute(c)?;
+            }
+            Ok(ids)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ids.len(), files);
+    let changed: Vec<usize> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                let db = s.db.clone();
+                scope.spawn(move || clientele_persistence::stored_forms::fold_stored_tags(&db))
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| match r.join() {
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => panic!("a server failed to start: {e}"),
+                Err(_) => panic!("a server panicked"),
+            })
+            .collect()
+    });
+    assert_eq!(changed.iter().sum::<usize>(), files, "{changed:?}");
+    let (left, refolds, versions) =
+        s.db.read(|c| {
+            let left: i64 = tags_to_fold::table.count().get_result(c)?;
+            let refolds: i64 = customer_changes::table
+                .filter(customer_changes::customer_id.eq_any(&ids))
+                .filter(customer_changes::field.eq("tags"))
+                .count()
+                .get_result(c)?;
+            let versions: Vec<i64> = customers::table
+                .filter(customers::id.eq_any(&ids))
+                .select(customers::version)
+                .distinct()
+                .load(c)?;
+            Ok((left, refolds, versions))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((left, refolds, versions), (0, files as i64, vec![2]));
+    let page = s.get("/api/v1/customers?tag=競態測試&limit=1", &admin);
+    assert_eq!(
+        page.json["items"][0]["tags"],
+        json!(["竞态测试"]),
+        "{}",
+        page.text
+    );
+}
+
 /// A tag more than a thousand files carry is found file by file in the
 /// list's order (on SQLite; PostgreSQL's planner counts tags itself), a
 /// rare one from the tags' own index: both page through exactly the files
