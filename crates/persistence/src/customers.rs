@@ -74,6 +74,18 @@ pub struct CustomerRow {
 }
 
 impl CustomerRow {
+    /// The name in all its stored forms: as written, normalised for
+    /// duplicates, folded for case- and width-insensitive search, keyed
+    /// for pinyin order, and as mnemonic code for quick search.
+    pub fn set_name(&mut self, name: &clientele_customers::CustomerName) {
+        let forms = name.forms();
+        self.name = name.as_str().to_owned();
+        self.name_normalized = forms.normalised;
+        self.name_folded = forms.folded;
+        self.name_sort = forms.sort_key;
+        self.name_mnemonic = forms.mnemonic;
+    }
+
     /// A new file with only what every file has — a new id, its code,
     /// keeper unit, secrecy level and time — and every other field empty
     /// (the name and its derived keys too, for the caller to fill): version

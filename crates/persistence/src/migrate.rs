@@ -29,8 +29,8 @@ macro_rules! with_harness {
 
 /// Applies pending migrations, moves the read register to its own file on
 /// SQLite ([`crate::register_file`]), then fills what a migration cannot compute
-/// in SQL ([`crate::stored_forms`]: name forms and folded tags of existing
-/// files); returns the versions applied.
+/// in SQL ([`crate::stored_forms`]: name forms, folded tags and names of
+/// existing files); returns the versions applied.
 pub fn run_pending(db: &Db) -> Result<Vec<String>> {
     let applied = with_harness!(db, |c, set| c
         .run_pending_migrations(set)
@@ -38,6 +38,7 @@ pub fn run_pending(db: &Db) -> Result<Vec<String>> {
     crate::register_file::settle(db)?;
     crate::stored_forms::fill_name_keys(db)?;
     crate::stored_forms::fold_stored_tags(db)?;
+    crate::stored_forms::fold_stored_names(db)?;
     Ok(applied)
 }
 

@@ -218,6 +218,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    names_to_fold (customer_id) {
+        customer_id -> Text,
+    }
+}
+
+diesel::table! {
     customer_contacts (id) {
         id -> Text,
         customer_id -> Text,
@@ -405,6 +411,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     counters,
     customer_tags,
     tags_to_fold,
+    names_to_fold,
     customer_contacts,
     customer_relations,
     customer_documents,

@@ -1,17 +1,18 @@
 //! Forms of stored files that the application computes and SQL cannot:
-//! the forms a name is stored in beside itself (`NameForms`), and the
-//! folded form of tags (`Tag::fold`). When their rules change, a migration
-//! marks the files to redo and these run right after the migrations.
+//! the forms a name is stored in beside itself (`NameForms`), the folded
+//! form of tags (`Tag::fold`) and of names themselves (`CustomerName`).
+//! When their rules change, a migration marks the files to redo and these
+//! run right after the migrations.
 
 use crate::audit::WriteMeta;
 use crate::changed_files::ChangedFiles;
 use crate::customers;
 use crate::error::{Error, Result};
 use crate::file_refs::CheckedRefs;
-use crate::schema::{customers as files, tags_to_fold};
+use crate::schema::{customers as files, names_to_fold, tags_to_fold};
 use crate::DbConn;
 use clientele_core::{Clock, SystemClock};
-use clientele_customers::Tags;
+use clientele_customers::{CustomerName, Tags};
 use diesel::prelude::*;
 use std::collections::HashMap;
 
@@ -96,47 +97,118 @@ pub fn fill_name_keys(db: &crate::Db) -> Result<usize> {
     }
 }
 
-/// Files whose tags are folded per transaction of [`fold_stored_tags`].
-const TAG_BATCH: i64 = 500;
+/// Files refolded per transaction by [`fold_stored_tags`] and
+/// [`fold_stored_names`].
+const REFOLD_BATCH: i64 = 500;
+
+/// What today's rule makes of a listed file's stored value.
+enum Refold {
+    Tags(Vec<String>),
+    Name(CustomerName),
+}
 
 /// Folds the tags of the files a migration listed in `tags_to_fold` by
-/// today's rule (`Tag::fold`: 重點客戶 is 重点客户), a batch per
-/// transaction, and takes each file off the list; returns how many files
-/// changed. A tag is shown as stored, so a file whose tags change gets a
-/// new version like any change: a history entry by no user (the system),
-/// an audit entry and a `customer.updated` event, so an ETag, an
-/// `updated_since` sync or a subscriber never keeps the old form. Two
-/// tags that fold alike become one. The list holds every file with a tag
-/// outside ASCII (most, in a Chinese archive): a batch reads only their
-/// tags, and loads and saves only the files whose tags change. A batch
-/// that lost a race with another server doing the same (the file moved
-/// on under it) is read again: what the other committed is off the list.
+/// today's rule (`Tag::fold`: 重點客戶 is 重点客户); returns how many files
+/// changed. Two tags that fold alike become one. See [`refold_listed`].
 pub fn fold_stored_tags(db: &crate::Db) -> Result<usize> {
-    let mut changed = 0;
-    loop {
-        let batch = db.write(|c| {
-            let listed: Vec<(String, String)> = tags_to_fold::table
+    refold_listed(
+        db,
+        |c| {
+            Ok(tags_to_fold::table
                 .inner_join(files::table.on(files::id.eq(tags_to_fold::customer_id)))
                 .select((tags_to_fold::customer_id, files::tags))
                 .order(tags_to_fold::customer_id)
-                .limit(TAG_BATCH)
-                .load(c)?;
-            let mut to_fold = HashMap::new();
-            for (id, stored) in &listed {
-                let stored: Vec<String> =
-                    serde_json::from_str(stored).map_err(|e| Error::Corrupt(e.to_string()))?;
-                if let Some(tags) = refolded(&stored) {
-                    to_fold.insert(id.as_str(), tags);
+                .limit(REFOLD_BATCH)
+                .load(c)?)
+        },
+        |stored| {
+            let stored: Vec<String> =
+                serde_json::from_str(stored).map_err(|e| Error::Corrupt(e.to_string()))?;
+            Ok(refolded(&stored).map(Refold::Tags))
+        },
+        |c, ids| {
+            Ok(
+                diesel::delete(tags_to_fold::table.filter(tags_to_fold::customer_id.eq_any(ids)))
+                    .execute(c)?,
+            )
+        },
+    )
+}
+
+/// Rewrites the names of the files a migration listed in `names_to_fold`
+/// as `CustomerName::parse` keeps them today: without invisible
+/// characters (北京燕京\u{200B}建设 is 北京燕京建设), trimmed, inner runs
+/// of white space as one space; returns how many files changed. A name
+/// the rule leaves nothing of stays as it is. See [`refold_listed`].
+pub fn fold_stored_names(db: &crate::Db) -> Result<usize> {
+    refold_listed(
+        db,
+        |c| {
+            Ok(names_to_fold::table
+                .inner_join(files::table.on(files::id.eq(names_to_fold::customer_id)))
+                .select((names_to_fold::customer_id, files::name))
+                .order(names_to_fold::customer_id)
+                .limit(REFOLD_BATCH)
+                .load(c)?)
+        },
+        |stored| {
+            Ok(CustomerName::parse(stored)
+                .ok()
+                .filter(|n| n.as_str() != stored)
+                .map(Refold::Name))
+        },
+        |c, ids| {
+            Ok(
+                diesel::delete(names_to_fold::table.filter(names_to_fold::customer_id.eq_any(ids)))
+                    .execute(c)?,
+            )
+        },
+    )
+}
+
+/// Works a list of files a migration made: a batch of `listed` (file id,
+/// stored value) per transaction; each file whose value `refold` changes
+/// is saved through `save_loaded` as the system (no user), and `unlist`
+/// takes the whole batch off the list in the same transaction, so a stop
+/// halfway resumes at the next start. What is shown is stored, so such a
+/// change is a change like any other: a new version and ETag, an
+/// `updated_at` an `updated_since` sync sees, a history entry, an audit
+/// entry and a `customer.updated` event. A batch reads only the values;
+/// only the files that change are loaded. A batch that lost a race with
+/// another server working the same list (a file moved on under it) is
+/// read again: what the other committed is off the list by then.
+fn refold_listed(
+    db: &crate::Db,
+    listed: impl Fn(&mut DbConn) -> Result<Vec<(String, String)>>,
+    refold: impl Fn(&str) -> Result<Option<Refold>>,
+    unlist: impl Fn(&mut DbConn, &[&str]) -> Result<usize>,
+) -> Result<usize> {
+    let mut changed = 0;
+    loop {
+        let batch = db.write(|c| {
+            let batch = listed(c)?;
+            let mut to_change = HashMap::new();
+            for (id, stored) in &batch {
+                if let Some(r) = refold(stored)? {
+                    to_change.insert(id.as_str(), r);
                 }
             }
             let meta = WriteMeta::system(SystemClock.now().naive_utc());
             let mut records = ChangedFiles::default();
             let mut known = CheckedRefs::default();
-            let ids: Vec<&str> = to_fold.keys().copied().collect();
+            let ids: Vec<&str> = to_change.keys().copied().collect();
             let mut n = 0;
             for view in customers::get_many(c, &ids)? {
-                let tags = to_fold.get(view.row.id.as_str()).cloned();
-                let (version, row) = (view.row.version, view.row.clone());
+                let mut row = view.row.clone();
+                let tags = match to_change.remove(view.row.id.as_str()) {
+                    Some(Refold::Tags(tags)) => Some(tags),
+                    Some(Refold::Name(name)) => {
+                        row.set_name(&name);
+                        None
+                    }
+                    None => continue,
+                };
+                let version = view.row.version;
                 if customers::save_loaded(
                     c,
                     &meta,
@@ -152,17 +224,16 @@ pub fn fold_stored_tags(db: &crate::Db) -> Result<usize> {
                 }
             }
             records.write(c)?;
-            let done: Vec<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
-            diesel::delete(tags_to_fold::table.filter(tags_to_fold::customer_id.eq_any(&done)))
-                .execute(c)?;
-            Ok((listed.len(), n))
+            let done: Vec<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
+            unlist(c, &done)?;
+            Ok((batch.len(), n))
         });
         let (listed, n) = match batch {
             Err(e) if customers::lost_a_race(&e) => continue,
             other => other?,
         };
         changed += n;
-        if i64::try_from(listed).unwrap_or(0) < TAG_BATCH {
+        if i64::try_from(listed).unwrap_or(0) < REFOLD_BATCH {
             return Ok(changed);
         }
     }

@@ -3706,10 +3706,12 @@ fn r_cus_03_a_tag_in_traditional_characters_is_the_same_tag() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(tagged("重点客户"), vec![ids[0].clone()]);
-    assert_eq!(
-        clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
-        "20261207000026"
-    );
+    for version in ["20261207000027", "20261207000026"] {
+        assert_eq!(
+            clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
+            version
+        );
+    }
     clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(tagged("重點客戶"), both);
     let path = format!("/api/v1/customers/{}", ids[1]);
@@ -3742,6 +3744,78 @@ fn r_cus_03_a_tag_in_traditional_characters_is_the_same_tag() {
         reverted.text
     );
     assert_eq!(reverted.header("etag"), Some("\"2\""));
+}
+
+/// A name stored with an invisible character before session 21's rule
+/// (北京燕京\u{200B}建设 looks like 北京燕京建设) is rewritten when the
+/// migrations run: a change the history shows, made by no user, with a
+/// new version, after which the name is found and listed as a duplicate
+/// like any other.
+#[test]
+fn r_cus_01_a_name_stored_with_an_invisible_character_is_rewritten() {
+    use clientele_persistence::schema::customers;
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "北京隐形字符测试有限公司", "nature": "private"}),
+    );
+    let plain = create(
+        &s,
+        &am,
+        json!({"name": "北京隐形字符测试有限公司", "nature": "private"}),
+    );
+    let id = id_of(&made);
+    let path = format!("/api/v1/customers/{id}");
+    // As an earlier version stored it: the name as pasted, its forms too.
+    let pasted = "北京隐形\u{200B}字符测试有限公司\u{FEFF}";
+    s.db.write(|c| {
+        let forms = clientele_customers::NameForms::of(pasted);
+        Ok(diesel::update(customers::table.find(&id))
+            .set((
+                customers::name.eq(pasted),
+                customers::name_folded.eq(pasted),
+                customers::name_normalized.eq(forms.normalised),
+            ))
+            .execute(c)?)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.get(&path, &am).json["name"], pasted);
+    assert_eq!(
+        clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
+        "20261207000027"
+    );
+    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    let file = s.get(&path, &am);
+    assert_eq!(
+        file.json["name"], "北京隐形字符测试有限公司",
+        "{}",
+        file.text
+    );
+    assert_eq!(file.header("etag"), Some("\"2\""));
+    let history = s.get(&format!("{path}/history"), &am);
+    let rewrite = &history.json["items"][0];
+    assert_eq!(rewrite["field"], "name", "{}", history.text);
+    assert_eq!(rewrite["old_value"], pasted);
+    assert_eq!(rewrite["new_value"], "北京隐形字符测试有限公司");
+    assert_eq!(rewrite["actor_id"], Value::Null);
+    let found = s.get("/api/v1/customers?name=隐形字符", &am);
+    assert_eq!(
+        found.json["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        found.text
+    );
+    let dups = s.get(
+        &format!("/api/v1/customers/{}/duplicates", id_of(&plain)),
+        &am,
+    );
+    assert!(dups.text.contains(&id), "{}", dups.text);
+    // Once rewritten, the file is off the list.
+    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.get(&path, &am).header("etag"), Some("\"2\""));
 }
 
 /// Two servers that start at once both refold the listed tags: each file

@@ -634,7 +634,7 @@ fn apply_row(
     tags: &mut Option<Vec<String>>,
 ) -> CustomerRow {
     if let Some(n) = &row.name {
-        crate::routes::customer_files::set_name(&mut base, n);
+        base.set_name(n);
     }
     for (k, v) in &row.values {
         let field = match *k {

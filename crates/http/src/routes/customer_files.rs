@@ -264,18 +264,6 @@ pub(crate) fn clean(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Names in all their stored forms: as written, normalised for duplicates,
-/// folded for case- and width-insensitive search, keyed for pinyin order,
-/// and as mnemonic code for quick search.
-pub(crate) fn set_name(row: &mut CustomerRow, name: &CustomerName) {
-    let forms = name.forms();
-    row.name = name.as_str().to_owned();
-    row.name_normalized = forms.normalised;
-    row.name_folded = forms.folded;
-    row.name_sort = forms.sort_key;
-    row.name_mnemonic = forms.mnemonic;
-}
-
 /// The financial fields need a role that may see them (field-level rule).
 fn financial_guard(p: &Principal, touched: bool) -> Result<(), ApiError> {
     if touched && !sees_financials(p) {
@@ -469,7 +457,7 @@ pub async fn create_customer(
                 created_at: now,
                 updated_at: now,
             };
-            set_name(&mut row, &name);
+            row.set_name(&name);
             let named = row.region_name.is_some();
             settle_region(&mut row, None, named, |code| regions::for_file(c, code))?;
             customers::create(c, &meta, row, tags.as_strs())
@@ -512,7 +500,7 @@ fn apply(
     let mut row = before.clone();
     if let Some(n) = ch.name {
         if let Ok(name) = CustomerName::parse(&n).map_err(|e| field_err(&mut errors, "name", e)) {
-            set_name(&mut row, &name);
+            row.set_name(&name);
         }
     }
     if let Some(cc) = ch.credit_code {
@@ -1166,7 +1154,7 @@ fn revert_file_field(
         if ch.field == "name" {
             let name = CustomerName::parse(&row.name)
                 .map_err(|e| DbError::unprocessable(e.code, e.message))?;
-            set_name(&mut row, &name);
+            row.set_name(&name);
         }
         if row.owner_unit_id != seen.view.row.owner_unit_id
             || row.secrecy_level != seen.view.row.secrecy_level
