@@ -246,14 +246,11 @@ impl TargetEncoder {
     /// The `Content-Length` value just read, if it is plain digits that fit.
     fn announced(&self) -> Option<u64> {
         let digits = &self.value[..self.value_len];
-        if self.value_long || digits.is_empty() {
+        // `parse` alone would also take a sign (`+1`).
+        if self.value_long || !digits.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        digits.iter().try_fold(0u64, |n, &d| {
-            d.is_ascii_digit()
-                .then(|| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
-                .flatten()
-        })
+        std::str::from_utf8(digits).ok()?.parse().ok()
     }
 
     fn end_headers(&mut self) {

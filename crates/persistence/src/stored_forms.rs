@@ -107,32 +107,40 @@ enum Refold {
     Name(CustomerName),
 }
 
+/// [`refold_listed`] over the list table `$list` (a `customer_id` per
+/// file), reading each listed file's `$column`.
+macro_rules! refold_list {
+    ($db:expr, $list:ident, $column:expr, $refold:expr) => {
+        refold_listed(
+            $db,
+            |c| {
+                Ok($list::table
+                    .inner_join(files::table.on(files::id.eq($list::customer_id)))
+                    .select(($list::customer_id, $column))
+                    .order($list::customer_id)
+                    .limit(REFOLD_BATCH)
+                    .load(c)?)
+            },
+            $refold,
+            |c, ids| {
+                Ok(
+                    diesel::delete($list::table.filter($list::customer_id.eq_any(ids)))
+                        .execute(c)?,
+                )
+            },
+        )
+    };
+}
+
 /// Folds the tags of the files a migration listed in `tags_to_fold` by
 /// today's rule (`Tag::fold`: 重點客戶 is 重点客户); returns how many files
 /// changed. Two tags that fold alike become one. See [`refold_listed`].
 pub fn fold_stored_tags(db: &crate::Db) -> Result<usize> {
-    refold_listed(
-        db,
-        |c| {
-            Ok(tags_to_fold::table
-                .inner_join(files::table.on(files::id.eq(tags_to_fold::customer_id)))
-                .select((tags_to_fold::customer_id, files::tags))
-                .order(tags_to_fold::customer_id)
-                .limit(REFOLD_BATCH)
-                .load(c)?)
-        },
-        |stored| {
-            let stored: Vec<String> =
-                serde_json::from_str(stored).map_err(|e| Error::Corrupt(e.to_string()))?;
-            Ok(refolded(&stored).map(Refold::Tags))
-        },
-        |c, ids| {
-            Ok(
-                diesel::delete(tags_to_fold::table.filter(tags_to_fold::customer_id.eq_any(ids)))
-                    .execute(c)?,
-            )
-        },
-    )
+    refold_list!(db, tags_to_fold, files::tags, |stored| {
+        let stored: Vec<String> =
+            serde_json::from_str(stored).map_err(|e| Error::Corrupt(e.to_string()))?;
+        Ok(refolded(&stored).map(Refold::Tags))
+    })
 }
 
 /// Rewrites the names of the files a migration listed in `names_to_fold`
@@ -141,29 +149,12 @@ pub fn fold_stored_tags(db: &crate::Db) -> Result<usize> {
 /// of white space as one space; returns how many files changed. A name
 /// the rule leaves nothing of stays as it is. See [`refold_listed`].
 pub fn fold_stored_names(db: &crate::Db) -> Result<usize> {
-    refold_listed(
-        db,
-        |c| {
-            Ok(names_to_fold::table
-                .inner_join(files::table.on(files::id.eq(names_to_fold::customer_id)))
-                .select((names_to_fold::customer_id, files::name))
-                .order(names_to_fold::customer_id)
-                .limit(REFOLD_BATCH)
-                .load(c)?)
-        },
-        |stored| {
-            Ok(CustomerName::parse(stored)
-                .ok()
-                .filter(|n| n.as_str() != stored)
-                .map(Refold::Name))
-        },
-        |c, ids| {
-            Ok(
-                diesel::delete(names_to_fold::table.filter(names_to_fold::customer_id.eq_any(ids)))
-                    .execute(c)?,
-            )
-        },
-    )
+    refold_list!(db, names_to_fold, files::name, |stored| {
+        Ok(CustomerName::parse(stored)
+            .ok()
+            .filter(|n| n.as_str() != stored)
+            .map(Refold::Name))
+    })
 }
 
 /// Works a list of files a migration made: a batch of `listed` (file id,
