@@ -251,6 +251,8 @@ pub struct Db {
     sqlite_register_writer: Arc<Mutex<()>>,
     /// Imports' turns in this process ([`Db::import_turn`]).
     imports: Arc<RwLock<()>>,
+    /// How many files the filters of lists pass, as last counted.
+    shares: Arc<crate::list_routes::Shares>,
 }
 
 /// An import's turn in this process, held until dropped.
@@ -311,6 +313,7 @@ impl Db {
             sqlite_writer,
             sqlite_register_writer,
             imports: Arc::default(),
+            shares: Arc::default(),
         })
     }
 
@@ -331,6 +334,12 @@ impl Db {
 
     pub fn kind(&self) -> BackendKind {
         self.kind
+    }
+
+    /// What is remembered of how many files the filters of lists pass
+    /// ([`crate::list_routes`]).
+    pub fn shares(&self) -> &Arc<crate::list_routes::Shares> {
+        &self.shares
     }
 
     /// Runs reads on one pooled connection.

@@ -6,6 +6,7 @@ use crate::audit::{self, Change, WriteMeta};
 use crate::changed_files::ChangedFiles;
 use crate::error::{Error, Result};
 use crate::file_refs::{self, reach_of, CheckedRefs, Refs};
+use crate::list_routes::Shares;
 use crate::new_files::{NewFile, NewFiles};
 use crate::page::Page;
 use crate::schema::{
@@ -343,14 +344,47 @@ macro_rules! visible_files {
 }
 
 /// The files `scope` may see that pass the filter `f`, as a boxed query to
-/// page or count (`conn` finds the candidates of a name search).
+/// page or count (`conn` finds the candidates of a name search). `route`
+/// says how SQLite is led to find them (PostgreSQL's planner sees the
+/// values): a list in `order` walks that order's index unless it gathers
+/// the files of one rare filter; a count (no order) reads what it must.
 macro_rules! filtered_files {
     // `$visible`: the files in sight as a boxed query, selected or grouped
     // as the caller needs.
-    (from $visible:expr; $conn:expr, $f:expr) => {{
+    (from $visible:expr; $conn:expr, $scope:expr, $f:expr, $route:expr, $order:expr) => {{
+        use crate::list_routes::{gathered, indexed, unindexed, Probe, Route};
         let ou = diesel::alias!(org_units as ou);
-        let (conn, f) = ($conn, $f);
+        let (conn, scope, f, route, order): (
+            &mut DbConn,
+            &ListScope,
+            &CustomerFilter,
+            &Route,
+            Option<SortKey>,
+        ) = ($conn, $scope, $f, $route, $order);
+        let sqlite = matches!(conn, DbConn::Sqlite(_));
         let mut q = $visible;
+        // A filter with an index of its own: gathered from it, or on
+        // SQLite kept from its index while a list walks its order (but for
+        // the status and the vulnerable flag, whose indexes hold the name's
+        // order after the value), or as it is.
+        macro_rules! by_index {
+            ($probe:expr, $plain:expr) => {{
+                let probe = $probe;
+                let gathers = *route == Route::Gather(probe.clone());
+                let ordered_after = order == Some(SortKey::Name)
+                    && matches!(probe, Probe::Status(_) | Probe::Vulnerable(_));
+                if sqlite && gathers {
+                    q = q.filter(gathered(scope, &probe));
+                } else if sqlite
+                    && order.is_some()
+                    && !(ordered_after && *route == Route::Walk)
+                {
+                    q = q.filter(unindexed(&probe));
+                } else {
+                    q = q.filter($plain);
+                }
+            }};
+        }
         if !f.include_merged {
             q = q.filter(customers::merged_into_id.is_null());
         }
@@ -388,31 +422,51 @@ macro_rules! filtered_files {
             q = q.filter(customers::credit_code.eq(v.clone()));
         }
         if let Some(v) = &f.nature {
-            q = q.filter(customers::nature.eq(v.clone()));
+            by_index!(Probe::Nature(v.clone()), customers::nature.eq(v.clone()));
         }
         if let Some(v) = &f.industry {
-            q = q.filter(customers::industry.eq(v.clone()));
+            by_index!(Probe::Industry(v.clone()), customers::industry.eq(v.clone()));
         }
         if let Some(v) = &f.customer_type {
-            q = q.filter(customers::customer_type.eq(v.clone()));
+            by_index!(
+                Probe::CustomerType(v.clone()),
+                customers::customer_type.eq(v.clone())
+            );
         }
         if let Some(v) = f.vulnerable {
-            q = q.filter(customers::vulnerable.eq(v));
+            by_index!(Probe::Vulnerable(v), customers::vulnerable.eq(v));
         }
         if let Some(v) = &f.region_prefix {
+            // `LIKE` decides; no index serves it on SQLite, nor on
+            // PostgreSQL outside the C collation, so a rare region is
+            // gathered by its range of codes.
+            let probe = Probe::Region(v.clone());
+            if *route == Route::Gather(probe.clone()) {
+                q = q.filter(if sqlite {
+                    gathered(scope, &probe)
+                } else {
+                    indexed(&probe)
+                });
+            }
             q = q.filter(customers::region_code.like(format!("{v}%")));
         }
         if let Some(v) = &f.status {
-            q = q.filter(customers::status.eq(v.clone()));
+            by_index!(Probe::Status(v.clone()), customers::status.eq(v.clone()));
         }
         if let Some(v) = &f.owner_user_id {
-            q = q.filter(customers::owner_user_id.eq(v.clone()));
+            by_index!(
+                Probe::Owner(v.clone()),
+                customers::owner_user_id.eq(v.clone())
+            );
         }
         if let Some(p) = &f.unit_path {
             let units = ou
                 .filter(ou.field(org_units::path).like(format!("{p}%")))
                 .select(ou.field(org_units::id));
-            q = q.filter(customers::owner_unit_id.eq_any(units));
+            by_index!(
+                Probe::Unit(p.clone()),
+                customers::owner_unit_id.eq_any(units)
+            );
         }
         if let Some(v) = &f.external_id {
             q = q.filter(customers::external_id.eq(v.clone()));
@@ -437,8 +491,8 @@ macro_rules! filtered_files {
         }
         q
     }};
-    ($conn:expr, $scope:expr, $f:expr) => {
-        filtered_files!(from visible_files!($scope); $conn, $f)
+    ($conn:expr, $scope:expr, $f:expr, $route:expr, $order:expr) => {
+        filtered_files!(from visible_files!($scope); $conn, $scope, $f, $route, $order)
     };
 }
 
@@ -620,7 +674,7 @@ pub fn plan_for_many(conn: &mut DbConn, files: usize) -> Result<()> {
 
 /// The planner's own count of the files (-1 before the first statistics,
 /// 0 while the table was empty when last counted): no scan.
-fn planner_count(c: &mut diesel::PgConnection) -> Result<f64> {
+pub(crate) fn planner_count(c: &mut diesel::PgConnection) -> Result<f64> {
     #[derive(QueryableByName)]
     struct Size {
         #[diesel(sql_type = diesel::sql_types::Double)]
@@ -1279,7 +1333,7 @@ where
 }
 
 /// Who is asking, as far as lists are concerned.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListScope {
     /// `None`: every unit (admins, auditors).
     pub unit_path: Option<String>,
@@ -1314,13 +1368,15 @@ impl CustomerFilter {
     /// How a list with these filters is best planned. Filters that match
     /// large shares of the files (status, nature, industry, region, name)
     /// leave one plan best for any value: walk the sort's index and stop
-    /// after a page. A filter that may match a handful of files among
+    /// after a page, unless one of them holds a value few files hold
+    /// (`shares` remembers which; one it has not counted yet is planned
+    /// for its value). A filter that may match a handful of files among
     /// millions (a tag, an owner, a unit, a code, changes since a moment,
     /// the vulnerable, a part of a name or mnemonic)
     /// needs a plan made for its value, which can start from that filter's
     /// index (on PostgreSQL, a name's trigram index serves only a pattern it
     /// can see).
-    pub fn plans(&self) -> crate::Plans {
+    pub fn plans(&self, shares: &crate::list_routes::Shares, scope: &ListScope) -> crate::Plans {
         let selective = self.code.is_some()
             || self.name_contains.is_some()
             || self.quick.is_some()
@@ -1332,10 +1388,30 @@ impl CustomerFilter {
             || self.vulnerable == Some(true)
             || self.updated_since.is_some();
         if selective {
-            crate::Plans::ByValue
-        } else {
-            crate::Plans::Generic
+            return crate::Plans::ByValue;
         }
+        match shares.remembered(scope, &self.probes()) {
+            Some(crate::list_routes::Route::Walk) => crate::Plans::Generic,
+            _ => crate::Plans::ByValue,
+        }
+    }
+
+    /// The filters that an index of their own can count.
+    pub fn probes(&self) -> Vec<crate::list_routes::Probe> {
+        use crate::list_routes::Probe;
+        let mut out = Vec::new();
+        let each = [
+            self.status.clone().map(Probe::Status),
+            self.vulnerable.map(Probe::Vulnerable),
+            self.nature.clone().map(Probe::Nature),
+            self.industry.clone().map(Probe::Industry),
+            self.customer_type.clone().map(Probe::CustomerType),
+            self.region_prefix.clone().map(Probe::Region),
+            self.owner_user_id.clone().map(Probe::Owner),
+            self.unit_path.clone().map(Probe::Unit),
+        ];
+        out.extend(each.into_iter().flatten());
+        out
     }
 }
 
@@ -1474,13 +1550,15 @@ fn searched<QS: 'static>(
 
 pub fn list(
     conn: &mut DbConn,
+    shares: &Shares,
     scope: &ListScope,
     f: &CustomerFilter,
     sort: Sort,
     limit: u32,
     after: Option<&Cursor>,
 ) -> Result<Page<CustomerView>> {
-    let mut q = filtered_files!(&mut *conn, scope, f);
+    let route = shares.route(conn, scope, &f.probes())?;
+    let mut q = filtered_files!(&mut *conn, scope, f, &route, Some(sort.key));
     macro_rules! keyset {
         ($col:expr, $key:expr) => {{
             if let Some(c) = after {
@@ -1555,10 +1633,12 @@ pub struct CountGroup {
 /// `by`, largest group first (then by value).
 pub fn counts(
     conn: &mut DbConn,
+    shares: &Shares,
     scope: &ListScope,
     f: &CustomerFilter,
     by: CountBy,
 ) -> Result<Vec<CountGroup>> {
+    let route = shares.route(conn, scope, &f.probes())?;
     macro_rules! grouped {
         ($group:expr, $select:expr) => {{
             let grouped = customers::table
@@ -1568,7 +1648,7 @@ pub fn counts(
                 .group_by($group)
                 .select($select)
                 .into_boxed();
-            filtered_files!(from grouped; &mut *conn, f)
+            filtered_files!(from grouped; &mut *conn, scope, f, &route, None)
         }};
     }
     macro_rules! by_column {
@@ -1599,11 +1679,11 @@ pub fn counts(
         };
     }
     let mut groups = match by {
-        CountBy::Nature => by_column!(customers::nature, String),
+        CountBy::Nature => by_column!(value_of!("nature"), Option<String>),
         CountBy::Status => by_column!(customers::status, String),
         CountBy::SecrecyLevel => by_column!(customers::secrecy_level, String),
-        CountBy::CustomerType => by_column!(customers::customer_type, Option<String>),
-        CountBy::Industry => by_column!(customers::industry, Option<String>),
+        CountBy::CustomerType => by_column!(value_of!("customer_type"), Option<String>),
+        CountBy::Industry => by_column!(value_of!("industry"), Option<String>),
         CountBy::Size => by_column!(customers::size, Option<String>),
         CountBy::OwnerUser => by_column!(value_of!("owner_user_id"), Option<String>),
         CountBy::OwnerUnit => {

@@ -44,6 +44,7 @@ pub mod export_requests;
 pub mod file_refs;
 mod fixed_sql;
 pub mod idempotency;
+pub mod list_routes;
 pub mod login_failures;
 pub mod migrate;
 pub mod new_files;

@@ -116,7 +116,8 @@ fn r_cus_11_backup_while_serving_and_restore() {
             key: SortKey::Name,
             descending: false,
         };
-        db.read(move |c| list(c, &scope, &filter, sort, 20, None))
+        let shares = std::sync::Arc::clone(db.shares());
+        db.read(move |c| list(c, &shares, &scope, &filter, sort, 20, None))
             .map(|p| p.items.len())
             .unwrap_or_else(|e| panic!("{e}"))
     };

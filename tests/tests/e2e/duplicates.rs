@@ -276,7 +276,12 @@ fn r_cus_01_a_name_in_traditional_characters_is_the_same_name() {
         "{}",
         before.text
     );
-    for version in ["20261207000027", "20261207000026", "20261206000025"] {
+    for version in [
+        "20261207000028",
+        "20261207000027",
+        "20261207000026",
+        "20261206000025",
+    ] {
         assert_eq!(
             clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
             version

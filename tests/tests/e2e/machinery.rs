@@ -266,11 +266,13 @@ fn pooled_connections_recover_when_postgresql_drops_them() {
 }
 
 /// List pages whose filters are unselective run on PostgreSQL connections
-/// that plan each statement once; everything else keeps PostgreSQL's
-/// planning by value. Both kinds of list answer the same files.
+/// that plan each statement once, once their values are known to be
+/// common; everything else keeps PostgreSQL's planning by value. Both
+/// kinds of list answer the same files.
 #[test]
 fn list_pages_are_planned_once_unless_a_filter_is_selective() {
-    use clientele_persistence::customers::CustomerFilter;
+    use clientele_persistence::customers::{CustomerFilter, ListScope};
+    use clientele_persistence::list_routes::{Probe, Route, Shares};
     use clientele_persistence::{DbConn, Plans};
     let unselective = CustomerFilter {
         status: Some("active".into()),
@@ -278,7 +280,37 @@ fn list_pages_are_planned_once_unless_a_filter_is_selective() {
         nature: Some("private".into()),
         ..CustomerFilter::default()
     };
-    assert_eq!(unselective.plans(), Plans::Generic);
+    let s = TestServer::start();
+    let scope = ListScope {
+        unit_path: None,
+        clearance_rank: i32::MAX,
+    };
+    // Values not counted yet are planned for what they are.
+    let shares = Shares::default();
+    assert_eq!(unselective.plans(&shares, &scope), Plans::ByValue);
+    // The demo archive is small: every value is rare there, and gathered.
+    let route = s.db.read(|c| shares.route(c, &scope, &unselective.probes()));
+    assert!(
+        matches!(route, Ok(Route::Gather(_))),
+        "{route:?}"
+    );
+    assert_eq!(unselective.plans(&shares, &scope), Plans::ByValue);
+    // Where many files hold every value, one plan serves them all.
+    let admin = s.token("demo.admin");
+    let mut csv = String::from("external_id,name,nature,region_code,status\n");
+    for k in 0..300 {
+        csv.push_str(&format!("PLAN-{k:03},计划测试{k:03}号有限公司,private,110105,active\n"));
+    }
+    let imported = s.import_csv(&admin, &csv, false);
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    let shares = Shares::default();
+    let route = s.db.read(|c| shares.route(c, &scope, &unselective.probes()));
+    assert_eq!(route.ok(), Some(Route::Walk));
+    assert_eq!(unselective.plans(&shares, &scope), Plans::Generic);
+    assert_eq!(
+        shares.remembered(&scope, &[Probe::Status("active".into())]),
+        Some(Route::Walk)
+    );
     for selective in [
         CustomerFilter {
             tag: Some("vip".into()),
@@ -306,10 +338,13 @@ fn list_pages_are_planned_once_unless_a_filter_is_selective() {
             ..unselective.clone()
         },
     ] {
-        assert_eq!(selective.plans(), Plans::ByValue, "{selective:?}");
+        assert_eq!(
+            selective.plans(&shares, &scope),
+            Plans::ByValue,
+            "{selective:?}"
+        );
     }
 
-    let s = TestServer::start();
     let manager = s.token("demo.manager.bj");
     let all = s.get("/api/v1/customers?limit=100", &manager);
     assert_eq!(all.status, 200, "{}", all.text);

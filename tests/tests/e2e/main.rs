@@ -10,6 +10,7 @@ mod customers;
 mod duplicates;
 mod exchange;
 mod handover;
+mod list_routes;
 mod machinery;
 mod ops;
 mod org;

@@ -54,10 +54,11 @@ pub async fn count_customers(
     };
     let (mut filter, unit_id) = filter_of(&found, &c)?;
     let scope = scope_of(&auth.0);
+    let shares = std::sync::Arc::clone(st.db.shares());
     let groups = st
         .read_with(Plans::ByValue, move |conn| {
             unit_filter(conn, &mut filter, unit_id.as_deref())?;
-            customers::counts(conn, &scope, &filter, by)
+            customers::counts(conn, &shares, &scope, &filter, by)
         })
         .await?;
     Ok(HttpResponse::Ok().json(CustomerCounts {

@@ -836,15 +836,16 @@ pub(crate) async fn registered_page(
     let (mut filter, unit_id) = filter_of(q, c)?;
     let scope = scope_of(&p);
     // The unit filter names a unit here; its path is looked up in the read.
+    let shares = std::sync::Arc::clone(st.db.shares());
     let plans = if unit_id.is_some() {
         Plans::ByValue
     } else {
-        filter.plans()
+        filter.plans(&shares, &scope)
     };
     let page = st
         .read_with(plans, move |c| {
             unit_filter(c, &mut filter, unit_id.as_deref())?;
-            customers::list(c, &scope, &filter, sort, limit, cursor.as_ref())
+            customers::list(c, &shares, &scope, &filter, sort, limit, cursor.as_ref())
         })
         .await?;
     let entries: Vec<AccessEntry> = page

@@ -1,0 +1,11 @@
+DROP INDEX ix_customers_unit_name;
+CREATE INDEX ix_customers_unit_name ON customers (owner_unit_id, name, id);
+DROP INDEX ix_customers_vulnerable_name;
+CREATE INDEX ix_customers_vulnerable_name ON customers (vulnerable, name_sort, id);
+DROP INDEX ix_customers_owner;
+CREATE INDEX ix_customers_owner ON customers (owner_user_id);
+DROP INDEX ix_customers_region;
+CREATE INDEX ix_customers_region ON customers (region_code);
+DROP INDEX ix_customers_type;
+DROP INDEX ix_customers_industry;
+DROP INDEX ix_customers_nature;
