@@ -49,7 +49,9 @@ struct Args {
     /// run, then commit; then a dry run of 10 000 more, ten of them
     /// faulty; then the first 10 000 again, changed); or `handover`, an
     /// import of 9 000 files naming their keeper, then all of them handed
-    /// to a successor: these five the default run leaves out.
+    /// to a successor; or `filters`, list pages of values rare in the
+    /// archive or in the caller's sight beside common ones: these six the
+    /// default run leaves out.
     #[arg(long)]
     only: Option<String>,
     /// Leave the scratch database in place (its SQLite path or PostgreSQL
@@ -339,6 +341,9 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
             );
         }
     }
+    if args.only.as_deref() == Some("filters") {
+        filter_pages(args, db, base, &token);
+    }
     if args.only.as_deref() == Some("import") {
         make_files_by_hand(base, &token);
         // An ERP's import of 10 000 new files of eight columns: a dry run
@@ -506,6 +511,50 @@ fn user_id(base: &str, token: &str, username: &str) -> String {
         })
     })
     .unwrap_or_default()
+}
+
+/// List pages of values that few files in the Beijing manager's sight
+/// hold, beside common ones (`clientele_persistence::list_routes`), one
+/// connection each: no file of another nature; an industry one file in a
+/// hundred holds, all of them Shanghai's; another branch's unit; a region
+/// none holds; the dormant and the active files in another order.
+fn filter_pages(args: &Args, db: &Db, base: &str, token: &str) {
+    let sh = db
+        .read(|c| clientele_persistence::units::find_by_code(c, "SH"))
+        .ok()
+        .flatten()
+        .map(|u| u.id)
+        .unwrap_or_default();
+    // Seeded codes are `BK` and the file's number: those ending in 07 are
+    // one in a hundred, all kept by Shanghai (numbers ≡ 2 modulo 5).
+    let sql = "UPDATE customers SET industry = '金融业' WHERE code LIKE '%07'";
+    db.write(|c| c.batch_execute(sql).map_err(Into::into))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let queries = [
+        "region=1101&status=active".to_owned(),
+        "nature=other".to_owned(),
+        format!("industry={}", percent("金融业")),
+        format!("unit_id={sh}"),
+        "region=65".to_owned(),
+        "status=dormant&sort=created_at".to_owned(),
+        "status=active&sort=-updated_at".to_owned(),
+        "nature=private&sort=-updated_at".to_owned(),
+    ];
+    for query in queries {
+        let url = format!("{base}/api/v1/customers?{query}&limit=20");
+        let _ = drive("warm-up", &url, Some(token), 1, 1);
+        let o = drive(
+            &format!("GET /api/v1/customers?{query} (1 connection)"),
+            &url,
+            Some(token),
+            args.seconds,
+            1,
+        );
+        eprintln!(
+            "{}: {:.1}/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+            o.name, o.rps, o.p50_ms, o.p99_ms, o.errors
+        );
+    }
 }
 
 /// Bulk-loads `n` files spread over the demo units, regions and statuses;

@@ -162,7 +162,14 @@ impl Shares {
                     if memory.held.len() >= REMEMBERED_AT_MOST {
                         memory.held.clear();
                     }
-                    memory.held.insert(key, Held { count, limit, at: now });
+                    memory.held.insert(
+                        key,
+                        Held {
+                            count,
+                            limit,
+                            at: now,
+                        },
+                    );
                     count
                 }
             };
@@ -269,7 +276,10 @@ fn in_sight<ST>(text: Fixed<ST>, scope: &ListScope) -> Fixed<ST> {
 
 /// SQLite: the files in `scope`'s sight that `p` passes, as the set a list
 /// starts from, which leads SQLite to gather them from their index (by
-/// rowid, which every index holds) and sort them.
+/// rowid, which every index holds) and sort them. (On PostgreSQL the same
+/// set joined by id was slower than its planner's own way from the plain
+/// condition: 0.45-0.7 s against 0.3-0.4 for another branch's unit among a
+/// million files.)
 pub(crate) fn gathered(scope: &ListScope, p: &Probe) -> Fixed<Bool> {
     in_sight(
         condition(
@@ -281,17 +291,17 @@ pub(crate) fn gathered(scope: &ListScope, p: &Probe) -> Fixed<Bool> {
     .sql(")")
 }
 
+/// PostgreSQL: the condition of `p` as its index serves it, where the
+/// list's own condition cannot use one (a region's `LIKE` outside the C
+/// collation).
+pub(crate) fn indexed(p: &Probe) -> Fixed<Bool> {
+    condition(fixed::<Bool>("("), p).sql(")")
+}
+
 /// SQLite: the condition of `p` in a form no index serves (a unary `+`),
 /// which leaves the list to walk the index of its order.
 pub(crate) fn unindexed(p: &Probe) -> Fixed<Bool> {
     condition(fixed::<Bool>("+"), p)
-}
-
-/// The condition of `p` as its index serves it, for PostgreSQL's planner
-/// where the list's own condition cannot use the index (a region's `LIKE`
-/// outside the C collation).
-pub(crate) fn indexed(p: &Probe) -> Fixed<Bool> {
-    condition(fixed::<Bool>("("), p).sql(")")
 }
 
 #[cfg(test)]
@@ -318,8 +328,14 @@ mod tests {
     #[test]
     fn the_rarest_filter_within_the_limit_is_gathered() {
         let (a, b) = (Probe::Status("x".into()), Probe::Nature("y".into()));
-        assert_eq!(rarest(vec![(10, &a), (5, &b)], 100), Route::Gather(b.clone()));
-        assert_eq!(rarest(vec![(10, &a), (500, &b)], 100), Route::Gather(a.clone()));
+        assert_eq!(
+            rarest(vec![(10, &a), (5, &b)], 100),
+            Route::Gather(b.clone())
+        );
+        assert_eq!(
+            rarest(vec![(10, &a), (500, &b)], 100),
+            Route::Gather(a.clone())
+        );
         assert_eq!(rarest(vec![(101, &a), (500, &b)], 100), Route::Walk);
         assert_eq!(rarest(vec![], 100), Route::Walk);
     }
@@ -327,10 +343,18 @@ mod tests {
     #[test]
     fn a_count_cut_short_below_the_limit_in_force_tells_nothing() {
         let at = Instant::now();
-        let cut = Held { count: 257, limit: 256, at };
+        let cut = Held {
+            count: 257,
+            limit: 256,
+            at,
+        };
         assert_eq!(cut.against(256), Some(257));
         assert_eq!(cut.against(4_000), None);
-        let whole = Held { count: 30, limit: 256, at };
+        let whole = Held {
+            count: 30,
+            limit: 256,
+            at,
+        };
         assert_eq!(whole.against(4_000), Some(30));
     }
 }

@@ -41,7 +41,7 @@ fn import_files(s: &TestServer, admin: &str) {
         "external_id,name,nature,industry,customer_type,region_code,status,vulnerable,owner_unit_code\n",
     );
     for k in 0..480 {
-        let odd = |shift: usize| (k + shift) % 40 == 0;
+        let odd = |shift: usize| (k + shift).is_multiple_of(40);
         csv.push_str(&format!(
             "ROUTE-{k:03},路线测试{k:03}号有限公司,{},{},{},{},{},{},{}\n",
             if odd(0) { "foreign" } else { "private" },
@@ -104,11 +104,10 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
         assert_eq!(route(vec![common.clone()]), Route::Walk, "{common:?}");
     }
     // Shenzhen is common in the archive, and rare in Beijing's sight.
-    let beijing_path = s
-        .db
-        .read(|c| clientele_persistence::units::get(c, &bj))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .path;
+    let beijing_path =
+        s.db.read(|c| clientele_persistence::units::get(c, &bj))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .path;
     let beijing_sight = ListScope {
         unit_path: Some(beijing_path),
         clearance_rank: 1,
@@ -131,7 +130,11 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
     type Test = Box<dyn Fn(&Value) -> bool>;
     let held = |field: &'static str, value: Value| -> Test { Box::new(move |f| f[field] == value) };
     let region = |prefix: &'static str| -> Test {
-        Box::new(move |f| f["region_code"].as_str().is_some_and(|r| r.starts_with(prefix)))
+        Box::new(move |f| {
+            f["region_code"]
+                .as_str()
+                .is_some_and(|r| r.starts_with(prefix))
+        })
     };
     let both = |a: Test, b: Test| -> Test { Box::new(move |f| a(f) && b(f)) };
     let beijing = || -> Test {
@@ -141,10 +144,22 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
     let filters: Vec<(String, Test)> = vec![
         ("nature=foreign".into(), held("nature", "foreign".into())),
         ("nature=private".into(), held("nature", "private".into())),
-        ("industry=%E9%87%91%E8%9E%8D%E4%B8%9A".into(), held("industry", "金融业".into())),
-        ("industry=%E5%88%B6%E9%80%A0%E4%B8%9A".into(), held("industry", "制造业".into())),
-        ("customer_type=agent".into(), held("customer_type", "agent".into())),
-        ("customer_type=end_user".into(), held("customer_type", "end_user".into())),
+        (
+            "industry=%E9%87%91%E8%9E%8D%E4%B8%9A".into(),
+            held("industry", "金融业".into()),
+        ),
+        (
+            "industry=%E5%88%B6%E9%80%A0%E4%B8%9A".into(),
+            held("industry", "制造业".into()),
+        ),
+        (
+            "customer_type=agent".into(),
+            held("customer_type", "agent".into()),
+        ),
+        (
+            "customer_type=end_user".into(),
+            held("customer_type", "end_user".into()),
+        ),
         ("region=65".into(), region("65")),
         ("region=1101".into(), region("1101")),
         ("region=44".into(), region("44")),
@@ -152,17 +167,29 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
         ("status=active".into(), held("status", "active".into())),
         ("vulnerable=true".into(), held("vulnerable", true.into())),
         ("vulnerable=false".into(), held("vulnerable", false.into())),
-        ("status=active&region=6501".into(), both(held("status", "active".into()), region("6501"))),
+        (
+            "status=active&region=6501".into(),
+            both(held("status", "active".into()), region("6501")),
+        ),
         (
             "nature=private&industry=%E9%87%91%E8%9E%8D%E4%B8%9A&vulnerable=false".into(),
             both(
-                both(held("nature", "private".into()), held("industry", "金融业".into())),
+                both(
+                    held("nature", "private".into()),
+                    held("industry", "金融业".into()),
+                ),
                 held("vulnerable", false.into()),
             ),
         ),
-        (format!("unit_id={team}"), held("owner_unit_id", team.clone().into())),
+        (
+            format!("unit_id={team}"),
+            held("owner_unit_id", team.clone().into()),
+        ),
         (format!("unit_id={bj}"), beijing()),
-        (format!("unit_id={bj}&status=dormant"), both(beijing(), held("status", "dormant".into()))),
+        (
+            format!("unit_id={bj}&status=dormant"),
+            both(beijing(), held("status", "dormant".into())),
+        ),
     ];
     let manager = s.token("demo.manager.bj");
     for (who, token) in [("admin", &admin), ("manager", &manager)] {
@@ -181,7 +208,10 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
                     wanted.len()
                 );
                 if sort == "name" {
-                    let counted = s.get(&format!("/api/v1/customers/counts?by=status&{query}"), token);
+                    let counted = s.get(
+                        &format!("/api/v1/customers/counts?by=status&{query}"),
+                        token,
+                    );
                     assert_eq!(counted.status, 200, "{}", counted.text);
                     assert_eq!(
                         counted.json["total"].as_u64(),

@@ -289,22 +289,23 @@ fn list_pages_are_planned_once_unless_a_filter_is_selective() {
     let shares = Shares::default();
     assert_eq!(unselective.plans(&shares, &scope), Plans::ByValue);
     // The demo archive is small: every value is rare there, and gathered.
-    let route = s.db.read(|c| shares.route(c, &scope, &unselective.probes()));
-    assert!(
-        matches!(route, Ok(Route::Gather(_))),
-        "{route:?}"
-    );
+    let route =
+        s.db.read(|c| shares.route(c, &scope, &unselective.probes()));
+    assert!(matches!(route, Ok(Route::Gather(_))), "{route:?}");
     assert_eq!(unselective.plans(&shares, &scope), Plans::ByValue);
     // Where many files hold every value, one plan serves them all.
     let admin = s.token("demo.admin");
     let mut csv = String::from("external_id,name,nature,region_code,status\n");
     for k in 0..300 {
-        csv.push_str(&format!("PLAN-{k:03},计划测试{k:03}号有限公司,private,110105,active\n"));
+        csv.push_str(&format!(
+            "PLAN-{k:03},计划测试{k:03}号有限公司,private,110105,active\n"
+        ));
     }
     let imported = s.import_csv(&admin, &csv, false);
     assert_eq!(imported.status, 200, "{}", imported.text);
     let shares = Shares::default();
-    let route = s.db.read(|c| shares.route(c, &scope, &unselective.probes()));
+    let route =
+        s.db.read(|c| shares.route(c, &scope, &unselective.probes()));
     assert_eq!(route.ok(), Some(Route::Walk));
     assert_eq!(unselective.plans(&shares, &scope), Plans::Generic);
     assert_eq!(
