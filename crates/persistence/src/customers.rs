@@ -376,8 +376,7 @@ macro_rules! filtered_files {
                     && matches!(probe, Probe::Status(_) | Probe::Vulnerable(_));
                 if sqlite && gathers {
                     q = q.filter(gathered(scope, &probe));
-                } else if sqlite
-                    &&  order.is_some() && !(ordered_after && *route == Route::Walk) {
+                } else if sqlite && order.is_some() && !(ordered_after && *route == Route::Walk) {
                     q = q.filter(unindexed(&probe));
                 } else {
                     q = q.filter($plain);

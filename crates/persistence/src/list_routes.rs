@@ -107,6 +107,9 @@ impl Shares {
     /// The route for a list with these filters from memory alone, if every
     /// count it needs is fresh.
     pub fn remembered(&self, scope: &ListScope, probes: &[Probe]) -> Option<Route> {
+        if probes.is_empty() {
+            return Some(Route::Walk);
+        }
         let now = Instant::now();
         let memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
         let (files, at) = memory.files?;
@@ -128,9 +131,6 @@ impl Shares {
     /// The route for a list with these filters, counting on `conn` what is
     /// not remembered.
     pub fn route(&self, conn: &mut DbConn, scope: &ListScope, probes: &[Probe]) -> Result<Route> {
-        if probes.is_empty() {
-            return Ok(Route::Walk);
-        }
         if let Some(route) = self.remembered(scope, probes) {
             return Ok(route);
         }
@@ -338,6 +338,22 @@ mod tests {
         );
         assert_eq!(rarest(vec![(101, &a), (500, &b)], 100), Route::Walk);
         assert_eq!(rarest(vec![], 100), Route::Walk);
+    }
+
+    #[test]
+    fn a_list_without_such_filters_walks_without_counting() {
+        let everything = ListScope {
+            unit_path: None,
+            clearance_rank: i32::MAX,
+        };
+        assert_eq!(
+            Shares::default().remembered(&everything, &[]),
+            Some(Route::Walk)
+        );
+        assert_eq!(
+            Shares::default().remembered(&everything, &[Probe::Vulnerable(true)]),
+            None
+        );
     }
 
     #[test]

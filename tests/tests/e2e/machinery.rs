@@ -285,9 +285,14 @@ fn list_pages_are_planned_once_unless_a_filter_is_selective() {
         unit_path: None,
         clearance_rank: i32::MAX,
     };
-    // Values not counted yet are planned for what they are.
+    // Values not counted yet are planned for what they are; a list without
+    // such filters needs no count.
     let shares = Shares::default();
     assert_eq!(unselective.plans(&shares, &scope), Plans::ByValue);
+    assert_eq!(
+        CustomerFilter::default().plans(&shares, &scope),
+        Plans::Generic
+    );
     // The demo archive is small: every value is rare there, and gathered.
     let route =
         s.db.read(|c| shares.route(c, &scope, &unselective.probes()));
