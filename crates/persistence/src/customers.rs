@@ -512,12 +512,7 @@ fn tag_is_common(conn: &mut DbConn, tag: &str) -> Result<bool> {
     if !matches!(conn, DbConn::Sqlite(_)) {
         return Ok(false);
     }
-    // Files are never deleted (CUS-05): the last rowid counts them.
-    let files: i64 = diesel::select(fixed::<BigInt>(
-        "(SELECT coalesce(max(rowid), 0) FROM customers)",
-    ))
-    .get_result(conn)?;
-    let enough = (files / 10).max(INDEXED_MATCHES_AT_MOST);
+    let enough = (crate::list_routes::files(conn)? / 10).max(INDEXED_MATCHES_AT_MOST);
     let carried: i64 = diesel::select(
         fixed::<BigInt>("(SELECT count(*) FROM (SELECT 1 FROM customer_tags WHERE tag = ")
             .bind(tag)

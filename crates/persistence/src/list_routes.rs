@@ -85,8 +85,11 @@ struct Memory {
     /// The number of files, and when it was counted.
     files: Option<(i64, Instant)>,
     /// Files in a sight that a filter passes, counted up to one more than
-    /// the limit then in force (kept beside it), and when.
-    held: HashMap<(ListScope, Probe), Held>,
+    /// the limit then in force (kept beside it), and when; by sight, so
+    /// that a lookup clones nothing.
+    held: HashMap<ListScope, HashMap<Probe, Held>>,
+    /// How many counts `held` holds in all.
+    counts: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -103,7 +106,39 @@ impl Held {
     }
 }
 
+impl Memory {
+    /// The number of files, if counted within the last minute.
+    fn files(&self, now: Instant) -> Option<i64> {
+        let (n, at) = self.files?;
+        (now.duration_since(at) <= REMEMBERED_FOR).then_some(n)
+    }
+
+    /// The files in `scope`'s sight that `p` passes, if counted within the
+    /// last minute far enough to tell whether that is at most `limit`.
+    fn passed(&self, scope: &ListScope, p: &Probe, now: Instant, limit: i64) -> Option<i64> {
+        let h = self.held.get(scope)?.get(p)?;
+        (now.duration_since(h.at) <= REMEMBERED_FOR)
+            .then_some(*h)?
+            .against(limit)
+    }
+
+    fn remember(&mut self, scope: &ListScope, p: &Probe, held: Held) {
+        if self.counts >= REMEMBERED_AT_MOST {
+            self.held.clear();
+            self.counts = 0;
+        }
+        let by_probe = self.held.entry(scope.clone()).or_default();
+        if by_probe.insert(p.clone(), held).is_none() {
+            self.counts += 1;
+        }
+    }
+}
+
 impl Shares {
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The route for a list with these filters from memory alone, if every
     /// count it needs is fresh.
     pub fn remembered(&self, scope: &ListScope, probes: &[Probe]) -> Option<Route> {
@@ -111,20 +146,12 @@ impl Shares {
             return Some(Route::Walk);
         }
         let now = Instant::now();
-        let memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
-        let (files, at) = memory.files?;
-        if now.duration_since(at) > REMEMBERED_FOR {
-            return None;
-        }
-        let limit = rare_at_most(files);
-        let mut held = Vec::with_capacity(probes.len());
-        for p in probes {
-            let h = memory.held.get(&(scope.clone(), p.clone()))?;
-            if now.duration_since(h.at) > REMEMBERED_FOR {
-                return None;
-            }
-            held.push((h.against(limit)?, p));
-        }
+        let memory = self.memory();
+        let limit = rare_at_most(memory.files(now)?);
+        let held = probes
+            .iter()
+            .map(|p| Some((memory.passed(scope, p, now, limit)?, p)))
+            .collect::<Option<Vec<_>>>()?;
         Some(rarest(held, limit))
     }
 
@@ -135,47 +162,31 @@ impl Shares {
             return Ok(route);
         }
         let now = Instant::now();
-        let known = self.memory.lock().unwrap_or_else(|p| p.into_inner()).files;
+        let known = self.memory().files(now);
         let files = match known {
-            Some((n, at)) if now.duration_since(at) <= REMEMBERED_FOR => n,
-            _ => files(conn)?,
+            Some(n) => n,
+            None => files(conn)?,
         };
         let limit = rare_at_most(files);
         let mut held = Vec::with_capacity(probes.len());
         for p in probes {
-            let key = (scope.clone(), p.clone());
-            let known = self
-                .memory
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .held
-                .get(&key)
-                .copied();
-            let count = match known
-                .filter(|h| now.duration_since(h.at) <= REMEMBERED_FOR)
-                .and_then(|h| h.against(limit))
-            {
+            let known = self.memory().passed(scope, p, now, limit);
+            let count = match known {
                 Some(c) => c,
                 None => {
                     let count = passed(conn, scope, p, limit)?;
-                    let mut memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
-                    if memory.held.len() >= REMEMBERED_AT_MOST {
-                        memory.held.clear();
-                    }
-                    memory.held.insert(
-                        key,
-                        Held {
-                            count,
-                            limit,
-                            at: now,
-                        },
-                    );
+                    let counted = Held {
+                        count,
+                        limit,
+                        at: now,
+                    };
+                    self.memory().remember(scope, p, counted);
                     count
                 }
             };
             held.push((count, p));
         }
-        self.memory.lock().unwrap_or_else(|p| p.into_inner()).files = Some((files, now));
+        self.memory().files = Some((files, now));
         Ok(rarest(held, limit))
     }
 }
@@ -190,7 +201,7 @@ fn rarest(held: Vec<(i64, &Probe)>, limit: i64) -> Route {
 
 /// The number of files: on SQLite the last rowid (files are never
 /// deleted, CUS-05), on PostgreSQL the planner's own count (no scan).
-fn files(conn: &mut DbConn) -> Result<i64> {
+pub(crate) fn files(conn: &mut DbConn) -> Result<i64> {
     match conn {
         DbConn::Sqlite(_) => Ok(diesel::select(fixed::<BigInt>(
             "(SELECT coalesce(max(rowid), 0) FROM customers)",
