@@ -527,9 +527,24 @@ fn filter_pages(args: &Args, db: &Db, base: &str, token: &str) {
         .unwrap_or_default();
     // Seeded codes are `BK` and the file's number: those ending in 07 are
     // one in a hundred, all kept by Shanghai (numbers ≡ 2 modulo 5).
-    let sql = "UPDATE customers SET industry = '金融业' WHERE code LIKE '%07'";
+    // Those ending in 13, one in a hundred across the units, changed last
+    // and carry a tag; the rest last changed at the start of the year
+    // (an ERP's sync asks for what changed since its last run).
+    let sql = "UPDATE customers SET industry = '金融业' WHERE code LIKE '%07';
+               UPDATE customers SET updated_at = '2026-01-01 00:00:00' WHERE code NOT LIKE '%13';
+               INSERT INTO customer_tags (customer_id, tag)
+                 SELECT id, '待回访' FROM customers WHERE code LIKE '%13';";
     db.write(|c| c.batch_execute(sql).map_err(Into::into))
         .unwrap_or_else(|e| panic!("{e}"));
+    // As autovacuum counts a table after most of its rows changed.
+    if db.kind() == clientele_persistence::BackendKind::Postgres {
+        db.read(|c| {
+            c.batch_execute("ANALYZE customers, customer_tags")
+                .map_err(Into::into)
+        })
+        .unwrap_or_else(|e| panic!("analyze: {e}"));
+    }
+    let since = percent("2026-06-01T00:00:00Z");
     let queries = [
         "region=1101&status=active".to_owned(),
         "nature=other".to_owned(),
@@ -539,6 +554,11 @@ fn filter_pages(args: &Args, db: &Db, base: &str, token: &str) {
         "status=dormant&sort=created_at".to_owned(),
         "status=active&sort=-updated_at".to_owned(),
         "nature=private&sort=-updated_at".to_owned(),
+        format!("updated_since={since}"),
+        format!("updated_since={since}&sort=updated_at"),
+        format!("updated_since={since}&sort=-updated_at"),
+        format!("updated_since={since}&status=active"),
+        format!("tag={}", percent("待回访")),
     ];
     for query in queries {
         let url = format!("{base}/api/v1/customers?{query}&limit=20");

@@ -366,14 +366,19 @@ macro_rules! filtered_files {
         // A filter with an index of its own: on SQLite gathered from it,
         // or kept from its index while a list walks its order (but for the
         // status and the vulnerable flag, whose indexes hold the name's
-        // order after the value); otherwise as it is (PostgreSQL's planner
-        // sees the value when it is rare).
+        // order after the value, and for changes since a moment in the
+        // order of changes, whose index is the order's own); otherwise as
+        // it is (PostgreSQL's planner sees the value when it is rare).
         macro_rules! by_index {
             ($probe:expr, $plain:expr) => {{
                 let probe = $probe;
                 let gathers = *route == Route::Gather(probe.clone());
-                let ordered_after = order == Some(SortKey::Name)
-                    && matches!(probe, Probe::Status(_) | Probe::Vulnerable(_));
+                let ordered_after = match (&probe, order) {
+                    (Probe::Status(_) | Probe::Vulnerable(_), Some(SortKey::Name)) => true,
+                    // The order's own index, from the moment on.
+                    (Probe::ChangedSince(_), Some(SortKey::UpdatedAt)) => true,
+                    _ => false,
+                };
                 if sqlite && gathers {
                     q = q.filter(gathered(scope, &probe));
                 } else if sqlite && order.is_some() && !(ordered_after && *route == Route::Walk) {
@@ -485,7 +490,7 @@ macro_rules! filtered_files {
             }
         }
         if let Some(t) = f.updated_since {
-            q = q.filter(customers::updated_at.ge(t));
+            by_index!(Probe::ChangedSince(t), customers::updated_at.ge(t));
         }
         q
     }};
@@ -1402,6 +1407,7 @@ impl CustomerFilter {
             self.region_prefix.clone().map(Probe::Region),
             self.owner_user_id.clone().map(Probe::Owner),
             self.unit_path.clone().map(Probe::Unit),
+            self.updated_since.map(Probe::ChangedSince),
         ];
         out.extend(each.into_iter().flatten());
         out

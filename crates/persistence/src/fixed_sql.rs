@@ -14,7 +14,7 @@ use diesel::expression::{
 };
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Text};
+use diesel::sql_types::{BigInt, HasSqlType, Text, Timestamp};
 use diesel::QueryResult;
 use std::marker::PhantomData;
 
@@ -22,6 +22,7 @@ enum Piece {
     Sql(&'static str),
     Text(String),
     Int(i64),
+    Time(chrono::NaiveDateTime),
 }
 
 /// An expression of SQL type `ST`: constant text with bound values between.
@@ -60,6 +61,12 @@ impl<ST> Fixed<ST> {
         self
     }
 
+    /// A moment (UTC), bound.
+    pub fn bind_time(mut self, value: chrono::NaiveDateTime) -> Self {
+        self.pieces.push(Piece::Time(value));
+        self
+    }
+
     /// Keeps a query holding it from being kept prepared after all: for a
     /// condition whose best plan depends on the value bound, where a plan
     /// kept for all values (PostgreSQL's generic plan) would be ruinous.
@@ -89,9 +96,10 @@ impl<ST> QueryId for Fixed<ST> {
 
 impl<ST, DB> QueryFragment<DB> for Fixed<ST>
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Timestamp>,
     String: ToSql<Text, DB>,
     i64: ToSql<BigInt, DB>,
+    chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         if self.planned_each_run {
@@ -102,6 +110,9 @@ where
                 Piece::Sql(text) => out.push_sql(text),
                 Piece::Text(value) => out.push_bind_param::<Text, String>(value)?,
                 Piece::Int(value) => out.push_bind_param::<BigInt, i64>(value)?,
+                Piece::Time(value) => {
+                    out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(value)?;
+                }
             }
         }
         Ok(())

@@ -62,6 +62,42 @@ fn import_files(s: &TestServer, admin: &str) {
     assert_eq!(imported.status, 200, "{}", imported.text);
 }
 
+/// The moment after which only the files changed next were changed: 12
+/// Beijing files and 2 Shenzhen ones, renamed by a second import.
+fn change_a_few(s: &TestServer, admin: &str) -> String {
+    let changed_from = latest_change(s, admin);
+    let mut csv = String::from("external_id,name\n");
+    for k in (7..480).step_by(40) {
+        csv.push_str(&format!("ROUTE-{k:03},路线测试{k:03}号改名有限公司\n"));
+    }
+    for k in [11, 211] {
+        csv.push_str(&format!("ROUTE-SH-{k:03},深圳路线{k:03}号改名有限公司\n"));
+    }
+    let imported = s.import_csv(admin, &csv, false);
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    changed_from
+}
+
+/// Just after the last change to any file.
+fn latest_change(s: &TestServer, admin: &str) -> String {
+    let newest = s.get("/api/v1/customers?sort=-updated_at&limit=1", admin);
+    let at = newest.json["items"][0]["updated_at"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .unwrap_or_else(|| panic!("{}", newest.text));
+    (at + chrono::Duration::microseconds(1))
+        .to_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn changed_at(f: &Value) -> chrono::DateTime<chrono::Utc> {
+    f["updated_at"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .unwrap_or_else(|| panic!("{f}"))
+        .to_utc()
+}
+
 /// Gathered or walked, a list of a value answers the files that hold it in
 /// the list's order, for the whole archive and for a branch's view of it;
 /// counts agree.
@@ -70,6 +106,10 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
     let s = TestServer::start();
     let admin = s.token("demo.admin");
     import_files(&s, &admin);
+    let changed_from = change_a_few(&s, &admin);
+    let since = chrono::DateTime::parse_from_rfc3339(&changed_from)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_utc();
     let (bj, team) = (s.unit_id("BJ"), s.unit_id("BJ-P1"));
 
     // Which values are rare: 12 files of 480 are gathered, the rest walked.
@@ -90,9 +130,12 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
         Probe::Region("65".into()),
         Probe::Status("dormant".into()),
         Probe::Vulnerable(true),
+        Probe::ChangedSince(since.naive_utc()),
     ] {
         assert_eq!(route(vec![rare.clone()]), Route::Gather(rare));
     }
+    let ever = chrono::DateTime::UNIX_EPOCH.naive_utc();
+    assert_eq!(route(vec![Probe::ChangedSince(ever)]), Route::Walk);
     for common in [
         Probe::Nature("private".into()),
         Probe::Industry("制造业".into()),
@@ -141,7 +184,19 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
         let (bj, team) = (bj.clone(), team.clone());
         Box::new(move |f| f["owner_unit_id"] == bj || f["owner_unit_id"] == team)
     };
+    let changed =
+        |from: chrono::DateTime<chrono::Utc>| -> Test { Box::new(move |f| changed_at(f) >= from) };
+    let since_query = format!("updated_since={}", changed_from.replace('+', "%2B"));
     let filters: Vec<(String, Test)> = vec![
+        (since_query.clone(), changed(since)),
+        (
+            "updated_since=2000-01-01T00:00:00Z".into(),
+            changed(chrono::DateTime::UNIX_EPOCH),
+        ),
+        (
+            format!("{since_query}&status=active"),
+            both(changed(since), held("status", "active".into())),
+        ),
         ("nature=foreign".into(), held("nature", "foreign".into())),
         ("nature=private".into(), held("nature", "private".into())),
         (
@@ -193,7 +248,7 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
     ];
     let manager = s.token("demo.manager.bj");
     for (who, token) in [("admin", &admin), ("manager", &manager)] {
-        for sort in ["name", "-updated_at", "created_at"] {
+        for sort in ["name", "-updated_at", "updated_at", "created_at"] {
             let all = every_file(&s, token, &format!("sort={sort}"), 100);
             assert!(all.len() >= 480, "{who} sees {} files", all.len());
             for (query, passes) in &filters {
