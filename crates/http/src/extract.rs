@@ -5,7 +5,7 @@ use crate::error::{validation_errors, ApiError, FieldError};
 use crate::middleware::request_id::RequestId;
 use crate::state::AppState;
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use clientele_core::{
     AccountKind, Cursor, PageLimit, Principal, Role, SessionId, UnitId, UnitPath, UserId,
@@ -359,15 +359,27 @@ impl Auth {
 pub struct ReqCtx {
     pub request_id: String,
     pub client_ip: Option<String>,
+    /// Whether the request may change files (any method but a read's).
+    pub writes: bool,
 }
 
 impl ReqCtx {
+    /// Who acts, from where, and when. A request that may change files is
+    /// held under way until the last copy of its meta is dropped, after its
+    /// transaction ended (`clientele_persistence::writes_in_flight`).
     pub fn meta(&self, st: &AppState, actor: Option<&Principal>) -> WriteMeta {
+        let (at, held) = if self.writes {
+            let (at, held) = st.db.writes().start(|| st.now());
+            (at, Some(held))
+        } else {
+            (st.now(), None)
+        };
         WriteMeta {
             actor_id: actor.map(|p| p.user_id.to_string()),
             request_id: Some(self.request_id.clone()),
             client_ip: self.client_ip.clone(),
-            at: st.now(),
+            at,
+            held,
         }
     }
 }
@@ -394,9 +406,11 @@ impl FromRequest for ReqCtx {
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
+        let reads = [Method::GET, Method::HEAD, Method::OPTIONS].contains(req.method());
         ready(Ok(ReqCtx {
             request_id,
             client_ip: client_ip(req, trust),
+            writes: !reads,
         }))
     }
 }

@@ -17,6 +17,9 @@ pub struct WriteMeta {
     pub request_id: Option<String>,
     pub client_ip: Option<String>,
     pub at: Timestamp,
+    /// Holds the write under way until every copy of it is dropped, where
+    /// it was stamped through [`crate::writes_in_flight`].
+    pub held: Option<crate::writes_in_flight::Held>,
 }
 
 impl WriteMeta {
@@ -27,6 +30,17 @@ impl WriteMeta {
             request_id: None,
             client_ip: None,
             at,
+            held: None,
+        }
+    }
+
+    /// A write made by the system while the server runs, held under way
+    /// in `db` until its last copy is dropped.
+    pub fn system_in(db: &crate::Db, now: impl FnOnce() -> Timestamp) -> Self {
+        let (at, held) = db.writes().start(now);
+        Self {
+            held: Some(held),
+            ..Self::system(at)
         }
     }
 }

@@ -253,6 +253,8 @@ pub struct Db {
     imports: Arc<RwLock<()>>,
     /// How many files the filters of lists pass, as last counted.
     shares: Arc<crate::list_routes::Shares>,
+    /// The writes of files under way in this process.
+    writes: Arc<crate::writes_in_flight::WritesInFlight>,
 }
 
 /// An import's turn in this process, held until dropped.
@@ -314,6 +316,7 @@ impl Db {
             sqlite_register_writer,
             imports: Arc::default(),
             shares: Arc::default(),
+            writes: Arc::default(),
         })
     }
 
@@ -340,6 +343,12 @@ impl Db {
     /// ([`crate::list_routes`]).
     pub fn shares(&self) -> &Arc<crate::list_routes::Shares> {
         &self.shares
+    }
+
+    /// The writes of files under way in this process
+    /// ([`crate::writes_in_flight`]).
+    pub fn writes(&self) -> &Arc<crate::writes_in_flight::WritesInFlight> {
+        &self.writes
     }
 
     /// Runs reads on one pooled connection.

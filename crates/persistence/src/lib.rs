@@ -61,6 +61,7 @@ pub mod stored_forms;
 pub mod units;
 pub mod users;
 pub mod webhooks;
+pub mod writes_in_flight;
 
 pub use audit::WriteMeta;
 pub use connection::{savepoint, BackendKind, Db, DbConn, DbSettings, Plans};

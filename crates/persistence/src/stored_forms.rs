@@ -184,7 +184,9 @@ fn refold_listed(
                     to_change.insert(id.as_str(), r);
                 }
             }
-            let meta = WriteMeta::system(SystemClock.now().naive_utc());
+            // Held under way: a sync must not pass this moment before the
+            // batch commits (`crate::writes_in_flight`).
+            let meta = WriteMeta::system_in(db, || SystemClock.now().naive_utc());
             let mut records = ChangedFiles::default();
             let mut known = CheckedRefs::default();
             let ids: Vec<&str> = to_change.keys().copied().collect();

@@ -16,5 +16,6 @@ mod ops;
 mod org;
 mod regions;
 mod secrecy;
+mod sync;
 mod tls;
 mod webhooks;

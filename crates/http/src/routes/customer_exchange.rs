@@ -14,6 +14,7 @@ use crate::routes::customer_files::{
 };
 use crate::state::AppState;
 use actix_web::dev::Payload;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
@@ -209,6 +210,9 @@ fn csv_row(c: &Customer, keeper: Option<&str>) -> String {
     responses((status = 200, description = "The files, one per line", content(
         (String = "text/csv"),
         (String = "application/x-ndjson")
+    ), headers(
+        ("X-Next-Cursor" = String, description = "Where the next answer starts, when there is one"),
+        ("X-Changes-Complete-Until" = String, description = "Every change to a file stamped before this moment (RFC 3339, UTC) was committed when the answer was read: a sync resumes `updated_since` from it")
     ))))]
 pub async fn export_customers(
     st: web::Data<AppState>,
@@ -250,6 +254,7 @@ pub(crate) async fn exported(
 ) -> Result<HttpResponse, ApiError> {
     let financials = sees_financials(&p);
     let detail = Some(wire_format(format).to_owned());
+    let complete = super::changes_complete_until(st);
     let page = registered_page(st, p, meta, q, (limit, cursor), "export", (detail, grant)).await?;
     let next = page.next.as_ref().map(Cursor::encode);
     let rows: Vec<Customer> = page
@@ -280,7 +285,12 @@ pub(crate) async fn exported(
         }
         ExportFormat::Ndjson => ndjson(&rows)?,
     };
-    Ok(export_answer("customers", format, body, next))
+    let mut res = export_answer("customers", format, body, next);
+    if let Ok(v) = HeaderValue::from_str(&complete) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(super::CHANGES_COMPLETE_UNTIL), v);
+    }
+    Ok(res)
 }
 
 fn wire_format(f: ExportFormat) -> &'static str {

@@ -690,6 +690,10 @@ pub struct ClassQuery {
     /// vip, 重點客戶 finds 重点客户.
     #[param(min_length = 1, max_length = 32)]
     pub tag: Option<String>,
+    /// Files changed at or after this moment. A sync resumes from the
+    /// `X-Changes-Complete-Until` of its previous answer, not from the
+    /// newest `updated_at` it saw: a change stamped earlier may still have
+    /// been under way then.
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Also take files merged into others (default false).
     pub include_merged: Option<bool>,
@@ -864,7 +868,8 @@ pub(crate) async fn registered_page(
 
 /// List the files visible to the caller; every file shown is registered as read.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])),
-    params(CustomerQuery, ClassQuery, PageParams), responses((status = 200, body = CustomerPage)))]
+    params(CustomerQuery, ClassQuery, PageParams), responses((status = 200, body = CustomerPage,
+        headers(("X-Changes-Complete-Until" = String, description = "Every change to a file stamped before this moment (RFC 3339, UTC) was committed when the answer was read: a sync resumes `updated_since` from it")))))]
 pub async fn list_customers(
     st: web::Data<AppState>,
     ctx: ReqCtx,
@@ -878,6 +883,7 @@ pub async fn list_customers(
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let financials = sees_financials(&p);
+    let complete = super::changes_complete_until(&st);
     let page = registered_page(
         &st,
         p,
@@ -888,9 +894,11 @@ pub async fn list_customers(
         (None, None),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(CustomerPage::from_page(page, |v| {
-        Customer::from_view(v, financials)
-    })))
+    Ok(HttpResponse::Ok()
+        .insert_header((super::CHANGES_COMPLETE_UNTIL, complete))
+        .json(CustomerPage::from_page(page, |v| {
+            Customer::from_view(v, financials)
+        })))
 }
 
 fn status_of(v: &CustomerView) -> clientele_persistence::Result<clientele_customers::Status> {

@@ -264,6 +264,9 @@ pub async fn withdraw_export_request(
     responses((status = 200, description = "The files, one per line", content(
         (String = "text/csv"),
         (String = "application/x-ndjson")
+    ), headers(
+        ("X-Next-Cursor" = String, description = "Where the next answer starts, when there is one"),
+        ("X-Changes-Complete-Until" = String, description = "Every change to a file stamped before this moment (RFC 3339, UTC) was committed when the answer was read: a sync resumes `updated_since` from it")
     ))))]
 pub async fn export_under_request(
     st: web::Data<AppState>,

@@ -41,6 +41,22 @@ pub(crate) fn versioned<T: serde::Serialize>(
     res.json(body)
 }
 
+/// The header of a list or export of files that names the moment before
+/// which every change is committed (`updated_since` resumes from it).
+pub(crate) const CHANGES_COMPLETE_UNTIL: &str = "x-changes-complete-until";
+
+/// The moment, as RFC 3339 UTC to the microsecond, before which every
+/// change of a file this server stamped is committed: taken before a list
+/// reads, so a sync resuming `updated_since` from it misses nothing
+/// (`clientele_persistence::writes_in_flight`).
+pub(crate) fn changes_complete_until(st: &crate::state::AppState) -> String {
+    st.db
+        .writes()
+        .complete_until(|| st.now())
+        .and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// Like [`versioned`], for an answer that shows a secret once: marked
 /// `Cache-Control: no-store`, so no cache keeps it and the idempotency
 /// store does not either (it replays such an answer as a 409).

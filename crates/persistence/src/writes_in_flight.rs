@@ -1,0 +1,129 @@
+//! The writes of files under way in this process, and the moment before
+//! which every change is committed.
+//!
+//! A change is stamped (`updated_at`) when its request starts and becomes
+//! visible when its transaction commits, later; writes commit in any
+//! order. So a reader that resumes `updated_since` from the newest change
+//! it saw can miss an older change that committed after it read (an
+//! import of 10 000 rows stamped before a one-file edit that committed
+//! first). [`WritesInFlight::complete_until`] is the moment before which
+//! every change of this process is committed: a sync that resumes from it
+//! misses nothing. The moment of a write is read from the clock under the
+//! same lock that answers that question, so no write can take a moment
+//! below an answer already given and still be under way.
+
+use crate::Timestamp;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The writes under way, by the moment each was stamped.
+#[derive(Default)]
+pub struct WritesInFlight {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    next: u64,
+    started: BTreeSet<(Timestamp, u64)>,
+}
+
+impl WritesInFlight {
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stamps a write with the moment `now` reads, and holds it under way
+    /// until the last copy of the returned [`Held`] is dropped (after its
+    /// transaction ended).
+    pub fn start(self: &Arc<Self>, now: impl FnOnce() -> Timestamp) -> (Timestamp, Held) {
+        let mut inner = self.inner();
+        let at = now();
+        inner.next += 1;
+        let key = (at, inner.next);
+        inner.started.insert(key);
+        let held = Held(Arc::new(Ticket {
+            writes: Arc::clone(self),
+            key,
+        }));
+        (at, held)
+    }
+
+    /// The moment before which every change stamped by this process is
+    /// committed: the oldest write under way, or `now` when none is.
+    pub fn complete_until(&self, now: impl FnOnce() -> Timestamp) -> Timestamp {
+        let inner = self.inner();
+        let now = now();
+        inner.started.first().map_or(now, |(at, _)| (*at).min(now))
+    }
+}
+
+/// A write under way, shared by every copy of its [`crate::audit::WriteMeta`].
+#[derive(Clone)]
+pub struct Held(Arc<Ticket>);
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Held({})", self.0.key.0)
+    }
+}
+
+struct Ticket {
+    writes: Arc<WritesInFlight>,
+    key: (Timestamp, u64),
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.writes.inner().started.remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, NaiveDate};
+
+    fn at(second: u32) -> Timestamp {
+        NaiveDate::from_ymd_opt(2026, 12, 7)
+            .and_then(|d| d.and_hms_opt(10, 0, second))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_oldest_write_under_way_holds_the_moment_back() {
+        let writes = Arc::new(WritesInFlight::default());
+        assert_eq!(writes.complete_until(|| at(5)), at(5));
+        let (first, a) = writes.start(|| at(1));
+        let (_, b) = writes.start(|| at(2));
+        assert_eq!(first, at(1));
+        assert_eq!(writes.complete_until(|| at(5)), at(1));
+        let copy = a.clone();
+        drop(a);
+        assert_eq!(
+            writes.complete_until(|| at(5)),
+            at(1),
+            "a copy still holds it"
+        );
+        drop(copy);
+        assert_eq!(writes.complete_until(|| at(5)), at(2));
+        drop(b);
+        assert_eq!(writes.complete_until(|| at(5)), at(5));
+    }
+
+    #[test]
+    fn two_writes_of_one_moment_are_held_apart() {
+        let writes = Arc::new(WritesInFlight::default());
+        let (_, a) = writes.start(|| at(1));
+        let (_, b) = writes.start(|| at(1));
+        drop(a);
+        assert_eq!(writes.complete_until(|| at(3)), at(1));
+        drop(b);
+        assert_eq!(writes.complete_until(|| at(3)), at(3));
+        // A clock set back answers its own reading, never a later one.
+        assert_eq!(
+            writes.complete_until(|| at(3) - Duration::seconds(1)),
+            at(2)
+        );
+    }
+}
