@@ -193,6 +193,13 @@ pub enum Plans {
     /// One generic plan per statement, made once and reused
     /// (`plan_cache_mode = force_generic_plan`): for statements whose best
     /// plan does not depend on the values bound. SQLite plans once anyway.
+    /// These connections serve only list pages whose filters are all
+    /// common (`list_routes::Route::Walk`), whose best plan walks the
+    /// index of the list's order: sorting is switched off on them
+    /// (`enable_sort = off`), since a generic plan guesses a `LIKE` of
+    /// unknown value rare and would gather and sort instead (at 10 000
+    /// files, every file of the caller's levels from an index that holds
+    /// the level after other columns: 14 ms a page against 0.09 ms).
     Generic,
 }
 
@@ -208,7 +215,7 @@ impl r2d2::ManageConnection for Manager {
     fn connect(&self) -> std::result::Result<Pooled, ConnectError> {
         let mut conn = self.0.establish()?;
         if let (DbConn::Pg(c), Plans::Generic) = (&mut conn, self.1) {
-            c.batch_execute("SET plan_cache_mode = force_generic_plan")
+            c.batch_execute("SET plan_cache_mode = force_generic_plan; SET enable_sort = off")
                 .map_err(|e| ConnectError(e.to_string()))?;
         }
         Ok(Pooled {
@@ -392,7 +399,7 @@ impl Db {
     ) -> Result<T> {
         let _turn = in_turn(self.kind, writers);
         let mut pooled = self.pool.get()?;
-        self.watch(&mut pooled, |c| c.transaction(f))
+        crate::writes_in_flight::held_to_the_end(|| self.watch(&mut pooled, |c| c.transaction(f)))
     }
 
     /// Runs `f` outside a transaction, taking the writer's turn on SQLite:

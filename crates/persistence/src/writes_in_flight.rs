@@ -13,6 +13,7 @@
 //! below an answer already given and still be under way.
 
 use crate::Timestamp;
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -75,8 +76,58 @@ struct Ticket {
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        self.writes.inner().started.remove(&self.key);
+        let key = self.key;
+        let writes = Arc::clone(&self.writes);
+        // Inside a transaction the write is under way until it ends.
+        let deferred = ENDING
+            .try_with(|ending| match ending.borrow_mut().as_mut() {
+                Some(list) => {
+                    list.push((Arc::clone(&writes), key));
+                    true
+                }
+                None => false,
+            })
+            .unwrap_or(false);
+        if !deferred {
+            writes.inner().started.remove(&key);
+        }
     }
+}
+
+thread_local! {
+    /// The writes whose last copy was dropped inside the transaction this
+    /// thread runs: released when it has ended.
+    static ENDING: RefCell<Option<Vec<(Arc<WritesInFlight>, (Timestamp, u64))>>> =
+        const { RefCell::new(None) };
+}
+
+/// Runs `transaction` (which commits or rolls back before it returns),
+/// holding every write whose meta it drops under way until it has ended: a
+/// write closure drops its meta when it returns, before the commit.
+pub(crate) fn held_to_the_end<T>(transaction: impl FnOnce() -> T) -> T {
+    let outermost = ENDING.with(|ending| {
+        let mut ending = ending.borrow_mut();
+        let outermost = ending.is_none();
+        if outermost {
+            *ending = Some(Vec::new());
+        }
+        outermost
+    });
+    // Released also when the transaction panics.
+    struct Release(bool);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            if !self.0 {
+                return;
+            }
+            let ended = ENDING.with(|ending| ending.borrow_mut().take());
+            for (writes, key) in ended.into_iter().flatten() {
+                writes.inner().started.remove(&key);
+            }
+        }
+    }
+    let _release = Release(outermost);
+    transaction()
 }
 
 #[cfg(test)]
@@ -125,5 +176,20 @@ mod tests {
             writes.complete_until(|| at(3) - Duration::seconds(1)),
             at(2)
         );
+    }
+
+    #[test]
+    fn a_write_dropped_inside_its_transaction_is_under_way_until_it_ends() {
+        let writes = Arc::new(WritesInFlight::default());
+        let (_, held) = writes.start(|| at(1));
+        held_to_the_end(|| {
+            held_to_the_end(|| drop(held));
+            assert_eq!(
+                writes.complete_until(|| at(5)),
+                at(1),
+                "still under way inside the outer transaction"
+            );
+        });
+        assert_eq!(writes.complete_until(|| at(5)), at(5));
     }
 }
