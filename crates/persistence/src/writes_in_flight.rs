@@ -23,10 +23,16 @@ pub struct WritesInFlight {
     inner: Mutex<Inner>,
 }
 
+/// A write's stamp, and its number among writes of the same stamp.
+type Key = (Timestamp, u64);
+
+/// Writes whose last copy was dropped inside a transaction, by registry.
+type Ending = Vec<(Arc<WritesInFlight>, Key)>;
+
 #[derive(Default)]
 struct Inner {
     next: u64,
-    started: BTreeSet<(Timestamp, u64)>,
+    started: BTreeSet<Key>,
 }
 
 impl WritesInFlight {
@@ -71,7 +77,7 @@ impl std::fmt::Debug for Held {
 
 struct Ticket {
     writes: Arc<WritesInFlight>,
-    key: (Timestamp, u64),
+    key: Key,
 }
 
 impl Drop for Ticket {
@@ -97,8 +103,7 @@ impl Drop for Ticket {
 thread_local! {
     /// The writes whose last copy was dropped inside the transaction this
     /// thread runs: released when it has ended.
-    static ENDING: RefCell<Option<Vec<(Arc<WritesInFlight>, (Timestamp, u64))>>> =
-        const { RefCell::new(None) };
+    static ENDING: RefCell<Option<Ending>> = const { RefCell::new(None) };
 }
 
 /// Runs `transaction` (which commits or rolls back before it returns),
