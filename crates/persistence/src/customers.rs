@@ -475,19 +475,10 @@ macro_rules! filtered_files {
             q = q.filter(customers::external_id.eq(v.clone()));
         }
         if let Some(t) = &f.tag {
-            if tag_is_common(conn, t)? {
-                // Each file in the list's order is asked for the tag.
-                q = q.filter(diesel::dsl::exists(
-                    customer_tags::table
-                        .filter(customer_tags::customer_id.eq(customers::id))
-                        .filter(customer_tags::tag.eq(t.clone())),
-                ));
-            } else {
-                let tagged = customer_tags::table
-                    .filter(customer_tags::tag.eq(t.clone()))
-                    .select(customer_tags::customer_id);
-                q = q.filter(customers::id.eq_any(tagged));
-            }
+            let tagged = customer_tags::table
+                .filter(customer_tags::tag.eq(t.clone()))
+                .select(customer_tags::customer_id);
+            by_index!(Probe::Tag(t.clone()), customers::id.eq_any(tagged));
         }
         if let Some(t) = f.updated_since {
             by_index!(Probe::ChangedSince(t), customers::updated_at.ge(t));
@@ -497,36 +488,6 @@ macro_rules! filtered_files {
     ($conn:expr, $scope:expr, $f:expr, $route:expr, $order:expr) => {
         filtered_files!(from visible_files!($scope); $conn, $scope, $f, $route, $order)
     };
-}
-
-/// Whether a tag is carried by so many files, on SQLite, that a page of it
-/// is found sooner by the list's ordered scan asking each file for the tag
-/// than by gathering all its files from the tags' index and sorting them:
-/// more than a tenth of the archive, and more than
-/// [`crate::sql_fns::INDEXED_MATCHES_AT_MOST`]. SQLite plans without counts
-/// of values, and gathered a tag half of 100 000 files carry in 0.15–0.19 s
-/// a page; asked file by file, 4–7 ms. A tag on a tenth of the files stays
-/// gathered (0.02–0.03 s): where its files sit together in the list's
-/// order (an import's batch, newest first) the scan passes every other
-/// file first (0.03–0.08 s). PostgreSQL's planner counts the tags itself
-/// (always false there).
-fn tag_is_common(conn: &mut DbConn, tag: &str) -> Result<bool> {
-    use crate::fixed_sql::fixed;
-    use crate::sql_fns::INDEXED_MATCHES_AT_MOST;
-    use diesel::sql_types::BigInt;
-    if !matches!(conn, DbConn::Sqlite(_)) {
-        return Ok(false);
-    }
-    let enough = (crate::list_routes::files(conn)? / 10).max(INDEXED_MATCHES_AT_MOST);
-    let carried: i64 = diesel::select(
-        fixed::<BigInt>("(SELECT count(*) FROM (SELECT 1 FROM customer_tags WHERE tag = ")
-            .bind(tag)
-            .sql(" LIMIT ")
-            .bind_int(enough + 1)
-            .sql("))"),
-    )
-    .get_result(conn)?;
-    Ok(carried > enough)
 }
 
 fn views(rows: Vec<ViewRow>) -> Result<Vec<CustomerView>> {
@@ -1408,6 +1369,7 @@ impl CustomerFilter {
             self.owner_user_id.clone().map(Probe::Owner),
             self.unit_path.clone().map(Probe::Unit),
             self.updated_since.map(Probe::ChangedSince),
+            self.tag.clone().map(Probe::Tag),
         ];
         out.extend(each.into_iter().flatten());
         out

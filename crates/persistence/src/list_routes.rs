@@ -44,6 +44,8 @@ pub enum Probe {
     Unit(String),
     /// The files changed at or after this moment (UTC).
     ChangedSince(chrono::NaiveDateTime),
+    /// The files that carry this tag (folded).
+    Tag(String),
 }
 
 /// How a list is found.
@@ -259,6 +261,10 @@ fn condition<ST>(text: Fixed<ST>, p: &Probe) -> Fixed<ST> {
             .bind(format!("{path}%"))
             .sql(")"),
         Probe::ChangedSince(t) => text.sql("customers.updated_at >= ").bind_time(*t),
+        Probe::Tag(tag) => text
+            .sql("customers.id IN (SELECT customer_id FROM customer_tags WHERE tag = ")
+            .bind(tag.as_str())
+            .sql(")"),
     }
 }
 

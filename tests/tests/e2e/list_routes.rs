@@ -38,12 +38,12 @@ fn ids(files: &[Value]) -> Vec<String> {
 /// Beijing branch does not see.
 fn import_files(s: &TestServer, admin: &str) {
     let mut csv = String::from(
-        "external_id,name,nature,industry,customer_type,region_code,status,vulnerable,owner_unit_code\n",
+        "external_id,name,nature,industry,customer_type,region_code,status,vulnerable,owner_unit_code,tags\n",
     );
     for k in 0..480 {
         let odd = |shift: usize| (k + shift).is_multiple_of(40);
         csv.push_str(&format!(
-            "ROUTE-{k:03},路线测试{k:03}号有限公司,{},{},{},{},{},{},{}\n",
+            "ROUTE-{k:03},路线测试{k:03}号有限公司,{},{},{},{},{},{},{},{}\n",
             if odd(0) { "foreign" } else { "private" },
             if odd(1) { "金融业" } else { "制造业" },
             if odd(2) { "agent" } else { "end_user" },
@@ -51,11 +51,12 @@ fn import_files(s: &TestServer, admin: &str) {
             if odd(4) { "dormant" } else { "active" },
             if odd(5) { "true" } else { "false" },
             if odd(6) { "BJ-P1" } else { "BJ" },
+            if odd(8) { "稀有" } else { "常见" },
         ));
     }
     for k in 0..300 {
         csv.push_str(&format!(
-            "ROUTE-SH-{k:03},深圳路线{k:03}号有限公司,private,制造业,end_user,440305,active,false,SH\n"
+            "ROUTE-SH-{k:03},深圳路线{k:03}号有限公司,private,制造业,end_user,440305,active,false,SH,常见\n"
         ));
     }
     let imported = s.import_csv(admin, &csv, false);
@@ -131,6 +132,7 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
         Probe::Status("dormant".into()),
         Probe::Vulnerable(true),
         Probe::ChangedSince(since.naive_utc()),
+        Probe::Tag("稀有".into()),
     ] {
         assert_eq!(route(vec![rare.clone()]), Route::Gather(rare));
     }
@@ -143,6 +145,7 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
         Probe::Region("1101".into()),
         Probe::Status("active".into()),
         Probe::Vulnerable(false),
+        Probe::Tag("常见".into()),
     ] {
         assert_eq!(route(vec![common.clone()]), Route::Walk, "{common:?}");
     }
@@ -187,7 +190,20 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
     let changed =
         |from: chrono::DateTime<chrono::Utc>| -> Test { Box::new(move |f| changed_at(f) >= from) };
     let since_query = format!("updated_since={}", changed_from.replace('+', "%2B"));
+    let tagged = |tag: &'static str| -> Test {
+        Box::new(move |f| {
+            f["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|v| v == tag))
+        })
+    };
     let filters: Vec<(String, Test)> = vec![
+        ("tag=%E7%A8%80%E6%9C%89".into(), tagged("稀有")),
+        ("tag=%E5%B8%B8%E8%A7%81".into(), tagged("常见")),
+        (
+            "tag=%E5%B8%B8%E8%A7%81&status=dormant".into(),
+            both(tagged("常见"), held("status", "dormant".into())),
+        ),
         (since_query.clone(), changed(since)),
         (
             "updated_since=2000-01-01T00:00:00Z".into(),
