@@ -207,7 +207,7 @@ fn rarest(held: Vec<(i64, &Probe)>, limit: i64) -> Route {
 
 /// The number of files: on SQLite the last rowid (files are never
 /// deleted, CUS-05), on PostgreSQL the planner's own count (no scan).
-pub(crate) fn files(conn: &mut DbConn) -> Result<i64> {
+fn files(conn: &mut DbConn) -> Result<i64> {
     match conn {
         DbConn::Sqlite(_) => Ok(diesel::select(fixed::<BigInt>(
             "(SELECT coalesce(max(rowid), 0) FROM customers)",

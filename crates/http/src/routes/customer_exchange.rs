@@ -14,7 +14,6 @@ use crate::routes::customer_files::{
 };
 use crate::state::AppState;
 use actix_web::dev::Payload;
-use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
@@ -286,10 +285,8 @@ pub(crate) async fn exported(
         ExportFormat::Ndjson => ndjson(&rows)?,
     };
     let mut res = export_answer("customers", format, body, next);
-    if let Ok(v) = HeaderValue::from_str(&complete) {
-        res.headers_mut()
-            .insert(HeaderName::from_static(super::CHANGES_COMPLETE_UNTIL), v);
-    }
+    let (name, value) = complete;
+    res.headers_mut().insert(name, value);
     Ok(res)
 }
 

@@ -895,7 +895,7 @@ pub async fn list_customers(
     )
     .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((super::CHANGES_COMPLETE_UNTIL, complete))
+        .insert_header(complete)
         .json(CustomerPage::from_page(page, |v| {
             Customer::from_view(v, financials)
         })))

@@ -23,6 +23,7 @@ pub mod users;
 pub mod webhooks;
 
 use crate::extract::etag;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
@@ -41,20 +42,23 @@ pub(crate) fn versioned<T: serde::Serialize>(
     res.json(body)
 }
 
-/// The header of a list or export of files that names the moment before
-/// which every change is committed (`updated_since` resumes from it).
-pub(crate) const CHANGES_COMPLETE_UNTIL: &str = "x-changes-complete-until";
-
-/// The moment, as RFC 3339 UTC to the microsecond, before which every
-/// change of a file this server stamped is committed: taken before a list
+/// The `X-Changes-Complete-Until` header of a list or export of files: the
+/// moment, as RFC 3339 UTC to the microsecond, before which every change
+/// of a file this server stamped is committed. Taken before the list
 /// reads, so a sync resuming `updated_since` from it misses nothing
 /// (`clientele_persistence::writes_in_flight`).
-pub(crate) fn changes_complete_until(st: &crate::state::AppState) -> String {
-    st.db
+pub(crate) fn changes_complete_until(st: &crate::state::AppState) -> (HeaderName, HeaderValue) {
+    let at = st
+        .db
         .writes()
         .complete_until(|| st.now())
         .and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    (
+        HeaderName::from_static("x-changes-complete-until"),
+        // RFC 3339 is visible ASCII: always a valid header value.
+        HeaderValue::from_str(&at).unwrap_or_else(|_| HeaderValue::from_static("")),
+    )
 }
 
 /// Like [`versioned`], for an answer that shows a secret once: marked
