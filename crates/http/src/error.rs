@@ -296,11 +296,25 @@ impl From<clientele_persistence::Error> for ApiError {
                 code,
                 message,
                 status,
-            } => match status {
-                RejectStatus::Conflict => ApiError::new(StatusCode::CONFLICT, code, message),
-                RejectStatus::Unprocessable => ApiError::unprocessable(code, message),
-                RejectStatus::Forbidden => ApiError::new(StatusCode::FORBIDDEN, code, message),
-            },
+                field,
+            } => {
+                let status = match status {
+                    RejectStatus::Conflict => StatusCode::CONFLICT,
+                    RejectStatus::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+                    RejectStatus::Forbidden => StatusCode::FORBIDDEN,
+                };
+                let mut err = ApiError::new(status, code, message.clone());
+                // The rule's own code stays the answer's; the field it
+                // refused is named as a body field's fault is.
+                if let Some(field) = field {
+                    err.errors.push(FieldError {
+                        field: field.to_owned(),
+                        code: code.into(),
+                        message,
+                    });
+                }
+                err
+            }
             E::Invalid {
                 field,
                 code,

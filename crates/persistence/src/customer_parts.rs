@@ -485,10 +485,10 @@ pub fn document(conn: &mut DbConn, customer_id: &str, id: &str) -> Result<Docume
 fn check_keeper(conn: &mut DbConn, row: &DocumentRow) -> Result<()> {
     if let Some(u) = &row.keeper_unit_id {
         if crate::units::get(conn, u).is_err() {
-            return Err(Error::unprocessable(
-                "unit_not_found",
-                "the keeper unit does not exist",
-            ));
+            return Err(
+                Error::unprocessable("unit_not_found", "the keeper unit does not exist")
+                    .on("keeper_unit_id"),
+            );
         }
     }
     Ok(())

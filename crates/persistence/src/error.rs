@@ -21,12 +21,15 @@ pub enum Error {
     /// The row changed since the caller read it (optimistic concurrency).
     #[error("the row was changed by someone else")]
     StaleVersion,
-    /// A business rule checked inside a write refused it.
+    /// A business rule checked inside a write refused it; `field` names
+    /// the request's field whose value the rule refused, where one did
+    /// (an owner unit that does not exist), so a form can point at it.
     #[error("{message}")]
     Rejected {
         code: &'static str,
         message: String,
         status: RejectStatus,
+        field: Option<&'static str>,
     },
     /// A field's value is not one the stored data allows (a region code
     /// the catalogue does not hold); answered as that field's fault (422).
@@ -64,6 +67,7 @@ impl Error {
             code,
             message: message.into(),
             status: RejectStatus::Conflict,
+            field: None,
         }
     }
 
@@ -72,6 +76,7 @@ impl Error {
             code,
             message: message.into(),
             status: RejectStatus::Forbidden,
+            field: None,
         }
     }
 
@@ -89,6 +94,27 @@ impl Error {
             code,
             message: message.into(),
             status: RejectStatus::Unprocessable,
+            field: None,
+        }
+    }
+
+    /// A rule's refusal as the fault of the request's `field`; other
+    /// errors are left as they are.
+    #[must_use]
+    pub fn on(self, field: &'static str) -> Self {
+        match self {
+            Error::Rejected {
+                code,
+                message,
+                status,
+                ..
+            } => Error::Rejected {
+                code,
+                message,
+                status,
+                field: Some(field),
+            },
+            other => other,
         }
     }
 }

@@ -93,7 +93,8 @@ pub(crate) fn check(
             return Err(Error::unprocessable(
                 "unknown_secrecy_level",
                 format!("{:?} is not a secrecy level", row.secrecy_level),
-            ));
+            )
+            .on("secrecy_level"));
         }
         known.levels.insert(row.secrecy_level.clone());
     }
@@ -118,14 +119,15 @@ pub(crate) fn check(
 fn unit_usable(conn: &mut DbConn, unit_id: &str) -> Result<()> {
     match crate::units::get_held(conn, unit_id) {
         Ok(unit) if unit.active => Ok(()),
-        Ok(_) => Err(Error::unprocessable(
-            "unit_inactive",
-            "the owner unit is deactivated",
-        )),
+        Ok(_) => Err(
+            Error::unprocessable("unit_inactive", "the owner unit is deactivated")
+                .on("owner_unit_id"),
+        ),
         Err(Error::NotFound) => Err(Error::unprocessable(
             "unit_not_found",
             "the owner unit does not exist",
-        )),
+        )
+        .on("owner_unit_id")),
         Err(e) => Err(e),
     }
 }
@@ -143,14 +145,16 @@ fn owner_usable(conn: &mut DbConn, user_id: &str) -> Result<()> {
             return Err(Error::unprocessable(
                 "owner_not_person",
                 "a file is kept by a person, not a service account",
-            ));
+            )
+            .on("owner_user_id"));
         }
     }
     if owner.as_ref().map(|o| o.0) != Some(true) {
         return Err(Error::unprocessable(
             "owner_not_found",
             "the owner user does not exist or is deactivated",
-        ));
+        )
+        .on("owner_user_id"));
     }
     Ok(())
 }

@@ -90,7 +90,8 @@ fn parent_for(
                 return Err(Error::unprocessable(
                     "parent_not_found",
                     "the parent unit does not exist",
-                ));
+                )
+                .on("parent_id"));
             }
             Err(e) => return Err(e),
         },
@@ -98,10 +99,10 @@ fn parent_for(
     };
     if let Some(p) = &parent {
         if !p.active {
-            return Err(Error::unprocessable(
-                "parent_inactive",
-                "the parent unit is deactivated",
-            ));
+            return Err(
+                Error::unprocessable("parent_inactive", "the parent unit is deactivated")
+                    .on("parent_id"),
+            );
         }
     }
     let parent_kind = parent.as_ref().map(UnitRow::kind).transpose()?;
@@ -110,7 +111,8 @@ fn parent_for(
         return Err(Error::unprocessable(
             "invalid_parent_kind",
             format!("a {kind} cannot stand {where_}"),
-        ));
+        )
+        .on("parent_id"));
     }
     Ok(parent)
 }
@@ -266,12 +268,14 @@ pub fn update(
             let parent = parent_for(conn, kind, Some(&new_parent))?;
             let parent = parent.ok_or_else(|| {
                 Error::unprocessable("parent_not_found", "the parent unit does not exist")
+                    .on("parent_id")
             })?;
             if parent.path.starts_with(&before.path) {
                 return Err(Error::unprocessable(
                     "cycle",
                     "a unit cannot move under itself or one of its own sub-units",
-                ));
+                )
+                .on("parent_id"));
             }
             let new_path = format!("{}{}/", parent.path, before.id);
             // Re-root the whole subtree: every descendant path shares the old prefix.

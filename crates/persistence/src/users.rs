@@ -108,16 +108,14 @@ fn check_refs(conn: &mut DbConn, unit_id: &str, clearance: &str) -> Result<()> {
     match units::get_held(conn, unit_id) {
         Ok(u) if u.active => {}
         Ok(_) => {
-            return Err(Error::unprocessable(
-                "unit_inactive",
-                "the unit is deactivated",
-            ))
+            return Err(
+                Error::unprocessable("unit_inactive", "the unit is deactivated").on("unit_id"),
+            )
         }
         Err(Error::NotFound) => {
-            return Err(Error::unprocessable(
-                "unit_not_found",
-                "the unit does not exist",
-            ))
+            return Err(
+                Error::unprocessable("unit_not_found", "the unit does not exist").on("unit_id"),
+            )
         }
         Err(e) => return Err(e),
     }
@@ -125,7 +123,8 @@ fn check_refs(conn: &mut DbConn, unit_id: &str, clearance: &str) -> Result<()> {
         return Err(Error::unprocessable(
             "unknown_clearance",
             format!("{clearance:?} is not a secrecy level"),
-        ));
+        )
+        .on("clearance"));
     }
     Ok(())
 }

@@ -1820,32 +1820,58 @@ fn r_cus_09_outside_access_needs_legal_approval() {
     );
 }
 
+/// A rule's refusal keeps its own code and names the field it refused,
+/// as a body field's fault is named, so a form can point at it.
+fn refused_on(answer: &Resp, code: &str, field: &str) {
+    answer.assert_problem(422, code);
+    assert_eq!(answer.json["errors"][0]["field"], field, "{}", answer.text);
+    assert_eq!(answer.json["errors"][0]["code"], code, "{}", answer.text);
+}
+
 #[test]
 fn r_cus_10_files_stay_with_a_unit_in_scope() {
     let s = TestServer::start();
     let am = s.token("demo.am.bj");
     let sh = s.unit_id("SH");
-    create(
+    let before = s.audit_count();
+    let out_of_scope = create(
         &s,
         &am,
         json!({"name": "越权归属有限公司", "nature": "private", "owner_unit_id": sh}),
-    )
-    .assert_problem(422, "unit_out_of_scope");
-    create(
+    );
+    refused_on(&out_of_scope, "unit_out_of_scope", "owner_unit_id");
+    let above = create(
         &s,
         &am,
         json!({"name": "越密有限公司", "nature": "private", "secrecy_level": "A"}),
-    )
-    .assert_problem(422, "secrecy_above_clearance");
-    create(&s, &am, json!({"name": "无此单位有限公司", "nature": "private", "owner_unit_id": uuid::Uuid::now_v7()}))
-        .assert_problem(422, "unit_not_found");
+    );
+    refused_on(&above, "secrecy_above_clearance", "secrecy_level");
+    let no_unit = create(
+        &s,
+        &am,
+        json!({"name": "无此单位有限公司", "nature": "private", "owner_unit_id": uuid::Uuid::now_v7()}),
+    );
+    refused_on(&no_unit, "unit_not_found", "owner_unit_id");
+    let no_level = create(
+        &s,
+        &am,
+        json!({"name": "无此密级有限公司", "nature": "private", "secrecy_level": "Z"}),
+    );
+    refused_on(&no_level, "unknown_secrecy_level", "secrecy_level");
+    let no_keeper = create(
+        &s,
+        &am,
+        json!({"name": "无此保管人有限公司", "nature": "private", "owner_user_id": uuid::Uuid::now_v7()}),
+    );
+    refused_on(&no_keeper, "owner_not_found", "owner_user_id");
     // The keeper is a person (CUS-10), not a service account.
-    create(
+    let system = create(
         &s,
         &am,
         json!({"name": "系统保管有限公司", "nature": "private", "owner_user_id": s.user_id("demo-erp")}),
-    )
-    .assert_problem(422, "owner_not_person");
+    );
+    refused_on(&system, "owner_not_person", "owner_user_id");
+    assert_eq!(s.audit_count(), before, "nothing was written");
     let agent = s.token("demo.agent");
     create(
         &s,

@@ -407,7 +407,7 @@ fn erp_import_names_every_row_that_cannot_be_written() {
                 ERP-35,北京导入三十五有限公司,private,,,91440300708461136T\n\
                 ERP-36,北京导入三十六有限公司,,,,\n\
                 ERP-37,北京导入三十七有限公司,state_owned,,,\n";
-    let named = |errors: &serde_json::Value| -> Vec<(u64, String)> {
+    let named = |errors: &serde_json::Value| -> Vec<(u64, String, String)> {
         errors
             .as_array()
             .cloned()
@@ -416,20 +416,22 @@ fn erp_import_names_every_row_that_cannot_be_written() {
             .map(|e| {
                 (
                     e["row"].as_u64().unwrap_or(0),
+                    e["field"].as_str().unwrap_or("").to_owned(),
                     e["code"].as_str().unwrap_or("").to_owned(),
                 )
             })
             .collect()
     };
-    let expected: Vec<(u64, String)> = [
-        (2, "unit_out_of_scope"),
-        (3, "unit_not_found"),
-        (4, "secrecy_above_clearance"),
-        (6, "duplicate"),
-        (7, "unknown_value"),
+    // Each named by its CSV column: the unit by its code.
+    let expected: Vec<(u64, String, String)> = [
+        (2, "owner_unit_code", "unit_out_of_scope"),
+        (3, "owner_unit_code", "unit_not_found"),
+        (4, "secrecy_level", "secrecy_above_clearance"),
+        (6, "credit_code", "duplicate"),
+        (7, "nature", "unknown_value"),
     ]
     .into_iter()
-    .map(|(r, c)| (r, c.to_owned()))
+    .map(|(r, f, c)| (r, f.to_owned(), c.to_owned()))
     .collect();
     let dry = s.import_csv(&am, rows, true);
     assert_eq!(dry.status, 200, "{}", dry.text);

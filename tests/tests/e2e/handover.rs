@@ -202,7 +202,11 @@ fn r_cus_10_an_import_names_each_files_keeper() {
         faults,
         vec![
             (2, "owner_username".to_owned(), "user_not_found".to_owned()),
-            (3, String::new(), "owner_not_person".to_owned()),
+            (
+                3,
+                "owner_username".to_owned(),
+                "owner_not_person".to_owned()
+            ),
         ],
         "{}",
         dry.text
@@ -337,7 +341,8 @@ fn r_cus_10_a_keeper_can_read_and_work_the_file() {
         "{}",
         dry.text
     );
-    assert_eq!(dry.json["errors"][0]["field"], "owner_user_id");
+    // Named by the CSV's column, as the row names the keeper.
+    assert_eq!(dry.json["errors"][0]["field"], "owner_username");
 
     // Nor can a keeper be moved away from their files, or lose the
     // clearance they need: hand the files over first.

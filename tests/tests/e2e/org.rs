@@ -44,12 +44,17 @@ fn r_org_01_units_form_a_tree_with_rules() {
         &json!({"code": "X2", "name": "x", "kind": "branch"}),
     )
     .assert_problem(422, "invalid_parent_kind");
-    s.post(
+    let orphan = s.post(
         "/api/v1/units",
         &admin,
         &json!({"parent_id": uuid::Uuid::now_v7(), "code": "X3", "name": "x", "kind": "branch"}),
-    )
-    .assert_problem(422, "parent_not_found");
+    );
+    orphan.assert_problem(422, "parent_not_found");
+    assert_eq!(
+        orphan.json["errors"][0]["field"], "parent_id",
+        "{}",
+        orphan.text
+    );
     s.post(
         "/api/v1/units",
         &admin,
@@ -215,18 +220,28 @@ fn r_org_01_admins_manage_users() {
         .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(fields, vec!["username", "password"]);
-    s.post(
+    let nowhere = s.post(
         "/api/v1/users",
         &admin,
         &json!({"username": "ghost", "display_name": "x", "password": "a-long-password", "unit_id": uuid::Uuid::now_v7(), "roles": []}),
-    )
-    .assert_problem(422, "unit_not_found");
-    s.post(
+    );
+    nowhere.assert_problem(422, "unit_not_found");
+    assert_eq!(
+        nowhere.json["errors"][0]["field"], "unit_id",
+        "{}",
+        nowhere.text
+    );
+    let uncleared = s.post(
         "/api/v1/users",
         &admin,
         &json!({"username": "ghost", "display_name": "x", "password": "a-long-password", "unit_id": sh, "roles": [], "clearance": "Z"}),
-    )
-    .assert_problem(422, "unknown_clearance");
+    );
+    uncleared.assert_problem(422, "unknown_clearance");
+    assert_eq!(
+        uncleared.json["errors"][0]["field"], "clearance",
+        "{}",
+        uncleared.text
+    );
 
     // Clearing a field with null, changing roles.
     let changed = s.patch(

@@ -867,6 +867,7 @@ impl ImportContext {
         };
         id.ok_or_else(|| {
             DbError::unprocessable("unit_not_found", format!("no unit has code {code:?}"))
+                .on("owner_unit_code")
         })
     }
 }
@@ -1056,22 +1057,23 @@ fn import_row(
                 row.secrecy.as_deref().unwrap_or("")
             ),
         )
+        .on("secrecy_level")
     })?;
     let (level, rank) = (level.code.clone(), level.rank);
     let unit = cx.unit(c, &unit_id)?;
     unit_guard(p, &unit.path)?;
     if !unit.active {
-        return Err(DbError::unprocessable(
-            "unit_inactive",
-            "the owner unit is deactivated",
-        ));
+        return Err(
+            DbError::unprocessable("unit_inactive", "the owner unit is deactivated")
+                .on("owner_unit_code"),
+        );
     }
     clearance_guard(p, rank)?;
     if row.name.is_none() || row.nature.is_none() {
-        return Err(DbError::unprocessable(
-            "missing_field",
-            "a new file needs name and nature",
-        ));
+        return Err(
+            DbError::unprocessable("missing_field", "a new file needs name and nature")
+                .on(if row.name.is_none() { "name" } else { "nature" }),
+        );
     }
     let blank = CustomerRow {
         external_id: Some(row.external_id.clone()),
@@ -1218,10 +1220,12 @@ pub async fn import_customers(
                     !faulty.is_empty() || !matches!(&r, Ok(done) if done.failed.is_empty());
                 *result.borrow_mut() = Some(r);
                 if dry_run || failed {
+                    // Never answered: it only rolls the transaction back.
                     Err(DbError::Rejected {
                         code: "rolled_back",
                         message: String::new(),
                         status: clientele_persistence::error::RejectStatus::Conflict,
+                        field: None,
                     })
                 } else {
                     Ok(())
@@ -1255,7 +1259,7 @@ pub async fn import_customers(
                 // A field's own fault names its code (`unknown_region`),
                 // not the answer's (`validation_failed`).
                 let first: Option<&FieldError> = api.errors.first();
-                let field = first.map(|f| f.field.clone()).unwrap_or_default();
+                let field = first.map_or("", |f| column_of(&f.field)).to_owned();
                 let (code, message) = match first {
                     Some(f) if api.code == "validation_failed" => {
                         (f.code.clone(), f.message.clone())
@@ -1275,6 +1279,16 @@ pub async fn import_customers(
         }
         (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
         (Ok(()), None) => Err(ApiError::internal()),
+    }
+}
+
+/// The CSV column of a file's field: an import names the keeper and the
+/// unit by username and code, not by id.
+fn column_of(field: &str) -> &str {
+    match field {
+        "owner_user_id" => "owner_username",
+        "owner_unit_id" => "owner_unit_code",
+        other => other,
     }
 }
 

@@ -291,7 +291,8 @@ pub(crate) fn unit_guard(p: &Principal, unit_path: &str) -> clientele_persistenc
         return Err(DbError::unprocessable(
             "unit_out_of_scope",
             "a file can only be kept by your own unit or a unit below it",
-        ));
+        )
+        .on("owner_unit_id"));
     }
     Ok(())
 }
@@ -305,7 +306,8 @@ pub(crate) fn clearance_guard(
         return Err(DbError::unprocessable(
             "secrecy_above_clearance",
             "you cannot file a customer at a secrecy level above your own clearance",
-        ));
+        )
+        .on("secrecy_level"));
     }
     Ok(())
 }
@@ -339,10 +341,10 @@ fn placement_of(
     let unit = match clientele_persistence::units::get(c, unit_id) {
         Ok(u) => u,
         Err(DbError::NotFound) => {
-            return Err(DbError::unprocessable(
-                "unit_not_found",
-                "the owner unit does not exist",
-            ))
+            return Err(
+                DbError::unprocessable("unit_not_found", "the owner unit does not exist")
+                    .on("owner_unit_id"),
+            )
         }
         Err(e) => return Err(e),
     };
@@ -352,6 +354,7 @@ fn placement_of(
                 "unknown_secrecy_level",
                 format!("{level:?} is not a secrecy level"),
             )
+            .on("secrecy_level")
         })?
         .rank;
     Ok((unit.path, rank))
@@ -948,7 +951,8 @@ pub async fn merge_customer(
                 DbError::NotFound => DbError::unprocessable(
                     "customer_not_found",
                     "the file to absorb does not exist",
-                ),
+                )
+                .on("absorbed_id"),
                 other => other,
             })?;
             let (kept, gone) = (merge_side(&survivor.view)?, merge_side(&absorbed.view)?);

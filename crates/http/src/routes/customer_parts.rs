@@ -406,13 +406,15 @@ pub async fn add_relation(
                 return Err(clientele_persistence::Error::unprocessable(
                     "customer_not_found",
                     "the other file does not exist",
-                ));
+                )
+                .on("customer_id"));
             };
             if let Some(living) = &seen.view.row.merged_into_id {
                 return Err(clientele_persistence::Error::unprocessable(
                     "merged",
                     format!("the other file was merged into {living}; relate to that file"),
-                ));
+                )
+                .on("customer_id"));
             }
             // The answer names the other file: a read of it (CUS-08).
             register_named(c, &meta, [&seen])?;
