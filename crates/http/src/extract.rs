@@ -57,6 +57,7 @@ fn serde_code(message: &str, otherwise: &'static str) -> &'static str {
         ("duplicate field", "duplicate"),
         ("unknown variant", "unknown_value"),
         ("invalid type", "invalid_type"),
+        (crate::dto::NOT_CLEARABLE, "not_clearable"),
     ]
     .iter()
     .find(|(start, _)| message.starts_with(start))

@@ -158,6 +158,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "unknown_parameter" => "该操作没有这个查询参数",
         "not_utf8" => "解码后不是 UTF-8（可能是 GBK 编码）：请对其 UTF-8 字节做百分号编码",
         "invalid_type" => "字段类型错误",
+        "not_clearable" => "此字段不能清空（null）；不改它就不要写这个字段",
         "too_short" => "过短",
         "too_long" => "过长",
         "too_weak" => "过于简单",

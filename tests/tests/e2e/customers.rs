@@ -4005,3 +4005,91 @@ fn r_cus_03_a_tag_many_files_carry_pages_like_a_rare_one() {
     assert_eq!(counted.status, 200, "{}", counted.text);
     assert_eq!(counted.json["total"], 1_100, "{}", counted.text);
 }
+
+/// A change that sends `null` for a field that cannot be empty (a name,
+/// the status, the keeping unit, a contact's name, a user's display name)
+/// is refused by that field's name, and nothing changes: the client meant
+/// to clear it and would otherwise be told it had. `null` still clears a
+/// field that may be empty.
+#[test]
+fn r_cus_04_null_clears_only_a_field_that_may_be_empty() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "清空测试有限公司", "nature": "private", "industry": "制造业"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let path = format!("/api/v1/customers/{}", id_of(&made));
+    let etag = etag_of(&made);
+    let unchanged = s.audit_count();
+    for field in [
+        "name",
+        "nature",
+        "status",
+        "vulnerable",
+        "tags",
+        "owner_unit_id",
+        "secrecy_level",
+        "shared",
+    ] {
+        let refused = s.patch(&path, &am, &etag, &json!({ field: null }));
+        refused.assert_problem(422, "invalid_body");
+        assert_eq!(
+            refused.json["errors"][0]["field"], field,
+            "{}",
+            refused.text
+        );
+        assert_eq!(
+            refused.json["errors"][0]["code"], "not_clearable",
+            "{}",
+            refused.text
+        );
+    }
+    assert_eq!(s.audit_count(), unchanged, "refused changes leave no trace");
+    let contact = s.post(
+        &format!("{path}/contacts"),
+        &am,
+        &json!({"name": "李经理", "mobile": "13900000001"}),
+    );
+    assert_eq!(contact.status, 201, "{}", contact.text);
+    let contact_path = format!("{path}/contacts/{}", id_of(&contact));
+    let nameless = s.patch(
+        &contact_path,
+        &am,
+        &etag_of(&contact),
+        &json!({"name": null}),
+    );
+    assert_eq!(nameless.json["errors"][0]["code"], "not_clearable");
+    // Signing in is audited: before the count.
+    let admin = s.token("demo.admin");
+    let before = s.audit_count();
+    let user = format!("/api/v1/users/{}", s.user_id("demo.am.sh"));
+    let user_etag = etag_of(&s.get(&user, &admin));
+    let anonymous = s.patch(&user, &admin, &user_etag, &json!({"display_name": null}));
+    assert_eq!(anonymous.json["errors"][0]["field"], "display_name");
+    assert_eq!(anonymous.json["errors"][0]["code"], "not_clearable");
+    // In Chinese too.
+    let zh = s.call(
+        "PATCH",
+        &path,
+        Some(&am),
+        Some(&json!({"name": null})),
+        &[("if-match", etag.as_str()), ("accept-language", "zh-CN")],
+    );
+    assert!(
+        zh.json["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("不能清空"),
+        "{}",
+        zh.text
+    );
+    assert_eq!(s.audit_count(), before, "refused changes leave no trace");
+    // A field that may be empty is cleared by null.
+    let cleared = s.patch(&path, &am, &etag, &json!({"industry": null}));
+    assert_eq!(cleared.status, 200, "{}", cleared.text);
+    assert_eq!(cleared.json["industry"], Value::Null);
+    assert_eq!(cleared.json["name"], "清空测试有限公司");
+}

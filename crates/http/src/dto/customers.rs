@@ -356,7 +356,8 @@ pub struct NewCustomer {
 #[serde(deny_unknown_fields)]
 pub struct CustomerChanges {
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "super::present")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 18, max = 18))]
@@ -366,6 +367,8 @@ pub struct CustomerChanges {
     #[validate(length(min = 1, max = 100))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub legal_representative: Option<Option<String>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub nature: Option<NatureDto>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 1, max = 100))]
@@ -437,13 +440,18 @@ pub struct CustomerChanges {
     #[validate(length(max = 2000))]
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub credit_problems: Option<Option<String>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub vulnerable: Option<bool>,
     /// `archived` closes the file; it stays readable (no deletion, CUS-05).
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub status: Option<StatusDto>,
     /// At most 20 labels of 1 to 32 characters, without commas; stored
     /// folded (see the file's `tags`), so two that fold alike are one.
     #[validate(length(max = 20))]
-    #[schema(max_items = 20)]
+    #[schema(nullable = false, max_items = 20)]
+    #[serde(default, deserialize_with = "super::present")]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 1, max = 64))]
@@ -452,10 +460,15 @@ pub struct CustomerChanges {
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<uuid::Uuid>)]
     pub owner_user_id: Option<Option<uuid::Uuid>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub owner_unit_id: Option<uuid::Uuid>,
     #[validate(length(min = 1, max = 16))]
-    #[schema(min_length = 1, max_length = 16)]
+    #[schema(nullable = false, min_length = 1, max_length = 16)]
+    #[serde(default, deserialize_with = "super::present")]
     pub secrecy_level: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub shared: Option<bool>,
 }
 
@@ -615,7 +628,8 @@ pub struct NewContact {
 #[serde(deny_unknown_fields)]
 pub struct ContactChanges {
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(nullable = false, min_length = 1, max_length = 100)]
+    #[serde(default, deserialize_with = "super::present")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(max = 100))]
@@ -637,6 +651,8 @@ pub struct ContactChanges {
     #[validate(length(max = 254))]
     #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<Option<String>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub is_primary: Option<bool>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(max = 500))]
@@ -758,9 +774,12 @@ pub struct NewDocument {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentChanges {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub category: Option<DocumentCategoryDto>,
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "super::present")]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 1, max = 100))]

@@ -27,6 +27,25 @@ where
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
+/// For fields a change may leave out but not clear (a name, a status):
+/// absent → `None`; `null` is refused, naming the field, rather than
+/// taken for absent (a client that sends it means to clear the field, and
+/// would otherwise be told it succeeded).
+pub fn present<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    match <Option<T> as serde::Deserialize>::deserialize(d)? {
+        Some(v) => Ok(Some(v)),
+        None => Err(serde::de::Error::custom(NOT_CLEARABLE)),
+    }
+}
+
+/// How [`present`] refuses a `null`; `crate::extract` knows it by these words.
+pub const NOT_CLEARABLE: &str =
+    "null does not clear this field: leave the field out to keep its value";
+
 /// An optional whole number that JSON may write as `445` or `445.0`
 /// (JSON Schema counts both as integers).
 pub fn whole_number<'de, D>(d: D) -> Result<Option<i64>, D::Error>

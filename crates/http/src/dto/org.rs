@@ -125,19 +125,26 @@ pub static CODE_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new
 pub struct UnitChanges {
     #[validate(length(min = 1, max = 32), regex(path = *CODE_RE, code = "invalid_format"))]
     #[schema(
+        nullable = false,
         min_length = 1,
         max_length = 32,
         pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
     )]
+    #[serde(default, deserialize_with = "super::present")]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "super::present")]
     pub name: Option<String>,
     /// Deactivate (false) or reactivate (true); a unit with active sub-units,
     /// active users or customer files of its own cannot be deactivated (409
     /// `unit_in_use`; its files move with `POST /customers/unit-transfer`).
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub active: Option<bool>,
     /// Move the unit, with its whole subtree, under another parent.
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub parent_id: Option<uuid::Uuid>,
 }
 
@@ -225,19 +232,26 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 pub struct UserChanges {
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(nullable = false, min_length = 1, max_length = 100)]
+    #[serde(default, deserialize_with = "super::present")]
     pub display_name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<Option<String>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub unit_id: Option<uuid::Uuid>,
     #[validate(length(min = 1, max = 16))]
-    #[schema(min_length = 1, max_length = 16)]
+    #[schema(nullable = false, min_length = 1, max_length = 16)]
+    #[serde(default, deserialize_with = "super::present")]
     pub clearance: Option<String>,
     #[validate(length(max = 8))]
-    #[schema(max_items = 8)]
+    #[schema(nullable = false, max_items = 8)]
+    #[serde(default, deserialize_with = "super::present")]
     pub roles: Option<Vec<RoleDto>>,
     /// false deactivates: every session of the user ends at once.
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub active: Option<bool>,
 }
 
@@ -376,9 +390,11 @@ pub struct NewSecrecyLevel {
 #[serde(deny_unknown_fields)]
 pub struct SecrecyLevelChanges {
     #[validate(length(min = 1, max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(nullable = false, min_length = 1, max_length = 50)]
+    #[serde(default, deserialize_with = "super::present")]
     pub name: Option<String>,
     #[validate(range(min = 1, max = 1_000_000))]
-    #[schema(minimum = 1, maximum = 1_000_000)]
+    #[schema(nullable = false, minimum = 1, maximum = 1_000_000)]
+    #[serde(default, deserialize_with = "super::present")]
     pub rank: Option<i32>,
 }

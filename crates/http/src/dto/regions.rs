@@ -100,7 +100,10 @@ pub struct NewRegion {
 #[serde(deny_unknown_fields)]
 pub struct RegionChanges {
     #[validate(length(min = 1, max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(nullable = false, min_length = 1, max_length = 50)]
+    #[serde(default, deserialize_with = "super::present")]
     pub name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub active: Option<bool>,
 }

@@ -93,15 +93,24 @@ pub struct NewWebhook {
 #[serde(deny_unknown_fields)]
 pub struct WebhookChanges {
     #[validate(length(min = 8, max = 2000))]
-    #[schema(min_length = 8, max_length = 2000, pattern = "^https?://[^\\s#@]+$")]
+    #[schema(
+        nullable = false,
+        min_length = 8,
+        max_length = 2000,
+        pattern = "^https?://[^\\s#@]+$"
+    )]
+    #[serde(default, deserialize_with = "super::present")]
     pub url: Option<String>,
     #[validate(length(min = 1, max = 50))]
-    #[schema(value_type = Option<Vec<TopicPatternDto>>, min_items = 1, max_items = 50)]
+    #[schema(nullable = false, value_type = Option<Vec<TopicPatternDto>>, min_items = 1, max_items = 50)]
+    #[serde(default, deserialize_with = "super::present")]
     pub topics: Option<Vec<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(max = 200))]
     #[schema(max_length = 200, value_type = Option<String>)]
     pub description: Option<Option<String>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::present")]
     pub active: Option<bool>,
 }
 
