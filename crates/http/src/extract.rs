@@ -64,12 +64,36 @@ fn serde_code(message: &str, otherwise: &'static str) -> &'static str {
     .map_or(otherwise, |(_, code)| code)
 }
 
+/// What chrono says of a date or time it cannot read, which names neither
+/// the form it wanted nor that a date or time was meant.
+const DATE_TIME_FAULTS: [&str; 6] = [
+    "premature end of input",
+    "input contains invalid characters",
+    "trailing input",
+    "input is out of range",
+    "input is not enough for unique date and time",
+    "no possible date and time matching input",
+];
+
+/// `message`, with the forms a date and a time take where it is chrono's
+/// (`updated_since=2026-01-01` was "premature end of input").
+fn with_date_time_forms(message: String) -> String {
+    if DATE_TIME_FAULTS.iter().any(|w| message.starts_with(w)) {
+        format!(
+            "{message} (a time is RFC 3339 with its offset, as 2026-06-01T00:00:00Z or \
+             2026-06-01T08:00:00+08:00; a date is 2026-06-01)"
+        )
+    } else {
+        message
+    }
+}
+
 /// Deserialises a query string as actix's `Query` does, naming the failing
 /// parameter.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let message = e.inner().to_string();
+        let message = with_date_time_forms(e.inner().to_string());
         let path = e.path().to_string();
         // serde names a duplicate or missing parameter in its message.
         let field = if path == "." || path.is_empty() {
@@ -185,7 +209,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 format!("the body is not valid JSON: {inner}"),
             );
         }
-        let msg = inner.to_string();
+        let msg = with_date_time_forms(inner.to_string());
         let code = serde_code(&msg, "invalid");
         let path = e.path().to_string();
         let field = match (code, path.as_str()) {
@@ -581,6 +605,33 @@ mod tests {
     struct Sample {
         name: String,
         n: i32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Dated {
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        day: Option<chrono::NaiveDate>,
+    }
+
+    #[test]
+    fn a_date_or_time_not_read_says_the_forms_it_takes() {
+        let faults = [
+            parse_query::<Dated>("since=2026-01-01").err(),
+            parse_query::<Dated>("since=yesterday").err(),
+            parse_json::<Dated>(br#"{"day": "2026-13-01"}"#).err(),
+        ];
+        for fault in faults {
+            let fault = fault.unwrap_or_else(|| panic!("read"));
+            assert!(fault.errors[0].message.contains("RFC 3339"), "{fault:?}");
+            assert!(
+                fault.detail.contains("2026-06-01T08:00:00+08:00"),
+                "{fault:?}"
+            );
+        }
+        assert!(parse_query::<Dated>("since=2026-01-01T08:00:00%2B08:00").is_ok());
+        let not_a_date = parse_json::<Sample>(br#"{"name": 1, "n": 1}"#).err();
+        assert!(!not_a_date.is_some_and(|e| e.detail.contains("RFC 3339")));
     }
 
     #[test]
