@@ -4093,3 +4093,58 @@ fn r_cus_04_null_clears_only_a_field_that_may_be_empty() {
     assert_eq!(cleared.json["industry"], Value::Null);
     assert_eq!(cleared.json["name"], "清空测试有限公司");
 }
+
+/// Every moment `value` holds, at any depth, under keys ending in `_at`.
+fn moments_in<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(fields) => {
+            for (name, v) in fields {
+                match v.as_str() {
+                    Some(t) if name.ends_with("_at") => out.push(t),
+                    _ => moments_in(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| moments_in(v, out)),
+        _ => {}
+    }
+}
+
+/// The history (CUS-04) and the audit log keep records as they were,
+/// created and changed moments included; those are shown as RFC 3339 UTC
+/// like every other time of the API, so a client does not read them as
+/// its own local time.
+#[test]
+fn r_cus_04_moments_in_recorded_values_are_utc() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "时刻测试有限公司", "nature": "private"}),
+    );
+    let path = format!("/api/v1/customers/{}", id_of(&made));
+    let contact = s.post(
+        &format!("{path}/contacts"),
+        &am,
+        &json!({"name": "赵经理", "mobile": "13900000002"}),
+    );
+    assert_eq!(contact.status, 201, "{}", contact.text);
+    let history = s.get(&format!("{path}/history"), &am);
+    let audit = s.get("/api/v1/audit-log?limit=20", &s.token("demo.admin"));
+    let mut moments = Vec::new();
+    for items in [&history.json["items"], &audit.json["items"]] {
+        for item in items.as_array().into_iter().flatten() {
+            for key in ["old_value", "new_value", "before", "after"] {
+                moments_in(&item[key], &mut moments);
+            }
+        }
+    }
+    assert!(moments.len() >= 4, "{moments:?}");
+    for t in moments {
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(t).is_ok() && t.ends_with('Z'),
+            "{t} is not RFC 3339 UTC"
+        );
+    }
+}

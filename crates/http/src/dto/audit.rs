@@ -27,7 +27,6 @@ pub struct AuditEntry {
 
 impl From<AuditRow> for AuditEntry {
     fn from(r: AuditRow) -> Self {
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
         Self {
             id: r.id.parse().unwrap_or_default(),
             at: utc(r.at),
@@ -35,8 +34,8 @@ impl From<AuditRow> for AuditEntry {
             action: r.action,
             entity_type: r.entity_type,
             entity_id: r.entity_id,
-            before: parse(r.before_json),
-            after: parse(r.after_json),
+            before: super::stored_json(r.before_json, None),
+            after: super::stored_json(r.after_json, None),
             request_id: r.request_id,
             client_ip: r.client_ip,
         }

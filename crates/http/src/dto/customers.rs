@@ -508,9 +508,8 @@ impl HistoryEntry {
     /// with `hidden`, all of its values (a relation to a file the caller
     /// may not see).
     pub fn shown(r: ChangeRow, financials: bool, hidden: bool) -> Self {
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-        let mut old_value: Option<serde_json::Value> = parse(r.old_value);
-        let mut new_value: Option<serde_json::Value> = parse(r.new_value);
+        let mut old_value = super::stored_json(r.old_value, Some(&r.field));
+        let mut new_value = super::stored_json(r.new_value, Some(&r.field));
         let mut restricted_fields = Vec::new();
         if hidden {
             (old_value, new_value) = (None, None);

@@ -18,6 +18,52 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(t, Utc)
 }
 
+/// A value the history or the audit log keeps as JSON text, as the API
+/// shows it: moments in it (a record's `created_at`, `updated_at`, any
+/// `…_at`; or the value itself where `field` is one) were written
+/// without their zone, and are UTC, so they are shown as RFC 3339 UTC
+/// (`…Z`) like every other time of the API. Other text is left alone.
+pub fn stored_json(text: Option<String>, field: Option<&str>) -> Option<serde_json::Value> {
+    let mut value: serde_json::Value = serde_json::from_str(&text?).ok()?;
+    if field.is_some_and(is_moment_name) {
+        mark_utc(&mut value);
+    }
+    mark_utc_within(&mut value);
+    Some(value)
+}
+
+fn is_moment_name(name: &str) -> bool {
+    name.ends_with("_at")
+}
+
+/// Marks the moments under `…_at` keys, at any depth.
+fn mark_utc_within(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (name, v) in fields.iter_mut() {
+                if is_moment_name(name) {
+                    mark_utc(v);
+                } else {
+                    mark_utc_within(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mark_utc_within),
+        _ => {}
+    }
+}
+
+/// A moment written without its zone, as UTC; anything else as it is.
+fn mark_utc(value: &mut serde_json::Value) {
+    let Some(text) = value.as_str() else {
+        return;
+    };
+    if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
+        *value =
+            serde_json::Value::String(utc(t).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+    }
+}
+
 /// For clearable fields: absent → `None`, `null` → `Some(None)`.
 pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -95,3 +141,43 @@ macro_rules! page_of {
     };
 }
 pub(crate) use page_of;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn moments_kept_without_a_zone_are_shown_as_utc() {
+        let snapshot = r#"{"created_at":"2026-12-07T12:00:19.948629","name":"2026-12-07T12:00:19",
+            "contacts":[{"updated_at":"2026-12-07T12:00:00"}],"trading_since":"2018-09-03",
+            "decided_at":null}"#;
+        assert_eq!(
+            stored_json(Some(snapshot.to_owned()), Some("*")),
+            Some(json!({
+                "created_at": "2026-12-07T12:00:19.948629Z",
+                // Text that looks like a moment is not one.
+                "name": "2026-12-07T12:00:19",
+                "contacts": [{"updated_at": "2026-12-07T12:00:00Z"}],
+                "trading_since": "2018-09-03",
+                "decided_at": null,
+            }))
+        );
+        // The value of a moment's own field; already marked ones stay.
+        let at = Some(r#""2026-01-01T08:00:00""#.to_owned());
+        assert_eq!(
+            stored_json(at.clone(), Some("expires_at")),
+            Some(json!("2026-01-01T08:00:00Z"))
+        );
+        assert_eq!(
+            stored_json(at, Some("note")),
+            Some(json!("2026-01-01T08:00:00"))
+        );
+        let marked = Some(r#"{"updated_at":"2026-01-01T08:00:00Z"}"#.to_owned());
+        assert_eq!(
+            stored_json(marked, None),
+            Some(json!({"updated_at": "2026-01-01T08:00:00Z"}))
+        );
+        assert_eq!(stored_json(None, None), None);
+    }
+}
