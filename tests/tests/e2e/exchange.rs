@@ -300,10 +300,20 @@ fn erp_import_dry_run_then_commit_all_or_nothing() {
     let rows = "external_id,name,nature,credit_code,region_code,status,tags\n\
                 ERP-1,北京导入一有限公司,private,,110105,active,重点;vip\n\
                 ERP-2,北京导入二有限公司,alien,91440300708461136U,990000,active,\n\
-                ERP-2,北京导入三有限公司,private,,,prospect,\n";
+                ERP-2,北京导入三有限公司,private,,,prospect,\n\
+                ERP-4,北京导入四有限公司,private,,,active,\"重点,vip\"\n";
     let dry = s.import_csv(&am, rows, true);
     assert_eq!(dry.status, 200, "{}", dry.text);
     let errors = dry.json["errors"].as_array().cloned().unwrap_or_default();
+    // Tags listed with commas, as a spreadsheet lists: the fault says how.
+    let commas = errors
+        .iter()
+        .find(|e| e["row"] == 4 && e["field"] == "tags");
+    assert!(
+        commas.is_some_and(|e| e["message"].as_str().unwrap_or("").contains("(a;b)")),
+        "{}",
+        dry.text
+    );
     let found: Vec<(u64, String)> = errors
         .iter()
         .map(|e| {

@@ -587,6 +587,12 @@ fn parse_rows(
                         .collect::<Vec<_>>(),
                 ) {
                     Ok(t) => row.tags = Some(t.as_strs()),
+                    // A list written as a spreadsheet writes one.
+                    Err(e) if v.contains([',', '，']) => err(
+                        h,
+                        e.code,
+                        format!("{}: tags are separated by ';' in a cell (a;b)", e.message),
+                    ),
                     Err(e) => err(h, e.code, e.message),
                 },
                 "owner_unit_code" => row.unit_code = opt,
