@@ -126,7 +126,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
         Box::pin(async move {
             let limit = state(&req)?.config.max_body_bytes;
             let bytes = read_body(&req, &mut payload, limit, true).await?;
-            let value: T = parse_json(&bytes)?;
+            let value: T = parse_json_object(&bytes)?;
             value
                 .validate()
                 .map_err(|e| ApiError::validation(validation_errors(&e)))?;
@@ -236,6 +236,34 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         });
         err
     })
+}
+
+/// A request body, which is always a JSON object: serde would also read a
+/// struct from an array of its fields in order, which the contract does
+/// not allow and no client means.
+pub fn parse_json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        // Malformed JSON stays a syntax error (400).
+        let value: serde_json::Value = parse_json(bytes)?;
+        let kind = match value {
+            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::Bool(_) => "a boolean",
+            serde_json::Value::Null => "null",
+            serde_json::Value::Object(_) => "an object",
+        };
+        let message = format!("the body is a JSON object, not {kind}");
+        let mut err = ApiError::unprocessable("invalid_body", message.clone());
+        err.errors.push(FieldError {
+            field: String::new(),
+            code: "invalid_type".into(),
+            message,
+        });
+        return Err(err);
+    }
+    parse_json(bytes)
 }
 
 /// Whether a JSON text holds a `\u0000` escape (an odd run of backslashes
@@ -728,5 +756,25 @@ mod tests {
         assert_eq!(e.map(|e| e.code), Some("malformed_json"));
         let e = parse_json::<Sample>(b"   ").err();
         assert_eq!(e.map(|e| e.code), Some("malformed_json"));
+    }
+
+    #[test]
+    fn a_body_is_an_object_never_an_array_of_its_fields() {
+        // serde alone reads this as a Sample.
+        assert!(parse_json::<Sample>(br#"["a", 1]"#).is_ok());
+        let e = parse_json_object::<Sample>(br#" ["a", 1]"#).err();
+        assert_eq!(
+            e.as_ref()
+                .map(|e| (e.status.as_u16(), e.code, e.errors[0].code.as_str())),
+            Some((422, "invalid_body", "invalid_type"))
+        );
+        assert!(e.is_some_and(|e| e.detail.contains("not an array")));
+        let e = parse_json_object::<Sample>(b"null").err();
+        assert!(e.is_some_and(|e| e.detail.contains("not null")));
+        let e = parse_json_object::<Sample>(b"[1,").err();
+        assert_eq!(e.map(|e| e.code), Some("malformed_json"));
+        let e = parse_json_object::<Sample>(b"  ").err();
+        assert_eq!(e.map(|e| e.code), Some("malformed_json"));
+        assert!(parse_json_object::<Sample>(br#" {"name": "a", "n": 1}"#).is_ok());
     }
 }

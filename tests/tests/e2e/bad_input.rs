@@ -31,6 +31,8 @@ fn bad_requests_get_problems_and_change_nothing() {
         ("malformed JSON", "POST", "/api/v1/units", Some((json_ct, b"{\"code\": ".to_vec())), 400, "malformed_json"),
         ("empty body", "POST", "/api/v1/units", Some((json_ct, Vec::new())), 400, "malformed_json"),
         ("not an object", "POST", "/api/v1/units", Some((json_ct, b"[1,2]".to_vec())), 422, "invalid_body"),
+        // Every field in order, as serde alone would take it.
+        ("an array of the fields", "POST", "/api/v1/units", Some((json_ct, json!([hq, "ARR", "数组单位", "branch"]).to_string().into_bytes())), 422, "invalid_body"),
         ("wrong type", "POST", "/api/v1/units", Some((json_ct, json!({"code": 5, "name": "x", "kind": "branch", "parent_id": hq}).to_string().into_bytes())), 422, "invalid_body"),
         ("missing field", "POST", "/api/v1/units", Some((json_ct, json!({"name": "x", "kind": "branch", "parent_id": hq}).to_string().into_bytes())), 422, "invalid_body"),
         ("unknown field", "POST", "/api/v1/units", Some((json_ct, json!({"code": "U", "name": "x", "kind": "branch", "parent_id": hq, "colour": "red"}).to_string().into_bytes())), 422, "invalid_body"),
