@@ -260,9 +260,87 @@ pub fn phone_number(raw: &str) -> Result<String, ParseError> {
     }
 }
 
+/// A contact's mobile number (CUS-02), as [`phone_number`] keeps it, that
+/// is one: a mainland mobile — 11 digits, `1` then `3` to `9` — with or
+/// without `+86` (or `0086`) before it; or another country's, written
+/// with `+` (or `00`) and its country code, 8 to 15 digits in all (ITU-T
+/// E.164). A landline or a number cut short (`12345`) is refused.
+pub fn mobile_number(raw: &str) -> Result<String, ParseError> {
+    let refused = || {
+        ParseError::new(
+            "invalid_mobile",
+            "a mobile number is a mainland one, 11 digits starting 13 to 19 (+86 before it \
+             or not), or another country's, starting with + and its country code",
+        )
+    };
+    let kept = phone_number(raw).map_err(|_| refused())?;
+    let digits: String = kept.chars().filter(char::is_ascii_digit).collect();
+    let lead = kept.trim_start_matches(['(', ' ']);
+    let abroad = if lead.starts_with('+') {
+        Some(digits.as_str())
+    } else {
+        digits.strip_prefix("00")
+    };
+    let mainland =
+        |d: &str| d.len() == 11 && d.starts_with('1') && matches!(d.as_bytes()[1], b'3'..=b'9');
+    let ok = match abroad {
+        Some(number) => match number.strip_prefix("86") {
+            Some(national) => mainland(national),
+            None => (8..=15).contains(&number.len()),
+        },
+        None => mainland(&digits),
+    };
+    if ok {
+        Ok(kept)
+    } else {
+        Err(refused())
+    }
+}
+
 #[cfg(test)]
 mod phone_tests {
-    use super::phone_number;
+    use super::{mobile_number, phone_number};
+
+    #[test]
+    fn r_cus_02_a_mobile_number_is_one() {
+        for good in [
+            "13800138000",
+            "138 0013 8000",
+            "138-0013-8000",
+            "１３８００１３８０００",
+            "+86 13800138000",
+            "+86-199-0000-0000",
+            "0086 13800138000",
+            "(+86) 13800138000",
+            // Hong Kong, Germany, the United States.
+            "+852 9123 4567",
+            "+49 151 23456789",
+            "+1 (415) 555-0123",
+        ] {
+            assert!(mobile_number(good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            mobile_number("＋８６　１３８００１３８０００")
+                .ok()
+                .as_deref(),
+            Some("+86 13800138000")
+        );
+        for bad in [
+            "12345",
+            "12800138000",
+            "1380013800",
+            "138001380001",
+            "010-88886666",
+            "8613800138000",
+            "+86 010 8888 6666",
+            "+1 555",
+            "+1234567890123456",
+            "138-0013-800x",
+        ] {
+            let e = mobile_number(bad).err();
+            assert_eq!(e.map(|e| e.code), Some("invalid_mobile"), "{bad}");
+        }
+    }
 
     #[test]
     fn r_cus_02_phone_numbers_typed_in_full_width_are_kept_in_ascii() {

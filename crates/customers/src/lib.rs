@@ -15,7 +15,9 @@ pub mod visibility;
 
 pub use classification::{CustomerType, DocumentCategory, Nature, RelationKind, Size, Status};
 pub use credit_code::CreditCode;
-pub use fields::{document_link, phone_number, province_of, provinces, RegionCode, Tag, Tags};
+pub use fields::{
+    document_link, mobile_number, phone_number, province_of, provinces, RegionCode, Tag, Tags,
+};
 pub use name::{normalise_name, CustomerName, NameForms};
 pub use regions::{RegionLevel, RegionName};
 pub use visibility::{FileScope, Visibility};

@@ -163,6 +163,9 @@ pub fn zh_field(code: &str) -> &'static str {
         "too_long" => "过长",
         "too_weak" => "过于简单",
         "invalid_format" => "格式不正确",
+        "invalid_mobile" => {
+            "手机号码有误：大陆手机号为13至19开头的11位数字（可带+86），境外号码以+和国家代码开头"
+        }
         "invalid_url" => "不是有效的网址（须以 http:// 或 https:// 开头）",
         "invalid_filter" => "不是客户列表可用的筛选条件",
         "unknown_role" => "未知的角色",

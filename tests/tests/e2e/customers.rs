@@ -3669,6 +3669,21 @@ fn r_cus_02_contact_numbers_typed_in_full_width_are_kept_in_ascii() {
     let etag = changed.header("etag").unwrap_or_default().to_owned();
     s.patch(&path, &am, &etag, &json!({"mobile": "１３９ＡＢＣ"}))
         .assert_problem(422, "validation_failed");
+    // A mobile is a mobile: not a number cut short, nor a landline.
+    for not_mobile in ["12345", "010-88886666"] {
+        let refused = s.patch(&path, &am, &etag, &json!({ "mobile": not_mobile }));
+        refused.assert_problem(422, "validation_failed");
+        assert_eq!(refused.json["errors"][0]["field"], "mobile");
+        assert_eq!(refused.json["errors"][0]["code"], "invalid_mobile");
+    }
+    let abroad = s.patch(&path, &am, &etag, &json!({"mobile": "+852 9123 4567"}));
+    assert_eq!(abroad.status, 200, "{}", abroad.text);
+    s.post(
+        &format!("/api/v1/customers/{id}/contacts"),
+        &am,
+        &json!({"name": "李经理", "mobile": "12345"}),
+    )
+    .assert_problem(422, "validation_failed");
 }
 
 /// A tag typed in traditional characters is the tag typed in simplified

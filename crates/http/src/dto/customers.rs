@@ -604,8 +604,11 @@ pub struct NewContact {
         pattern = "^[0-9０-９+＋()（） 　－-]+$"
     )]
     pub phone: Option<String>,
-    /// Digits, spaces, `+`, `-` and brackets; full-width forms (as a Chinese
-    /// input method types them) are read as ASCII, and kept so.
+    /// A mobile number: a mainland one, 11 digits starting 13 to 19 (`+86`
+    /// before it or not), or another country's, starting with `+` and its
+    /// country code (8 to 15 digits). Digits, spaces, `+`, `-` and brackets;
+    /// full-width forms (as a Chinese input method types them) are read as
+    /// ASCII, and kept so.
     #[validate(length(min = 3, max = 32))]
     #[schema(
         min_length = 3,
@@ -640,8 +643,11 @@ pub struct ContactChanges {
     #[validate(length(min = 3, max = 32))]
     #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9０-９+＋()（） 　－-]+$")]
     pub phone: Option<Option<String>>,
-    /// Digits, spaces, `+`, `-` and brackets; full-width forms (as a Chinese
-    /// input method types them) are read as ASCII, and kept so.
+    /// A mobile number: a mainland one, 11 digits starting 13 to 19 (`+86`
+    /// before it or not), or another country's, starting with `+` and its
+    /// country code (8 to 15 digits). Digits, spaces, `+`, `-` and brackets;
+    /// full-width forms (as a Chinese input method types them) are read as
+    /// ASCII, and kept so.
     #[serde(default, deserialize_with = "super::double_option")]
     #[validate(length(min = 3, max = 32))]
     #[schema(value_type = Option<String>, min_length = 3, max_length = 32, pattern = "^[0-9０-９+＋()（） 　－-]+$")]

@@ -27,8 +27,13 @@ use serde::Deserialize;
 use validator::ValidateEmail;
 
 /// A phone or mobile number as the contact keeps it
-/// ([`clientele_customers::phone_number`]); a bad one is the field's fault.
+/// ([`clientele_customers::phone_number`], and for `mobile`
+/// [`clientele_customers::mobile_number`]); a bad one is the field's fault.
 fn phone(field: &str, raw: &str) -> Result<String, ApiError> {
+    if field == "mobile" {
+        return clientele_customers::mobile_number(raw)
+            .map_err(|e| ApiError::field(field, e.code, e.message));
+    }
     clientele_customers::phone_number(raw).map_err(|e| {
         ApiError::field(
             field,
