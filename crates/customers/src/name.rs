@@ -35,6 +35,12 @@ impl CustomerName {
                 "a name cannot hold control characters",
             ));
         }
+        if is_company_form(&s) {
+            return Err(ParseError::new(
+                "company_form_only",
+                "a customer name is more than its company form (有限公司, Co., Ltd.)",
+            ));
+        }
         Ok(Self(s))
     }
 
@@ -282,6 +288,19 @@ const SUFFIXES: &[&str] = &[
 ];
 
 /// The form two names of one customer share.
+/// Whether `name` is a company form and nothing else (`有限公司`,
+/// `（股份有限公司）`, `Co., Ltd.`), however written.
+fn is_company_form(name: &str) -> bool {
+    let folded: String = search_form(name)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let bare = folded.trim_matches([',', '.', '(', ')', '-']);
+    SUFFIXES
+        .iter()
+        .any(|suf| suf.chars().filter(|c| !c.is_whitespace()).eq(bare.chars()))
+}
+
 pub fn normalise_name(raw: &str) -> String {
     let folded = search_form(raw);
     let mut s: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
@@ -319,6 +338,30 @@ pub fn normalise_name(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r_cus_01_a_name_is_more_than_its_company_form() {
+        for form in [
+            "有限公司",
+            "股份有限公司",
+            "（有限公司）",
+            "Co., Ltd.",
+            "ＬＩＭＩＴＥＤ",
+            "公 司",
+        ] {
+            let e = CustomerName::parse(form).err();
+            assert_eq!(e.map(|e| e.code), Some("company_form_only"), "{form}");
+        }
+        for name in [
+            "有限",
+            "集团",
+            "华为技术有限公司",
+            "Limited Brands",
+            "公司之家",
+        ] {
+            assert!(CustomerName::parse(name).is_ok(), "{name}");
+        }
+    }
 
     #[test]
     fn names_sort_by_pinyin() {

@@ -163,6 +163,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "too_long" => "过长",
         "too_weak" => "过于简单",
         "invalid_format" => "格式不正确",
+        "company_form_only" => "客户名称不能只有公司形式（有限公司、Co., Ltd.）",
         "invalid_mobile" => {
             "手机号码有误：大陆手机号为13至19开头的11位数字（可带+86），境外号码以+和国家代码开头"
         }

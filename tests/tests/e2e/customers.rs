@@ -4163,3 +4163,40 @@ fn r_cus_04_moments_in_recorded_values_are_utc() {
         );
     }
 }
+
+/// A name that is only a company form (有限公司, Co., Ltd.) names no
+/// customer: refused on the name, through the API and an import alike.
+#[test]
+fn r_cus_01_a_name_is_more_than_its_company_form() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let before = s.audit_count();
+    for form in ["有限公司", "（股份有限公司）", "Co., Ltd."] {
+        let refused = create(&s, &am, json!({"name": form, "nature": "private"}));
+        refused.assert_problem(422, "validation_failed");
+        assert_eq!(
+            refused.json["errors"][0]["field"], "name",
+            "{}",
+            refused.text
+        );
+        assert_eq!(
+            refused.json["errors"][0]["code"], "company_form_only",
+            "{}",
+            refused.text
+        );
+    }
+    let dry = s.import_csv(
+        &am,
+        "external_id,name,nature\nCF-1,有限公司,private\n",
+        true,
+    );
+    assert_eq!(dry.json["errors"][0]["field"], "name", "{}", dry.text);
+    assert_eq!(dry.json["errors"][0]["code"], "company_form_only");
+    assert_eq!(s.audit_count(), before, "nothing was written");
+    let made = create(
+        &s,
+        &am,
+        json!({"name": "有限公司之家", "nature": "private"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+}
