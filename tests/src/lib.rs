@@ -118,6 +118,14 @@ impl Resp {
                 && self.json["type"].is_string()
         );
     }
+
+    /// Asserts a problem with this status and code whose first field
+    /// error names `field` (with `field_code` as its code).
+    pub fn assert_refused_on(&self, status: u16, code: &str, field: &str, field_code: &str) {
+        self.assert_problem(status, code);
+        assert_eq!(self.json["errors"][0]["field"], field, "{}", self.text);
+        assert_eq!(self.json["errors"][0]["code"], field_code, "{}", self.text);
+    }
 }
 
 impl TestServer {

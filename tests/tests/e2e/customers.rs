@@ -1820,14 +1820,6 @@ fn r_cus_09_outside_access_needs_legal_approval() {
     );
 }
 
-/// A rule's refusal keeps its own code and names the field it refused,
-/// as a body field's fault is named, so a form can point at it.
-fn refused_on(answer: &Resp, code: &str, field: &str) {
-    answer.assert_problem(422, code);
-    assert_eq!(answer.json["errors"][0]["field"], field, "{}", answer.text);
-    assert_eq!(answer.json["errors"][0]["code"], code, "{}", answer.text);
-}
-
 #[test]
 fn r_cus_10_files_stay_with_a_unit_in_scope() {
     let s = TestServer::start();
@@ -1839,38 +1831,53 @@ fn r_cus_10_files_stay_with_a_unit_in_scope() {
         &am,
         json!({"name": "越权归属有限公司", "nature": "private", "owner_unit_id": sh}),
     );
-    refused_on(&out_of_scope, "unit_out_of_scope", "owner_unit_id");
+    out_of_scope.assert_refused_on(
+        422,
+        "unit_out_of_scope",
+        "owner_unit_id",
+        "unit_out_of_scope",
+    );
     let above = create(
         &s,
         &am,
         json!({"name": "越密有限公司", "nature": "private", "secrecy_level": "A"}),
     );
-    refused_on(&above, "secrecy_above_clearance", "secrecy_level");
+    above.assert_refused_on(
+        422,
+        "secrecy_above_clearance",
+        "secrecy_level",
+        "secrecy_above_clearance",
+    );
     let no_unit = create(
         &s,
         &am,
         json!({"name": "无此单位有限公司", "nature": "private", "owner_unit_id": uuid::Uuid::now_v7()}),
     );
-    refused_on(&no_unit, "unit_not_found", "owner_unit_id");
+    no_unit.assert_refused_on(422, "unit_not_found", "owner_unit_id", "unit_not_found");
     let no_level = create(
         &s,
         &am,
         json!({"name": "无此密级有限公司", "nature": "private", "secrecy_level": "Z"}),
     );
-    refused_on(&no_level, "unknown_secrecy_level", "secrecy_level");
+    no_level.assert_refused_on(
+        422,
+        "unknown_secrecy_level",
+        "secrecy_level",
+        "unknown_secrecy_level",
+    );
     let no_keeper = create(
         &s,
         &am,
         json!({"name": "无此保管人有限公司", "nature": "private", "owner_user_id": uuid::Uuid::now_v7()}),
     );
-    refused_on(&no_keeper, "owner_not_found", "owner_user_id");
+    no_keeper.assert_refused_on(422, "owner_not_found", "owner_user_id", "owner_not_found");
     // The keeper is a person (CUS-10), not a service account.
     let system = create(
         &s,
         &am,
         json!({"name": "系统保管有限公司", "nature": "private", "owner_user_id": s.user_id("demo-erp")}),
     );
-    refused_on(&system, "owner_not_person", "owner_user_id");
+    system.assert_refused_on(422, "owner_not_person", "owner_user_id", "owner_not_person");
     assert_eq!(s.audit_count(), before, "nothing was written");
     let agent = s.token("demo.agent");
     create(
@@ -3393,9 +3400,7 @@ fn r_cus_06_a_document_link_is_a_web_address() {
             &mgr,
             &json!({"category": "contract", "title": "合同", "external_url": bad}),
         );
-        r.assert_problem(422, "validation_failed");
-        assert_eq!(r.json["errors"][0]["field"], "external_url", "{}", r.text);
-        assert_eq!(r.json["errors"][0]["code"], "invalid_url", "{}", r.text);
+        r.assert_refused_on(422, "validation_failed", "external_url", "invalid_url");
     }
     let listed = s.get(&docs, &mgr);
     assert_eq!(listed.status, 200);
@@ -4050,17 +4055,7 @@ fn r_cus_04_null_clears_only_a_field_that_may_be_empty() {
         "shared",
     ] {
         let refused = s.patch(&path, &am, &etag, &json!({ field: null }));
-        refused.assert_problem(422, "invalid_body");
-        assert_eq!(
-            refused.json["errors"][0]["field"], field,
-            "{}",
-            refused.text
-        );
-        assert_eq!(
-            refused.json["errors"][0]["code"], "not_clearable",
-            "{}",
-            refused.text
-        );
+        refused.assert_refused_on(422, "invalid_body", field, "not_clearable");
     }
     assert_eq!(s.audit_count(), unchanged, "refused changes leave no trace");
     let contact = s.post(
@@ -4173,17 +4168,7 @@ fn r_cus_01_a_name_is_more_than_its_company_form() {
     let before = s.audit_count();
     for form in ["有限公司", "（股份有限公司）", "Co., Ltd."] {
         let refused = create(&s, &am, json!({"name": form, "nature": "private"}));
-        refused.assert_problem(422, "validation_failed");
-        assert_eq!(
-            refused.json["errors"][0]["field"], "name",
-            "{}",
-            refused.text
-        );
-        assert_eq!(
-            refused.json["errors"][0]["code"], "company_form_only",
-            "{}",
-            refused.text
-        );
+        refused.assert_refused_on(422, "validation_failed", "name", "company_form_only");
     }
     let dry = s.import_csv(
         &am,
