@@ -101,10 +101,23 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, (usize, String)> {
     Ok(records)
 }
 
+/// A cell as [`cell`] wrote it: a value it neutralised (`'=…`) without
+/// the quote it put before it, so an export read back is what was
+/// exported; any other text as it is.
+pub fn plain(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(NEUTRALISED) => rest,
+        _ => cell,
+    }
+}
+
+/// What a cell may not start with: spreadsheets evaluate such a cell.
+const NEUTRALISED: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// One CSV cell.
 pub fn cell(value: &str) -> String {
     // A leading =, +, -, @, tab or CR makes spreadsheets evaluate the cell.
-    let safe = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let safe = if value.starts_with(NEUTRALISED) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -152,6 +165,20 @@ mod tests {
             decode(text.as_bytes(), Some("latin1")).err().map(|e| e.0),
             Some("unsupported_charset")
         );
+    }
+
+    #[test]
+    fn a_neutralised_cell_reads_back_as_written() {
+        for value in ["=SUM(A1)", "+86 138", "-5", "@x", "'quoted", "plain", ""] {
+            let written = cell(value);
+            let read = parse(&written).unwrap_or_default();
+            let back = read
+                .first()
+                .and_then(|r| r.first())
+                .map_or("", String::as_str);
+            assert_eq!(plain(back), value, "{written}");
+        }
+        assert_eq!(plain("'x"), "'x");
     }
 
     #[test]

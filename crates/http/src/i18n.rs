@@ -163,6 +163,10 @@ pub fn zh_field(code: &str) -> &'static str {
         "too_long" => "过长",
         "too_weak" => "过于简单",
         "invalid_format" => "格式不正确",
+        "read_only" => "此列由档案系统维护，不能由导入改写",
+        "changed_since_export" => "导出之后该档案又被修改过，请重新导出后再导入",
+        "unit_mismatch" => "owner_unit_code 与 owner_unit_id 指向不同的单位",
+        "keeper_mismatch" => "owner_username 与 owner_user_id 指向不同的人",
         "company_form_only" => "客户名称不能只有公司形式（有限公司、Co., Ltd.）",
         "invalid_mobile" => {
             "手机号码有误：大陆手机号为13至19开头的11位数字（可带+86），境外号码以+和国家代码开头"

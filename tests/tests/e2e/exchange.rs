@@ -2069,3 +2069,99 @@ fn erp_an_import_that_grows_the_archive_is_counted_for_the_planner() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(counted(), after, "a small import is not counted");
 }
+
+/// A file exported, changed in a spreadsheet and imported again (an
+/// ERP's or a clerk's round trip): the export's own CSV is read whole —
+/// its unit by id, its keeper by username, a name it neutralised against
+/// formulas as the name — and the change lands. The columns the archive
+/// keeps itself are checked, not written, and a row whose file changed
+/// after the export is refused rather than undoing that change.
+#[test]
+fn r_cus_04_an_exported_file_imported_again_round_trips() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let mgr = s.token("demo.manager.bj");
+    let made = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "=往返导入有限公司", "nature": "private", "external_id": "RT-1",
+                "region_code": "110105", "tags": ["重点"], "credit_standing": "AA"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let exported = s.get("/api/v1/customers/export?format=csv&external_id=RT-1", &mgr);
+    assert_eq!(exported.status, 200, "{}", exported.text);
+    let text = exported.text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default().to_owned();
+    let row = lines.next().unwrap_or_default().to_owned();
+    assert!(row.contains("'=往返导入有限公司"), "{row}");
+
+    // Exported as is: nothing to change.
+    let again = s.import_csv(&am, text, true);
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.json["unchanged"], 1, "{}", again.text);
+    assert_eq!(again.json["errors"], json!([]), "{}", again.text);
+
+    // Changed in the spreadsheet: the industry.
+    let edited = format!(
+        "{header}\r\n{}\r\n",
+        row.replacen(",private,,", ",private,制造业,", 1)
+    );
+    let committed = s.import_csv(&am, &edited, false);
+    assert_eq!(committed.status, 200, "{}", committed.text);
+    assert_eq!(committed.json["updated"], 1, "{}", committed.text);
+    let path = format!(
+        "/api/v1/customers/{}",
+        made.json["id"].as_str().unwrap_or("")
+    );
+    let now = s.get(&path, &am);
+    assert_eq!(now.json["industry"], "制造业", "{}", now.text);
+    assert_eq!(now.json["name"], "=往返导入有限公司", "the name as it was");
+    assert_eq!(now.json["tags"], json!(["重点"]));
+    assert_eq!(now.json["credit_standing"], "AA");
+    assert_eq!(now.json["owner_unit_id"], made.json["owner_unit_id"]);
+    assert_eq!(now.json["owner_user_id"], made.json["owner_user_id"]);
+
+    // The same rows again: the file changed after they were exported.
+    let before = s.audit_count();
+    let stale = s.import_csv(&am, &edited, true);
+    assert_eq!(
+        stale.json["errors"][0]["field"], "updated_at",
+        "{}",
+        stale.text
+    );
+    assert_eq!(stale.json["errors"][0]["code"], "changed_since_export");
+    // A column the archive keeps is checked, not written.
+    let fresh = s.get("/api/v1/customers/export?format=csv&external_id=RT-1", &mgr);
+    let fresh = fresh.text.trim_start_matches('\u{feff}');
+    let code = now.json["code"].as_str().unwrap_or_default();
+    let recoded = fresh.replacen(code, "KH99999999", 1);
+    let refused = s.import_csv(&am, &recoded, true);
+    assert_eq!(
+        refused.json["errors"][0]["field"], "code",
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.json["errors"][0]["code"], "read_only");
+    // Nor given to a new file.
+    let new_with_code = "external_id,name,nature,code\nRT-2,往返新建有限公司,private,KH00000001\n";
+    let new_refused = s.import_csv(&am, new_with_code, true);
+    assert_eq!(
+        new_refused.json["errors"][0]["code"], "read_only",
+        "{}",
+        new_refused.text
+    );
+    // A unit named by code and by id must be one unit.
+    let crossed = format!(
+        "external_id,name,nature,owner_unit_code,owner_unit_id\nRT-1,往返导入有限公司,private,BJ,{}\n",
+        s.unit_id("BJ-P1")
+    );
+    let mismatch = s.import_csv(&am, &crossed, true);
+    assert_eq!(
+        mismatch.json["errors"][0]["code"], "unit_mismatch",
+        "{}",
+        mismatch.text
+    );
+    assert_eq!(mismatch.json["errors"][0]["field"], "owner_unit_code");
+    assert_eq!(s.audit_count(), before, "dry runs write nothing");
+}

@@ -345,10 +345,30 @@ const IMPORT_COLUMNS: [&str; 15] = [
     "owner_username",
 ];
 
+/// Columns the export writes that an import reads too, so that a file
+/// exported, changed in a spreadsheet and imported again is read whole.
+/// The archive keeps `id`, `code`, `mnemonic`, `province` and
+/// `merged_into_id` itself: a cell of them is checked against the file,
+/// never written. `updated_at` says when the file was as exported: a row
+/// whose file changed since is refused, so a round trip loses no change
+/// made meanwhile. `owner_unit_id` and `owner_user_id` name the unit and
+/// the keeper by id, beside or instead of their code and username.
+const EXPORTED_COLUMNS: [&str; 8] = [
+    "id",
+    "code",
+    "mnemonic",
+    "province",
+    "merged_into_id",
+    "updated_at",
+    "owner_unit_id",
+    "owner_user_id",
+];
+
 fn import_columns() -> impl Iterator<Item = &'static str> {
     IMPORT_COLUMNS
         .into_iter()
         .chain(TEXT_COLUMNS.iter().map(|(name, ..)| *name))
+        .chain(EXPORTED_COLUMNS)
 }
 
 /// The free-text columns of an import: name, most characters (the API's
@@ -393,6 +413,14 @@ struct ImportRow {
     region_code: Option<Option<String>>,
     vulnerable: Option<bool>,
     customer_type: Option<Option<String>>,
+    /// Cells of the columns the archive keeps itself, as given (not empty).
+    kept: Vec<(&'static str, String)>,
+    /// When the file was as exported (`updated_at`).
+    exported_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The unit by id (`owner_unit_id`).
+    unit_id: Option<String>,
+    /// The keeper by id (`owner_user_id`); an empty cell: none.
+    owner_id: Option<Option<String>>,
 }
 
 impl ImportRow {
@@ -479,7 +507,7 @@ fn parse_rows(
             ..ImportRow::default()
         };
         for (h, raw) in header.iter().zip(rec) {
-            let v = raw.trim();
+            let v = csv::plain(raw.trim()).trim();
             let opt = (!v.is_empty()).then(|| v.to_owned());
             if v.chars().any(|c| c == '\0') {
                 err(h, "invalid_format", "NUL characters are not allowed".into());
@@ -597,6 +625,35 @@ fn parse_rows(
                 },
                 "owner_unit_code" => row.unit_code = opt,
                 "owner_username" => row.owner_username = Some(opt.map(|u| u.to_lowercase())),
+                "id" | "code" | "mnemonic" | "province" | "merged_into_id" => {
+                    if let (Some(v), Some(col)) = (opt, EXPORTED_COLUMNS.iter().find(|c| *c == h)) {
+                        row.kept.push((col, v));
+                    }
+                }
+                "updated_at" => match opt.as_deref().map(chrono::DateTime::parse_from_rfc3339) {
+                    Some(Ok(t)) => row.exported_at = Some(t.with_timezone(&chrono::Utc)),
+                    Some(Err(_)) => err(
+                        h,
+                        "invalid_format",
+                        "a time as RFC 3339 with its offset, as the export writes it".into(),
+                    ),
+                    None => {}
+                },
+                "owner_unit_id" | "owner_user_id" => {
+                    let id = match opt.as_deref().map(uuid::Uuid::parse_str) {
+                        Some(Ok(id)) => Some(id.to_string()),
+                        Some(Err(_)) => {
+                            err(h, "invalid_format", format!("{h} is a UUID"));
+                            continue;
+                        }
+                        None => None,
+                    };
+                    if h == "owner_unit_id" {
+                        row.unit_id = id;
+                    } else {
+                        row.owner_id = Some(id);
+                    }
+                }
                 "secrecy_level" => row.secrecy = opt,
                 "customer_type" => {
                     row.customer_type = Some(match opt {
@@ -998,6 +1055,47 @@ fn import_rows(
     Ok(())
 }
 
+/// A row read back from an export is about the file as it was exported:
+/// the columns the archive keeps itself must be the file's, and the file
+/// must not have changed since (`updated_at`), or the row would undo what
+/// was changed meanwhile.
+fn as_exported(row: &ImportRow, file: &CustomerRow) -> Result<(), DbError> {
+    for (column, given) in &row.kept {
+        let kept = match *column {
+            "id" => Some(file.id.as_str()),
+            "code" => Some(file.code.as_str()),
+            "mnemonic" => Some(file.name_mnemonic.as_str()),
+            "province" => file
+                .region_code
+                .as_deref()
+                .and_then(clientele_customers::province_of),
+            _ => file.merged_into_id.as_deref(),
+        };
+        if !kept.is_some_and(|k| k.eq_ignore_ascii_case(given)) {
+            return Err(DbError::unprocessable(
+                "read_only",
+                format!(
+                    "{column} is kept by the archive: this file's is {}",
+                    kept.unwrap_or("empty")
+                ),
+            )
+            .on(column));
+        }
+    }
+    let changed = crate::dto::utc(file.updated_at);
+    if row.exported_at.is_some_and(|at| at != changed) {
+        return Err(DbError::conflict(
+            "changed_since_export",
+            format!(
+                "the file changed at {} after this row was exported: export it again",
+                changed.to_rfc3339()
+            ),
+        )
+        .on("updated_at"));
+    }
+    Ok(())
+}
+
 /// Creates or updates the file of one row.
 fn import_row(
     c: &mut DbConn,
@@ -1007,19 +1105,47 @@ fn import_row(
     cx: &mut ImportContext,
     records: &mut Records,
 ) -> Result<RowOutcome, DbError> {
-    let unit_id = match &row.unit_code {
-        Some(code) => cx.unit_id_of_code(c, code)?,
-        None => p.unit_id.to_string(),
+    let unit_id = match (&row.unit_code, &row.unit_id) {
+        (Some(code), by_id) => {
+            let id = cx.unit_id_of_code(c, code)?;
+            if by_id.as_ref().is_some_and(|u| *u != id) {
+                return Err(DbError::unprocessable(
+                    "unit_mismatch",
+                    "owner_unit_code and owner_unit_id name different units",
+                )
+                .on("owner_unit_id"));
+            }
+            id
+        }
+        (None, Some(id)) => id.clone(),
+        (None, None) => p.unit_id.to_string(),
+    };
+    let names_unit = row.unit_code.is_some() || row.unit_id.is_some();
+    let keeper = match (&row.owner_username, &row.owner_id) {
+        (Some(name), by_id) => {
+            let id = cx.keeper(c, name.as_deref())?;
+            if by_id.as_ref().is_some_and(|k| *k != id) {
+                return Err(DbError::unprocessable(
+                    "keeper_mismatch",
+                    "owner_username and owner_user_id name different people",
+                )
+                .on("owner_user_id"));
+            }
+            Some(id)
+        }
+        (None, Some(id)) => Some(id.clone()),
+        (None, None) => None,
     };
     if let Some(id) = cx.files.get(&row.external_id).cloned() {
         let seen = match cx.loaded.remove(&id) {
             Some(view) => judge_for_change(c, p, view, meta.at)?,
             None => see_for_change(c, p, &id, meta.at)?,
         };
+        as_exported(row, &seen.view.row)?;
         let mut tags = None;
         let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
-        if let Some(name) = &row.owner_username {
-            after.owner_user_id = cx.keeper(c, name.as_deref())?;
+        if let Some(k) = keeper {
+            after.owner_user_id = k;
         }
         settle_region(
             &mut after,
@@ -1027,7 +1153,7 @@ fn import_row(
             row.names_region(),
             |code| cx.region_for_file(c, code),
         )?;
-        if row.unit_code.is_some() {
+        if names_unit {
             after.owner_unit_id = unit_id;
         }
         if after == seen.view.row && tags.as_ref().is_none_or(|t| *t == seen.view.tags) {
@@ -1065,8 +1191,21 @@ fn import_row(
         )
         .on("secrecy_level")
     })?;
+    if let Some((column, _)) = row.kept.first() {
+        return Err(DbError::unprocessable(
+            "read_only",
+            format!("{column} is given by the archive: leave it empty for a new file"),
+        )
+        .on(column));
+    }
     let (level, rank) = (level.code.clone(), level.rank);
-    let unit = cx.unit(c, &unit_id)?;
+    let unit = cx.unit(c, &unit_id).map_err(|e| match e {
+        DbError::NotFound => {
+            DbError::unprocessable("unit_not_found", "the owner unit does not exist")
+                .on("owner_unit_id")
+        }
+        other => other,
+    })?;
     unit_guard(p, &unit.path)?;
     if !unit.active {
         return Err(
@@ -1087,8 +1226,8 @@ fn import_row(
     };
     let mut tags = None;
     let mut new = apply_row(row, blank, &mut tags);
-    if let Some(name) = &row.owner_username {
-        new.owner_user_id = cx.keeper(c, name.as_deref())?;
+    if let Some(k) = keeper {
+        new.owner_user_id = k;
     }
     settle_region(&mut new, None, row.names_region(), |code| {
         cx.region_for_file(c, code)
@@ -1131,7 +1270,12 @@ fn count_new_files(st: &AppState, created: usize) {
 
 /// Import customer files from CSV (`Content-Type: text/csv`), upserting by
 /// `external_id`. A file's keeper is named by `owner_username` (an empty
-/// cell takes the keeper off), its unit by `owner_unit_code`. With `dry_run=true` (the default) every row is checked and
+/// cell takes the keeper off), its unit by `owner_unit_code`, or either by
+/// id (`owner_user_id`, `owner_unit_id`). The export's own CSV imports as
+/// it is: the columns the archive keeps (`id`, `code`, `mnemonic`,
+/// `province`, `merged_into_id`) are checked against the file, never
+/// written, and a row whose file changed after its `updated_at` is
+/// refused (`changed_since_export`). With `dry_run=true` (the default) every row is checked and
 /// nothing is written; a commit writes all rows or none. At most 10 000 rows;
 /// the body may be larger than other requests' (`CLIENTELE_MAX_IMPORT_BYTES`,
 /// default 32 MiB; 413 above).
@@ -1260,12 +1404,13 @@ pub async fn import_customers(
             Ok(HttpResponse::Ok().json(report(done.created, done.updated, done.unchanged, vec![])))
         }
         (_, Some(Ok(done))) => {
+            let header = records.first().map_or(&[][..], Vec::as_slice);
             errors.extend(done.failed.into_iter().map(|(line, e)| {
                 let api = ApiError::from(e);
                 // A field's own fault names its code (`unknown_region`),
                 // not the answer's (`validation_failed`).
                 let first: Option<&FieldError> = api.errors.first();
-                let field = first.map_or("", |f| column_of(&f.field)).to_owned();
+                let field = first.map_or("", |f| column_of(&f.field, header)).to_owned();
                 let (code, message) = match first {
                     Some(f) if api.code == "validation_failed" => {
                         (f.code.clone(), f.message.clone())
@@ -1288,12 +1433,14 @@ pub async fn import_customers(
     }
 }
 
-/// The CSV column of a file's field: an import names the keeper and the
-/// unit by username and code, not by id.
-fn column_of(field: &str) -> &str {
+/// The CSV column of a file's field: the keeper and the unit by the
+/// column the CSV names them in, by username and code unless it names them
+/// by id alone.
+fn column_of<'a>(field: &'a str, header: &[String]) -> &'a str {
+    let has = |column: &str| header.iter().any(|h| h.trim().eq_ignore_ascii_case(column));
     match field {
-        "owner_user_id" => "owner_username",
-        "owner_unit_id" => "owner_unit_code",
+        "owner_user_id" if has("owner_username") || !has(field) => "owner_username",
+        "owner_unit_id" if has("owner_unit_code") || !has(field) => "owner_unit_code",
         other => other,
     }
 }
