@@ -2164,4 +2164,13 @@ fn r_cus_04_an_exported_file_imported_again_round_trips() {
     );
     assert_eq!(mismatch.json["errors"][0]["field"], "owner_unit_code");
     assert_eq!(s.audit_count(), before, "dry runs write nothing");
+    // A date as Excel on Chinese Windows saves the one it exported.
+    let excel = s.import_csv(
+        &am,
+        "external_id,name,nature,trading_since\nRT-3,表格日期有限公司,private,2020/1/5\n",
+        false,
+    );
+    assert_eq!(excel.json["created"], 1, "{}", excel.text);
+    let dated = s.get("/api/v1/customers?external_id=RT-3", &am);
+    assert_eq!(dated.json["items"][0]["trading_since"], "2020-01-05", "{}", dated.text);
 }

@@ -432,6 +432,23 @@ impl ImportRow {
     }
 }
 
+/// A date in a CSV cell: `2018-09-03` as the export writes it, or as a
+/// spreadsheet saves a date it recognised (Excel on Chinese Windows:
+/// `2018/9/3`), with or without leading zeros.
+fn cell_date(cell: &str) -> Option<chrono::NaiveDate> {
+    let parts: Vec<&str> = cell.split(['-', '/']).collect();
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    let digits = |s: &str, most: usize| {
+        (!s.is_empty() && s.len() <= most && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let year = i32::try_from(digits(y, 4).filter(|_| y.len() == 4)?).ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, digits(m, 2)?, digits(d, 2)?)
+}
+
 fn enum_value<T: for<'de> Deserialize<'de> + Serialize>(raw: &str) -> Option<String> {
     serde_json::from_value::<T>(serde_json::Value::String(raw.to_owned()))
         .ok()
@@ -599,10 +616,14 @@ fn parse_rows(
                 }
                 "trading_since" => {
                     row.trading_since = Some(match opt {
-                        Some(d) => match chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
-                            Ok(d) => Some(d),
-                            Err(_) => {
-                                err(h, "invalid_format", "a date as YYYY-MM-DD".into());
+                        Some(d) => match cell_date(&d) {
+                            Some(d) => Some(d),
+                            None => {
+                                err(
+                                    h,
+                                    "invalid_format",
+                                    "a date as YYYY-MM-DD (or YYYY/M/D, as Excel saves one)".into(),
+                                );
                                 None
                             }
                         },
@@ -1487,4 +1508,29 @@ fn answer(dry_run: bool, mut report: ImportReport, lang: Lang) -> Result<HttpRes
         ),
     )
     .with_extra("report", serde_json::to_value(&report).unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell_date;
+
+    #[test]
+    fn a_date_reads_as_the_export_writes_it_or_excel_saves_it() {
+        let day = chrono::NaiveDate::from_ymd_opt(2018, 9, 3);
+        for cell in ["2018-09-03", "2018/9/3", "2018/09/03", "2018-9-3"] {
+            assert_eq!(cell_date(cell), day, "{cell}");
+        }
+        for cell in [
+            "18/9/3",
+            "2018/13/3",
+            "2018/2/30",
+            "2018.9.3",
+            "2018/9",
+            "9/3/2018",
+            "2018/ 9/3",
+            "",
+        ] {
+            assert_eq!(cell_date(cell), None, "{cell}");
+        }
+    }
 }
