@@ -90,11 +90,20 @@ pub fn configure(
 /// percent-encoded instead of being refused by the HTTP parser with a bare
 /// 400 (see `request_line`).
 pub fn start(state: AppState, bind: &str, workers: usize) -> std::io::Result<(Server, SocketAddr)> {
+    start_on(state, listen(bind)?, workers)
+}
+
+/// [`start`] on sockets bound already ([`listen`]): a server binds before
+/// it touches its database, so an address in use stops it first.
+pub fn start_on(
+    state: AppState,
+    listeners: Vec<std::net::TcpListener>,
+    workers: usize,
+) -> std::io::Result<(Server, SocketAddr)> {
     let spec = crate::openapi::openapi();
     let query_names = web::Data::new(QueryNames::of(&spec));
     let origins = state.config.cors_origins.clone();
     let routes = configure(state, spec);
-    let listeners = listen(bind)?;
     let mut builder = actix_server::Server::build()
         .workers(workers.max(1))
         .shutdown_timeout(10);
@@ -172,7 +181,7 @@ impl<R: Fn(&mut web::ServiceConfig) + Clone + 'static> Serving<R> {
 /// Listening sockets on every address `bind` resolves to that takes one, as
 /// actix-web's `HttpServer::bind` makes them (address reuse, a backlog of
 /// 1024); an error only when none does.
-fn listen(bind: &str) -> std::io::Result<Vec<std::net::TcpListener>> {
+pub fn listen(bind: &str) -> std::io::Result<Vec<std::net::TcpListener>> {
     use socket2::{Domain, Protocol, Socket, Type};
     use std::net::ToSocketAddrs;
     let mut last = None;

@@ -19,7 +19,7 @@ pub mod routes;
 pub mod state;
 pub mod webhook_delivery;
 
-pub use app::start;
+pub use app::{listen, start, start_on};
 pub use config::ApiConfig;
 pub use error::ApiError;
 pub use openapi::{openapi, openapi_json};

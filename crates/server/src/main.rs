@@ -99,6 +99,10 @@ fn open_db(settings: &Settings, run_migrations: bool) -> Result<Db, String> {
 }
 
 fn serve(settings: Settings, demo_data: bool, no_migrate: bool) -> Result<(), String> {
+    // The address first: one in use (a second server on the same data)
+    // stops the start before migrations, demo data or a backup run.
+    let listeners = clientele_http::listen(&settings.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
     let db = open_db(&settings, !no_migrate)?;
     if demo_data && demo::seed(&db).map_err(|e| e.to_string())? {
         tracing::info!("demo data loaded");
@@ -116,7 +120,7 @@ fn serve(settings: Settings, demo_data: bool, no_migrate: bool) -> Result<(), St
     backups::schedule(&settings, Arc::clone(&state.backups));
     let backend = db.kind().as_str();
     actix_web::rt::System::new().block_on(async move {
-        let (server, addr) = clientele_http::start(state, &settings.bind, settings.workers)
+        let (server, addr) = clientele_http::start_on(state, listeners, settings.workers)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         tracing::info!(%addr, backend, "clientele listening; docs at /docs");
         eprintln!("clientele listening on http://{addr} ({backend}); docs at http://{addr}/docs");

@@ -2172,5 +2172,9 @@ fn r_cus_04_an_exported_file_imported_again_round_trips() {
     );
     assert_eq!(excel.json["created"], 1, "{}", excel.text);
     let dated = s.get("/api/v1/customers?external_id=RT-3", &am);
-    assert_eq!(dated.json["items"][0]["trading_since"], "2020-01-05", "{}", dated.text);
+    assert_eq!(
+        dated.json["items"][0]["trading_since"], "2020-01-05",
+        "{}",
+        dated.text
+    );
 }
