@@ -72,6 +72,20 @@ impl Password {
         Ok(Self(raw.to_owned()))
     }
 
+    /// [`Password::parse`] for the account `username`, which the password
+    /// may not contain (NIST SP 800-63B: context-specific words; it is the
+    /// first thing guessed).
+    pub fn for_account(raw: &str, username: &Username) -> Result<Self, ParseError> {
+        let password = Self::parse(raw)?;
+        if raw.to_lowercase().contains(username.as_str()) {
+            return Err(ParseError::new(
+                "too_weak",
+                "a password cannot contain the username",
+            ));
+        }
+        Ok(password)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -96,6 +110,20 @@ mod tests {
         assert!(Username::parse("ab").is_err());
         assert!(Username::parse("张三").is_err());
         assert!(Username::parse("a b c").is_err());
+    }
+
+    #[test]
+    fn a_password_does_not_hold_its_username() {
+        let user = Username::parse("zhang.san").unwrap_or_else(|e| panic!("{e}"));
+        for weak in ["zhang.san-2026", "ZHANG.SAN.pass", "my-zhang.san"] {
+            let e = Password::for_account(weak, &user).err();
+            assert_eq!(e.map(|e| e.code), Some("too_weak"), "{weak}");
+        }
+        assert!(Password::for_account("zhang-san-2026!", &user).is_ok());
+        assert_eq!(
+            Password::for_account("short", &user).err().map(|e| e.code),
+            Some("too_short")
+        );
     }
 
     #[test]

@@ -26,8 +26,8 @@ pub enum AdminError {
 pub fn create_user(db: &Db, a: NewAccount) -> Result<users::UserRecord, AdminError> {
     let username =
         Username::parse(&a.username).map_err(|e| AdminError::Invalid(format!("username: {e}")))?;
-    let password =
-        Password::parse(&a.password).map_err(|e| AdminError::Invalid(format!("password: {e}")))?;
+    let password = Password::for_account(&a.password, &username)
+        .map_err(|e| AdminError::Invalid(format!("password: {e}")))?;
     let roles = a
         .roles
         .iter()

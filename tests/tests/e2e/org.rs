@@ -252,6 +252,22 @@ fn r_org_01_admins_manage_users() {
     )
     .assert_problem(409, "self_lockout");
 
+    // A password holding the username is the first one guessed (NIST SP
+    // 800-63B), on creation and on a reset alike.
+    let guessable = s.post(
+        "/api/v1/users",
+        &admin,
+        &json!({"username": "zhao.lei", "display_name": "赵磊", "password": "Zhao.Lei-2026",
+                "unit_id": sh, "roles": []}),
+    );
+    guessable.assert_refused_on(422, "validation_failed", "password", "too_weak");
+    s.post(
+        &format!("/api/v1/users/{id}/password"),
+        &admin,
+        &json!({"password": "li.na-is-back"}),
+    )
+    .assert_refused_on(422, "validation_failed", "password", "too_weak");
+
     // Password reset ends the user's sessions.
     let their = s.token_with("li.na", "a-long-password");
     let reset = s.post(

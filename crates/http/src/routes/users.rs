@@ -87,8 +87,18 @@ pub(crate) fn active_person_named(
     Ok(account)
 }
 
-pub(crate) fn parse_password(raw: &str, field: &str) -> Result<Password, ApiError> {
-    Password::parse(raw).map_err(|e| ApiError::field(field, e.code, e.message))
+/// A new password for the account `username` (the password may not
+/// contain it), or for a username not read yet.
+pub(crate) fn parse_password(
+    raw: &str,
+    username: Option<&Username>,
+    field: &str,
+) -> Result<Password, ApiError> {
+    match username {
+        Some(u) => Password::for_account(raw, u),
+        None => Password::parse(raw),
+    }
+    .map_err(|e| ApiError::field(field, e.code, e.message))
 }
 
 pub(crate) async fn hash_secret(secret: String) -> Result<String, ApiError> {
@@ -170,7 +180,7 @@ pub async fn create_user(
     let username = parse_username(&b.username, "username")
         .map_err(|e| errors.extend(e.errors))
         .ok();
-    let pw = parse_password(&b.password, "password")
+    let pw = parse_password(&b.password, username.as_ref(), "password")
         .map_err(|e| errors.extend(e.errors))
         .ok();
     let (Some(username), Some(pw)) = (username, pw) else {
@@ -289,7 +299,7 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, ApiError> {
     let meta = ctx.meta(&st, Some(auth.require(Role::Admin)?));
     let id = id.0;
-    let pw = parse_password(&body.0.password, "password")?;
+    parse_password(&body.0.password, None, "password")?;
     let target = id.clone();
     let rec = st.read(move |c| users::get(c, &target)).await?;
     if rec.kind != "person" {
@@ -299,6 +309,8 @@ pub async fn reset_password(
             "service accounts get a new secret through /service-accounts/{id}/secret",
         ));
     }
+    let username = Username::parse(&rec.username).ok();
+    let pw = parse_password(&body.0.password, username.as_ref(), "password")?;
     let hash = hash_secret(pw.expose().to_owned()).await?;
     st.write(move |c| users::set_password(c, &meta, &id, &hash))
         .await?;
