@@ -27,6 +27,23 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use utoipa_swagger_ui::SwaggerUi;
 
+/// The answer headers a browser front-end on another origin may read
+/// (beside those CORS lets it read anyway, such as `Content-Type`):
+/// every header the API answers with for the client to act on. Without
+/// one here, a front-end's `fetch` sees it as absent — the sync watermark
+/// and the export's next cursor among them.
+const EXPOSED: [&str; 9] = [
+    "etag",
+    "location",
+    "retry-after",
+    "x-request-id",
+    "x-next-cursor",
+    "x-changes-complete-until",
+    "idempotent-replayed",
+    "content-disposition",
+    "www-authenticate",
+];
+
 fn cors(origins: &[String]) -> Cors {
     let mut c = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
@@ -39,12 +56,7 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static("idempotency-key"),
             header::HeaderName::from_static("x-request-id"),
         ])
-        .expose_headers([
-            header::ETAG,
-            header::LOCATION,
-            header::RETRY_AFTER,
-            header::HeaderName::from_static("x-request-id"),
-        ])
+        .expose_headers(EXPOSED.map(header::HeaderName::from_static))
         .max_age(3600);
     for o in origins {
         c = if o == "*" {
@@ -203,5 +215,43 @@ pub fn listen(bind: &str) -> std::io::Result<Vec<std::net::TcpListener>> {
         (true, Some(e)) => Err(e),
         (true, None) => Err(std::io::Error::other("no address to bind")),
         _ => Ok(bound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EXPOSED;
+
+    /// Every header the contract documents on an answer is one a browser
+    /// front-end may read.
+    #[test]
+    fn every_documented_answer_header_is_exposed_to_browsers() {
+        let spec = serde_json::to_value(crate::openapi::openapi()).unwrap_or_default();
+        let mut documented = Vec::new();
+        for ops in spec["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+        {
+            for op in ops.as_object().into_iter().flat_map(|o| o.values()) {
+                for answer in op["responses"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|r| r.values())
+                {
+                    documented.extend(
+                        answer["headers"]
+                            .as_object()
+                            .into_iter()
+                            .flat_map(|h| h.keys())
+                            .map(|h| h.to_ascii_lowercase()),
+                    );
+                }
+            }
+        }
+        assert!(documented.iter().any(|h| h == "etag"), "{documented:?}");
+        for h in documented {
+            assert!(EXPOSED.contains(&h.as_str()), "{h} is not exposed");
+        }
     }
 }

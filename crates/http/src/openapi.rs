@@ -168,6 +168,8 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
         // Public on purpose: say so, rather than leave it undefined.
         op.security = Some(vec![SecurityRequirement::default()]);
     }
+    // A relation is ended, never changed: it has no version to name.
+    let versioned = op.operation_id.as_deref() != Some("add_relation");
     for (code, resp) in op.responses.responses.iter_mut() {
         if let RefOr::T(r) = resp {
             if r.description.is_empty() {
@@ -177,6 +179,16 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
                     _ => "Success",
                 }
                 .to_owned();
+            }
+            if code == "201" {
+                r.headers
+                    .entry("Location".into())
+                    .or_insert_with(|| header("Where the new resource is read").into());
+                if versioned {
+                    r.headers
+                        .entry("ETag".into())
+                        .or_insert_with(|| header("The new resource's version").into());
+                }
             }
         }
     }
@@ -222,11 +234,25 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
         answers.push(("429", "Too many failed sign-ins; retry after `Retry-After`"));
     }
     for (code, description) in answers {
+        let mut answer = problem(description);
+        if matches!(code, "429" | "503") {
+            answer.headers.insert(
+                "Retry-After".into(),
+                header("Seconds to wait before trying again").into(),
+            );
+        }
         op.responses
             .responses
             .entry(code.to_owned())
-            .or_insert_with(|| problem(description).into());
+            .or_insert_with(|| answer.into());
     }
+}
+
+/// A documented answer header, text.
+fn header(description: &str) -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .description(Some(description))
+        .build()
 }
 
 impl Modify for ErrorAnswers {

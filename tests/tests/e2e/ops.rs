@@ -1,4 +1,4 @@
-//! Health, readiness, metrics, docs, request ids.
+//! Health, readiness, metrics, docs, request ids, browser origins.
 
 use clientele_e2e::TestServer;
 
@@ -73,4 +73,68 @@ fn openapi_and_offline_docs_are_served() {
     assert_eq!(js.status, 200);
     let redirect = s.raw("GET", "/docs", &[], None);
     assert_eq!(redirect.status, 200, "/docs redirects to the page");
+}
+
+/// A front-end served from another origin (configured) may send the
+/// headers the API reads and read the headers it answers with: the
+/// `ETag` to change a file, and a list's `X-Changes-Complete-Until` to
+/// sync. Another origin gets no grant.
+#[test]
+fn a_browser_front_end_on_another_origin_reads_the_answer_headers() {
+    let s = TestServer::start_with(|c| c.cors_origins = vec!["https://app.example.com".into()]);
+    let admin = s.token("demo.admin");
+    let bearer = format!("Bearer {admin}");
+    let origin = ("origin", "https://app.example.com");
+    let preflight = s.raw(
+        "OPTIONS",
+        "/api/v1/customers/01900000-0000-7000-8000-000000000000",
+        &[
+            origin,
+            ("access-control-request-method", "PATCH"),
+            (
+                "access-control-request-headers",
+                "authorization,content-type,if-match",
+            ),
+        ],
+        None,
+    );
+    assert_eq!(preflight.status, 200, "{}", preflight.text);
+    let allowed = preflight
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(allowed.contains("if-match"), "{allowed}");
+    let list = s.raw(
+        "GET",
+        "/api/v1/customers?limit=1",
+        &[origin, ("authorization", bearer.as_str())],
+        None,
+    );
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(
+        list.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    let exposed = list
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_owned();
+    for h in [
+        "etag",
+        "x-changes-complete-until",
+        "x-next-cursor",
+        "location",
+    ] {
+        assert!(exposed.contains(h), "{h} not in {exposed}");
+    }
+    let elsewhere = s.raw(
+        "GET",
+        "/api/v1/customers?limit=1",
+        &[
+            ("origin", "https://evil.example.com"),
+            ("authorization", bearer.as_str()),
+        ],
+        None,
+    );
+    assert_eq!(elsewhere.header("access-control-allow-origin"), None);
 }
