@@ -1231,7 +1231,7 @@ fn import_row(
     if !unit.active {
         return Err(
             DbError::unprocessable("unit_inactive", "the owner unit is deactivated")
-                .on("owner_unit_code"),
+                .on("owner_unit_id"),
         );
     }
     clearance_guard(p, rank)?;
