@@ -2178,3 +2178,67 @@ fn r_cus_04_an_exported_file_imported_again_round_trips() {
         dated.text
     );
 }
+
+/// A file made by hand has no ERP id, so its exported row has none: the
+/// row names its file by the archive's `id`, and a round trip changes it
+/// too — or gives it the ERP id the spreadsheet added. An id no file has,
+/// or one named twice, is the row's fault.
+#[test]
+fn r_cus_04_a_file_without_an_erp_id_round_trips_by_its_id() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let mgr = s.token("demo.manager.bj");
+    let made = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "手工往返有限公司", "nature": "private", "industry": "零售"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.json["id"].as_str().unwrap_or_default().to_owned();
+    let exported = s.get("/api/v1/customers/export?format=csv&name=手工往返", &mgr);
+    let text = exported.text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default().to_owned();
+    let row = lines.next().unwrap_or_default().to_owned();
+    assert!(row.starts_with(&format!("{id},")), "{row}");
+    // The industry changed, and an ERP id given, in the spreadsheet.
+    let code = made.json["code"].as_str().unwrap_or_default();
+    let edited = row.replacen(",零售,", ",批发,", 1).replacen(
+        &format!("{code},,"),
+        &format!("{code},ERP-HAND-1,"),
+        1,
+    );
+    let committed = s.import_csv(&am, &format!("{header}\r\n{edited}\r\n"), false);
+    assert_eq!(committed.json["updated"], 1, "{}", committed.text);
+    let now = s.get(&format!("/api/v1/customers/{id}"), &am);
+    assert_eq!(now.json["industry"], "批发", "{}", now.text);
+    assert_eq!(now.json["external_id"], "ERP-HAND-1");
+    // An id no file has; an id named twice.
+    let nowhere = format!(
+        "id,external_id,name,nature\n{},,无此档案有限公司,private\n",
+        uuid::Uuid::now_v7()
+    );
+    let refused = s.import_csv(&am, &nowhere, true);
+    assert_eq!(refused.json["errors"][0]["field"], "id", "{}", refused.text);
+    assert_eq!(refused.json["errors"][0]["code"], "customer_not_found");
+    let twice =
+        format!("id,external_id,name,nature\n{id},,甲有限公司,private\n{id},,乙有限公司,private\n");
+    let doubled = s.import_csv(&am, &twice, true);
+    assert_eq!(
+        doubled.json["errors"][0]["code"], "duplicate",
+        "{}",
+        doubled.text
+    );
+    assert_eq!(doubled.json["errors"][0]["field"], "id");
+    // Without either, a row names no file.
+    let anonymous = s.import_csv(
+        &am,
+        "id,external_id,name,nature\n,,无名有限公司,private\n",
+        true,
+    );
+    assert_eq!(
+        anonymous.json["errors"][0]["field"], "external_id",
+        "{}",
+        anonymous.text
+    );
+}

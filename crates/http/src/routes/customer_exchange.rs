@@ -424,6 +424,13 @@ struct ImportRow {
 }
 
 impl ImportRow {
+    /// The archive's id of the file, as the row's `id` cell gives it.
+    fn given_id(&self) -> Option<&str> {
+        self.kept
+            .iter()
+            .find_map(|(column, v)| (*column == "id").then_some(v.as_str()))
+    }
+
     /// Whether the row gives a region name of its own (a cell with text).
     fn names_region(&self) -> bool {
         self.values
@@ -501,6 +508,7 @@ fn parse_rows(
     }
     let mut rows = Vec::new();
     let mut seen_ids = std::collections::HashSet::new();
+    let mut seen_files = std::collections::HashSet::new();
     for (i, rec) in data.iter().enumerate() {
         let line = i + 1;
         let mut err = |field: &str, code: &str, message: String| {
@@ -532,13 +540,14 @@ fn parse_rows(
             }
             match h.as_str() {
                 "external_id" => {
-                    if v.is_empty() || v.chars().count() > 64 {
+                    // An empty one is judged with the row's id, below.
+                    if v.chars().count() > 64 {
                         err(
                             h,
                             "invalid_length",
                             "external_id has 1 to 64 characters".into(),
                         );
-                    } else if !seen_ids.insert(v.to_owned()) {
+                    } else if !v.is_empty() && !seen_ids.insert(v.to_owned()) {
                         err(h, "duplicate", format!("{v} appears twice in this file"));
                     }
                     row.external_id = v.to_owned();
@@ -647,9 +656,22 @@ fn parse_rows(
                 "owner_unit_code" => row.unit_code = opt,
                 "owner_username" => row.owner_username = Some(opt.map(|u| u.to_lowercase())),
                 "id" | "code" | "mnemonic" | "province" | "merged_into_id" => {
-                    if let (Some(v), Some(col)) = (opt, EXPORTED_COLUMNS.iter().find(|c| *c == h)) {
-                        row.kept.push((col, v));
-                    }
+                    let Some((v, col)) = opt.zip(EXPORTED_COLUMNS.iter().find(|c| *c == h)) else {
+                        continue;
+                    };
+                    // Ids as the archive writes them (lower case).
+                    let v = if h.ends_with("id") {
+                        match uuid::Uuid::parse_str(&v) {
+                            Ok(id) => id.to_string(),
+                            Err(_) => {
+                                err(h, "invalid_format", format!("{h} is a UUID"));
+                                continue;
+                            }
+                        }
+                    } else {
+                        v
+                    };
+                    row.kept.push((col, v));
                 }
                 "updated_at" => match opt.as_deref().map(chrono::DateTime::parse_from_rfc3339) {
                     Some(Ok(t)) => row.exported_at = Some(t.with_timezone(&chrono::Utc)),
@@ -712,6 +734,25 @@ fn parse_rows(
                     row.values.push((key, opt));
                 }
             }
+        }
+        // A row names its file by ERP id, or by the archive's id (a file
+        // exported without an ERP id); a new file needs its ERP id.
+        match row.given_id() {
+            None if row.external_id.is_empty() => errors.push(ImportError {
+                row: line,
+                field: "external_id".into(),
+                code: "invalid_length".into(),
+                message: "external_id has 1 to 64 characters (or the id of the file the row \
+                          changes)"
+                    .into(),
+            }),
+            Some(id) if !seen_files.insert(id.to_ascii_lowercase()) => errors.push(ImportError {
+                row: line,
+                field: "id".into(),
+                code: "duplicate".into(),
+                message: format!("{id} appears twice in this file"),
+            }),
+            _ => {}
         }
         rows.push(row);
     }
@@ -850,14 +891,22 @@ impl ImportContext {
     ) -> Result<Self, DbError> {
         let mut levels = clientele_persistence::secrecy::list(c)?;
         levels.sort_by_key(|l| l.rank);
-        let external_ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
+        let external_ids: Vec<&str> = rows
+            .iter()
+            .map(|r| r.external_id.as_str())
+            .filter(|e| !e.is_empty())
+            .collect();
         let files = customers::ids_by_external_id(c, &external_ids)?;
         // Every file the import may change is locked now, in id order, as
         // every other write of several files locks them (a merge, a
         // hand-over): taken row by row in the CSV's order, the locks of an
         // import and of such a write crossed, and one of them failed as a
-        // deadlock (PostgreSQL; SQLite's writers take turns).
-        let ids: Vec<&str> = files.values().map(String::as_str).collect();
+        // deadlock (PostgreSQL; SQLite's writers take turns). Files named
+        // by their id are among them.
+        let mut ids: Vec<&str> = files.values().map(String::as_str).collect();
+        ids.extend(rows.iter().filter_map(ImportRow::given_id));
+        ids.sort_unstable();
+        ids.dedup();
         customers::lock_files(c, &ids)?;
         Ok(Self {
             levels,
@@ -871,14 +920,20 @@ impl ImportContext {
         })
     }
 
+    /// The file a row changes: the one its ERP id names, else the one its
+    /// `id` names (a file without an ERP id, or one the row gives one);
+    /// none for a new file.
+    fn file_of<'a>(&'a self, row: &'a ImportRow) -> Option<&'a str> {
+        self.files
+            .get(&row.external_id)
+            .map(String::as_str)
+            .or_else(|| row.given_id())
+    }
+
     /// Reads the files `rows` change, in one query on PostgreSQL, so that
     /// each row does not read its own.
     fn load_files(&mut self, c: &mut DbConn, rows: &[ImportRow]) -> Result<(), DbError> {
-        let ids: Vec<&str> = rows
-            .iter()
-            .filter_map(|r| self.files.get(&r.external_id))
-            .map(String::as_str)
-            .collect();
+        let ids: Vec<&str> = rows.iter().filter_map(|r| self.file_of(r)).collect();
         if ids.is_empty() {
             // Only new files: nothing to read.
             self.loaded.clear();
@@ -1157,14 +1212,27 @@ fn import_row(
         (None, Some(id)) => Some(id.clone()),
         (None, None) => None,
     };
-    if let Some(id) = cx.files.get(&row.external_id).cloned() {
+    if let Some(id) = cx.file_of(row).map(str::to_owned) {
+        let by_id = !cx.files.contains_key(&row.external_id);
         let seen = match cx.loaded.remove(&id) {
-            Some(view) => judge_for_change(c, p, view, meta.at)?,
-            None => see_for_change(c, p, &id, meta.at)?,
-        };
+            Some(view) => judge_for_change(c, p, view, meta.at),
+            None => see_for_change(c, p, &id, meta.at),
+        }
+        .map_err(|e| match e {
+            // Named by its id: a file that is not there, or not the
+            // caller's to see, is that cell's fault.
+            DbError::NotFound if by_id => {
+                DbError::unprocessable("customer_not_found", "no file has this id").on("id")
+            }
+            other => other,
+        })?;
         as_exported(row, &seen.view.row)?;
         let mut tags = None;
         let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
+        // A file named by its id takes the ERP id the row gives it.
+        if !row.external_id.is_empty() {
+            after.external_id = Some(row.external_id.clone());
+        }
         if let Some(k) = keeper {
             after.owner_user_id = k;
         }
@@ -1290,7 +1358,8 @@ fn count_new_files(st: &AppState, created: usize) {
 }
 
 /// Import customer files from CSV (`Content-Type: text/csv`), upserting by
-/// `external_id`. A file's keeper is named by `owner_username` (an empty
+/// `external_id` (a file without one is named by its `id`, which may give
+/// it one). A file's keeper is named by `owner_username` (an empty
 /// cell takes the keeper off), its unit by `owner_unit_code`, or either by
 /// id (`owner_user_id`, `owner_unit_id`). The export's own CSV imports as
 /// it is: the columns the archive keeps (`id`, `code`, `mnemonic`,
