@@ -89,3 +89,31 @@ fn r_cus_04_a_sync_resuming_where_changes_were_complete_misses_none() {
         .unwrap_or_default();
     assert!(now > last_change, "{now} is not after {last_change}");
 }
+
+/// A sync in Beijing time writes its moment with `+08:00`; sent as it is
+/// in a URL, the `+` arrives as a space. Read as the offset it is, the
+/// moment finds the same files as its UTC form.
+#[test]
+fn r_cus_04_a_moment_in_beijing_time_sent_unencoded_is_read() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let ids = |path: &str| -> Vec<String> {
+        let page = s.get(path, &admin);
+        assert_eq!(page.status, 200, "{path}: {}", page.text);
+        page.json["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let utc = ids("/api/v1/customers?updated_since=2020-01-01T00:00:00Z&limit=200");
+    assert!(!utc.is_empty());
+    let beijing = ids("/api/v1/customers?updated_since=2020-01-01T08:00:00+08:00&limit=200");
+    assert_eq!(beijing, utc);
+    let audit = s.get(
+        "/api/v1/audit-log?since=2020-01-01T08:00:00+08:00&limit=1",
+        &admin,
+    );
+    assert_eq!(audit.status, 200, "{}", audit.text);
+}

@@ -55,8 +55,10 @@ pub struct AuditQuery {
     #[param(max_length = 64)]
     pub action: Option<String>,
     /// Entries at or after this instant.
+    #[serde(default, deserialize_with = "crate::dto::query_time")]
     pub since: Option<DateTime<Utc>>,
     /// Entries before this instant.
+    #[serde(default, deserialize_with = "crate::dto::query_time")]
     pub until: Option<DateTime<Utc>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,

@@ -64,6 +64,35 @@ fn mark_utc(value: &mut serde_json::Value) {
     }
 }
 
+/// A moment in a query string (RFC 3339 with its offset). A `+` before the
+/// offset written as it is in a URL arrives as a space (form encoding
+/// reads `+` so): `…T20:00:00 08:00` is read as `…T20:00:00+08:00`, the
+/// only thing it can mean, rather than refused.
+pub fn query_time<'de, D>(d: D) -> Result<Option<DateTime<Utc>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let Some(text) = <Option<String> as serde::Deserialize>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let read = |t: &str| DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc));
+    read(&text)
+        .or_else(|e| {
+            let offset = text.len().checked_sub(6).and_then(|at| text.get(at..));
+            match offset {
+                Some(o)
+                    if o.starts_with(' ')
+                        && o[1..].bytes().filter(u8::is_ascii_digit).count() == 4 =>
+                {
+                    read(&format!("{}+{}", &text[..text.len() - 6], &o[1..])).map_err(|_| e)
+                }
+                _ => Err(e),
+            }
+        })
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
 /// For clearable fields: absent → `None`, `null` → `Some(None)`.
 pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -179,5 +208,32 @@ mod tests {
             Some(json!({"updated_at": "2026-01-01T08:00:00Z"}))
         );
         assert_eq!(stored_json(None, None), None);
+    }
+}
+
+#[cfg(test)]
+mod query_time_tests {
+    #[derive(Debug, serde::Deserialize)]
+    struct Q {
+        #[serde(default, deserialize_with = "super::query_time")]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    }
+
+    #[test]
+    fn a_plus_before_the_offset_sent_unencoded_is_read() {
+        let read = |q: &str| {
+            crate::extract::parse_query::<Q>(q)
+                .ok()
+                .and_then(|q| q.since)
+        };
+        let noon = chrono::DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z").ok();
+        let noon = noon.map(|t| t.with_timezone(&chrono::Utc));
+        assert_eq!(read("since=2026-12-07T20:00:00+08:00"), noon);
+        assert_eq!(read("since=2026-12-07T20:00:00%2B08:00"), noon);
+        assert_eq!(read("since=2026-12-07T12:00:00Z"), noon);
+        assert_eq!(read("since=2026-12-07T04:00:00-08:00"), noon);
+        assert_eq!(read(""), None);
+        assert!(crate::extract::parse_query::<Q>("since=2026-12-07 08:00").is_err());
+        assert!(crate::extract::parse_query::<Q>("since=2026-12-07T20:00:00+0800").is_err());
     }
 }

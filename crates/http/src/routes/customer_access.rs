@@ -61,7 +61,9 @@ pub struct RegisterQuery {
     /// The outside-access request or export request the reads were made
     /// under: every file read by that grant, and nothing else.
     pub grant_id: Option<uuid::Uuid>,
+    #[serde(default, deserialize_with = "crate::dto::query_time")]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, deserialize_with = "crate::dto::query_time")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 

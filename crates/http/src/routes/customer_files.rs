@@ -697,6 +697,7 @@ pub struct ClassQuery {
     /// `X-Changes-Complete-Until` of its previous answer, not from the
     /// newest `updated_at` it saw: a change stamped earlier may still have
     /// been under way then.
+    #[serde(default, deserialize_with = "crate::dto::query_time")]
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Also take files merged into others (default false).
     pub include_merged: Option<bool>,
