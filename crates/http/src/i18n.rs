@@ -113,6 +113,7 @@ pub fn zh_detail(code: &str) -> Option<&'static str> {
         "secrecy_mismatch" => "被合并档案的密级高于存续档案，请先提高存续档案的密级",
         "relation_exists" => "这两份档案之间已有此类关联",
         "relation_cycle" => "集团关系不能形成循环：公司不能成为自己的上级",
+        "external_id_mismatch" => "该档案已有外部系统编号，导入不改变它",
         "read_only" => "您对该档案只有查阅权限",
         "not_revertible" => "此项变更不能回退",
         "owner_not_person" => "档案保管人须是人员，不能是服务账号",
@@ -163,7 +164,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "too_long" => "过长",
         "too_weak" => "过于简单",
         "invalid_format" => "格式不正确",
-        "read_only" => "此列由档案系统维护，不能由导入改写",
+        "kept_by_archive" => "此列由档案系统维护，不能由导入改写",
         "changed_since_export" => "导出之后该档案又被修改过，请重新导出后再导入",
         "unit_mismatch" => "owner_unit_code 与 owner_unit_id 指向不同的单位",
         "keeper_mismatch" => "owner_username 与 owner_user_id 指向不同的人",
@@ -205,7 +206,8 @@ pub fn zh_field(code: &str) -> &'static str {
         "unknown_column" => "不认识的列",
         "missing_column" => "缺少必需的列",
         "invalid_unit_path" => "单位路径格式不正确",
-        _ => "取值无效",
+        // A rule's refusal of one field (`owner_not_found`) says its own words.
+        other => zh_detail(other).unwrap_or("取值无效"),
     }
 }
 

@@ -2142,12 +2142,12 @@ fn r_cus_04_an_exported_file_imported_again_round_trips() {
         "{}",
         refused.text
     );
-    assert_eq!(refused.json["errors"][0]["code"], "read_only");
+    assert_eq!(refused.json["errors"][0]["code"], "kept_by_archive");
     // Nor given to a new file.
     let new_with_code = "external_id,name,nature,code\nRT-2,往返新建有限公司,private,KH00000001\n";
     let new_refused = s.import_csv(&am, new_with_code, true);
     assert_eq!(
-        new_refused.json["errors"][0]["code"], "read_only",
+        new_refused.json["errors"][0]["code"], "kept_by_archive",
         "{}",
         new_refused.text
     );

@@ -1149,7 +1149,7 @@ fn as_exported(row: &ImportRow, file: &CustomerRow) -> Result<(), DbError> {
         };
         if !kept.is_some_and(|k| k.eq_ignore_ascii_case(given)) {
             return Err(DbError::unprocessable(
-                "read_only",
+                "kept_by_archive",
                 format!(
                     "{column} is kept by the archive: this file's is {}",
                     kept.unwrap_or("empty")
@@ -1229,9 +1229,20 @@ fn import_row(
         as_exported(row, &seen.view.row)?;
         let mut tags = None;
         let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
-        // A file named by its id takes the ERP id the row gives it.
+        // A file named by its id takes the ERP id the row gives it, if it
+        // has none: one it has is its key, and a spreadsheet that changed
+        // it (Excel drops an id's leading zeros) would relink the file.
         if !row.external_id.is_empty() {
-            after.external_id = Some(row.external_id.clone());
+            match &seen.view.row.external_id {
+                Some(kept) if *kept != row.external_id => {
+                    return Err(DbError::unprocessable(
+                        "external_id_mismatch",
+                        format!("this file's external_id is {kept}: an import does not change it"),
+                    )
+                    .on("external_id"))
+                }
+                _ => after.external_id = Some(row.external_id.clone()),
+            }
         }
         if let Some(k) = keeper {
             after.owner_user_id = k;
@@ -1282,7 +1293,7 @@ fn import_row(
     })?;
     if let Some((column, _)) = row.kept.first() {
         return Err(DbError::unprocessable(
-            "read_only",
+            "kept_by_archive",
             format!("{column} is given by the archive: leave it empty for a new file"),
         )
         .on(column));
