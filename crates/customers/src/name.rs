@@ -287,7 +287,6 @@ const SUFFIXES: &[&str] = &[
     "llc",
 ];
 
-/// The form two names of one customer share.
 /// Whether `name` is a company form and nothing else (`有限公司`,
 /// `（股份有限公司）`, `Co., Ltd.`), however written.
 fn is_company_form(name: &str) -> bool {
@@ -301,6 +300,64 @@ fn is_company_form(name: &str) -> bool {
         .any(|suf| suf.chars().filter(|c| !c.is_whitespace()).eq(bare.chars()))
 }
 
+/// The province-level names a company's name may carry (GB/T 2260), as
+/// written in full (`北京市`, `新疆维吾尔自治区`) and as names use them
+/// (`北京`, `新疆`): full and short form, longest full first.
+static PROVINCE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
+    std::sync::LazyLock::new(|| {
+        let mut names: Vec<(&str, &str)> = crate::provinces()
+            .map(|(_, full)| {
+                let short = [
+                    "壮族自治区",
+                    "回族自治区",
+                    "维吾尔自治区",
+                    "自治区",
+                    "特别行政区",
+                    "省",
+                    "市",
+                ]
+                .iter()
+                .find_map(|end| full.strip_suffix(end))
+                .unwrap_or(full);
+                (full, short)
+            })
+            .collect();
+        names.sort_by_key(|(full, _)| std::cmp::Reverse(full.len()));
+        names
+    });
+
+/// A company's place as its name writes it: a province-level division in
+/// brackets after the name (`燕京建设（北京）`) is the same as before it
+/// (`北京燕京建设`), and a division before it in full (`北京市燕京建设`)
+/// the same as in short. The place is kept, only its position and form
+/// change: 北京燕京 and 上海燕京 stay two names.
+fn place_first(s: &str) -> String {
+    let short_of = |name: &str| {
+        PROVINCE_NAMES
+            .iter()
+            .find(|(full, short)| name == *full || name == *short)
+            .map(|(_, short)| *short)
+    };
+    // The suffix loop left a bracket's closing half off, or not.
+    let open_end = s.strip_suffix(')').unwrap_or(s);
+    if let Some(at) = open_end.rfind('(') {
+        if let Some(short) = short_of(&open_end[at + 1..]) {
+            if at > 0 {
+                return format!("{short}{}", &open_end[..at]);
+            }
+        }
+    }
+    for (full, short) in PROVINCE_NAMES.iter() {
+        if let Some(rest) = s.strip_prefix(full) {
+            if !rest.is_empty() {
+                return format!("{short}{rest}");
+            }
+        }
+    }
+    s.to_owned()
+}
+
+/// The form two names of one customer share.
 pub fn normalise_name(raw: &str) -> String {
     let folded = search_form(raw);
     let mut s: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
@@ -323,7 +380,7 @@ pub fn normalise_name(raw: &str) -> String {
             }
         }
     }
-    let bare: String = s
+    let bare: String = place_first(&s)
         .chars()
         .filter(|c| !matches!(c, '(' | ')' | ',' | '.' | '·' | '-' | '&'))
         .collect();
@@ -431,6 +488,28 @@ mod tests {
             normalise_name("华信(北京)")
         );
         assert_ne!(normalise_name("华信集团"), normalise_name("华信"));
+        // A province-level place before the name, in brackets after it,
+        // in full or short, is one place; another place is another name.
+        let beijing = normalise_name("北京燕京建设有限公司");
+        for form in [
+            "燕京建设（北京）有限公司",
+            "燕京建设(北京市)股份有限公司",
+            "北京市燕京建设有限公司",
+            "燕京建設（北京）有限公司",
+        ] {
+            assert_eq!(normalise_name(form), beijing, "{form}");
+        }
+        assert_ne!(normalise_name("上海燕京建设有限公司"), beijing);
+        assert_ne!(normalise_name("燕京建设（上海）有限公司"), beijing);
+        assert_eq!(
+            normalise_name("天山建材（新疆）有限公司"),
+            normalise_name("新疆维吾尔自治区天山建材有限公司")
+        );
+        // Brackets that hold no place stay where they are.
+        assert_ne!(
+            normalise_name("中国建筑（集团）有限公司"),
+            normalise_name("集团中国建筑")
+        );
         // A name that is only a suffix or punctuation keeps something to
         // compare.
         assert!(!normalise_name("有限公司").is_empty());

@@ -277,6 +277,7 @@ fn r_cus_01_a_name_in_traditional_characters_is_the_same_name() {
         before.text
     );
     for version in [
+        "20261207000029",
         "20261207000028",
         "20261207000027",
         "20261207000026",
@@ -299,4 +300,67 @@ fn r_cus_01_a_name_in_traditional_characters_is_the_same_name() {
     );
     let file = s.get(&format!("/api/v1/customers/{}", ids[0]), &am);
     assert_eq!(file.header("etag"), registered.header("etag"));
+}
+
+/// A company's province-level place is one place wherever its name puts
+/// it: `燕京建设（北京）有限公司` is a likely duplicate of
+/// `北京燕京建设有限公司` and of `北京市燕京建设有限公司`, while
+/// `上海燕京建设有限公司` is another company. Files stored before the rule
+/// get their forms recomputed when the migrations run.
+#[test]
+fn r_cus_01_a_place_in_brackets_is_the_same_place() {
+    use clientele_persistence::schema::customers;
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let ids: Vec<String> = [
+        "北京燕京建设有限公司",
+        "燕京建设（北京）有限公司",
+        "北京市燕京建设股份有限公司",
+        "上海燕京建设有限公司",
+    ]
+    .iter()
+    .map(|name| {
+        let made = s.post(
+            "/api/v1/customers",
+            &am,
+            &json!({"name": name, "nature": "private"}),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+        made.json["id"].as_str().unwrap_or_default().to_owned()
+    })
+    .collect();
+    let check = || {
+        let dups = s.get(&format!("/api/v1/customers/{}/duplicates", ids[1]), &am);
+        assert_eq!(dups.status, 200, "{}", dups.text);
+        assert!(
+            dups.text.contains(&ids[0]) && dups.text.contains(&ids[2]),
+            "{}",
+            dups.text
+        );
+        assert!(!dups.text.contains(&ids[3]), "another place: {}", dups.text);
+        let report = s.get("/api/v1/customers/duplicate-groups", &s.token("demo.admin"));
+        let members = group(&report, "北京燕京建设").map(|g| g.to_string());
+        assert!(
+            members.is_some_and(|g| ids[..3].iter().all(|id| g.contains(id))),
+            "{}",
+            report.text
+        );
+    };
+    check();
+    // As an earlier version stored the bracketed one.
+    s.db.write(|c| {
+        Ok(diesel::update(customers::table.find(&ids[1]))
+            .set(customers::name_normalized.eq("燕京建设北京"))
+            .execute(c)?)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let before = s.get(&format!("/api/v1/customers/{}/duplicates", ids[0]), &am);
+    assert!(!before.text.contains(&ids[1]), "{}", before.text);
+    assert_eq!(
+        clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
+        "20261207000029"
+    );
+    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    check();
 }
