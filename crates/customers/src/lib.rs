@@ -8,6 +8,7 @@ pub mod credit_code;
 pub mod fields;
 pub mod merge;
 pub mod name;
+mod places;
 pub mod regions;
 pub mod relations;
 pub mod secrecy;

@@ -300,10 +300,11 @@ fn is_company_form(name: &str) -> bool {
         .any(|suf| suf.chars().filter(|c| !c.is_whitespace()).eq(bare.chars()))
 }
 
-/// The province-level names a company's name may carry (GB/T 2260), as
-/// written in full (`北京市`, `新疆维吾尔自治区`) and as names use them
-/// (`北京`, `新疆`): full and short form, longest full first.
-static PROVINCE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
+/// The places a company's name may carry (GB/T 2260): province-level
+/// divisions and prefecture-level cities, as written in full (`北京市`,
+/// `新疆维吾尔自治区`, `深圳市`) and as names use them (`北京`, `新疆`,
+/// `深圳`): full and short form, longest full first.
+static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
     std::sync::LazyLock::new(|| {
         let mut names: Vec<(&str, &str)> = crate::provinces()
             .map(|(_, full)| {
@@ -321,19 +322,20 @@ static PROVINCE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
                 .unwrap_or(full);
                 (full, short)
             })
+            .chain(crate::places::CITIES)
             .collect();
         names.sort_by_key(|(full, _)| std::cmp::Reverse(full.len()));
         names
     });
 
-/// A company's place as its name writes it: a province-level division in
-/// brackets after the name (`燕京建设（北京）`) is the same as before it
-/// (`北京燕京建设`), and a division before it in full (`北京市燕京建设`)
-/// the same as in short. The place is kept, only its position and form
+/// A company's place as its name writes it: a province-level division or
+/// a prefecture-level city in brackets after the name (`燕京建设（北京）`,
+/// `华为技术（深圳）`) is the same as before it (`北京燕京建设`), and a
+/// place before it in full (`北京市燕京建设`) the same as in short. The place is kept, only its position and form
 /// change: 北京燕京 and 上海燕京 stay two names.
 fn place_first(s: &str) -> String {
     let short_of = |name: &str| {
-        PROVINCE_NAMES
+        PLACE_NAMES
             .iter()
             .find(|(full, short)| name == *full || name == *short)
             .map(|(_, short)| *short)
@@ -347,7 +349,7 @@ fn place_first(s: &str) -> String {
             }
         }
     }
-    for (full, short) in PROVINCE_NAMES.iter() {
+    for (full, short) in PLACE_NAMES.iter() {
         if let Some(rest) = s.strip_prefix(full) {
             if !rest.is_empty() {
                 return format!("{short}{rest}");
@@ -505,6 +507,11 @@ mod tests {
             normalise_name("天山建材（新疆）有限公司"),
             normalise_name("新疆维吾尔自治区天山建材有限公司")
         );
+        // A prefecture-level city, likewise.
+        let shenzhen = normalise_name("深圳市腾讯计算机系统有限公司");
+        assert_eq!(normalise_name("腾讯计算机系统（深圳）有限公司"), shenzhen);
+        assert_eq!(normalise_name("深圳腾讯计算机系统有限公司"), shenzhen);
+        assert_ne!(normalise_name("腾讯计算机系统（广州）有限公司"), shenzhen);
         // Brackets that hold no place stay where they are.
         assert_ne!(
             normalise_name("中国建筑（集团）有限公司"),

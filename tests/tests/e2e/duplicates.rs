@@ -318,6 +318,8 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         "燕京建设（北京）有限公司",
         "北京市燕京建设股份有限公司",
         "上海燕京建设有限公司",
+        "深圳市鹏城物流有限公司",
+        "鹏城物流（深圳）有限公司",
     ]
     .iter()
     .map(|name| {
@@ -346,6 +348,9 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
             "{}",
             report.text
         );
+        // A prefecture-level city, likewise.
+        let city = s.get(&format!("/api/v1/customers/{}/duplicates", ids[5]), &am);
+        assert!(city.text.contains(&ids[4]), "{}", city.text);
     };
     check();
     // As an earlier version stored the bracketed one.
