@@ -289,6 +289,17 @@ impl TestServer {
     }
 
     /// The id of a unit by its code.
+    /// Opens a private customer's file by this name as `token`; its id.
+    pub fn private_file(&self, token: &str, name: &str) -> String {
+        let made = self.post(
+            "/api/v1/customers",
+            token,
+            &serde_json::json!({"name": name, "nature": "private"}),
+        );
+        assert_eq!(made.status, 201, "{name}: {}", made.text);
+        made.json["id"].as_str().unwrap_or_default().to_owned()
+    }
+
     pub fn unit_id(&self, code: &str) -> String {
         let owned = code.to_owned();
         self.db

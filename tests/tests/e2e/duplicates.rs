@@ -15,20 +15,14 @@ fn r_cus_01_duplicate_groups_across_the_archive() {
     let admin = s.token("demo.admin");
     let am = s.token("demo.am.bj");
     let sh = s.unit_id("SH");
-    let mut ids = Vec::new();
-    for name in [
+    let ids: Vec<String> = [
         "重复测试华联商贸有限公司",
         "重复测试华联商贸股份有限公司",
         "重复测试 华联商贸",
-    ] {
-        let r = s.post(
-            "/api/v1/customers",
-            &am,
-            &json!({"name": name, "nature": "private"}),
-        );
-        assert_eq!(r.status, 201, "{}", r.text);
-        ids.push(r.json["id"].as_str().unwrap_or_default().to_owned());
-    }
+    ]
+    .iter()
+    .map(|name| s.private_file(&am, name))
+    .collect();
     // The same customer filed in Shanghai, out of the Beijing branch's sight.
     let far = s.post(
         "/api/v1/customers",
@@ -76,12 +70,7 @@ fn r_cus_01_duplicate_groups_across_the_archive() {
 
     // Pages follow on in name order.
     for name in ["另一组重复测试有限公司", "另一组重复测试"] {
-        let r = s.post(
-            "/api/v1/customers",
-            &am,
-            &json!({"name": name, "nature": "private"}),
-        );
-        assert_eq!(r.status, 201, "{}", r.text);
+        s.private_file(&am, name);
     }
     let first = s.get("/api/v1/customers/duplicate-groups?limit=1", &admin);
     let cursor = first.json["next_cursor"]
@@ -322,15 +311,7 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         "鹏城物流（深圳）有限公司",
     ]
     .iter()
-    .map(|name| {
-        let made = s.post(
-            "/api/v1/customers",
-            &am,
-            &json!({"name": name, "nature": "private"}),
-        );
-        assert_eq!(made.status, 201, "{}", made.text);
-        made.json["id"].as_str().unwrap_or_default().to_owned()
-    })
+    .map(|name| s.private_file(&am, name))
     .collect();
     let check = || {
         let dups = s.get(&format!("/api/v1/customers/{}/duplicates", ids[1]), &am);

@@ -1663,15 +1663,7 @@ fn r_cus_01_a_merge_does_not_wait_for_an_import_holding_a_related_file() {
         ],
     );
     let (related, blocking) = (held[0].0.clone(), held[1].0.clone());
-    let file = |name: &str| {
-        let made = s.post(
-            "/api/v1/customers",
-            &am,
-            &json!({"name": name, "nature": "private"}),
-        );
-        assert_eq!(made.status, 201, "{}", made.text);
-        made.json["id"].as_str().unwrap_or_default().to_owned()
-    };
+    let file = |name: &str| s.private_file(&am, name);
     let (survivor, absorbed) = (file("合并留存有限公司"), file("合并并入有限公司"));
     // Both are related to the held file: the merge ends the absorbed
     // one's link as a duplicate, an entry in the held file's history.
@@ -1743,15 +1735,7 @@ fn r_cus_01_a_file_absorbed_while_a_merge_waits_points_at_the_survivor() {
         "等待合并丙有限公司",
     ]
     .iter()
-    .map(|name| {
-        let r = s.post(
-            "/api/v1/customers",
-            &am,
-            &json!({"name": name, "nature": "private"}),
-        );
-        assert_eq!(r.status, 201, "{}", r.text);
-        r.json["id"].as_str().unwrap_or_default().to_owned()
-    })
+    .map(|name| s.private_file(&am, name))
     .collect();
     made.sort();
     // The survivor comes first in id order: the merge waits there holding nothing.
