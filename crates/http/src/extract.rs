@@ -471,6 +471,22 @@ impl FromRequest for ReqCtx {
 /// The version named by `If-Match`: required on updates (428 without it).
 pub struct IfMatch(pub i64);
 
+/// An `If-Match` a request may leave out (a merge): absent, `None`;
+/// present, it must be one ETag as returned, like [`IfMatch`].
+pub struct OptionalIfMatch(pub Option<i64>);
+
+impl FromRequest for OptionalIfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.headers().get("if-match") {
+            None => Ok(Self(None)),
+            Some(v) => parse_if_match(Some(v.to_str().unwrap_or("\u{0}"))).map(|m| Self(Some(m.0))),
+        })
+    }
+}
+
 impl FromRequest for IfMatch {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;

@@ -221,12 +221,20 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
         ));
         answers.push(("422", "Breaks a business rule"));
     }
-    let has_if_match = op.parameters.as_ref().is_some_and(|ps| {
-        ps.iter()
-            .any(|p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case("if-match")))
+    let if_match = op.parameters.as_ref().and_then(|ps| {
+        ps.iter().find_map(|p| match p {
+            RefOr::T(p) if p.name.eq_ignore_ascii_case("if-match") => {
+                Some(matches!(p.required, utoipa::openapi::Required::True))
+            }
+            _ => None,
+        })
     });
-    if has_if_match || matches!(method, HttpMethod::Patch | HttpMethod::Delete) {
+    let patch_or_delete = matches!(method, HttpMethod::Patch | HttpMethod::Delete);
+    if if_match.is_some() || patch_or_delete {
         answers.push(("412", "If-Match does not name the current version"));
+    }
+    // An If-Match the operation may leave out (a merge) is never missing.
+    if if_match.unwrap_or(false) || patch_or_delete {
         answers.push(("428", "If-Match is required"));
     }
     if op.operation_id.as_deref() == Some("issue_token") {

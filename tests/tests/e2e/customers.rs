@@ -4190,3 +4190,44 @@ fn r_cus_01_a_name_is_more_than_its_company_form() {
     );
     assert_eq!(made.status, 201, "{}", made.text);
 }
+
+/// A manager merges on what they read: with the surviving file's `ETag`
+/// in `If-Match`, a merge after someone changed that file is refused
+/// (412) and changes nothing; with the current one it goes ahead. The
+/// header may be left out, as before.
+#[test]
+fn r_cus_01_a_merge_decided_on_a_stale_view_is_refused() {
+    let s = TestServer::start();
+    let (am, mgr) = (s.token("demo.am.bj"), s.token("demo.manager.bj"));
+    let survivor = s.private_file(&am, "合并视图测试有限公司");
+    let absorbed = s.private_file(&am, "合并视图测试股份有限公司");
+    let path = format!("/api/v1/customers/{survivor}");
+    let read = s.get(&path, &mgr);
+    let seen = etag_of(&read);
+    let changed = s.patch(&path, &am, &seen, &json!({"industry": "物流"}));
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let merge = |etag: &str| {
+        s.call(
+            "POST",
+            &format!("{path}/merge"),
+            Some(&mgr),
+            Some(&json!({ "absorbed_id": absorbed })),
+            &[("if-match", etag)],
+        )
+    };
+    let before = s.audit_count();
+    merge(&seen).assert_problem(412, "precondition_failed");
+    merge("2").assert_problem(400, "invalid_header");
+    assert_eq!(s.audit_count(), before, "a refused merge changes nothing");
+    let other = s.get(&format!("/api/v1/customers/{absorbed}"), &mgr);
+    assert_eq!(other.json["merged_into_id"], Value::Null);
+    let done = merge(&etag_of(&changed));
+    assert_eq!(done.status, 200, "{}", done.text);
+    let gone = s.get(&format!("/api/v1/customers/{absorbed}"), &mgr);
+    assert_eq!(
+        gone.json["merged_into_id"],
+        survivor.as_str(),
+        "{}",
+        gone.text
+    );
+}

@@ -15,7 +15,7 @@ fn r_cus_01_duplicate_groups_across_the_archive() {
     let admin = s.token("demo.admin");
     let am = s.token("demo.am.bj");
     let sh = s.unit_id("SH");
-    let ids: Vec<String> = [
+    let mut ids: Vec<String> = [
         "重复测试华联商贸有限公司",
         "重复测试华联商贸股份有限公司",
         "重复测试 华联商贸",

@@ -8,7 +8,8 @@ use crate::dto::customers::{
 };
 use crate::error::{ApiError, FieldError};
 use crate::extract::{
-    Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery,
+    Auth, IfMatch, IfNoneMatch, OptionalIfMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson,
+    ValidQuery,
 };
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -926,12 +927,14 @@ fn merge_side(v: &CustomerView) -> clientele_persistence::Result<merge_rules::Me
 /// This file takes over the credit code and ERP id it lacks; files with
 /// different credit codes are different entities (409).
 #[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), request_body = MergeRequest, responses((status = 200, body = Customer)))]
+    params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the surviving file as you read it: the merge is refused (412) if it changed since", pattern = "^\"[0-9]+\"$")),
+    request_body = MergeRequest, responses((status = 200, body = Customer)))]
 pub async fn merge_customer(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
+    if_match: OptionalIfMatch,
     body: ValidJson<MergeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
@@ -947,6 +950,10 @@ pub async fn merge_customer(
         .write(move |c| {
             customers::lock_merge(c, &id.0, &absorbed_id)?;
             let survivor = see_for_write(c, &p, &id.0, meta.at)?;
+            // Decided on the file as the manager read it.
+            if if_match.0.is_some_and(|v| v != survivor.view.row.version) {
+                return Err(DbError::StaleVersion);
+            }
             // The body names the other file: its absence is a bad request, not a missing path.
             let absorbed = see_for_write(c, &p, &absorbed_id, meta.at).map_err(|e| match e {
                 DbError::NotFound => DbError::unprocessable(
