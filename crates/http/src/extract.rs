@@ -472,7 +472,8 @@ impl FromRequest for ReqCtx {
 pub struct IfMatch(pub i64);
 
 /// An `If-Match` a request may leave out (a merge): absent, `None`;
-/// present, it must be one ETag as returned, like [`IfMatch`].
+/// present, it must be one ETag as returned, like [`IfMatch`] (400
+/// otherwise; a weak or unknown tag matches no version, 412).
 pub struct OptionalIfMatch(pub Option<i64>);
 
 impl FromRequest for OptionalIfMatch {

@@ -927,7 +927,7 @@ fn merge_side(v: &CustomerView) -> clientele_persistence::Result<merge_rules::Me
 /// This file takes over the credit code and ERP id it lacks; files with
 /// different credit codes are different entities (409).
 #[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the surviving file as you read it: the merge is refused (412) if it changed since", pattern = "^\"[0-9]+\"$")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, nullable = false, description = "ETag of the surviving file as you read it: the merge is refused (412) if it changed since", pattern = "^\"[0-9]+\"$")),
     request_body = MergeRequest, responses((status = 200, body = Customer)))]
 pub async fn merge_customer(
     st: web::Data<AppState>,
