@@ -471,6 +471,15 @@ impl FromRequest for ReqCtx {
 /// The version named by `If-Match`: required on updates (428 without it).
 pub struct IfMatch(pub i64);
 
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_if_match(if_match_of(req)))
+    }
+}
+
 /// An `If-Match` a request may leave out (a merge): absent, `None`;
 /// present, it must be one ETag as returned, like [`IfMatch`] (400
 /// otherwise; a weak or unknown tag matches no version, 412).
@@ -481,24 +490,17 @@ impl FromRequest for OptionalIfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.headers().get("if-match") {
-            None => Ok(Self(None)),
-            Some(v) => parse_if_match(Some(v.to_str().unwrap_or("\u{0}"))).map(|m| Self(Some(m.0))),
-        })
+        let named = if_match_of(req).map(|raw| parse_if_match(Some(raw)).map(|m| m.0));
+        ready(named.transpose().map(Self))
     }
 }
 
-impl FromRequest for IfMatch {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(parse_if_match(
-            req.headers()
-                .get("if-match")
-                .map(|v| v.to_str().unwrap_or("\u{0}")),
-        ))
-    }
+/// The request's `If-Match`, if any; one that is not visible ASCII as a
+/// NUL, which no tag holds, so that it is refused as malformed.
+fn if_match_of(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get("if-match")
+        .map(|v| v.to_str().unwrap_or("\u{0}"))
 }
 
 fn parse_if_match(raw: Option<&str>) -> Result<IfMatch, ApiError> {
