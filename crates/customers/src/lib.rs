@@ -9,6 +9,7 @@ pub mod fields;
 pub mod merge;
 pub mod name;
 mod places;
+pub mod reach;
 pub mod regions;
 pub mod relations;
 pub mod secrecy;
@@ -20,6 +21,7 @@ pub use fields::{
     document_link, mobile_number, phone_number, province_of, provinces, RegionCode, Tag, Tags,
 };
 pub use name::{normalise_name, CustomerName, NameForms};
+pub use reach::Reach;
 pub use regions::{RegionLevel, RegionName};
 pub use visibility::{FileScope, Visibility};
 

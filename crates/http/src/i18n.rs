@@ -172,6 +172,9 @@ pub fn zh_field(code: &str) -> &'static str {
         "invalid_mobile" => {
             "手机号码有误：大陆手机号为13至19开头的11位数字（可带+86），境外号码以+和国家代码开头"
         }
+        "invalid_contact" => {
+            "联系方式须为电话或手机号码（至少5位数字，可含空格、+、-和括号）或电子邮箱地址"
+        }
         "invalid_url" => "不是有效的网址（须以 http:// 或 https:// 开头）",
         "invalid_filter" => "不是客户列表可用的筛选条件",
         "unknown_role" => "未知的角色",

@@ -94,6 +94,35 @@ pub struct ContactRow {
     pub updated_at: Timestamp,
 }
 
+/// The keys a contact is looked up by (`clientele_customers::reach`),
+/// stored beside its number and address.
+type ReachKeys = (
+    diesel::dsl::Eq<customer_contacts::phone_key, Option<String>>,
+    diesel::dsl::Eq<customer_contacts::mobile_key, Option<String>>,
+    diesel::dsl::Eq<customer_contacts::email_key, Option<String>>,
+);
+
+pub(crate) fn reach_keys(
+    phone: Option<&str>,
+    mobile: Option<&str>,
+    email: Option<&str>,
+) -> ReachKeys {
+    use clientele_customers::reach::{email_key, number_key};
+    (
+        customer_contacts::phone_key.eq(phone.map(number_key)),
+        customer_contacts::mobile_key.eq(mobile.map(number_key)),
+        customer_contacts::email_key.eq(email.map(email_key)),
+    )
+}
+
+fn keys_of(row: &ContactRow) -> ReachKeys {
+    reach_keys(
+        row.phone.as_deref(),
+        row.mobile.as_deref(),
+        row.email.as_deref(),
+    )
+}
+
 pub fn contacts(
     conn: &mut DbConn,
     customer_id: &str,
@@ -185,7 +214,7 @@ pub(crate) fn has_primary(conn: &mut DbConn, customer_id: &str) -> Result<bool> 
 pub fn add_contact(conn: &mut DbConn, meta: &WriteMeta, row: ContactRow) -> Result<ContactRow> {
     demote_others(conn, meta, &row)?;
     diesel::insert_into(customer_contacts::table)
-        .values(&row)
+        .values((&row, keys_of(&row)))
         .execute(conn)?;
     recorded(
         conn,
@@ -225,7 +254,7 @@ pub fn save_contact(
             .filter(customer_contacts::id.eq(&after.id))
             .filter(customer_contacts::version.eq(expected_version)),
     )
-    .set(&after)
+    .set((&after, keys_of(&after)))
     .execute(conn)?;
     if n == 0 {
         return Err(Error::StaleVersion);

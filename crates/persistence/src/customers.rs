@@ -10,7 +10,8 @@ use crate::list_routes::Shares;
 use crate::new_files::{NewFile, NewFiles};
 use crate::page::Page;
 use crate::schema::{
-    counters, customer_changes, customer_tags, customers, org_units, secrecy_levels,
+    counters, customer_changes, customer_contacts, customer_tags, customers, org_units,
+    secrecy_levels,
 };
 use crate::{DbConn, Timestamp};
 use clientele_core::Cursor;
@@ -473,6 +474,29 @@ macro_rules! filtered_files {
         }
         if let Some(v) = &f.external_id {
             q = q.filter(customers::external_id.eq(v.clone()));
+        }
+        // A caller's number is a mobile or a landline: it is looked for in
+        // both of a contact's numbers.
+        match &f.contact {
+            Some(clientele_customers::Reach::Number(k)) => {
+                let reached = customer_contacts::table
+                    .filter(customer_contacts::active.eq(true))
+                    .filter(
+                        customer_contacts::phone_key
+                            .eq(k.clone())
+                            .or(customer_contacts::mobile_key.eq(k.clone())),
+                    )
+                    .select(customer_contacts::customer_id);
+                q = q.filter(customers::id.eq_any(reached));
+            }
+            Some(clientele_customers::Reach::Email(k)) => {
+                let reached = customer_contacts::table
+                    .filter(customer_contacts::active.eq(true))
+                    .filter(customer_contacts::email_key.eq(k.clone()))
+                    .select(customer_contacts::customer_id);
+                q = q.filter(customers::id.eq_any(reached));
+            }
+            None => {}
         }
         if let Some(t) = &f.tag {
             let tagged = customer_tags::table
@@ -1319,6 +1343,9 @@ pub struct CustomerFilter {
     pub unit_path: Option<String>,
     pub tag: Option<String>,
     pub external_id: Option<String>,
+    /// Files one of whose active contacts is reached by this number or
+    /// address (`clientele_customers::reach`).
+    pub contact: Option<clientele_customers::Reach>,
     pub updated_since: Option<Timestamp>,
     pub include_merged: bool,
 }
@@ -1341,6 +1368,7 @@ impl CustomerFilter {
             || self.quick.is_some()
             || self.credit_code.is_some()
             || self.external_id.is_some()
+            || self.contact.is_some()
             || self.owner_user_id.is_some()
             || self.unit_path.is_some()
             || self.tag.is_some()

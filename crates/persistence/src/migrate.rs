@@ -30,7 +30,7 @@ macro_rules! with_harness {
 /// Applies pending migrations, moves the read register to its own file on
 /// SQLite ([`crate::register_file`]), then fills what a migration cannot compute
 /// in SQL ([`crate::stored_forms`]: name forms, folded tags and names of
-/// existing files); returns the versions applied.
+/// existing files, the keys of their contacts); returns the versions applied.
 pub fn run_pending(db: &Db) -> Result<Vec<String>> {
     let applied = with_harness!(db, |c, set| c
         .run_pending_migrations(set)
@@ -39,6 +39,7 @@ pub fn run_pending(db: &Db) -> Result<Vec<String>> {
     crate::stored_forms::fill_name_keys(db)?;
     crate::stored_forms::fold_stored_tags(db)?;
     crate::stored_forms::fold_stored_names(db)?;
+    crate::stored_forms::key_contacts(db)?;
     Ok(applied)
 }
 

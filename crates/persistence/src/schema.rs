@@ -238,6 +238,15 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        phone_key -> Nullable<Text>,
+        mobile_key -> Nullable<Text>,
+        email_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    contacts_to_key (contact_id) {
+        contact_id -> Text,
     }
 }
 
@@ -413,6 +422,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tags_to_fold,
     names_to_fold,
     customer_contacts,
+    contacts_to_key,
     customer_relations,
     customer_documents,
     customer_changes,

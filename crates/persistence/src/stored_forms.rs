@@ -1,6 +1,7 @@
 //! Forms of stored files that the application computes and SQL cannot:
 //! the forms a name is stored in beside itself (`NameForms`), the folded
-//! form of tags (`Tag::fold`) and of names themselves (`CustomerName`).
+//! form of tags (`Tag::fold`) and of names themselves (`CustomerName`),
+//! the keys a contact is looked up by (`clientele_customers::reach`).
 //! When their rules change, a migration marks the files to redo and these
 //! run right after the migrations.
 
@@ -9,7 +10,9 @@ use crate::changed_files::ChangedFiles;
 use crate::customers;
 use crate::error::{Error, Result};
 use crate::file_refs::CheckedRefs;
-use crate::schema::{customers as files, names_to_fold, tags_to_fold};
+use crate::schema::{
+    contacts_to_key, customer_contacts, customers as files, names_to_fold, tags_to_fold,
+};
 use crate::DbConn;
 use clientele_core::{Clock, SystemClock};
 use clientele_customers::{CustomerName, Tags};
@@ -93,6 +96,60 @@ pub fn fill_name_keys(db: &crate::Db) -> Result<usize> {
         match last {
             Some(id) if i64::try_from(n).unwrap_or(0) == SORT_KEY_BATCH => after = id,
             _ => return Ok(filled),
+        }
+    }
+}
+
+/// Contacts keyed per transaction by [`key_contacts`].
+const CONTACT_KEY_BATCH: i64 = 1_000;
+
+/// Stores the keys of the numbers and addresses of the contacts a
+/// migration listed in `contacts_to_key` (those from before the keys),
+/// a batch per transaction, and takes them off the list; returns how many
+/// were keyed. A key is no change to the contact: no history or version.
+pub fn key_contacts(db: &crate::Db) -> Result<usize> {
+    let mut keyed = 0;
+    loop {
+        let n = db.write(|c| {
+            type Listed = (String, Option<String>, Option<String>, Option<String>);
+            let rows: Vec<Listed> = contacts_to_key::table
+                .inner_join(
+                    customer_contacts::table
+                        .on(customer_contacts::id.eq(contacts_to_key::contact_id)),
+                )
+                .select((
+                    customer_contacts::id,
+                    customer_contacts::phone,
+                    customer_contacts::mobile,
+                    customer_contacts::email,
+                ))
+                .order(contacts_to_key::contact_id)
+                .limit(CONTACT_KEY_BATCH)
+                .load(c)?;
+            for (id, phone, mobile, email) in &rows {
+                diesel::update(customer_contacts::table.find(id))
+                    .set(crate::customer_parts::reach_keys(
+                        phone.as_deref(),
+                        mobile.as_deref(),
+                        email.as_deref(),
+                    ))
+                    .execute(c)?;
+            }
+            // Up to the last one keyed, or all of them after the last
+            // batch: a listed id without its contact leaves the list too.
+            let full = i64::try_from(rows.len()).unwrap_or(0) == CONTACT_KEY_BATCH;
+            match rows.last() {
+                Some((last, ..)) if full => diesel::delete(
+                    contacts_to_key::table.filter(contacts_to_key::contact_id.le(last)),
+                )
+                .execute(c)?,
+                _ => diesel::delete(contacts_to_key::table).execute(c)?,
+            };
+            Ok(rows.len())
+        })?;
+        keyed += n;
+        if i64::try_from(n).unwrap_or(0) < CONTACT_KEY_BATCH {
+            return Ok(keyed);
         }
     }
 }

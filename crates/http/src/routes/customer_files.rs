@@ -664,6 +664,13 @@ pub struct CustomerQuery {
     pub credit_code: Option<String>,
     #[param(min_length = 1, max_length = 64)]
     pub external_id: Option<String>,
+    /// A phone or mobile number, or an email address, of one of the file's
+    /// active contacts: who is calling, or writing? A number is found
+    /// however either side wrote it (`010-8888 6666`, `+86 10 88886666`;
+    /// `+86 138 0013 8000`, `013800138000`), in a contact's phone or
+    /// mobile; an address in any case. Numbers need at least 5 digits.
+    #[param(min_length = 3, max_length = 254)]
+    pub contact: Option<String>,
     /// `name` (in pinyin order: 阿里 < 北京 < 中国), `created_at`, `updated_at`;
     /// prefix `-` for descending.
     #[param(pattern = "^-?(name|created_at|updated_at)$")]
@@ -713,6 +720,7 @@ impl CustomerQuery {
             ("code", self.code.is_some()),
             ("credit_code", self.credit_code.is_some()),
             ("external_id", self.external_id.is_some()),
+            ("contact", self.contact.is_some()),
             ("sort", self.sort.is_some()),
         ]
         .iter()
@@ -755,6 +763,7 @@ pub(crate) fn filter_of(
         ("industry", &c.industry, 100),
         ("tag", &c.tag, 32),
         ("external_id", &q.external_id, 64),
+        ("contact", &q.contact, 254),
     ] {
         if v.as_ref()
             .is_some_and(|s| s.trim().is_empty() || s.chars().count() > max)
@@ -778,6 +787,12 @@ pub(crate) fn filter_of(
         .map(CreditCode::parse)
         .transpose()
         .map_err(|e| ApiError::bad_parameter("credit_code", e.code, e.message))?;
+    let contact = q
+        .contact
+        .as_deref()
+        .map(|raw| clientele_customers::Reach::parse(&plus_restored(raw)))
+        .transpose()
+        .map_err(|e| ApiError::bad_parameter("contact", e.code, e.message))?;
     Ok((
         CustomerFilter {
             name_contains: q
@@ -800,11 +815,21 @@ pub(crate) fn filter_of(
             unit_path: None,
             tag: c.tag.as_deref().map(clientele_customers::Tag::fold),
             external_id: q.external_id.clone(),
+            contact,
             updated_since: c.updated_since.map(|t| t.naive_utc()),
             include_merged: c.include_merged.unwrap_or(false),
         },
         c.unit_id.map(|u| u.to_string()),
     ))
+}
+
+/// A number sent unencoded as `+86 …` arrives as ` 86 …` (a `+` in a
+/// query is a space): its country code is read as one.
+fn plus_restored(raw: &str) -> std::borrow::Cow<'_, str> {
+    match raw.strip_prefix(' ') {
+        Some(rest) if rest.trim_start().starts_with("86") => format!("+{rest}").into(),
+        _ => raw.into(),
+    }
 }
 
 pub(crate) fn scope_of(p: &Principal) -> ListScope {
