@@ -50,8 +50,9 @@ struct Args {
     /// faulty; then the first 10 000 again, changed); or `handover`, an
     /// import of 9 000 files naming their keeper, then all of them handed
     /// to a successor; or `filters`, list pages of values rare in the
-    /// archive or in the caller's sight beside common ones: these six the
-    /// default run leaves out.
+    /// archive or in the caller's sight beside common ones; or `contacts`,
+    /// files looked up by a contact's number: these seven the default run
+    /// leaves out.
     #[arg(long)]
     only: Option<String>,
     /// Leave the scratch database in place (its SQLite path or PostgreSQL
@@ -341,6 +342,9 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
             );
         }
     }
+    if args.only.as_deref() == Some("contacts") {
+        contact_lookups(args, db, base, &token);
+    }
     if args.only.as_deref() == Some("filters") {
         filter_pages(args, db, base, &token);
     }
@@ -518,6 +522,55 @@ fn user_id(base: &str, token: &str, username: &str) -> String {
 /// connection each: no file of another nature; an industry one file in a
 /// hundred holds, all of them Shanghai's; another branch's unit; a region
 /// none holds; the dormant and the active files in another order.
+/// Who is calling? One contact a file, its landline made of the file's
+/// number (`BK00001000` is reached at 010-00001000); the Beijing manager
+/// looks up a number of a file in sight, of a file out of it (Shanghai's),
+/// and one nobody has.
+fn contact_lookups(args: &Args, db: &Db, base: &str, token: &str) {
+    let sql = "INSERT INTO customer_contacts (id, customer_id, name, phone, is_primary, active,
+                 version, created_at, updated_at, phone_key)
+               SELECT 'ct-' || id, id, '联系人', '010-' || substr(code, 3), TRUE, TRUE, 1,
+                 created_at, updated_at, '010' || substr(code, 3) FROM customers;";
+    db.write(|c| c.batch_execute(sql).map_err(Into::into))
+        .unwrap_or_else(|e| panic!("{e}"));
+    db.read(|c| {
+        c.batch_execute("ANALYZE customer_contacts")
+            .map_err(Into::into)
+    })
+    .unwrap_or_else(|e| panic!("analyze: {e}"));
+    let middle = args.customers / 2 / 5 * 5;
+    for (what, number, files) in [
+        ("in sight", format!("010-{middle:08}"), 1),
+        ("out of sight", format!("+86 10 {:08}", middle + 2), 0),
+        ("nobody's", "010-99999999".to_owned(), 0),
+    ] {
+        let url = format!(
+            "{base}/api/v1/customers?contact={}&limit=20",
+            percent(&number)
+        );
+        let page: serde_json::Value = ureq::get(&url)
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+            .ok()
+            .and_then(|r| r.into_json().ok())
+            .unwrap_or_default();
+        let listed = page["items"].as_array().map_or(usize::MAX, Vec::len);
+        assert_eq!(listed, files, "{what}: {page}");
+        let _ = drive("warm-up", &url, Some(token), 1, 1);
+        let o = drive(
+            &format!("GET /api/v1/customers?contact=… ({what}; 1 connection)"),
+            &url,
+            Some(token),
+            args.seconds,
+            1,
+        );
+        eprintln!(
+            "{}: {:.1}/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+            o.name, o.rps, o.p50_ms, o.p99_ms, o.errors
+        );
+    }
+}
+
 fn filter_pages(args: &Args, db: &Db, base: &str, token: &str) {
     let sh = db
         .read(|c| clientele_persistence::units::find_by_code(c, "SH"))

@@ -207,10 +207,12 @@ fn r_cus_02_contacts_from_before_are_found_after_the_upgrade() {
     );
     assert_eq!(lookup(&s, &am, "075588881234"), vec![file.clone()]);
     let before = s.get(&format!("/api/v1/customers/{file}"), &am);
-    assert_eq!(
-        clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
-        "20261207000030"
-    );
+    for version in ["20261207000031", "20261207000030"] {
+        assert_eq!(
+            clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
+            version
+        );
+    }
     clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(lookup(&s, &am, "+86 755 8888 1234"), vec![file.clone()]);
     assert_eq!(lookup(&s, &am, "zhou@example.cn"), vec![file.clone()]);
@@ -233,4 +235,34 @@ fn r_cus_02_contacts_from_before_are_found_after_the_upgrade() {
         "{}",
         file_now.text
     );
+}
+
+/// Two primary contacts added at the same moment leave one primary.
+#[test]
+fn r_cus_02_two_primaries_at_once_leave_one() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    for round in 0..8 {
+        let file = s.private_file(&am, &format!("北京并发联系人{round}号有限公司"));
+        let add = |name: &str| {
+            s.post(
+                &format!("/api/v1/customers/{file}/contacts"),
+                &am,
+                &json!({"name": name, "phone": "010-12345678", "is_primary": true}),
+            )
+            .status
+        };
+        let (one, other) = std::thread::scope(|sc| {
+            let one = sc.spawn(|| add("甲"));
+            let other = sc.spawn(|| add("乙"));
+            (one.join().unwrap_or(0), other.join().unwrap_or(0))
+        });
+        assert_eq!((one, other), (201, 201), "round {round}");
+        let listed = s.get(&format!("/api/v1/customers/{file}/contacts"), &am);
+        let primaries = listed.json["items"]
+            .as_array()
+            .or(listed.json.as_array())
+            .map(|a| a.iter().filter(|c| c["is_primary"] == true).count());
+        assert_eq!(primaries, Some(1), "round {round}: {}", listed.text);
+    }
 }
