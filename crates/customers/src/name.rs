@@ -301,9 +301,9 @@ fn is_company_form(name: &str) -> bool {
 }
 
 /// The places a company's name may carry (GB/T 2260): province-level
-/// divisions and prefecture-level cities, as written in full (`北京市`,
-/// `新疆维吾尔自治区`, `深圳市`) and as names use them (`北京`, `新疆`,
-/// `深圳`): full and short form, longest full first.
+/// divisions, prefecture-level and county-level cities, as written in full
+/// (`北京市`, `新疆维吾尔自治区`, `深圳市`, `昆山市`) and as names use them
+/// (`北京`, `新疆`, `深圳`, `昆山`): full and short form, longest full first.
 static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
     std::sync::LazyLock::new(|| {
         let mut names: Vec<(&str, &str)> = crate::provinces()
@@ -329,8 +329,9 @@ static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
     });
 
 /// A company's place as its name writes it: a province-level division or
-/// a prefecture-level city in brackets after the name (`燕京建设（北京）`,
-/// `华为技术（深圳）`) is the same as before it (`北京燕京建设`), and a
+/// a prefecture- or county-level city in brackets after the name
+/// (`燕京建设（北京）`, `华为技术（深圳）`, `精密电子（昆山）`) is the same as
+/// before it (`北京燕京建设`), and a
 /// place before it in full (`北京市燕京建设`) the same as in short. The place is kept, only its position and form
 /// change: 北京燕京 and 上海燕京 stay two names.
 fn place_first(s: &str) -> String {
@@ -512,6 +513,17 @@ mod tests {
         assert_eq!(normalise_name("腾讯计算机系统（深圳）有限公司"), shenzhen);
         assert_eq!(normalise_name("深圳腾讯计算机系统有限公司"), shenzhen);
         assert_ne!(normalise_name("腾讯计算机系统（广州）有限公司"), shenzhen);
+        // A county-level city, likewise; the prefecture around it is
+        // another place.
+        let kunshan = normalise_name("昆山精密电子有限公司");
+        for form in ["精密电子（昆山）有限公司", "昆山市精密电子有限公司"] {
+            assert_eq!(normalise_name(form), kunshan, "{form}");
+        }
+        assert_ne!(normalise_name("苏州精密电子有限公司"), kunshan);
+        assert_eq!(
+            normalise_name("芒市咖啡有限公司"),
+            normalise_name("咖啡（芒市）有限公司")
+        );
         // Brackets that hold no place stay where they are.
         assert_ne!(
             normalise_name("中国建筑（集团）有限公司"),

@@ -3753,6 +3753,7 @@ fn r_cus_03_a_tag_in_traditional_characters_is_the_same_tag() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(tagged("重点客户"), vec![ids[0].clone()]);
     for version in [
+        "20261207000031",
         "20261207000030",
         "20261207000029",
         "20261207000028",
@@ -3836,6 +3837,7 @@ fn r_cus_01_a_name_stored_with_an_invisible_character_is_rewritten() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.get(&path, &am).json["name"], pasted);
     for version in [
+        "20261207000031",
         "20261207000030",
         "20261207000029",
         "20261207000028",

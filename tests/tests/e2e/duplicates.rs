@@ -266,6 +266,7 @@ fn r_cus_01_a_name_in_traditional_characters_is_the_same_name() {
         before.text
     );
     for version in [
+        "20261207000031",
         "20261207000030",
         "20261207000029",
         "20261207000028",
@@ -295,8 +296,9 @@ fn r_cus_01_a_name_in_traditional_characters_is_the_same_name() {
 /// A company's province-level place is one place wherever its name puts
 /// it: `燕京建设（北京）有限公司` is a likely duplicate of
 /// `北京燕京建设有限公司` and of `北京市燕京建设有限公司`, while
-/// `上海燕京建设有限公司` is another company. Files stored before the rule
-/// get their forms recomputed when the migrations run.
+/// `上海燕京建设有限公司` is another company; a prefecture- or
+/// county-level city likewise. Files stored before the rule get their
+/// forms recomputed when the migrations run.
 #[test]
 fn r_cus_01_a_place_in_brackets_is_the_same_place() {
     use clientele_persistence::schema::customers;
@@ -310,6 +312,9 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         "上海燕京建设有限公司",
         "深圳市鹏城物流有限公司",
         "鹏城物流（深圳）有限公司",
+        "昆山精密电子有限公司",
+        "精密电子（昆山）有限公司",
+        "苏州精密电子有限公司",
     ]
     .iter()
     .map(|name| s.private_file(&am, name))
@@ -333,7 +338,26 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         // A prefecture-level city, likewise.
         let city = s.get(&format!("/api/v1/customers/{}/duplicates", ids[5]), &am);
         assert!(city.text.contains(&ids[4]), "{}", city.text);
+        // A county-level city too; the prefecture around it is another place.
+        let county = s.get(&format!("/api/v1/customers/{}/duplicates", ids[7]), &am);
+        assert!(county.text.contains(&ids[6]), "{}", county.text);
+        assert!(!county.text.contains(&ids[8]), "{}", county.text);
     };
+    check();
+    // As session 27 stored a county-level city in brackets.
+    s.db.write(|c| {
+        Ok(diesel::update(customers::table.find(&ids[7]))
+            .set(customers::name_normalized.eq("精密电子昆山"))
+            .execute(c)?)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let before = s.get(&format!("/api/v1/customers/{}/duplicates", ids[6]), &am);
+    assert!(!before.text.contains(&ids[7]), "{}", before.text);
+    assert_eq!(
+        clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
+        "20261207000031"
+    );
+    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
     check();
     // As an earlier version stored the bracketed one.
     s.db.write(|c| {
@@ -344,7 +368,7 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
     .unwrap_or_else(|e| panic!("{e}"));
     let before = s.get(&format!("/api/v1/customers/{}/duplicates", ids[0]), &am);
     assert!(!before.text.contains(&ids[1]), "{}", before.text);
-    for version in ["20261207000030", "20261207000029"] {
+    for version in ["20261207000031", "20261207000030", "20261207000029"] {
         assert_eq!(
             clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
             version
