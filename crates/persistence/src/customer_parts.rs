@@ -123,16 +123,31 @@ fn keys_of(row: &ContactRow) -> ReachKeys {
     )
 }
 
+/// The contacts of a file, primary first; removed ones too if asked; only
+/// those reached by `reach` if given.
 pub fn contacts(
     conn: &mut DbConn,
     customer_id: &str,
     include_inactive: bool,
+    reach: Option<&clientele_customers::Reach>,
 ) -> Result<Vec<ContactRow>> {
+    use clientele_customers::Reach;
     let mut q = customer_contacts::table
         .filter(customer_contacts::customer_id.eq(customer_id))
         .into_boxed();
     if !include_inactive {
         q = q.filter(customer_contacts::active.eq(true));
+    }
+    match reach {
+        Some(Reach::Number(k)) => {
+            q = q.filter(
+                customer_contacts::phone_key
+                    .eq(k.clone())
+                    .or(customer_contacts::mobile_key.eq(k.clone())),
+            );
+        }
+        Some(Reach::Email(k)) => q = q.filter(customer_contacts::email_key.eq(k.clone())),
+        None => {}
     }
     Ok(
         q.order((customer_contacts::is_primary.desc(), customer_contacts::id))

@@ -107,6 +107,32 @@ fn r_cus_02_a_caller_is_found_by_a_contacts_number_or_address() {
             "{written}"
         );
     }
+    // And within the file, who it is.
+    contact(
+        &s,
+        &am,
+        &steel,
+        json!({"name": "郑国栋", "phone": "010-6588 1001"}),
+    );
+    let who = s.get(
+        &format!(
+            "/api/v1/customers/{steel}/contacts?contact={}",
+            url_encode("+86 139-1234-5678")
+        ),
+        &am,
+    );
+    assert_eq!(who.status, 200, "{}", who.text);
+    let names: Vec<&str> = who
+        .json
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, vec!["李伟"], "{}", who.text);
+    s.get(
+        &format!("/api/v1/customers/{steel}/contacts?contact=12"),
+        &am,
+    )
+    .assert_refused_on(400, "invalid_query", "contact", "invalid_contact");
     // An address in any case; a number in a phone field.
     assert_eq!(lookup(&s, &am, "li.wei@EXAMPLE.com"), vec![steel.clone()]);
     assert_eq!(lookup(&s, &am, "021 5555 6666"), vec![glass.clone()]);

@@ -787,12 +787,7 @@ pub(crate) fn filter_of(
         .map(CreditCode::parse)
         .transpose()
         .map_err(|e| ApiError::bad_parameter("credit_code", e.code, e.message))?;
-    let contact = q
-        .contact
-        .as_deref()
-        .map(|raw| clientele_customers::Reach::parse(&plus_restored(raw)))
-        .transpose()
-        .map_err(|e| ApiError::bad_parameter("contact", e.code, e.message))?;
+    let contact = q.contact.as_deref().map(reach_of).transpose()?;
     Ok((
         CustomerFilter {
             name_contains: q
@@ -823,13 +818,16 @@ pub(crate) fn filter_of(
     ))
 }
 
-/// A number sent unencoded as `+86 …` arrives as ` 86 …` (a `+` in a
-/// query is a space): its country code is read as one.
-fn plus_restored(raw: &str) -> std::borrow::Cow<'_, str> {
-    match raw.strip_prefix(' ') {
+/// The number or address a `contact` query parameter names. One sent
+/// unencoded as `+86 …` arrives as ` 86 …` (a `+` in a query is a space):
+/// its country code is read as one.
+pub(crate) fn reach_of(raw: &str) -> Result<clientele_customers::Reach, ApiError> {
+    let restored: std::borrow::Cow<'_, str> = match raw.strip_prefix(' ') {
         Some(rest) if rest.trim_start().starts_with("86") => format!("+{rest}").into(),
         _ => raw.into(),
-    }
+    };
+    clientele_customers::Reach::parse(&restored)
+        .map_err(|e| ApiError::bad_parameter("contact", e.code, e.message))
 }
 
 pub(crate) fn scope_of(p: &Principal) -> ListScope {

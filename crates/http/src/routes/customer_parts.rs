@@ -48,6 +48,10 @@ fn phone(field: &str, raw: &str) -> Result<String, ApiError> {
 pub struct ContactQuery {
     /// Also list removed contacts.
     pub include_removed: Option<bool>,
+    /// Only the contacts reached by this phone or mobile number, or email
+    /// address, however written (as the list's `contact`): who is calling?
+    #[param(min_length = 3, max_length = 254)]
+    pub contact: Option<String>,
 }
 
 /// The contacts of a file, primary first.
@@ -61,9 +65,14 @@ pub async fn list_contacts(
     q: ValidQuery<ContactQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let all = q.include_removed.unwrap_or(false);
+    let reach = q
+        .contact
+        .as_deref()
+        .map(crate::routes::customer_files::reach_of)
+        .transpose()?;
     let file = id.0.clone();
     let rows = read_part(&st, &ctx, auth.0, id.0, "contacts", move |c, _, _| {
-        customer_parts::contacts(c, &file, all)
+        customer_parts::contacts(c, &file, all, reach.as_ref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(Contact::from).collect::<Vec<_>>()))
