@@ -129,7 +129,7 @@ fn r_cus_02_a_caller_is_found_by_a_contacts_number_or_address() {
         .unwrap_or_default();
     assert_eq!(names, vec!["李伟"], "{}", who.text);
     s.get(
-        &format!("/api/v1/customers/{steel}/contacts?contact=12"),
+        &format!("/api/v1/customers/{steel}/contacts?contact=1234"),
         &am,
     )
     .assert_refused_on(400, "invalid_query", "contact", "invalid_contact");
@@ -207,6 +207,15 @@ fn r_cus_02_a_lookup_names_a_number_or_an_address() {
             &am,
         );
         r.assert_refused_on(400, "invalid_query", "contact", "invalid_contact");
+    }
+    for path in ["/api/v1/customers", "/api/v1/customers/{id}/contacts"] {
+        let file = s.private_file(&am, "北京超长号码有限公司");
+        let long = "0".repeat(255);
+        let path = path.replace("{id}", &file);
+        s.get(&format!("{path}?contact={long}"), &am)
+            .assert_refused_on(400, "invalid_query", "contact", "invalid_length");
+        s.get(&format!("{path}?contact={}", url_encode("a@")), &am)
+            .assert_refused_on(400, "invalid_query", "contact", "invalid_length");
     }
     // A service number is short, and still a number.
     let r = s.get("/api/v1/customers?contact=95588", &am);

@@ -763,7 +763,6 @@ pub(crate) fn filter_of(
         ("industry", &c.industry, 100),
         ("tag", &c.tag, 32),
         ("external_id", &q.external_id, 64),
-        ("contact", &q.contact, 254),
     ] {
         if v.as_ref()
             .is_some_and(|s| s.trim().is_empty() || s.chars().count() > max)
@@ -822,6 +821,13 @@ pub(crate) fn filter_of(
 /// unencoded as `+86 …` arrives as ` 86 …` (a `+` in a query is a space):
 /// its country code is read as one.
 pub(crate) fn reach_of(raw: &str) -> Result<clientele_customers::Reach, ApiError> {
+    if !(3..=254).contains(&raw.chars().count()) {
+        return Err(ApiError::bad_parameter(
+            "contact",
+            "invalid_length",
+            "contact must have 3 to 254 characters",
+        ));
+    }
     let restored: std::borrow::Cow<'_, str> = match raw.strip_prefix(' ') {
         Some(rest) if rest.trim_start().starts_with("86") => format!("+{rest}").into(),
         _ => raw.into(),
