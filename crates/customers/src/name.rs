@@ -329,9 +329,10 @@ static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
     });
 
 /// A company's place as its name writes it: a province-level division or
-/// a prefecture- or county-level city in brackets after the name
-/// (`燕京建设（北京）`, `华为技术（深圳）`, `精密电子（昆山）`) is the same as
-/// before it (`北京燕京建设`), and a
+/// a prefecture- or county-level city in brackets after the name or in it
+/// (`燕京建设（北京）`, `华为技术（深圳）`, `精密电子（昆山）`,
+/// `西门子（上海）电气`) is the same as before it (`北京燕京建设`,
+/// `上海西门子电气`), and a
 /// place before it in full (`北京市燕京建设`) the same as in short. The place is kept, only its position and form
 /// change: 北京燕京 and 上海燕京 stay two names.
 fn place_first(s: &str) -> String {
@@ -341,13 +342,18 @@ fn place_first(s: &str) -> String {
             .find(|(full, short)| name == *full || name == *short)
             .map(|(_, short)| *short)
     };
-    // The suffix loop left a bracket's closing half off, or not.
-    let open_end = s.strip_suffix(')').unwrap_or(s);
-    if let Some(at) = open_end.rfind('(') {
-        if let Some(short) = short_of(&open_end[at + 1..]) {
-            if at > 0 {
-                return format!("{short}{}", &open_end[..at]);
-            }
+    // The first bracket that holds a place, after the name or inside it
+    // (`西门子（上海）电气`); the suffix loop may have left a last
+    // bracket's closing half off.
+    for (at, _) in s.match_indices('(').filter(|(at, _)| *at > 0) {
+        let inside = &s[at + 1..];
+        let (place, rest) = match inside.find(['(', ')']) {
+            Some(end) if inside[end..].starts_with(')') => (&inside[..end], &inside[end + 1..]),
+            Some(_) => continue,
+            None => (inside, ""),
+        };
+        if let Some(short) = short_of(place) {
+            return format!("{short}{}{rest}", &s[..at]);
         }
     }
     for (full, short) in PLACE_NAMES.iter() {
@@ -513,6 +519,20 @@ mod tests {
         assert_eq!(normalise_name("腾讯计算机系统（深圳）有限公司"), shenzhen);
         assert_eq!(normalise_name("深圳腾讯计算机系统有限公司"), shenzhen);
         assert_ne!(normalise_name("腾讯计算机系统（广州）有限公司"), shenzhen);
+        // A place in brackets inside the name, as foreign-invested
+        // companies register (brand, place, business).
+        let siemens = normalise_name("上海西门子电气传动设备有限公司");
+        for form in [
+            "西门子（上海）电气传动设备有限公司",
+            "西门子(上海市)电气传动设备有限公司",
+        ] {
+            assert_eq!(normalise_name(form), siemens, "{form}");
+        }
+        assert_ne!(
+            normalise_name("西门子（苏州）电气传动设备有限公司"),
+            siemens
+        );
+        assert_eq!(normalise_name("三星（中国）投资有限公司"), "三星中国投资");
         // A county-level city, likewise; the prefecture around it is
         // another place.
         let kunshan = normalise_name("昆山精密电子有限公司");
