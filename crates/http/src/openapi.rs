@@ -115,6 +115,7 @@ use utoipa::{Modify, OpenApi};
         dto::export_requests::ExportRequestStatusDto,
         dto::customers::HistoryEntityDto,
         dto::customers::CountByDto,
+        routes::customer_duplicates::DuplicateSign,
         dto::webhooks::DeliveryStatusDto,
     )),
     modifiers(&Security, &ErrorAnswers, &Links),

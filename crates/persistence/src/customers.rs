@@ -899,6 +899,53 @@ pub fn same_normalised_name(
     views(rows)
 }
 
+/// Files other than `id` one of whose active contacts is reached by a
+/// number or address of one of `id`'s active contacts (a shared
+/// switchboard, mobile or mailbox), by id, at most `limit`.
+pub fn sharing_contacts(conn: &mut DbConn, id: &str, limit: i64) -> Result<Vec<CustomerView>> {
+    let own: Vec<(Option<String>, Option<String>, Option<String>)> = customer_contacts::table
+        .filter(customer_contacts::customer_id.eq(id))
+        .filter(customer_contacts::active.eq(true))
+        .select((
+            customer_contacts::phone_key,
+            customer_contacts::mobile_key,
+            customer_contacts::email_key,
+        ))
+        .load(conn)?;
+    let mut numbers: Vec<String> = Vec::new();
+    let mut emails: Vec<String> = Vec::new();
+    for (phone, mobile, email) in own {
+        numbers.extend(phone.into_iter().chain(mobile));
+        emails.extend(email);
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    emails.sort_unstable();
+    emails.dedup();
+    if numbers.is_empty() && emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sharing = customer_contacts::table
+        .filter(customer_contacts::active.eq(true))
+        .filter(customer_contacts::customer_id.ne(id))
+        .filter(
+            customer_contacts::phone_key
+                .eq_any(numbers.clone())
+                .or(customer_contacts::mobile_key.eq_any(numbers))
+                .or(customer_contacts::email_key.eq_any(emails)),
+        )
+        .select(customer_contacts::customer_id);
+    let rows = customers::table
+        .inner_join(org_units::table)
+        .inner_join(secrecy_levels::table)
+        .filter(customers::id.eq_any(sharing))
+        .order(customers::id)
+        .limit(limit)
+        .select(view_columns!())
+        .load(conn)?;
+    views(rows)
+}
+
 /// Tags as the file row keeps them: a sorted JSON array without repeats.
 fn tags_json(tags: &[String]) -> Result<String> {
     let mut sorted = tags.to_vec();

@@ -315,6 +315,8 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         "昆山精密电子有限公司",
         "精密电子（昆山）有限公司",
         "苏州精密电子有限公司",
+        "上海西门子电气传动有限公司",
+        "西门子（上海）电气传动有限公司",
     ]
     .iter()
     .map(|name| s.private_file(&am, name))
@@ -342,6 +344,9 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         let county = s.get(&format!("/api/v1/customers/{}/duplicates", ids[7]), &am);
         assert!(county.text.contains(&ids[6]), "{}", county.text);
         assert!(!county.text.contains(&ids[8]), "{}", county.text);
+        // A place in brackets inside the name.
+        let inside = s.get(&format!("/api/v1/customers/{}/duplicates", ids[10]), &am);
+        assert!(inside.text.contains(&ids[9]), "{}", inside.text);
     };
     check();
     // As session 27 stored a county-level city in brackets.
@@ -376,4 +381,110 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
     }
     clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
     check();
+}
+
+/// Files whose contacts share a number or address are likely duplicates
+/// too (`?by=contact`): an import files one customer under two names that
+/// no normal form joins, but its switchboard is one. Only files in sight,
+/// each registered as read.
+#[test]
+fn r_cus_01_files_sharing_a_contact_are_likely_duplicates() {
+    let s = TestServer::start();
+    let (am, admin) = (s.token("demo.am.bj"), s.token("demo.admin"));
+    let ids: Vec<String> = [
+        "北京联络重复测试集团有限公司",
+        "联络重复测试集团北京公司",
+        "北京联络无关测试有限公司",
+    ]
+    .iter()
+    .map(|name| s.private_file(&am, name))
+    .collect();
+    let far = s.private_file(&s.token("demo.am.sh"), "上海联络重复测试有限公司");
+    let add = |token: &str, file: &str, body: Value| {
+        let r = s.post(&format!("/api/v1/customers/{file}/contacts"), token, &body);
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json["id"].as_str().unwrap_or_default().to_owned()
+    };
+    add(
+        &am,
+        &ids[0],
+        json!({"name": "总机", "phone": "010-6123 4567"}),
+    );
+    add(
+        &am,
+        &ids[0],
+        json!({"name": "李经理", "email": "li@lianluo.cn"}),
+    );
+    add(
+        &am,
+        &ids[1],
+        json!({"name": "前台", "phone": "(010)61234567"}),
+    );
+    let left = add(
+        &am,
+        &ids[2],
+        json!({"name": "已离职", "email": "LI@lianluo.cn"}),
+    );
+    add(
+        &am,
+        &ids[2],
+        json!({"name": "另一人", "phone": "010-6588 9999"}),
+    );
+    add(
+        &s.token("demo.am.sh"),
+        &far,
+        json!({"name": "上海前台", "phone": "+86 10 6123 4567"}),
+    );
+    let dups = |token: &str, by: &str| -> Vec<String> {
+        let r = s.get(
+            &format!("/api/v1/customers/{}/duplicates{by}", ids[0]),
+            token,
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        let mut found: Vec<String> = r.json["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
+    };
+    let mut both = vec![ids[1].clone(), ids[2].clone()];
+    both.sort();
+    assert_eq!(dups(&am, "?by=contact"), both, "a number and an address");
+    // The names alone join none of them.
+    assert!(dups(&am, "").is_empty());
+    assert!(dups(&am, "?by=name").is_empty());
+    // The administrator sees the Shanghai file too.
+    let mut all = vec![ids[1].clone(), ids[2].clone(), far.clone()];
+    all.sort();
+    assert_eq!(dups(&admin, "?by=contact"), all);
+    // A removed contact shares nothing.
+    let removed = s.call(
+        "DELETE",
+        &format!("/api/v1/customers/{}/contacts/{left}", ids[2]),
+        Some(&am),
+        None,
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    assert_eq!(dups(&am, "?by=contact"), vec![ids[1].clone()]);
+    // Each file shown is registered as read.
+    let log = s.get(
+        &format!("/api/v1/customers/{}/access-log", ids[1]),
+        &s.token("demo.auditor"),
+    );
+    assert!(
+        log.text.contains(&format!("duplicate of {}", ids[0])),
+        "{}",
+        log.text
+    );
+    s.get(
+        &format!("/api/v1/customers/{}/duplicates?by=phone", ids[0]),
+        &am,
+    )
+    .assert_problem(400, "invalid_query");
 }

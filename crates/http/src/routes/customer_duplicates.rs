@@ -15,32 +15,62 @@ use clientele_customers::visibility::sees_financials;
 use clientele_persistence::customer_access::{self, AccessEntry};
 use clientele_persistence::customers;
 use clientele_persistence::Page;
+use serde::Deserialize;
+use utoipa::ToSchema;
 
 /// Files shown of one group; `count` says how many there are.
 const GROUP_FILES: i64 = 20;
 
-/// Likely duplicates of a file: the same name once company forms, spaces and
-/// full-width characters are set aside (CUS-01). Only files the caller may see.
+/// What makes another file a likely duplicate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateSign {
+    /// The same name once company forms, places' forms, spaces and
+    /// full-width characters are set aside.
+    #[default]
+    Name,
+    /// A contact reached by the same number or address (a shared
+    /// switchboard, mobile or mailbox): files an import split under two
+    /// names, or a group's companies.
+    Contact,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuplicatesQuery {
+    /// What makes a likely duplicate: `name` (default) or `contact`.
+    pub by: Option<DuplicateSign>,
+}
+
+/// Likely duplicates of a file (CUS-01): by default, the same name once
+/// company forms, spaces and full-width characters are set aside; with
+/// `by=contact`, a contact reached by the same number or address. Only
+/// files the caller may see, at most 50.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/duplicates", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = CustomerPage)))]
+    params(("id" = uuid::Uuid, Path), DuplicatesQuery), responses((status = 200, body = CustomerPage)))]
 pub async fn list_duplicates(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
+    q: ValidQuery<DuplicatesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
     let financials = sees_financials(&p);
+    let by = q.by.unwrap_or_default();
     let found = st
         .write(move |c| {
             let seen = see(c, &p, &id.0, meta.at)?;
-            let candidates = customers::same_normalised_name(
-                c,
-                &seen.view.row.name_normalized,
-                Some(&seen.view.row.id),
-                50,
-            )?;
+            let candidates = match by {
+                DuplicateSign::Name => customers::same_normalised_name(
+                    c,
+                    &seen.view.row.name_normalized,
+                    Some(&seen.view.row.id),
+                    50,
+                )?,
+                DuplicateSign::Contact => customers::sharing_contacts(c, &seen.view.row.id, 50)?,
+            };
             let mut shown = Vec::new();
             let mut entries = vec![AccessEntry {
                 customer_id: seen.view.row.id.clone(),
