@@ -288,7 +288,18 @@ impl TestServer {
             .to_owned()
     }
 
-    /// The id of a unit by its code.
+    /// The archive as an older version of the application left it, then
+    /// upgraded: reverts the migrations, newest first, down to `version`
+    /// (itself included), and runs them again with what follows them
+    /// (`migrate::run_pending`).
+    pub fn upgrade_from(&self, version: &str) {
+        while clientele_persistence::migrate::revert_last(&self.db)
+            .unwrap_or_else(|e| panic!("{e}"))
+            != version
+        {}
+        clientele_persistence::migrate::run_pending(&self.db).unwrap_or_else(|e| panic!("{e}"));
+    }
+
     /// Opens a private customer's file by this name as `token`; its id.
     pub fn private_file(&self, token: &str, name: &str) -> String {
         let made = self.post(

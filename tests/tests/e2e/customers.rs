@@ -3002,10 +3002,7 @@ fn customer_quick_search_finds_names_mnemonics_and_codes() {
 
     // The search index of a database that had files before it existed is
     // built from them by its migration.
-    while clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}"))
-        != "20261123000013"
-    {}
-    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    s.upgrade_from("20261123000013");
     assert_eq!(names("lsks"), vec!["蓝色快搜巨人".to_owned()]);
     assert_eq!(names("bjhlks"), vec![first]);
     // On SQLite a trigram table does, one row for every file, kept in step
@@ -3137,10 +3134,7 @@ fn customer_search_finds_parts_of_one_or_two_characters() {
     let sh = s.get("/api/v1/customers?name=鼹", &s.token("demo.am.sh"));
     assert_eq!(sh.json["items"], json!([]), "{}", sh.text);
     // The index of a database that had files before it is built from them.
-    while clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}"))
-        != "20261123000014"
-    {}
-    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    s.upgrade_from("20261123000014");
     check();
 }
 
@@ -3752,20 +3746,7 @@ fn r_cus_03_a_tag_in_traditional_characters_is_the_same_tag() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(tagged("重点客户"), vec![ids[0].clone()]);
-    for version in [
-        "20261207000031",
-        "20261207000030",
-        "20261207000029",
-        "20261207000028",
-        "20261207000027",
-        "20261207000026",
-    ] {
-        assert_eq!(
-            clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
-            version
-        );
-    }
-    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    s.upgrade_from("20261207000026");
     assert_eq!(tagged("重點客戶"), both);
     let path = format!("/api/v1/customers/{}", ids[1]);
     let file = s.get(&path, &am);
@@ -3836,19 +3817,7 @@ fn r_cus_01_a_name_stored_with_an_invisible_character_is_rewritten() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.get(&path, &am).json["name"], pasted);
-    for version in [
-        "20261207000031",
-        "20261207000030",
-        "20261207000029",
-        "20261207000028",
-        "20261207000027",
-    ] {
-        assert_eq!(
-            clientele_persistence::migrate::revert_last(&s.db).unwrap_or_else(|e| panic!("{e}")),
-            version
-        );
-    }
-    clientele_persistence::migrate::run_pending(&s.db).unwrap_or_else(|e| panic!("{e}"));
+    s.upgrade_from("20261207000027");
     let file = s.get(&path, &am);
     assert_eq!(
         file.json["name"], "北京隐形字符测试有限公司",
