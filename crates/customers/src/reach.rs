@@ -49,13 +49,37 @@ pub fn number_key(raw: &str) -> String {
     if mainland_mobile(national) {
         return national.to_owned();
     }
-    match national.strip_prefix('0') {
-        Some(mobile) if mainland_mobile(mobile) => mobile.to_owned(),
+    let line = match national.strip_prefix('0') {
+        Some(mobile) if mainland_mobile(mobile) => return mobile.to_owned(),
         Some(_) => national.to_owned(),
         // A number given with +86 drops its trunk 0; one without a
         // country code is kept as written.
         None if abroad.is_some() && !national.is_empty() => format!("0{national}"),
-        None => national.to_owned(),
+        None => return national.to_owned(),
+    };
+    without_extension(line, &folded)
+}
+
+/// A mainland landline with its trunk `0` is 11 digits (`010`, `02x`
+/// and an 8-digit number) or 11 to 12 (a 4-digit area code and a 7- or
+/// 8-digit number). Digits past that, written as a group of their own
+/// (`010-6588 1201-8001`), are an extension: a caller's display never
+/// shows one, so the line is the key.
+fn without_extension(line: String, written: &str) -> String {
+    let longest = if line.starts_with("01") || line.starts_with("02") {
+        11
+    } else {
+        12
+    };
+    let last_group = written
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .find(|g| !g.is_empty())
+        .unwrap_or_default();
+    let kept = line.len().saturating_sub(last_group.len());
+    if line.len() > longest && line.ends_with(last_group) && (11..=longest).contains(&kept) {
+        line[..kept].to_owned()
+    } else {
+        line
     }
 }
 
@@ -133,6 +157,19 @@ mod tests {
         ] {
             assert_eq!(number_key(written), "01088886666", "{written}");
         }
+        // An extension written after the line is not part of it.
+        for written in [
+            "010-8888 6666-8001",
+            "(010)88886666 801",
+            "+86 10 8888 6666-12",
+        ] {
+            assert_eq!(number_key(written), "01088886666", "{written}");
+        }
+        assert_eq!(number_key("0755-8888 1234-6"), "075588881234");
+        assert_eq!(number_key("0571-888 8123-45"), "05718888123");
+        // Groups of the line itself are no extension.
+        assert_eq!(number_key("0755-8888-1234"), "075588881234");
+        assert_eq!(number_key("010-8888-6666"), "01088886666");
         // Without its area code a landline is another key: it names no
         // one line across the country.
         assert_eq!(number_key("8888 6666"), "88886666");

@@ -112,8 +112,10 @@ fn r_cus_02_a_caller_is_found_by_a_contacts_number_or_address() {
         &s,
         &am,
         &steel,
-        json!({"name": "郑国栋", "phone": "010-6588 1001"}),
+        json!({"name": "郑国栋", "phone": "010-6588 1001-8001"}),
     );
+    // A caller's display shows the line, never the extension.
+    assert_eq!(lookup(&s, &am, "+86 10 6588 1001"), vec![steel.clone()]);
     let who = s.get(
         &format!(
             "/api/v1/customers/{steel}/contacts?contact={}",
