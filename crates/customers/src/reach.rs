@@ -176,6 +176,67 @@ mod tests {
         assert_eq!(number_key("95588"), "95588");
     }
 
+    /// Many numbers, each written in every usual way, have one key each:
+    /// the number's own digits, so no two numbers share one.
+    #[test]
+    fn r_cus_02_every_written_form_of_many_numbers_keeps_them_apart() {
+        let mut seed: u64 = 0x2026_1207;
+        let mut next = |below: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % below
+        };
+        for _ in 0..2_000 {
+            let (national, forms) = if next(2) == 0 {
+                // A mobile: 1, 3 to 9, nine more digits.
+                let d = format!("1{}{:09}", 3 + next(7), next(1_000_000_000));
+                let spaced = format!("{} {} {}", &d[..3], &d[3..7], &d[7..]);
+                let forms = vec![
+                    d.clone(),
+                    spaced.clone(),
+                    d.replace(' ', "-"),
+                    format!("+86 {spaced}"),
+                    format!("+86{d}"),
+                    format!("0086-{d}"),
+                    format!("86{d}"),
+                    format!("0{d}"),
+                ];
+                (d, forms)
+            } else {
+                // A landline: 010 or 02x and eight digits, or a
+                // three-digit area code after the 0 and eight digits.
+                let (area, local) = if next(2) == 0 {
+                    let area = if next(2) == 0 {
+                        "10".to_owned()
+                    } else {
+                        format!("2{}", next(10))
+                    };
+                    (area, format!("{:08}", 20_000_000 + next(79_999_999)))
+                } else {
+                    (
+                        format!("{}", 311 + next(600)),
+                        format!("{:08}", 20_000_000 + next(79_999_999)),
+                    )
+                };
+                let d = format!("0{area}{local}");
+                let forms = vec![
+                    d.clone(),
+                    format!("0{area}-{local}"),
+                    format!("(0{area}) {} {}", &local[..4], &local[4..]),
+                    format!("+86 {area} {local}"),
+                    format!("+86 (0){area} {local}"),
+                    format!("0086-{area}-{local}"),
+                    format!("0{area}-{local}-{}", 1 + next(9_999)),
+                ];
+                (d, forms)
+            };
+            for form in &forms {
+                assert_eq!(number_key(form), national, "{form}");
+            }
+        }
+    }
+
     #[test]
     fn r_cus_02_a_number_abroad_keeps_its_country_code() {
         assert_eq!(number_key("+852 9123 4567"), "+85291234567");
