@@ -97,6 +97,25 @@ impl Resp {
             .map(String::as_str)
     }
 
+    /// A CSV answer's rows, each as its header's columns to its cells
+    /// (for exports whose cells hold no comma or quote).
+    pub fn csv_rows(&self) -> Vec<HashMap<String, String>> {
+        let text = self.text.trim_start_matches('\u{feff}');
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+        lines
+            .map(|line| {
+                let cells: Vec<&str> = line.split(',').collect();
+                assert_eq!(cells.len(), header.len(), "{line}");
+                header
+                    .iter()
+                    .zip(cells)
+                    .map(|(h, c)| ((*h).to_owned(), c.to_owned()))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Asserts an RFC 9457 problem with this status and code.
     pub fn assert_problem(&self, status: u16, code: &str) {
         assert_eq!(

@@ -157,6 +157,24 @@ pub fn contacts(
     )
 }
 
+/// The primary contact of each of these files that has one, by file.
+pub fn primary_contacts(
+    conn: &mut DbConn,
+    customer_ids: &[String],
+) -> Result<std::collections::HashMap<String, ContactRow>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in customer_ids.chunks(1_000) {
+        let rows: Vec<ContactRow> = customer_contacts::table
+            .filter(customer_contacts::customer_id.eq_any(chunk))
+            .filter(customer_contacts::is_primary.eq(true))
+            .filter(customer_contacts::active.eq(true))
+            .select(ContactRow::as_select())
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|r| (r.customer_id.clone(), r)));
+    }
+    Ok(out)
+}
+
 pub fn contact(conn: &mut DbConn, customer_id: &str, id: &str) -> Result<ContactRow> {
     Ok(customer_contacts::table
         .filter(customer_contacts::customer_id.eq(customer_id))

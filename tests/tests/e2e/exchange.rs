@@ -24,25 +24,7 @@ fn r_cus_02_csv_export_carries_the_file_contents() {
     let row_of = |token: &str| {
         let csv = s.get("/api/v1/customers/export?format=csv&name=导出内容", token);
         assert_eq!(csv.status, 200, "{}", csv.text);
-        let text = csv.text.trim_start_matches('\u{feff}').to_owned();
-        let mut lines = text.lines();
-        let header: Vec<String> = lines
-            .next()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::to_owned)
-            .collect();
-        let row: Vec<String> = lines
-            .next()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::to_owned)
-            .collect();
-        assert_eq!(header.len(), row.len(), "{text}");
-        header
-            .into_iter()
-            .zip(row)
-            .collect::<std::collections::HashMap<_, _>>()
+        csv.csv_rows().remove(0)
     };
     let as_manager = row_of(&mgr);
     assert_eq!(as_manager["business_policy"], "稳健");
@@ -2225,4 +2207,81 @@ fn r_cus_04_a_file_without_an_erp_id_round_trips_by_its_id() {
         "{}",
         anonymous.text
     );
+}
+
+/// The export carries each file's primary contact (an ERP's invoicing
+/// contact): in CSV its name, phone, mobile and address; in NDJSON the
+/// contact as the API shows it. Read back, the columns are checked, not
+/// written — a number as a spreadsheet rewrites it is the same number —
+/// and contacts change through the file's contacts.
+#[test]
+fn r_cus_02_the_export_carries_the_primary_contact() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let mgr = s.token("demo.manager.bj");
+    let file = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "北京导出联系人有限公司", "nature": "private", "external_id": "PC-1"}),
+    );
+    assert_eq!(file.status, 201, "{}", file.text);
+    let id = file.json["id"].as_str().unwrap_or_default().to_owned();
+    for (name, primary) in [("周秘书", false), ("钱总", true)] {
+        let r = s.post(
+            &format!("/api/v1/customers/{id}/contacts"),
+            &am,
+            &json!({"name": name, "phone": "+86 10 6123 0001", "mobile": "139 0000 1111",
+                    "email": "Qian@Example.cn", "is_primary": primary}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let csv = s.get("/api/v1/customers/export?format=csv&external_id=PC-1", &mgr);
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let text = csv.text.trim_start_matches('\u{feff}').to_owned();
+    let cells = csv.csv_rows().remove(0);
+    assert_eq!(cells["primary_contact_name"], "钱总", "{text}");
+    // Neutralised against formulas, as every cell starting with +.
+    assert_eq!(cells["primary_contact_phone"], "'+86 10 6123 0001");
+    assert_eq!(cells["primary_contact_mobile"], "139 0000 1111");
+    assert_eq!(cells["primary_contact_email"], "Qian@Example.cn");
+    let nd = s.get(
+        "/api/v1/customers/export?format=ndjson&external_id=PC-1",
+        &mgr,
+    );
+    assert_eq!(nd.status, 200, "{}", nd.text);
+    let line: serde_json::Value =
+        serde_json::from_str(nd.text.lines().next().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(line["id"], id.as_str(), "{}", nd.text);
+    assert_eq!(line["primary_contact"]["name"], "钱总", "{}", nd.text);
+    assert_eq!(line["primary_contact"]["mobile"], "139 0000 1111");
+
+    // Read back as exported, or with the numbers as a spreadsheet
+    // rewrites them: nothing changes.
+    let again = s.import_csv(&am, &text, true);
+    assert_eq!(again.json["unchanged"], 1, "{}", again.text);
+    let rewritten = text
+        .replace("'+86 10 6123 0001", "010-61230001")
+        .replace("139 0000 1111", "13900001111")
+        .replace("Qian@Example.cn", "qian@example.cn");
+    let same = s.import_csv(&am, &rewritten, true);
+    assert_eq!(same.json["errors"], json!([]), "{}", same.text);
+    assert_eq!(same.json["unchanged"], 1, "{}", same.text);
+    // Another number is refused on its column, and nothing is written.
+    let before = s.audit_count();
+    let changed = text.replace("139 0000 1111", "139 0000 2222");
+    let refused = s.import_csv(&am, &changed, false);
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    let error = &refused.json["report"]["errors"][0];
+    assert_eq!(error["field"], "primary_contact_mobile", "{}", refused.text);
+    assert_eq!(error["code"], "kept_by_archive");
+    assert_eq!(s.audit_count(), before);
+    // A new file's contacts are not made by an import.
+    let new_row = "external_id,name,nature,primary_contact_name\nPC-2,北京导入联系人有限公司,private,孙经理\n";
+    let new_refused = s.import_csv(&am, new_row, true);
+    assert_eq!(
+        new_refused.json["errors"][0]["field"], "primary_contact_name",
+        "{}",
+        new_refused.text
+    );
+    assert_eq!(new_refused.json["errors"][0]["code"], "kept_by_archive");
 }

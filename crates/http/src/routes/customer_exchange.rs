@@ -4,7 +4,9 @@
 //! commit that is all-or-nothing, upserting by the ERP id.
 
 use crate::csv;
-use crate::dto::customers::{wire, Customer, CustomerTypeDto, NatureDto, SizeDto, StatusDto};
+use crate::dto::customers::{
+    wire, Contact, Customer, CustomerTypeDto, NatureDto, SizeDto, StatusDto,
+};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{read_body, Auth, ReqCtx, ValidQuery};
 use crate::i18n::{self, Lang};
@@ -21,6 +23,7 @@ use clientele_customers::regions::CatalogueEntry;
 use clientele_customers::visibility::{edits_files, exports_files, sees_financials};
 use clientele_customers::{CreditCode, CustomerName, RegionCode, Tags};
 use clientele_persistence::changed_files::{self, ChangedFiles};
+use clientele_persistence::customer_parts::{self, ContactRow};
 use clientele_persistence::customers::{self, CustomerRow, CustomerView};
 use clientele_persistence::file_refs::CheckedRefs;
 use clientele_persistence::new_files::NewFiles;
@@ -115,7 +118,7 @@ pub(crate) fn export_answer(
 
 /// The export's columns. Columns added later go at the end, so readers that
 /// take them by position keep working.
-const COLUMNS: [&str; 36] = [
+const COLUMNS: [&str; 40] = [
     "id",
     "code",
     "external_id",
@@ -152,11 +155,18 @@ const COLUMNS: [&str; 36] = [
     "mnemonic",
     "province",
     "owner_username",
+    "primary_contact_name",
+    "primary_contact_phone",
+    "primary_contact_mobile",
+    "primary_contact_email",
 ];
 
-/// One file as a CSV line; `keeper` is its keeper's username.
-fn csv_row(c: &Customer, keeper: Option<&str>) -> String {
+/// One file as a CSV line; `keeper` is its keeper's username, `primary`
+/// its primary contact.
+fn csv_row(c: &Customer, keeper: Option<&str>, primary: Option<&ContactRow>) -> String {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let of_primary =
+        |f: fn(&ContactRow) -> Option<&String>| primary.and_then(f).cloned().unwrap_or_default();
     csv::line([
         c.id.to_string(),
         c.code.clone(),
@@ -196,11 +206,26 @@ fn csv_row(c: &Customer, keeper: Option<&str>) -> String {
         c.mnemonic.clone(),
         opt(&c.province),
         keeper.unwrap_or_default().to_owned(),
+        of_primary(|p| Some(&p.name)),
+        of_primary(|p| p.phone.as_ref()),
+        of_primary(|p| p.mobile.as_ref()),
+        of_primary(|p| p.email.as_ref()),
     ])
 }
 
+/// One file as an NDJSON line: the file as the API shows it, and its
+/// primary contact.
+#[derive(Serialize)]
+struct ExportedFile<'a> {
+    #[serde(flatten)]
+    file: &'a Customer,
+    primary_contact: Option<Contact>,
+}
+
 /// Export the files visible to the caller, filtered like the list, as CSV or
-/// NDJSON (up to 10 000 rows an answer; `X-Next-Cursor` continues). Every
+/// NDJSON (up to 10 000 rows an answer; `X-Next-Cursor` continues), each
+/// with its primary contact (CSV: `primary_contact_name`, `_phone`,
+/// `_mobile`, `_email`; NDJSON: `primary_contact`). Every
 /// exported file is registered as exported. Files leave the archive only
 /// with permission (CUS-08): the admin, manager, auditor and integration
 /// roles export; others get 403 and read files in the archive instead.
@@ -261,6 +286,10 @@ pub(crate) async fn exported(
         .into_iter()
         .map(|v| Customer::from_view(v, financials))
         .collect();
+    let files: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+    let mut primaries = st
+        .read(move |c| customer_parts::primary_contacts(c, &files))
+        .await?;
     let body = match format {
         ExportFormat::Csv => {
             // Keepers by username, as an import names them.
@@ -278,11 +307,14 @@ pub(crate) async fn exported(
                     .owner_user_id
                     .and_then(|u| keepers.get(&u.to_string()))
                     .map(String::as_str);
-                out.push_str(&csv_row(r, keeper));
+                out.push_str(&csv_row(r, keeper, primaries.get(&r.id.to_string())));
             }
             out
         }
-        ExportFormat::Ndjson => ndjson(&rows)?,
+        ExportFormat::Ndjson => ndjson(rows.iter().map(|file| ExportedFile {
+            file,
+            primary_contact: primaries.remove(&file.id.to_string()).map(Contact::from),
+        }))?,
     };
     let mut res = export_answer("customers", format, body, next);
     let (name, value) = complete;
@@ -348,12 +380,13 @@ const IMPORT_COLUMNS: [&str; 15] = [
 /// Columns the export writes that an import reads too, so that a file
 /// exported, changed in a spreadsheet and imported again is read whole.
 /// The archive keeps `id`, `code`, `mnemonic`, `province` and
-/// `merged_into_id` itself: a cell of them is checked against the file,
-/// never written. `updated_at` says when the file was as exported: a row
+/// `merged_into_id` itself, and the file's primary contact (changed
+/// through the file's contacts): a cell of them is checked against the
+/// file, never written. `updated_at` says when the file was as exported: a row
 /// whose file changed since is refused, so a round trip loses no change
 /// made meanwhile. `owner_unit_id` and `owner_user_id` name the unit and
 /// the keeper by id, beside or instead of their code and username.
-const EXPORTED_COLUMNS: [&str; 8] = [
+const EXPORTED_COLUMNS: [&str; 12] = [
     "id",
     "code",
     "mnemonic",
@@ -362,6 +395,10 @@ const EXPORTED_COLUMNS: [&str; 8] = [
     "updated_at",
     "owner_unit_id",
     "owner_user_id",
+    "primary_contact_name",
+    "primary_contact_phone",
+    "primary_contact_mobile",
+    "primary_contact_email",
 ];
 
 fn import_columns() -> impl Iterator<Item = &'static str> {
@@ -655,7 +692,15 @@ fn parse_rows(
                 },
                 "owner_unit_code" => row.unit_code = opt,
                 "owner_username" => row.owner_username = Some(opt.map(|u| u.to_lowercase())),
-                "id" | "code" | "mnemonic" | "province" | "merged_into_id" => {
+                "id"
+                | "code"
+                | "mnemonic"
+                | "province"
+                | "merged_into_id"
+                | "primary_contact_name"
+                | "primary_contact_phone"
+                | "primary_contact_mobile"
+                | "primary_contact_email" => {
                     let Some((v, col)) = opt.zip(EXPORTED_COLUMNS.iter().find(|c| *c == h)) else {
                         continue;
                     };
@@ -1135,8 +1180,15 @@ fn import_rows(
 /// the columns the archive keeps itself must be the file's, and the file
 /// must not have changed since (`updated_at`), or the row would undo what
 /// was changed meanwhile.
-fn as_exported(row: &ImportRow, file: &CustomerRow) -> Result<(), DbError> {
+fn as_exported(
+    row: &ImportRow,
+    file: &CustomerRow,
+    primary: Option<&ContactRow>,
+) -> Result<(), DbError> {
+    use clientele_customers::reach::{email_key, number_key};
     for (column, given) in &row.kept {
+        let of_primary =
+            |f: fn(&ContactRow) -> Option<&String>| primary.and_then(f).map(String::as_str);
         let kept = match *column {
             "id" => Some(file.id.as_str()),
             "code" => Some(file.code.as_str()),
@@ -1145,9 +1197,32 @@ fn as_exported(row: &ImportRow, file: &CustomerRow) -> Result<(), DbError> {
                 .region_code
                 .as_deref()
                 .and_then(clientele_customers::province_of),
+            "primary_contact_name" => of_primary(|p| Some(&p.name)),
+            "primary_contact_phone" => of_primary(|p| p.phone.as_ref()),
+            "primary_contact_mobile" => of_primary(|p| p.mobile.as_ref()),
+            "primary_contact_email" => of_primary(|p| p.email.as_ref()),
             _ => file.merged_into_id.as_deref(),
         };
-        if !kept.is_some_and(|k| k.eq_ignore_ascii_case(given)) {
+        // Numbers and addresses as a spreadsheet may rewrite them.
+        let same = |k: &str| match *column {
+            "primary_contact_phone" | "primary_contact_mobile" => {
+                number_key(k) == number_key(given)
+            }
+            "primary_contact_email" => email_key(k) == email_key(given),
+            _ => k.eq_ignore_ascii_case(given),
+        };
+        if column.starts_with("primary_contact_") && !kept.is_some_and(same) {
+            return Err(DbError::unprocessable(
+                "kept_by_archive",
+                format!(
+                    "{column} is the file's primary contact, {}: contacts change through the \
+                     file's contacts (/customers/{{id}}/contacts), not an import",
+                    kept.unwrap_or("empty")
+                ),
+            )
+            .on(column));
+        }
+        if !kept.is_some_and(same) {
             return Err(DbError::unprocessable(
                 "kept_by_archive",
                 format!(
@@ -1226,7 +1301,17 @@ fn import_row(
             }
             other => other,
         })?;
-        as_exported(row, &seen.view.row)?;
+        let primary = if row
+            .kept
+            .iter()
+            .any(|(c, _)| c.starts_with("primary_contact_"))
+        {
+            customer_parts::primary_contacts(c, std::slice::from_ref(&seen.view.row.id))?
+                .remove(&seen.view.row.id)
+        } else {
+            None
+        };
+        as_exported(row, &seen.view.row, primary.as_ref())?;
         let mut tags = None;
         let mut after = apply_row(row, seen.view.row.clone(), &mut tags);
         // A file named by its id takes the ERP id the row gives it, if it
@@ -1292,9 +1377,14 @@ fn import_row(
         .on("secrecy_level")
     })?;
     if let Some((column, _)) = row.kept.first() {
+        let why = if column.starts_with("primary_contact_") {
+            "a new file's contacts are added through its contacts (/customers/{id}/contacts)"
+        } else {
+            "it is given by the archive"
+        };
         return Err(DbError::unprocessable(
             "kept_by_archive",
-            format!("{column} is given by the archive: leave it empty for a new file"),
+            format!("{column}: {why}; leave it empty for a new file"),
         )
         .on(column));
     }
