@@ -52,12 +52,20 @@ pub fn number_key(raw: &str) -> String {
     let line = match national.strip_prefix('0') {
         Some(mobile) if mainland_mobile(mobile) => return mobile.to_owned(),
         Some(_) => national.to_owned(),
-        // A number given with +86 drops its trunk 0; one without a
-        // country code is kept as written.
-        None if abroad.is_some() && !national.is_empty() => format!("0{national}"),
+        // A number given with +86 drops its trunk 0 (but a 400 or 800
+        // number has none); one without a country code is kept as written.
+        None if abroad.is_some() && !national.is_empty() && !nationwide(national) => {
+            format!("0{national}")
+        }
         None => return national.to_owned(),
     };
     without_extension(line, &folded)
+}
+
+/// A nationwide service number (400 and 800 numbers, ten digits): one
+/// number for the whole country, without an area code or trunk `0`.
+fn nationwide(d: &str) -> bool {
+    d.len() == 10 && (d.starts_with("400") || d.starts_with("800"))
 }
 
 /// A mainland landline with its trunk `0` is 11 digits (`010`, `02x`
@@ -174,6 +182,15 @@ mod tests {
         // one line across the country.
         assert_eq!(number_key("8888 6666"), "88886666");
         assert_eq!(number_key("95588"), "95588");
+        // A company's nationwide number has no area code.
+        for written in [
+            "400-810-8888",
+            "400 810 8888",
+            "+86 400 810 8888",
+            "0086-4008108888",
+        ] {
+            assert_eq!(number_key(written), "4008108888", "{written}");
+        }
     }
 
     /// Many numbers, each written in every usual way, have one key each:
