@@ -335,28 +335,24 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         assert!(inside.text.contains(&ids[9]), "{}", inside.text);
     };
     check();
-    // As session 27 stored a county-level city in brackets.
-    s.db.write(|c| {
-        Ok(diesel::update(customers::table.find(&ids[7]))
-            .set(customers::name_normalized.eq("精密电子昆山"))
-            .execute(c)?)
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
-    let before = s.get(&format!("/api/v1/customers/{}/duplicates", ids[6]), &am);
-    assert!(!before.text.contains(&ids[7]), "{}", before.text);
-    s.upgrade_from("20261207000031");
-    check();
-    // As an earlier version stored the bracketed one.
-    s.db.write(|c| {
-        Ok(diesel::update(customers::table.find(&ids[1]))
-            .set(customers::name_normalized.eq("燕京建设北京"))
-            .execute(c)?)
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
-    let before = s.get(&format!("/api/v1/customers/{}/duplicates", ids[0]), &am);
-    assert!(!before.text.contains(&ids[1]), "{}", before.text);
-    s.upgrade_from("20261207000029");
-    check();
+    // File `stale` as an earlier version stored its normal form, no longer
+    // a duplicate of `twin`, until the upgrade from `version` recomputes it.
+    let stored_before = |stale: usize, form: &str, twin: usize, version: &str| {
+        s.db.write(|c| {
+            Ok(diesel::update(customers::table.find(&ids[stale]))
+                .set(customers::name_normalized.eq(form))
+                .execute(c)?)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let before = s.get(&format!("/api/v1/customers/{}/duplicates", ids[twin]), &am);
+        assert!(!before.text.contains(&ids[stale]), "{}", before.text);
+        s.upgrade_from(version);
+        check();
+    };
+    // A county-level city in brackets, as session 27 stored it.
+    stored_before(7, "精密电子昆山", 6, "20261207000031");
+    // A province in brackets, as sessions before 27 stored it.
+    stored_before(1, "燕京建设北京", 0, "20261207000029");
 }
 
 /// Files whose contacts share a number or address are likely duplicates
