@@ -525,7 +525,7 @@ fn user_id(base: &str, token: &str, username: &str) -> String {
 /// Who is calling? One contact a file, its landline made of the file's
 /// number (`BK00001000` is reached at 010-00001000); the Beijing manager
 /// looks up a number of a file in sight, of a file out of it (Shanghai's),
-/// and one nobody has.
+/// and one nobody has; and types two of them into the search box (`q`).
 fn contact_lookups(args: &Args, db: &Db, base: &str, token: &str) {
     let sql = "INSERT INTO customer_contacts (id, customer_id, name, phone, is_primary, active,
                  version, created_at, updated_at, phone_key)
@@ -539,13 +539,20 @@ fn contact_lookups(args: &Args, db: &Db, base: &str, token: &str) {
     })
     .unwrap_or_else(|e| panic!("analyze: {e}"));
     let middle = args.customers / 2 / 5 * 5;
-    for (what, number, files) in [
-        ("in sight", format!("010-{middle:08}"), 1),
-        ("out of sight", format!("+86 10 {:08}", middle + 2), 0),
-        ("nobody's", "010-99999999".to_owned(), 0),
+    for (what, param, number, files) in [
+        ("in sight", "contact", format!("010-{middle:08}"), 1),
+        (
+            "out of sight",
+            "contact",
+            format!("+86 10 {:08}", middle + 2),
+            0,
+        ),
+        ("nobody's", "contact", "010-99999999".to_owned(), 0),
+        ("in sight", "q", format!("010-{middle:08}"), 1),
+        ("nobody's", "q", "010-99999999".to_owned(), 0),
     ] {
         let url = format!(
-            "{base}/api/v1/customers?contact={}&limit=20",
+            "{base}/api/v1/customers?{param}={}&limit=20",
             percent(&number)
         );
         let page: serde_json::Value = ureq::get(&url)
@@ -558,7 +565,7 @@ fn contact_lookups(args: &Args, db: &Db, base: &str, token: &str) {
         assert_eq!(listed, files, "{what}: {page}");
         let _ = drive("warm-up", &url, Some(token), 1, 1);
         let o = drive(
-            &format!("GET /api/v1/customers?contact=… ({what}; 1 connection)"),
+            &format!("GET /api/v1/customers?{param}=… ({what}; 1 connection)"),
             &url,
             Some(token),
             args.seconds,

@@ -407,17 +407,20 @@ macro_rules! filtered_files {
         if let Some(v) = &f.quick {
             let part = crate::sql_fns::contains_pattern(v);
             let whole = v.to_uppercase();
-            if let Some(found) = searched(conn, v, Searched::Quick { whole: &whole })? {
+            let reach = f.quick_reach.as_ref();
+            if let Some(found) = searched(conn, v, Searched::Quick { whole: &whole, reach })? {
                 q = q.filter(found);
             }
-            q = q.filter(
-                customers::name_folded
-                    .like(part.clone())
-                    .escape('\\')
-                    .or(customers::name_mnemonic.like(part).escape('\\'))
-                    .or(customers::code.eq(whole.clone()))
-                    .or(customers::credit_code.eq(whole)),
-            );
+            let by_name_or_code = customers::name_folded
+                .like(part.clone())
+                .escape('\\')
+                .or(customers::name_mnemonic.like(part).escape('\\'))
+                .or(customers::code.eq(whole.clone()))
+                .or(customers::credit_code.eq(whole));
+            q = match reach {
+                Some(r) => q.filter(by_name_or_code.or(reached_by(r, sqlite))),
+                None => q.filter(by_name_or_code),
+            };
         }
         if let Some(v) = &f.code {
             q = q.filter(customers::code.eq(v.clone()));
@@ -1393,6 +1396,9 @@ pub struct CustomerFilter {
     /// Files one of whose active contacts is reached by this number or
     /// address (`clientele_customers::reach`).
     pub contact: Option<clientele_customers::Reach>,
+    /// The quick search read as a contact's number or address, when it
+    /// reads as one: the search box finds the files it reaches too.
+    pub quick_reach: Option<clientele_customers::Reach>,
     pub updated_since: Option<Timestamp>,
     pub include_merged: bool,
 }
@@ -1484,7 +1490,41 @@ fn parse_ts(key: &str) -> Result<Timestamp> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Searched<'a> {
     Name,
-    Quick { whole: &'a str },
+    /// A search box: part of a name or mnemonic, a whole code or credit
+    /// code, or a contact's number or address.
+    Quick {
+        whole: &'a str,
+        reach: Option<&'a clientele_customers::Reach>,
+    },
+}
+
+/// The files one of whose active contacts is reached by `reach`, as a
+/// condition that an index serves inside an `OR`: on PostgreSQL the
+/// contacts are found once, before the files (an init-plan), and the
+/// files by their key; a plain `IN (SELECT …)` there is a filter run on
+/// every file.
+fn reached_by(reach: &clientele_customers::Reach, sqlite: bool) -> crate::fixed_sql::Fixed<Bool> {
+    use crate::fixed_sql::fixed;
+    use clientele_customers::Reach;
+    let start = if sqlite {
+        "customers.id IN (SELECT customer_id FROM customer_contacts WHERE active AND "
+    } else {
+        "customers.id = ANY(ARRAY(SELECT customer_id FROM customer_contacts WHERE active AND "
+    };
+    let close = if sqlite { ")" } else { "))" };
+    match reach {
+        Reach::Number(k) => fixed::<Bool>(start)
+            .sql("(phone_key = ")
+            .bind(k.clone())
+            .sql(" OR mobile_key = ")
+            .bind(k.clone())
+            .sql(")")
+            .sql(close),
+        Reach::Email(k) => fixed::<Bool>(start)
+            .sql("email_key = ")
+            .bind(k.clone())
+            .sql(close),
+    }
 }
 
 type Found<QS> = Box<dyn BoxableExpression<QS, crate::connection::MultiBackend, SqlType = Bool>>;
@@ -1519,7 +1559,7 @@ fn searched<QS: 'static>(
             .sql("]::text[]");
         return Ok(Some(match what {
             Searched::Name => Box::new(name.sql(")")) as Found<QS>,
-            Searched::Quick { whole } => Box::new(
+            Searched::Quick { whole, .. } => Box::new(
                 name.sql(" OR customer_search_grams(customers.name_mnemonic) @> ARRAY[")
                     .bind(part)
                     .sql("]::text[] OR customers.code = ")
@@ -1573,14 +1613,32 @@ fn searched<QS: 'static>(
     .sql("))");
     Ok(Some(match what {
         Searched::Name => Box::new(files.sql(")")) as Found<QS>,
-        Searched::Quick { whole } => Box::new(
-            files
+        Searched::Quick { whole, reach } => {
+            let candidates = files
                 .sql(" UNION ALL SELECT id FROM customers WHERE code = ")
                 .bind(whole)
                 .sql(" UNION ALL SELECT id FROM customers WHERE credit_code = ")
-                .bind(whole)
-                .sql(")"),
-        ),
+                .bind(whole);
+            Box::new(match reach {
+                Some(clientele_customers::Reach::Number(k)) => candidates
+                    .sql(
+                        " UNION ALL SELECT customer_id FROM customer_contacts \
+                         WHERE active AND (phone_key = ",
+                    )
+                    .bind(k.clone())
+                    .sql(" OR mobile_key = ")
+                    .bind(k.clone())
+                    .sql("))"),
+                Some(clientele_customers::Reach::Email(k)) => candidates
+                    .sql(
+                        " UNION ALL SELECT customer_id FROM customer_contacts \
+                         WHERE active AND email_key = ",
+                    )
+                    .bind(k.clone())
+                    .sql(")"),
+                None => candidates.sql(")"),
+            })
+        }
     }))
 }
 

@@ -135,6 +135,14 @@ fn r_cus_02_a_caller_is_found_by_a_contacts_number_or_address() {
         &am,
     )
     .assert_refused_on(400, "invalid_query", "contact", "invalid_contact");
+    // The search box finds them too, beside what it finds by name.
+    let searched = |q: &str| found(&s.get(&format!("/api/v1/customers?q={}", url_encode(q)), &am));
+    assert_eq!(
+        searched("+86 139 1234 5678"),
+        vec![steel.clone(), cement.clone()]
+    );
+    assert_eq!(searched("LI.WEI@example.com"), vec![steel.clone()]);
+    assert_eq!(searched("来电水泥"), vec![cement.clone()]);
     // An address in any case; a number in a phone field.
     assert_eq!(lookup(&s, &am, "li.wei@EXAMPLE.com"), vec![steel.clone()]);
     assert_eq!(lookup(&s, &am, "021 5555 6666"), vec![glass.clone()]);

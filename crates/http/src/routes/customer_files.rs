@@ -654,8 +654,8 @@ pub struct CustomerQuery {
     #[param(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Quick search, as a search box: part of the name (as `name`) or of its
-    /// mnemonic code (`bjhl` finds 北京华联…), or the whole customer code or
-    /// credit code.
+    /// mnemonic code (`bjhl` finds 北京华联…), the whole customer code or
+    /// credit code, or a contact's whole number or address (as `contact`).
     #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
     #[param(min_length = 1, max_length = 32)]
@@ -810,6 +810,7 @@ pub(crate) fn filter_of(
             tag: c.tag.as_deref().map(clientele_customers::Tag::fold),
             external_id: q.external_id.clone(),
             contact,
+            quick_reach: q.q.as_deref().and_then(|raw| reach_of(raw.trim_end()).ok()),
             updated_since: c.updated_since.map(|t| t.naive_utc()),
             include_merged: c.include_merged.unwrap_or(false),
         },
