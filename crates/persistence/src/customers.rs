@@ -478,28 +478,8 @@ macro_rules! filtered_files {
         if let Some(v) = &f.external_id {
             q = q.filter(customers::external_id.eq(v.clone()));
         }
-        // A caller's number is a mobile or a landline: it is looked for in
-        // both of a contact's numbers.
-        match &f.contact {
-            Some(clientele_customers::Reach::Number(k)) => {
-                let reached = customer_contacts::table
-                    .filter(customer_contacts::active.eq(true))
-                    .filter(
-                        customer_contacts::phone_key
-                            .eq(k.clone())
-                            .or(customer_contacts::mobile_key.eq(k.clone())),
-                    )
-                    .select(customer_contacts::customer_id);
-                q = q.filter(customers::id.eq_any(reached));
-            }
-            Some(clientele_customers::Reach::Email(k)) => {
-                let reached = customer_contacts::table
-                    .filter(customer_contacts::active.eq(true))
-                    .filter(customer_contacts::email_key.eq(k.clone()))
-                    .select(customer_contacts::customer_id);
-                q = q.filter(customers::id.eq_any(reached));
-            }
-            None => {}
+        if let Some(r) = &f.contact {
+            q = q.filter(reached_by(r, sqlite));
         }
         if let Some(t) = &f.tag {
             let tagged = customer_tags::table
@@ -1499,31 +1479,36 @@ enum Searched<'a> {
 }
 
 /// The files one of whose active contacts is reached by `reach`, as a
-/// condition that an index serves inside an `OR`: on PostgreSQL the
-/// contacts are found once, before the files (an init-plan), and the
-/// files by their key; a plain `IN (SELECT …)` there is a filter run on
-/// every file.
+/// condition that an index serves inside an `OR` as well as alone: on
+/// PostgreSQL the contacts are found once, before the files (an
+/// init-plan), and the files by their key; a plain `IN (SELECT …)` inside
+/// an `OR` there is a filter run on every file.
 fn reached_by(reach: &clientele_customers::Reach, sqlite: bool) -> crate::fixed_sql::Fixed<Bool> {
     use crate::fixed_sql::fixed;
-    use clientele_customers::Reach;
-    let start = if sqlite {
-        "customers.id IN (SELECT customer_id FROM customer_contacts WHERE active AND "
+    if sqlite {
+        contacts_reaching(fixed::<Bool>("customers.id IN ("), reach).sql(")")
     } else {
-        "customers.id = ANY(ARRAY(SELECT customer_id FROM customer_contacts WHERE active AND "
-    };
-    let close = if sqlite { ")" } else { "))" };
+        contacts_reaching(fixed::<Bool>("customers.id = ANY(ARRAY("), reach).sql("))")
+    }
+}
+
+/// `sql` followed by the ids of the files one of whose active contacts is
+/// reached by `reach` (a number is looked for in a contact's phone and
+/// mobile: a caller's display does not say which it is).
+fn contacts_reaching(
+    sql: crate::fixed_sql::Fixed<Bool>,
+    reach: &clientele_customers::Reach,
+) -> crate::fixed_sql::Fixed<Bool> {
+    use clientele_customers::Reach;
+    let sql = sql.sql("SELECT customer_id FROM customer_contacts WHERE active AND ");
     match reach {
-        Reach::Number(k) => fixed::<Bool>(start)
+        Reach::Number(k) => sql
             .sql("(phone_key = ")
             .bind(k.clone())
             .sql(" OR mobile_key = ")
             .bind(k.clone())
-            .sql(")")
-            .sql(close),
-        Reach::Email(k) => fixed::<Bool>(start)
-            .sql("email_key = ")
-            .bind(k.clone())
-            .sql(close),
+            .sql(")"),
+        Reach::Email(k) => sql.sql("email_key = ").bind(k.clone()),
     }
 }
 
@@ -1620,22 +1605,7 @@ fn searched<QS: 'static>(
                 .sql(" UNION ALL SELECT id FROM customers WHERE credit_code = ")
                 .bind(whole);
             Box::new(match reach {
-                Some(clientele_customers::Reach::Number(k)) => candidates
-                    .sql(
-                        " UNION ALL SELECT customer_id FROM customer_contacts \
-                         WHERE active AND (phone_key = ",
-                    )
-                    .bind(k.clone())
-                    .sql(" OR mobile_key = ")
-                    .bind(k.clone())
-                    .sql("))"),
-                Some(clientele_customers::Reach::Email(k)) => candidates
-                    .sql(
-                        " UNION ALL SELECT customer_id FROM customer_contacts \
-                         WHERE active AND email_key = ",
-                    )
-                    .bind(k.clone())
-                    .sql(")"),
+                Some(r) => contacts_reaching(candidates.sql(" UNION ALL "), r).sql(")"),
                 None => candidates.sql(")"),
             })
         }
