@@ -277,10 +277,19 @@ impl TestServer {
 
     /// `POST /customers/import` of a CSV text, as a dry run or a commit.
     pub fn import_csv(&self, token: &str, csv: &str, dry_run: bool) -> Resp {
+        self.upload_csv("/api/v1/customers/import", token, csv, dry_run)
+    }
+
+    /// `POST /customers/contacts/import` of a CSV text, as a dry run or a commit.
+    pub fn import_contacts_csv(&self, token: &str, csv: &str, dry_run: bool) -> Resp {
+        self.upload_csv("/api/v1/customers/contacts/import", token, csv, dry_run)
+    }
+
+    fn upload_csv(&self, path: &str, token: &str, csv: &str, dry_run: bool) -> Resp {
         let auth = format!("Bearer {token}");
         self.raw(
             "POST",
-            &format!("/api/v1/customers/import?dry_run={dry_run}"),
+            &format!("{path}?dry_run={dry_run}"),
             &[("authorization", &auth)],
             Some(("text/csv", csv.as_bytes())),
         )

@@ -4,6 +4,7 @@
 //! its fields, the rules of merging duplicates and of group trees. No IO.
 
 pub mod classification;
+pub mod contacts;
 pub mod credit_code;
 pub mod fields;
 pub mod merge;

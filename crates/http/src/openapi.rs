@@ -57,6 +57,7 @@ use utoipa::{Modify, OpenApi};
         routes::customer_exchange::export_customers,
         routes::customer_counts::count_customers,
         routes::customer_exchange::import_customers,
+        routes::contact_import::import_contacts,
         routes::customer_handover::hand_over,
         routes::customer_handover::transfer_unit_files,
         routes::customer_files::list_customers,

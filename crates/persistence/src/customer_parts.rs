@@ -92,6 +92,8 @@ pub struct ContactRow {
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The id an ERP keeps the contact by.
+    pub external_id: Option<String>,
 }
 
 /// The keys a contact is looked up by (`clientele_customers::reach`),
@@ -181,6 +183,57 @@ pub fn contact(conn: &mut DbConn, customer_id: &str, id: &str) -> Result<Contact
         .filter(customer_contacts::id.eq(id))
         .select(ContactRow::as_select())
         .first(conn)?)
+}
+
+/// Every contact of these files, removed ones too, by file: what a
+/// contacts import matches its rows against. One query per thousand files.
+pub fn contacts_of_files(
+    conn: &mut DbConn,
+    customer_ids: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<ContactRow>>> {
+    let mut out: std::collections::HashMap<String, Vec<ContactRow>> =
+        std::collections::HashMap::new();
+    for chunk in customer_ids.chunks(1_000) {
+        let rows: Vec<ContactRow> = customer_contacts::table
+            .filter(customer_contacts::customer_id.eq_any(chunk))
+            .order((customer_contacts::customer_id, customer_contacts::id))
+            .select(ContactRow::as_select())
+            .load(conn)?;
+        for row in rows {
+            out.entry(row.customer_id.clone()).or_default().push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses an ERP id another active contact of the file holds already
+/// (`except`: the contact being changed): within a file it names one
+/// contact, or a contacts import could not tell which it means.
+pub fn check_contact_external_id(
+    conn: &mut DbConn,
+    customer_id: &str,
+    external_id: Option<&str>,
+    except: &str,
+) -> Result<()> {
+    let Some(external_id) = external_id else {
+        return Ok(());
+    };
+    let holder: Option<String> = customer_contacts::table
+        .filter(customer_contacts::customer_id.eq(customer_id))
+        .filter(customer_contacts::external_id.eq(external_id))
+        .filter(customer_contacts::active.eq(true))
+        .filter(customer_contacts::id.ne(except))
+        .select(customer_contacts::id)
+        .first(conn)
+        .optional()?;
+    match holder {
+        Some(id) => Err(Error::conflict(
+            "duplicate_external_id",
+            format!("contact {id} of this file has ERP id {external_id:?}"),
+        )
+        .on("external_id")),
+        None => Ok(()),
+    }
 }
 
 /// One primary contact per file: making one primary demotes the others.

@@ -586,6 +586,23 @@ pub fn ids_by_external_id(
     Ok(found)
 }
 
+/// The files of these codes, by code (codes not held are left out), one
+/// query per thousand codes.
+pub fn ids_by_code(
+    conn: &mut DbConn,
+    codes: &[&str],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in codes.chunks(1000) {
+        let rows: Vec<(String, String)> = customers::table
+            .filter(customers::code.eq_any(chunk))
+            .select((customers::code, customers::id))
+            .load(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
 /// Begins an import of `rows` rows in its transaction: takes the import's
 /// turn and, on PostgreSQL, plans for the files it may add
 /// ([`plan_for_many`]).

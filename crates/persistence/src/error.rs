@@ -98,6 +98,21 @@ impl Error {
         }
     }
 
+    /// Whether the request (an import's row) is at fault, not the
+    /// database: what it names is missing, taken, changed meanwhile, or
+    /// refused by a rule. Such a row is reported and the others still run.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::NotFound
+                | Error::Conflict { .. }
+                | Error::DuplicateOf { .. }
+                | Error::StaleVersion
+                | Error::Rejected { .. }
+                | Error::Invalid { .. }
+        )
+    }
+
     /// A rule's refusal as the fault of the request's `field`; other
     /// errors are left as they are.
     #[must_use]

@@ -241,6 +241,7 @@ diesel::table! {
         phone_key -> Nullable<Text>,
         mobile_key -> Nullable<Text>,
         email_key -> Nullable<Text>,
+        external_id -> Nullable<Text>,
     }
 }
 

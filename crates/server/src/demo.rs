@@ -882,6 +882,7 @@ fn seed_customers(
         customers::create(c, meta, row, tags.as_strs())?;
         for (name, title, phone, mobile, primary) in f.contacts {
             let contact = ContactRow {
+                external_id: None,
                 id: clientele_core::new_id().to_string(),
                 customer_id: id.clone(),
                 name: (*name).to_owned(),

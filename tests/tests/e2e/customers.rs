@@ -835,6 +835,38 @@ fn r_cus_07_visibility_matrix() {
             201,
             "add document",
         );
+        // A contacts import naming the file (a dry run): a file out of
+        // sight is refused as one that does not exist.
+        let auth = t.map(|t| format!("Bearer {t}"));
+        let import = |file: &str| {
+            let csv = format!("customer_id,name,phone\n{file},矩阵导入,010-87654321\n");
+            let headers: Vec<(&str, &str)> =
+                auth.iter().map(|a| ("authorization", a.as_str())).collect();
+            s.raw(
+                "POST",
+                "/api/v1/customers/contacts/import?dry_run=true",
+                &headers,
+                Some(("text/csv", csv.as_bytes())),
+            )
+        };
+        let imported = import(&id);
+        match (t, may) {
+            (None, _) => imported.assert_problem(401, "unauthorized"),
+            (Some(_), May::Read) => imported.assert_problem(403, "forbidden"),
+            (Some(_), May::Work) => {
+                assert_eq!(imported.status, 200, "{name} import: {}", imported.text);
+                assert_eq!(imported.json["created"], 1, "{name} import");
+            }
+            (Some(_), May::Nothing) => {
+                let nowhere = import("00000000-0000-4000-8000-000000000000");
+                assert_eq!(imported.status, 200, "{name} import: {}", imported.text);
+                assert_eq!(
+                    imported.json["errors"], nowhere.json["errors"],
+                    "{name} import"
+                );
+                assert_eq!(imported.json["errors"][0]["code"], "customer_not_found");
+            }
+        }
         let rel = s.call(
             "POST",
             &format!("/api/v1/customers/{id}/relations"),

@@ -4,6 +4,7 @@
 mod auth;
 mod backup;
 mod bad_input;
+mod contact_import;
 mod contact_lookup;
 mod contract;
 mod counts;

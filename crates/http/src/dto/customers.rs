@@ -560,6 +560,9 @@ pub struct Contact {
     pub email: Option<String>,
     pub is_primary: bool,
     pub note: Option<String>,
+    /// The id an ERP or finance system keeps the contact by; one active
+    /// contact of a file holds it.
+    pub external_id: Option<String>,
     pub active: bool,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -578,6 +581,7 @@ impl From<ContactRow> for Contact {
             email: r.email,
             is_primary: r.is_primary,
             note: r.note,
+            external_id: r.external_id,
             active: r.active,
             version: r.version,
             created_at: utc(r.created_at),
@@ -623,6 +627,11 @@ pub struct NewContact {
     #[validate(length(max = 500))]
     #[schema(max_length = 500)]
     pub note: Option<String>,
+    /// The id an ERP keeps the contact by; no other active contact of the
+    /// file may hold it (409 `duplicate_external_id`).
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub external_id: Option<String>,
 }
 
 /// Change a contact; `null` clears.
@@ -663,6 +672,10 @@ pub struct ContactChanges {
     #[validate(length(max = 500))]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub note: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[validate(length(min = 1, max = 64))]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 64)]
+    pub external_id: Option<Option<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

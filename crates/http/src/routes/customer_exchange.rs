@@ -7,17 +7,17 @@ use crate::csv;
 use crate::dto::customers::{
     wire, Contact, Customer, CustomerTypeDto, NatureDto, SizeDto, StatusDto,
 };
-use crate::error::{ApiError, FieldError};
-use crate::extract::{read_body, Auth, ReqCtx, ValidQuery};
-use crate::i18n::{self, Lang};
+use crate::error::ApiError;
+use crate::extract::{Auth, ReqCtx, ValidQuery};
+use crate::routes::csv_import::{
+    self, answer, read_upload, row_fault, ImportError, ImportQuery, ImportReport,
+};
 use crate::routes::customer_files::{
     clearance_guard, judge_for_change, registered_page, see_for_change, settle_region, unit_guard,
     ClassQuery, CustomerQuery,
 };
 use crate::state::AppState;
-use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
 use clientele_customers::regions::CatalogueEntry;
 use clientele_customers::visibility::{edits_files, exports_files, sees_financials};
@@ -327,34 +327,6 @@ fn wire_format(f: ExportFormat) -> &'static str {
         ExportFormat::Csv => "csv",
         ExportFormat::Ndjson => "ndjson",
     }
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ImportQuery {
-    /// Check every row and report, writing nothing (default true).
-    pub dry_run: Option<bool>,
-}
-
-/// One problem in an import.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportError {
-    /// 1-based data row (the header is row 0).
-    pub row: usize,
-    pub field: String,
-    pub code: String,
-    pub message: String,
-}
-
-/// What an import did, or would do.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportReport {
-    pub dry_run: bool,
-    pub rows: usize,
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub errors: Vec<ImportError>,
 }
 
 /// Columns an import may carry besides [`TEXT_COLUMNS`]; `external_id`
@@ -897,18 +869,6 @@ impl Imported {
 /// Whether an error is the row's own (its data breaks a rule, or meets a
 /// file it may not touch), rather than the database's (unreachable,
 /// invalid data), which stops the import.
-fn fault_of_row(e: &DbError) -> bool {
-    matches!(
-        e,
-        DbError::NotFound
-            | DbError::Conflict { .. }
-            | DbError::DuplicateOf { .. }
-            | DbError::StaleVersion
-            | DbError::Rejected { .. }
-            | DbError::Invalid { .. }
-    )
-}
-
 /// What every row of one import looks up: read once (the files of the
 /// file's external ids in one query a thousand), as the import's
 /// transaction sees them, and kept up to date as rows create files.
@@ -1105,7 +1065,7 @@ fn run_import(
             });
             match at_once {
                 Ok(()) => done.add(tried),
-                Err(e) if fault_of_row(&e) => {
+                Err(e) if e.is_refusal() => {
                     records.forget_since(mark);
                     cx.retry(codes);
                     import_rows(c, p, meta, run, &mut cx, &mut records, &mut done, true)?;
@@ -1165,7 +1125,7 @@ fn import_rows(
             Ok(RowOutcome::Created) => done.created += 1,
             Ok(RowOutcome::Updated) => done.updated += 1,
             Ok(RowOutcome::Unchanged) => done.unchanged += 1,
-            Err(e) if row_by_row && fault_of_row(&e) => {
+            Err(e) if row_by_row && e.is_refusal() => {
                 // Its savepoint's rollback let go of what its checks held.
                 records.refs.forget();
                 done.failed.push((row.line, e));
@@ -1488,31 +1448,10 @@ pub async fn import_customers(
             "importing needs the admin, manager, account_manager or integration role",
         ));
     }
-    let Some(mime) = req
-        .mime_type()
-        .ok()
-        .flatten()
-        .filter(|m| m.type_() == "text" && m.subtype() == "csv")
-    else {
-        return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-            .with_extra("expected", serde_json::json!("text/csv")));
-    };
-    let charset = mime.get_param("charset").map(|c| c.as_str().to_owned());
-    let lang = Lang::from_accept_language(
-        req.headers()
-            .get(actix_web::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let mut raw: Payload = payload.into_inner();
-    let bytes = read_body(&req, &mut raw, st.config.import_limit(), false).await?;
-    let text = csv::decode(&bytes, charset.as_deref())
-        .map_err(|(code, why)| ApiError::bad_request(code, why))?;
-    let records = csv::parse(&text).map_err(|(line, why)| {
-        ApiError::unprocessable("malformed_csv", format!("line {line}: {why}"))
-            .with_extra("line", serde_json::json!(line))
-    })?;
+    let upload = read_upload(&st, &req, payload).await?;
+    let (records, lang) = (&upload.records, upload.lang);
     let dry_run = q.dry_run.unwrap_or(true);
-    let (rows, errors) = parse_rows(&records, sees_financials(&p))?;
+    let (rows, errors) = parse_rows(records, sees_financials(&p))?;
     let report = |created, updated, unchanged, errors| ImportReport {
         dry_run,
         rows: records.len().saturating_sub(1),
@@ -1561,13 +1500,7 @@ pub async fn import_customers(
                     !faulty.is_empty() || !matches!(&r, Ok(done) if done.failed.is_empty());
                 *result.borrow_mut() = Some(r);
                 if dry_run || failed {
-                    // Never answered: it only rolls the transaction back.
-                    Err(DbError::Rejected {
-                        code: "rolled_back",
-                        message: String::new(),
-                        status: clientele_persistence::error::RejectStatus::Conflict,
-                        field: None,
-                    })
+                    Err(csv_import::rolled_back())
                 } else {
                     Ok(())
                 }
@@ -1595,26 +1528,12 @@ pub async fn import_customers(
             Ok(HttpResponse::Ok().json(report(done.created, done.updated, done.unchanged, vec![])))
         }
         (_, Some(Ok(done))) => {
-            let header = records.first().map_or(&[][..], Vec::as_slice);
-            errors.extend(done.failed.into_iter().map(|(line, e)| {
-                let api = ApiError::from(e);
-                // A field's own fault names its code (`unknown_region`),
-                // not the answer's (`validation_failed`).
-                let first: Option<&FieldError> = api.errors.first();
-                let field = first.map_or("", |f| column_of(&f.field, header)).to_owned();
-                let (code, message) = match first {
-                    Some(f) if api.code == "validation_failed" => {
-                        (f.code.clone(), f.message.clone())
-                    }
-                    _ => (api.code.to_owned(), api.detail.clone()),
-                };
-                ImportError {
-                    row: line,
-                    field,
-                    code,
-                    message,
-                }
-            }));
+            let header = upload.header();
+            errors.extend(
+                done.failed
+                    .into_iter()
+                    .map(|(line, e)| row_fault(line, e, |f| column_of(f, header).to_owned())),
+            );
             // In file order; a row's own faults before what writing it met.
             errors.sort_by_key(|e| e.row);
             answer(dry_run, report(0, 0, 0, errors), lang)
@@ -1654,30 +1573,6 @@ fn import_codes(
     } else {
         None
     })
-}
-
-/// A dry run answers with its report; a failed commit is a problem
-/// document carrying the report, and nothing was written.
-fn answer(dry_run: bool, mut report: ImportReport, lang: Lang) -> Result<HttpResponse, ApiError> {
-    // A row's fault in the caller's language, the English after it, as a
-    // problem's field errors are.
-    if lang == Lang::Zh {
-        for e in &mut report.errors {
-            let zh = i18n::zh_detail(&e.code).unwrap_or_else(|| i18n::zh_field(&e.code));
-            e.message = format!("{zh}（{}）", e.message);
-        }
-    }
-    if dry_run {
-        return Ok(HttpResponse::Ok().json(report));
-    }
-    Err(ApiError::unprocessable(
-        "import_rejected",
-        format!(
-            "{} rows have errors; nothing was written",
-            report.errors.len()
-        ),
-    )
-    .with_extra("report", serde_json::to_value(&report).unwrap_or_default()))
 }
 
 #[cfg(test)]

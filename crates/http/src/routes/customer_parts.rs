@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::extract::{
     Auth, IfMatch, IfNoneMatch, PageParams, PathId, PathSub, ReqCtx, ValidJson, ValidQuery,
 };
+use crate::routes::contact_fields::{write_contact, ContactFields};
 use crate::routes::customer_files::{
     clean, old_value, read_one, read_part, register, see, see_for_change, with_field, Reverting,
     Seen,
@@ -24,24 +25,6 @@ use clientele_persistence::customer_parts::{self, ContactRow, DocumentRow, Relat
 use clientele_persistence::customers;
 use clientele_persistence::{DbConn, WriteMeta};
 use serde::Deserialize;
-use validator::ValidateEmail;
-
-/// A phone or mobile number as the contact keeps it
-/// ([`clientele_customers::phone_number`], and for `mobile`
-/// [`clientele_customers::mobile_number`]); a bad one is the field's fault.
-fn phone(field: &str, raw: &str) -> Result<String, ApiError> {
-    if field == "mobile" {
-        return clientele_customers::mobile_number(raw)
-            .map_err(|e| ApiError::field(field, e.code, e.message));
-    }
-    clientele_customers::phone_number(raw).map_err(|e| {
-        ApiError::field(
-            field,
-            e.code,
-            format!("{field} is 3 to 32 digits, spaces, +, - and brackets"),
-        )
-    })
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -90,37 +73,13 @@ pub async fn add_contact(
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
-    let mut b = body.0;
-    b.phone = b.phone.map(|n| phone("phone", &n)).transpose()?;
-    b.mobile = b.mobile.map(|n| phone("mobile", &n)).transpose()?;
-    if b.phone.is_none() && b.mobile.is_none() && b.email.is_none() {
-        return Err(ApiError::field(
-            "phone",
-            "required",
-            "give a phone, a mobile or an email",
-        ));
-    }
+    let fields = ContactFields::from(body.0).checked()?;
     let row = st
         .write(move |c| {
             // One primary contact a file: contact writes of a file queue.
             customers::lock_files(c, &[&id.0])?;
             see_for_change(c, &p, &id.0, meta.at)?;
-            let row = ContactRow {
-                id: clientele_core::new_id().to_string(),
-                customer_id: id.0.clone(),
-                name: b.name.trim().to_owned(),
-                title: clean(b.title),
-                phone: clean(b.phone),
-                mobile: clean(b.mobile),
-                email: clean(b.email),
-                is_primary: b.is_primary.unwrap_or(false),
-                note: clean(b.note),
-                active: true,
-                version: 1,
-                created_at: meta.at,
-                updated_at: meta.at,
-            };
-            customer_parts::add_contact(c, &meta, row)
+            write_contact(c, &meta, None, fields.new_contact(&id.0, meta.at))
         })
         .await?;
     let location = format!("/api/v1/customers/{}/contacts/{}", row.customer_id, row.id);
@@ -201,21 +160,7 @@ pub async fn update_contact(
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
     let meta = ctx.meta(&st, Some(&p));
-    let mut b = body.0;
-    if let Some(Some(e)) = &b.email {
-        if !e.validate_email() {
-            return Err(ApiError::field(
-                "email",
-                "email",
-                "email is not a valid address",
-            ));
-        }
-    }
-    for (name, v) in [("phone", &mut b.phone), ("mobile", &mut b.mobile)] {
-        if let Some(Some(n)) = v {
-            *n = phone(name, n)?;
-        }
-    }
+    let fields = ContactFields::from(body.0).checked()?;
     let row = st
         .write(move |c| {
             customers::lock_files(c, &[&id.0])?;
@@ -229,17 +174,8 @@ pub async fn update_contact(
                 Some("answer to a change".into()),
             )?;
             let mut row = customer_parts::contact(c, &id.0, &sub.0)?;
-            if let Some(n) = b.name {
-                row.name = n.trim().to_owned();
-            }
-            macro_rules! clearable {
-                ($($f:ident),*) => {$( if let Some(v) = b.$f { row.$f = clean(v); } )*};
-            }
-            clearable!(title, phone, mobile, email, note);
-            if let Some(v) = b.is_primary {
-                row.is_primary = v;
-            }
-            customer_parts::save_contact(c, &meta, if_match.0, row)
+            fields.apply(&mut row);
+            write_contact(c, &meta, Some(if_match.0), row)
         })
         .await?;
     Ok(super::versioned(
@@ -655,7 +591,8 @@ pub(crate) fn revert_part(
         register(c, meta, seen, "contacts", Some("answer to a revert".into()))?;
         let row = customer_parts::contact(c, file, &ch.entity_id)?;
         let after = with_field(&row, &ch.field, old)?;
-        customer_parts::save_contact(c, meta, expected_version, after).map(Reverting::Contact)
+        // As any change of a contact: reachable, its ERP id its own.
+        write_contact(c, meta, Some(expected_version), after).map(Reverting::Contact)
     } else {
         register(
             c,

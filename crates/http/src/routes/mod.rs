@@ -4,6 +4,9 @@
 pub mod approval_rules;
 pub mod audit;
 pub mod auth;
+pub mod contact_fields;
+pub mod contact_import;
+pub mod csv_import;
 pub mod customer_access;
 pub mod customer_counts;
 pub mod customer_duplicates;
@@ -105,6 +108,9 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/customers/export").get(customer_exchange::export_customers))
             .service(web::resource("/customers/counts").get(customer_counts::count_customers))
             .service(web::resource("/customers/import").post(customer_exchange::import_customers))
+            .service(
+                web::resource("/customers/contacts/import").post(contact_import::import_contacts),
+            )
             .service(web::resource("/customers/hand-over").post(customer_handover::hand_over))
             .service(
                 web::resource("/customers/unit-transfer")

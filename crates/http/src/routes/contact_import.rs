@@ -1,0 +1,624 @@
+//! Contacts from ERP and finance systems (CUS-02, issue 3 §8): a CSV of
+//! contacts, each row naming its file (by the file's ERP id, code or id)
+//! and the contact (by its ERP id, else by its name); a dry run that
+//! reports every bad row and field, and a commit that is all-or-nothing.
+
+use crate::csv;
+use crate::error::ApiError;
+use crate::extract::{Auth, ReqCtx, ValidQuery};
+use crate::routes::contact_fields::{write_contact, ContactFields};
+use crate::routes::csv_import::{
+    answer, read_upload, rolled_back, row_fault, ImportError, ImportQuery, ImportReport,
+};
+use crate::routes::customer_files::see_for_change;
+use crate::state::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use clientele_core::Principal;
+use clientele_customers::contacts::{match_row, yes_no, Known, RowMatch};
+use clientele_customers::visibility::edits_files;
+use clientele_persistence::customer_parts::{self, ContactRow};
+use clientele_persistence::{customers, DbConn, Error as DbError, WriteMeta};
+use std::collections::{HashMap, HashSet};
+
+/// The columns naming a row's file: one at least, each given naming the
+/// same file.
+const FILE_COLUMNS: [&str; 3] = ["customer_external_id", "customer_code", "customer_id"];
+
+/// The contact's own columns; `name` is required.
+const CONTACT_COLUMNS: [&str; 8] = [
+    "contact_external_id",
+    "name",
+    "title",
+    "phone",
+    "mobile",
+    "email",
+    "is_primary",
+    "note",
+];
+
+const MAX_ROWS: usize = 10_000;
+
+/// A row as read: its file as named, the contact's ERP id, and the fields
+/// it sets (a column left out keeps its field; an empty cell clears it).
+#[derive(Debug, Clone, Default)]
+struct Line {
+    line: usize,
+    /// `(column, value)` of each file column with a value.
+    file_refs: Vec<(&'static str, String)>,
+    fields: ContactFields,
+}
+
+impl Line {
+    /// The ERP id the row names the contact by, if it gives one.
+    fn external_id(&self) -> Option<&str> {
+        self.fields.external_id.as_ref().and_then(Option::as_deref)
+    }
+}
+
+fn fault(line: usize, field: &str, code: &str, message: impl Into<String>) -> ImportError {
+    ImportError {
+        row: line,
+        field: field.to_owned(),
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The header checked, and every row read on its own; the rows with faults
+/// of their own are left out of the rows returned.
+fn parse(records: &[Vec<String>]) -> Result<(Vec<Line>, Vec<ImportError>), ApiError> {
+    let Some((header, data)) = records.split_first() else {
+        return Err(ApiError::unprocessable(
+            "empty_import",
+            "the CSV has no header row",
+        ));
+    };
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    let known = || FILE_COLUMNS.iter().chain(&CONTACT_COLUMNS);
+    let mut errors = Vec::new();
+    for (i, h) in header.iter().enumerate() {
+        if !known().any(|c| c == h) {
+            let all: Vec<&str> = known().copied().collect();
+            errors.push(fault(
+                0,
+                h,
+                "unknown_column",
+                format!("unknown column {h:?}; known: {}", all.join(", ")),
+            ));
+        } else if header[..i].contains(h) {
+            errors.push(fault(
+                0,
+                h,
+                "duplicate_column",
+                format!("the {h} column is given twice"),
+            ));
+        }
+    }
+    if !header.iter().any(|h| h == "name") {
+        errors.push(fault(
+            0,
+            "name",
+            "missing_column",
+            "the name column is required",
+        ));
+    }
+    if !header.iter().any(|h| FILE_COLUMNS.contains(&h.as_str())) {
+        errors.push(fault(
+            0,
+            FILE_COLUMNS[0],
+            "missing_column",
+            format!("one of the columns {} is required", FILE_COLUMNS.join(", ")),
+        ));
+    }
+    if !errors.is_empty() {
+        return Ok((Vec::new(), errors));
+    }
+    if data.len() > MAX_ROWS {
+        return Err(ApiError::unprocessable(
+            "too_many_rows",
+            format!("at most {MAX_ROWS} rows per import"),
+        ));
+    }
+    let mut lines = Vec::with_capacity(data.len());
+    for (i, rec) in data.iter().enumerate() {
+        let line = i + 1;
+        if rec.len() != header.len() {
+            errors.push(fault(
+                line,
+                "",
+                "wrong_field_count",
+                format!("{} fields, the header has {}", rec.len(), header.len()),
+            ));
+            continue;
+        }
+        let before = errors.len();
+        let mut row = Line {
+            line,
+            ..Line::default()
+        };
+        for (h, raw) in header.iter().zip(rec) {
+            let v = csv::plain(raw.trim()).trim();
+            if v.contains('\0') {
+                errors.push(fault(
+                    line,
+                    h,
+                    "invalid_format",
+                    "NUL characters are not allowed",
+                ));
+                continue;
+            }
+            if let Some(column) = FILE_COLUMNS.iter().find(|c| *c == h) {
+                if let Err(e) = file_ref(column, v) {
+                    errors.push(fault(line, h, e.0, e.1));
+                } else if !v.is_empty() {
+                    row.file_refs.push((column, v.to_owned()));
+                }
+                continue;
+            }
+            match cell(h, v) {
+                Ok(set) => merge(&mut row.fields, set),
+                Err(e) => {
+                    let f = e.errors.first();
+                    errors.push(fault(
+                        line,
+                        h,
+                        f.map_or(e.code, |f| f.code.as_str()),
+                        f.map_or(e.detail.clone(), |f| f.message.clone()),
+                    ));
+                }
+            }
+        }
+        if row.file_refs.is_empty() {
+            let column = header
+                .iter()
+                .find(|h| FILE_COLUMNS.contains(&h.as_str()))
+                .map_or(FILE_COLUMNS[0], String::as_str);
+            errors.push(fault(
+                line,
+                column,
+                "required",
+                "name the row's file by its ERP id, code or id",
+            ));
+        }
+        if errors.len() == before {
+            lines.push(row);
+        }
+    }
+    Ok((lines, errors))
+}
+
+/// A file column's cell: an id must read as one; the others have at most
+/// 64 characters.
+fn file_ref(column: &str, v: &str) -> Result<(), (&'static str, String)> {
+    if column == "customer_id" && !v.is_empty() && v.parse::<uuid::Uuid>().is_err() {
+        return Err(("invalid_uuid", format!("{v:?} is not a file's id")));
+    }
+    if v.chars().count() > 64 {
+        return Err((
+            "invalid_length",
+            format!("{column} is at most 64 characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// One contact cell, checked by the rules of the API's fields.
+fn cell(column: &str, v: &str) -> Result<ContactFields, ApiError> {
+    let text = || Some((!v.is_empty()).then(|| v.to_owned()));
+    let mut set = ContactFields::default();
+    match column {
+        "name" => set.name = Some(v.to_owned()),
+        "contact_external_id" => set.external_id = text(),
+        "title" => set.title = text(),
+        "phone" => set.phone = text(),
+        "mobile" => set.mobile = text(),
+        "email" => set.email = text(),
+        "note" => set.note = text(),
+        "is_primary" => {
+            set.is_primary =
+                Some(yes_no(v).map_err(|e| ApiError::field("is_primary", e.code, e.message))?)
+        }
+        _ => {}
+    }
+    set.checked()
+}
+
+/// `set`'s fields given onto `into`.
+fn merge(into: &mut ContactFields, set: ContactFields) {
+    macro_rules! take {
+        ($($f:ident),*) => {$( if set.$f.is_some() { into.$f = set.$f; } )*};
+    }
+    take!(
+        name,
+        title,
+        phone,
+        mobile,
+        email,
+        is_primary,
+        note,
+        external_id
+    );
+}
+
+/// What the rows did, and the rows refused with why.
+#[derive(Default)]
+struct Done {
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    failed: Vec<(usize, DbError)>,
+}
+
+/// A refusal of a row for what it names, on the column that names it.
+fn refused(field: &'static str, code: &'static str, message: impl Into<String>) -> DbError {
+    DbError::Invalid {
+        field,
+        code,
+        message: message.into(),
+    }
+}
+
+/// The file a row names: every file column given must name the same one.
+fn file_of(
+    row: &Line,
+    by_external_id: &HashMap<String, String>,
+    by_code: &HashMap<String, String>,
+) -> Result<String, DbError> {
+    let mut found: Option<(&'static str, &String)> = None;
+    for (column, value) in &row.file_refs {
+        let id = match *column {
+            "customer_external_id" => by_external_id.get(value),
+            "customer_code" => by_code.get(value),
+            _ => Some(value),
+        };
+        let Some(id) = id else {
+            return Err(refused(
+                column,
+                "customer_not_found",
+                format!("no file has {column} {value:?}"),
+            ));
+        };
+        match found {
+            Some((first, other)) if other != id => {
+                return Err(refused(
+                    column,
+                    "customer_mismatch",
+                    format!("{column} names another file than {first}"),
+                ))
+            }
+            _ => found = Some((column, id)),
+        }
+    }
+    found
+        .map(|(_, id)| id.clone())
+        .ok_or_else(|| refused("customer_external_id", "required", "no file named"))
+}
+
+/// Runs every row in the caller's transaction, each in a savepoint of its
+/// own: a refused row leaves nothing behind and the rows after it are still
+/// tried, so one dry run names every bad row.
+fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result<Done, DbError> {
+    let refs = |column: &str| -> Vec<&str> {
+        rows.iter()
+            .flat_map(|r| &r.file_refs)
+            .filter(|(c, _)| *c == column)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let by_external_id = customers::ids_by_external_id(c, &refs("customer_external_id"))?;
+    let by_code = customers::ids_by_code(c, &refs("customer_code"))?;
+    let files: Vec<Result<String, DbError>> = rows
+        .iter()
+        .map(|r| file_of(r, &by_external_id, &by_code))
+        .collect();
+    // Every file is locked before any is read, in id order, as every write
+    // of several files locks them: contact writes of a file queue behind
+    // the import, and the import behind them.
+    let mut ids: Vec<String> = files.iter().flatten().cloned().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    customers::lock_files(c, &id_refs)?;
+    // Only files the caller may change; one out of sight is not there.
+    let mut open = HashSet::new();
+    for id in &id_refs {
+        match clientele_persistence::savepoint(c, |c| see_for_change(c, p, id, meta.at)) {
+            Ok(_) => {
+                open.insert(*id);
+            }
+            Err(e) if e.is_refusal() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let open_ids: Vec<&str> = open.iter().copied().collect();
+    let mut contacts = customer_parts::contacts_of_files(c, &open_ids)?;
+    let mut done = Done::default();
+    let mut touched: HashSet<String> = HashSet::new();
+    let mut primary_set: HashSet<String> = HashSet::new();
+    for (row, file) in rows.iter().zip(files) {
+        let outcome = file.and_then(|file| {
+            if !open.contains(file.as_str()) {
+                // Judged again for its own refusal, on the row's file column.
+                let column = row.file_refs.first().map_or(FILE_COLUMNS[0], |r| r.0);
+                see_for_change(c, p, &file, meta.at).map_err(|e| match e {
+                    DbError::NotFound => refused(
+                        column,
+                        "customer_not_found",
+                        "no file you may change has this id",
+                    ),
+                    other => other.on(column),
+                })?;
+            }
+            let mut cx = RowContext {
+                file: &file,
+                contacts: contacts.entry(file.clone()).or_default(),
+                touched: &mut touched,
+                primary_set: &mut primary_set,
+            };
+            clientele_persistence::savepoint(c, |c| import_row(c, meta, row, &mut cx))
+        });
+        match outcome {
+            Ok(Outcome::Created) => done.created += 1,
+            Ok(Outcome::Updated) => done.updated += 1,
+            Ok(Outcome::Unchanged) => done.unchanged += 1,
+            Err(e) if e.is_refusal() => done.failed.push((row.line, e)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// What one row weighs itself against: its file's contacts as the import
+/// has left them, and what earlier rows of the import claimed.
+struct RowContext<'a> {
+    file: &'a str,
+    contacts: &'a mut Vec<ContactRow>,
+    /// Contacts an earlier row wrote or added.
+    touched: &'a mut HashSet<String>,
+    /// Files an earlier row made a contact primary of.
+    primary_set: &'a mut HashSet<String>,
+}
+
+fn import_row(
+    c: &mut DbConn,
+    meta: &WriteMeta,
+    row: &Line,
+    cx: &mut RowContext<'_>,
+) -> Result<Outcome, DbError> {
+    let name = row.fields.name.as_deref().unwrap_or_default();
+    let known: Vec<Known<'_>> = cx
+        .contacts
+        .iter()
+        .map(|k| Known {
+            name: &k.name,
+            external_id: k.external_id.as_deref(),
+            active: k.active,
+        })
+        .collect();
+    let by = if row.external_id().is_some() {
+        "contact_external_id"
+    } else {
+        "name"
+    };
+    let found = match_row(&known, name, row.external_id());
+    let primary = row.fields.is_primary == Some(true);
+    if primary && cx.primary_set.contains(cx.file) {
+        return Err(refused(
+            "is_primary",
+            "several_primary",
+            "an earlier row makes another contact of this file primary",
+        ));
+    }
+    let (written, outcome) = match found {
+        RowMatch::Ambiguous => {
+            return Err(refused(
+                by,
+                "ambiguous_contact",
+                format!(
+                    "several contacts of the file could be {:?}; name it by contact_external_id",
+                    row.external_id().unwrap_or(name)
+                ),
+            ))
+        }
+        RowMatch::Removed(i) => {
+            return Err(refused(
+                "contact_external_id",
+                "contact_removed",
+                format!(
+                    "contact {} holding this ERP id was removed; an import does not bring it back \
+                     (reverting its removal in the file's history does)",
+                    cx.contacts[i].id
+                ),
+            ))
+        }
+        RowMatch::Existing(i) => {
+            let before = cx.contacts[i].clone();
+            if cx.touched.contains(&before.id) {
+                return Err(duplicate_row(by));
+            }
+            let mut after = before.clone();
+            row.fields.clone().apply(&mut after);
+            let written = write_contact(c, meta, Some(before.version), after)?;
+            let outcome = if written == before {
+                Outcome::Unchanged
+            } else {
+                Outcome::Updated
+            };
+            cx.contacts[i] = written.clone();
+            (written, outcome)
+        }
+        RowMatch::New => {
+            let new = row.fields.clone().new_contact(cx.file, meta.at);
+            let written = write_contact(c, meta, None, new)?;
+            cx.contacts.push(written.clone());
+            (written, Outcome::Created)
+        }
+    };
+    cx.touched.insert(written.id.clone());
+    if primary {
+        cx.primary_set.insert(cx.file.to_owned());
+        // Making one primary changed the others (a new version each).
+        *cx.contacts = customer_parts::contacts_of_files(c, &[cx.file])?
+            .remove(cx.file)
+            .unwrap_or_default();
+    }
+    Ok(outcome)
+}
+
+fn duplicate_row(by: &'static str) -> DbError {
+    refused(
+        by,
+        "duplicate_row",
+        "an earlier row of this import names the same contact",
+    )
+}
+
+/// Import contacts from CSV (`Content-Type: text/csv`). Each row names its
+/// file by `customer_external_id`, `customer_code` or `customer_id` (each
+/// given must name the same file, one the caller may change), and its
+/// contact by `contact_external_id` — the active contact holding that ERP id,
+/// else the one active contact of the row's name without an ERP id, which
+/// takes it — or, without one, by `name`. A row naming no contact adds one;
+/// one that could mean several is refused (`ambiguous_contact`), as is an
+/// ERP id only a removed contact holds (`contact_removed`). Columns: those
+/// and `title`, `phone`, `mobile`, `email`, `is_primary` (true/false, 1/0,
+/// 是/否), `note`; a column left out keeps its field, an empty cell clears
+/// it. Each contact keeps a phone, a mobile or an email. With
+/// `dry_run=true` (the default) every row is checked and nothing is
+/// written; a commit writes all rows or none. At most 10 000 rows.
+#[utoipa::path(post, path = "/api/v1/customers/contacts/import", tag = "customers", security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "Header row, then one contact per row. UTF-8 (a byte-order mark is allowed), or GB 18030 / GBK as Excel saves it on Chinese Windows when the type says so: `text/csv; charset=gb18030`"),
+    responses((status = 200, body = ImportReport)))]
+pub async fn import_contacts(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    q: ValidQuery<ImportQuery>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    if !edits_files(&p) {
+        return Err(ApiError::forbidden(
+            "importing needs the admin, manager, account_manager or integration role",
+        ));
+    }
+    let upload = read_upload(&st, &req, payload).await?;
+    let dry_run = q.dry_run.unwrap_or(true);
+    let (rows, mut errors) = parse(&upload.records)?;
+    let report = |created, updated, unchanged, errors| ImportReport {
+        dry_run,
+        rows: upload.rows(),
+        created,
+        updated,
+        unchanged,
+        errors,
+    };
+    if errors.iter().any(|e| e.row == 0) {
+        // The header itself is wrong: no row can be read, dry run or not.
+        return answer(false, report(0, 0, 0, errors), upload.lang);
+    }
+    let meta = ctx.meta(&st, Some(&p));
+    let faulty = !errors.is_empty();
+    let db = st.db.clone();
+    let outcome = web::block(move || {
+        let result = std::cell::RefCell::new(None);
+        let tx = db.write(|c| {
+            let r = run(c, &p, &meta, &rows);
+            let failed = faulty || !matches!(&r, Ok(done) if done.failed.is_empty());
+            *result.borrow_mut() = Some(r);
+            if dry_run || failed {
+                Err(rolled_back())
+            } else {
+                Ok(())
+            }
+        });
+        (tx, result.into_inner())
+    })
+    .await?;
+    match outcome {
+        // Every row went in, but the commit itself failed.
+        (Err(e), Some(Ok(done))) if !dry_run && done.failed.is_empty() && !faulty => Err(e.into()),
+        (_, Some(Ok(done))) if done.failed.is_empty() && !faulty => {
+            Ok(HttpResponse::Ok().json(report(done.created, done.updated, done.unchanged, vec![])))
+        }
+        (_, Some(Ok(done))) => {
+            errors.extend(done.failed.into_iter().map(|(line, e)| {
+                row_fault(line, e, |f| match f {
+                    "external_id" => "contact_external_id".to_owned(),
+                    other => other.to_owned(),
+                })
+            }));
+            errors.sort_by_key(|e| e.row);
+            answer(dry_run, report(0, 0, 0, errors), upload.lang)
+        }
+        (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
+        (Ok(()), None) => Err(ApiError::internal()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_header_names_a_file_column_and_the_name() {
+        let (_, errors) = parse(&records(&[&["title", "phone"]])).unwrap_or_default();
+        let codes: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("name", "missing_column"),
+                ("customer_external_id", "missing_column")
+            ]
+        );
+        let (_, errors) =
+            parse(&records(&[&["customer_code", "name", "Name", "fax"]])).unwrap_or_default();
+        let codes: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
+        assert_eq!(codes, ["duplicate_column", "unknown_column"]);
+    }
+
+    #[test]
+    fn every_bad_cell_of_a_row_is_named() {
+        let (rows, errors) = parse(&records(&[
+            &["customer_code", "name", "mobile", "email", "is_primary"],
+            &["KH1", " 张伟 ", "+86 139 0108 6621", "", "是"],
+            &["", "  ", "12", "not-an-address", "maybe"],
+        ]))
+        .unwrap_or_default();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].fields.name.as_deref(), Some("张伟"));
+        assert_eq!(rows[0].fields.email, Some(None));
+        assert_eq!(rows[0].fields.is_primary, Some(true));
+        let named: Vec<(usize, &str, &str)> = errors
+            .iter()
+            .map(|e| (e.row, e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (2, "name", "required"),
+                (2, "mobile", "invalid_mobile"),
+                (2, "email", "email"),
+                (2, "is_primary", "invalid_boolean"),
+                (2, "customer_code", "required"),
+            ]
+        );
+    }
+}

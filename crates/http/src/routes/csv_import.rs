@@ -1,0 +1,154 @@
+//! What every CSV import shares (files, contacts): the upload read and
+//! decoded, the dry run asked for, the report of what was or would be done
+//! with every bad row and field, and the answer of a refused commit.
+
+use crate::csv;
+use crate::error::{ApiError, FieldError};
+use crate::extract::read_body;
+use crate::i18n::{self, Lang};
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use clientele_persistence::Error as DbError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Check every row and report, writing nothing (default true).
+    pub dry_run: Option<bool>,
+}
+
+/// One problem in an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportError {
+    /// 1-based data row (the header is row 0).
+    pub row: usize,
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// What an import did, or would do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub errors: Vec<ImportError>,
+}
+
+/// An upload as read: its records (the header first) and the language its
+/// report speaks.
+pub struct Upload {
+    pub records: Vec<Vec<String>>,
+    pub lang: Lang,
+}
+
+impl Upload {
+    /// The header row, as given.
+    pub fn header(&self) -> &[String] {
+        self.records.first().map_or(&[][..], Vec::as_slice)
+    }
+
+    /// How many data rows.
+    pub fn rows(&self) -> usize {
+        self.records.len().saturating_sub(1)
+    }
+}
+
+/// Reads a `text/csv` body (415 otherwise), decoded by its charset (UTF-8,
+/// or GB 18030 as Excel saves it on Chinese Windows) and parsed; the body
+/// may be as large as an import's (`CLIENTELE_MAX_IMPORT_BYTES`).
+pub async fn read_upload(
+    st: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Upload, ApiError> {
+    let Some(mime) = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .filter(|m| m.type_() == "text" && m.subtype() == "csv")
+    else {
+        return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            .with_extra("expected", serde_json::json!("text/csv")));
+    };
+    let charset = mime.get_param("charset").map(|c| c.as_str().to_owned());
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let mut raw: Payload = payload.into_inner();
+    let bytes = read_body(req, &mut raw, st.config.import_limit(), false).await?;
+    let text = csv::decode(&bytes, charset.as_deref())
+        .map_err(|(code, why)| ApiError::bad_request(code, why))?;
+    let records = csv::parse(&text).map_err(|(line, why)| {
+        ApiError::unprocessable("malformed_csv", format!("line {line}: {why}"))
+            .with_extra("line", serde_json::json!(line))
+    })?;
+    Ok(Upload { records, lang })
+}
+
+/// The report's line for a row that writing refused: a field's own fault
+/// names its code (`unknown_region`), not the answer's
+/// (`validation_failed`), on the CSV column `column` names for the field.
+pub fn row_fault(line: usize, e: DbError, column: impl Fn(&str) -> String) -> ImportError {
+    let api = ApiError::from(e);
+    let first: Option<&FieldError> = api.errors.first();
+    let field = first.map_or(String::new(), |f| column(&f.field));
+    let (code, message) = match first {
+        Some(f) if api.code == "validation_failed" => (f.code.clone(), f.message.clone()),
+        _ => (api.code.to_owned(), api.detail.clone()),
+    };
+    ImportError {
+        row: line,
+        field,
+        code,
+        message,
+    }
+}
+
+/// A dry run answers with its report; a failed commit is a problem
+/// document carrying the report, and nothing was written.
+pub fn answer(
+    dry_run: bool,
+    mut report: ImportReport,
+    lang: Lang,
+) -> Result<HttpResponse, ApiError> {
+    // A row's fault in the caller's language, the English after it, as a
+    // problem's field errors are.
+    if lang == Lang::Zh {
+        for e in &mut report.errors {
+            let zh = i18n::zh_detail(&e.code).unwrap_or_else(|| i18n::zh_field(&e.code));
+            e.message = format!("{zh}（{}）", e.message);
+        }
+    }
+    if dry_run {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    Err(ApiError::unprocessable(
+        "import_rejected",
+        format!(
+            "{} rows have errors; nothing was written",
+            report.errors.len()
+        ),
+    )
+    .with_extra("report", serde_json::to_value(&report).unwrap_or_default()))
+}
+
+/// The transaction's end for a run that must not stay: a dry run, or a
+/// commit some row refused. Never answered.
+pub fn rolled_back() -> DbError {
+    DbError::Rejected {
+        code: "rolled_back",
+        message: String::new(),
+        status: clientele_persistence::error::RejectStatus::Conflict,
+        field: None,
+    }
+}

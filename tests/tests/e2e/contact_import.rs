@@ -1,0 +1,372 @@
+//! Contacts from an ERP or finance system (CUS-02's contacts, issue 3 §8):
+//! `POST /customers/contacts/import`, a CSV whose rows name their file and
+//! their contact; a dry run names every bad row and writes nothing, a
+//! commit writes all rows or none, and a second run of the same CSV
+//! changes nothing. Every change is in the file's history (CUS-04).
+
+use clientele_e2e::{Resp, TestServer};
+use serde_json::{json, Value};
+
+/// A file of this name and ERP id, made by `token`; its id.
+fn erp_file(s: &TestServer, token: &str, name: &str, external_id: &str) -> String {
+    let made = s.post(
+        "/api/v1/customers",
+        token,
+        &json!({"name": name, "nature": "private", "external_id": external_id}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    made.json["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The active contacts of a file, by name.
+fn contacts(s: &TestServer, token: &str, file: &str) -> Vec<Value> {
+    let r = s.get(&format!("/api/v1/customers/{file}/contacts"), token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut all = r.json.as_array().cloned().unwrap_or_default();
+    all.sort_by_key(|c| c["name"].as_str().unwrap_or_default().to_owned());
+    all
+}
+
+fn named<'a>(all: &'a [Value], name: &str) -> &'a Value {
+    all.iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no contact {name} in {all:?}"))
+}
+
+fn counts(r: &Resp) -> (u64, u64, u64) {
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["errors"], json!([]), "{}", r.text);
+    let n = |k: &str| r.json[k].as_u64().unwrap_or(u64::MAX);
+    (n("created"), n("updated"), n("unchanged"))
+}
+
+/// `(row, field, code)` of each fault a report names.
+fn faults(report: &Value) -> Vec<(u64, String, String)> {
+    report["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["row"].as_u64().unwrap_or_default(),
+                        e["field"].as_str().unwrap_or_default().to_owned(),
+                        e["code"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn r_cus_02_contacts_come_from_an_erp_dry_run_then_commit_then_unchanged() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let steel = erp_file(&s, &am, "北京导入钢铁有限公司", "ERP-001");
+    let cement = erp_file(&s, &am, "北京导入水泥有限公司", "ERP-002");
+    let code = s.get(&format!("/api/v1/customers/{cement}"), &am).json["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // Entered by hand before the ERP sent its contacts.
+    let by_hand = s.post(
+        &format!("/api/v1/customers/{steel}/contacts"),
+        &am,
+        &json!({"name": "张伟", "phone": "010-8888 6666"}),
+    );
+    assert_eq!(by_hand.status, 201, "{}", by_hand.text);
+    let csv = format!(
+        "customer_external_id,customer_code,contact_external_id,name,title,mobile,email,is_primary\n\
+         ERP-001,,C-1,张伟,采购经理,+86 139 0108 6621,,是\n\
+         ERP-001,,C-2,李娜,,13901086622,li.na@example.com,\n\
+         ERP-002,{code},C-3,王芳,财务,,wang.fang@example.com,1\n"
+    );
+    let audit_before = s.audit_count();
+    let dry = s.import_contacts_csv(&am, &csv, true);
+    assert_eq!(counts(&dry), (2, 1, 0));
+    assert_eq!(dry.json["dry_run"], true);
+    assert_eq!(
+        contacts(&s, &am, &steel).len(),
+        1,
+        "a dry run writes nothing"
+    );
+    assert!(contacts(&s, &am, &cement).is_empty());
+    assert_eq!(s.audit_count(), audit_before);
+
+    let done = s.import_contacts_csv(&am, &csv, false);
+    assert_eq!(counts(&done), (2, 1, 0));
+    let kept = contacts(&s, &am, &steel);
+    assert_eq!(kept.len(), 2);
+    // The hand-made 张伟 took the ERP's id and its fields; the phone it had stays.
+    let zhang = named(&kept, "张伟");
+    assert_eq!(zhang["id"], by_hand.json["id"]);
+    assert_eq!(zhang["external_id"], "C-1");
+    assert_eq!(zhang["title"], "采购经理");
+    assert_eq!(zhang["phone"], "010-8888 6666");
+    assert_eq!(zhang["mobile"], "+86 139 0108 6621");
+    assert_eq!(zhang["is_primary"], true);
+    assert_eq!(named(&kept, "李娜")["is_primary"], false);
+    let wang = contacts(&s, &am, &cement);
+    assert_eq!(wang[0]["external_id"], "C-3");
+    assert_eq!(wang[0]["is_primary"], true);
+    // Each change is in the file's history, field by field (CUS-04).
+    let history = s.get(&format!("/api/v1/customers/{steel}/history"), &am);
+    let changed: Vec<String> = history.json["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|h| h["entity"] == "contact" && h["entity_id"] == zhang["id"])
+                .filter_map(|h| h["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    for field in ["external_id", "title", "mobile", "is_primary"] {
+        assert!(changed.iter().any(|f| f == field), "{field}: {changed:?}");
+    }
+    // The imported numbers find their file (who is calling?).
+    let found = s.get("/api/v1/customers?contact=13901086622", &am);
+    assert_eq!(
+        found.json["items"][0]["id"],
+        steel.as_str(),
+        "{}",
+        found.text
+    );
+
+    // The same CSV again: every contact is as it says.
+    let again = s.import_contacts_csv(&am, &csv, false);
+    assert_eq!(counts(&again), (0, 0, 3));
+    // A change in the ERP reaches the contact its id names, whatever its name now.
+    let renamed = "customer_external_id,contact_external_id,name,title\n\
+                   ERP-001,C-2,李娜娜,销售总监\n";
+    assert_eq!(
+        counts(&s.import_contacts_csv(&am, renamed, false)),
+        (0, 1, 0)
+    );
+    let kept = contacts(&s, &am, &steel);
+    let li = named(&kept, "李娜娜");
+    assert_eq!(li["title"], "销售总监");
+    // Columns left out keep their fields.
+    assert_eq!(li["email"], "li.na@example.com");
+    // A row without an ERP id means the contact of its name.
+    let by_name = "customer_id,name,title\n".to_owned() + &steel + ",李娜娜,\n";
+    assert_eq!(
+        counts(&s.import_contacts_csv(&am, &by_name, false)),
+        (0, 1, 0)
+    );
+    assert_eq!(
+        named(&contacts(&s, &am, &steel), "李娜娜")["title"],
+        Value::Null,
+        "an empty cell clears"
+    );
+}
+
+#[test]
+fn r_cus_02_a_contacts_import_names_every_bad_row_and_writes_nothing() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let steel = erp_file(&s, &am, "北京坏行钢铁有限公司", "ERP-101");
+    let cement = erp_file(&s, &am, "北京坏行水泥有限公司", "ERP-102");
+    let add = |file: &str, body: Value| {
+        let r = s.post(&format!("/api/v1/customers/{file}/contacts"), &am, &body);
+        assert_eq!(r.status, 201, "{}", r.text);
+        r
+    };
+    add(&steel, json!({"name": "王芳", "phone": "010-1111 2222"}));
+    add(&steel, json!({"name": "王芳", "phone": "010-1111 3333"}));
+    add(&steel, json!({"name": "赵敏", "phone": "010-1111 4444"}));
+    let gone = add(
+        &cement,
+        json!({"name": "钱进", "phone": "010-2222 1111", "external_id": "C-9"}),
+    );
+    let gone_id = gone.json["id"].as_str().unwrap_or_default();
+    let removed = s.call(
+        "DELETE",
+        &format!("/api/v1/customers/{cement}/contacts/{gone_id}"),
+        Some(&am),
+        None,
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    let cement_code = s.get(&format!("/api/v1/customers/{cement}"), &am).json["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let csv = format!(
+        "customer_external_id,customer_code,contact_external_id,name,phone,mobile,is_primary\n\
+         ERP-404,,,孙丽,010-5555 6666,,\n\
+         ERP-101,,,王芳,,,\n\
+         ERP-102,,C-9,钱进,,,\n\
+         ERP-101,,,赵敏,,,\n\
+         ERP-101,,N-1,周杰,010-7777 8888,,1\n\
+         ERP-101,,N-2,吴昊,010-7777 9999,,1\n\
+         ERP-101,,N-1,周杰,010-7777 8888,,\n\
+         ERP-101,{cement_code},,郑爽,010-1234 5678,,\n\
+         ERP-101,,,  ,,12,maybe\n\
+         ERP-102,,N-5,冯刚,010-6666 7777,,\n"
+    );
+    let audit_before = s.audit_count();
+    let dry = s.import_contacts_csv(&am, &csv, true);
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    let expected: Vec<(u64, String, String)> = [
+        (1, "customer_external_id", "customer_not_found"),
+        (2, "name", "ambiguous_contact"),
+        (3, "contact_external_id", "contact_removed"),
+        // 赵敏 keeps no way to be reached: the phone is cleared.
+        (4, "phone", "required"),
+        (6, "is_primary", "several_primary"),
+        (7, "contact_external_id", "duplicate_row"),
+        (8, "customer_code", "customer_mismatch"),
+        (9, "name", "required"),
+        (9, "mobile", "invalid_mobile"),
+        (9, "is_primary", "invalid_boolean"),
+    ]
+    .iter()
+    .map(|(r, f, c)| (*r, (*f).to_owned(), (*c).to_owned()))
+    .collect();
+    assert_eq!(faults(&dry.json), expected, "{}", dry.text);
+    assert_eq!(dry.json["rows"], 10);
+
+    // A commit of it is refused whole: the good rows are not written either.
+    let refused = s.import_contacts_csv(&am, &csv, false);
+    refused.assert_problem(422, "import_rejected");
+    assert_eq!(faults(&refused.json["report"]), expected);
+    assert_eq!(contacts(&s, &am, &steel).len(), 3);
+    assert!(contacts(&s, &am, &cement).is_empty());
+    assert_eq!(s.audit_count(), audit_before);
+
+    // In Chinese when asked.
+    let zh = s.raw(
+        "POST",
+        "/api/v1/customers/contacts/import",
+        &[
+            ("authorization", &format!("Bearer {am}")),
+            ("accept-language", "zh-CN"),
+        ],
+        Some(("text/csv", csv.as_bytes())),
+    );
+    let message = zh.json["errors"][1]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("档案中有多个联系人"), "{message}");
+
+    // A wrong header names its columns, whatever the rows hold.
+    let header = s.import_contacts_csv(&am, "customer_code,name,Name,fax\nX,甲,乙,1\n", true);
+    header.assert_problem(422, "import_rejected");
+    assert_eq!(
+        faults(&header.json["report"]),
+        [
+            (0, "name".to_owned(), "duplicate_column".to_owned()),
+            (0, "fax".to_owned(), "unknown_column".to_owned())
+        ]
+    );
+    let no_file = s.import_contacts_csv(&am, "name,phone\n甲,010-1234 5678\n", true);
+    assert_eq!(
+        faults(&no_file.json["report"]),
+        [(
+            0,
+            "customer_external_id".to_owned(),
+            "missing_column".to_owned()
+        )]
+    );
+    // Only CSV.
+    let json_body = s.post(
+        "/api/v1/customers/contacts/import",
+        &am,
+        &json!({"name": "甲"}),
+    );
+    json_body.assert_problem(415, "unsupported_media_type");
+    // Reading files is not importing into them.
+    s.import_contacts_csv(&s.token("demo.auditor"), &csv, true)
+        .assert_problem(403, "forbidden");
+}
+
+#[test]
+fn r_cus_02_an_erp_id_names_one_contact_of_a_file() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let file = s.private_file(&am, "北京外码钢铁有限公司");
+    let path = format!("/api/v1/customers/{file}/contacts");
+    let first = s.post(
+        &path,
+        &am,
+        &json!({"name": "甲", "phone": "010-1234 5678", "external_id": "K-1"}),
+    );
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.json["external_id"], "K-1");
+    s.post(
+        &path,
+        &am,
+        &json!({"name": "乙", "phone": "010-1234 5679", "external_id": "K-1"}),
+    )
+    .assert_refused_on(
+        409,
+        "duplicate_external_id",
+        "external_id",
+        "duplicate_external_id",
+    );
+    // Another file may hold it: ERP ids are kept a file.
+    let other = s.private_file(&am, "北京外码水泥有限公司");
+    let there = s.post(
+        &format!("/api/v1/customers/{other}/contacts"),
+        &am,
+        &json!({"name": "乙", "phone": "010-1234 5679", "external_id": "K-1"}),
+    );
+    assert_eq!(there.status, 201, "{}", there.text);
+    // A contact keeps a way to be reached, and a name to show.
+    let id = first.json["id"].as_str().unwrap_or_default();
+    let one = format!("{path}/{id}");
+    s.patch(&one, &am, "\"1\"", &json!({"phone": null}))
+        .assert_refused_on(422, "validation_failed", "phone", "required");
+    s.patch(&one, &am, "\"1\"", &json!({"name": "  "}))
+        .assert_refused_on(422, "validation_failed", "name", "required");
+    s.post(
+        &path,
+        &am,
+        &json!({"name": "\u{3000}", "phone": "010-1234 5670"}),
+    )
+    .assert_refused_on(422, "validation_failed", "name", "required");
+    let still = s.get(&one, &am);
+    assert_eq!(still.json["version"], 1);
+    assert_eq!(still.json["phone"], "010-1234 5678");
+    // Cleared, the ERP id is free again.
+    let cleared = s.patch(&one, &am, "\"1\"", &json!({"external_id": null}));
+    assert_eq!(cleared.status, 200, "{}", cleared.text);
+    let second = s.post(
+        &path,
+        &am,
+        &json!({"name": "乙", "phone": "010-1234 5679", "external_id": "K-1"}),
+    );
+    assert_eq!(second.status, 201, "{}", second.text);
+    // A revert is a change like any other (CUS-04): it may not take an ERP
+    // id back from the contact now holding it, nor the last way to reach.
+    let change = |field: &str| -> String {
+        let h = s.get(&format!("/api/v1/customers/{file}/history?limit=200"), &am);
+        h.json["items"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|e| e["entity_id"] == id && e["field"] == field)
+                    .and_then(|e| e["id"].as_str().map(str::to_owned))
+            })
+            .unwrap_or_default()
+    };
+    let revert = |field: &str, etag: &str| {
+        s.call(
+            "POST",
+            &format!("/api/v1/customers/{file}/history/{}/revert", change(field)),
+            Some(&am),
+            None,
+            &[("if-match", etag)],
+        )
+    };
+    revert("external_id", "\"2\"").assert_refused_on(
+        409,
+        "duplicate_external_id",
+        "external_id",
+        "duplicate_external_id",
+    );
+    let mailed = s.patch(&one, &am, "\"2\"", &json!({"email": "jia@example.com"}));
+    assert_eq!(mailed.status, 200, "{}", mailed.text);
+    let unphoned = s.patch(&one, &am, "\"3\"", &json!({"phone": null}));
+    assert_eq!(unphoned.status, 200, "{}", unphoned.text);
+    revert("email", "\"4\"").assert_refused_on(422, "validation_failed", "phone", "required");
+    assert_eq!(s.get(&one, &am).json["email"], "jia@example.com");
+}
