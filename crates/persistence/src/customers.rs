@@ -646,28 +646,35 @@ pub fn begin_import(conn: &mut DbConn, commits: bool, rows: usize) -> Result<()>
 /// kept plans are right and cheaper (planning every statement made imports
 /// into 10 000 files a third slower), so they stay.
 pub fn plan_for_many(conn: &mut DbConn, files: usize) -> Result<()> {
+    plan_for_rows(conn, "customers", files)
+}
+
+/// [`plan_for_many`] for a write of `rows` rows of `table`: custom plans
+/// for the rest of the transaction when the planner counts fewer rows.
+pub(crate) fn plan_for_rows(conn: &mut DbConn, table: &str, rows: usize) -> Result<()> {
     let DbConn::Pg(c) = conn else {
         return Ok(());
     };
-    if planner_count(c)? < files as f64 {
+    if planner_count(c, table)? < rows as f64 {
         diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(c)?;
     }
     Ok(())
 }
 
-/// The planner's own count of the files (-1 before the first statistics,
-/// 0 while the table was empty when last counted): no scan.
-pub(crate) fn planner_count(c: &mut diesel::PgConnection) -> Result<f64> {
+/// The planner's own count of a table's rows (-1 before the first
+/// statistics, 0 while the table was empty when last counted): no scan.
+pub(crate) fn planner_count(c: &mut diesel::PgConnection, table: &str) -> Result<f64> {
     #[derive(QueryableByName)]
     struct Size {
         #[diesel(sql_type = diesel::sql_types::Double)]
-        files: f64,
+        rows: f64,
     }
     let size: Size = diesel::sql_query(
-        "SELECT reltuples::float8 AS files FROM pg_class WHERE oid = 'customers'::regclass",
+        "SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = $1::regclass",
     )
+    .bind::<diesel::sql_types::Text, _>(table)
     .get_result(c)?;
-    Ok(size.files)
+    Ok(size.rows)
 }
 
 /// After a write committed `added` new files, brings PostgreSQL's
@@ -680,14 +687,20 @@ pub(crate) fn planner_count(c: &mut diesel::PgConnection) -> Result<f64> {
 /// 0.02 s counted). True if it counted. Outside a transaction: the count
 /// is the table's, not a write's.
 pub fn count_for_planner(conn: &mut DbConn, added: usize) -> Result<bool> {
+    recount(conn, "customers", "ANALYZE customers, customer_tags", added)
+}
+
+/// [`count_for_planner`] for `table`, counted by `analyze` when `added`
+/// rows are more than a tenth of what the planner counts.
+pub(crate) fn recount(conn: &mut DbConn, table: &str, analyze: &str, added: usize) -> Result<bool> {
     let DbConn::Pg(c) = conn else {
         // SQLite plans from the indexes themselves (no ANALYZE is run).
         return Ok(false);
     };
-    if added == 0 || planner_count(c)? * 0.1 > added as f64 {
+    if added == 0 || planner_count(c, table)? * 0.1 > added as f64 {
         return Ok(false);
     }
-    diesel::sql_query("ANALYZE customers, customer_tags").execute(c)?;
+    diesel::sql_query(analyze).execute(c)?;
     Ok(true)
 }
 

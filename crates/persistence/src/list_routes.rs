@@ -216,7 +216,7 @@ fn files(conn: &mut DbConn) -> Result<i64> {
         DbConn::Pg(c) => {
             // Counts of files are whole numbers far below 2^52.
             #[allow(clippy::cast_possible_truncation)]
-            let n = crate::customers::planner_count(c)?.max(0.0) as i64;
+            let n = crate::customers::planner_count(c, "customers")?.max(0.0) as i64;
             Ok(n)
         }
     }

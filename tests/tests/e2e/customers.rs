@@ -4225,7 +4225,35 @@ fn r_cus_01_a_merge_decided_on_a_stale_view_is_refused() {
     assert_eq!(s.audit_count(), before, "a refused merge changes nothing");
     let other = s.get(&format!("/api/v1/customers/{absorbed}"), &mgr);
     assert_eq!(other.json["merged_into_id"], Value::Null);
-    let done = merge(&etag_of(&changed));
+    // The file to absorb is guarded likewise, by the version read of it.
+    let absorbed_path = format!("/api/v1/customers/{absorbed}");
+    let absorbed_read = s.get(&absorbed_path, &mgr);
+    let absorbed_seen = absorbed_read.json["version"].as_i64().unwrap_or_default();
+    let retagged = s.patch(
+        &absorbed_path,
+        &am,
+        &etag_of(&absorbed_read),
+        &json!({"tags": ["待合并"]}),
+    );
+    assert_eq!(retagged.status, 200, "{}", retagged.text);
+    let guarded = |version: i64| {
+        s.call(
+            "POST",
+            &format!("{path}/merge"),
+            Some(&mgr),
+            Some(&json!({ "absorbed_id": absorbed, "absorbed_version": version })),
+            &[("if-match", &etag_of(&changed))],
+        )
+    };
+    guarded(absorbed_seen).assert_refused_on(
+        409,
+        "absorbed_changed",
+        "absorbed_version",
+        "absorbed_changed",
+    );
+    guarded(0).assert_refused_on(422, "validation_failed", "absorbed_version", "range");
+    assert_eq!(s.audit_count(), before + 1, "only the tagging was written");
+    let done = guarded(absorbed_seen + 1);
     assert_eq!(done.status, 200, "{}", done.text);
     let gone = s.get(&format!("/api/v1/customers/{absorbed}"), &mgr);
     assert_eq!(

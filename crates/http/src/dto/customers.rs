@@ -477,6 +477,13 @@ pub struct CustomerChanges {
 pub struct MergeRequest {
     /// The duplicate to absorb into this file.
     pub absorbed_id: uuid::Uuid,
+    /// The duplicate's `version` as you read it (the number in its
+    /// `ETag`): the merge is refused (409 `absorbed_changed`) if that file
+    /// changed since, as `If-Match` guards the surviving one. Left out, the
+    /// duplicate is absorbed as it stands.
+    #[schema(minimum = 1)]
+    #[validate(range(min = 1))]
+    pub absorbed_version: Option<i64>,
 }
 
 /// One entry of a file's history (CUS-04).

@@ -8,7 +8,8 @@ use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx, ValidQuery};
 use crate::routes::contact_fields::{write_contact, ContactFields};
 use crate::routes::csv_import::{
-    answer, read_upload, rolled_back, row_fault, ImportError, ImportQuery, ImportReport,
+    answer, count_for_planner, read_upload, rolled_back, row_fault, ImportError, ImportQuery,
+    ImportReport,
 };
 use crate::routes::customer_files::see_for_change;
 use crate::state::AppState;
@@ -305,6 +306,7 @@ fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result
             .map(|(_, v)| v.as_str())
             .collect()
     };
+    customer_parts::plan_for_many_contacts(c, rows.len())?;
     let by_external_id = customers::ids_by_external_id(c, &refs("customer_external_id"))?;
     let by_code = customers::ids_by_code(c, &refs("customer_code"))?;
     let files: Vec<Result<String, DbError>> = rows
@@ -547,6 +549,13 @@ pub async fn import_contacts(
         // Every row went in, but the commit itself failed.
         (Err(e), Some(Ok(done))) if !dry_run && done.failed.is_empty() && !faulty => Err(e.into()),
         (_, Some(Ok(done))) if done.failed.is_empty() && !faulty => {
+            if !dry_run {
+                count_for_planner(
+                    &st,
+                    done.created,
+                    customer_parts::count_contacts_for_planner,
+                );
+            }
             Ok(HttpResponse::Ok().json(report(done.created, done.updated, done.unchanged, vec![])))
         }
         (_, Some(Ok(done))) => {

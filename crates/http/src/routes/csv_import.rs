@@ -152,3 +152,30 @@ pub fn rolled_back() -> DbError {
         field: None,
     }
 }
+
+/// Has the database count an import's new rows for its planner, after the
+/// answer (`count`: [`clientele_persistence::customers::count_for_planner`]
+/// for files, and its like for contacts): a failure costs only plans, so it
+/// is logged, not answered.
+pub fn count_for_planner(
+    st: &AppState,
+    added: usize,
+    count: fn(&mut clientele_persistence::DbConn, usize) -> clientele_persistence::Result<bool>,
+) {
+    if st.db.kind() != clientele_persistence::BackendKind::Postgres || added == 0 {
+        return;
+    }
+    let db = st.db.clone();
+    actix_web::rt::spawn(async move {
+        let counted = web::block(move || db.autocommit(|c| count(c, added)));
+        match counted.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "counting an import's rows for the planner failed")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "counting an import's rows for the planner did not run")
+            }
+        }
+    });
+}

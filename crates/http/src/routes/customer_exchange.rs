@@ -1395,29 +1395,6 @@ fn import_row(
     Ok(RowOutcome::Created)
 }
 
-/// Has the database count an import's new files for its planner, after
-/// the answer ([`customers::count_for_planner`]): a failure costs only
-/// plans, so it is logged, not answered.
-fn count_new_files(st: &AppState, created: usize) {
-    if st.db.kind() != clientele_persistence::BackendKind::Postgres || created == 0 {
-        return;
-    }
-    let db = st.db.clone();
-    actix_web::rt::spawn(async move {
-        let counted =
-            web::block(move || db.autocommit(|c| customers::count_for_planner(c, created)));
-        match counted.await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "counting an import's files for the planner failed")
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "counting an import's files for the planner did not run")
-            }
-        }
-    });
-}
-
 /// Import customer files from CSV (`Content-Type: text/csv`), upserting by
 /// `external_id` (a file without one is named by its `id`, which may give
 /// it one). A file's keeper is named by `owner_username` (an empty
@@ -1523,7 +1500,7 @@ pub async fn import_customers(
         }
         (_, Some(Ok(done))) if done.failed.is_empty() && errors.is_empty() => {
             if !dry_run {
-                count_new_files(&st, done.created);
+                csv_import::count_for_planner(&st, done.created, customers::count_for_planner);
             }
             Ok(HttpResponse::Ok().json(report(done.created, done.updated, done.unchanged, vec![])))
         }

@@ -976,6 +976,7 @@ pub async fn merge_customer(
     let meta = ctx.meta(&st, Some(&p));
     let who = p.clone();
     let absorbed_id = body.0.absorbed_id.to_string();
+    let absorbed_version = body.0.absorbed_version;
     let view = st
         .write(move |c| {
             customers::lock_merge(c, &id.0, &absorbed_id)?;
@@ -993,6 +994,14 @@ pub async fn merge_customer(
                 .on("absorbed_id"),
                 other => other,
             })?;
+            let now = absorbed.view.row.version;
+            if absorbed_version.is_some_and(|v| v != now) {
+                return Err(DbError::conflict(
+                    "absorbed_changed",
+                    format!("the file to absorb changed since you read it (now version {now}); read it again before merging"),
+                )
+                .on("absorbed_version"));
+            }
             let (kept, gone) = (merge_side(&survivor.view)?, merge_side(&absorbed.view)?);
             merge_rules::check(&kept, &gone).map_err(|e| DbError::conflict(e.code, e.message))?;
             let taken = merge_rules::taken_over(&kept, &gone);
