@@ -229,24 +229,32 @@ pub fn count_contacts_for_planner(conn: &mut DbConn, added: usize) -> Result<boo
 
 /// Refuses an ERP id another active contact of the file holds already
 /// (`except`: the contact being changed): within a file it names one
-/// contact, or a contacts import could not tell which it means.
+/// contact, or a contacts import could not tell which it means. `known`:
+/// the file's contacts as the caller holds them, else they are asked for.
 pub fn check_contact_external_id(
     conn: &mut DbConn,
     customer_id: &str,
     external_id: Option<&str>,
     except: &str,
+    known: Option<&[ContactRow]>,
 ) -> Result<()> {
     let Some(external_id) = external_id else {
         return Ok(());
     };
-    let holder: Option<String> = customer_contacts::table
-        .filter(customer_contacts::customer_id.eq(customer_id))
-        .filter(customer_contacts::external_id.eq(external_id))
-        .filter(customer_contacts::active.eq(true))
-        .filter(customer_contacts::id.ne(except))
-        .select(customer_contacts::id)
-        .first(conn)
-        .optional()?;
+    let holder: Option<String> = match known {
+        Some(all) => all
+            .iter()
+            .find(|k| k.active && k.id != except && k.external_id.as_deref() == Some(external_id))
+            .map(|k| k.id.clone()),
+        None => customer_contacts::table
+            .filter(customer_contacts::customer_id.eq(customer_id))
+            .filter(customer_contacts::external_id.eq(external_id))
+            .filter(customer_contacts::active.eq(true))
+            .filter(customer_contacts::id.ne(except))
+            .select(customer_contacts::id)
+            .first(conn)
+            .optional()?,
+    };
     match holder {
         Some(id) => Err(Error::conflict(
             "duplicate_external_id",

@@ -234,6 +234,21 @@ fn r_cus_02_a_contacts_import_names_every_bad_row_and_writes_nothing() {
     assert!(contacts(&s, &am, &cement).is_empty());
     assert_eq!(s.audit_count(), audit_before);
 
+    // Rows before a refused one are not refused with it: the rows a
+    // refusal rolls back run again (on PostgreSQL, where rows run a
+    // hundred at once) as if the first run had not been.
+    let late = "customer_external_id,contact_external_id,name,phone,is_primary\n\
+                ERP-102,N-7,陈晨,010-3333 4444,是\n\
+                ERP-101,,赵敏,010-1111 5555,\n\
+                ERP-101,,王芳,010-1111 6666,\n";
+    let once = s.import_contacts_csv(&am, late, true);
+    assert_eq!(
+        faults(&once.json),
+        [(3, "name".to_owned(), "ambiguous_contact".to_owned())],
+        "{}",
+        once.text
+    );
+
     // In Chinese when asked.
     let zh = s.raw(
         "POST",

@@ -153,12 +153,15 @@ impl From<ContactChanges> for ContactFields {
 /// Writes a contact as it is to be, after the rules that weigh the whole
 /// contact and its file: one way at least to reach it, its ERP id held by
 /// no other active contact of the file. `expected`: the version changed
-/// (`None` adds the contact). The file is locked and judged by the caller.
+/// (`None` adds the contact). The file is locked and judged by the caller;
+/// `siblings`: its contacts as the caller holds them already (an import),
+/// else they are read.
 pub fn write_contact(
     c: &mut DbConn,
     meta: &WriteMeta,
     expected: Option<i64>,
     row: ContactRow,
+    siblings: Option<&[ContactRow]>,
 ) -> Result<ContactRow, DbError> {
     if row.active
         && !reachable(
@@ -179,6 +182,7 @@ pub fn write_contact(
             &row.customer_id,
             row.external_id.as_deref(),
             &row.id,
+            siblings,
         )?;
     }
     match expected {

@@ -79,7 +79,7 @@ pub async fn add_contact(
             // One primary contact a file: contact writes of a file queue.
             customers::lock_files(c, &[&id.0])?;
             see_for_change(c, &p, &id.0, meta.at)?;
-            write_contact(c, &meta, None, fields.new_contact(&id.0, meta.at))
+            write_contact(c, &meta, None, fields.new_contact(&id.0, meta.at), None)
         })
         .await?;
     let location = format!("/api/v1/customers/{}/contacts/{}", row.customer_id, row.id);
@@ -175,7 +175,7 @@ pub async fn update_contact(
             )?;
             let mut row = customer_parts::contact(c, &id.0, &sub.0)?;
             fields.apply(&mut row);
-            write_contact(c, &meta, Some(if_match.0), row)
+            write_contact(c, &meta, Some(if_match.0), row, None)
         })
         .await?;
     Ok(super::versioned(
@@ -592,7 +592,7 @@ pub(crate) fn revert_part(
         let row = customer_parts::contact(c, file, &ch.entity_id)?;
         let after = with_field(&row, &ch.field, old)?;
         // As any change of a contact: reachable, its ERP id its own.
-        write_contact(c, meta, Some(expected_version), after).map(Reverting::Contact)
+        write_contact(c, meta, Some(expected_version), after, None).map(Reverting::Contact)
     } else {
         register(
             c,
