@@ -215,6 +215,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "several_primary" => "本次导入中前面已有一行把该档案的另一联系人设为主要联系人",
         "customer_mismatch" => "这几列指向不同的客户档案",
         "duplicate_external_id" => "该档案已有联系人使用此外部编号",
+        "contact_not_found" => "该档案没有这个 ID 的联系人",
         "absorbed_changed" => "要并入的档案在您读取之后又被修改过，请重新读取后再合并",
         "missing_column" => "缺少必需的列",
         "invalid_unit_path" => "单位路径格式不正确",

@@ -3,6 +3,7 @@
 //! file's history.
 
 use crate::audit::{self, Change, WriteMeta};
+use crate::changed_files::ChangedFiles;
 use crate::customers::{diff, record_changes, FieldChange};
 use crate::error::{Error, Result};
 use crate::schema::{customer_contacts, customer_documents, customer_relations, customers};
@@ -34,6 +35,18 @@ fn recorded<T: Serialize>(
     meta: &WriteMeta,
     ch: PartChange<'_, T>,
 ) -> Result<()> {
+    recorded_into(conn, meta, ch, None)
+}
+
+/// [`recorded`], the history, audit entry and event written now, or
+/// gathered into `gather` for the caller to write with others (an
+/// import's, at its end: [`ChangedFiles`]).
+fn recorded_into<T: Serialize>(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    ch: PartChange<'_, T>,
+    gather: Option<&mut ChangedFiles>,
+) -> Result<()> {
     let PartChange {
         customer_id,
         entity,
@@ -59,19 +72,27 @@ fn recorded<T: Serialize>(
     } else {
         diff(entity, entity_id, &b, &a, &BOOKKEEPING)
     };
-    record_changes(conn, meta, customer_id, &changes)?;
-    touch(conn, customer_id, meta.at)?;
-    audit::record(
-        conn,
-        meta,
-        Change {
-            action,
-            entity_type: entity,
-            entity_id,
-            before: before.map(|_| b),
-            after: Some(a),
-        },
-    )
+    let change = Change {
+        action,
+        entity_type: entity,
+        entity_id,
+        before: before.map(|_| b),
+        after: Some(a),
+    };
+    match gather {
+        Some(records) => {
+            records.touch(customer_id, meta.at);
+            records.add_changes(meta, customer_id, &changes);
+            let (entry, event) = audit::entries(meta, &change);
+            records.add_audit(entry, event);
+            Ok(())
+        }
+        None => {
+            touch(conn, customer_id, meta.at)?;
+            record_changes(conn, meta, customer_id, &changes)?;
+            audit::record(conn, meta, change)
+        }
+    }
 }
 
 #[derive(
@@ -266,9 +287,14 @@ pub fn check_contact_external_id(
 }
 
 /// One primary contact per file: making one primary demotes the others.
-fn demote_others(conn: &mut DbConn, meta: &WriteMeta, row: &ContactRow) -> Result<()> {
+fn demote_others(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    row: &ContactRow,
+    gather: Option<&mut ChangedFiles>,
+) -> Result<()> {
     if row.is_primary {
-        demote_primaries(conn, meta, &row.customer_id, Some(&row.id))?;
+        demote_primaries(conn, meta, &row.customer_id, Some(&row.id), gather)?;
     }
     Ok(())
 }
@@ -281,6 +307,7 @@ pub(crate) fn demote_primaries(
     meta: &WriteMeta,
     customer_id: &str,
     keep: Option<&str>,
+    mut gather: Option<&mut ChangedFiles>,
 ) -> Result<usize> {
     let primaries: Vec<ContactRow> = customer_contacts::table
         .filter(customer_contacts::customer_id.eq(customer_id))
@@ -299,7 +326,7 @@ pub(crate) fn demote_primaries(
         diesel::update(customer_contacts::table.find(&after.id))
             .set(&after)
             .execute(conn)?;
-        recorded(
+        recorded_into(
             conn,
             meta,
             PartChange {
@@ -310,6 +337,7 @@ pub(crate) fn demote_primaries(
                 after: Some(&after),
                 action: "updated",
             },
+            gather.as_deref_mut(),
         )?;
     }
     Ok(primaries.len())
@@ -326,12 +354,19 @@ pub(crate) fn has_primary(conn: &mut DbConn, customer_id: &str) -> Result<bool> 
     Ok(n > 0)
 }
 
-pub fn add_contact(conn: &mut DbConn, meta: &WriteMeta, row: ContactRow) -> Result<ContactRow> {
-    demote_others(conn, meta, &row)?;
+/// Adds a contact; `gather`: where its records go if not written now
+/// ([`recorded_into`]).
+pub fn add_contact(
+    conn: &mut DbConn,
+    meta: &WriteMeta,
+    row: ContactRow,
+    mut gather: Option<&mut ChangedFiles>,
+) -> Result<ContactRow> {
+    demote_others(conn, meta, &row, gather.as_deref_mut())?;
     diesel::insert_into(customer_contacts::table)
         .values((&row, keys_of(&row)))
         .execute(conn)?;
-    recorded(
+    recorded_into(
         conn,
         meta,
         PartChange {
@@ -342,15 +377,19 @@ pub fn add_contact(conn: &mut DbConn, meta: &WriteMeta, row: ContactRow) -> Resu
             after: Some(&row),
             action: "created",
         },
+        gather,
     )?;
     Ok(row)
 }
 
+/// Changes a contact from `expected_version`; `gather` as for
+/// [`add_contact`].
 pub fn save_contact(
     conn: &mut DbConn,
     meta: &WriteMeta,
     expected_version: i64,
     mut after: ContactRow,
+    mut gather: Option<&mut ChangedFiles>,
 ) -> Result<ContactRow> {
     let before = contact(conn, &after.customer_id, &after.id)?;
     if before.version != expected_version {
@@ -363,7 +402,7 @@ pub fn save_contact(
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.created_at;
-    demote_others(conn, meta, &after)?;
+    demote_others(conn, meta, &after, gather.as_deref_mut())?;
     let n = diesel::update(
         customer_contacts::table
             .filter(customer_contacts::id.eq(&after.id))
@@ -379,7 +418,7 @@ pub fn save_contact(
     } else {
         "updated"
     };
-    recorded(
+    recorded_into(
         conn,
         meta,
         PartChange {
@@ -390,6 +429,7 @@ pub fn save_contact(
             after: Some(&after),
             action,
         },
+        gather,
     )?;
     Ok(after)
 }

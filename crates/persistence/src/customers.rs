@@ -2015,7 +2015,7 @@ pub fn merge(
     use crate::schema::{customer_contacts, customer_documents, customer_relations};
     // One primary contact a file: the survivor's stays primary.
     if customer_parts::has_primary(conn, survivor_id)? {
-        customer_parts::demote_primaries(conn, meta, &absorbed.row.id, None)?;
+        customer_parts::demote_primaries(conn, meta, &absorbed.row.id, None, None)?;
     }
     let moved_contacts = diesel::update(
         customer_contacts::table.filter(customer_contacts::customer_id.eq(&absorbed.row.id)),

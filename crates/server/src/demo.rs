@@ -897,7 +897,7 @@ fn seed_customers(
                 created_at: meta.at,
                 updated_at: meta.at,
             };
-            customer_parts::add_contact(c, meta, contact)?;
+            customer_parts::add_contact(c, meta, contact, None)?;
         }
         for (category, title, reference, on, keeper, location) in f.documents {
             let document = DocumentRow {

@@ -916,11 +916,28 @@ fn r_cus_07_visibility_matrix() {
                 *name,
                 "parent unit: Beijing manager (B)" | "auditor" | "service account of finance"
             );
+            // Their contacts go with the same permission, and only theirs.
+            let contacts_out = s.get(
+                "/api/v1/customers/contacts/export?format=ndjson&name=矩阵",
+                t,
+            );
             if exports {
                 assert_eq!(exported.status, 200, "{name} exports: {}", exported.text);
                 assert_eq!(exported.text.lines().count(), expected, "{name} exports");
+                let files: Vec<Value> = exported
+                    .text
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                    .map(|f| f["id"].clone())
+                    .collect();
+                assert_eq!(contacts_out.status, 200, "{name}: {}", contacts_out.text);
+                for line in contacts_out.text.lines() {
+                    let k: Value = serde_json::from_str(line).unwrap_or_default();
+                    assert!(files.contains(&k["customer_id"]), "{name} exports {line}");
+                }
             } else {
                 exported.assert_problem(403, "forbidden");
+                contacts_out.assert_problem(403, "forbidden");
             }
             // Counts count exactly what lists list.
             let kept = s.get(&format!("/api/v1/customers?unit_id={team}&limit=200"), t);

@@ -4,7 +4,7 @@
 mod auth;
 mod backup;
 mod bad_input;
-mod contact_import;
+mod contact_exchange;
 mod contact_lookup;
 mod contract;
 mod counts;

@@ -8,6 +8,7 @@ use crate::dto::customers::{ContactChanges, NewContact};
 use crate::error::ApiError;
 use crate::routes::customer_files::clean;
 use clientele_customers::contacts::{contact_name, reachable};
+use clientele_persistence::changed_files::ChangedFiles;
 use clientele_persistence::customer_parts::{self, ContactRow};
 use clientele_persistence::{DbConn, Error as DbError, Timestamp, WriteMeta};
 use validator::ValidateEmail;
@@ -150,18 +151,26 @@ impl From<ContactChanges> for ContactFields {
     }
 }
 
+/// What an import holds of a contact's file while it writes: the file's
+/// contacts as written so far (so an ERP id is checked without a query),
+/// and the records its writes gather, written at its end.
+pub struct Held<'a> {
+    pub siblings: &'a [ContactRow],
+    pub records: &'a mut ChangedFiles,
+}
+
 /// Writes a contact as it is to be, after the rules that weigh the whole
 /// contact and its file: one way at least to reach it, its ERP id held by
 /// no other active contact of the file. `expected`: the version changed
 /// (`None` adds the contact). The file is locked and judged by the caller;
-/// `siblings`: its contacts as the caller holds them already (an import),
-/// else they are read.
+/// `held`: what an import holds of it, else the file's contacts are read
+/// and the records written at once.
 pub fn write_contact(
     c: &mut DbConn,
     meta: &WriteMeta,
     expected: Option<i64>,
     row: ContactRow,
-    siblings: Option<&[ContactRow]>,
+    held: Option<Held<'_>>,
 ) -> Result<ContactRow, DbError> {
     if row.active
         && !reachable(
@@ -176,6 +185,10 @@ pub fn write_contact(
             message: "give a phone, a mobile or an email".into(),
         });
     }
+    let (siblings, records) = match held {
+        Some(h) => (Some(h.siblings), Some(h.records)),
+        None => (None, None),
+    };
     if row.active {
         customer_parts::check_contact_external_id(
             c,
@@ -186,7 +199,7 @@ pub fn write_contact(
         )?;
     }
     match expected {
-        None => customer_parts::add_contact(c, meta, row),
-        Some(version) => customer_parts::save_contact(c, meta, version, row),
+        None => customer_parts::add_contact(c, meta, row, records),
+        Some(version) => customer_parts::save_contact(c, meta, version, row, records),
     }
 }

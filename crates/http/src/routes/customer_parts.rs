@@ -209,7 +209,7 @@ pub async fn remove_contact(
         }
         row.active = false;
         row.is_primary = false;
-        customer_parts::save_contact(c, &meta, if_match.0, row)
+        customer_parts::save_contact(c, &meta, if_match.0, row, None)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

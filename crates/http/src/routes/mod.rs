@@ -4,8 +4,8 @@
 pub mod approval_rules;
 pub mod audit;
 pub mod auth;
+pub mod contact_exchange;
 pub mod contact_fields;
-pub mod contact_import;
 pub mod csv_import;
 pub mod customer_access;
 pub mod customer_counts;
@@ -109,7 +109,10 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/customers/counts").get(customer_counts::count_customers))
             .service(web::resource("/customers/import").post(customer_exchange::import_customers))
             .service(
-                web::resource("/customers/contacts/import").post(contact_import::import_contacts),
+                web::resource("/customers/contacts/import").post(contact_exchange::import_contacts),
+            )
+            .service(
+                web::resource("/customers/contacts/export").get(contact_exchange::export_contacts),
             )
             .service(web::resource("/customers/hand-over").post(customer_handover::hand_over))
             .service(

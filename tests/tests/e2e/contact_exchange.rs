@@ -1,8 +1,10 @@
-//! Contacts from an ERP or finance system (CUS-02's contacts, issue 3 §8):
-//! `POST /customers/contacts/import`, a CSV whose rows name their file and
-//! their contact; a dry run names every bad row and writes nothing, a
-//! commit writes all rows or none, and a second run of the same CSV
-//! changes nothing. Every change is in the file's history (CUS-04).
+//! Contacts exchanged with an ERP or finance system (CUS-02's contacts,
+//! issue 3 §8). `POST /customers/contacts/import`, a CSV whose rows name
+//! their file and their contact: a dry run names every bad row and writes
+//! nothing, a commit writes all rows or none, and a second run of the same
+//! CSV changes nothing; every change is in the file's history (CUS-04).
+//! `GET /customers/contacts/export`: registered as an export of each file
+//! (CUS-08), and its CSV imports as it is.
 
 use clientele_e2e::{Resp, TestServer};
 use serde_json::{json, Value};
@@ -93,8 +95,14 @@ fn r_cus_02_contacts_come_from_an_erp_dry_run_then_commit_then_unchanged() {
     assert!(contacts(&s, &am, &cement).is_empty());
     assert_eq!(s.audit_count(), audit_before);
 
+    let stamp =
+        |file: &str| s.get(&format!("/api/v1/customers/{file}"), &am).json["updated_at"].clone();
+    let (steel_was, cement_was) = (stamp(&steel), stamp(&cement));
     let done = s.import_contacts_csv(&am, &csv, false);
     assert_eq!(counts(&done), (2, 1, 0));
+    // A file whose contacts changed is a changed file (an ERP's sync sees it).
+    assert_ne!(stamp(&steel), steel_was);
+    assert_ne!(stamp(&cement), cement_was);
     let kept = contacts(&s, &am, &steel);
     assert_eq!(kept.len(), 2);
     // The hand-made 张伟 took the ERP's id and its fields; the phone it had stays.
@@ -384,4 +392,111 @@ fn r_cus_02_an_erp_id_names_one_contact_of_a_file() {
     assert_eq!(unphoned.status, 200, "{}", unphoned.text);
     revert("email", "\"4\"").assert_refused_on(422, "validation_failed", "phone", "required");
     assert_eq!(s.get(&one, &am).json["email"], "jia@example.com");
+}
+
+#[test]
+fn r_cus_08_contacts_are_exported_registered_and_import_back() {
+    let s = TestServer::start();
+    let (am, mgr, admin) = (
+        s.token("demo.am.bj"),
+        s.token("demo.manager.bj"),
+        s.token("demo.admin"),
+    );
+    let file = erp_file(&s, &am, "北京往返钢铁有限公司", "ERP-301");
+    let path = format!("/api/v1/customers/{file}/contacts");
+    for body in [
+        json!({"name": "张伟", "mobile": "13901086621", "is_primary": true, "external_id": "C-1"}),
+        json!({"name": "李娜", "phone": "010-6123 0001", "title": "会计"}),
+        json!({"name": "钱进", "phone": "010-6123 0002"}),
+    ] {
+        assert_eq!(s.post(&path, &am, &body).status, 201);
+    }
+    let gone = named(&contacts(&s, &am, &file), "钱进")["id"].clone();
+    let removed = s.call(
+        "DELETE",
+        &format!("{path}/{}", gone.as_str().unwrap_or_default()),
+        Some(&am),
+        None,
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(removed.status, 204);
+    let url = "/api/v1/customers/contacts/export?name=往返钢铁";
+    // Only the roles that take files out of the archive.
+    s.get(url, &am).assert_problem(403, "forbidden");
+    let out = s.get(url, &mgr);
+    assert_eq!(out.status, 200, "{}", out.text);
+    assert_eq!(out.header("content-type"), Some("text/csv; charset=utf-8"));
+    let rows = out.csv_rows();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["张伟", "李娜"],
+        "the primary first; removed ones not"
+    );
+    assert_eq!(rows[0]["customer_id"], file);
+    assert_eq!(rows[0]["customer_external_id"], "ERP-301");
+    assert_eq!(rows[0]["contact_external_id"], "C-1");
+    assert_eq!(rows[0]["is_primary"], "true");
+    assert_eq!(rows[1]["version"], "1");
+    // Registered as an export of the file (CUS-08).
+    let log = s.get(
+        &format!("/api/v1/customers/{file}/access-log?limit=200"),
+        &admin,
+    );
+    assert!(
+        log.json["items"].as_array().is_some_and(|a| a
+            .iter()
+            .any(|e| e["action"] == "export" && e["detail"] == "contacts csv")),
+        "{}",
+        log.text
+    );
+    // NDJSON: each contact as the API shows it, with its file's code.
+    let lines = s.get(&format!("{url}&format=ndjson"), &mgr);
+    assert_eq!(lines.status, 200, "{}", lines.text);
+    let first: Value =
+        serde_json::from_str(lines.text.lines().next().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(first["name"], "张伟");
+    assert_eq!(first["customer_external_id"], "ERP-301");
+    assert!(first["customer_code"]
+        .as_str()
+        .is_some_and(|c| !c.is_empty()));
+
+    // Edited in a spreadsheet and imported back: 李娜 renamed is still 李娜,
+    // named by her id.
+    let original = out.text.clone();
+    let edited = original.replace(",李娜,会计,", ",李娜娜,财务主管,");
+    assert_ne!(edited, original);
+    assert_eq!(
+        counts(&s.import_contacts_csv(&mgr, &edited, false)),
+        (0, 1, 1)
+    );
+    let now = contacts(&s, &am, &file);
+    assert_eq!(now.len(), 2);
+    assert_eq!(named(&now, "李娜娜")["title"], "财务主管");
+    assert_eq!(named(&now, "李娜娜")["id"], json!(rows[1]["contact_id"]));
+    // The first export again would undo that change: refused, nothing written.
+    let stale = s.import_contacts_csv(&mgr, &original, true);
+    assert_eq!(
+        faults(&stale.json),
+        [(2, "version".to_owned(), "changed_since_export".to_owned())],
+        "{}",
+        stale.text
+    );
+    // An id that is not the file's contact, or a removed one.
+    let other = s.private_file(&am, "北京往返水泥有限公司");
+    let wrong = format!(
+        "customer_id,contact_id,name,phone\n{other},{},张伟,010-1\n{file},{},钱进,010-2\n",
+        rows[0]["contact_id"],
+        gone.as_str().unwrap_or_default()
+    );
+    let refused = s.import_contacts_csv(&mgr, &wrong, true);
+    assert_eq!(
+        faults(&refused.json),
+        [
+            (1, "contact_id".to_owned(), "contact_not_found".to_owned()),
+            (2, "contact_id".to_owned(), "contact_removed".to_owned())
+        ],
+        "{}",
+        refused.text
+    );
 }

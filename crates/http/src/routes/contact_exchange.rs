@@ -1,32 +1,47 @@
-//! Contacts from ERP and finance systems (CUS-02, issue 3 §8): a CSV of
+//! Contacts exchanged with ERP and finance systems (CUS-02, CUS-08, issue
+//! 3 §8). Export: the contacts of a filtered list of files, as CSV or
+//! NDJSON, registered as an export of each file. Import: a CSV of
 //! contacts, each row naming its file (by the file's ERP id, code or id)
-//! and the contact (by its ERP id, else by its name); a dry run that
+//! and its contact (by its id, its ERP id, else its name); a dry run that
 //! reports every bad row and field, and a commit that is all-or-nothing.
+//! The export's CSV imports as it is.
 
 use crate::csv;
+use crate::dto::customers::Contact;
 use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx, ValidQuery};
-use crate::routes::contact_fields::{write_contact, ContactFields};
+use crate::routes::contact_fields::{write_contact, ContactFields, Held};
 use crate::routes::csv_import::{
     answer, count_for_planner, read_upload, rolled_back, row_fault, ImportError, ImportQuery,
     ImportReport,
 };
-use crate::routes::customer_files::{judge_for_change, see_for_change};
+use crate::routes::customer_exchange::{export_answer, ndjson, ExportFormat, ExportFormatQuery};
+use crate::routes::customer_files::{
+    judge_for_change, registered_page, see_for_change, ClassQuery, CustomerQuery,
+};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use clientele_core::Principal;
+use clientele_core::{Cursor, Principal};
 use clientele_customers::contacts::{match_row, yes_no, Known, RowMatch};
-use clientele_customers::visibility::edits_files;
+use clientele_customers::visibility::{edits_files, exports_files};
+use clientele_persistence::changed_files::{ChangedFiles, Mark};
 use clientele_persistence::customer_parts::{self, ContactRow};
 use clientele_persistence::{customers, DbConn, Error as DbError, WriteMeta};
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// The columns naming a row's file: one at least, each given naming the
 /// same file.
 const FILE_COLUMNS: [&str; 3] = ["customer_external_id", "customer_code", "customer_id"];
 
-/// The contact's own columns; `name` is required.
-const CONTACT_COLUMNS: [&str; 8] = [
+/// The contact's own columns; `name` is required. `contact_id` names the
+/// contact exactly (as the export writes it), and `version` says which
+/// version of it the row was exported from: a row about a contact that
+/// changed since is refused, so a round trip undoes no change made
+/// meanwhile.
+const CONTACT_COLUMNS: [&str; 10] = [
+    "contact_id",
+    "version",
     "contact_external_id",
     "name",
     "title",
@@ -46,6 +61,10 @@ struct Line {
     line: usize,
     /// `(column, value)` of each file column with a value.
     file_refs: Vec<(&'static str, String)>,
+    /// The contact by its id (`contact_id`).
+    contact_id: Option<String>,
+    /// The version of the contact the row was exported from (`version`).
+    version: Option<i64>,
     fields: ContactFields,
 }
 
@@ -156,17 +175,38 @@ fn parse(records: &[Vec<String>]) -> Result<(Vec<Line>, Vec<ImportError>), ApiEr
                 }
                 continue;
             }
-            match cell(h, v) {
-                Ok(set) => merge(&mut row.fields, set),
-                Err(e) => {
-                    let f = e.errors.first();
-                    errors.push(fault(
+            match h.as_str() {
+                "contact_id" if !v.is_empty() => match v.parse::<uuid::Uuid>() {
+                    Ok(id) => row.contact_id = Some(id.to_string()),
+                    Err(_) => errors.push(fault(
                         line,
                         h,
-                        f.map_or(e.code, |f| f.code.as_str()),
-                        f.map_or(e.detail.clone(), |f| f.message.clone()),
-                    ));
-                }
+                        "invalid_uuid",
+                        format!("{v:?} is not a contact's id"),
+                    )),
+                },
+                "version" if !v.is_empty() => match v.parse::<i64>() {
+                    Ok(n) if n >= 1 => row.version = Some(n),
+                    _ => errors.push(fault(
+                        line,
+                        h,
+                        "invalid_value",
+                        "version is a whole number from 1, as exported",
+                    )),
+                },
+                "contact_id" | "version" => {}
+                _ => match cell(h, v) {
+                    Ok(set) => merge(&mut row.fields, set),
+                    Err(e) => {
+                        let f = e.errors.first();
+                        errors.push(fault(
+                            line,
+                            h,
+                            f.map_or(e.code, |f| f.code.as_str()),
+                            f.map_or(e.detail.clone(), |f| f.message.clone()),
+                        ));
+                    }
+                },
             }
         }
         if row.file_refs.is_empty() {
@@ -385,6 +425,7 @@ fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result
             }
         }
     }
+    state.records.write(c)?;
     Ok(state.done)
 }
 
@@ -396,6 +437,9 @@ struct State {
     contacts: HashMap<String, Vec<ContactRow>>,
     touched: HashSet<String>,
     primary_set: HashSet<String>,
+    /// The history, audit entries and events of the rows written, written
+    /// at the end together (many a statement on PostgreSQL).
+    records: ChangedFiles,
     done: Done,
 }
 
@@ -404,6 +448,7 @@ struct Saved {
     contacts: Vec<(String, Vec<ContactRow>)>,
     touched: HashSet<String>,
     primary_set: HashSet<String>,
+    records: Mark,
     counts: (usize, usize, usize),
 }
 
@@ -419,6 +464,7 @@ impl State {
                 .collect(),
             touched: self.touched.clone(),
             primary_set: self.primary_set.clone(),
+            records: self.records.mark(),
             counts: (self.done.created, self.done.updated, self.done.unchanged),
         }
     }
@@ -427,6 +473,7 @@ impl State {
         self.contacts.extend(saved.contacts);
         self.touched = saved.touched;
         self.primary_set = saved.primary_set;
+        self.records.forget_since(saved.records);
         (self.done.created, self.done.updated, self.done.unchanged) = saved.counts;
     }
 }
@@ -442,11 +489,13 @@ fn run_rows(
     row_by_row: bool,
 ) -> Result<(), DbError> {
     for (row, file) in jobs {
+        let mark = state.records.mark();
         let mut cx = RowContext {
             file,
             contacts: state.contacts.entry(file.clone()).or_default(),
             touched: &mut state.touched,
             primary_set: &mut state.primary_set,
+            records: &mut state.records,
         };
         let outcome = if row_by_row {
             clientele_persistence::savepoint(c, |c| import_row(c, meta, row, &mut cx))
@@ -457,7 +506,11 @@ fn run_rows(
             Ok(Outcome::Created) => state.done.created += 1,
             Ok(Outcome::Updated) => state.done.updated += 1,
             Ok(Outcome::Unchanged) => state.done.unchanged += 1,
-            Err(e) if row_by_row && e.is_refusal() => state.done.failed.push((row.line, e)),
+            Err(e) if row_by_row && e.is_refusal() => {
+                // Its savepoint rolled back what it wrote: its records go too.
+                state.records.forget_since(mark);
+                state.done.failed.push((row.line, e));
+            }
             Err(e) => return Err(e),
         }
     }
@@ -479,6 +532,7 @@ struct RowContext<'a> {
     touched: &'a mut HashSet<String>,
     /// Files an earlier row made a contact primary of.
     primary_set: &'a mut HashSet<String>,
+    records: &'a mut ChangedFiles,
 }
 
 fn import_row(
@@ -502,7 +556,25 @@ fn import_row(
     } else {
         "name"
     };
-    let found = match_row(&known, name, row.external_id());
+    let found = match &row.contact_id {
+        Some(id) => match cx.contacts.iter().position(|k| &k.id == id) {
+            Some(i) if cx.contacts[i].active => RowMatch::Existing(i),
+            Some(i) => RowMatch::Removed(i),
+            None => {
+                return Err(refused(
+                    "contact_id",
+                    "contact_not_found",
+                    "the row's file has no contact of this id",
+                ))
+            }
+        },
+        None => match_row(&known, name, row.external_id()),
+    };
+    let by = if row.contact_id.is_some() {
+        "contact_id"
+    } else {
+        by
+    };
     let primary = row.fields.is_primary == Some(true);
     if primary && cx.primary_set.contains(cx.file) {
         return Err(refused(
@@ -524,7 +596,11 @@ fn import_row(
         }
         RowMatch::Removed(i) => {
             return Err(refused(
-                "contact_external_id",
+                if by == "contact_id" {
+                    "contact_id"
+                } else {
+                    "contact_external_id"
+                },
                 "contact_removed",
                 format!(
                     "contact {} holding this ERP id was removed; an import does not bring it back \
@@ -538,9 +614,23 @@ fn import_row(
             if cx.touched.contains(&before.id) {
                 return Err(duplicate_row(by));
             }
+            if row.version.is_some_and(|v| v != before.version) {
+                return Err(refused(
+                    "version",
+                    "changed_since_export",
+                    format!(
+                        "the contact changed since this row was exported (now version {}); export it again",
+                        before.version
+                    ),
+                ));
+            }
             let mut after = before.clone();
             row.fields.clone().apply(&mut after);
-            let written = write_contact(c, meta, Some(before.version), after, Some(cx.contacts))?;
+            let held = Held {
+                siblings: cx.contacts,
+                records: cx.records,
+            };
+            let written = write_contact(c, meta, Some(before.version), after, Some(held))?;
             let outcome = if written == before {
                 Outcome::Unchanged
             } else {
@@ -551,7 +641,11 @@ fn import_row(
         }
         RowMatch::New => {
             let new = row.fields.clone().new_contact(cx.file, meta.at);
-            let written = write_contact(c, meta, None, new, Some(cx.contacts))?;
+            let held = Held {
+                siblings: cx.contacts,
+                records: cx.records,
+            };
+            let written = write_contact(c, meta, None, new, Some(held))?;
             cx.contacts.push(written.clone());
             (written, Outcome::Created)
         }
@@ -665,6 +759,126 @@ pub async fn import_contacts(
         (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
         (Ok(()), None) => Err(ApiError::internal()),
     }
+}
+
+/// The export's CSV columns: the file by its id, code and ERP id, then the
+/// contact as the import reads it, so an export edited in a spreadsheet
+/// imports as it is.
+const EXPORT_COLUMNS: [&str; 13] = [
+    "customer_id",
+    "customer_code",
+    "customer_external_id",
+    "contact_id",
+    "version",
+    "contact_external_id",
+    "name",
+    "title",
+    "phone",
+    "mobile",
+    "email",
+    "is_primary",
+    "note",
+];
+
+/// One contact as an NDJSON line: as the API shows it, with its file's code
+/// and ERP id.
+#[derive(Serialize)]
+struct ExportedContact {
+    #[serde(flatten)]
+    contact: Contact,
+    customer_code: String,
+    customer_external_id: Option<String>,
+}
+
+/// Export the active contacts of the files visible to the caller, filtered
+/// like the list (up to 10 000 files an answer, primary contact first;
+/// `X-Next-Cursor` continues), as CSV (columns `customer_id`,
+/// `customer_code`, `customer_external_id`, `contact_id`, `version`,
+/// `contact_external_id`, `name`, `title`, `phone`, `mobile`, `email`,
+/// `is_primary`, `note`; it imports as it is) or NDJSON (each contact as
+/// the API shows it, with `customer_code` and `customer_external_id`). Every
+/// file whose contacts are exported is registered as exported (CUS-08), and
+/// only the admin, manager, auditor and integration roles export.
+#[utoipa::path(get, path = "/api/v1/customers/contacts/export", tag = "customers", security(("bearer" = [])),
+    params(CustomerQuery, ClassQuery, ExportFormatQuery),
+    responses((status = 200, description = "The contacts, one per line", content(
+        (String = "text/csv"),
+        (String = "application/x-ndjson")
+    ), headers(
+        ("X-Next-Cursor" = String, description = "Where the next answer starts, when there is one")
+    ))))]
+pub async fn export_contacts(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    q: ValidQuery<CustomerQuery>,
+    c: ValidQuery<ClassQuery>,
+    f: ValidQuery<ExportFormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    if !exports_files(&p) {
+        return Err(ApiError::forbidden(
+            "exporting files needs the admin, manager, auditor or integration role",
+        ));
+    }
+    let (format, limit, cursor) = f.parse()?;
+    let meta = ctx.meta(&st, Some(&p));
+    let detail = Some(match format {
+        ExportFormat::Csv => "contacts csv".to_owned(),
+        ExportFormat::Ndjson => "contacts ndjson".to_owned(),
+    });
+    let q = (&q.into_inner(), &c.into_inner());
+    let page = registered_page(&st, p, meta, q, (limit, cursor), "export", (detail, None)).await?;
+    let next = page.next.as_ref().map(Cursor::encode);
+    let ids: Vec<String> = page.items.iter().map(|v| v.row.id.clone()).collect();
+    let mut contacts = st
+        .read(move |c| {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            customer_parts::contacts_of_files(c, &ids)
+        })
+        .await?;
+    let mut lines = Vec::new();
+    for file in &page.items {
+        let mut of_file: Vec<ContactRow> = contacts
+            .remove(&file.row.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|k| k.active)
+            .collect();
+        of_file.sort_by(|a, b| b.is_primary.cmp(&a.is_primary).then(a.id.cmp(&b.id)));
+        lines.extend(of_file.into_iter().map(|k| (&file.row, k)));
+    }
+    let body = match format {
+        ExportFormat::Csv => {
+            let mut out = String::from("\u{feff}");
+            out.push_str(&csv::line(EXPORT_COLUMNS));
+            for (file, k) in lines {
+                let opt = |v: Option<String>| v.unwrap_or_default();
+                out.push_str(&csv::line([
+                    file.id.clone(),
+                    file.code.clone(),
+                    opt(file.external_id.clone()),
+                    k.id,
+                    k.version.to_string(),
+                    opt(k.external_id),
+                    k.name,
+                    opt(k.title),
+                    opt(k.phone),
+                    opt(k.mobile),
+                    opt(k.email),
+                    k.is_primary.to_string(),
+                    opt(k.note),
+                ]));
+            }
+            out
+        }
+        ExportFormat::Ndjson => ndjson(lines.into_iter().map(|(file, k)| ExportedContact {
+            contact: Contact::from(k),
+            customer_code: file.code.clone(),
+            customer_external_id: file.external_id.clone(),
+        }))?,
+    };
+    Ok(export_answer("contacts", format, body, next))
 }
 
 #[cfg(test)]
