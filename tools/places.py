@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """Writes crates/customers/src/places.rs: the prefecture-level and
 county-level cities of the region catalogue (migration 000017, written by
-tools/regions.py), as company names use them: 深圳市 and 深圳, 昆山市 and
-昆山. The duplicate check reads a city in brackets after a name as the
-city before it (clientele_customers::name::normalise_name).
+tools/regions.py), and its other prefecture-level divisions, as company
+names use them: 深圳市 and 深圳, 昆山市 and 昆山, 延边朝鲜族自治州 and 延边,
+锡林郭勒盟 and 锡林郭勒, 喀什地区 and 喀什. The duplicate check reads such
+a place in brackets after a name, or in it, as the place before it
+(clientele_customers::name::normalise_name).
 
     python3 tools/places.py
 
-Only cities (names ending in 市) are taken: autonomous prefectures,
-leagues and areas (延边朝鲜族自治州, 兴安盟, 阿里地区) have no short form
-names use alike (海南藏族自治州 would be 海南, the province), and counties
-and districts (顺义区, 长兴县) are too small and too many to be a
-company's place in brackets. A city whose short form is one character
-(芒市) keeps its full name as its short one.
+An autonomous prefecture is named without its peoples (恩施土家族苗族自治州
+is 恩施), a league without 盟, an area without 地区; one whose short form
+is a province's (海南藏族自治州 would be 海南) keeps its full name as its
+short one, as does a city whose short form is one character (芒市).
+Counties and districts (顺义区, 长兴县, 长白朝鲜族自治县) are too small and
+too many to be a company's place in brackets.
 """
 
 import pathlib
@@ -23,26 +25,57 @@ SOURCE = ROOT / "migrations/sqlite/2026-12-06-000017_regions/up.sql"
 TARGET = ROOT / "crates/customers/src/places.rs"
 
 
-def short(city):
-    """As names write a city: without 市, unless one character is left."""
-    return city[:-1] if len(city) > 2 else city
+# The peoples an autonomous prefecture's name carries, as it writes them.
+PEOPLES = "朝鲜|土家|苗|侗|布依|藏|羌|彝|白|哈尼|壮|傣|景颇|傈僳|回|蒙古|哈萨克|柯尔克孜"
+PREFECTURE = re.compile(rf"^(.+?)(?:(?:{PEOPLES})族?)+自治州$")
+
+
+def short(place, provinces):
+    """As names write a place: a city without 市, a prefecture without its
+    peoples, a league or an area without 盟 or 地区; in full where one
+    character would be left or a province's name would be made."""
+    prefecture = PREFECTURE.match(place)
+    if prefecture:
+        name = prefecture.group(1)
+    elif place.endswith("地区"):
+        name = place[:-2]
+    elif place.endswith(("市", "盟")):
+        name = place[:-1]
+    else:
+        name = place
+    return place if len(name) < 2 or name in provinces else name
+
+
+def province_short(full):
+    """A province-level division as names write it (as name.rs reads it)."""
+    for end in ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区", "省", "市"):
+        if full.endswith(end):
+            return full[: -len(end)]
+    return full
 
 
 def main():
     rows = re.findall(r"\('(\d{6})', '([^']*)', (?:NULL|'\d{6}')", SOURCE.read_text("utf-8"))
-    cities = sorted({name for code, name in rows if code[2:4] != "00" and name.endswith("市")})
+    provinces = {province_short(name) for code, name in rows if code[2:] == "0000"}
+    prefectures = {
+        name
+        for code, name in rows
+        if code[2:4] != "00" and code[4:] == "00" and name.endswith(("自治州", "盟", "地区"))
+    }
+    cities = {name for code, name in rows if code[2:4] != "00" and name.endswith("市")}
+    places = sorted(cities | prefectures)
     lines = [
         "//! The prefecture-level and county-level cities of the region",
-        "//! catalogue (2023), as company names write them: in full and short.",
-        "//! Written by `tools/places.py` from migration 000017; do not edit by",
-        "//! hand.",
+        "//! catalogue (2023), and its autonomous prefectures, leagues and",
+        "//! areas, as company names write them: in full and short. Written by",
+        "//! `tools/places.py` from migration 000017; do not edit by hand.",
         "",
-        f"pub(crate) static CITIES: [(&str, &str); {len(cities)}] = [",
+        f"pub(crate) static PLACES: [(&str, &str); {len(places)}] = [",
     ]
-    lines += [f'    ("{name}", "{short(name)}"),' for name in cities]
+    lines += [f'    ("{name}", "{short(name, provinces)}"),' for name in places]
     lines += ["];", ""]
     TARGET.write_text("\n".join(lines), "utf-8")
-    print(f"{len(cities)} cities written to {TARGET.relative_to(ROOT)}")
+    print(f"{len(places)} places written to {TARGET.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

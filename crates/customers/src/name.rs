@@ -301,9 +301,11 @@ fn is_company_form(name: &str) -> bool {
 }
 
 /// The places a company's name may carry (GB/T 2260): province-level
-/// divisions, prefecture-level and county-level cities, as written in full
-/// (`北京市`, `新疆维吾尔自治区`, `深圳市`, `昆山市`) and as names use them
-/// (`北京`, `新疆`, `深圳`, `昆山`): full and short form, longest full first.
+/// divisions, prefecture-level and county-level cities, autonomous
+/// prefectures, leagues and areas, as written in full (`北京市`,
+/// `新疆维吾尔自治区`, `深圳市`, `昆山市`, `延边朝鲜族自治州`) and as names use
+/// them (`北京`, `新疆`, `深圳`, `昆山`, `延边`): full and short form,
+/// longest full first.
 static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
     std::sync::LazyLock::new(|| {
         let mut names: Vec<(&str, &str)> = crate::provinces()
@@ -322,7 +324,7 @@ static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
                 .unwrap_or(full);
                 (full, short)
             })
-            .chain(crate::places::CITIES)
+            .chain(crate::places::PLACES)
             .collect();
         names.sort_by_key(|(full, _)| std::cmp::Reverse(full.len()));
         names
@@ -543,6 +545,33 @@ mod tests {
         assert_eq!(
             normalise_name("芒市咖啡有限公司"),
             normalise_name("咖啡（芒市）有限公司")
+        );
+        // An autonomous prefecture, a league or an area, without its
+        // peoples or its kind, likewise.
+        let yanbian = normalise_name("延边长白山旅游有限公司");
+        for form in [
+            "长白山旅游（延边）有限公司",
+            "延边朝鲜族自治州长白山旅游有限公司",
+            "长白山旅游（延边朝鲜族自治州）有限公司",
+        ] {
+            assert_eq!(normalise_name(form), yanbian, "{form}");
+        }
+        assert_eq!(
+            normalise_name("乳业（锡林郭勒）有限公司"),
+            normalise_name("锡林郭勒盟乳业有限公司")
+        );
+        assert_eq!(
+            normalise_name("红枣（喀什）有限公司"),
+            normalise_name("喀什地区红枣有限公司")
+        );
+        assert_eq!(
+            normalise_name("茶业（西双版纳）有限公司"),
+            normalise_name("西双版纳傣族自治州茶业有限公司")
+        );
+        // 海南藏族自治州 is not 海南, the province.
+        assert_ne!(
+            normalise_name("海南藏族自治州牧业有限公司"),
+            normalise_name("海南牧业有限公司")
         );
         // Brackets that hold no place stay where they are.
         assert_ne!(

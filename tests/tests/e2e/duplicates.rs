@@ -303,6 +303,8 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         "苏州精密电子有限公司",
         "上海西门子电气传动有限公司",
         "西门子（上海）电气传动有限公司",
+        "延边长白山旅游有限公司",
+        "长白山旅游（延边朝鲜族自治州）有限公司",
     ]
     .iter()
     .map(|name| s.private_file(&am, name))
@@ -333,6 +335,9 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         // A place in brackets inside the name.
         let inside = s.get(&format!("/api/v1/customers/{}/duplicates", ids[10]), &am);
         assert!(inside.text.contains(&ids[9]), "{}", inside.text);
+        // An autonomous prefecture, without its peoples.
+        let yanbian = s.get(&format!("/api/v1/customers/{}/duplicates", ids[12]), &am);
+        assert!(yanbian.text.contains(&ids[11]), "{}", yanbian.text);
     };
     check();
     // File `stale` as an earlier version stored its normal form, no longer
@@ -349,6 +354,8 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         s.upgrade_from(version);
         check();
     };
+    // An autonomous prefecture in brackets, as session 28 stored it.
+    stored_before(12, "长白山旅游延边朝鲜族自治州", 11, "20261207000033");
     // A county-level city in brackets, as session 27 stored it.
     stored_before(7, "精密电子昆山", 6, "20261207000031");
     // A province in brackets, as sessions before 27 stored it.
