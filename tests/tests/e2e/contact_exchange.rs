@@ -166,6 +166,26 @@ fn r_cus_02_contacts_come_from_an_erp_dry_run_then_commit_then_unchanged() {
         Value::Null,
         "an empty cell clears"
     );
+    // A contact removed in the ERP is removed here; sent again, nothing changes.
+    let removal = "customer_external_id,contact_external_id,name,active\n\
+                   ERP-001,C-2,李娜娜,否\n";
+    assert_eq!(
+        counts(&s.import_contacts_csv(&am, removal, false)),
+        (0, 1, 0)
+    );
+    let left = contacts(&s, &am, &steel);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["name"], "张伟");
+    assert_eq!(
+        counts(&s.import_contacts_csv(&am, removal, false)),
+        (0, 0, 1)
+    );
+    let nobody = "customer_external_id,contact_external_id,name,active\n\
+                  ERP-001,C-404,无名,false\n";
+    assert_eq!(
+        faults(&s.import_contacts_csv(&am, nobody, true).json),
+        [(1, "active".to_owned(), "contact_not_found".to_owned())]
+    );
 }
 
 #[test]

@@ -38,10 +38,12 @@ const FILE_COLUMNS: [&str; 3] = ["customer_external_id", "customer_code", "custo
 /// contact exactly (as the export writes it), and `version` says which
 /// version of it the row was exported from: a row about a contact that
 /// changed since is refused, so a round trip undoes no change made
-/// meanwhile.
-const CONTACT_COLUMNS: [&str; 10] = [
+/// meanwhile. `active` false removes the contact the row names (an empty
+/// cell keeps it).
+const CONTACT_COLUMNS: [&str; 11] = [
     "contact_id",
     "version",
+    "active",
     "contact_external_id",
     "name",
     "title",
@@ -65,6 +67,8 @@ struct Line {
     contact_id: Option<String>,
     /// The version of the contact the row was exported from (`version`).
     version: Option<i64>,
+    /// The row removes its contact (`active` false).
+    remove: bool,
     fields: ContactFields,
 }
 
@@ -194,7 +198,11 @@ fn parse(records: &[Vec<String>]) -> Result<(Vec<Line>, Vec<ImportError>), ApiEr
                         "version is a whole number from 1, as exported",
                     )),
                 },
-                "contact_id" | "version" => {}
+                "active" if !v.is_empty() => match yes_no(v) {
+                    Ok(active) => row.remove = !active,
+                    Err(e) => errors.push(fault(line, h, e.code, e.message)),
+                },
+                "contact_id" | "version" | "active" => {}
                 _ => match cell(h, v) {
                     Ok(set) => merge(&mut row.fields, set),
                     Err(e) => {
@@ -575,6 +583,9 @@ fn import_row(
     } else {
         by
     };
+    if row.remove {
+        return remove_row(c, meta, row, cx, found, by);
+    }
     let primary = row.fields.is_primary == Some(true);
     if primary && cx.primary_set.contains(cx.file) {
         return Err(refused(
@@ -615,14 +626,7 @@ fn import_row(
                 return Err(duplicate_row(by));
             }
             if row.version.is_some_and(|v| v != before.version) {
-                return Err(refused(
-                    "version",
-                    "changed_since_export",
-                    format!(
-                        "the contact changed since this row was exported (now version {}); export it again",
-                        before.version
-                    ),
-                ));
+                return Err(changed_since(before.version));
             }
             let mut after = before.clone();
             row.fields.clone().apply(&mut after);
@@ -661,6 +665,67 @@ fn import_row(
     Ok(outcome)
 }
 
+/// A row that removes the contact it names, as `DELETE …/contacts/{id}`
+/// does; its other cells are not written. A contact removed already is
+/// unchanged, so an ERP may send a removal again.
+fn remove_row(
+    c: &mut DbConn,
+    meta: &WriteMeta,
+    row: &Line,
+    cx: &mut RowContext<'_>,
+    found: RowMatch,
+    by: &'static str,
+) -> Result<Outcome, DbError> {
+    let i = match found {
+        RowMatch::Existing(i) => i,
+        RowMatch::Removed(_) => return Ok(Outcome::Unchanged),
+        RowMatch::Ambiguous => {
+            return Err(refused(
+                by,
+                "ambiguous_contact",
+                "several contacts of the file could be the one to remove; name it by contact_external_id",
+            ))
+        }
+        RowMatch::New => {
+            return Err(refused(
+                "active",
+                "contact_not_found",
+                "no contact of the file is the one this row removes",
+            ))
+        }
+    };
+    let before = cx.contacts[i].clone();
+    if cx.touched.contains(&before.id) {
+        return Err(duplicate_row(by));
+    }
+    if row.version.is_some_and(|v| v != before.version) {
+        return Err(changed_since(before.version));
+    }
+    let after = ContactRow {
+        active: false,
+        is_primary: false,
+        ..before.clone()
+    };
+    let held = Held {
+        siblings: cx.contacts,
+        records: cx.records,
+    };
+    let written = write_contact(c, meta, Some(before.version), after, Some(held))?;
+    cx.touched.insert(written.id.clone());
+    cx.contacts[i] = written;
+    Ok(Outcome::Updated)
+}
+
+fn changed_since(now: i64) -> DbError {
+    refused(
+        "version",
+        "changed_since_export",
+        format!(
+            "the contact changed since this row was exported (now version {now}); export it again"
+        ),
+    )
+}
+
 fn duplicate_row(by: &'static str) -> DbError {
     refused(
         by,
@@ -672,14 +737,17 @@ fn duplicate_row(by: &'static str) -> DbError {
 /// Import contacts from CSV (`Content-Type: text/csv`). Each row names its
 /// file by `customer_external_id`, `customer_code` or `customer_id` (each
 /// given must name the same file, one the caller may change), and its
-/// contact by `contact_external_id` — the active contact holding that ERP id,
-/// else the one active contact of the row's name without an ERP id, which
-/// takes it — or, without one, by `name`. A row naming no contact adds one;
-/// one that could mean several is refused (`ambiguous_contact`), as is an
-/// ERP id only a removed contact holds (`contact_removed`). Columns: those
+/// contact by `contact_id` (as the contacts' export writes it), or by
+/// `contact_external_id` — the active contact holding that ERP id, else the
+/// one active contact of the row's name without an ERP id, which takes it —
+/// or, without either, by `name`. A row naming no contact adds one; one
+/// that could mean several is refused (`ambiguous_contact`), as is an ERP
+/// id only a removed contact holds (`contact_removed`), and a row whose
+/// `version` is not its contact's (`changed_since_export`). Columns: those
 /// and `title`, `phone`, `mobile`, `email`, `is_primary` (true/false, 1/0,
-/// 是/否), `note`; a column left out keeps its field, an empty cell clears
-/// it. Each contact keeps a phone, a mobile or an email. With
+/// 是/否), `note`, `active` (false removes the contact, and counts as an
+/// update; a removed one is unchanged); a column left out keeps its field,
+/// an empty cell clears it. Each contact keeps a phone, a mobile or an email. With
 /// `dry_run=true` (the default) every row is checked and nothing is
 /// written; a commit writes all rows or none. At most 10 000 rows.
 #[utoipa::path(post, path = "/api/v1/customers/contacts/import", tag = "customers", security(("bearer" = [])),
@@ -764,7 +832,7 @@ pub async fn import_contacts(
 /// The export's CSV columns: the file by its id, code and ERP id, then the
 /// contact as the import reads it, so an export edited in a spreadsheet
 /// imports as it is.
-const EXPORT_COLUMNS: [&str; 13] = [
+const EXPORT_COLUMNS: [&str; 14] = [
     "customer_id",
     "customer_code",
     "customer_external_id",
@@ -778,6 +846,7 @@ const EXPORT_COLUMNS: [&str; 13] = [
     "email",
     "is_primary",
     "note",
+    "active",
 ];
 
 /// One contact as an NDJSON line: as the API shows it, with its file's code
@@ -795,7 +864,8 @@ struct ExportedContact {
 /// `X-Next-Cursor` continues), as CSV (columns `customer_id`,
 /// `customer_code`, `customer_external_id`, `contact_id`, `version`,
 /// `contact_external_id`, `name`, `title`, `phone`, `mobile`, `email`,
-/// `is_primary`, `note`; it imports as it is) or NDJSON (each contact as
+/// `is_primary`, `note`, `active`; it imports as it is: `active` set to
+/// false removes a contact) or NDJSON (each contact as
 /// the API shows it, with `customer_code` and `customer_external_id`). Every
 /// file whose contacts are exported is registered as exported (CUS-08), and
 /// only the admin, manager, auditor and integration roles export.
@@ -868,6 +938,7 @@ pub async fn export_contacts(
                     opt(k.email),
                     k.is_primary.to_string(),
                     opt(k.note),
+                    k.active.to_string(),
                 ]));
             }
             out
