@@ -43,7 +43,6 @@ const FILE_COLUMNS: [&str; 3] = ["customer_external_id", "customer_code", "custo
 const CONTACT_COLUMNS: [&str; 11] = [
     "contact_id",
     "version",
-    "active",
     "contact_external_id",
     "name",
     "title",
@@ -52,6 +51,7 @@ const CONTACT_COLUMNS: [&str; 11] = [
     "email",
     "is_primary",
     "note",
+    "active",
 ];
 
 const MAX_ROWS: usize = 10_000;
@@ -829,26 +829,6 @@ pub async fn import_contacts(
     }
 }
 
-/// The export's CSV columns: the file by its id, code and ERP id, then the
-/// contact as the import reads it, so an export edited in a spreadsheet
-/// imports as it is.
-const EXPORT_COLUMNS: [&str; 14] = [
-    "customer_id",
-    "customer_code",
-    "customer_external_id",
-    "contact_id",
-    "version",
-    "contact_external_id",
-    "name",
-    "title",
-    "phone",
-    "mobile",
-    "email",
-    "is_primary",
-    "note",
-    "active",
-];
-
 /// One contact as an NDJSON line: as the API shows it, with its file's code
 /// and ERP id.
 #[derive(Serialize)]
@@ -861,8 +841,8 @@ struct ExportedContact {
 
 /// Export the active contacts of the files visible to the caller, filtered
 /// like the list (up to 10 000 files an answer, primary contact first;
-/// `X-Next-Cursor` continues), as CSV (columns `customer_id`,
-/// `customer_code`, `customer_external_id`, `contact_id`, `version`,
+/// `X-Next-Cursor` continues), as CSV (columns `customer_external_id`,
+/// `customer_code`, `customer_id`, `contact_id`, `version`,
 /// `contact_external_id`, `name`, `title`, `phone`, `mobile`, `email`,
 /// `is_primary`, `note`, `active`; it imports as it is: `active` set to
 /// false removes a contact) or NDJSON (each contact as
@@ -921,13 +901,15 @@ pub async fn export_contacts(
     let body = match format {
         ExportFormat::Csv => {
             let mut out = String::from("\u{feff}");
-            out.push_str(&csv::line(EXPORT_COLUMNS));
+            // The import's columns, in its order: the file by its ERP id,
+            // code and id, then the contact.
+            out.push_str(&csv::line(FILE_COLUMNS.iter().chain(&CONTACT_COLUMNS)));
             for (file, k) in lines {
                 let opt = |v: Option<String>| v.unwrap_or_default();
                 out.push_str(&csv::line([
-                    file.id.clone(),
-                    file.code.clone(),
                     opt(file.external_id.clone()),
+                    file.code.clone(),
+                    file.id.clone(),
                     k.id,
                     k.version.to_string(),
                     opt(k.external_id),
