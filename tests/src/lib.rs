@@ -165,6 +165,13 @@ impl TestServer {
         let mut config = ApiConfig::with_secret(SECRET.as_bytes().to_vec());
         config.max_body_bytes = 64 * 1024;
         config.max_import_bytes = 256 * 1024;
+        if let Store::Sqlite(dir) = &store {
+            config.backups = Some(clientele_http::config::BackupPlace {
+                database_url: url.clone(),
+                dir: dir.join("backups"),
+                keep: 2,
+            });
+        }
         tune(&mut config);
         let state = AppState::new(db.clone(), config, Arc::new(SystemClock));
         let (tx, rx) = std::sync::mpsc::channel();

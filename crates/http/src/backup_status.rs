@@ -1,4 +1,4 @@
-//! What the scheduled backups of the SQLite database have done (CUS-11),
+//! What the backups of the SQLite database have done (CUS-11),
 //! for `/metrics`: an operator alerts on a failed copy, or on a newest copy
 //! older than the schedule allows, instead of finding out at a restore.
 //! The schedule itself runs in the server binary; it reports here.
@@ -16,6 +16,8 @@ pub struct BackupStatus {
     /// When the newest scheduled copy was made (Unix seconds; 0 for none),
     /// including copies found in the folder at start.
     newest_at: AtomicI64,
+    /// Held while a copy is taken: one at a time, scheduled or asked for.
+    taking: std::sync::Mutex<()>,
 }
 
 impl BackupStatus {
@@ -33,6 +35,23 @@ impl BackupStatus {
     pub fn written(&self, at: chrono::DateTime<chrono::Utc>) {
         self.written.fetch_add(1, Ordering::Relaxed);
         self.newest(at);
+    }
+
+    /// Seconds between scheduled copies; 0 when none are taken here.
+    pub fn interval_secs(&self) -> u64 {
+        self.interval_secs.load(Ordering::Relaxed)
+    }
+
+    /// Scheduled copies that failed since start.
+    pub fn failed_total(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// The turn to take a copy, held until dropped.
+    pub fn turn(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.taking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A scheduled copy could not be written.

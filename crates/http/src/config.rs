@@ -36,18 +36,33 @@ pub struct ApiConfig {
     /// The most files one hand-over or unit transfer moves: it bounds the
     /// transaction, as the row limit bounds an import.
     pub files_per_act: usize,
+    /// Where copies of an SQLite database go (`POST /backups`, and the
+    /// schedule); `None` on PostgreSQL, backed up with its own tools.
+    pub backups: Option<BackupPlace>,
+}
+
+/// An SQLite database and the folder its copies go to, the newest `keep`
+/// kept.
+#[derive(Debug, Clone)]
+pub struct BackupPlace {
+    pub database_url: String,
+    pub dir: std::path::PathBuf,
+    pub keep: usize,
 }
 
 impl ApiConfig {
     pub const MIN_SECRET_BYTES: usize = 32;
 
-    /// Where files are imported; the one route whose body may be larger
-    /// than `max_body_bytes`.
-    pub const IMPORT_PATH: &'static str = "/api/v1/customers/import";
+    /// Where files and contacts are imported: the routes whose body may be
+    /// larger than `max_body_bytes`.
+    pub const IMPORT_PATHS: [&'static str; 2] = [
+        "/api/v1/customers/import",
+        "/api/v1/customers/contacts/import",
+    ];
 
     /// The largest body a request to `path` may send.
     pub fn body_limit(&self, path: &str) -> usize {
-        if path == Self::IMPORT_PATH {
+        if Self::IMPORT_PATHS.contains(&path) {
             self.import_limit()
         } else {
             self.max_body_bytes
@@ -79,6 +94,7 @@ impl ApiConfig {
             event_retention: Duration::from_secs(30 * 24 * 3600),
             webhook_roots: Vec::new(),
             files_per_act: 10_000,
+            backups: None,
         }
     }
 }

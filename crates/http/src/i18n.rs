@@ -141,6 +141,7 @@ pub fn zh_detail(code: &str) -> Option<&'static str> {
         "invalid_encoding" => "文件编码无效：请使用 UTF-8，或在 Content-Type 中声明 charset=gb18030",
         "unsupported_charset" => "不支持该字符集：请使用 UTF-8 或 GB18030（GBK）",
         "backup_exists" => "备份文件已存在",
+        "backups_elsewhere" => "本服务器的数据保存在 PostgreSQL 中，请用 pg_dump 或 WAL 归档备份（见 README）",
         "unknown_region" => "未知的行政区划代码",
         "unknown_province" => "未知的省级行政区划",
         "internal" => "服务器内部错误，已记录",

@@ -22,6 +22,8 @@ use utoipa::{Modify, OpenApi};
         routes::ops::healthz,
         routes::ops::readyz,
         routes::ops::metrics,
+        routes::backups::list_backups,
+        routes::backups::take_backup,
         routes::auth::issue_token,
         routes::auth::logout,
         routes::me::get_me,
@@ -128,7 +130,7 @@ use utoipa::{Modify, OpenApi};
         (name = "audit", description = "The append-only audit log (ORG-03)"),
         (name = "customers", description = "Customer files: one customer, one file; contacts, relations, documents, history, read register (CUS-01..11)"),
         (name = "webhooks", description = "Signed event deliveries to other systems, with retries and a delivery log"),
-        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "operations", description = "Health, readiness, metrics and backups (CUS-11)"),
     )
 )]
 pub struct ApiDoc;

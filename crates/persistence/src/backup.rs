@@ -75,6 +75,60 @@ pub fn newest_scheduled(dir: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
         .max()
 }
 
+/// A copy in the backup folder, as `GET /backups` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copy {
+    pub name: String,
+    pub size_bytes: u64,
+    pub taken_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Takes a copy of the SQLite database at `url` into `dir`, named for `at`
+/// as the schedule names its copies, and keeps the newest `keep` there: a
+/// scheduled copy and one taken at once (CUS-11: important data at once)
+/// are one kind. The copy and the files pruned.
+pub fn take(
+    url: &str,
+    dir: &Path,
+    keep: usize,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(Copy, Vec<PathBuf>)> {
+    let dest = dir.join(scheduled_name(at));
+    sqlite_copy(url, &dest)?;
+    let size_bytes = std::fs::metadata(&dest)
+        .map_err(|e| Error::Unavailable(format!("{}: {e}", dest.display())))?
+        .len();
+    let pruned = prune(dir, keep)?;
+    let copy = Copy {
+        name: scheduled_name(at),
+        size_bytes,
+        taken_at: scheduled_at(&scheduled_name(at)).unwrap_or(at),
+    };
+    Ok((copy, pruned))
+}
+
+/// The copies in `dir`, newest first; none when there is no such folder.
+pub fn copies(dir: &Path) -> Result<Vec<Copy>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<Copy> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().to_str()?.to_owned();
+            let taken_at = scheduled_at(&name)?;
+            let size_bytes = e.metadata().ok()?.len();
+            Some(Copy {
+                name,
+                size_bytes,
+                taken_at,
+            })
+        })
+        .collect();
+    out.sort_by_key(|c| std::cmp::Reverse(c.taken_at));
+    Ok(out)
+}
+
 /// Keeps the newest `keep` scheduled copies in `dir`; returns those removed.
 pub fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
     let mut copies: Vec<PathBuf> = std::fs::read_dir(dir)

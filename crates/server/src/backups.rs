@@ -65,11 +65,15 @@ pub fn schedule(settings: &Settings, status: Arc<BackupStatus>) {
                 std::thread::sleep(wait);
             }
             let at = Utc::now();
-            let dest = dir.join(backup::scheduled_name(at));
-            match backup::sqlite_copy(&url, &dest).and_then(|()| backup::prune(&dir, keep)) {
-                Ok(removed) => {
+            let taken = {
+                // One copy at a time, a scheduled one or one asked for.
+                let _turn = reports.turn();
+                backup::take(&url, &dir, keep, at)
+            };
+            match taken {
+                Ok((copy, removed)) => {
                     reports.written(at);
-                    tracing::info!(file = %dest.display(), pruned = removed.len(), "backup written");
+                    tracing::info!(file = %copy.name, pruned = removed.len(), "backup written");
                     due = at + every;
                 }
                 Err(e) => {

@@ -258,9 +258,21 @@ impl Settings {
             .or(file.backup_keep)
             .unwrap_or(14)
             .max(1);
-        let backup_dir = var("CLIENTELE_BACKUP_DIR")
+        let backup_dir: PathBuf = var("CLIENTELE_BACKUP_DIR")
             .or(file.backup_dir)
             .map_or_else(|| data_dir.join("backups"), PathBuf::from);
+        let mut api = api;
+        // Copies at once through the API, beside the schedule: SQLite only.
+        if matches!(
+            clientele_persistence::connection::Target::parse(&database_url),
+            Ok(clientele_persistence::connection::Target::Sqlite { .. })
+        ) {
+            api.backups = Some(clientele_http::config::BackupPlace {
+                database_url: database_url.clone(),
+                dir: backup_dir.clone(),
+                keep: backup_keep,
+            });
+        }
         Ok(Self {
             backup_interval_secs,
             backup_keep,

@@ -1,7 +1,7 @@
 //! Backups (CUS-11): a consistent copy while the server runs, and restoring it.
 
 use clientele_e2e::TestServer;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[test]
 fn r_cus_11_backup_while_serving_and_restore() {
@@ -140,4 +140,92 @@ fn r_cus_11_backup_while_serving_and_restore() {
         "{refused:?}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// "Important data at once": an administrator takes a copy through the API
+/// before an important change, sees the copies kept (the newest few, as the
+/// schedule keeps them), and the copy holds the archive as it was. Others
+/// may not; PostgreSQL is backed up with its own tools.
+#[test]
+fn r_cus_11_an_administrator_takes_a_copy_at_once() {
+    let s = TestServer::start();
+    let admin = s.token("demo.admin");
+    let on_postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty());
+    s.call("POST", "/api/v1/backups", None, None, &[])
+        .assert_problem(401, "unauthorized");
+    s.call(
+        "POST",
+        "/api/v1/backups",
+        Some(&s.token("demo.manager.bj")),
+        None,
+        &[],
+    )
+    .assert_problem(403, "forbidden");
+    s.get("/api/v1/backups", &s.token("demo.am.bj"))
+        .assert_problem(403, "forbidden");
+    let audit_before = s.audit_count();
+    let take = || s.call("POST", "/api/v1/backups", Some(&admin), None, &[]);
+    if on_postgres {
+        take().assert_problem(409, "backups_elsewhere");
+        let listed = s.get("/api/v1/backups", &admin);
+        assert_eq!(listed.status, 200, "{}", listed.text);
+        assert_eq!(listed.json["backend"], "postgres");
+        assert_eq!(listed.json["copies"], json!([]));
+        assert_eq!(s.audit_count(), audit_before);
+        return;
+    }
+    let first = take();
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert!(first.json["size_bytes"].as_u64().is_some_and(|n| n > 0));
+    // A second within the same second is refused; the next second's is taken.
+    let again = take();
+    if again.status == 409 {
+        again.assert_problem(409, "backup_exists");
+    }
+    let mut names = vec![first.json["name"].clone()];
+    for _ in 0..2 {
+        std::thread::sleep(std::time::Duration::from_millis(1_100));
+        let next = take();
+        assert_eq!(next.status, 201, "{}", next.text);
+        names.push(next.json["name"].clone());
+    }
+    // Two are kept (the test server's setting), newest first.
+    let listed = s.get("/api/v1/backups", &s.token("demo.auditor"));
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.json["backend"], "sqlite");
+    assert_eq!(listed.json["keep"], 2);
+    let kept: Vec<Value> = listed.json["copies"]
+        .as_array()
+        .map(|a| a.iter().map(|c| c["name"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        kept,
+        [names[2].clone(), names[1].clone()],
+        "{}",
+        listed.text
+    );
+    // Each is in the audit log, with who took it.
+    assert!(s.audit_count() >= audit_before + 3);
+    // The copy is the archive: the demo's files are in it.
+    let dir = std::path::PathBuf::from(
+        s.database_url()
+            .trim_start_matches("sqlite://")
+            .trim_end_matches("test.db"),
+    )
+    .join("backups")
+    .join(names[2].as_str().unwrap_or_default());
+    let copy = clientele_persistence::Db::connect(&clientele_persistence::DbSettings {
+        url: format!("sqlite://{}", dir.display()),
+        pool_size: 1,
+        connect_timeout: std::time::Duration::from_secs(5),
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let files: i64 = copy
+        .read(|c| {
+            use clientele_persistence::schema::customers;
+            use diesel::prelude::*;
+            Ok(customers::table.count().get_result(c)?)
+        })
+        .unwrap_or_default();
+    assert!(files > 0, "the copy holds the files");
 }

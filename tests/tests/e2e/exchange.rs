@@ -651,6 +651,31 @@ fn csv_imports_have_their_own_body_limit() {
     assert_eq!(last.json["items"], json!([]), "{}", last.text);
     let first = s.get("/api/v1/customers?external_id=BIG-00000", &am);
     assert_eq!(first.json["items"].as_array().map(Vec::len), Some(1));
+    // So may a contacts import, keyed or not.
+    let mut contacts = String::from("customer_external_id,name,phone,note\n");
+    for i in 0..300 {
+        contacts.push_str(&format!(
+            "BIG-{i:05},联系人{i:05},010-6123 {:04},{}\n",
+            i,
+            "负责采购与对账".repeat(12)
+        ));
+    }
+    assert!(contacts.len() > 64 * 1024, "{}", contacts.len());
+    let keyed_contacts = s.raw(
+        "POST",
+        "/api/v1/customers/contacts/import?dry_run=true",
+        &[
+            ("authorization", &auth),
+            ("idempotency-key", "big-contacts-1"),
+        ],
+        Some(("text/csv", contacts.as_bytes())),
+    );
+    assert_eq!(keyed_contacts.status, 200, "{}", keyed_contacts.text);
+    assert_eq!(
+        keyed_contacts.json["created"], 300,
+        "{}",
+        keyed_contacts.text
+    );
     // Other bodies keep the smaller limit.
     let name = "大".repeat(30_000);
     let r = s.post(

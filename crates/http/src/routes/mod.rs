@@ -4,6 +4,7 @@
 pub mod approval_rules;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod contact_exchange;
 pub mod contact_fields;
 pub mod csv_import;
@@ -189,6 +190,11 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                 web::resource("/regions/{code}")
                     .get(regions::get_region)
                     .patch(regions::update_region),
+            )
+            .service(
+                web::resource("/backups")
+                    .get(backups::list_backups)
+                    .post(backups::take_backup),
             )
             .service(
                 web::resource("/units")
