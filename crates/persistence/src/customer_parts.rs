@@ -147,17 +147,22 @@ fn keys_of(row: &ContactRow) -> ReachKeys {
 }
 
 /// The contacts of a file, primary first; removed ones too if asked; only
-/// those reached by `reach` if given.
+/// those reached by `reach`, and the one an ERP keeps by `external_id`, if
+/// given.
 pub fn contacts(
     conn: &mut DbConn,
     customer_id: &str,
     include_inactive: bool,
     reach: Option<&clientele_customers::Reach>,
+    external_id: Option<&str>,
 ) -> Result<Vec<ContactRow>> {
     use clientele_customers::Reach;
     let mut q = customer_contacts::table
         .filter(customer_contacts::customer_id.eq(customer_id))
         .into_boxed();
+    if let Some(e) = external_id {
+        q = q.filter(customer_contacts::external_id.eq(e.to_owned()));
+    }
     if !include_inactive {
         q = q.filter(customer_contacts::active.eq(true));
     }

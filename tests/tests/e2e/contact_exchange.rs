@@ -116,6 +116,28 @@ fn r_cus_02_contacts_come_from_an_erp_dry_run_then_commit_then_unchanged() {
     assert_eq!(named(&kept, "李娜")["is_primary"], false);
     let wang = contacts(&s, &am, &cement);
     assert_eq!(wang[0]["external_id"], "C-3");
+    // The ERP finds its own contact in the file by its id.
+    let by_erp = s.get(
+        &format!("/api/v1/customers/{steel}/contacts?external_id=C-1"),
+        &am,
+    );
+    assert_eq!(
+        by_erp.json.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        by_erp.text
+    );
+    assert_eq!(by_erp.json[0]["name"], "张伟");
+    let none = s.get(
+        &format!("/api/v1/customers/{cement}/contacts?external_id=C-1"),
+        &am,
+    );
+    assert_eq!(none.json, json!([]));
+    s.get(
+        &format!("/api/v1/customers/{steel}/contacts?external_id="),
+        &am,
+    )
+    .assert_refused_on(400, "invalid_query", "external_id", "invalid_length");
     assert_eq!(wang[0]["is_primary"], true);
     // Each change is in the file's history, field by field (CUS-04).
     let history = s.get(&format!("/api/v1/customers/{steel}/history"), &am);

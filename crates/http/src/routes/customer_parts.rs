@@ -35,6 +35,10 @@ pub struct ContactQuery {
     /// address, however written (as the list's `contact`): who is calling?
     #[param(min_length = 3, max_length = 254)]
     pub contact: Option<String>,
+    /// Only the contact an ERP keeps by this id (an ERP looking up its own
+    /// contact in the file).
+    #[param(min_length = 1, max_length = 64)]
+    pub external_id: Option<String>,
 }
 
 /// The contacts of a file, primary first.
@@ -53,9 +57,19 @@ pub async fn list_contacts(
         .as_deref()
         .map(crate::routes::customer_files::reach_of)
         .transpose()?;
+    let external_id = match q.external_id.as_deref().map(str::trim) {
+        Some(e) if e.is_empty() || e.chars().count() > 64 => {
+            return Err(ApiError::bad_parameter(
+                "external_id",
+                "invalid_length",
+                "external_id has 1 to 64 characters",
+            ))
+        }
+        other => other.map(str::to_owned),
+    };
     let file = id.0.clone();
     let rows = read_part(&st, &ctx, auth.0, id.0, "contacts", move |c, _, _| {
-        customer_parts::contacts(c, &file, all, reach.as_ref())
+        customer_parts::contacts(c, &file, all, reach.as_ref(), external_id.as_deref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(Contact::from).collect::<Vec<_>>()))
