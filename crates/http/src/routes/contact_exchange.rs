@@ -12,8 +12,8 @@ use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx, ValidQuery};
 use crate::routes::contact_fields::{write_contact, ContactFields, Held};
 use crate::routes::csv_import::{
-    answer, count_for_planner, read_upload, rolled_back, row_fault, ImportError, ImportQuery,
-    ImportReport,
+    conclude, count_for_planner, header_refused, in_one_transaction, read_upload, ImportError,
+    ImportQuery, ImportReport, Tally,
 };
 use crate::routes::customer_exchange::{export_answer, ndjson, ExportFormat, ExportFormatQuery};
 use crate::routes::customer_files::{
@@ -289,15 +289,6 @@ fn merge(into: &mut ContactFields, set: ContactFields) {
     );
 }
 
-/// What the rows did, and the rows refused with why.
-#[derive(Default)]
-struct Done {
-    created: usize,
-    updated: usize,
-    unchanged: usize,
-    failed: Vec<(usize, DbError)>,
-}
-
 /// A refusal of a row for what it names, on the column that names it.
 fn refused(field: &'static str, code: &'static str, message: impl Into<String>) -> DbError {
     DbError::Invalid {
@@ -353,7 +344,7 @@ const ROWS_AT_ONCE: usize = 100;
 /// and if one of them is refused they run again, each in its own: most
 /// imports have no bad row, and two statements a row were a fifth of its
 /// round trips.
-fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result<Done, DbError> {
+fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result<Tally, DbError> {
     let refs = |column: &str| -> Vec<&str> {
         rows.iter()
             .flat_map(|r| &r.file_refs)
@@ -448,7 +439,7 @@ struct State {
     /// The history, audit entries and events of the rows written, written
     /// at the end together (many a statement on PostgreSQL).
     records: ChangedFiles,
-    done: Done,
+    done: Tally,
 }
 
 /// [`State`] as it was before a run of rows: what a rollback of them undoes.
@@ -770,63 +761,27 @@ pub async fn import_contacts(
     }
     let upload = read_upload(&st, &req, payload).await?;
     let dry_run = q.dry_run.unwrap_or(true);
-    let (rows, mut errors) = parse(&upload.records)?;
-    let report = |created, updated, unchanged, errors| ImportReport {
-        dry_run,
-        rows: upload.rows(),
-        created,
-        updated,
-        unchanged,
-        errors,
-    };
+    let (rows, errors) = parse(&upload.records)?;
     if errors.iter().any(|e| e.row == 0) {
-        // The header itself is wrong: no row can be read, dry run or not.
-        return answer(false, report(0, 0, 0, errors), upload.lang);
+        return header_refused(&upload, dry_run, errors);
     }
     let meta = ctx.meta(&st, Some(&p));
     let faulty = !errors.is_empty();
     let db = st.db.clone();
-    let outcome = web::block(move || {
-        let result = std::cell::RefCell::new(None);
-        let tx = db.write(|c| {
-            let r = run(c, &p, &meta, &rows);
-            let failed = faulty || !matches!(&r, Ok(done) if done.failed.is_empty());
-            *result.borrow_mut() = Some(r);
-            if dry_run || failed {
-                Err(rolled_back())
-            } else {
-                Ok(())
-            }
-        });
-        (tx, result.into_inner())
-    })
-    .await?;
-    match outcome {
-        // Every row went in, but the commit itself failed.
-        (Err(e), Some(Ok(done))) if !dry_run && done.failed.is_empty() && !faulty => Err(e.into()),
-        (_, Some(Ok(done))) if done.failed.is_empty() && !faulty => {
-            if !dry_run {
-                count_for_planner(
-                    &st,
-                    done.created,
-                    customer_parts::count_contacts_for_planner,
-                );
-            }
-            Ok(HttpResponse::Ok().json(report(done.created, done.updated, done.unchanged, vec![])))
-        }
-        (_, Some(Ok(done))) => {
-            errors.extend(done.failed.into_iter().map(|(line, e)| {
-                row_fault(line, e, |f| match f {
-                    "external_id" => "contact_external_id".to_owned(),
-                    other => other.to_owned(),
-                })
-            }));
-            errors.sort_by_key(|e| e.row);
-            answer(dry_run, report(0, 0, 0, errors), upload.lang)
-        }
-        (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
-        (Ok(()), None) => Err(ApiError::internal()),
-    }
+    let outcome =
+        web::block(move || in_one_transaction(&db, dry_run, faulty, |c| run(c, &p, &meta, &rows)))
+            .await?;
+    conclude(
+        outcome,
+        dry_run,
+        &upload,
+        errors,
+        |f| match f {
+            "external_id" => "contact_external_id".to_owned(),
+            other => other.to_owned(),
+        },
+        |created| count_for_planner(&st, created, customer_parts::count_contacts_for_planner),
+    )
 }
 
 /// One contact as an NDJSON line: as the API shows it, with its file's code

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
-use clientele_persistence::Error as DbError;
+use clientele_persistence::{Db, DbConn, Error as DbError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -178,4 +178,113 @@ pub fn count_for_planner(
             }
         }
     });
+}
+
+/// What an import did, and the rows it could not write, each with its line.
+#[derive(Default)]
+pub struct Tally {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: Vec<(usize, DbError)>,
+}
+
+impl Tally {
+    pub fn add(&mut self, more: Tally) {
+        self.created += more.created;
+        self.updated += more.updated;
+        self.unchanged += more.unchanged;
+        self.failed.extend(more.failed);
+    }
+}
+
+/// What an import's transaction came to: how it ended, and what its rows
+/// did (none when it did not get to run them).
+pub type Outcome = (Result<(), DbError>, Option<Result<Tally, DbError>>);
+
+/// Runs an import's rows (`run`) in one transaction, kept only by a commit
+/// (`dry_run` false) whose rows all went in and that had no faulty rows
+/// before it (`faulty`): a dry run goes through the same writes and rolls
+/// them back, so it finds what the commit would find.
+pub fn in_one_transaction(
+    db: &Db,
+    dry_run: bool,
+    faulty: bool,
+    run: impl FnOnce(&mut DbConn) -> Result<Tally, DbError>,
+) -> Outcome {
+    let result = std::cell::RefCell::new(None);
+    let tx = db.write(|c| {
+        let r = run(c);
+        let failed = faulty || !matches!(&r, Ok(done) if done.failed.is_empty());
+        *result.borrow_mut() = Some(r);
+        if dry_run || failed {
+            Err(rolled_back())
+        } else {
+            Ok(())
+        }
+    });
+    (tx, result.into_inner())
+}
+
+/// The answer to an import: its report, or (a commit with faulty rows) a
+/// problem carrying it. `errors`: the rows' own faults found before writing;
+/// `column`: the CSV column of a field a refusal names; `committed`: what to
+/// do after a commit that added `created` rows.
+pub fn conclude(
+    outcome: Outcome,
+    dry_run: bool,
+    upload: &Upload,
+    mut errors: Vec<ImportError>,
+    column: impl Fn(&str) -> String,
+    committed: impl FnOnce(usize),
+) -> Result<HttpResponse, ApiError> {
+    let report = |done: Option<&Tally>, errors| ImportReport {
+        dry_run,
+        rows: upload.rows(),
+        created: done.map_or(0, |d| d.created),
+        updated: done.map_or(0, |d| d.updated),
+        unchanged: done.map_or(0, |d| d.unchanged),
+        errors,
+    };
+    match outcome {
+        // Every row went in, but the commit itself failed.
+        (Err(e), Some(Ok(done))) if !dry_run && done.failed.is_empty() && errors.is_empty() => {
+            Err(e.into())
+        }
+        (_, Some(Ok(done))) if done.failed.is_empty() && errors.is_empty() => {
+            if !dry_run {
+                committed(done.created);
+            }
+            Ok(HttpResponse::Ok().json(report(Some(&done), vec![])))
+        }
+        (_, Some(Ok(done))) => {
+            errors.extend(
+                done.failed
+                    .into_iter()
+                    .map(|(line, e)| row_fault(line, e, &column)),
+            );
+            // In file order; a row's own faults before what writing it met.
+            errors.sort_by_key(|e| e.row);
+            answer(dry_run, report(None, errors), upload.lang)
+        }
+        (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
+        (Ok(()), None) => Err(ApiError::internal()),
+    }
+}
+
+/// An import's header refused: no row can be read, dry run or not.
+pub fn header_refused(
+    upload: &Upload,
+    dry_run: bool,
+    errors: Vec<ImportError>,
+) -> Result<HttpResponse, ApiError> {
+    let report = ImportReport {
+        dry_run,
+        rows: upload.rows(),
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        errors,
+    };
+    answer(false, report, upload.lang)
 }

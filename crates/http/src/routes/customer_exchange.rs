@@ -10,7 +10,8 @@ use crate::dto::customers::{
 use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx, ValidQuery};
 use crate::routes::csv_import::{
-    self, answer, read_upload, row_fault, ImportError, ImportQuery, ImportReport,
+    self, conclude, header_refused, in_one_transaction, read_upload, ImportError, ImportQuery,
+    ImportReport, Tally,
 };
 use crate::routes::customer_files::{
     clearance_guard, judge_for_change, registered_page, see_for_change, settle_region, unit_guard,
@@ -848,27 +849,6 @@ enum RowOutcome {
     Unchanged,
 }
 
-/// What an import did, and the rows it could not write, each with its line.
-#[derive(Default)]
-struct Imported {
-    created: usize,
-    updated: usize,
-    unchanged: usize,
-    failed: Vec<(usize, DbError)>,
-}
-
-impl Imported {
-    fn add(&mut self, more: Imported) {
-        self.created += more.created;
-        self.updated += more.updated;
-        self.unchanged += more.unchanged;
-        self.failed.extend(more.failed);
-    }
-}
-
-/// Whether an error is the row's own (its data breaks a rule, or meets a
-/// file it may not touch), rather than the database's (unreachable,
-/// invalid data), which stops the import.
 /// What every row of one import looks up: read once (the files of the
 /// file's external ids in one query a thousand), as the import's
 /// transaction sees them, and kept up to date as rows create files.
@@ -1036,14 +1016,14 @@ fn run_import(
     meta: &clientele_persistence::WriteMeta,
     rows: &[ImportRow],
     codes: Option<customers::CodeRun>,
-) -> Result<Imported, DbError> {
+) -> Result<Tally, DbError> {
     let codes = match codes {
         Some(run) => run,
         None => customers::CodeRun::start(c)?,
     };
     let mut cx = ImportContext::load(c, rows, codes)?;
     let mut records = Records::default();
-    let mut done = Imported::default();
+    let mut done = Tally::default();
     let sqlite = matches!(c, DbConn::Sqlite(_));
     // On SQLite the new files' search rows are written at the end, all
     // together, by `records`.
@@ -1056,7 +1036,7 @@ fn run_import(
     } else {
         for run in rows.chunks(ROWS_AT_ONCE) {
             let (mark, codes) = (records.mark(), cx.codes.clone());
-            let mut tried = Imported::default();
+            let mut tried = Tally::default();
             cx.load_files(c, run)?;
             let at_once = clientele_persistence::savepoint(c, |c| {
                 records.new.hold_rows();
@@ -1112,7 +1092,7 @@ fn import_rows(
     rows: &[ImportRow],
     cx: &mut ImportContext,
     records: &mut Records,
-    done: &mut Imported,
+    done: &mut Tally,
     row_by_row: bool,
 ) -> Result<(), DbError> {
     for row in rows {
@@ -1426,20 +1406,10 @@ pub async fn import_customers(
         ));
     }
     let upload = read_upload(&st, &req, payload).await?;
-    let (records, lang) = (&upload.records, upload.lang);
     let dry_run = q.dry_run.unwrap_or(true);
-    let (rows, errors) = parse_rows(records, sees_financials(&p))?;
-    let report = |created, updated, unchanged, errors| ImportReport {
-        dry_run,
-        rows: records.len().saturating_sub(1),
-        created,
-        updated,
-        unchanged,
-        errors,
-    };
+    let (rows, errors) = parse_rows(&upload.records, sees_financials(&p))?;
     if errors.iter().any(|e| e.row == 0) {
-        // The header itself is wrong: no row can be read, dry run or not.
-        return answer(false, report(0, 0, 0, errors), lang);
+        return header_refused(&upload, dry_run, errors);
     }
     // Rows with faults of their own are not tried; the others are, so that
     // one dry run names every bad row, whether its fault is in its fields or
@@ -1449,7 +1419,6 @@ pub async fn import_customers(
         .into_iter()
         .filter(|r| !faulty.contains(&r.line))
         .collect();
-    let mut errors = errors;
     let meta = ctx.meta(&st, Some(&p));
     let db = st.db.clone();
     // A dry run goes through the same writes and rolls them back, so it finds
@@ -1469,20 +1438,10 @@ pub async fn import_customers(
         const ATTEMPTS: usize = 3;
         let mut attempt = 1;
         loop {
-            let result = std::cell::RefCell::new(None);
-            let tx = db.write(|c| {
+            let (tx, result) = in_one_transaction(&db, dry_run, !faulty.is_empty(), |c| {
                 customers::begin_import(c, !rolled_back, rows.len())?;
-                let r = run_import(c, &p, &meta, &rows, codes.clone());
-                let failed =
-                    !faulty.is_empty() || !matches!(&r, Ok(done) if done.failed.is_empty());
-                *result.borrow_mut() = Some(r);
-                if dry_run || failed {
-                    Err(csv_import::rolled_back())
-                } else {
-                    Ok(())
-                }
+                run_import(c, &p, &meta, &rows, codes.clone())
             });
-            let result = result.into_inner();
             let raced = matches!(&result, Some(Ok(done))
                 if done.failed.iter().any(|(_, e)| customers::lost_a_race(e)));
             if raced && attempt < ATTEMPTS {
@@ -1493,31 +1452,15 @@ pub async fn import_customers(
         }
     })
     .await?;
-    match outcome {
-        // Every row went in, but the commit itself failed.
-        (Err(e), Some(Ok(done))) if !dry_run && done.failed.is_empty() && errors.is_empty() => {
-            Err(e.into())
-        }
-        (_, Some(Ok(done))) if done.failed.is_empty() && errors.is_empty() => {
-            if !dry_run {
-                csv_import::count_for_planner(&st, done.created, customers::count_for_planner);
-            }
-            Ok(HttpResponse::Ok().json(report(done.created, done.updated, done.unchanged, vec![])))
-        }
-        (_, Some(Ok(done))) => {
-            let header = upload.header();
-            errors.extend(
-                done.failed
-                    .into_iter()
-                    .map(|(line, e)| row_fault(line, e, |f| column_of(f, header).to_owned())),
-            );
-            // In file order; a row's own faults before what writing it met.
-            errors.sort_by_key(|e| e.row);
-            answer(dry_run, report(0, 0, 0, errors), lang)
-        }
-        (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
-        (Ok(()), None) => Err(ApiError::internal()),
-    }
+    let header = upload.header();
+    conclude(
+        outcome,
+        dry_run,
+        &upload,
+        errors,
+        |f| column_of(f, header).to_owned(),
+        |created| csv_import::count_for_planner(&st, created, customers::count_for_planner),
+    )
 }
 
 /// The CSV column of a file's field: the keeper and the unit by the
