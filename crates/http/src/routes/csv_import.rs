@@ -10,6 +10,8 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use clientele_core::Principal;
+use clientele_customers::visibility::edits_files;
 use clientele_persistence::{Db, DbConn, Error as DbError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -61,14 +63,21 @@ impl Upload {
     }
 }
 
-/// Reads a `text/csv` body (415 otherwise), decoded by its charset (UTF-8,
-/// or GB 18030 as Excel saves it on Chinese Windows) and parsed; the body
-/// may be as large as an import's (`CLIENTELE_MAX_IMPORT_BYTES`).
+/// Reads an import's `text/csv` body (415 otherwise), decoded by its
+/// charset (UTF-8, or GB 18030 as Excel saves it on Chinese Windows) and
+/// parsed; the body may be as large as an import's
+/// (`CLIENTELE_MAX_IMPORT_BYTES`). Only the roles that edit files import.
 pub async fn read_upload(
     st: &AppState,
+    p: &Principal,
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<Upload, ApiError> {
+    if !edits_files(p) {
+        return Err(ApiError::forbidden(
+            "importing needs the admin, manager, account_manager or integration role",
+        ));
+    }
     let Some(mime) = req
         .mime_type()
         .ok()
