@@ -41,7 +41,8 @@ pub struct ContactQuery {
     pub external_id: Option<String>,
 }
 
-/// The contacts of a file, primary first.
+/// The contacts of a file, primary first (at most 500; the contacts'
+/// export lists every one).
 #[utoipa::path(get, path = "/api/v1/customers/{id}/contacts", tag = "customers", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ContactQuery), responses((status = 200, body = Vec<Contact>)))]
 pub async fn list_contacts(
