@@ -470,10 +470,12 @@ macro_rules! filtered_files {
             let units = ou
                 .filter(ou.field(org_units::path).like(format!("{p}%")))
                 .select(ou.field(org_units::id));
-            by_index!(
-                Probe::Unit(p.clone()),
-                customers::owner_unit_id.eq_any(units)
-            );
+            let probe = Probe::Unit(p.clone());
+            if crate::list_routes::beyond_sight(scope, &probe) {
+                // Another branch's unit: only its shared files are in sight.
+                q = q.filter(diesel::dsl::sql::<Bool>("customers.shared = TRUE"));
+            }
+            by_index!(probe, customers::owner_unit_id.eq_any(units));
         }
         if let Some(v) = &f.external_id {
             q = q.filter(customers::external_id.eq(v.clone()));

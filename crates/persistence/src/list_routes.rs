@@ -231,6 +231,7 @@ fn passed(conn: &mut DbConn, scope: &ListScope, p: &Probe, limit: i64) -> Result
             p,
         ),
         scope,
+        p,
     )
     .sql(" LIMIT ")
     .bind_int(limit + 1)
@@ -277,13 +278,29 @@ fn prefix_end(prefix: &str) -> Option<String> {
     Some(format!("{}{next}", &kept[..kept.len() - last.len_utf8()]))
 }
 
-/// `text` followed by whether a file is in `scope`'s sight, on the
-/// columns every index of a filter carries (as `visible_to!` says it).
-fn in_sight<ST>(text: Fixed<ST>, scope: &ListScope) -> Fixed<ST> {
+/// Whether `p` names a unit outside `scope`'s sight and not above it
+/// (another branch's): of its files, only the shared ones are in sight.
+/// Said so (`customers.shared = TRUE`), the shared files' own index finds
+/// them, where the unit's index would be read through all of its files to
+/// find those few (migration 000034).
+pub(crate) fn beyond_sight(scope: &ListScope, p: &Probe) -> bool {
+    match (p, &scope.unit_path) {
+        (Probe::Unit(unit), Some(sight)) => !unit.starts_with(sight) && !sight.starts_with(unit),
+        _ => false,
+    }
+}
+
+/// `text` followed by whether a file that passes `p` is in `scope`'s
+/// sight, on the columns every index of a filter carries (as `visible_to!`
+/// says it).
+fn in_sight<ST>(text: Fixed<ST>, scope: &ListScope, p: &Probe) -> Fixed<ST> {
     let cleared = text
         .sql(" AND customers.secrecy_level IN (SELECT code FROM secrecy_levels WHERE rank <= ")
         .bind_int(i64::from(scope.clearance_rank))
         .sql(")");
+    if beyond_sight(scope, p) {
+        return cleared.sql(" AND customers.shared = TRUE");
+    }
     match &scope.unit_path {
         None => cleared,
         Some(path) => cleared
@@ -309,6 +326,7 @@ pub(crate) fn gathered(scope: &ListScope, p: &Probe) -> Fixed<Bool> {
             p,
         ),
         scope,
+        p,
     )
     .sql(")")
 }

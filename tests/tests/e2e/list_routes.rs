@@ -111,7 +111,26 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
     let since = chrono::DateTime::parse_from_rfc3339(&changed_from)
         .unwrap_or_else(|e| panic!("{e}"))
         .to_utc();
-    let (bj, team) = (s.unit_id("BJ"), s.unit_id("BJ-P1"));
+    let (bj, team, sh) = (s.unit_id("BJ"), s.unit_id("BJ-P1"), s.unit_id("SH"));
+    // Three Shanghai files are shared: all of that unit Beijing sees.
+    for k in [7, 150, 299] {
+        let found = s.get(
+            &format!("/api/v1/customers?external_id=ROUTE-SH-{k:03}"),
+            &admin,
+        );
+        let id = found.json["items"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let path = format!("/api/v1/customers/{id}");
+        let etag = s
+            .get(&path, &admin)
+            .header("etag")
+            .unwrap_or_default()
+            .to_owned();
+        let shared = s.patch(&path, &admin, &etag, &serde_json::json!({"shared": true}));
+        assert_eq!(shared.status, 200, "{}", shared.text);
+    }
 
     // Which values are rare: 12 files of 480 are gathered, the rest walked.
     let everything = ListScope {
@@ -163,6 +182,17 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
     assert_eq!(
         route_in(&beijing_sight, vec![shenzhen.clone()]),
         Route::Gather(shenzhen)
+    );
+    // So is the Shanghai unit: only its shared files are in Beijing's sight.
+    let sh_path =
+        s.db.read(|c| clientele_persistence::units::get(c, &sh))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .path;
+    let shanghai = Probe::Unit(sh_path);
+    assert_eq!(route(vec![shanghai.clone()]), Route::Walk);
+    assert_eq!(
+        route_in(&beijing_sight, vec![shanghai.clone()]),
+        Route::Gather(shanghai)
     );
     // With a common filter beside it, the rare one is gathered.
     assert_eq!(
@@ -257,6 +287,18 @@ fn r_cus_03_rare_and_common_values_list_the_same_files() {
             held("owner_unit_id", team.clone().into()),
         ),
         (format!("unit_id={bj}"), beijing()),
+        // Another branch's unit: Beijing sees its shared files only.
+        (
+            format!("unit_id={sh}"),
+            held("owner_unit_id", sh.clone().into()),
+        ),
+        (
+            format!("unit_id={sh}&status=active"),
+            both(
+                held("owner_unit_id", sh.clone().into()),
+                held("status", "active".into()),
+            ),
+        ),
         (
             format!("unit_id={bj}&status=dormant"),
             both(beijing(), held("status", "dormant".into())),
