@@ -15,7 +15,9 @@ use crate::routes::csv_import::{
     conclude, count_for_planner, header_refused, in_one_transaction, read_upload, ImportError,
     ImportQuery, ImportReport, Tally,
 };
-use crate::routes::customer_exchange::{export_answer, ndjson, ExportFormat, ExportFormatQuery};
+use crate::routes::customer_exchange::{
+    export_answer, may_export, ndjson, ExportFormat, ExportFormatQuery,
+};
 use crate::routes::customer_files::{
     judge_for_change, registered_page, see_for_change, ClassQuery, CustomerQuery,
 };
@@ -23,7 +25,6 @@ use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
 use clientele_customers::contacts::{match_row, yes_no, Known, RowMatch};
-use clientele_customers::visibility::exports_files;
 use clientele_persistence::changed_files::{ChangedFiles, Mark};
 use clientele_persistence::customer_parts::{self, ContactRow};
 use clientele_persistence::{customers, DbConn, Error as DbError, WriteMeta};
@@ -816,11 +817,7 @@ pub async fn export_contacts(
     f: ValidQuery<ExportFormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
-    if !exports_files(&p) {
-        return Err(ApiError::forbidden(
-            "exporting files needs the admin, manager, auditor or integration role",
-        ));
-    }
+    may_export(&p)?;
     let (format, limit, cursor) = f.parse()?;
     let meta = ctx.meta(&st, Some(&p));
     let detail = Some(match format {

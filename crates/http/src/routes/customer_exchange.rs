@@ -214,6 +214,19 @@ fn csv_row(c: &Customer, keeper: Option<&str>, primary: Option<&ContactRow>) -> 
     ])
 }
 
+/// Files leave the archive only with permission (CUS-08): the admin,
+/// manager, auditor and integration roles export; others are refused (403)
+/// and ask with an export request.
+pub(crate) fn may_export(p: &Principal) -> Result<(), ApiError> {
+    if exports_files(p) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "exporting files needs the admin, manager, auditor or integration role",
+        ))
+    }
+}
+
 /// One file as an NDJSON line: the file as the API shows it, and its
 /// primary contact.
 #[derive(Serialize)]
@@ -248,11 +261,7 @@ pub async fn export_customers(
     f: ValidQuery<ExportFormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
-    if !exports_files(&p) {
-        return Err(ApiError::forbidden(
-            "exporting files needs the admin, manager, auditor or integration role",
-        ));
-    }
+    may_export(&p)?;
     let (format, limit, cursor) = f.parse()?;
     let meta = ctx.meta(&st, Some(&p));
     exported(
