@@ -349,6 +349,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn r_cus_07_another_branchs_unit_is_beyond_sight() {
+        let beijing = ListScope {
+            unit_path: Some("/hq/bj/".into()),
+            clearance_rank: 2,
+        };
+        let unit = |path: &str| Probe::Unit(path.into());
+        // Another branch, and a unit whose id begins like Beijing's.
+        assert!(beyond_sight(&beijing, &unit("/hq/sh/")));
+        assert!(beyond_sight(&beijing, &unit("/hq/bj2/")));
+        // Beijing's own units, and the head office above it.
+        assert!(!beyond_sight(&beijing, &unit("/hq/bj/")));
+        assert!(!beyond_sight(&beijing, &unit("/hq/bj/p1/")));
+        assert!(!beyond_sight(&beijing, &unit("/hq/")));
+        // Whoever sees every unit, and filters of other kinds.
+        let everything = ListScope {
+            unit_path: None,
+            clearance_rank: 9,
+        };
+        assert!(!beyond_sight(&everything, &unit("/hq/sh/")));
+        assert!(!beyond_sight(&beijing, &Probe::Status("active".into())));
+    }
+
+    #[test]
     fn a_prefix_ends_before_the_next_run_of_digits() {
         assert_eq!(prefix_end("1101").as_deref(), Some("1102"));
         assert_eq!(prefix_end("1199").as_deref(), Some("12"));
