@@ -335,6 +335,41 @@ impl TestServer {
         clientele_persistence::migrate::run_pending(&self.db).unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// Adds a contact to `file` as `token` (it must be taken: 201); its id.
+    pub fn add_contact(&self, token: &str, file: &str, body: Value) -> String {
+        let made = self.post(&format!("/api/v1/customers/{file}/contacts"), token, &body);
+        assert_eq!(made.status, 201, "{}", made.text);
+        made.json["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The newest change in `file`'s history of field `field` of
+    /// `entity_id` (the file or one of its parts); empty when there is none.
+    pub fn change_of(&self, token: &str, file: &str, entity_id: &str, field: &str) -> String {
+        let h = self.get(
+            &format!("/api/v1/customers/{file}/history?limit=200"),
+            token,
+        );
+        h.json["items"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|e| e["entity_id"] == entity_id && e["field"] == field)
+                    .and_then(|e| e["id"].as_str().map(str::to_owned))
+            })
+            .unwrap_or_default()
+    }
+
+    /// Reverts `change` of `file`'s history as `token`, with `If-Match`.
+    pub fn revert(&self, token: &str, file: &str, change: &str, etag: &str) -> Resp {
+        self.call(
+            "POST",
+            &format!("/api/v1/customers/{file}/history/{change}/revert"),
+            Some(token),
+            None,
+            &[("if-match", etag)],
+        )
+    }
+
     /// Opens a private customer's file by this name as `token`; its id.
     pub fn private_file(&self, token: &str, name: &str) -> String {
         let made = self.post(

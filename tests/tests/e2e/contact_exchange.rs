@@ -216,19 +216,26 @@ fn r_cus_02_a_contacts_import_names_every_bad_row_and_writes_nothing() {
     let am = s.token("demo.am.bj");
     let steel = erp_file(&s, &am, "北京坏行钢铁有限公司", "ERP-101");
     let cement = erp_file(&s, &am, "北京坏行水泥有限公司", "ERP-102");
-    let add = |file: &str, body: Value| {
-        let r = s.post(&format!("/api/v1/customers/{file}/contacts"), &am, &body);
-        assert_eq!(r.status, 201, "{}", r.text);
-        r
-    };
-    add(&steel, json!({"name": "王芳", "phone": "010-1111 2222"}));
-    add(&steel, json!({"name": "王芳", "phone": "010-1111 3333"}));
-    add(&steel, json!({"name": "赵敏", "phone": "010-1111 4444"}));
-    let gone = add(
+    s.add_contact(
+        &am,
+        &steel,
+        json!({"name": "王芳", "phone": "010-1111 2222"}),
+    );
+    s.add_contact(
+        &am,
+        &steel,
+        json!({"name": "王芳", "phone": "010-1111 3333"}),
+    );
+    s.add_contact(
+        &am,
+        &steel,
+        json!({"name": "赵敏", "phone": "010-1111 4444"}),
+    );
+    let gone_id = s.add_contact(
+        &am,
         &cement,
         json!({"name": "钱进", "phone": "010-2222 1111", "external_id": "C-9"}),
     );
-    let gone_id = gone.json["id"].as_str().unwrap_or_default();
     let removed = s.call(
         "DELETE",
         &format!("/api/v1/customers/{cement}/contacts/{gone_id}"),
@@ -402,26 +409,8 @@ fn r_cus_02_an_erp_id_names_one_contact_of_a_file() {
     assert_eq!(second.status, 201, "{}", second.text);
     // A revert is a change like any other (CUS-04): it may not take an ERP
     // id back from the contact now holding it, nor the last way to reach.
-    let change = |field: &str| -> String {
-        let h = s.get(&format!("/api/v1/customers/{file}/history?limit=200"), &am);
-        h.json["items"]
-            .as_array()
-            .and_then(|a| {
-                a.iter()
-                    .find(|e| e["entity_id"] == id && e["field"] == field)
-                    .and_then(|e| e["id"].as_str().map(str::to_owned))
-            })
-            .unwrap_or_default()
-    };
-    let revert = |field: &str, etag: &str| {
-        s.call(
-            "POST",
-            &format!("/api/v1/customers/{file}/history/{}/revert", change(field)),
-            Some(&am),
-            None,
-            &[("if-match", etag)],
-        )
-    };
+    let revert =
+        |field: &str, etag: &str| s.revert(&am, &file, &s.change_of(&am, &file, id, field), etag);
     revert("external_id", "\"2\"").assert_refused_on(
         409,
         "duplicate_external_id",

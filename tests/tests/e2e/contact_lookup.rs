@@ -4,13 +4,7 @@
 //! (CUS-07), and every file shown registered as read (CUS-08).
 
 use clientele_e2e::{Resp, TestServer};
-use serde_json::{json, Value};
-
-fn contact(s: &TestServer, token: &str, file: &str, body: Value) -> String {
-    let made = s.post(&format!("/api/v1/customers/{file}/contacts"), token, &body);
-    assert_eq!(made.status, 201, "{}", made.text);
-    made.json["id"].as_str().unwrap_or_default().to_owned()
-}
+use serde_json::json;
 
 /// The ids a lookup lists, in the list's order.
 fn found(r: &Resp) -> Vec<String> {
@@ -47,29 +41,25 @@ fn r_cus_02_a_caller_is_found_by_a_contacts_number_or_address() {
     let cement = s.private_file(&am, "北京来电水泥有限公司");
     let glass = s.private_file(&am, "北京来电玻璃有限公司");
     let shanghai = s.private_file(&s.token("demo.am.sh"), "上海来电航运有限公司");
-    contact(
-        &s,
+    s.add_contact(
         &am,
         &steel,
         json!({"name": "李伟", "phone": "010-8888 6666", "mobile": "+86 139 1234 5678",
                "email": "Li.Wei@Example.com"}),
     );
     // The same person also speaks for a second customer.
-    contact(
-        &s,
+    s.add_contact(
         &am,
         &cement,
         json!({"name": "李伟", "mobile": "13912345678"}),
     );
-    let leaver = contact(
-        &s,
+    let leaver = s.add_contact(
         &am,
         &glass,
         json!({"name": "王芳", "phone": "（０２１）５５５５－６６６６"}),
     );
     // Another branch's customer shares the switchboard number.
-    contact(
-        &s,
+    s.add_contact(
         &s.token("demo.am.sh"),
         &shanghai,
         json!({"name": "赵敏", "phone": "(010)88886666"}),
@@ -108,8 +98,7 @@ fn r_cus_02_a_caller_is_found_by_a_contacts_number_or_address() {
         );
     }
     // And within the file, who it is.
-    contact(
-        &s,
+    s.add_contact(
         &am,
         &steel,
         json!({"name": "郑国栋", "phone": "010-6588 1001-8001"}),
@@ -170,8 +159,7 @@ fn r_cus_02_a_caller_is_found_by_a_contacts_number_or_address() {
     assert!(lookup(&s, &am, "021 5555 6666").is_empty());
 
     // A changed number is found by its new form only.
-    let moved = contact(
-        &s,
+    let moved = s.add_contact(
         &am,
         &glass,
         json!({"name": "孙强", "mobile": "13700001111"}),
@@ -244,8 +232,7 @@ fn r_cus_02_contacts_from_before_are_found_after_the_upgrade() {
     let s = TestServer::start();
     let am = s.token("demo.am.bj");
     let file = s.private_file(&am, "北京升级来电有限公司");
-    contact(
-        &s,
+    s.add_contact(
         &am,
         &file,
         json!({"name": "周到", "phone": "0755-8888 1234", "email": "Zhou@Example.cn"}),

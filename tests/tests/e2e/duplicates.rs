@@ -379,37 +379,32 @@ fn r_cus_01_files_sharing_a_contact_are_likely_duplicates() {
     .map(|name| s.private_file(&am, name))
     .collect();
     let far = s.private_file(&s.token("demo.am.sh"), "上海联络重复测试有限公司");
-    let add = |token: &str, file: &str, body: Value| {
-        let r = s.post(&format!("/api/v1/customers/{file}/contacts"), token, &body);
-        assert_eq!(r.status, 201, "{}", r.text);
-        r.json["id"].as_str().unwrap_or_default().to_owned()
-    };
-    add(
+    s.add_contact(
         &am,
         &ids[0],
         json!({"name": "总机", "phone": "010-6123 4567"}),
     );
-    add(
+    s.add_contact(
         &am,
         &ids[0],
         json!({"name": "李经理", "email": "li@lianluo.cn"}),
     );
-    add(
+    s.add_contact(
         &am,
         &ids[1],
         json!({"name": "前台", "phone": "(010)61234567"}),
     );
-    let left = add(
+    let left = s.add_contact(
         &am,
         &ids[2],
         json!({"name": "已离职", "email": "LI@lianluo.cn"}),
     );
-    add(
+    s.add_contact(
         &am,
         &ids[2],
         json!({"name": "另一人", "phone": "010-6588 9999"}),
     );
-    add(
+    s.add_contact(
         &s.token("demo.am.sh"),
         &far,
         json!({"name": "上海前台", "phone": "+86 10 6123 4567"}),
