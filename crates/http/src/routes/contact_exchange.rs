@@ -435,19 +435,54 @@ fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result
 #[derive(Default)]
 struct State {
     contacts: HashMap<String, Vec<ContactRow>>,
-    touched: HashSet<String>,
-    primary_set: HashSet<String>,
+    claims: Claims,
     /// The history, audit entries and events of the rows written, written
     /// at the end together (many a statement on PostgreSQL).
     records: ChangedFiles,
     done: Tally,
 }
 
+/// What the rows so far claimed: the contacts they wrote and the files they
+/// made a contact primary of (a later row may claim neither again), in the
+/// order claimed, so that the claims of rows rolled back are undone
+/// without copying the rest.
+#[derive(Default)]
+struct Claims {
+    written: HashSet<String>,
+    primary: HashSet<String>,
+    /// Each claim as made: `true` for a file made primary.
+    made: Vec<(bool, String)>,
+}
+
+impl Claims {
+    fn write(&mut self, contact: &str) {
+        if self.written.insert(contact.to_owned()) {
+            self.made.push((false, contact.to_owned()));
+        }
+    }
+
+    fn make_primary(&mut self, file: &str) {
+        if self.primary.insert(file.to_owned()) {
+            self.made.push((true, file.to_owned()));
+        }
+    }
+
+    /// Forgets the claims made after the first `kept`.
+    fn undo_to(&mut self, kept: usize) {
+        for (primary, key) in self.made.drain(kept..) {
+            if primary {
+                self.primary.remove(&key);
+            } else {
+                self.written.remove(&key);
+            }
+        }
+    }
+}
+
 /// [`State`] as it was before a run of rows: what a rollback of them undoes.
 struct Saved {
     contacts: Vec<(String, Vec<ContactRow>)>,
-    touched: HashSet<String>,
-    primary_set: HashSet<String>,
+    claims: usize,
     records: Mark,
     counts: (usize, usize, usize),
 }
@@ -462,8 +497,7 @@ impl State {
                 .into_iter()
                 .map(|f| (f.clone(), self.contacts.get(f).cloned().unwrap_or_default()))
                 .collect(),
-            touched: self.touched.clone(),
-            primary_set: self.primary_set.clone(),
+            claims: self.claims.made.len(),
             records: self.records.mark(),
             counts: (self.done.created, self.done.updated, self.done.unchanged),
         }
@@ -471,8 +505,7 @@ impl State {
 
     fn restore(&mut self, saved: Saved) {
         self.contacts.extend(saved.contacts);
-        self.touched = saved.touched;
-        self.primary_set = saved.primary_set;
+        self.claims.undo_to(saved.claims);
         self.records.forget_since(saved.records);
         (self.done.created, self.done.updated, self.done.unchanged) = saved.counts;
     }
@@ -493,8 +526,7 @@ fn run_rows(
         let mut cx = RowContext {
             file,
             contacts: state.contacts.entry(file.clone()).or_default(),
-            touched: &mut state.touched,
-            primary_set: &mut state.primary_set,
+            claims: &mut state.claims,
             records: &mut state.records,
         };
         let outcome = if row_by_row {
@@ -528,10 +560,7 @@ enum Outcome {
 struct RowContext<'a> {
     file: &'a str,
     contacts: &'a mut Vec<ContactRow>,
-    /// Contacts an earlier row wrote or added.
-    touched: &'a mut HashSet<String>,
-    /// Files an earlier row made a contact primary of.
-    primary_set: &'a mut HashSet<String>,
+    claims: &'a mut Claims,
     records: &'a mut ChangedFiles,
 }
 
@@ -579,7 +608,7 @@ fn import_row(
         return remove_row(c, meta, row, cx, found, by);
     }
     let primary = row.fields.is_primary == Some(true);
-    if primary && cx.primary_set.contains(cx.file) {
+    if primary && cx.claims.primary.contains(cx.file) {
         return Err(refused(
             "is_primary",
             "several_primary",
@@ -614,7 +643,7 @@ fn import_row(
         }
         RowMatch::Existing(i) => {
             let before = cx.contacts[i].clone();
-            if cx.touched.contains(&before.id) {
+            if cx.claims.written.contains(&before.id) {
                 return Err(duplicate_row(by));
             }
             if row.version.is_some_and(|v| v != before.version) {
@@ -646,9 +675,9 @@ fn import_row(
             (written, Outcome::Created)
         }
     };
-    cx.touched.insert(written.id.clone());
+    cx.claims.write(&written.id);
     if primary {
-        cx.primary_set.insert(cx.file.to_owned());
+        cx.claims.make_primary(cx.file);
         // Making one primary changed the others (a new version each).
         *cx.contacts = customer_parts::contacts_of_files(c, &[cx.file])?
             .remove(cx.file)
@@ -687,7 +716,7 @@ fn remove_row(
         }
     };
     let before = cx.contacts[i].clone();
-    if cx.touched.contains(&before.id) {
+    if cx.claims.written.contains(&before.id) {
         return Err(duplicate_row(by));
     }
     if row.version.is_some_and(|v| v != before.version) {
@@ -703,7 +732,7 @@ fn remove_row(
         records: cx.records,
     };
     let written = write_contact(c, meta, Some(before.version), after, Some(held))?;
-    cx.touched.insert(written.id.clone());
+    cx.claims.write(&written.id);
     cx.contacts[i] = written;
     Ok(Outcome::Updated)
 }
