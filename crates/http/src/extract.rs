@@ -209,33 +209,39 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 format!("the body is not valid JSON: {inner}"),
             );
         }
-        let msg = with_date_time_forms(inner.to_string());
-        let code = serde_code(&msg, "invalid");
-        let path = e.path().to_string();
-        let field = match (code, path.as_str()) {
-            // serde reports a missing field at its parent.
-            ("missing_field", p) => {
-                let name = msg.split('`').nth(1).unwrap_or("");
-                if p == "." || p.is_empty() {
-                    name.to_owned()
-                } else {
-                    format!("{p}.{name}")
-                }
-            }
-            (_, ".") => String::new(),
-            (_, p) => p.to_owned(),
-        };
+        let fault = shape_fault(&e);
         let mut err = ApiError::unprocessable(
             "invalid_body",
-            format!("the body does not fit the schema: {msg}"),
+            format!("the body does not fit the schema: {}", fault.message),
         );
-        err.errors.push(FieldError {
-            field,
-            code: code.into(),
-            message: msg,
-        });
+        err.errors.push(fault);
         err
     })
+}
+
+/// The field a value of the wrong shape is at, and what is wrong with it.
+pub fn shape_fault(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let msg = with_date_time_forms(e.inner().to_string());
+    let code = serde_code(&msg, "invalid");
+    let path = e.path().to_string();
+    let field = match (code, path.as_str()) {
+        // serde reports a missing field at its parent.
+        ("missing_field", p) => {
+            let name = msg.split('`').nth(1).unwrap_or("");
+            if p == "." || p.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{p}.{name}")
+            }
+        }
+        (_, ".") => String::new(),
+        (_, p) => p.to_owned(),
+    };
+    FieldError {
+        field,
+        code: code.into(),
+        message: msg,
+    }
 }
 
 /// A request body, which is always a JSON object: serde would also read a

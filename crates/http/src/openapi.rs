@@ -150,6 +150,19 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A service account's client id and secret, for the \
+                         client_credentials grant of POST /api/v1/auth/token only \
+                         (RFC 6749 section 2.3.1)",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -168,8 +181,11 @@ fn problem(description: &str) -> utoipa::openapi::Response {
 }
 
 fn add_errors(method: &HttpMethod, op: &mut Operation) {
-    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
-    if !secured {
+    // The token endpoint takes a service account's Basic credentials, not
+    // an access token; its faults are OAuth's, listed below.
+    let token = op.operation_id.as_deref() == Some("issue_token");
+    let secured = !token && op.security.as_ref().is_some_and(|s| !s.is_empty());
+    if op.security.as_ref().is_none_or(Vec::is_empty) {
         // Public on purpose: say so, rather than leave it undefined.
         op.security = Some(vec![SecurityRequirement::default()]);
     }
@@ -198,7 +214,16 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
         }
     }
     let has_body = op.request_body.is_some();
-    let mut answers: Vec<(&str, &str)> = vec![
+    let mut answers: Vec<(&str, &str)> = Vec::new();
+    if token {
+        answers.extend([
+            ("400", "OAuth fault (RFC 6749 section 5.2): `invalid_request`, `invalid_grant`, `unsupported_grant_type` or `invalid_scope`, also in the members `error` and `error_description`; or a query parameter the operation does not take"),
+            ("401", "Client authentication failed (`invalid_client`)"),
+            ("415", "The body is neither a form nor JSON"),
+            ("429", "Too many failed sign-ins; retry after `Retry-After`"),
+        ]);
+    }
+    answers.extend([
         ("400", "Malformed request: bad query, header or cursor, a query parameter the operation does not take, or one that is not UTF-8"),
         ("404", "Not found, or not visible to the caller"),
         ("500", "Internal error"),
@@ -206,7 +231,7 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
             "503",
             "The database is unavailable; retry after `Retry-After`",
         ),
-    ];
+    ]);
     if secured {
         answers.push(("401", "Missing, invalid, expired or revoked access token"));
         answers.push(("403", "The caller's role does not allow this"));
@@ -214,12 +239,16 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
     if has_body {
         answers.push(("413", "The body is larger than allowed"));
         answers.push(("415", "The body is not JSON"));
+    }
+    if has_body && !token {
         answers.push(("422", "The body does not fit the schema or breaks a rule"));
     }
-    if matches!(
-        method,
-        HttpMethod::Post | HttpMethod::Patch | HttpMethod::Delete
-    ) {
+    if !token
+        && matches!(
+            method,
+            HttpMethod::Post | HttpMethod::Patch | HttpMethod::Delete
+        )
+    {
         answers.push((
             "409",
             "Conflicts with the current state (duplicate, in use, key in progress)",
@@ -241,10 +270,6 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
     // An If-Match the operation may leave out (a merge) is never missing.
     if if_match.unwrap_or(false) || patch_or_delete {
         answers.push(("428", "If-Match is required"));
-    }
-    if op.operation_id.as_deref() == Some("issue_token") {
-        answers.push(("401", "Client authentication failed"));
-        answers.push(("429", "Too many failed sign-ins; retry after `Retry-After`"));
     }
     for (code, description) in answers {
         let mut answer = problem(description);

@@ -334,3 +334,215 @@ fn service_accounts_use_client_credentials() {
     dup.assert_problem(409, "duplicate");
     assert_eq!(dup.json["errors"][0]["field"], "client_id");
 }
+
+fn form_token(s: &TestServer, headers: &[(&str, &str)], form: &str) -> clientele_e2e::Resp {
+    s.raw(
+        "POST",
+        "/api/v1/auth/token",
+        headers,
+        Some(("application/x-www-form-urlencoded", form.as_bytes())),
+    )
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    let pair = format!("{id}:{secret}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// What a stock OAuth 2.0 client sends (RFC 6749): a form body, and for a
+/// service account HTTP Basic. Every fault names OAuth's code in `error`.
+#[test]
+fn oauth_clients_sign_in_with_forms_and_http_basic() {
+    let s = TestServer::start();
+    // A person, by form; `+` and `%XX` decode as a form does.
+    let person = form_token(
+        &s,
+        &[],
+        "grant_type=password&username=demo.admin&password=clientele%2Ddemo",
+    );
+    assert_eq!(person.status, 200, "{}", person.text);
+    assert_eq!(person.header("cache-control"), Some("no-store"));
+    let refresh_token = person.json["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let rotated = form_token(
+        &s,
+        &[],
+        &format!("grant_type=refresh_token&refresh_token={refresh_token}"),
+    );
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+
+    // A service account, by HTTP Basic with an empty scope (left out).
+    let erp = basic("demo-erp", "clientele-demo-erp-secret");
+    let by_basic = form_token(
+        &s,
+        &[("authorization", &erp)],
+        "grant_type=client_credentials&scope=",
+    );
+    assert_eq!(by_basic.status, 200, "{}", by_basic.text);
+    assert!(by_basic.json.get("refresh_token").is_none());
+    let token = by_basic.json["access_token"].as_str().unwrap_or_default();
+    assert_eq!(s.get("/api/v1/me", token).json["kind"], "service");
+    // The same id in the body as well is the same client.
+    let named = form_token(
+        &s,
+        &[("authorization", &erp)],
+        "grant_type=client_credentials&client_id=DEMO-ERP",
+    );
+    assert_eq!(named.status, 200, "{}", named.text);
+    // By form credentials, as before by JSON.
+    let by_form = form_token(
+        &s,
+        &[],
+        "grant_type=client_credentials&client_id=demo-erp&client_secret=clientele-demo-erp-secret",
+    );
+    assert_eq!(by_form.status, 200, "{}", by_form.text);
+    let admin = s.token("demo.admin");
+    let sign_ins = || {
+        let r = s.get("/api/v1/audit-log?action=signed_in&limit=200", &admin);
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["items"].as_array().map_or(0, Vec::len)
+    };
+    let before = sign_ins();
+    assert!(before >= 5, "{before}");
+
+    // Faults: status, OAuth code, and the members OAuth clients read.
+    let oauth = |r: clientele_e2e::Resp, status: u16, code: &str| {
+        r.assert_problem(status, code);
+        assert_eq!(r.json["error"], code, "{}", r.text);
+        assert!(
+            r.json["error_description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty() && d.is_ascii()),
+            "{}",
+            r.text
+        );
+        r
+    };
+    let wrong = oauth(
+        form_token(
+            &s,
+            &[("authorization", &basic("demo-erp", "wrong"))],
+            "grant_type=client_credentials",
+        ),
+        401,
+        "invalid_client",
+    );
+    assert_eq!(
+        wrong.header("www-authenticate"),
+        Some(r#"Basic realm="clientele""#)
+    );
+    let unreadable = oauth(
+        form_token(
+            &s,
+            &[("authorization", "Basic not*base64")],
+            "grant_type=client_credentials",
+        ),
+        401,
+        "invalid_client",
+    );
+    assert!(unreadable.header("www-authenticate").is_some());
+    // Two ways at once, another client in the body, Basic for a person.
+    oauth(
+        form_token(
+            &s,
+            &[("authorization", &erp)],
+            "grant_type=client_credentials&client_secret=clientele-demo-erp-secret",
+        ),
+        400,
+        "invalid_request",
+    );
+    let other = oauth(
+        form_token(
+            &s,
+            &[("authorization", &erp)],
+            "grant_type=client_credentials&client_id=someone-else",
+        ),
+        400,
+        "invalid_request",
+    );
+    assert_eq!(other.json["errors"][0]["field"], "client_id");
+    oauth(
+        form_token(
+            &s,
+            &[("authorization", &erp)],
+            "grant_type=password&username=demo.admin&password=clientele-demo",
+        ),
+        400,
+        "invalid_request",
+    );
+    oauth(
+        form_token(
+            &s,
+            &[],
+            "grant_type=password&username=demo.admin&password=wrong",
+        ),
+        400,
+        "invalid_grant",
+    );
+    oauth(
+        form_token(&s, &[], "grant_type=authorization_code&code=x"),
+        400,
+        "unsupported_grant_type",
+    );
+    oauth(
+        form_token(
+            &s,
+            &[("authorization", &erp)],
+            "grant_type=client_credentials&scope=customers.read",
+        ),
+        400,
+        "invalid_scope",
+    );
+    let twice = oauth(
+        form_token(
+            &s,
+            &[],
+            "grant_type=password&username=a&username=b&password=x",
+        ),
+        400,
+        "invalid_request",
+    );
+    assert_eq!(twice.json["errors"][0]["field"], "username");
+    let missing = oauth(
+        form_token(&s, &[], "grant_type=password&username=demo.admin"),
+        400,
+        "invalid_request",
+    );
+    assert_eq!(missing.json["errors"][0]["field"], "password");
+    oauth(
+        form_token(&s, &[], "grant_type=password&username=a%FF&password=x"),
+        400,
+        "invalid_request",
+    );
+    // JSON speaks the same codes: a bad shape is 400, not 422.
+    let extra = s.call(
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(&json!({"grant_type": "password", "username": "a", "password": "b", "colour": 1})),
+        &[],
+    );
+    let extra = oauth(extra, 400, "invalid_request");
+    assert_eq!(extra.json["errors"][0]["code"], "unknown_field");
+    // In Chinese the detail is translated; the description stays ASCII.
+    let zh = oauth(
+        form_token(
+            &s,
+            &[("accept-language", "zh-CN")],
+            "grant_type=authorization_code",
+        ),
+        400,
+        "unsupported_grant_type",
+    );
+    assert!(zh.json["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("授权类型")));
+    // None of the refusals opened a session.
+    assert_eq!(sign_ins(), before);
+}

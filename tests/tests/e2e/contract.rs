@@ -28,18 +28,26 @@ fn every_operation_documents_its_errors_with_the_problem_schema() {
                     "{method} {path} {code}"
                 );
             }
-            let secured = op["security"].as_array().is_some_and(|reqs| {
+            // A bearer token may be refused or fall short; the token
+            // endpoint's Basic client fails as OAuth's 401 alone.
+            let bearer = op["security"].as_array().is_some_and(|reqs| {
                 reqs.iter()
-                    .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+                    .any(|r| r.as_object().is_some_and(|o| o.contains_key("bearer")))
             });
-            if secured {
+            if bearer {
                 assert!(
                     responses["401"].is_object() && responses["403"].is_object(),
                     "{method} {path}"
                 );
             }
             if op["requestBody"].is_object() {
+                // OAuth answers a token request's bad parameters with 400.
+                let oauth = op["operationId"] == "issue_token";
                 for code in ["413", "415", "422"] {
+                    if code == "422" && oauth {
+                        assert!(responses[code].is_null(), "{method} {path} {code}");
+                        continue;
+                    }
                     assert!(responses[code].is_object(), "{method} {path} {code}");
                 }
             }

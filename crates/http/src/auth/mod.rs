@@ -4,3 +4,4 @@ pub mod jwt;
 pub mod password;
 pub mod principal_cache;
 pub mod secrets;
+pub mod token_request;

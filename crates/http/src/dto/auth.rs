@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-/// A token request, told apart by `grant_type`.
+/// A token request, told apart by `grant_type`: as a form
+/// (`application/x-www-form-urlencoded`, as OAuth 2.0 clients send it) or
+/// as JSON. `auth::token_request` reads it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum TokenRequest {
@@ -14,42 +16,6 @@ pub enum TokenRequest {
     RefreshToken(RefreshGrant),
     /// A service account (ERP, finance) signs in.
     ClientCredentials(ClientGrant),
-}
-
-/// Reads `grant_type` first, so errors speak of the grant the caller meant.
-impl<'de> Deserialize<'de> for TokenRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let v = serde_json::Value::deserialize(d)?;
-        let kind = v
-            .get("grant_type")
-            .ok_or_else(|| D::Error::missing_field("grant_type"))?
-            .as_str()
-            .ok_or_else(|| D::Error::custom("grant_type must be a string"))?
-            .to_owned();
-        let parsed = match kind.as_str() {
-            "password" => serde_json::from_value(v).map(TokenRequest::Password),
-            "refresh_token" => serde_json::from_value(v).map(TokenRequest::RefreshToken),
-            "client_credentials" => serde_json::from_value(v).map(TokenRequest::ClientCredentials),
-            other => {
-                return Err(D::Error::unknown_variant(
-                    other,
-                    &["password", "refresh_token", "client_credentials"],
-                ))
-            }
-        };
-        parsed.map_err(D::Error::custom)
-    }
-}
-
-impl Validate for TokenRequest {
-    fn validate(&self) -> Result<(), validator::ValidationErrors> {
-        match self {
-            TokenRequest::Password(g) => g.validate(),
-            TokenRequest::RefreshToken(g) => g.validate(),
-            TokenRequest::ClientCredentials(g) => g.validate(),
-        }
-    }
 }
 
 macro_rules! grant_kind {

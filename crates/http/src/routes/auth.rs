@@ -1,13 +1,13 @@
 //! Signing in and out: password, refresh-token and client-credentials
 //! grants; failed attempts are limited per account and per address.
 
-use crate::auth::{password, secrets};
+use crate::auth::{password, secrets, token_request};
 use crate::dto::auth::{ClientGrant, PasswordGrant, RefreshGrant, TokenRequest, TokenResponse};
 use crate::error::ApiError;
-use crate::extract::{Auth, ReqCtx, ValidJson};
+use crate::extract::{Auth, ReqCtx};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use clientele_persistence::audit::{self, Change};
 use clientele_persistence::sessions::{self, Refresh};
@@ -261,23 +261,44 @@ async fn refresh_grant(st: &AppState, g: RefreshGrant) -> Result<HttpResponse, A
     }
 }
 
-/// Obtain tokens (OAuth 2.0 token endpoint, JSON body).
+/// Obtain tokens (OAuth 2.0 token endpoint).
 ///
 /// `password` for people, `refresh_token` to rotate (a spent refresh token
 /// presented again revokes the whole session), `client_credentials` for
-/// service accounts. Repeated failures answer 429 with `Retry-After`.
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+/// service accounts. The parameters come as a form
+/// (`application/x-www-form-urlencoded`, as OAuth 2.0 clients send them)
+/// or as JSON. A service account may instead authenticate with HTTP Basic
+/// (`client_id:client_secret`, RFC 6749 §2.3.1), not both ways at once.
+/// There are no scopes: access follows the account's roles, unit and
+/// clearance, and a non-empty `scope` is refused (`invalid_scope`).
+/// Faults answer 400 (401 for client authentication) with OAuth's codes
+/// (`invalid_request`, `invalid_grant`, `invalid_client`,
+/// `unsupported_grant_type`, `invalid_scope`), also as the members
+/// `error` and `error_description` OAuth clients read. Repeated failures
+/// answer 429 with `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
+    request_body(content(
+        (TokenRequest = "application/x-www-form-urlencoded"),
+        (TokenRequest = "application/json"),
+    )),
+    security((), ("client_basic" = [])),
     responses((status = 200, body = TokenResponse)))]
 pub async fn issue_token(
     st: web::Data<AppState>,
     ctx: ReqCtx,
-    body: ValidJson<TokenRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    match body.0 {
-        TokenRequest::Password(g) => password_grant(&st, &ctx, g).await,
-        TokenRequest::RefreshToken(g) => refresh_grant(&st, g).await,
-        TokenRequest::ClientCredentials(g) => client_grant(&st, &ctx, g).await,
-    }
+    let answer = async {
+        let mut raw = payload.into_inner();
+        let asked = token_request::read(&req, &mut raw, st.config.max_body_bytes).await?;
+        match asked {
+            TokenRequest::Password(g) => password_grant(&st, &ctx, g).await,
+            TokenRequest::RefreshToken(g) => refresh_grant(&st, g).await,
+            TokenRequest::ClientCredentials(g) => client_grant(&st, &ctx, g).await,
+        }
+    };
+    answer.await.map_err(token_request::oauth_problem)
 }
 
 /// Sign out: ends this session; its access and refresh tokens stop working at once.
