@@ -154,17 +154,10 @@ impl TestServer {
 
     pub fn start_with(tune: impl FnOnce(&mut ApiConfig)) -> Self {
         let (store, url) = fresh_store();
-        let db = Db::connect(&DbSettings {
-            url: url.clone(),
-            pool_size: 4,
-            connect_timeout: Duration::from_secs(10),
-        })
-        .unwrap_or_else(|e| panic!("connect: {e}"));
+        let db = connect(&url);
         migrate::run_pending(&db).unwrap_or_else(|e| panic!("migrate: {e}"));
         clientele_server::demo::seed(&db).unwrap_or_else(|e| panic!("seed: {e}"));
-        let mut config = ApiConfig::with_secret(SECRET.as_bytes().to_vec());
-        config.max_body_bytes = 64 * 1024;
-        config.max_import_bytes = 256 * 1024;
+        let mut config = test_config();
         if let Store::Sqlite(dir) = &store {
             config.backups = Some(clientele_http::config::BackupPlace {
                 database_url: url.clone(),
@@ -173,6 +166,17 @@ impl TestServer {
             });
         }
         tune(&mut config);
+        Self::serve(url, db, config, Some(store))
+    }
+
+    /// A second server on this one's database, as a replica behind a load
+    /// balancer is: its own process state, the same data. Drop it before
+    /// this one, which owns the database.
+    pub fn replica(&self) -> Self {
+        Self::serve(self.url.clone(), connect(&self.url), test_config(), None)
+    }
+
+    fn serve(url: String, db: Db, config: ApiConfig, store: Option<Store>) -> Self {
         let state = AppState::new(db.clone(), config, Arc::new(SystemClock));
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -191,7 +195,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             db,
             handle,
-            store: Some(store),
+            store,
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(30))
                 .build(),
@@ -424,6 +428,23 @@ impl TestServer {
             })
             .unwrap_or(-1)
     }
+}
+
+/// The API's settings in tests: small body limits, to reach them cheaply.
+fn test_config() -> ApiConfig {
+    let mut config = ApiConfig::with_secret(SECRET.as_bytes().to_vec());
+    config.max_body_bytes = 64 * 1024;
+    config.max_import_bytes = 256 * 1024;
+    config
+}
+
+fn connect(url: &str) -> Db {
+    Db::connect(&DbSettings {
+        url: url.to_owned(),
+        pool_size: 4,
+        connect_timeout: Duration::from_secs(10),
+    })
+    .unwrap_or_else(|e| panic!("connect: {e}"))
 }
 
 impl Drop for TestServer {

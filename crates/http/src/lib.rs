@@ -17,6 +17,7 @@ pub mod register_queue;
 pub mod request_line;
 pub mod routes;
 pub mod state;
+pub mod sync_floors;
 pub mod webhook_delivery;
 
 pub use app::{listen, start, start_on};

@@ -7,6 +7,7 @@ use crate::config::ApiConfig;
 use crate::error::ApiError;
 use crate::middleware::metrics::Metrics;
 use crate::register_queue::RegisterQueue;
+use crate::sync_floors::SyncFloorWorker;
 use crate::webhook_delivery::WebhookWorker;
 use clientele_core::Clock;
 use clientele_persistence::{Db, DbConn, Plans, Result as DbResult};
@@ -25,6 +26,9 @@ pub struct AppState {
     pub webhooks: Arc<WebhookWorker>,
     /// What the server's scheduled backups have done (SQLite).
     pub backups: Arc<BackupStatus>,
+    /// Tells the other servers on one PostgreSQL of this one's writes
+    /// under way, and learns theirs.
+    pub sync_floors: Arc<SyncFloorWorker>,
 }
 
 impl AppState {
@@ -32,6 +36,7 @@ impl AppState {
         let jwt = JwtKeys::new(&config);
         let principals = Arc::new(PrincipalCache::new(config.auth_cache_ttl));
         Self {
+            sync_floors: Arc::new(SyncFloorWorker::start(db.clone(), Arc::clone(&clock))),
             register: Arc::new(RegisterQueue::start(db.clone())),
             webhooks: Arc::new(WebhookWorker::start(
                 db.clone(),

@@ -58,6 +58,7 @@ pub mod secrecy;
 pub mod sessions;
 pub mod sql_fns;
 pub mod stored_forms;
+pub mod sync_floors;
 pub mod units;
 pub mod users;
 pub mod webhooks;

@@ -11,6 +11,10 @@
 //! misses nothing. The moment of a write is read from the clock under the
 //! same lock that answers that question, so no write can take a moment
 //! below an answer already given and still be under way.
+//!
+//! Other processes on the same PostgreSQL publish their floors
+//! ([`crate::sync_floors`]); what this process last learned of them
+//! holds its answer back too ([`WritesInFlight::learn_others`]).
 
 use crate::Timestamp;
 use std::cell::RefCell;
@@ -33,6 +37,23 @@ type Ending = Vec<(Arc<WritesInFlight>, Key)>;
 struct Inner {
     next: u64,
     started: BTreeSet<Key>,
+    others: Others,
+}
+
+/// What this process knows of the other processes' writes.
+#[derive(Clone, Copy, Default)]
+enum Others {
+    /// Nothing: it shares its database with no one (SQLite), or has not
+    /// reached the others yet.
+    #[default]
+    Unknown,
+    /// Their lowest floor (`None`: no other process publishes), as read
+    /// at `asked_at` by this process's clock. A process that began to
+    /// publish after that read stamps its changes after it.
+    Known {
+        asked_at: Timestamp,
+        floor: Option<Timestamp>,
+    },
 }
 
 impl WritesInFlight {
@@ -56,12 +77,42 @@ impl WritesInFlight {
         (at, held)
     }
 
-    /// The moment before which every change stamped by this process is
-    /// committed: the oldest write under way, or `now` when none is.
-    pub fn complete_until(&self, now: impl FnOnce() -> Timestamp) -> Timestamp {
+    /// This process's floor: the oldest of its writes under way, or
+    /// `now` when none is. Every change it has yet to commit is stamped
+    /// at or after it.
+    pub fn floor(&self, now: impl FnOnce() -> Timestamp) -> Timestamp {
         let inner = self.inner();
         let now = now();
+        Self::own_floor(&inner, now)
+    }
+
+    fn own_floor(inner: &Inner, now: Timestamp) -> Timestamp {
         inner.started.first().map_or(now, |(at, _)| (*at).min(now))
+    }
+
+    /// The moment before which every change is committed: this process's
+    /// floor, held back by what it last learned of the others'.
+    pub fn complete_until(&self, now: impl FnOnce() -> Timestamp) -> Timestamp {
+        let inner = self.inner();
+        let own = Self::own_floor(&inner, now());
+        match inner.others {
+            Others::Unknown => own,
+            Others::Known { asked_at, floor } => own.min(asked_at).min(floor.unwrap_or(asked_at)),
+        }
+    }
+
+    /// What the other processes' floors were when asked at `asked_at`
+    /// (this process's clock, read before asking). An answer older than
+    /// one already learned is ignored.
+    pub fn learn_others(&self, asked_at: Timestamp, floor: Option<Timestamp>) {
+        let mut inner = self.inner();
+        let newer = match inner.others {
+            Others::Unknown => true,
+            Others::Known { asked_at: had, .. } => asked_at >= had,
+        };
+        if newer {
+            inner.others = Others::Known { asked_at, floor };
+        }
     }
 }
 
@@ -196,5 +247,25 @@ mod tests {
             );
         });
         assert_eq!(writes.complete_until(|| at(5)), at(5));
+    }
+
+    #[test]
+    fn other_processes_floors_hold_the_moment_back() {
+        let writes = Arc::new(WritesInFlight::default());
+        // Asked at 4: another process's oldest write under way was at 2.
+        writes.learn_others(at(4), Some(at(2)));
+        assert_eq!(writes.complete_until(|| at(9)), at(2));
+        assert_eq!(writes.floor(|| at(9)), at(9), "its own floor is its own");
+        // Its own write under way, older, holds it further back.
+        let (_, held) = writes.start(|| at(1));
+        assert_eq!(writes.complete_until(|| at(9)), at(1));
+        drop(held);
+        // No other process under way: the moment of asking is the bound,
+        // as a process that began later stamps after it.
+        writes.learn_others(at(6), None);
+        assert_eq!(writes.complete_until(|| at(9)), at(6));
+        // An answer older than one learned is ignored.
+        writes.learn_others(at(5), Some(at(3)));
+        assert_eq!(writes.complete_until(|| at(9)), at(6));
     }
 }

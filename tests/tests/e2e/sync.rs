@@ -117,3 +117,62 @@ fn r_cus_04_a_moment_in_beijing_time_sent_unencoded_is_read() {
     );
     assert_eq!(audit.status, 200, "{}", audit.text);
 }
+
+/// Two servers on one PostgreSQL, as behind a load balancer: an ERP
+/// imports 1 500 files through one while its sync polls the other. The
+/// polled server knows nothing of the other's import but the floor that
+/// server publishes, which holds its moment back: the sync misses none.
+/// (One process serves a SQLite file; there is no other to hear from.)
+#[test]
+fn r_cus_04_a_sync_through_one_server_misses_no_change_made_through_another() {
+    let s = TestServer::start();
+    if s.db.kind() != clientele_persistence::BackendKind::Postgres {
+        return;
+    }
+    let other = s.replica();
+    let admin = s.token("demo.admin");
+    let mut csv = String::from("external_id,name,nature\n");
+    for k in 0..1_500 {
+        csv.push_str(&format!(
+            "PEER-{k:04},同步副本{k:04}号贸易有限公司,private\n"
+        ));
+    }
+    let (_, mut from) = sync_run(&other, &admin, "2000-01-01T00:00:00Z");
+    let mut seen = HashSet::new();
+    let mut runs_during_import = 0;
+    std::thread::scope(|scope| {
+        let import = scope.spawn(|| s.import_csv(&admin, &csv, false));
+        loop {
+            let finished = import.is_finished();
+            let (got, next) = sync_run(&other, &admin, &from);
+            assert!(next >= from, "the moment went back: {from} → {next}");
+            seen.extend(got);
+            from = next;
+            if finished {
+                break;
+            }
+            runs_during_import += 1;
+        }
+        let imported = import.join().unwrap_or_else(|_| panic!("import thread"));
+        assert_eq!(imported.status, 200, "{}", imported.text);
+    });
+    assert!(runs_during_import > 0, "no sync ran while the import did");
+    let missed = (0..1_500)
+        .map(|k| format!("PEER-{k:04}"))
+        .filter(|id| !seen.contains(id))
+        .count();
+    assert_eq!(
+        missed, 0,
+        "imported files missed by the sync through the other server"
+    );
+    // Once the floors are exchanged again the moment is past every change.
+    std::thread::sleep(clientele_http::sync_floors::EVERY * 3);
+    let newest = other.get("/api/v1/customers?sort=-updated_at&limit=1", &admin);
+    let last_change = newest.json["items"][0]["updated_at"]
+        .as_str()
+        .unwrap_or_default();
+    let now = newest
+        .header("x-changes-complete-until")
+        .unwrap_or_default();
+    assert!(now > last_change, "{now} is not after {last_change}");
+}
