@@ -48,7 +48,8 @@ pub(crate) fn versioned<T: serde::Serialize>(
 
 /// The `X-Changes-Complete-Until` header of a list or export of files: the
 /// moment, as RFC 3339 UTC to the microsecond, before which every change
-/// of a file this server stamped is committed. Taken before the list
+/// of a file is committed, this server's and (on PostgreSQL) the other
+/// servers' as last heard (`crate::sync_floors`). Taken before the list
 /// reads, so a sync resuming `updated_since` from it misses nothing
 /// (`clientele_persistence::writes_in_flight`).
 pub(crate) fn changes_complete_until(st: &crate::state::AppState) -> (HeaderName, HeaderValue) {
