@@ -5,6 +5,7 @@
 
 use clientele_e2e::TestServer;
 use std::collections::HashSet;
+use std::time::Duration;
 
 /// One run of a sync: every file changed since `from`, page by page, by
 /// change; the external ids it saw, and where the next run resumes (the
@@ -34,29 +35,27 @@ fn sync_run(s: &TestServer, token: &str, from: &str) -> (Vec<String>, String) {
     (seen, resume.unwrap_or_default())
 }
 
-/// A sync that polls while an ERP import of 1 500 files runs, each run
-/// resuming where the last said every change was complete, sees every
-/// imported file — the import's files are all stamped before runs that
-/// started while it was under way; and once nothing is under way the
-/// moment is the present again.
-#[test]
-fn r_cus_04_a_sync_resuming_where_changes_were_complete_misses_none() {
-    let s = TestServer::start();
-    let admin = s.token("demo.admin");
+/// An ERP imports 1 500 files (external ids `{prefix}-0000`…) through
+/// `writer` while its sync polls `reader`, each run resuming where the
+/// last said every change was complete. Asserts that the sync saw every
+/// imported file, the moment never going back, and that once nothing is
+/// under way (after `settle`) the moment is past every change made.
+fn sync_during_an_import(writer: &TestServer, reader: &TestServer, prefix: &str, settle: Duration) {
+    let admin = writer.token("demo.admin");
     let mut csv = String::from("external_id,name,nature\n");
     for k in 0..1_500 {
         csv.push_str(&format!(
-            "SYNC-{k:04},同步测试{k:04}号贸易有限公司,private\n"
+            "{prefix}-{k:04},同步{prefix}{k:04}号贸易有限公司,private\n"
         ));
     }
-    let (_, mut from) = sync_run(&s, &admin, "2000-01-01T00:00:00Z");
+    let (_, mut from) = sync_run(reader, &admin, "2000-01-01T00:00:00Z");
     let mut seen = HashSet::new();
     let mut runs_during_import = 0;
     std::thread::scope(|scope| {
-        let import = scope.spawn(|| s.import_csv(&admin, &csv, false));
+        let import = scope.spawn(|| writer.import_csv(&admin, &csv, false));
         loop {
             let finished = import.is_finished();
-            let (got, next) = sync_run(&s, &admin, &from);
+            let (got, next) = sync_run(reader, &admin, &from);
             assert!(next >= from, "the moment went back: {from} → {next}");
             seen.extend(got);
             from = next;
@@ -70,7 +69,7 @@ fn r_cus_04_a_sync_resuming_where_changes_were_complete_misses_none() {
     });
     assert!(runs_during_import > 0, "no sync ran while the import did");
     let missed: Vec<String> = (0..1_500)
-        .map(|k| format!("SYNC-{k:04}"))
+        .map(|k| format!("{prefix}-{k:04}"))
         .filter(|id| !seen.contains(id))
         .collect();
     assert!(
@@ -79,8 +78,8 @@ fn r_cus_04_a_sync_resuming_where_changes_were_complete_misses_none() {
         missed.len(),
         missed.first()
     );
-    // Nothing is under way: the moment is past every change made.
-    let newest = s.get("/api/v1/customers?sort=-updated_at&limit=1", &admin);
+    std::thread::sleep(settle);
+    let newest = reader.get("/api/v1/customers?sort=-updated_at&limit=1", &admin);
     let last_change = newest.json["items"][0]["updated_at"]
         .as_str()
         .unwrap_or_default();
@@ -88,6 +87,16 @@ fn r_cus_04_a_sync_resuming_where_changes_were_complete_misses_none() {
         .header("x-changes-complete-until")
         .unwrap_or_default();
     assert!(now > last_change, "{now} is not after {last_change}");
+}
+
+/// A sync that polls while an ERP import of 1 500 files runs sees every
+/// imported file — the import's files are all stamped before runs that
+/// started while it was under way; and once nothing is under way the
+/// moment is the present again.
+#[test]
+fn r_cus_04_a_sync_resuming_where_changes_were_complete_misses_none() {
+    let s = TestServer::start();
+    sync_during_an_import(&s, &s, "SYNC", Duration::ZERO);
 }
 
 /// A sync in Beijing time writes its moment with `+08:00`; sent as it is
@@ -119,9 +128,10 @@ fn r_cus_04_a_moment_in_beijing_time_sent_unencoded_is_read() {
 }
 
 /// Two servers on one PostgreSQL, as behind a load balancer: an ERP
-/// imports 1 500 files through one while its sync polls the other. The
-/// polled server knows nothing of the other's import but the floor that
-/// server publishes, which holds its moment back: the sync misses none.
+/// imports through one while its sync polls the other. The polled server
+/// knows nothing of the other's import but the floor that server
+/// publishes, which holds its moment back: the sync misses none, and once
+/// the floors are exchanged again the moment is past every change.
 /// (One process serves a SQLite file; there is no other to hear from.)
 #[test]
 fn r_cus_04_a_sync_through_one_server_misses_no_change_made_through_another() {
@@ -130,49 +140,5 @@ fn r_cus_04_a_sync_through_one_server_misses_no_change_made_through_another() {
         return;
     }
     let other = s.replica();
-    let admin = s.token("demo.admin");
-    let mut csv = String::from("external_id,name,nature\n");
-    for k in 0..1_500 {
-        csv.push_str(&format!(
-            "PEER-{k:04},同步副本{k:04}号贸易有限公司,private\n"
-        ));
-    }
-    let (_, mut from) = sync_run(&other, &admin, "2000-01-01T00:00:00Z");
-    let mut seen = HashSet::new();
-    let mut runs_during_import = 0;
-    std::thread::scope(|scope| {
-        let import = scope.spawn(|| s.import_csv(&admin, &csv, false));
-        loop {
-            let finished = import.is_finished();
-            let (got, next) = sync_run(&other, &admin, &from);
-            assert!(next >= from, "the moment went back: {from} → {next}");
-            seen.extend(got);
-            from = next;
-            if finished {
-                break;
-            }
-            runs_during_import += 1;
-        }
-        let imported = import.join().unwrap_or_else(|_| panic!("import thread"));
-        assert_eq!(imported.status, 200, "{}", imported.text);
-    });
-    assert!(runs_during_import > 0, "no sync ran while the import did");
-    let missed = (0..1_500)
-        .map(|k| format!("PEER-{k:04}"))
-        .filter(|id| !seen.contains(id))
-        .count();
-    assert_eq!(
-        missed, 0,
-        "imported files missed by the sync through the other server"
-    );
-    // Once the floors are exchanged again the moment is past every change.
-    std::thread::sleep(clientele_http::sync_floors::EVERY * 3);
-    let newest = other.get("/api/v1/customers?sort=-updated_at&limit=1", &admin);
-    let last_change = newest.json["items"][0]["updated_at"]
-        .as_str()
-        .unwrap_or_default();
-    let now = newest
-        .header("x-changes-complete-until")
-        .unwrap_or_default();
-    assert!(now > last_change, "{now} is not after {last_change}");
+    sync_during_an_import(&s, &other, "PEER", clientele_http::sync_floors::EVERY * 3);
 }
