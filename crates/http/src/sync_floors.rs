@@ -33,9 +33,19 @@ impl SyncFloorWorker {
         let spawned = std::thread::Builder::new()
             .name("sync-floors".into())
             .spawn(move || {
+                // Said once a streak, not four times a second.
+                let mut failing = false;
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
-                    if let Err(e) = exchange(&db, &process, clock.as_ref()) {
-                        tracing::warn!(error = %e, "cannot exchange sync floors");
+                    match exchange(&db, &process, clock.as_ref()) {
+                        Err(e) if !failing => {
+                            tracing::warn!(error = %e, "cannot exchange sync floors; retrying");
+                            failing = true;
+                        }
+                        Ok(()) if failing => {
+                            tracing::info!("sync floors exchanged again");
+                            failing = false;
+                        }
+                        _ => {}
                     }
                 }
                 if let Err(e) = db.autocommit(|c| sync_floors::withdraw(c, &process)) {
