@@ -11,13 +11,27 @@ impl PageLimit {
     pub const DEFAULT: u32 = 50;
     pub const MAX: u32 = 200;
 
+    /// Most parts of one file (its contacts, relations, document records)
+    /// a page holds, and how many when not asked: a file's parts were
+    /// one answer of up to this many before they were paged.
+    pub const PARTS: u32 = 500;
+
     pub fn parse(raw: Option<i64>) -> Result<Self, ParseError> {
+        Self::parse_within(raw, Self::DEFAULT, Self::MAX)
+    }
+
+    /// A page of a file's parts: 1 to [`Self::PARTS`], all of them by default.
+    pub fn parse_parts(raw: Option<i64>) -> Result<Self, ParseError> {
+        Self::parse_within(raw, Self::PARTS, Self::PARTS)
+    }
+
+    fn parse_within(raw: Option<i64>, default: u32, max: u32) -> Result<Self, ParseError> {
         match raw {
-            None => Ok(Self(Self::DEFAULT)),
-            Some(n) if (1..=i64::from(Self::MAX)).contains(&n) => Ok(Self(n as u32)),
+            None => Ok(Self(default)),
+            Some(n) if (1..=i64::from(max)).contains(&n) => Ok(Self(n as u32)),
             Some(_) => Err(ParseError::new(
                 "out_of_range",
-                format!("limit must be between 1 and {}", Self::MAX),
+                format!("limit must be between 1 and {max}"),
             )),
         }
     }

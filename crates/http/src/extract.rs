@@ -594,7 +594,19 @@ impl PageParams {
     }
 
     pub fn parse(&self) -> Result<(u32, Option<Cursor>), ApiError> {
-        let limit = PageLimit::parse(self.limit)
+        self.parse_with(PageLimit::parse)
+    }
+
+    /// A page of a file's parts: up to 500, all of them by default.
+    pub fn parse_parts(&self) -> Result<(u32, Option<Cursor>), ApiError> {
+        self.parse_with(PageLimit::parse_parts)
+    }
+
+    fn parse_with(
+        &self,
+        limit_of: impl FnOnce(Option<i64>) -> Result<PageLimit, clientele_core::ParseError>,
+    ) -> Result<(u32, Option<Cursor>), ApiError> {
+        let limit = limit_of(self.limit)
             .map_err(|e| ApiError::bad_parameter("limit", e.code, e.message))?;
         let cursor = match &self.cursor {
             Some(c) => Some(

@@ -8,6 +8,7 @@ use crate::customers::{diff, record_changes, FieldChange};
 use crate::error::{Error, Result};
 use crate::schema::{customer_contacts, customer_documents, customer_relations, customers};
 use crate::{DbConn, Timestamp};
+use clientele_core::Cursor;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -149,17 +150,51 @@ fn keys_of(row: &ContactRow) -> ReachKeys {
 /// The contacts of a file, primary first; removed ones too if asked; only
 /// those reached by `reach`, and the one an ERP keeps by `external_id`, if
 /// given.
+/// Where a page of a file's parts starts (after the row a cursor names)
+/// and how many rows it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Window<'a> {
+    pub after: Option<&'a Cursor>,
+    pub take: i64,
+}
+
+/// A contact's place in a file's list, primary first: the key of its
+/// cursor.
+pub fn contact_cursor(row: &ContactRow) -> Cursor {
+    Cursor {
+        key: if row.is_primary { "0" } else { "1" }.to_owned(),
+        id: row.id.clone(),
+    }
+}
+
+/// The contacts of a file, primary first, then by id, from `window`.
 pub fn contacts(
     conn: &mut DbConn,
     customer_id: &str,
     include_inactive: bool,
     reach: Option<&clientele_customers::Reach>,
     external_id: Option<&str>,
+    window: Window<'_>,
 ) -> Result<Vec<ContactRow>> {
     use clientele_customers::Reach;
     let mut q = customer_contacts::table
         .filter(customer_contacts::customer_id.eq(customer_id))
         .into_boxed();
+    match window.after {
+        Some(c) if c.key == "0" => {
+            q = q.filter(
+                customer_contacts::is_primary
+                    .eq(true)
+                    .and(customer_contacts::id.gt(c.id.clone()))
+                    .or(customer_contacts::is_primary.eq(false)),
+            );
+        }
+        Some(c) => {
+            q = q.filter(customer_contacts::is_primary.eq(false));
+            q = q.filter(customer_contacts::id.gt(c.id.clone()));
+        }
+        None => {}
+    }
     if let Some(e) = external_id {
         q = q.filter(customer_contacts::external_id.eq(e.to_owned()));
     }
@@ -179,7 +214,7 @@ pub fn contacts(
     }
     Ok(
         q.order((customer_contacts::is_primary.desc(), customer_contacts::id))
-            .limit(500)
+            .limit(window.take)
             .select(ContactRow::as_select())
             .load(conn)?,
     )
@@ -452,18 +487,41 @@ pub struct RelationRow {
 }
 
 /// Relations touching a file, from either side.
-pub fn relations(conn: &mut DbConn, customer_id: &str) -> Result<Vec<RelationRow>> {
-    Ok(customer_relations::table
+/// The active relations of a file, either side, by id, from `window`.
+pub fn relations(
+    conn: &mut DbConn,
+    customer_id: &str,
+    window: Window<'_>,
+) -> Result<Vec<RelationRow>> {
+    let mut q = customer_relations::table
         .filter(
             customer_relations::from_id
                 .eq(customer_id)
                 .or(customer_relations::to_id.eq(customer_id)),
         )
         .filter(customer_relations::active.eq(true))
-        .order(customer_relations::id)
-        .limit(500)
+        .into_boxed();
+    if let Some(c) = window.after {
+        q = q.filter(customer_relations::id.gt(c.id.clone()));
+    }
+    Ok(q.order(customer_relations::id)
+        .limit(window.take)
         .select(RelationRow::as_select())
         .load(conn)?)
+}
+
+/// One active relation of a file, either side.
+pub fn relation(conn: &mut DbConn, customer_id: &str, id: &str) -> Result<RelationRow> {
+    Ok(customer_relations::table
+        .filter(customer_relations::id.eq(id))
+        .filter(
+            customer_relations::from_id
+                .eq(customer_id)
+                .or(customer_relations::to_id.eq(customer_id)),
+        )
+        .filter(customer_relations::active.eq(true))
+        .select(RelationRow::as_select())
+        .first(conn)?)
 }
 
 /// The files that are active `parent_of` parents of this one.
@@ -646,10 +704,12 @@ pub struct DocumentRow {
     pub updated_at: Timestamp,
 }
 
+/// The document records of a file, by id, from `window`.
 pub fn documents(
     conn: &mut DbConn,
     customer_id: &str,
     category: Option<&str>,
+    window: Window<'_>,
 ) -> Result<Vec<DocumentRow>> {
     let mut q = customer_documents::table
         .filter(customer_documents::customer_id.eq(customer_id))
@@ -657,8 +717,11 @@ pub fn documents(
     if let Some(c) = category {
         q = q.filter(customer_documents::category.eq(c.to_owned()));
     }
+    if let Some(c) = window.after {
+        q = q.filter(customer_documents::id.gt(c.id.clone()));
+    }
     Ok(q.order(customer_documents::id)
-        .limit(500)
+        .limit(window.take)
         .select(DocumentRow::as_select())
         .load(conn)?)
 }

@@ -595,6 +595,155 @@ fn r_cus_06_relations_show_from_both_sides() {
     assert_eq!(link(&group, &shop).status, 201);
 }
 
+/// A file's contacts, relations and document records come a page at a
+/// time (`limit`, 1 to 500, all by default; `X-Next-Cursor` while more
+/// follow): a group with more subsidiaries than one answer holds shows
+/// them all. Relations to files out of the caller's sight are passed over
+/// without an empty page or a cursor that betrays them.
+#[test]
+fn r_cus_02_a_files_parts_come_a_page_at_a_time() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let admin = s.token("demo.admin");
+    let group = id_of(&create(
+        &s,
+        &am,
+        json!({"name": "北京分页集团有限公司", "nature": "state_owned"}),
+    ));
+    let seen_sub = |name: &str| id_of(&create(&s, &am, json!({"name": name, "nature": "private"})));
+    let first = seen_sub("北京分页一号有限公司");
+    let hidden = id_of(&create(
+        &s,
+        &s.token("demo.am.sh"),
+        json!({"name": "上海分页隐藏有限公司", "nature": "private"}),
+    ));
+    let last = seen_sub("北京分页二号有限公司");
+    let mut relation_of = std::collections::HashMap::new();
+    for sub in [&first, &hidden, &last] {
+        let r = s.post(
+            &format!("/api/v1/customers/{group}/relations"),
+            &admin,
+            &json!({"customer_id": sub, "kind": "parent_of"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+        relation_of.insert(sub.clone(), id_of(&r));
+    }
+    // Every answer of a list, following its cursors: the pages' items.
+    let pages = |token: &str, path: &str| -> Vec<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut next = Some(String::new());
+        while let Some(cursor) = next {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = if cursor.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}{sep}cursor={cursor}")
+            };
+            let r = s.get(&url, token);
+            assert_eq!(r.status, 200, "{url}: {}", r.text);
+            next = r.header("x-next-cursor").map(str::to_owned);
+            out.push(r.json.as_array().cloned().unwrap_or_default());
+            assert!(out.len() < 10, "{url}: no end");
+        }
+        out
+    };
+    let others = |page: &[Value]| -> Vec<String> {
+        page.iter()
+            .filter_map(|r| r["customer_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let relations = format!("/api/v1/customers/{group}/relations");
+    // The Beijing account manager: one a page, the Shanghai file passed over.
+    let mine = pages(&am, &format!("{relations}?limit=1"));
+    assert_eq!(
+        mine.iter().map(|p| others(p)).collect::<Vec<_>>(),
+        vec![vec![first.clone()], vec![last.clone()]]
+    );
+    // The administrator sees all three, two a page.
+    let all = pages(&admin, &format!("{relations}?limit=2"));
+    assert_eq!(
+        all.iter().map(|p| others(p)).collect::<Vec<_>>(),
+        vec![vec![first.clone(), hidden.clone()], vec![last.clone()]]
+    );
+    // By default one answer holds them all.
+    assert_eq!(pages(&admin, &relations).len(), 1);
+    // One relation by its id, wherever it falls in the list.
+    let to_last = &relation_of[&last];
+    assert_eq!(s.get(&format!("{relations}/{to_last}"), &am).status, 200);
+    let to_hidden = &relation_of[&hidden];
+    s.get(&format!("{relations}/{to_hidden}"), &am)
+        .assert_problem(404, "not_found");
+
+    // Contacts: the primary first, then in the order they were added.
+    let c1 = s.add_contact(&am, &group, json!({"name": "甲", "mobile": "13800000001"}));
+    let c2 = s.add_contact(
+        &am,
+        &group,
+        json!({"name": "乙", "mobile": "13800000002", "is_primary": true}),
+    );
+    let c3 = s.add_contact(&am, &group, json!({"name": "丙", "mobile": "13800000003"}));
+    let contacts = pages(&am, &format!("/api/v1/customers/{group}/contacts?limit=1"));
+    let ids: Vec<Vec<&str>> = contacts
+        .iter()
+        .map(|p| p.iter().filter_map(|c| c["id"].as_str()).collect())
+        .collect();
+    assert_eq!(ids, vec![vec![c2.as_str()], vec![&c1], vec![&c3]]);
+    let two = pages(&am, &format!("/api/v1/customers/{group}/contacts?limit=2"));
+    assert_eq!(two.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 1]);
+
+    // Document records, in the order they were recorded, by category too.
+    for (category, title) in [
+        ("contract", "合同一"),
+        ("certificate", "证书"),
+        ("contract", "合同二"),
+    ] {
+        let d = s.post(
+            &format!("/api/v1/customers/{group}/documents"),
+            &am,
+            &json!({"category": category, "title": title}),
+        );
+        assert_eq!(d.status, 201, "{}", d.text);
+    }
+    let titles = |token: &str, path: &str| -> Vec<Vec<String>> {
+        pages(token, path)
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .filter_map(|d| d["title"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .collect()
+    };
+    let documents = format!("/api/v1/customers/{group}/documents");
+    assert_eq!(
+        titles(&am, &format!("{documents}?limit=2")),
+        vec![vec!["合同一", "证书"], vec!["合同二"]]
+    );
+    assert_eq!(
+        titles(&am, &format!("{documents}?category=contract&limit=1")),
+        vec![vec!["合同一"], vec!["合同二"]]
+    );
+
+    // Bad pages are refused, naming what is wrong.
+    for limit in ["0", "501", "x"] {
+        s.get(&format!("{documents}?limit={limit}"), &am)
+            .assert_problem(400, "invalid_query");
+    }
+    s.get(&format!("{documents}?cursor=bm90LWEtY3Vyc29y"), &am)
+        .assert_problem(400, "invalid_cursor");
+    // A document's cursor is no contact's.
+    let doc_cursor = s
+        .get(&format!("{documents}?limit=1"), &am)
+        .header("x-next-cursor")
+        .unwrap_or_default()
+        .to_owned();
+    s.get(
+        &format!("/api/v1/customers/{group}/contacts?cursor={doc_cursor}"),
+        &am,
+    )
+    .assert_problem(400, "invalid_cursor");
+}
+
 /// Two links made at the same moment that would together close a group
 /// cycle (A→B and C→D exist; B→C and D→A are added): one is refused.
 #[test]

@@ -21,9 +21,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use clientele_core::Cursor;
 use clientele_persistence::customer_access;
-use clientele_persistence::customer_parts::{self, ContactRow, DocumentRow, RelationRow};
+use clientele_persistence::customer_parts::{self, ContactRow, DocumentRow, RelationRow, Window};
 use clientele_persistence::customers;
-use clientele_persistence::{DbConn, WriteMeta};
+use clientele_persistence::{DbConn, Page, WriteMeta};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -39,12 +39,21 @@ pub struct ContactQuery {
     /// contact in the file).
     #[param(min_length = 1, max_length = 64)]
     pub external_id: Option<String>,
+    /// Contacts an answer holds, 1 to 500 (default 500).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// `X-Next-Cursor` of the previous answer.
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
 }
 
-/// The contacts of a file, primary first (at most 500; the contacts'
-/// export lists every one).
+/// The contacts of a file, primary first, then in the order they were
+/// added: up to `limit` an answer, `X-Next-Cursor` naming where the next
+/// answer starts when more follow.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/contacts", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ContactQuery), responses((status = 200, body = Vec<Contact>)))]
+    params(("id" = uuid::Uuid, Path), ContactQuery),
+    responses((status = 200, body = Vec<Contact>, headers(
+        ("X-Next-Cursor" = String, description = "Where the next answer starts, when more follow")))))]
 pub async fn list_contacts(
     st: web::Data<AppState>,
     ctx: ReqCtx,
@@ -68,12 +77,43 @@ pub async fn list_contacts(
         }
         other => other.map(str::to_owned),
     };
+    let (limit, after) = PageParams::of(q.limit, q.cursor.clone()).parse_parts()?;
+    if after.as_ref().is_some_and(|c| c.key != "0" && c.key != "1") {
+        return Err(not_our_cursor());
+    }
     let file = id.0.clone();
     let rows = read_part(&st, &ctx, auth.0, id.0, "contacts", move |c, _, _| {
-        customer_parts::contacts(c, &file, all, reach.as_ref(), external_id.as_deref())
+        let window = Window {
+            after: after.as_ref(),
+            take: i64::from(limit) + 1,
+        };
+        customer_parts::contacts(
+            c,
+            &file,
+            all,
+            reach.as_ref(),
+            external_id.as_deref(),
+            window,
+        )
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(Contact::from).collect::<Vec<_>>()))
+    let page = Page::from_overfetch(rows, limit, customer_parts::contact_cursor);
+    Ok(parts_answer(page.map(Contact::from)))
+}
+
+/// A cursor of another list, or one made up.
+fn not_our_cursor() -> ApiError {
+    ApiError::bad_request("invalid_cursor", "the cursor is not one this API issued")
+}
+
+/// One answer of a file's parts: the items, and where the next answer
+/// starts when more follow.
+fn parts_answer<T: serde::Serialize>(page: Page<T>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if let Some(next) = &page.next {
+        res.insert_header(("x-next-cursor", next.encode()));
+    }
+    res.json(page.items)
 }
 
 /// Add a contact (name, title, phone, mobile).
@@ -230,36 +270,75 @@ pub async fn remove_contact(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// `limit` and `cursor` of a file's relations or document records.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartsQuery {
+    /// Rows an answer holds, 1 to 500 (default 500).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// `X-Next-Cursor` of the previous answer.
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
+}
+
 /// Files related to this one (group and subsidiaries, same group, related),
-/// seen from this file's side. Only related files the caller may see.
+/// seen from this file's side, in the order they were related. Only
+/// related files the caller may see: up to `limit` of them an answer,
+/// `X-Next-Cursor` naming where the next answer starts when more follow.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/relations", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Vec<Relation>)))]
+    params(("id" = uuid::Uuid, Path), PartsQuery),
+    responses((status = 200, body = Vec<Relation>, headers(
+        ("X-Next-Cursor" = String, description = "Where the next answer starts, when more follow")))))]
 pub async fn list_relations(
     st: web::Data<AppState>,
     ctx: ReqCtx,
     auth: Auth,
     id: PathId,
+    q: ValidQuery<PartsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let (limit, after) = PageParams::of(q.limit, q.cursor.clone()).parse_parts()?;
     let me = id.0.clone();
     let file = id.0.clone();
     let meta = ctx.meta(&st, Some(&auth.0));
     let shown = read_part(&st, &ctx, auth.0, id.0, "relations", move |c, p, at| {
+        // Relations to files out of sight are passed over, so the next
+        // answer starts after the last one shown, and an answer says
+        // more follow only when one the caller may see does.
+        let want = limit as usize + 1;
         let mut shown = Vec::new();
-        for r in customer_parts::relations(c, &file)? {
-            if let Some(other) = other_end(c, p, at, &r, &file)? {
-                shown.push((r, other));
+        let mut from = after;
+        loop {
+            let window = Window {
+                after: from.as_ref(),
+                take: i64::from(limit) + 1,
+            };
+            let rows = customer_parts::relations(c, &file, window)?;
+            let exhausted = rows.len() <= limit as usize;
+            from = rows.last().map(|r| Cursor {
+                key: String::new(),
+                id: r.id.clone(),
+            });
+            for r in rows {
+                if shown.len() == want {
+                    break;
+                }
+                if let Some(other) = other_end(c, p, at, &r, &file)? {
+                    shown.push((r, other));
+                }
+            }
+            if exhausted || shown.len() == want {
+                break;
             }
         }
-        register_named(c, &meta, shown.iter().map(|(_, o)| o))?;
-        Ok(shown)
+        let page = Page::by_id(shown, limit, |(r, _)| r.id.as_str());
+        register_named(c, &meta, page.items.iter().map(|(_, o)| o))?;
+        Ok(page)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(
-        shown
-            .into_iter()
-            .map(|(r, other)| Relation::seen_from(r, &me, &other.view))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(parts_answer(shown.map(|(r, other)| {
+        Relation::seen_from(r, &me, &other.view)
+    })))
 }
 
 /// One relation of the file, seen from its side; 404 once ended, or when
@@ -284,10 +363,7 @@ pub async fn get_relation(
         (id.0, one),
         "relations",
         move |c, p, at| {
-            let row = customer_parts::relations(c, &file)?
-                .into_iter()
-                .find(|r| r.id == sub.0)
-                .ok_or(clientele_persistence::Error::NotFound)?;
+            let row = customer_parts::relation(c, &file, &sub.0)?;
             let other =
                 other_end(c, p, at, &row, &file)?.ok_or(clientele_persistence::Error::NotFound)?;
             register_named(c, &meta, [&other])?;
@@ -431,11 +507,21 @@ pub async fn end_relation(
 #[into_params(parameter_in = Query)]
 pub struct DocumentQuery {
     pub category: Option<crate::dto::customers::DocumentCategoryDto>,
+    /// Records an answer holds, 1 to 500 (default 500).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// `X-Next-Cursor` of the previous answer.
+    #[param(max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
 }
 
-/// The document records of a file (contracts, certificates, litigation …).
+/// The document records of a file (contracts, certificates, litigation …),
+/// in the order they were recorded: up to `limit` an answer,
+/// `X-Next-Cursor` naming where the next answer starts when more follow.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/documents", tag = "customers", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), DocumentQuery), responses((status = 200, body = Vec<Document>)))]
+    params(("id" = uuid::Uuid, Path), DocumentQuery),
+    responses((status = 200, body = Vec<Document>, headers(
+        ("X-Next-Cursor" = String, description = "Where the next answer starts, when more follow")))))]
 pub async fn list_documents(
     st: web::Data<AppState>,
     ctx: ReqCtx,
@@ -444,12 +530,18 @@ pub async fn list_documents(
     q: ValidQuery<DocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let category = q.category.map(|c| wire(&c));
+    let (limit, after) = PageParams::of(q.limit, q.cursor.clone()).parse_parts()?;
     let file = id.0.clone();
     let rows = read_part(&st, &ctx, auth.0, id.0, "documents", move |c, _, _| {
-        customer_parts::documents(c, &file, category.as_deref())
+        let window = Window {
+            after: after.as_ref(),
+            take: i64::from(limit) + 1,
+        };
+        customer_parts::documents(c, &file, category.as_deref(), window)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(Document::from).collect::<Vec<_>>()))
+    let page = Page::by_id(rows, limit, |r| r.id.as_str());
+    Ok(parts_answer(page.map(Document::from)))
 }
 
 /// One document record of a file, with its `ETag` for a change.
