@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         routes::backups::list_backups,
         routes::backups::take_backup,
         routes::auth::issue_token,
+        routes::auth::revoke_token,
         routes::auth::logout,
         routes::me::get_me,
         routes::secrecy_levels::list_secrecy_levels,
@@ -182,8 +183,11 @@ fn problem(description: &str) -> utoipa::openapi::Response {
 
 fn add_errors(method: &HttpMethod, op: &mut Operation) {
     // The token endpoint takes a service account's Basic credentials, not
-    // an access token; its faults are OAuth's, listed below.
+    // an access token; its faults, and the revocation endpoint's, are
+    // OAuth's, listed below.
     let token = op.operation_id.as_deref() == Some("issue_token");
+    let revocation = op.operation_id.as_deref() == Some("revoke_token");
+    let oauth = token || revocation;
     let secured = !token && op.security.as_ref().is_some_and(|s| !s.is_empty());
     if op.security.as_ref().is_none_or(Vec::is_empty) {
         // Public on purpose: say so, rather than leave it undefined.
@@ -219,9 +223,14 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
         answers.extend([
             ("400", "OAuth fault (RFC 6749 section 5.2): `invalid_request`, `invalid_grant`, `unsupported_grant_type` or `invalid_scope`, also in the members `error` and `error_description`; or a query parameter the operation does not take"),
             ("401", "Client authentication failed (`invalid_client`)"),
-            ("415", "The body is neither a form nor JSON"),
             ("429", "Too many failed sign-ins; retry after `Retry-After`"),
         ]);
+    }
+    if revocation {
+        answers.push(("400", "OAuth fault (RFC 7009 section 2.2.1): `invalid_request`, also in the members `error` and `error_description`; or a query parameter the operation does not take"));
+    }
+    if oauth {
+        answers.push(("415", "The body is neither a form nor JSON"));
     }
     answers.extend([
         ("400", "Malformed request: bad query, header or cursor, a query parameter the operation does not take, or one that is not UTF-8"),
@@ -240,10 +249,10 @@ fn add_errors(method: &HttpMethod, op: &mut Operation) {
         answers.push(("413", "The body is larger than allowed"));
         answers.push(("415", "The body is not JSON"));
     }
-    if has_body && !token {
+    if has_body && !oauth {
         answers.push(("422", "The body does not fit the schema or breaks a rule"));
     }
-    if !token
+    if !oauth
         && matches!(
             method,
             HttpMethod::Post | HttpMethod::Patch | HttpMethod::Delete

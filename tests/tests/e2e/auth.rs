@@ -546,3 +546,85 @@ fn oauth_clients_sign_in_with_forms_and_http_basic() {
     // None of the refusals opened a session.
     assert_eq!(sign_ins(), before);
 }
+
+/// RFC 7009: a client revokes a refresh or an access token; either ends
+/// the whole session. The answer is the same whether or not the token was
+/// live, and tells nothing about it.
+#[test]
+fn oauth_clients_revoke_tokens() {
+    let s = TestServer::start();
+    let sign_in = || {
+        let r = s.password_grant("demo.am.bj", DEMO_PASSWORD);
+        assert_eq!(r.status, 200, "{}", r.text);
+        let field = |f: &str| r.json[f].as_str().unwrap_or_default().to_owned();
+        (field("access_token"), field("refresh_token"))
+    };
+    let revoke_form = |form: &str| {
+        s.raw(
+            "POST",
+            "/api/v1/auth/revoke",
+            &[],
+            Some(("application/x-www-form-urlencoded", form.as_bytes())),
+        )
+    };
+    let admin = s.token("demo.admin");
+    let sign_outs = || {
+        let r = s.get("/api/v1/audit-log?action=signed_out&limit=200", &admin);
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["items"].as_array().map_or(0, Vec::len)
+    };
+    let before = sign_outs();
+
+    // A refresh token, by form: its access token stops at once.
+    let (access, refresh_token) = sign_in();
+    assert_eq!(s.get("/api/v1/me", &access).status, 200);
+    let r = revoke_form(&format!(
+        "token={refresh_token}&token_type_hint=refresh_token&client_id=mobile-app"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.is_empty());
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    s.get("/api/v1/me", &access)
+        .assert_problem(401, "invalid_token");
+    refresh(&s, &refresh_token).assert_problem(400, "invalid_grant");
+
+    // An access token, by JSON, with the wrong hint: its refresh token dies too.
+    let (access, refresh_token) = sign_in();
+    let r = s.call(
+        "POST",
+        "/api/v1/auth/revoke",
+        None,
+        Some(&json!({"token": access, "token_type_hint": "refresh_token"})),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    refresh(&s, &refresh_token).assert_problem(400, "invalid_grant");
+    assert_eq!(sign_outs(), before + 2, "one sign-out a session ended");
+
+    // Unknown, made-up or already revoked: the same answer, nothing written.
+    for token in [refresh_token.as_str(), "made-up", access.as_str()] {
+        let r = revoke_form(&format!("token={token}"));
+        assert_eq!(r.status, 200, "{token}: {}", r.text);
+    }
+    assert_eq!(sign_outs(), before + 2);
+
+    // Bad requests, as OAuth says them.
+    for (form, field) in [
+        ("token_type_hint=access_token", "token"),
+        ("token=x&token_type_hint=id_token", "token_type_hint"),
+        ("token=x&scope=all", "scope"),
+        ("token=x&token=y", "token"),
+    ] {
+        let r = revoke_form(form);
+        r.assert_problem(400, "invalid_request");
+        assert_eq!(r.json["error"], "invalid_request", "{form}: {}", r.text);
+        assert_eq!(r.json["errors"][0]["field"], field, "{form}: {}", r.text);
+    }
+    s.raw(
+        "POST",
+        "/api/v1/auth/revoke",
+        &[],
+        Some(("text/plain", b"token=x")),
+    )
+    .assert_problem(415, "unsupported_media_type");
+}

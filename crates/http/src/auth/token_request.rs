@@ -2,9 +2,10 @@
 //! as a form (`application/x-www-form-urlencoded`, §4.3.2, §4.4.2, §6) or
 //! as JSON, a service account's credentials in the body or in HTTP Basic
 //! (§2.3.1), and its faults answered with OAuth's error codes (§5.2), so
-//! that an ERP's stock OAuth client signs in unchanged.
+//! that an ERP's stock OAuth client signs in unchanged. A revocation
+//! request (RFC 7009) is read the same way.
 
-use crate::dto::auth::TokenRequest;
+use crate::dto::auth::{RevokeRequest, TokenRequest};
 use crate::error::{validation_errors, ApiError, FieldError};
 use crate::extract::{parse_json_object, read_body, shape_fault};
 use actix_web::dev::Payload;
@@ -49,6 +50,17 @@ pub async fn read(
         "refresh_token" => TokenRequest::RefreshToken(typed(params)?),
         _ => TokenRequest::ClientCredentials(typed(params)?),
     })
+}
+
+/// Reads a revocation request (RFC 7009 §2.1): its body within `limit`
+/// bytes, as a form or JSON.
+pub async fn read_revocation(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> Result<RevokeRequest, ApiError> {
+    let params = body_params(req, payload, limit).await?;
+    typed(Value::Object(params))
 }
 
 /// The problem as OAuth clients read it: with `error` and an ASCII
@@ -296,7 +308,7 @@ fn typed<T: DeserializeOwned + Validate>(params: Value) -> Result<T, ApiError> {
     let grant: T = serde_path_to_error::deserialize(params).map_err(|e| {
         let fault = shape_fault(&e);
         let mut err = invalid_request(format!(
-            "the parameters do not fit the grant: {}",
+            "the parameters do not fit the request: {}",
             fault.message
         ));
         err.errors.push(fault);

@@ -77,3 +77,28 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
+
+/// What a revoked token is, as the client believes (RFC 7009 §2.1).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenTypeHint {
+    AccessToken,
+    RefreshToken,
+}
+
+/// A token to revoke (RFC 7009 §2.1), as a form or as JSON.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// An access token or a refresh token this server issued.
+    #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
+    pub token: String,
+    /// Where to look first; either kind is found without it.
+    pub token_type_hint: Option<TokenTypeHint>,
+    /// Sent by public clients (RFC 7009 §2.1); not needed, and not checked:
+    /// holding the token is what allows revoking it.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub client_id: Option<String>,
+}

@@ -2,7 +2,9 @@
 //! grants; failed attempts are limited per account and per address.
 
 use crate::auth::{password, secrets, token_request};
-use crate::dto::auth::{ClientGrant, PasswordGrant, RefreshGrant, TokenRequest, TokenResponse};
+use crate::dto::auth::{
+    ClientGrant, PasswordGrant, RefreshGrant, RevokeRequest, TokenRequest, TokenResponse,
+};
 use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx};
 use crate::state::AppState;
@@ -297,6 +299,74 @@ pub async fn issue_token(
             TokenRequest::RefreshToken(g) => refresh_grant(&st, g).await,
             TokenRequest::ClientCredentials(g) => client_grant(&st, &ctx, g).await,
         }
+    };
+    answer.await.map_err(token_request::oauth_problem)
+}
+
+/// Revoke a token (OAuth 2.0 token revocation, RFC 7009).
+///
+/// `token` is an access token or a refresh token this server issued;
+/// revoking either ends its whole session, so the other stops working at
+/// once too (what `POST /auth/logout` does, without needing a live access
+/// token: an app whose access token expired signs out with its refresh
+/// token). Holding the token is what allows revoking it. The answer is
+/// 200 whether or not the token was live, known or already revoked
+/// (§2.2): it tells nothing about tokens. Parameters as a form or JSON;
+/// faults as the token endpoint's (`invalid_request`, also in `error`).
+#[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth",
+    request_body(content(
+        (RevokeRequest = "application/x-www-form-urlencoded"),
+        (RevokeRequest = "application/json"),
+    )),
+    responses((status = 200, description = "Revoked, or nothing to revoke: the same answer")))]
+pub async fn revoke_token(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let answer = async {
+        let mut raw = payload.into_inner();
+        let asked =
+            token_request::read_revocation(&req, &mut raw, st.config.max_body_bytes).await?;
+        let token = asked.token.trim().to_owned();
+        // An access token names its session; any other may be a refresh token.
+        let of_access = st.jwt.verify(&token).ok().map(|claims| claims.sid);
+        let digest = secrets::digest(&token);
+        let mut meta = ctx.meta(&st, None);
+        let ended = st
+            .write(move |c| {
+                let session = match of_access {
+                    Some(sid) => Some(sid),
+                    None => sessions::session_of_refresh(c, &digest)?,
+                };
+                let Some(sid) = session else {
+                    return Ok(None);
+                };
+                if !sessions::revoke(c, &sid, "token revoked", meta.at)? {
+                    return Ok(None);
+                }
+                meta.actor_id = Some(sessions::get(c, &sid)?.user_id);
+                audit::record(
+                    c,
+                    &meta,
+                    Change {
+                        action: "signed_out",
+                        entity_type: "session",
+                        entity_id: &sid,
+                        before: None,
+                        after: Some(serde_json::json!({"via": "token_revocation"})),
+                    },
+                )?;
+                Ok(Some(sid))
+            })
+            .await?;
+        if let Some(sid) = ended {
+            st.principals.forget_session(&sid);
+        }
+        Ok(HttpResponse::Ok()
+            .insert_header(("cache-control", "no-store"))
+            .finish())
     };
     answer.await.map_err(token_request::oauth_problem)
 }

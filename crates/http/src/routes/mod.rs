@@ -89,6 +89,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .service(web::resource("/auth/token").post(auth::issue_token))
             .service(web::resource("/auth/logout").post(auth::logout))
+            .service(web::resource("/auth/revoke").post(auth::revoke_token))
             .service(web::resource("/me").get(me::get_me))
             .service(
                 web::resource("/secrecy-levels")
