@@ -603,7 +603,7 @@ fn oauth_clients_revoke_tokens() {
 
     // Unknown, made-up or already revoked: the same answer, nothing written.
     for token in [refresh_token.as_str(), "made-up", access.as_str()] {
-        let r = revoke_form(&format!("token={token}"));
+        let r = revoke_form(&format!("token={token}&token_type_hint=id_token"));
         assert_eq!(r.status, 200, "{token}: {}", r.text);
     }
     assert_eq!(sign_outs(), before + 2);
@@ -611,7 +611,7 @@ fn oauth_clients_revoke_tokens() {
     // Bad requests, as OAuth says them.
     for (form, field) in [
         ("token_type_hint=access_token", "token"),
-        ("token=x&token_type_hint=id_token", "token_type_hint"),
+        ("token=&client_id=app", "token"),
         ("token=x&scope=all", "scope"),
         ("token=x&token=y", "token"),
     ] {
@@ -620,6 +620,15 @@ fn oauth_clients_revoke_tokens() {
         assert_eq!(r.json["error"], "invalid_request", "{form}: {}", r.text);
         assert_eq!(r.json["errors"][0]["field"], field, "{form}: {}", r.text);
     }
+    // A JSON null is no value for an optional parameter either.
+    s.call(
+        "POST",
+        "/api/v1/auth/revoke",
+        None,
+        Some(&json!({"token": "x", "client_id": null})),
+        &[],
+    )
+    .assert_problem(400, "invalid_request");
     s.raw(
         "POST",
         "/api/v1/auth/revoke",

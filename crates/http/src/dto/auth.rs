@@ -78,14 +78,6 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
-/// What a revoked token is, as the client believes (RFC 7009 §2.1).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenTypeHint {
-    AccessToken,
-    RefreshToken,
-}
-
 /// A token to revoke (RFC 7009 §2.1), as a form or as JSON.
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -94,11 +86,17 @@ pub struct RevokeRequest {
     #[validate(length(min = 1, max = 4096))]
     #[schema(min_length = 1, max_length = 4096)]
     pub token: String,
-    /// Where to look first; either kind is found without it.
-    pub token_type_hint: Option<TokenTypeHint>,
+    /// `access_token` or `refresh_token`, as the client believes. Not
+    /// needed and not relied on: an access token is known by its
+    /// signature, so the hint is passed over (RFC 7009 §2.1 allows it).
+    #[validate(length(max = 64))]
+    #[schema(nullable = false, max_length = 64, example = "refresh_token")]
+    #[serde(default, deserialize_with = "super::present")]
+    pub token_type_hint: Option<String>,
     /// Sent by public clients (RFC 7009 §2.1); not needed, and not checked:
     /// holding the token is what allows revoking it.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[validate(length(max = 64))]
+    #[schema(nullable = false, max_length = 64)]
+    #[serde(default, deserialize_with = "super::present")]
     pub client_id: Option<String>,
 }
