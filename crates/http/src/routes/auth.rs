@@ -144,14 +144,49 @@ async fn open_session(
     })
 }
 
-async fn password_grant(
+/// The accounts of one kind that sign in with a name and a secret.
+struct Accounts {
+    /// `users.kind`: `person` or `service`.
+    kind: &'static str,
+    /// How their failures are counted in `login_failures` (`user:`, `client:`).
+    failures_as: &'static str,
+    /// The answer to a wrong name or secret, or a deactivated account.
+    refused: fn() -> ApiError,
+}
+
+const PEOPLE: Accounts = Accounts {
+    kind: "person",
+    failures_as: "user",
+    refused: || invalid_grant("wrong username or password, or the account is deactivated"),
+};
+
+const SERVICE_ACCOUNTS: Accounts = Accounts {
+    kind: "service",
+    failures_as: "client",
+    refused: || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client, wrong secret, or deactivated",
+        )
+        .with_header("www-authenticate", r#"Basic realm="clientele""#)
+    },
+};
+
+/// The id of the active account of `accounts` named `name` whose secret
+/// is `secret`. Failures are counted per account and per address, and
+/// too many answer 429; an unknown name costs the same argon2 work as a
+/// wrong secret.
+async fn authenticate(
     st: &AppState,
     ctx: &ReqCtx,
-    g: PasswordGrant,
-) -> Result<HttpResponse, ApiError> {
-    let username = g.username.trim().to_lowercase();
+    accounts: &Accounts,
+    name: &str,
+    secret: String,
+) -> Result<String, ApiError> {
+    let name = name.trim().to_lowercase();
     let ip = ctx.client_ip.clone().unwrap_or_else(|| "unknown".into());
-    let account_key = format!("user:{username}");
+    let account_key = format!("{}:{name}", accounts.failures_as);
     let ip_key = format!("ip:{ip}");
     check_rate(
         st,
@@ -161,23 +196,29 @@ async fn password_grant(
         ],
     )
     .await?;
-    let name = username.clone();
     let row = st.read(move |c| users::credentials(c, &name)).await?;
-    let row = row.filter(|r| r.kind == "person");
-    let ok = verify_secret(g.password, row.as_ref().map(|r| r.password_hash.clone())).await?;
+    let row = row.filter(|r| r.kind == accounts.kind);
+    let ok = verify_secret(secret, row.as_ref().map(|r| r.password_hash.clone())).await?;
     let row = match row {
         Some(r) if ok && r.active => r,
         _ => {
             record_failure(st, vec![account_key, ip_key]).await?;
-            return Err(invalid_grant(
-                "wrong username or password, or the account is deactivated",
-            ));
+            return Err((accounts.refused)());
         }
     };
     st.write(move |c| login_failures::clear(c, &account_key))
         .await?;
+    Ok(row.id)
+}
+
+async fn password_grant(
+    st: &AppState,
+    ctx: &ReqCtx,
+    g: PasswordGrant,
+) -> Result<HttpResponse, ApiError> {
+    let user = authenticate(st, ctx, &PEOPLE, &g.username, g.password).await?;
     Ok(token_answer(
-        open_session(st, ctx, row.id, "password", true).await?,
+        open_session(st, ctx, user, "password", true).await?,
     ))
 }
 
@@ -186,42 +227,9 @@ async fn client_grant(
     ctx: &ReqCtx,
     g: ClientGrant,
 ) -> Result<HttpResponse, ApiError> {
-    let client_id = g.client_id.trim().to_lowercase();
-    let ip = ctx.client_ip.clone().unwrap_or_else(|| "unknown".into());
-    let client_key = format!("client:{client_id}");
-    let ip_key = format!("ip:{ip}");
-    check_rate(
-        st,
-        &[
-            (client_key.clone(), st.config.login_max_failures_account),
-            (ip_key.clone(), st.config.login_max_failures_ip),
-        ],
-    )
-    .await?;
-    let name = client_id.clone();
-    let row = st.read(move |c| users::credentials(c, &name)).await?;
-    let row = row.filter(|r| r.kind == "service");
-    let ok = verify_secret(
-        g.client_secret,
-        row.as_ref().map(|r| r.password_hash.clone()),
-    )
-    .await?;
-    let row = match row {
-        Some(r) if ok && r.active => r,
-        _ => {
-            record_failure(st, vec![client_key, ip_key]).await?;
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "unknown client, wrong secret, or deactivated",
-            )
-            .with_header("www-authenticate", r#"Basic realm="clientele""#));
-        }
-    };
-    st.write(move |c| login_failures::clear(c, &client_key))
-        .await?;
+    let account = authenticate(st, ctx, &SERVICE_ACCOUNTS, &g.client_id, g.client_secret).await?;
     Ok(token_answer(
-        open_session(st, ctx, row.id, "client_credentials", false).await?,
+        open_session(st, ctx, account, "client_credentials", false).await?,
     ))
 }
 
