@@ -5,7 +5,7 @@
 //! taken back when the application ends.
 
 use clientele_core::Clock;
-use clientele_persistence::{sync_floors, BackendKind, Db};
+use clientele_persistence::{sync_floors, BackendKind, Db, DbConn};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -23,10 +23,15 @@ impl SyncFloorWorker {
         if db.kind() != BackendKind::Postgres {
             return Self { _stop: None };
         }
-        let process = uuid::Uuid::now_v7().to_string();
+        let mut floors = Floors {
+            process: uuid::Uuid::now_v7().to_string(),
+            conn: None,
+            db,
+            clock,
+        };
         // Before the first write: a process that publishes later stamps
         // its changes after the others last asked.
-        if let Err(e) = exchange(&db, &process, clock.as_ref()) {
+        if let Err(e) = floors.exchange() {
             tracing::warn!(error = %e, "cannot exchange sync floors yet; retrying in the background");
         }
         let (stop, stopped) = mpsc::channel::<()>();
@@ -36,7 +41,7 @@ impl SyncFloorWorker {
                 // Said once a streak, not four times a second.
                 let mut failing = false;
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
-                    match exchange(&db, &process, clock.as_ref()) {
+                    match floors.exchange() {
                         Err(e) if !failing => {
                             tracing::warn!(error = %e, "cannot exchange sync floors; retrying");
                             failing = true;
@@ -48,9 +53,7 @@ impl SyncFloorWorker {
                         _ => {}
                     }
                 }
-                if let Err(e) = db.autocommit(|c| sync_floors::withdraw(c, &process)) {
-                    tracing::warn!(error = %e, "cannot withdraw the sync floor");
-                }
+                floors.withdraw();
             });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the sync floor thread");
@@ -59,13 +62,49 @@ impl SyncFloorWorker {
     }
 }
 
-/// Publishes this process's floor and learns the others', both as of the
-/// moment read before asking.
-fn exchange(db: &Db, process: &str, clock: &dyn Clock) -> clientele_persistence::Result<()> {
-    let writes = db.writes();
-    let asked_at = clock.now().naive_utc();
-    let floor = writes.floor(|| asked_at);
-    let others = db.autocommit(|c| sync_floors::exchange(c, process, floor))?;
-    writes.learn_others(asked_at, others);
-    Ok(())
+/// This process's part in the exchange, on a connection of its own: a
+/// pool taken up by long imports (the writes a floor is for) must not keep
+/// the floor from being published, or the others would leave this
+/// process out after `sync_floors::STALE_AFTER_SECS`.
+struct Floors {
+    process: String,
+    conn: Option<DbConn>,
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl Floors {
+    /// Publishes this process's floor and learns the others', both as of
+    /// the moment read before asking. A failed connection is opened again
+    /// next time.
+    fn exchange(&mut self) -> clientele_persistence::Result<()> {
+        let writes = self.db.writes();
+        let asked_at = self.clock.now().naive_utc();
+        let floor = writes.floor(|| asked_at);
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            None => self.conn.insert(self.db.dedicated()?),
+        };
+        match sync_floors::exchange(conn, &self.process, floor) {
+            Ok(others) => {
+                writes.learn_others(asked_at, others);
+                Ok(())
+            }
+            Err(e) => {
+                self.conn = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes this process's floor back as it stops.
+    fn withdraw(&mut self) {
+        let conn = match &mut self.conn {
+            Some(c) => Ok(c),
+            None => self.db.dedicated().map(|c| self.conn.insert(c)),
+        };
+        if let Err(e) = conn.and_then(|c| sync_floors::withdraw(c, &self.process)) {
+            tracing::warn!(error = %e, "cannot withdraw the sync floor");
+        }
+    }
 }

@@ -262,6 +262,8 @@ pub struct Db {
     shares: Arc<crate::list_routes::Shares>,
     /// The writes of files under way in this process.
     writes: Arc<crate::writes_in_flight::WritesInFlight>,
+    /// Where the pool's connections go, for one of its own ([`Db::dedicated`]).
+    target: Target,
 }
 
 /// An import's turn in this process, held until dropped.
@@ -314,8 +316,9 @@ impl Db {
             ),
             Target::Sqlite { .. } => None,
         };
-        let pool = builder().build(Manager(target, Plans::ByValue))?;
+        let pool = builder().build(Manager(target.clone(), Plans::ByValue))?;
         Ok(Self {
+            target,
             pool,
             generic,
             kind,
@@ -356,6 +359,12 @@ impl Db {
     /// ([`crate::writes_in_flight`]).
     pub fn writes(&self) -> &Arc<crate::writes_in_flight::WritesInFlight> {
         &self.writes
+    }
+
+    /// A connection of its own, outside the pool, for a thread that must
+    /// not wait behind the pool's users (a pool taken up by long imports).
+    pub fn dedicated(&self) -> Result<DbConn> {
+        self.target.establish().map_err(|e| Error::Unavailable(e.0))
     }
 
     /// Runs reads on one pooled connection.
