@@ -402,6 +402,22 @@ fn oauth_clients_sign_in_with_forms_and_http_basic() {
         "grant_type=client_credentials&client_id=demo-erp&client_secret=clientele-demo-erp-secret",
     );
     assert_eq!(by_form.status, 200, "{}", by_form.text);
+    // People's apps are public clients: named, with no secret, they are
+    // passed over.
+    let app = basic("web-app", "");
+    for (headers, form) in [
+        (
+            vec![("authorization", app.as_str())],
+            "grant_type=password&username=demo.admin&password=clientele-demo",
+        ),
+        (
+            vec![],
+            "grant_type=password&username=demo.admin&password=clientele-demo&client_id=web-app",
+        ),
+    ] {
+        let r = form_token(&s, &headers, form);
+        assert_eq!(r.status, 200, "{form}: {}", r.text);
+    }
     let admin = s.token("demo.admin");
     let sign_ins = || {
         let r = s.get("/api/v1/audit-log?action=signed_in&limit=200", &admin);
@@ -467,14 +483,35 @@ fn oauth_clients_sign_in_with_forms_and_http_basic() {
         "invalid_request",
     );
     assert_eq!(other.json["errors"][0]["field"], "client_id");
+    // A people's grant with a client secret is authentication that cannot
+    // be done.
     oauth(
         form_token(
             &s,
             &[("authorization", &erp)],
             "grant_type=password&username=demo.admin&password=clientele-demo",
         ),
-        400,
-        "invalid_request",
+        401,
+        "invalid_client",
+    );
+    oauth(
+        form_token(
+            &s,
+            &[],
+            "grant_type=refresh_token&refresh_token=x&client_id=web-app&client_secret=s",
+        ),
+        401,
+        "invalid_client",
+    );
+    // A service account's Basic needs its secret.
+    oauth(
+        form_token(
+            &s,
+            &[("authorization", &basic("demo-erp", ""))],
+            "grant_type=client_credentials",
+        ),
+        401,
+        "invalid_client",
     );
     oauth(
         form_token(

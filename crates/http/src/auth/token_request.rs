@@ -40,8 +40,13 @@ pub async fn read(
 ) -> Result<TokenRequest, ApiError> {
     let mut params = body_params(req, payload, limit).await?;
     let grant = grant_type(&params)?;
-    if let Some((id, secret)) = basic_client(req)? {
-        take_basic_client(&mut params, grant, id, secret)?;
+    let basic = basic_client(req)?;
+    if grant == "client_credentials" {
+        if let Some((id, secret)) = basic {
+            take_basic_client(&mut params, id, secret)?;
+        }
+    } else {
+        pass_over_public_client(&mut params, basic)?;
     }
     refuse_scope(&mut params)?;
     let params = Value::Object(params);
@@ -241,25 +246,21 @@ fn basic_client(req: &HttpRequest) -> Result<Option<(String, String)>, ApiError>
         .ok_or_else(|| unreadable_basic("they hold no `:` between client id and secret"))?;
     let id = form_decoded(id).map_err(|e| unreadable_basic(&e.detail))?;
     let secret = form_decoded(secret).map_err(|e| unreadable_basic(&e.detail))?;
-    if id.is_empty() || secret.is_empty() {
-        return Err(unreadable_basic("the client id or the secret is empty"));
+    if id.is_empty() {
+        return Err(unreadable_basic("the client id is empty"));
     }
     Ok(Some((id, secret)))
 }
 
-/// Puts the Basic client into the parameters. Only service accounts are
-/// clients here, and a client authenticates one way at a time (§2.3).
+/// Puts the Basic client of a `client_credentials` grant into the
+/// parameters. A client authenticates one way at a time (§2.3).
 fn take_basic_client(
     params: &mut Map<String, Value>,
-    grant: &str,
     id: String,
     secret: String,
 ) -> Result<(), ApiError> {
-    if grant != "client_credentials" {
-        return Err(invalid_request(
-            "HTTP Basic authenticates service accounts, with grant_type client_credentials; \
-             people sign in with the password grant and no client authentication",
-        ));
+    if secret.is_empty() {
+        return Err(unreadable_basic("the secret is empty"));
     }
     if params.contains_key("client_secret") {
         return Err(invalid_request(
@@ -280,6 +281,33 @@ fn take_basic_client(
     }
     params.insert("client_id".into(), Value::String(id));
     params.insert("client_secret".into(), Value::String(secret));
+    Ok(())
+}
+
+/// People's grants (`password`, `refresh_token`) come from public clients
+/// — a web or phone app, which holds no secret — and stock OAuth
+/// libraries name that app anyway: as `client_id` in the body, or as
+/// HTTP Basic with an empty secret (requests-oauthlib does so by
+/// default). The app's name is passed over, as there are no clients of
+/// people's apps to check it against. A client secret, though, would be
+/// authentication this server cannot perform: refused as an unknown
+/// client (§5.2), never ignored.
+fn pass_over_public_client(
+    params: &mut Map<String, Value>,
+    basic: Option<(String, String)>,
+) -> Result<(), ApiError> {
+    let secret_in_body = params.remove("client_secret").is_some();
+    let secret_in_basic = basic.is_some_and(|(_, secret)| !secret.is_empty());
+    if secret_in_body || secret_in_basic {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "people's grants take no client secret: there are no confidential clients of \
+             people's apps here; name the app by client_id alone, or not at all",
+        )
+        .with_header("www-authenticate", r#"Basic realm="clientele""#));
+    }
+    params.remove("client_id");
     Ok(())
 }
 
