@@ -6,6 +6,7 @@
 
 use clientele_core::Clock;
 use clientele_persistence::{sync_floors, BackendKind, Db, DbConn};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -16,18 +17,36 @@ pub const EVERY: Duration = Duration::from_millis(250);
 /// The exchanging thread (PostgreSQL only); it ends when this is dropped.
 pub struct SyncFloorWorker {
     _stop: Option<mpsc::Sender<()>>,
+    stats: Arc<Stats>,
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+/// Exchanges by outcome.
+#[derive(Default)]
+struct Stats {
+    exchanged: AtomicU64,
+    failed: AtomicU64,
 }
 
 impl SyncFloorWorker {
     pub fn start(db: Db, clock: Arc<dyn Clock>) -> Self {
+        let stats = Arc::new(Stats::default());
+        let idle = Self {
+            _stop: None,
+            stats: Arc::clone(&stats),
+            db: db.clone(),
+            clock: Arc::clone(&clock),
+        };
         if db.kind() != BackendKind::Postgres {
-            return Self { _stop: None };
+            return idle;
         }
         let mut floors = Floors {
             process: uuid::Uuid::now_v7().to_string(),
             conn: None,
             db,
             clock,
+            stats,
         };
         // Before the first write: a process that publishes later stamps
         // its changes after the others last asked.
@@ -58,7 +77,31 @@ impl SyncFloorWorker {
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the sync floor thread");
         }
-        Self { _stop: Some(stop) }
+        Self {
+            _stop: Some(stop),
+            ..idle
+        }
+    }
+
+    /// Prometheus figures: the floor exchanges by outcome, and how far
+    /// `X-Changes-Complete-Until` is behind the present now (writes under
+    /// way here and, on PostgreSQL, on the other servers as last heard).
+    pub fn render_metrics(&self) -> String {
+        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let now = self.clock.now().naive_utc();
+        let complete = self.db.writes().complete_until(|| now);
+        let lag = (now - complete).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+        format!(
+            "# HELP clientele_sync_floor_exchanges_total Exchanges of sync floors with the other servers, by outcome.\n\
+             # TYPE clientele_sync_floor_exchanges_total counter\n\
+             clientele_sync_floor_exchanges_total{{outcome=\"ok\"}} {}\n\
+             clientele_sync_floor_exchanges_total{{outcome=\"failed\"}} {}\n\
+             # HELP clientele_changes_complete_lag_seconds How far X-Changes-Complete-Until is behind the present.\n\
+             # TYPE clientele_changes_complete_lag_seconds gauge\n\
+             clientele_changes_complete_lag_seconds {lag}\n",
+            n(&self.stats.exchanged),
+            n(&self.stats.failed),
+        )
     }
 }
 
@@ -71,6 +114,7 @@ struct Floors {
     conn: Option<DbConn>,
     db: Db,
     clock: Arc<dyn Clock>,
+    stats: Arc<Stats>,
 }
 
 impl Floors {
@@ -78,6 +122,16 @@ impl Floors {
     /// the moment read before asking. A failed connection is opened again
     /// next time.
     fn exchange(&mut self) -> clientele_persistence::Result<()> {
+        let outcome = self.try_exchange();
+        let counter = match outcome {
+            Ok(()) => &self.stats.exchanged,
+            Err(_) => &self.stats.failed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        outcome
+    }
+
+    fn try_exchange(&mut self) -> clientele_persistence::Result<()> {
         let writes = self.db.writes();
         let asked_at = self.clock.now().naive_utc();
         let floor = writes.floor(|| asked_at);

@@ -32,6 +32,24 @@ fn healthz_readyz_and_metrics() {
     assert!(m.text.contains(
         "clientele_http_request_duration_seconds_bucket{method=\"GET\",route=\"/readyz\""
     ));
+    // How far a sync's moment lags: nothing is under way, so little; the
+    // floors are exchanged on PostgreSQL only (at start, then 4 a second).
+    let lag: f64 = m
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("clientele_changes_complete_lag_seconds "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::MAX);
+    assert!((0.0..5.0).contains(&lag), "{lag}");
+    let exchanged = m.text.lines().find_map(|l| {
+        l.strip_prefix("clientele_sync_floor_exchanges_total{outcome=\"ok\"} ")
+            .and_then(|v| v.parse::<u64>().ok())
+    });
+    if backend == "postgres" {
+        assert!(exchanged.is_some_and(|n| n >= 1), "{}", m.text);
+    } else {
+        assert_eq!(exchanged, Some(0), "{}", m.text);
+    }
 }
 
 #[test]

@@ -53,6 +53,7 @@ pub async fn metrics(st: web::Data<AppState>) -> HttpResponse {
             st.metrics.render()
                 + &st.register.render_metrics()
                 + &st.webhooks.render_metrics()
-                + &st.backups.render_metrics(),
+                + &st.backups.render_metrics()
+                + &st.sync_floors.render_metrics(),
         )
 }
