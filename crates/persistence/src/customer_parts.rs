@@ -642,16 +642,7 @@ pub fn end_relation(
     customer_id: &str,
     id: &str,
 ) -> Result<RelationRow> {
-    let before: RelationRow = customer_relations::table
-        .filter(customer_relations::id.eq(id))
-        .filter(
-            customer_relations::from_id
-                .eq(customer_id)
-                .or(customer_relations::to_id.eq(customer_id)),
-        )
-        .filter(customer_relations::active.eq(true))
-        .select(RelationRow::as_select())
-        .first(conn)?;
+    let before = relation(conn, customer_id, id)?;
     diesel::update(customer_relations::table.find(id))
         .set(customer_relations::active.eq(false))
         .execute(conn)?;
