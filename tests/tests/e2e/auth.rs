@@ -483,6 +483,20 @@ fn oauth_clients_sign_in_with_forms_and_http_basic() {
         "invalid_request",
     );
     assert_eq!(other.json["errors"][0]["field"], "client_id");
+    // The app's name is a parameter like any other: checked for length.
+    let long = oauth(
+        form_token(
+            &s,
+            &[],
+            &format!(
+                "grant_type=password&username=demo.admin&password=x&client_id={}",
+                "a".repeat(65)
+            ),
+        ),
+        400,
+        "invalid_request",
+    );
+    assert_eq!(long.json["errors"][0]["field"], "client_id");
     // A people's grant with a client secret is authentication that cannot
     // be done.
     oauth(

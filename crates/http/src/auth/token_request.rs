@@ -288,7 +288,8 @@ fn take_basic_client(
 /// — a web or phone app, which holds no secret — and stock OAuth
 /// libraries name that app anyway: as `client_id` in the body, or as
 /// HTTP Basic with an empty secret (requests-oauthlib does so by
-/// default). The app's name is passed over, as there are no clients of
+/// default). The app's name is passed over (a `client_id` in the body is
+/// a documented parameter of these grants), as there are no clients of
 /// people's apps to check it against. A client secret, though, would be
 /// authentication this server cannot perform: refused as an unknown
 /// client (§5.2), never ignored.
@@ -307,7 +308,6 @@ fn pass_over_public_client(
         )
         .with_header("www-authenticate", r#"Basic realm="clientele""#));
     }
-    params.remove("client_id");
     Ok(())
 }
 

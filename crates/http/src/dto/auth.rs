@@ -42,6 +42,12 @@ pub struct PasswordGrant {
     #[validate(length(min = 1, max = 256))]
     #[schema(min_length = 1, max_length = 256, example = "clientele-demo", format = Password)]
     pub password: String,
+    /// The app signing in, as OAuth libraries name it; passed over: a
+    /// person's app is a public client with nothing to check it against.
+    #[validate(length(max = 64))]
+    #[schema(nullable = false, max_length = 64, example = "web")]
+    #[serde(default, deserialize_with = "super::present")]
+    pub client_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
@@ -51,6 +57,12 @@ pub struct RefreshGrant {
     #[validate(length(min = 1, max = 512))]
     #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
+    /// The app signing in, as OAuth libraries name it; passed over: a
+    /// person's app is a public client with nothing to check it against.
+    #[validate(length(max = 64))]
+    #[schema(nullable = false, max_length = 64, example = "web")]
+    #[serde(default, deserialize_with = "super::present")]
+    pub client_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
