@@ -335,6 +335,10 @@ fn service_accounts_use_client_credentials() {
     assert_eq!(dup.json["errors"][0]["field"], "client_id");
 }
 
+/// A refused token request: its Basic header if any, its form, the
+/// status and OAuth code of the answer, and the field named first.
+type Refusal<'a> = (Option<&'a str>, &'a str, u16, &'a str, Option<&'a str>);
+
 fn form_token(s: &TestServer, headers: &[(&str, &str)], form: &str) -> clientele_e2e::Resp {
     s.raw(
         "POST",
@@ -463,114 +467,108 @@ fn oauth_clients_sign_in_with_forms_and_http_basic() {
         "invalid_client",
     );
     assert!(unreadable.header("www-authenticate").is_some());
-    // Two ways at once, another client in the body, Basic for a person.
-    oauth(
-        form_token(
-            &s,
-            &[("authorization", &erp)],
+    // Refusals: who authenticates, the form, the answer, and the field
+    // named first when the fault is one parameter's.
+    let no_secret = basic("demo-erp", "");
+    let long_app = format!(
+        "grant_type=password&username=demo.admin&password=x&client_id={}",
+        "a".repeat(65)
+    );
+    let refusals: Vec<Refusal> = vec![
+        // Two ways at once, and another client in the body.
+        (
+            Some(&erp),
             "grant_type=client_credentials&client_secret=clientele-demo-erp-secret",
+            400,
+            "invalid_request",
+            None,
         ),
-        400,
-        "invalid_request",
-    );
-    let other = oauth(
-        form_token(
-            &s,
-            &[("authorization", &erp)],
+        (
+            Some(&erp),
             "grant_type=client_credentials&client_id=someone-else",
+            400,
+            "invalid_request",
+            Some("client_id"),
         ),
-        400,
-        "invalid_request",
-    );
-    assert_eq!(other.json["errors"][0]["field"], "client_id");
-    // The app's name is a parameter like any other: checked for length.
-    let long = oauth(
-        form_token(
-            &s,
-            &[],
-            &format!(
-                "grant_type=password&username=demo.admin&password=x&client_id={}",
-                "a".repeat(65)
-            ),
-        ),
-        400,
-        "invalid_request",
-    );
-    assert_eq!(long.json["errors"][0]["field"], "client_id");
-    // A people's grant with a client secret is authentication that cannot
-    // be done.
-    oauth(
-        form_token(
-            &s,
-            &[("authorization", &erp)],
+        // The app's name is a parameter like any other: checked for length.
+        (None, &long_app, 400, "invalid_request", Some("client_id")),
+        // A people's grant with a client secret is authentication that
+        // cannot be done.
+        (
+            Some(&erp),
             "grant_type=password&username=demo.admin&password=clientele-demo",
+            401,
+            "invalid_client",
+            None,
         ),
-        401,
-        "invalid_client",
-    );
-    oauth(
-        form_token(
-            &s,
-            &[],
+        (
+            None,
             "grant_type=refresh_token&refresh_token=x&client_id=web-app&client_secret=s",
+            401,
+            "invalid_client",
+            None,
         ),
-        401,
-        "invalid_client",
-    );
-    // A service account's Basic needs its secret.
-    oauth(
-        form_token(
-            &s,
-            &[("authorization", &basic("demo-erp", ""))],
+        // A service account's Basic needs its secret.
+        (
+            Some(&no_secret),
             "grant_type=client_credentials",
+            401,
+            "invalid_client",
+            None,
         ),
-        401,
-        "invalid_client",
-    );
-    oauth(
-        form_token(
-            &s,
-            &[],
+        (
+            None,
             "grant_type=password&username=demo.admin&password=wrong",
+            400,
+            "invalid_grant",
+            None,
         ),
-        400,
-        "invalid_grant",
-    );
-    oauth(
-        form_token(&s, &[], "grant_type=authorization_code&code=x"),
-        400,
-        "unsupported_grant_type",
-    );
-    oauth(
-        form_token(
-            &s,
-            &[("authorization", &erp)],
+        (
+            None,
+            "grant_type=authorization_code&code=x",
+            400,
+            "unsupported_grant_type",
+            None,
+        ),
+        (
+            Some(&erp),
             "grant_type=client_credentials&scope=customers.read",
+            400,
+            "invalid_scope",
+            None,
         ),
-        400,
-        "invalid_scope",
-    );
-    let twice = oauth(
-        form_token(
-            &s,
-            &[],
+        (
+            None,
             "grant_type=password&username=a&username=b&password=x",
+            400,
+            "invalid_request",
+            Some("username"),
         ),
-        400,
-        "invalid_request",
-    );
-    assert_eq!(twice.json["errors"][0]["field"], "username");
-    let missing = oauth(
-        form_token(&s, &[], "grant_type=password&username=demo.admin"),
-        400,
-        "invalid_request",
-    );
-    assert_eq!(missing.json["errors"][0]["field"], "password");
-    oauth(
-        form_token(&s, &[], "grant_type=password&username=a%FF&password=x"),
-        400,
-        "invalid_request",
-    );
+        (
+            None,
+            "grant_type=password&username=demo.admin",
+            400,
+            "invalid_request",
+            Some("password"),
+        ),
+        (
+            None,
+            "grant_type=password&username=a%FF&password=x",
+            400,
+            "invalid_request",
+            None,
+        ),
+    ];
+    for (authorization, form, status, code, field) in refusals {
+        let headers: Vec<(&str, &str)> = authorization
+            .map(|a| ("authorization", a))
+            .into_iter()
+            .collect();
+        let r = oauth(form_token(&s, &headers, form), status, code);
+        if let Some(field) = field {
+            assert_eq!(r.json["errors"][0]["field"], field, "{form}: {}", r.text);
+        }
+    }
     // JSON speaks the same codes: a bad shape is 400, not 422.
     let extra = s.call(
         "POST",
