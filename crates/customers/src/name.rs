@@ -60,7 +60,7 @@ impl CustomerName {
 
 /// The forms a name is stored in beside itself, each computed here only:
 /// normalised for duplicates ([`normalise_name`]), folded for search
-/// ([`search_form`]), keyed for pinyin order ([`sort_key`]) and as a
+/// ([`name_search_form`]), keyed for pinyin order ([`sort_key`]) and as a
 /// mnemonic code ([`mnemonic`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameForms {
@@ -74,7 +74,7 @@ impl NameForms {
     pub fn of(name: &str) -> Self {
         Self {
             normalised: normalise_name(name),
-            folded: search_form(name),
+            folded: name_search_form(name),
             sort_key: sort_key(name),
             mnemonic: mnemonic(name),
         }
@@ -264,6 +264,18 @@ pub fn search_form(s: &str) -> String {
     form
 }
 
+/// The form a name is searched in, and a part of a name searched for:
+/// [`search_form`] without white space. Names keep the spaces they were
+/// written with (深圳市 ABC 科技有限公司, as ERPs often send them), while
+/// staff type a part with spaces or without (ABC科技, abc 科技): either
+/// finds the name. Dropping spaces on both sides keeps "a part found in a
+/// name is found in its search form".
+pub fn name_search_form(s: &str) -> String {
+    let mut form = search_form(s);
+    form.retain(|c| !c.is_whitespace());
+    form
+}
+
 const SUFFIXES: &[&str] = &[
     "股份有限公司",
     "有限责任公司",
@@ -290,10 +302,7 @@ const SUFFIXES: &[&str] = &[
 /// Whether `name` is a company form and nothing else (`有限公司`,
 /// `（股份有限公司）`, `Co., Ltd.`), however written.
 fn is_company_form(name: &str) -> bool {
-    let folded: String = search_form(name)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let folded = name_search_form(name);
     let bare = folded.trim_matches([',', '.', '(', ')', '-']);
     SUFFIXES
         .iter()
@@ -370,8 +379,8 @@ fn place_first(s: &str) -> String {
 
 /// The form two names of one customer share.
 pub fn normalise_name(raw: &str) -> String {
-    let folded = search_form(raw);
-    let mut s: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
+    let folded = name_search_form(raw);
+    let mut s = folded.clone();
     // Suffixes may stack ("… Co., Ltd." after removing spaces is "co.,ltd.").
     loop {
         let trimmed = s.trim_end_matches([',', '.', '(', ')', '-']);
@@ -397,7 +406,7 @@ pub fn normalise_name(raw: &str) -> String {
         .collect();
     // A name of punctuation only keeps it, so no normal form is empty.
     if bare.is_empty() {
-        folded.chars().filter(|c| !c.is_whitespace()).collect()
+        folded
     } else {
         bare
     }
@@ -631,6 +640,10 @@ mod tests {
         // Character by character: a part is found wherever its name is.
         assert_eq!(search_form("乾"), "乾");
         assert!(search_form("乾燥設備廠").contains(&search_form("乾燥")));
+        // A name is searched without its spaces, and a part with it.
+        assert_eq!(name_search_form("深圳市 ＡＢＣ　科技"), "深圳市abc科技");
+        assert!(name_search_form("深圳市 ABC 科技有限公司").contains(&name_search_form("abc科技")));
+        assert!(name_search_form("深圳市ABC科技有限公司").contains(&name_search_form("ABC 科技")));
         // Sort keys and mnemonics read both scripts alike already.
         assert_eq!(sort_key("臺灣"), sort_key("台湾"));
         assert_eq!(mnemonic("澳門"), mnemonic("澳门"));

@@ -3320,6 +3320,103 @@ fn customer_search_finds_parts_of_one_or_two_characters() {
     check();
 }
 
+/// A name is searched without its spaces: a file an ERP filed as
+/// `深圳市 ABC 科技有限公司` is found by `ABC科技`, and one filed without
+/// spaces by a part typed with them (a space, or the ideographic space of
+/// a Chinese input method), by the name filter and the quick search alike,
+/// through parts long and short. Files stored before the rule get their
+/// search form recomputed when the migrations run, with no change to them.
+#[test]
+fn r_cus_03_a_name_is_found_with_or_without_its_spaces() {
+    use clientele_persistence::schema::customers;
+    use diesel::prelude::*;
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let names = [
+        "深圳市 ABC 科技有限公司",
+        "广州珠江XYZ物流有限公司",
+        "Pearl River Trading Ltd",
+    ];
+    let made: Vec<Resp> = names
+        .iter()
+        .map(|n| {
+            let r = create(&s, &am, json!({"name": n, "nature": "private"}));
+            assert_eq!(r.status, 201, "{}", r.text);
+            assert_eq!(r.json["name"], *n, "a name keeps its spaces");
+            r
+        })
+        .collect();
+    let found = |query: &str| -> Vec<String> {
+        let r = s.get(&format!("/api/v1/customers?{query}&limit=50"), &am);
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        let mut names: Vec<String> = r.json["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let only = |i: usize| vec![names[i].to_owned()];
+    let check = || {
+        for query in [
+            "name=ABC科技",
+            "name=市abc",
+            "name=c科",
+            "q=abc科技有限",
+            "name=%EF%BC%A1%EF%BC%A2%EF%BC%A3%E3%80%80%E7%A7%91%E6%8A%80",
+        ] {
+            assert_eq!(found(query), only(0), "{query}");
+        }
+        for query in [
+            "name=XYZ%20物流",
+            "name=江%20x",
+            "q=珠江%20%20xyz",
+            "name=z%20物",
+        ] {
+            assert_eq!(found(query), only(1), "{query}");
+        }
+        for query in [
+            "name=riverTRADING",
+            "name=pearl%20river%20trading%20ltd",
+            "q=lriv",
+        ] {
+            assert_eq!(found(query), only(2), "{query}");
+        }
+        assert!(found("name=深圳XYZ").is_empty());
+    };
+    check();
+
+    // The files as an earlier version stored them: searched with spaces.
+    let stale = |name: &str| clientele_customers::name::search_form(name);
+    for (file, name) in made.iter().zip(names) {
+        s.db.write(|c| {
+            Ok(diesel::update(customers::table.find(id_of(file)))
+                .set(customers::name_folded.eq(stale(name)))
+                .execute(c)?)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(found("name=ABC科技").is_empty());
+    s.upgrade_from("20261207000036");
+    check();
+    // Recomputing a form is no change to the file.
+    for file in &made {
+        let path = format!("/api/v1/customers/{}", id_of(file));
+        let history = s.get(&format!("{path}/history"), &am);
+        assert_eq!(
+            history.json["items"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            history.text
+        );
+        assert_eq!(s.get(&path, &am).header("etag"), file.header("etag"));
+    }
+}
+
 /// A part that more files hold than a search index is asked to list
 /// (1 000 on SQLite) is searched by the ordered scan instead: every file
 /// is still found, page after page, in pinyin order; a part held by exactly

@@ -650,7 +650,9 @@ pub async fn update_customer(
 #[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
     /// Part of the name, any case, full- or half-width, in simplified or
-    /// traditional characters (`臺灣` and `台湾` find the same files).
+    /// traditional characters (`臺灣` and `台湾` find the same files), with
+    /// or without spaces (`ABC科技` finds 深圳市 ABC 科技有限公司, and `abc 科技`
+    /// finds 深圳市ABC科技有限公司).
     #[param(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Quick search, as a search box: part of the name (as `name`) or of its
@@ -792,11 +794,11 @@ pub(crate) fn filter_of(
             name_contains: q
                 .name
                 .as_deref()
-                .map(|n| clientele_customers::name::search_form(n.trim())),
+                .map(clientele_customers::name::name_search_form),
             quick: q
                 .q
                 .as_deref()
-                .map(|n| clientele_customers::name::search_form(n.trim())),
+                .map(clientele_customers::name::name_search_form),
             code: q.code.clone(),
             credit_code: credit_code.map(|c| c.to_string()),
             nature: c.nature.map(|n| wire(&n)),
