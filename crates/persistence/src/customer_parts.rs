@@ -326,14 +326,42 @@ pub fn check_contact_external_id(
     }
 }
 
+/// What a caller that holds a file's contacts passes to a write of one
+/// (an import): the file's contacts as written so far, so that nothing is
+/// read again, and the records the writes gather, written at its end
+/// ([`recorded_into`]).
+pub struct Held<'a> {
+    pub siblings: &'a [ContactRow],
+    pub records: &'a mut ChangedFiles,
+}
+
+impl<'a> Held<'a> {
+    fn split(held: Option<Held<'a>>) -> (Option<&'a [ContactRow]>, Option<&'a mut ChangedFiles>) {
+        match held {
+            Some(h) => (Some(h.siblings), Some(h.records)),
+            None => (None, None),
+        }
+    }
+}
+
+/// Whether writing `row` demotes another primary contact of its file, as
+/// far as `siblings` (the file's contacts) tell.
+pub fn demotes_others(row: &ContactRow, siblings: &[ContactRow]) -> bool {
+    row.is_primary && siblings.iter().any(|k| k.is_primary && k.id != row.id)
+}
+
 /// One primary contact per file: making one primary demotes the others.
+/// `siblings`: the file's contacts as the caller holds them; when none of
+/// them is another primary, nothing is asked for.
 fn demote_others(
     conn: &mut DbConn,
     meta: &WriteMeta,
     row: &ContactRow,
+    siblings: Option<&[ContactRow]>,
     gather: Option<&mut ChangedFiles>,
 ) -> Result<()> {
-    if row.is_primary {
+    let asked = siblings.is_none_or(|s| demotes_others(row, s));
+    if row.is_primary && asked {
         demote_primaries(conn, meta, &row.customer_id, Some(&row.id), gather)?;
     }
     Ok(())
@@ -394,15 +422,16 @@ pub(crate) fn has_primary(conn: &mut DbConn, customer_id: &str) -> Result<bool> 
     Ok(n > 0)
 }
 
-/// Adds a contact; `gather`: where its records go if not written now
-/// ([`recorded_into`]).
+/// Adds a contact; `held`: what a caller holding the file's contacts
+/// knows of them, and where the records go if not written now.
 pub fn add_contact(
     conn: &mut DbConn,
     meta: &WriteMeta,
     row: ContactRow,
-    mut gather: Option<&mut ChangedFiles>,
+    held: Option<Held<'_>>,
 ) -> Result<ContactRow> {
-    demote_others(conn, meta, &row, gather.as_deref_mut())?;
+    let (siblings, mut gather) = Held::split(held);
+    demote_others(conn, meta, &row, siblings, gather.as_deref_mut())?;
     diesel::insert_into(customer_contacts::table)
         .values((&row, keys_of(&row)))
         .execute(conn)?;
@@ -422,16 +451,20 @@ pub fn add_contact(
     Ok(row)
 }
 
-/// Changes a contact from `expected_version`; `gather` as for
-/// [`add_contact`].
+/// Changes a contact from `expected_version`; `held` as for
+/// [`add_contact`] (the contact as it stands is taken from it).
 pub fn save_contact(
     conn: &mut DbConn,
     meta: &WriteMeta,
     expected_version: i64,
     mut after: ContactRow,
-    mut gather: Option<&mut ChangedFiles>,
+    held: Option<Held<'_>>,
 ) -> Result<ContactRow> {
-    let before = contact(conn, &after.customer_id, &after.id)?;
+    let (siblings, mut gather) = Held::split(held);
+    let before = match siblings.and_then(|s| s.iter().find(|k| k.id == after.id)) {
+        Some(known) => known.clone(),
+        None => contact(conn, &after.customer_id, &after.id)?,
+    };
     if before.version != expected_version {
         return Err(Error::StaleVersion);
     }
@@ -442,7 +475,7 @@ pub fn save_contact(
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.created_at;
-    demote_others(conn, meta, &after, gather.as_deref_mut())?;
+    demote_others(conn, meta, &after, siblings, gather.as_deref_mut())?;
     let n = diesel::update(
         customer_contacts::table
             .filter(customer_contacts::id.eq(&after.id))

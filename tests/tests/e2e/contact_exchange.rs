@@ -208,6 +208,22 @@ fn r_cus_02_contacts_come_from_an_erp_dry_run_then_commit_then_unchanged() {
         faults(&s.import_contacts_csv(&am, nobody, true).json),
         [(1, "active".to_owned(), "contact_not_found".to_owned())]
     );
+    // A new primary demotes the file's other one, which a later row of the
+    // same import then changes from its demoted version.
+    let promoted = "customer_external_id,contact_external_id,name,title,mobile,is_primary
+                    ERP-002,C-4,赵强,,13901086630,是
+                    ERP-002,C-3,王芳,财务总监,,
+";
+    assert_eq!(
+        counts(&s.import_contacts_csv(&am, promoted, false)),
+        (1, 1, 0)
+    );
+    let both = contacts(&s, &am, &cement);
+    assert_eq!(named(&both, "赵强")["is_primary"], true);
+    let wang = named(&both, "王芳");
+    assert_eq!(wang["is_primary"], false);
+    assert_eq!(wang["title"], "财务总监");
+    assert_eq!(wang["version"], 3, "demoted, then retitled: {wang}");
 }
 
 #[test]

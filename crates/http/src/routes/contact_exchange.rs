@@ -10,7 +10,7 @@ use crate::csv;
 use crate::dto::customers::Contact;
 use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx, ValidQuery};
-use crate::routes::contact_fields::{write_contact, ContactFields, Held};
+use crate::routes::contact_fields::{write_contact, ContactFields};
 use crate::routes::csv_import::{
     conclude, count_for_planner, header_refused, in_one_transaction, read_upload, ImportError,
     ImportQuery, ImportReport, Tally,
@@ -26,7 +26,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
 use clientele_customers::contacts::{match_row, yes_no, Known, RowMatch};
 use clientele_persistence::changed_files::{ChangedFiles, Mark};
-use clientele_persistence::customer_parts::{self, ContactRow};
+use clientele_persistence::customer_parts::{self, ContactRow, Held};
 use clientele_persistence::{customers, DbConn, Error as DbError, WriteMeta};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -678,6 +678,8 @@ fn import_row(
     cx.claims.write(&written.id);
     if primary {
         cx.claims.make_primary(cx.file);
+    }
+    if customer_parts::demotes_others(&written, cx.contacts) {
         // Making one primary changed the others (a new version each).
         *cx.contacts = customer_parts::contacts_of_files(c, &[cx.file])?
             .remove(cx.file)

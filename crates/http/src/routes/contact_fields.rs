@@ -8,8 +8,7 @@ use crate::dto::customers::{ContactChanges, NewContact};
 use crate::error::ApiError;
 use crate::routes::customer_files::clean;
 use clientele_customers::contacts::{contact_name, reachable};
-use clientele_persistence::changed_files::ChangedFiles;
-use clientele_persistence::customer_parts::{self, ContactRow};
+use clientele_persistence::customer_parts::{self, ContactRow, Held};
 use clientele_persistence::{DbConn, Error as DbError, Timestamp, WriteMeta};
 use validator::ValidateEmail;
 
@@ -151,14 +150,6 @@ impl From<ContactChanges> for ContactFields {
     }
 }
 
-/// What an import holds of a contact's file while it writes: the file's
-/// contacts as written so far (so an ERP id is checked without a query),
-/// and the records its writes gather, written at its end.
-pub struct Held<'a> {
-    pub siblings: &'a [ContactRow],
-    pub records: &'a mut ChangedFiles,
-}
-
 /// Writes a contact as it is to be, after the rules that weigh the whole
 /// contact and its file: one way at least to reach it, its ERP id held by
 /// no other active contact of the file. `expected`: the version changed
@@ -185,21 +176,17 @@ pub fn write_contact(
             message: "give a phone, a mobile or an email".into(),
         });
     }
-    let (siblings, records) = match held {
-        Some(h) => (Some(h.siblings), Some(h.records)),
-        None => (None, None),
-    };
     if row.active {
         customer_parts::check_contact_external_id(
             c,
             &row.customer_id,
             row.external_id.as_deref(),
             &row.id,
-            siblings,
+            held.as_ref().map(|h| h.siblings),
         )?;
     }
     match expected {
-        None => customer_parts::add_contact(c, meta, row, records),
-        Some(version) => customer_parts::save_contact(c, meta, version, row, records),
+        None => customer_parts::add_contact(c, meta, row, held),
+        Some(version) => customer_parts::save_contact(c, meta, version, row, held),
     }
 }
