@@ -210,10 +210,9 @@ fn r_cus_02_contacts_come_from_an_erp_dry_run_then_commit_then_unchanged() {
     );
     // A new primary demotes the file's other one, which a later row of the
     // same import then changes from its demoted version.
-    let promoted = "customer_external_id,contact_external_id,name,title,mobile,is_primary
-                    ERP-002,C-4,赵强,,13901086630,是
-                    ERP-002,C-3,王芳,财务总监,,
-";
+    let promoted = "customer_external_id,contact_external_id,name,title,mobile,is_primary\n\
+                    ERP-002,C-4,赵强,,13901086630,是\n\
+                    ERP-002,C-3,王芳,财务总监,,\n";
     assert_eq!(
         counts(&s.import_contacts_csv(&am, promoted, false)),
         (1, 1, 0)
@@ -224,6 +223,29 @@ fn r_cus_02_contacts_come_from_an_erp_dry_run_then_commit_then_unchanged() {
     assert_eq!(wang["is_primary"], false);
     assert_eq!(wang["title"], "财务总监");
     assert_eq!(wang["version"], 3, "demoted, then retitled: {wang}");
+    // A contact added by a row is the one a later row names, even when a
+    // primary in between had the file's contacts read again: that row is
+    // refused (each contact once an import) and nothing is written twice.
+    let again = "customer_external_id,contact_external_id,name,title,mobile,is_primary\n\
+                 ERP-002,C-5,孙七,,13901086631,\n\
+                 ERP-002,C-6,周八,,13901086632,是\n\
+                 ERP-002,C-5,孙七,经理,,\n";
+    assert_eq!(
+        faults(&s.import_contacts_csv(&am, again, true).json),
+        [(
+            3,
+            "contact_external_id".to_owned(),
+            "duplicate_row".to_owned()
+        )]
+    );
+    assert_eq!(
+        contacts(&s, &am, &cement).len(),
+        2,
+        "a dry run writes nothing"
+    );
+    let done = s.import_contacts_csv(&am, &again.replace(",经理,,", ",经理,13901086631,"), false);
+    assert_eq!(done.status, 422, "{}", done.text);
+    assert_eq!(contacts(&s, &am, &cement).len(), 2, "all or nothing");
 }
 
 #[test]

@@ -344,7 +344,8 @@ const ROWS_AT_ONCE: usize = 100;
 /// process, free); on PostgreSQL [`ROWS_AT_ONCE`] rows at a time share one,
 /// and if one of them is refused they run again, each in its own: most
 /// imports have no bad row, and two statements a row were a fifth of its
-/// round trips.
+/// round trips. Their new contacts are inserted together at the end of the
+/// run (or before the file's contacts are read again).
 fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result<Tally, DbError> {
     let refs = |column: &str| -> Vec<&str> {
         rows.iter()
@@ -413,8 +414,12 @@ fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result
     } else {
         for run in jobs.chunks(ROWS_AT_ONCE) {
             let saved = state.save(run);
-            let at_once =
-                clientele_persistence::savepoint(c, |c| run_rows(c, meta, run, &mut state, false));
+            let at_once = clientele_persistence::savepoint(c, |c| {
+                run_rows(c, meta, run, &mut state, false)?;
+                customer_parts::insert_contacts(c, &state.unwritten)?;
+                state.unwritten.clear();
+                Ok(())
+            });
             match at_once {
                 Ok(()) => {}
                 Err(e) if e.is_refusal() => {
@@ -439,6 +444,8 @@ struct State {
     /// The history, audit entries and events of the rows written, written
     /// at the end together (many a statement on PostgreSQL).
     records: ChangedFiles,
+    /// New contacts of a run of rows, inserted together at its end.
+    unwritten: Vec<ContactRow>,
     done: Tally,
 }
 
@@ -504,6 +511,7 @@ impl State {
     }
 
     fn restore(&mut self, saved: Saved) {
+        self.unwritten.clear();
         self.contacts.extend(saved.contacts);
         self.claims.undo_to(saved.claims);
         self.records.forget_since(saved.records);
@@ -528,6 +536,7 @@ fn run_rows(
             contacts: state.contacts.entry(file.clone()).or_default(),
             claims: &mut state.claims,
             records: &mut state.records,
+            unwritten: (!row_by_row).then_some(&mut state.unwritten),
         };
         let outcome = if row_by_row {
             clientele_persistence::savepoint(c, |c| import_row(c, meta, row, &mut cx))
@@ -562,6 +571,9 @@ struct RowContext<'a> {
     contacts: &'a mut Vec<ContactRow>,
     claims: &'a mut Claims,
     records: &'a mut ChangedFiles,
+    /// Where new contacts wait to be inserted together, when rows run
+    /// many to a savepoint.
+    unwritten: Option<&'a mut Vec<ContactRow>>,
 }
 
 fn import_row(
@@ -654,6 +666,7 @@ fn import_row(
             let held = Held {
                 siblings: cx.contacts,
                 records: cx.records,
+                unwritten: None,
             };
             let written = write_contact(c, meta, Some(before.version), after, Some(held))?;
             let outcome = if written == before {
@@ -669,6 +682,7 @@ fn import_row(
             let held = Held {
                 siblings: cx.contacts,
                 records: cx.records,
+                unwritten: cx.unwritten.as_deref_mut(),
             };
             let written = write_contact(c, meta, None, new, Some(held))?;
             cx.contacts.push(written.clone());
@@ -680,7 +694,12 @@ fn import_row(
         cx.claims.make_primary(cx.file);
     }
     if customer_parts::demotes_others(&written, cx.contacts) {
-        // Making one primary changed the others (a new version each).
+        // Making one primary changed the others (a new version each): read
+        // again, with the contacts waiting to be inserted.
+        if let Some(waiting) = cx.unwritten.as_deref_mut() {
+            customer_parts::insert_contacts(c, waiting)?;
+            waiting.clear();
+        }
         *cx.contacts = customer_parts::contacts_of_files(c, &[cx.file])?
             .remove(cx.file)
             .unwrap_or_default();
@@ -732,6 +751,7 @@ fn remove_row(
     let held = Held {
         siblings: cx.contacts,
         records: cx.records,
+        unwritten: None,
     };
     let written = write_contact(c, meta, Some(before.version), after, Some(held))?;
     cx.claims.write(&written.id);
