@@ -131,11 +131,25 @@ pub(crate) fn reach_keys(
     mobile: Option<&str>,
     email: Option<&str>,
 ) -> ReachKeys {
+    let (phone, mobile, email) = reach_key_values(phone, mobile, email);
+    (
+        customer_contacts::phone_key.eq(phone),
+        customer_contacts::mobile_key.eq(mobile),
+        customer_contacts::email_key.eq(email),
+    )
+}
+
+/// The keys of a contact's phone, mobile and email.
+fn reach_key_values(
+    phone: Option<&str>,
+    mobile: Option<&str>,
+    email: Option<&str>,
+) -> (Option<String>, Option<String>, Option<String>) {
     use clientele_customers::reach::{email_key, number_key};
     (
-        customer_contacts::phone_key.eq(phone.map(number_key)),
-        customer_contacts::mobile_key.eq(mobile.map(number_key)),
-        customer_contacts::email_key.eq(email.map(email_key)),
+        phone.map(number_key),
+        mobile.map(number_key),
+        email.map(email_key),
     )
 }
 
@@ -326,20 +340,19 @@ pub fn check_contact_external_id(
 /// What a caller that holds a file's contacts passes to a write of one
 /// (an import): the file's contacts as written so far, so that nothing is
 /// read again; the records the writes gather, written at its end
-/// ([`recorded_into`]); and, if given, where new contacts wait to be
-/// inserted together ([`insert_contacts`]), the caller inserting them
-/// before anything reads the file's contacts from the database.
+/// ([`recorded_into`]); and, if given, where the writes wait to be made
+/// together ([`Unwritten`]).
 pub struct Held<'a> {
     pub siblings: &'a [ContactRow],
     pub records: &'a mut ChangedFiles,
-    pub unwritten: Option<&'a mut Vec<ContactRow>>,
+    pub unwritten: Option<&'a mut Unwritten>,
 }
 
 /// [`Held`] taken apart, or nothing held.
 type HeldParts<'a> = (
     Option<&'a [ContactRow]>,
     Option<&'a mut ChangedFiles>,
-    Option<&'a mut Vec<ContactRow>>,
+    Option<&'a mut Unwritten>,
 );
 
 impl<'a> Held<'a> {
@@ -351,11 +364,39 @@ impl<'a> Held<'a> {
     }
 }
 
-/// Contacts inserted as they are, many a statement on PostgreSQL (a round
-/// trip a contact was most of an import's time there).
-pub fn insert_contacts(conn: &mut DbConn, rows: &[ContactRow]) -> Result<()> {
-    // 17 columns a row: far below PostgreSQL's 65 535 parameters.
-    const ROWS_A_STATEMENT: usize = 500;
+/// Contact writes held back to be made together, many a statement on
+/// PostgreSQL, where a round trip a contact was most of an import's time:
+/// new contacts, and changed ones (each from the version before its own).
+/// The holder makes them ([`Unwritten::write`]) before anything reads the
+/// file's contacts from the database; a demotion of primaries does too.
+#[derive(Debug, Default)]
+pub struct Unwritten {
+    new: Vec<ContactRow>,
+    changed: Vec<ContactRow>,
+}
+
+/// Rows a statement of [`Unwritten::write`], at most: 17 parameters a new
+/// contact, far below PostgreSQL's 65 535.
+const ROWS_A_STATEMENT: usize = 500;
+
+impl Unwritten {
+    /// Forgets the writes held (their rows were rolled back).
+    pub fn clear(&mut self) {
+        self.new.clear();
+        self.changed.clear();
+    }
+
+    /// Makes the writes held; a changed contact no longer at the version it
+    /// was changed from fails them all (`StaleVersion`).
+    pub fn write(&mut self, conn: &mut DbConn) -> Result<()> {
+        insert_contacts(conn, &self.new)?;
+        update_contacts(conn, &self.changed)?;
+        self.clear();
+        Ok(())
+    }
+}
+
+fn insert_contacts(conn: &mut DbConn, rows: &[ContactRow]) -> Result<()> {
     match conn {
         DbConn::Pg(pg) => {
             for part in rows.chunks(ROWS_A_STATEMENT) {
@@ -376,6 +417,72 @@ pub fn insert_contacts(conn: &mut DbConn, rows: &[ContactRow]) -> Result<()> {
     Ok(())
 }
 
+/// Writes each contact as it is to be, from the version before its own.
+fn update_contacts(conn: &mut DbConn, rows: &[ContactRow]) -> Result<()> {
+    if let DbConn::Pg(pg) = conn {
+        for part in rows.chunks(ROWS_A_STATEMENT) {
+            let values: Vec<serde_json::Value> = part
+                .iter()
+                .map(|r| {
+                    let (phone_key, mobile_key, email_key) = reach_key_values(
+                        r.phone.as_deref(),
+                        r.mobile.as_deref(),
+                        r.email.as_deref(),
+                    );
+                    serde_json::json!([
+                        r.id,
+                        r.version,
+                        r.name,
+                        r.title,
+                        r.phone,
+                        r.mobile,
+                        r.email,
+                        r.is_primary,
+                        r.note,
+                        r.active,
+                        r.updated_at,
+                        r.external_id,
+                        phone_key,
+                        mobile_key,
+                        email_key,
+                    ])
+                })
+                .collect();
+            // Every column a change can set; `id`, `customer_id` and
+            // `created_at` never change.
+            let n = diesel::sql_query(
+                "UPDATE customer_contacts AS c SET name = v ->> 2, title = v ->> 3, \
+                 phone = v ->> 4, mobile = v ->> 5, email = v ->> 6, \
+                 is_primary = (v ->> 7)::boolean, note = v ->> 8, \
+                 active = (v ->> 9)::boolean, version = (v ->> 1)::bigint, \
+                 updated_at = (v ->> 10)::timestamp, external_id = v ->> 11, \
+                 phone_key = v ->> 12, mobile_key = v ->> 13, email_key = v ->> 14 \
+                 FROM jsonb_array_elements($1::jsonb) AS e(v) \
+                 WHERE c.id = v ->> 0 AND c.version = (v ->> 1)::bigint - 1",
+            )
+            .bind::<diesel::sql_types::Text, _>(serde_json::Value::from(values).to_string())
+            .execute(pg)?;
+            if n != part.len() {
+                return Err(Error::StaleVersion);
+            }
+        }
+        return Ok(());
+    }
+    for r in rows {
+        let n = diesel::update(
+            customer_contacts::table
+                .filter(customer_contacts::id.eq(&r.id))
+                .filter(customer_contacts::version.eq(r.version - 1)),
+        )
+        .set((r, keys_of(r)))
+        .execute(conn)?;
+        if n == 0 {
+            return Err(Error::StaleVersion);
+        }
+    }
+    Ok(())
+}
+
 /// Whether writing `row` demotes another primary contact of its file, as
 /// far as `siblings` (the file's contacts) tell.
 pub fn demotes_others(row: &ContactRow, siblings: &[ContactRow]) -> bool {
@@ -389,12 +496,22 @@ fn demote_others(
     conn: &mut DbConn,
     meta: &WriteMeta,
     row: &ContactRow,
-    siblings: Option<&[ContactRow]>,
-    gather: Option<&mut ChangedFiles>,
+    held: &mut HeldParts<'_>,
 ) -> Result<()> {
+    let (siblings, gather, unwritten) = held;
     let asked = siblings.is_none_or(|s| demotes_others(row, s));
     if row.is_primary && asked {
-        demote_primaries(conn, meta, &row.customer_id, Some(&row.id), gather)?;
+        // The primaries are read from the database: what waits goes first.
+        if let Some(waiting) = unwritten.as_deref_mut() {
+            waiting.write(conn)?;
+        }
+        demote_primaries(
+            conn,
+            meta,
+            &row.customer_id,
+            Some(&row.id),
+            gather.as_deref_mut(),
+        )?;
     }
     Ok(())
 }
@@ -462,10 +579,11 @@ pub fn add_contact(
     row: ContactRow,
     held: Option<Held<'_>>,
 ) -> Result<ContactRow> {
-    let (siblings, mut gather, unwritten) = Held::split(held);
-    demote_others(conn, meta, &row, siblings, gather.as_deref_mut())?;
+    let mut held = Held::split(held);
+    demote_others(conn, meta, &row, &mut held)?;
+    let (_, gather, unwritten) = held;
     match unwritten {
-        Some(later) => later.push(row.clone()),
+        Some(later) => later.new.push(row.clone()),
         None => insert_contacts(conn, std::slice::from_ref(&row))?,
     }
     recorded_into(
@@ -493,8 +611,8 @@ pub fn save_contact(
     mut after: ContactRow,
     held: Option<Held<'_>>,
 ) -> Result<ContactRow> {
-    let (siblings, mut gather, _) = Held::split(held);
-    let before = match siblings.and_then(|s| s.iter().find(|k| k.id == after.id)) {
+    let mut held = Held::split(held);
+    let before = match held.0.and_then(|s| s.iter().find(|k| k.id == after.id)) {
         Some(known) => known.clone(),
         None => contact(conn, &after.customer_id, &after.id)?,
     };
@@ -508,16 +626,11 @@ pub fn save_contact(
     after.version = expected_version + 1;
     after.updated_at = meta.at;
     after.created_at = before.created_at;
-    demote_others(conn, meta, &after, siblings, gather.as_deref_mut())?;
-    let n = diesel::update(
-        customer_contacts::table
-            .filter(customer_contacts::id.eq(&after.id))
-            .filter(customer_contacts::version.eq(expected_version)),
-    )
-    .set((&after, keys_of(&after)))
-    .execute(conn)?;
-    if n == 0 {
-        return Err(Error::StaleVersion);
+    demote_others(conn, meta, &after, &mut held)?;
+    let (_, gather, unwritten) = held;
+    match unwritten {
+        Some(later) => later.changed.push(after.clone()),
+        None => update_contacts(conn, std::slice::from_ref(&after))?,
     }
     let action = if before.active && !after.active {
         "removed"

@@ -26,7 +26,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use clientele_core::{Cursor, Principal};
 use clientele_customers::contacts::{match_row, yes_no, Known, RowMatch};
 use clientele_persistence::changed_files::{ChangedFiles, Mark};
-use clientele_persistence::customer_parts::{self, ContactRow, Held};
+use clientele_persistence::customer_parts::{self, ContactRow, Held, Unwritten};
 use clientele_persistence::{customers, DbConn, Error as DbError, WriteMeta};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -344,7 +344,7 @@ const ROWS_AT_ONCE: usize = 100;
 /// process, free); on PostgreSQL [`ROWS_AT_ONCE`] rows at a time share one,
 /// and if one of them is refused they run again, each in its own: most
 /// imports have no bad row, and two statements a row were a fifth of its
-/// round trips. Their new contacts are inserted together at the end of the
+/// round trips. Their contact writes are made together at the end of the
 /// run (or before the file's contacts are read again).
 fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result<Tally, DbError> {
     let refs = |column: &str| -> Vec<&str> {
@@ -416,9 +416,7 @@ fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result
             let saved = state.save(run);
             let at_once = clientele_persistence::savepoint(c, |c| {
                 run_rows(c, meta, run, &mut state, false)?;
-                customer_parts::insert_contacts(c, &state.unwritten)?;
-                state.unwritten.clear();
-                Ok(())
+                state.unwritten.write(c)
             });
             match at_once {
                 Ok(()) => {}
@@ -444,8 +442,8 @@ struct State {
     /// The history, audit entries and events of the rows written, written
     /// at the end together (many a statement on PostgreSQL).
     records: ChangedFiles,
-    /// New contacts of a run of rows, inserted together at its end.
-    unwritten: Vec<ContactRow>,
+    /// The contact writes of a run of rows, made together at its end.
+    unwritten: Unwritten,
     done: Tally,
 }
 
@@ -571,9 +569,9 @@ struct RowContext<'a> {
     contacts: &'a mut Vec<ContactRow>,
     claims: &'a mut Claims,
     records: &'a mut ChangedFiles,
-    /// Where new contacts wait to be inserted together, when rows run
-    /// many to a savepoint.
-    unwritten: Option<&'a mut Vec<ContactRow>>,
+    /// Where contact writes wait to be made together, when rows run many
+    /// to a savepoint.
+    unwritten: Option<&'a mut Unwritten>,
 }
 
 fn import_row(
@@ -666,7 +664,7 @@ fn import_row(
             let held = Held {
                 siblings: cx.contacts,
                 records: cx.records,
-                unwritten: None,
+                unwritten: cx.unwritten.as_deref_mut(),
             };
             let written = write_contact(c, meta, Some(before.version), after, Some(held))?;
             let outcome = if written == before {
@@ -697,8 +695,7 @@ fn import_row(
         // Making one primary changed the others (a new version each): read
         // again, with the contacts waiting to be inserted.
         if let Some(waiting) = cx.unwritten.as_deref_mut() {
-            customer_parts::insert_contacts(c, waiting)?;
-            waiting.clear();
+            waiting.write(c)?;
         }
         *cx.contacts = customer_parts::contacts_of_files(c, &[cx.file])?
             .remove(cx.file)
@@ -751,7 +748,7 @@ fn remove_row(
     let held = Held {
         siblings: cx.contacts,
         records: cx.records,
-        unwritten: None,
+        unwritten: cx.unwritten.as_deref_mut(),
     };
     let written = write_contact(c, meta, Some(before.version), after, Some(held))?;
     cx.claims.write(&written.id);
