@@ -22,6 +22,23 @@ fn etag_of(r: &Resp) -> String {
     r.header("etag").unwrap_or_default().to_owned()
 }
 
+/// The names of the files a list page of `query` shows `token` (up to
+/// 50), sorted.
+fn names_listed(s: &TestServer, token: &str, query: &str) -> Vec<String> {
+    let r = s.get(&format!("/api/v1/customers?{query}&limit=50"), token);
+    assert_eq!(r.status, 200, "{query}: {}", r.text);
+    let mut names: Vec<String> = r.json["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 #[test]
 fn r_cus_01_one_customer_one_file() {
     let s = TestServer::start();
@@ -3257,20 +3274,7 @@ fn customer_search_finds_parts_of_one_or_two_characters() {
             r
         })
         .collect();
-    let found = |query: &str| -> Vec<String> {
-        let r = s.get(&format!("/api/v1/customers?{query}&limit=50"), &am);
-        assert_eq!(r.status, 200, "{query}: {}", r.text);
-        let mut names: Vec<String> = r.json["items"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
-    };
+    let found = |query: &str| names_listed(&s, &am, query);
     let these = |which: &[usize]| -> Vec<String> {
         let mut v: Vec<String> = which.iter().map(|&i| names[i].to_owned()).collect();
         v.sort();
@@ -3346,20 +3350,7 @@ fn r_cus_03_a_name_is_found_with_or_without_its_spaces() {
             r
         })
         .collect();
-    let found = |query: &str| -> Vec<String> {
-        let r = s.get(&format!("/api/v1/customers?{query}&limit=50"), &am);
-        assert_eq!(r.status, 200, "{query}: {}", r.text);
-        let mut names: Vec<String> = r.json["items"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
-    };
+    let found = |query: &str| names_listed(&s, &am, query);
     let only = |i: usize| vec![names[i].to_owned()];
     let check = || {
         for query in [
