@@ -693,7 +693,7 @@ fn import_row(
     }
     if customer_parts::demotes_others(&written, cx.contacts) {
         // Making one primary changed the others (a new version each): read
-        // again, with the contacts waiting to be inserted.
+        // again, after the writes waiting are made.
         if let Some(waiting) = cx.unwritten.as_deref_mut() {
             waiting.write(c)?;
         }
