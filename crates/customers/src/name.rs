@@ -311,10 +311,11 @@ fn is_company_form(name: &str) -> bool {
 
 /// The places a company's name may carry (GB/T 2260): province-level
 /// divisions, prefecture-level and county-level cities, autonomous
-/// prefectures, leagues and areas, as written in full (`北京市`,
-/// `新疆维吾尔自治区`, `深圳市`, `昆山市`, `延边朝鲜族自治州`) and as names use
-/// them (`北京`, `新疆`, `深圳`, `昆山`, `延边`): full and short form,
-/// longest full first.
+/// prefectures, leagues and areas, counties and autonomous counties, as
+/// written in full (`北京市`, `新疆维吾尔自治区`, `深圳市`, `昆山市`,
+/// `延边朝鲜族自治州`, `安吉县`, `长阳土家族自治县`) and as names use them
+/// (`北京`, `新疆`, `深圳`, `昆山`, `延边`, `安吉`, `长阳`): full and short
+/// form, longest full first.
 static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
     std::sync::LazyLock::new(|| {
         let mut names: Vec<(&str, &str)> = crate::provinces()
@@ -339,8 +340,9 @@ static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
         names
     });
 
-/// A company's place as its name writes it: a province-level division or
-/// a prefecture- or county-level city in brackets after the name or in it
+/// A company's place as its name writes it: a province-level division, a
+/// prefecture- or county-level city or a county in brackets after the name
+/// or in it
 /// (`燕京建设（北京）`, `华为技术（深圳）`, `精密电子（昆山）`,
 /// `西门子（上海）电气`) is the same as before it (`北京燕京建设`,
 /// `上海西门子电气`), and a
@@ -581,6 +583,36 @@ mod tests {
         assert_ne!(
             normalise_name("海南藏族自治州牧业有限公司"),
             normalise_name("海南牧业有限公司")
+        );
+        // A county without 县, an autonomous county without its peoples,
+        // likewise; a county of one character keeps 县 (和县 is not 和).
+        let anji = normalise_name("安吉绿色家居有限公司");
+        for form in [
+            "安吉县绿色家居有限公司",
+            "绿色家居（安吉）有限公司",
+            "绿色家居（安吉县）有限公司",
+        ] {
+            assert_eq!(normalise_name(form), anji, "{form}");
+        }
+        assert_ne!(normalise_name("德清县绿色家居有限公司"), anji);
+        let changyang = normalise_name("长阳清江旅游有限公司");
+        for form in [
+            "长阳土家族自治县清江旅游有限公司",
+            "清江旅游（长阳土家族自治县）有限公司",
+        ] {
+            assert_eq!(normalise_name(form), changyang, "{form}");
+        }
+        assert_eq!(
+            normalise_name("彭水苗族土家族自治县绿色食品有限公司"),
+            normalise_name("彭水绿色食品有限公司")
+        );
+        assert_eq!(
+            normalise_name("和县平安物流有限公司"),
+            normalise_name("平安物流（和县）有限公司")
+        );
+        assert_ne!(
+            normalise_name("和县平安物流有限公司"),
+            normalise_name("和平安物流有限公司")
         );
         // Brackets that hold no place stay where they are.
         assert_ne!(

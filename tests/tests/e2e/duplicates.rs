@@ -283,7 +283,8 @@ fn r_cus_01_a_name_in_traditional_characters_is_the_same_name() {
 /// it: `燕京建设（北京）有限公司` is a likely duplicate of
 /// `北京燕京建设有限公司` and of `北京市燕京建设有限公司`, while
 /// `上海燕京建设有限公司` is another company; a prefecture- or
-/// county-level city likewise. Files stored before the rule get their
+/// county-level city, an autonomous prefecture, a county or an autonomous
+/// county likewise. Files stored before the rule get their
 /// forms recomputed when the migrations run.
 #[test]
 fn r_cus_01_a_place_in_brackets_is_the_same_place() {
@@ -305,6 +306,11 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         "西门子（上海）电气传动有限公司",
         "延边长白山旅游有限公司",
         "长白山旅游（延边朝鲜族自治州）有限公司",
+        "安吉绿色家居有限公司",
+        "绿色家居（安吉县）有限公司",
+        "德清县绿色家居有限公司",
+        "长阳清江旅游有限公司",
+        "长阳土家族自治县清江旅游有限公司",
     ]
     .iter()
     .map(|name| s.private_file(&am, name))
@@ -338,6 +344,13 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         // An autonomous prefecture, without its peoples.
         let yanbian = s.get(&format!("/api/v1/customers/{}/duplicates", ids[12]), &am);
         assert!(yanbian.text.contains(&ids[11]), "{}", yanbian.text);
+        // A county, and an autonomous county without its peoples; another
+        // county is another place.
+        let anji = s.get(&format!("/api/v1/customers/{}/duplicates", ids[14]), &am);
+        assert!(anji.text.contains(&ids[13]), "{}", anji.text);
+        assert!(!anji.text.contains(&ids[15]), "{}", anji.text);
+        let changyang = s.get(&format!("/api/v1/customers/{}/duplicates", ids[17]), &am);
+        assert!(changyang.text.contains(&ids[16]), "{}", changyang.text);
     };
     check();
     // File `stale` as an earlier version stored its normal form, no longer
@@ -354,6 +367,8 @@ fn r_cus_01_a_place_in_brackets_is_the_same_place() {
         s.upgrade_from(version);
         check();
     };
+    // A county in brackets, as session 30 stored it.
+    stored_before(14, "绿色家居安吉县", 13, "20261207000037");
     // An autonomous prefecture in brackets, as session 28 stored it.
     stored_before(12, "长白山旅游延边朝鲜族自治州", 11, "20261207000033");
     // A county-level city in brackets, as session 27 stored it.

@@ -1,0 +1,3 @@
+-- The schema is unchanged; the forms are blanked again, for the
+-- application that runs the migrations next to recompute by its rules.
+UPDATE customers SET name_normalized = '' WHERE name GLOB '*[^ -~]*';
