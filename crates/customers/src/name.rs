@@ -314,31 +314,54 @@ fn is_company_form(name: &str) -> bool {
 /// prefectures, leagues and areas, counties and autonomous counties, as
 /// written in full (`北京市`, `新疆维吾尔自治区`, `深圳市`, `昆山市`,
 /// `延边朝鲜族自治州`, `安吉县`, `长阳土家族自治县`) and as names use them
-/// (`北京`, `新疆`, `深圳`, `昆山`, `延边`, `安吉`, `长阳`): full and short
-/// form, longest full first.
-static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
-    std::sync::LazyLock::new(|| {
-        let mut names: Vec<(&str, &str)> = crate::provinces()
-            .map(|(_, full)| {
-                let short = [
-                    "壮族自治区",
-                    "回族自治区",
-                    "维吾尔自治区",
-                    "自治区",
-                    "特别行政区",
-                    "省",
-                    "市",
-                ]
-                .iter()
-                .find_map(|end| full.strip_suffix(end))
-                .unwrap_or(full);
-                (full, short)
-            })
-            .chain(crate::places::PLACES)
-            .collect();
-        names.sort_by_key(|(full, _)| std::cmp::Reverse(full.len()));
-        names
-    });
+/// (`北京`, `新疆`, `深圳`, `昆山`, `延边`, `安吉`, `长阳`).
+static PLACE_NAMES: std::sync::LazyLock<Places> = std::sync::LazyLock::new(|| {
+    let names = crate::provinces()
+        .map(|(_, full)| {
+            let short = [
+                "壮族自治区",
+                "回族自治区",
+                "维吾尔自治区",
+                "自治区",
+                "特别行政区",
+                "省",
+                "市",
+            ]
+            .iter()
+            .find_map(|end| full.strip_suffix(end))
+            .unwrap_or(full);
+            (full, short)
+        })
+        .chain(crate::places::PLACES);
+    let mut places = Places::default();
+    for (full, short) in names {
+        if let Some(first) = full.chars().next() {
+            places
+                .by_first
+                .entry(first)
+                .or_default()
+                .push((full, short));
+        }
+        places.short.insert(full, short);
+    }
+    for list in places.by_first.values_mut() {
+        list.sort_by_key(|(full, _)| std::cmp::Reverse(full.len()));
+    }
+    let shorts: Vec<&str> = places.short.values().copied().collect();
+    for short in shorts {
+        places.short.entry(short).or_insert(short);
+    }
+    places
+});
+
+/// [`PLACE_NAMES`], looked up as names are read: a place written in full
+/// at a name's start (by its first character, longest first), and the
+/// short form of a place written either way.
+#[derive(Default)]
+struct Places {
+    by_first: std::collections::HashMap<char, Vec<(&'static str, &'static str)>>,
+    short: std::collections::HashMap<&'static str, &'static str>,
+}
 
 /// A company's place as its name writes it: a province-level division, a
 /// prefecture- or county-level city or a county in brackets after the name
@@ -349,12 +372,7 @@ static PLACE_NAMES: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
 /// place before it in full (`北京市燕京建设`) the same as in short. The place is kept, only its position and form
 /// change: 北京燕京 and 上海燕京 stay two names.
 fn place_first(s: &str) -> String {
-    let short_of = |name: &str| {
-        PLACE_NAMES
-            .iter()
-            .find(|(full, short)| name == *full || name == *short)
-            .map(|(_, short)| *short)
-    };
+    let short_of = |name: &str| PLACE_NAMES.short.get(name).copied();
     // The first bracket that holds a place, after the name or inside it
     // (`西门子（上海）电气`); the suffix loop may have left a last
     // bracket's closing half off.
@@ -369,7 +387,8 @@ fn place_first(s: &str) -> String {
             return format!("{short}{}{rest}", &s[..at]);
         }
     }
-    for (full, short) in PLACE_NAMES.iter() {
+    let starting = s.chars().next().and_then(|c| PLACE_NAMES.by_first.get(&c));
+    for (full, short) in starting.into_iter().flatten() {
         if let Some(rest) = s.strip_prefix(full) {
             if !rest.is_empty() {
                 return format!("{short}{rest}");
