@@ -276,6 +276,18 @@ pub fn name_search_form(s: &str) -> String {
     form
 }
 
+/// A search part as the words a name must each hold, each in its search
+/// form ([`name_search_form`]), separated by single spaces: `燕京 集团`
+/// finds 北京燕京建设集团 and `集团 燕京` does too, while `燕京集团` stays one
+/// word. A part of no word is the empty one, which every name holds.
+pub fn search_words(s: &str) -> String {
+    s.split_whitespace()
+        .map(name_search_form)
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 const SUFFIXES: &[&str] = &[
     "股份有限公司",
     "有限责任公司",
@@ -695,6 +707,9 @@ mod tests {
         assert_eq!(name_search_form("深圳市 ＡＢＣ　科技"), "深圳市abc科技");
         assert!(name_search_form("深圳市 ABC 科技有限公司").contains(&name_search_form("abc科技")));
         assert!(name_search_form("深圳市ABC科技有限公司").contains(&name_search_form("ABC 科技")));
+        // A search part is its words, each in that form.
+        assert_eq!(search_words(" 燕京　ＡＢＣ  集團 "), "燕京 abc 集团");
+        assert_eq!(search_words(" \u{3000} "), "");
         // Sort keys and mnemonics read both scripts alike already.
         assert_eq!(sort_key("臺灣"), sort_key("台湾"));
         assert_eq!(mnemonic("澳門"), mnemonic("澳门"));

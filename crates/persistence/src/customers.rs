@@ -395,25 +395,32 @@ macro_rules! filtered_files {
         // Search tables find the candidates of a part of a name or mnemonic;
         // the `LIKE` conditions still decide.
         if let Some(v) = &f.name_contains {
-            if let Some(found) = searched(conn, v, Searched::Name)? {
-                q = q.filter(found);
+            for word in v.split(' ') {
+                if let Some(found) = searched(conn, word, Searched::Name)? {
+                    q = q.filter(found);
+                }
+                q = q.filter(
+                    customers::name_folded
+                        .like(crate::sql_fns::contains_pattern(word))
+                        .escape('\\'),
+                );
             }
-            q = q.filter(
-                customers::name_folded
-                    .like(crate::sql_fns::contains_pattern(v))
-                    .escape('\\'),
-            );
         }
         if let Some(v) = &f.quick {
-            let part = crate::sql_fns::contains_pattern(v);
-            let whole = v.to_uppercase();
+            // The name holds every word; the mnemonic, code, credit code
+            // and number are the words together.
+            let joined: String = v.split(' ').collect();
+            let part = crate::sql_fns::contains_pattern(&joined);
+            let whole = joined.to_uppercase();
             let reach = f.quick_reach.as_ref();
-            if let Some(found) = searched(conn, v, Searched::Quick { whole: &whole, reach })? {
+            // Files that hold the longest word, or are the whole: a
+            // superset of the files found.
+            let longest = v.split(' ').max_by_key(|w| w.chars().count()).unwrap_or(v);
+            let what = Searched::Quick { whole: &whole, reach };
+            if let Some(found) = searched(conn, longest, what)? {
                 q = q.filter(found);
             }
-            let by_name_or_code = customers::name_folded
-                .like(part.clone())
-                .escape('\\')
+            let by_name_or_code = holds_every_word(v)
                 .or(customers::name_mnemonic.like(part).escape('\\'))
                 .or(customers::code.eq(whole.clone()))
                 .or(customers::credit_code.eq(whole));
@@ -1387,10 +1394,11 @@ pub struct ListScope {
 
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter {
-    /// Folded, lower-case part of the name.
+    /// Words the name holds each (`name::search_words`: in the name's
+    /// search form, separated by single spaces).
     pub name_contains: Option<String>,
-    /// Quick search, folded and lower case: part of the name or of its
-    /// mnemonic, or the whole code or credit code.
+    /// Quick search, as `name_contains`: words the name holds each, or,
+    /// together, part of the mnemonic or the whole code or credit code.
     pub quick: Option<String>,
     pub code: Option<String>,
     pub credit_code: Option<String>,
@@ -1545,6 +1553,22 @@ fn contacts_reaching(
 }
 
 type Found<QS> = Box<dyn BoxableExpression<QS, crate::connection::MultiBackend, SqlType = Bool>>;
+
+/// The files whose name holds every word of `words` (separated by single
+/// spaces, as [`CustomerFilter::quick`] holds them).
+fn holds_every_word(words: &str) -> crate::fixed_sql::Fixed<Bool> {
+    let mut sql = crate::fixed_sql::fixed::<Bool>("(");
+    for (i, word) in words.split(' ').enumerate() {
+        if i > 0 {
+            sql = sql.sql(" AND ");
+        }
+        sql = sql
+            .sql("customers.name_folded LIKE ")
+            .bind(crate::sql_fns::contains_pattern(word))
+            .sql(" ESCAPE '\\'");
+    }
+    sql.sql(")")
+}
 
 /// Files whose searched columns contain `part` by a search index, where one
 /// serves it (the `LIKE` conditions still decide). On PostgreSQL the

@@ -3328,7 +3328,8 @@ fn customer_search_finds_parts_of_one_or_two_characters() {
 /// `深圳市 ABC 科技有限公司` is found by `ABC科技`, and one filed without
 /// spaces by a part typed with them (a space, or the ideographic space of
 /// a Chinese input method), by the name filter and the quick search alike,
-/// through parts long and short. Files stored before the rule get their
+/// through parts long and short; words apart are each held by the name, in
+/// any order. Files stored before the rule get their
 /// search form recomputed when the migrations run, with no change to them.
 #[test]
 fn r_cus_03_a_name_is_found_with_or_without_its_spaces() {
@@ -3378,6 +3379,28 @@ fn r_cus_03_a_name_is_found_with_or_without_its_spaces() {
             assert_eq!(found(query), only(2), "{query}");
         }
         assert!(found("name=深圳XYZ").is_empty());
+        // Words apart, in any order: the name holds each.
+        for query in [
+            "name=深圳%20科技",
+            "name=科技%20深圳",
+            "q=有限%20abc",
+            "q=深%20c科",
+        ] {
+            assert_eq!(found(query), only(0), "{query}");
+        }
+        for query in [
+            "name=pearl%20trading",
+            "q=ltd%20river",
+            "name=ver%20%E3%80%80pea",
+        ] {
+            assert_eq!(found(query), only(2), "{query}");
+        }
+        for query in ["name=abc%20物流", "q=深圳%20xyz", "name=pearl%20科技"] {
+            assert!(found(query).is_empty(), "{query}");
+        }
+        // Spaces alone are no part of a name.
+        s.get("/api/v1/customers?name=%20%20", &am)
+            .assert_refused_on(400, "invalid_query", "name", "invalid_length");
     };
     check();
 

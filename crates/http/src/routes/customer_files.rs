@@ -649,15 +649,17 @@ pub async fn update_customer(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
-    /// Part of the name, any case, full- or half-width, in simplified or
-    /// traditional characters (`臺灣` and `台湾` find the same files), with
-    /// or without spaces (`ABC科技` finds 深圳市 ABC 科技有限公司, and `abc 科技`
-    /// finds 深圳市ABC科技有限公司).
+    /// Parts of the name, any case, full- or half-width, in simplified or
+    /// traditional characters (`臺灣` and `台湾` find the same files): the
+    /// name holds each word, in any order (`燕京 集团` and `集团 燕京` find
+    /// 北京燕京建设集团), and a word is found whether the name spaces it
+    /// or not (`ABC科技` finds 深圳市 ABC 科技有限公司).
     #[param(min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    /// Quick search, as a search box: part of the name (as `name`) or of its
-    /// mnemonic code (`bjhl` finds 北京华联…), the whole customer code or
-    /// credit code, or a contact's whole number or address (as `contact`).
+    /// Quick search, as a search box: parts of the name (as `name`), or part
+    /// of its mnemonic code (`bjhl` finds 北京华联…), the whole customer code
+    /// or credit code, or a contact's whole number or address (as
+    /// `contact`), each written with spaces or without.
     #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
     #[param(min_length = 1, max_length = 32)]
@@ -794,11 +796,8 @@ pub(crate) fn filter_of(
             name_contains: q
                 .name
                 .as_deref()
-                .map(clientele_customers::name::name_search_form),
-            quick: q
-                .q
-                .as_deref()
-                .map(clientele_customers::name::name_search_form),
+                .map(clientele_customers::name::search_words),
+            quick: q.q.as_deref().map(clientele_customers::name::search_words),
             code: q.code.clone(),
             credit_code: credit_code.map(|c| c.to_string()),
             nature: c.nature.map(|n| wire(&n)),
