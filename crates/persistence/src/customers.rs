@@ -399,12 +399,8 @@ macro_rules! filtered_files {
                 if let Some(found) = searched(conn, word, Searched::Name)? {
                     q = q.filter(found);
                 }
-                q = q.filter(
-                    customers::name_folded
-                        .like(crate::sql_fns::contains_pattern(word))
-                        .escape('\\'),
-                );
             }
+            q = q.filter(holds_every_word(v));
         }
         if let Some(v) = &f.quick {
             // The name holds every word; the mnemonic, code, credit code
@@ -1555,7 +1551,8 @@ fn contacts_reaching(
 type Found<QS> = Box<dyn BoxableExpression<QS, crate::connection::MultiBackend, SqlType = Bool>>;
 
 /// The files whose name holds every word of `words` (separated by single
-/// spaces, as [`CustomerFilter::quick`] holds them).
+/// spaces, as [`CustomerFilter::name_contains`] and
+/// [`CustomerFilter::quick`] hold them).
 fn holds_every_word(words: &str) -> crate::fixed_sql::Fixed<Bool> {
     let mut sql = crate::fixed_sql::fixed::<Bool>("(");
     for (i, word) in words.split(' ').enumerate() {
