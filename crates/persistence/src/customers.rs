@@ -894,6 +894,26 @@ pub fn visible_with_name(
     views(rows)
 }
 
+/// The unmerged files `scope` may see one of whose active contacts is
+/// reached by `reach` (a number in a phone or mobile, or an address), in
+/// id order, at most `limit`.
+pub fn visible_reached_by(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    reach: &clientele_customers::Reach,
+    limit: i64,
+) -> Result<Vec<CustomerView>> {
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let rows = visible_files!(scope)
+        .filter(customers::merged_into_id.is_null())
+        .filter(reached_by(reach, sqlite))
+        .order(customers::id)
+        .limit(limit)
+        .select(view_columns!())
+        .load(conn)?;
+    views(rows)
+}
+
 /// Files whose normalised name equals this one (likely duplicates).
 pub fn same_normalised_name(
     conn: &mut DbConn,

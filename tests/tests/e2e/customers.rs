@@ -958,6 +958,14 @@ fn r_cus_07_visibility_matrix() {
         if t.is_none() {
             s.call("GET", "/api/v1/customers/duplicate-groups", None, None, &[])
                 .assert_problem(401, "unauthorized");
+            s.call(
+                "GET",
+                "/api/v1/customers/duplicate-check?name=x",
+                None,
+                None,
+                &[],
+            )
+            .assert_problem(401, "unauthorized");
             for path in [
                 "/api/v1/customers/hand-over",
                 "/api/v1/customers/unit-transfer",
@@ -1130,6 +1138,39 @@ fn r_cus_07_visibility_matrix() {
                 (*may != May::Nothing).then(|| json!(2)),
                 "{name} duplicate groups"
             );
+            // So does the check before a file is opened, for those who
+            // open files: by name and by the file's contact.
+            let checked = s.get(
+                "/api/v1/customers/duplicate-check?name=北京矩阵测试有限责任公司&contact=010-12345678",
+                t,
+            );
+            if *may == May::Read {
+                checked.assert_problem(403, "forbidden");
+            } else {
+                assert_eq!(checked.status, 200, "{name} check: {}", checked.text);
+                let mut likely: Vec<(String, Value)> = checked.json["likely"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|l| {
+                        (
+                            l["file"]["id"].as_str().unwrap_or_default().to_owned(),
+                            l["signs"].clone(),
+                        )
+                    })
+                    .collect();
+                likely.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut expected = vec![
+                    (id.clone(), json!(["name", "contact"])),
+                    (id_of(&twin), json!(["name"])),
+                ];
+                expected.sort_by(|a, b| a.0.cmp(&b.0));
+                if *may == May::Nothing {
+                    expected.clear();
+                }
+                assert_eq!(likely, expected, "{name} check");
+            }
             // Handing files over is a manager's act (this one names the
             // same person twice, so it changes nothing where allowed).
             let handed = s.post(

@@ -477,3 +477,175 @@ fn r_cus_01_files_sharing_a_contact_are_likely_duplicates() {
     )
     .assert_problem(400, "invalid_query");
 }
+
+/// A customer is checked before its file is opened (CUS-01): a clerk
+/// filling in the form, or an ERP preparing a row, learns which of its
+/// identifiers another file holds (a file opened with them is refused)
+/// and which files in sight are likely the same customer, by name or by a
+/// contact's number or address; merged files and files out of sight are
+/// not shown, and every file shown is registered as read (CUS-08).
+#[test]
+fn r_cus_01_a_customer_is_checked_before_its_file_is_opened() {
+    let s = TestServer::start();
+    let (am, admin) = (s.token("demo.am.bj"), s.token("demo.admin"));
+    let made = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "北京预查重测试有限公司", "nature": "private",
+                "credit_code": "9111010833551234XG", "external_id": "ERP-PRE-1"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.json["id"].as_str().unwrap_or_default().to_owned();
+    s.add_contact(&am, &id, json!({"name": "总机", "phone": "010-6234 5678"}));
+    // The same customer filed twice, the second merged into the first.
+    let absorbed = s.private_file(&am, "北京预查重测试股份有限公司");
+    let merged = s.post(
+        &format!("/api/v1/customers/{id}/merge"),
+        &s.token("demo.manager.bj"),
+        &json!({"absorbed_id": absorbed}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    // Filed in Shanghai too, out of the Beijing branch's sight.
+    let far = s.post(
+        "/api/v1/customers",
+        &admin,
+        &json!({"name": "北京预查重测试有限公司", "nature": "private",
+                "credit_code": "91110108335512358G", "owner_unit_id": s.unit_id("SH")}),
+    );
+    assert_eq!(far.status, 201, "{}", far.text);
+    let far = far.json["id"].as_str().unwrap_or_default().to_owned();
+
+    let check = |token: &str, query: &str| {
+        let r = s.get(&format!("/api/v1/customers/duplicate-check?{query}"), token);
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        r
+    };
+    let likely = |r: &Resp| -> Vec<(String, Value)> {
+        r.json["likely"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|l| {
+                (
+                    l["file"]["id"].as_str().unwrap_or_default().to_owned(),
+                    l["signs"].clone(),
+                )
+            })
+            .collect()
+    };
+    // By name, however the company form is written.
+    let by_name = check(&am, "name=北京 预查重测试有限责任公司");
+    assert_eq!(by_name.json["name_normalized"], "北京预查重测试");
+    assert_eq!(likely(&by_name), vec![(id.clone(), json!(["name"]))]);
+    assert_eq!(by_name.json["conflicts"], json!([]));
+    let mut both = vec![id.clone(), far.clone()];
+    both.sort();
+    let all: Vec<String> = likely(&check(&admin, "name=北京预查重测试有限责任公司"))
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(all, both, "the administrator sees the Shanghai file");
+    // By a contact's number, however it is written; with the name, once.
+    let by_contact = check(&am, "contact=%2B86%2010%2062345678");
+    assert_eq!(likely(&by_contact), vec![(id.clone(), json!(["contact"]))]);
+    assert!(by_contact.json["name_normalized"].is_null());
+    let together = check(&am, "name=北京预查重测试&contact=01062345678");
+    assert_eq!(
+        likely(&together),
+        vec![(id.clone(), json!(["name", "contact"]))]
+    );
+    // Identifiers another file holds: named as the 409 names them, even
+    // a file out of sight.
+    let held = check(
+        &am,
+        "credit_code=9111010833551234xg&external_id=ERP-PRE-1&name=北京新客户有限公司",
+    );
+    assert_eq!(
+        held.json["conflicts"],
+        json!([{"field": "credit_code", "existing_id": id},
+               {"field": "external_id", "existing_id": id}])
+    );
+    assert_eq!(likely(&held), vec![]);
+    let elsewhere = check(&am, "credit_code=91110108335512358G");
+    assert_eq!(
+        elsewhere.json["conflicts"],
+        json!([{"field": "credit_code", "existing_id": far}])
+    );
+    assert_eq!(likely(&elsewhere), vec![]);
+    let refused = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "北京另一家有限公司", "nature": "private", "credit_code": "91110108335512358G"}),
+    );
+    refused.assert_problem(409, "duplicate");
+    assert_eq!(refused.json["existing_id"], json!(far));
+    // A new customer meets nothing.
+    let fresh = check(&am, "name=北京全新客户有限公司&contact=new@example.cn");
+    assert_eq!(fresh.json["conflicts"], json!([]));
+    assert_eq!(likely(&fresh), vec![]);
+
+    // Every file shown is registered as read; the check writes nothing else.
+    let auditor = s.token("demo.auditor");
+    let log = s.get(
+        &format!("/api/v1/customers/{id}/access-log?limit=200"),
+        &auditor,
+    );
+    let checks = log.json["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| e["detail"] == "duplicate check")
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(checks, 4, "{}", log.text);
+    let far_log = s.get(
+        &format!("/api/v1/customers/{far}/access-log?limit=200"),
+        &auditor,
+    );
+    let far_checks = far_log.json["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| e["detail"] == "duplicate check")
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(far_checks, 1, "only the administrator's check showed it");
+    let history = s.get(&format!("/api/v1/customers/{id}/history?limit=200"), &am);
+    let before = history.json["items"].as_array().map(Vec::len);
+    check(&am, "name=北京预查重测试");
+    let history = s.get(&format!("/api/v1/customers/{id}/history?limit=200"), &am);
+    assert_eq!(history.json["items"].as_array().map(Vec::len), before);
+
+    // Checking is for those who open files.
+    s.get(
+        "/api/v1/customers/duplicate-check?name=北京预查重测试",
+        &auditor,
+    )
+    .assert_problem(403, "forbidden");
+    s.get(
+        "/api/v1/customers/duplicate-check?name=北京预查重测试",
+        &s.token("demo.agent"),
+    )
+    .assert_problem(403, "forbidden");
+    // Bad input: a clear 400 naming the parameter.
+    for (query, field, code) in [
+        ("", "name", "required"),
+        ("name=%20%20", "name", "too_short"),
+        ("name=有限公司", "name", "company_form_only"),
+        (
+            "credit_code=9111010833551234XA",
+            "credit_code",
+            "invalid_check_digit",
+        ),
+        ("credit_code=911101083355", "credit_code", "invalid_length"),
+        ("external_id=%20", "external_id", "invalid_length"),
+        ("contact=12", "contact", "invalid_length"),
+        ("by=name", "by", "unknown_parameter"),
+    ] {
+        let r = s.get(&format!("/api/v1/customers/duplicate-check?{query}"), &am);
+        r.assert_refused_on(400, "invalid_query", field, code);
+    }
+}

@@ -1170,3 +1170,55 @@ pub struct DuplicateGroup {
 }
 
 page_of!(DuplicateGroupPage, DuplicateGroup);
+
+/// What makes another file a likely duplicate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateSign {
+    /// The same name once company forms, places' forms, spaces and
+    /// full-width characters are set aside.
+    #[default]
+    Name,
+    /// A contact reached by the same number or address (a shared
+    /// switchboard, mobile or mailbox): files an import split under two
+    /// names, or a group's companies.
+    Contact,
+}
+
+/// An identifier another file holds already: a file opened with it is
+/// refused (409 `duplicate`, CUS-01).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateConflict {
+    /// `credit_code` or `external_id`.
+    #[schema(example = "credit_code")]
+    pub field: String,
+    /// The file that holds it, named whether or not the caller may see it
+    /// (as the 409 names it): one customer, one file.
+    pub existing_id: uuid::Uuid,
+}
+
+/// A file the caller may see that is likely the customer checked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LikelyDuplicate {
+    /// What it shares with the customer checked: its normalised name, a
+    /// contact's number or address, or both.
+    pub signs: Vec<DuplicateSign>,
+    pub file: Customer,
+}
+
+/// What a new file with the identifiers checked would meet (CUS-01):
+/// conflicts that refuse it, and files that are likely the same customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateCheck {
+    /// The name checked, as duplicates are compared (company forms,
+    /// places' forms, spaces, full-width and traditional characters set
+    /// aside); absent when no name was checked.
+    #[schema(example = "北京华联商贸")]
+    pub name_normalized: Option<String>,
+    /// Identifiers held by another file: opening a file with them is
+    /// refused, the existing file should be used (or merged into).
+    pub conflicts: Vec<DuplicateConflict>,
+    /// Unmerged files the caller may see with the same normalised name or
+    /// reached through the same contact, in id order, at most 50.
+    pub likely: Vec<LikelyDuplicate>,
+}

@@ -4,36 +4,25 @@
 //! steward cleaning up after imports. Only files the caller may see, and
 //! every file shown is registered as read (CUS-08).
 
-use crate::dto::customers::{Customer, CustomerPage, DuplicateGroup, DuplicateGroupPage};
+use crate::dto::customers::{
+    Customer, CustomerPage, DuplicateCheck, DuplicateConflict, DuplicateGroup, DuplicateGroupPage,
+    DuplicateSign, LikelyDuplicate,
+};
 use crate::error::ApiError;
 use crate::extract::{Auth, PageParams, PathId, ReqCtx, ValidQuery};
-use crate::routes::customer_files::{scope_of, see};
+use crate::routes::customer_files::{reach_of, scope_of, see};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_core::Cursor;
-use clientele_customers::visibility::sees_financials;
+use clientele_customers::visibility::{edits_files, sees_financials};
+use clientele_customers::{CreditCode, CustomerName};
 use clientele_persistence::customer_access::{self, AccessEntry};
 use clientele_persistence::customers;
 use clientele_persistence::Page;
 use serde::Deserialize;
-use utoipa::ToSchema;
 
 /// Files shown of one group; `count` says how many there are.
 const GROUP_FILES: i64 = 20;
-
-/// What makes another file a likely duplicate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DuplicateSign {
-    /// The same name once company forms, places' forms, spaces and
-    /// full-width characters are set aside.
-    #[default]
-    Name,
-    /// A contact reached by the same number or address (a shared
-    /// switchboard, mobile or mailbox): files an import split under two
-    /// names, or a group's companies.
-    Contact,
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -156,5 +145,147 @@ pub async fn list_duplicate_groups(
             })
             .collect(),
         next_cursor: next.as_ref().map(Cursor::encode),
+    }))
+}
+
+/// Likely duplicates shown by a check, at most.
+const CHECK_FILES: i64 = 50;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuplicateCheckQuery {
+    /// The customer's name as it would be filed.
+    #[param(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// Its unified social credit code, with its check digits.
+    #[param(min_length = 18, max_length = 18)]
+    pub credit_code: Option<String>,
+    /// Its id in the ERP.
+    #[param(min_length = 1, max_length = 64)]
+    pub external_id: Option<String>,
+    /// A phone or mobile number, or an email address, of one of its
+    /// contacts (as the list's `contact`).
+    #[param(min_length = 3, max_length = 254)]
+    pub contact: Option<String>,
+}
+
+/// Checks a customer before its file is opened (CUS-01: one customer, one
+/// file), as a clerk fills in the form or an ERP prepares a row: which
+/// identifiers another file holds already (opening a file with them is
+/// refused with 409), and which files the caller may see are likely the
+/// same customer — the same name once company forms, places' forms,
+/// spaces and full-width characters are set aside, or a contact reached
+/// by the same number or address. Writes nothing but the register's
+/// entries for the files shown (CUS-08). Needs a role that opens files.
+#[utoipa::path(get, path = "/api/v1/customers/duplicate-check", tag = "customers", security(("bearer" = [])),
+    params(DuplicateCheckQuery), responses((status = 200, body = DuplicateCheck)))]
+pub async fn check_duplicates(
+    st: web::Data<AppState>,
+    ctx: ReqCtx,
+    auth: Auth,
+    q: ValidQuery<DuplicateCheckQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let p = auth.0;
+    if !edits_files(&p) {
+        return Err(ApiError::forbidden(
+            "checking a file before it is opened needs the admin, manager, account_manager or integration role",
+        ));
+    }
+    let q = q.0;
+    if q.name.is_none() && q.credit_code.is_none() && q.external_id.is_none() && q.contact.is_none()
+    {
+        return Err(ApiError::bad_parameter(
+            "name",
+            "required",
+            "name, credit_code, external_id or contact is needed",
+        ));
+    }
+    let name = q
+        .name
+        .as_deref()
+        .map(CustomerName::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_parameter("name", e.code, e.message))?
+        .map(|n| n.normalised());
+    let credit_code = q
+        .credit_code
+        .as_deref()
+        .map(CreditCode::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_parameter("credit_code", e.code, e.message))?
+        .map(|c| c.to_string());
+    let external_id = match q.external_id.as_deref().map(str::trim) {
+        Some(e) if e.is_empty() || e.chars().count() > 64 => {
+            return Err(ApiError::bad_parameter(
+                "external_id",
+                "invalid_length",
+                "external_id must have 1 to 64 characters",
+            ))
+        }
+        e => e.map(str::to_owned),
+    };
+    let reach = q.contact.as_deref().map(reach_of).transpose()?;
+    let meta = ctx.meta(&st, Some(&p));
+    let financials = sees_financials(&p);
+    let scope = scope_of(&p);
+    let normalised = name.clone();
+    let (conflicts, likely) = st
+        .read(move |c| {
+            let mut conflicts = Vec::new();
+            if let Some(cc) = &credit_code {
+                if let Some(id) = customers::find_by_credit_code(c, cc)? {
+                    conflicts.push(("credit_code", id));
+                }
+            }
+            if let Some(e) = &external_id {
+                if let Some(id) = customers::find_by_external_id(c, e)? {
+                    conflicts.push(("external_id", id));
+                }
+            }
+            let mut likely: Vec<(Vec<DuplicateSign>, _)> = Vec::new();
+            if let Some(n) = &normalised {
+                for v in customers::visible_with_name(c, &scope, n, CHECK_FILES)? {
+                    likely.push((vec![DuplicateSign::Name], v));
+                }
+            }
+            if let Some(r) = &reach {
+                for v in customers::visible_reached_by(c, &scope, r, CHECK_FILES)? {
+                    match likely.iter_mut().find(|(_, seen)| seen.row.id == v.row.id) {
+                        Some((signs, _)) => signs.push(DuplicateSign::Contact),
+                        None => likely.push((vec![DuplicateSign::Contact], v)),
+                    }
+                }
+            }
+            likely.sort_by(|a, b| a.1.row.id.cmp(&b.1.row.id));
+            likely.truncate(CHECK_FILES as usize);
+            Ok((conflicts, likely))
+        })
+        .await?;
+    let entries = likely
+        .iter()
+        .map(|(_, v)| AccessEntry {
+            customer_id: v.row.id.clone(),
+            action: "list",
+            detail: Some("duplicate check".into()),
+            grant_id: None,
+        })
+        .collect();
+    st.register.register(meta, entries).await?;
+    Ok(HttpResponse::Ok().json(DuplicateCheck {
+        name_normalized: name,
+        conflicts: conflicts
+            .into_iter()
+            .map(|(field, id)| DuplicateConflict {
+                field: field.to_owned(),
+                existing_id: id.parse().unwrap_or_default(),
+            })
+            .collect(),
+        likely: likely
+            .into_iter()
+            .map(|(signs, v)| LikelyDuplicate {
+                signs,
+                file: Customer::from_view(v, financials),
+            })
+            .collect(),
     }))
 }

@@ -127,6 +127,10 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .get(customer_duplicates::list_duplicate_groups),
             )
             .service(
+                web::resource("/customers/duplicate-check")
+                    .get(customer_duplicates::check_duplicates),
+            )
+            .service(
                 web::resource("/customers/{id}")
                     .get(customer_files::get_customer)
                     .patch(customer_files::update_customer),
