@@ -537,13 +537,14 @@ fn timed_upload(path: &str, base: &str, token: &str, what: &str, body: &str, dry
             v
         };
         let errors = v["errors"].as_array().map_or(0, Vec::len);
+        let warnings = v["warnings"].as_array().map_or(0, Vec::len);
         format!(
-            "created {}, updated {}, unchanged {}, {errors} faults named",
+            "created {}, updated {}, unchanged {}, {errors} faults named, {warnings} likely duplicates",
             v["created"], v["updated"], v["unchanged"]
         )
     });
     eprintln!(
-        "POST /api/v1/{path} ({what}, dry_run={dry_run}): {:.1} s, {}",
+        "POST /api/v1/{path} ({what}, dry_run={dry_run}): {:.2} s, {}",
         started.elapsed().as_secs_f64(),
         outcome.unwrap_or_else(|| "no answer".into())
     );

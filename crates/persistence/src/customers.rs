@@ -914,6 +914,42 @@ pub fn visible_reached_by(
     views(rows)
 }
 
+/// Of `names` (normalised names), those more than one unmerged file
+/// `scope` may see holds, each with those files' ids in id order: likely
+/// duplicates among files just opened (an import's) and the archive. Two
+/// queries a 500 names, the second for the names held twice only.
+pub fn visible_holders_of_shared(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    names: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let mut held: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for chunk in names.chunks(500) {
+        let shared: Vec<String> = customers::table
+            .filter(visible_to!(scope))
+            .filter(customers::merged_into_id.is_null())
+            .filter(customers::name_normalized.eq_any(chunk))
+            .group_by(customers::name_normalized)
+            .having(diesel::dsl::count_star().gt(1))
+            .select(customers::name_normalized)
+            .load(conn)?;
+        if shared.is_empty() {
+            continue;
+        }
+        let holders: Vec<(String, String)> = customers::table
+            .filter(visible_to!(scope))
+            .filter(customers::merged_into_id.is_null())
+            .filter(customers::name_normalized.eq_any(&shared))
+            .select((customers::name_normalized, customers::id))
+            .order((customers::name_normalized, customers::id))
+            .load(conn)?;
+        for (name, id) in holders {
+            held.entry(name).or_default().push(id);
+        }
+    }
+    Ok(held)
+}
+
 /// Files whose normalised name equals this one (likely duplicates).
 pub fn same_normalised_name(
     conn: &mut DbConn,

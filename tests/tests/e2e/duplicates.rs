@@ -649,3 +649,123 @@ fn r_cus_01_a_customer_is_checked_before_its_file_is_opened() {
         r.assert_refused_on(400, "invalid_query", field, code);
     }
 }
+
+/// An import warns of each new file whose customer the archive likely
+/// holds already (CUS-01): the files in sight of the same normalised name,
+/// and the other rows that open one, in the dry run and the commit alike;
+/// rows that update a file are not warned, nor are files out of sight or
+/// merged.
+#[test]
+fn r_cus_01_an_import_warns_of_new_files_likely_filed_already() {
+    let s = TestServer::start();
+    let (am, admin) = (s.token("demo.am.bj"), s.token("demo.admin"));
+    let held = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "北京导入查重测试有限公司", "nature": "private", "external_id": "IMP-HELD"}),
+    );
+    assert_eq!(held.status, 201, "{}", held.text);
+    let held = held.json["id"].as_str().unwrap_or_default().to_owned();
+    let absorbed = s.private_file(&am, "北京导入查重测试（有限责任公司）");
+    let merged = s.post(
+        &format!("/api/v1/customers/{held}/merge"),
+        &s.token("demo.manager.bj"),
+        &json!({"absorbed_id": absorbed}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    let far = s.post(
+        "/api/v1/customers",
+        &admin,
+        &json!({"name": "北京导入查重测试有限公司", "nature": "private", "owner_unit_id": s.unit_id("SH")}),
+    );
+    assert_eq!(far.status, 201, "{}", far.text);
+
+    let csv = "external_id,name,nature,industry\n\
+               IMP-1,北京导入查重测试股份有限公司,private,\n\
+               IMP-2,导入查重新客户有限公司,private,\n\
+               IMP-3,导入查重 新客户（有限责任公司）,private,\n\
+               IMP-4,导入查重独一家有限公司,private,\n\
+               IMP-HELD,北京导入查重测试有限公司,private,制造业\n\
+               IMP-5,导入查重新客户股份公司,private,\n";
+    let warnings = |r: &Resp| -> Vec<(u64, Value, Value)> {
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["warnings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|w| {
+                assert_eq!(w["code"], "likely_duplicate", "{w}");
+                assert_eq!(w["field"], "name", "{w}");
+                (
+                    w["row"].as_u64().unwrap_or_default(),
+                    w["customer_ids"].clone(),
+                    w["rows"].clone(),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        (1, json!([held]), json!([])),
+        (2, json!([]), json!([3, 6])),
+        (3, json!([]), json!([2, 6])),
+        (6, json!([]), json!([2, 3])),
+    ];
+    let dry = s.import_csv(&am, csv, true);
+    assert_eq!(warnings(&dry), expected);
+    assert_eq!(dry.json["created"], 5);
+    assert_eq!(dry.json["updated"], 1);
+    assert_eq!(
+        dry.json["warnings"][0]["message"],
+        "a file in the archive holds the same name"
+    );
+    assert_eq!(
+        dry.json["warnings"][1]["message"],
+        "rows 3, 6 open files of the same name too"
+    );
+    // In the caller's language, the English after it.
+    let zh = s.raw(
+        "POST",
+        "/api/v1/customers/import?dry_run=true",
+        &[
+            ("authorization", &format!("Bearer {am}")),
+            ("accept-language", "zh-CN"),
+        ],
+        Some(("text/csv", csv.as_bytes())),
+    );
+    let message = zh.json["warnings"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("名称相同")
+            && message.ends_with("（a file in the archive holds the same name）"),
+        "{message}"
+    );
+    // The commit warns alike, and writes what the dry run said.
+    let committed = s.import_csv(&am, csv, false);
+    assert_eq!(warnings(&committed), expected);
+    assert_eq!(committed.json["created"], 5);
+    // Again: every row now updates its file, and none is warned.
+    let again = s.import_csv(&am, csv, true);
+    assert_eq!(warnings(&again), vec![]);
+    assert_eq!(again.json["unchanged"], 6);
+    // The Shanghai file is the administrator's to be warned of.
+    let theirs = s.import_csv(
+        &admin,
+        "external_id,name,nature\nIMP-9,北京导入查重测试有限公司,private\n",
+        true,
+    );
+    let shown = &theirs.json["warnings"][0]["customer_ids"];
+    assert_eq!(shown.as_array().map(Vec::len), Some(3), "{}", theirs.text);
+    assert!(shown
+        .as_array()
+        .is_some_and(|a| a.contains(&far.json["id"])));
+    // A contacts import warns of nothing.
+    let contacts = s.import_contacts_csv(
+        &am,
+        &format!("customer_id,name,phone\n{held},导入查重联系人,010-5555 6666\n"),
+        true,
+    );
+    assert_eq!(contacts.status, 200, "{}", contacts.text);
+    assert_eq!(contacts.json["warnings"], json!([]));
+}

@@ -33,6 +33,23 @@ pub struct ImportError {
     pub message: String,
 }
 
+/// Something a row does that is allowed but worth a look before a commit:
+/// `likely_duplicate`, a row that opens a file for a customer the archive
+/// likely holds already (CUS-01).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportWarning {
+    /// 1-based data row (the header is row 0).
+    pub row: usize,
+    pub field: String,
+    #[schema(example = "likely_duplicate")]
+    pub code: String,
+    pub message: String,
+    /// Files in sight that are likely the same customer (at most 20).
+    pub customer_ids: Vec<uuid::Uuid>,
+    /// Other rows of the import that open a file for it.
+    pub rows: Vec<usize>,
+}
+
 /// What an import did, or would do.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportReport {
@@ -42,6 +59,11 @@ pub struct ImportReport {
     pub updated: usize,
     pub unchanged: usize,
     pub errors: Vec<ImportError>,
+    /// Rows that are allowed but worth a look: for files, a new file whose
+    /// name the archive or another row holds already (its normalised
+    /// name, as `GET /customers/duplicate-check` compares). Always empty
+    /// for contacts.
+    pub warnings: Vec<ImportWarning>,
 }
 
 /// An upload as read: its records (the header first) and the language its
@@ -130,14 +152,7 @@ pub fn answer(
     mut report: ImportReport,
     lang: Lang,
 ) -> Result<HttpResponse, ApiError> {
-    // A row's fault in the caller's language, the English after it, as a
-    // problem's field errors are.
-    if lang == Lang::Zh {
-        for e in &mut report.errors {
-            let zh = i18n::zh_detail(&e.code).unwrap_or_else(|| i18n::zh_field(&e.code));
-            e.message = format!("{zh}（{}）", e.message);
-        }
-    }
+    in_language(&mut report, lang);
     if dry_run {
         return Ok(HttpResponse::Ok().json(report));
     }
@@ -149,6 +164,20 @@ pub fn answer(
         ),
     )
     .with_extra("report", serde_json::to_value(&report).unwrap_or_default()))
+}
+
+/// A row's fault or warning in the caller's language, the English after
+/// it, as a problem's field errors are.
+fn in_language(report: &mut ImportReport, lang: Lang) {
+    if lang == Lang::Zh {
+        for e in &mut report.errors {
+            let zh = i18n::zh_detail(&e.code).unwrap_or_else(|| i18n::zh_field(&e.code));
+            e.message = format!("{zh}（{}）", e.message);
+        }
+        for w in &mut report.warnings {
+            w.message = format!("{}（{}）", i18n::zh_field(&w.code), w.message);
+        }
+    }
 }
 
 /// The transaction's end for a run that must not stay: a dry run, or a
@@ -189,13 +218,17 @@ pub fn count_for_planner(
     });
 }
 
-/// What an import did, and the rows it could not write, each with its line.
+/// What an import did, the rows it could not write, each with its line,
+/// and what it found worth a look.
 #[derive(Default)]
 pub struct Tally {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
     pub failed: Vec<(usize, DbError)>,
+    pub warnings: Vec<ImportWarning>,
+    /// The files the rows opened: (line, id, normalised name).
+    pub opened: Vec<(usize, String, String)>,
 }
 
 impl Tally {
@@ -204,6 +237,8 @@ impl Tally {
         self.updated += more.updated;
         self.unchanged += more.unchanged;
         self.failed.extend(more.failed);
+        self.warnings.extend(more.warnings);
+        self.opened.extend(more.opened);
     }
 }
 
@@ -247,24 +282,28 @@ pub fn conclude(
     column: impl Fn(&str) -> String,
     committed: impl FnOnce(usize),
 ) -> Result<HttpResponse, ApiError> {
-    let report = |done: Option<&Tally>, errors| ImportReport {
+    let report = |done: Option<&Tally>, errors, warnings| ImportReport {
         dry_run,
         rows: upload.rows(),
         created: done.map_or(0, |d| d.created),
         updated: done.map_or(0, |d| d.updated),
         unchanged: done.map_or(0, |d| d.unchanged),
         errors,
+        warnings,
     };
     match outcome {
         // Every row went in, but the commit itself failed.
         (Err(e), Some(Ok(done))) if !dry_run && done.failed.is_empty() && errors.is_empty() => {
             Err(e.into())
         }
-        (_, Some(Ok(done))) if done.failed.is_empty() && errors.is_empty() => {
+        (_, Some(Ok(mut done))) if done.failed.is_empty() && errors.is_empty() => {
             if !dry_run {
                 committed(done.created);
             }
-            Ok(HttpResponse::Ok().json(report(Some(&done), vec![])))
+            let warnings = std::mem::take(&mut done.warnings);
+            let mut done = report(Some(&done), vec![], warnings);
+            in_language(&mut done, upload.lang);
+            Ok(HttpResponse::Ok().json(done))
         }
         (_, Some(Ok(done))) => {
             errors.extend(
@@ -274,7 +313,7 @@ pub fn conclude(
             );
             // In file order; a row's own faults before what writing it met.
             errors.sort_by_key(|e| e.row);
-            answer(dry_run, report(None, errors), upload.lang)
+            answer(dry_run, report(None, errors, done.warnings), upload.lang)
         }
         (_, Some(Err(e))) | (Err(e), None) => Err(e.into()),
         (Ok(()), None) => Err(ApiError::internal()),
@@ -294,6 +333,7 @@ pub fn header_refused(
         updated: 0,
         unchanged: 0,
         errors,
+        warnings: vec![],
     };
     answer(false, report, upload.lang)
 }

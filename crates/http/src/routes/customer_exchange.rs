@@ -11,11 +11,11 @@ use crate::error::ApiError;
 use crate::extract::{Auth, ReqCtx, ValidQuery};
 use crate::routes::csv_import::{
     self, conclude, header_refused, in_one_transaction, read_upload, ImportError, ImportQuery,
-    ImportReport, Tally,
+    ImportReport, ImportWarning, Tally,
 };
 use crate::routes::customer_files::{
-    clearance_guard, judge_for_change, registered_page, see_for_change, settle_region, unit_guard,
-    ClassQuery, CustomerQuery,
+    clearance_guard, judge_for_change, registered_page, scope_of, see_for_change, settle_region,
+    unit_guard, ClassQuery, CustomerQuery,
 };
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -852,8 +852,11 @@ fn apply_row(
 
 /// What importing one row did.
 enum RowOutcome {
-    /// A new file.
-    Created,
+    /// A new file: its id and normalised name.
+    Created {
+        id: String,
+        normalised: String,
+    },
     Updated,
     Unchanged,
 }
@@ -1066,7 +1069,75 @@ fn run_import(
     cx.codes.finish(c)?;
     records.new.write(c)?;
     records.changed.write(c)?;
+    done.warnings = likely_duplicates(c, p, &done.opened)?;
     Ok(done)
+}
+
+/// Files in sight that a file the import opened has the normalised name
+/// of: each row that opened one is warned of the files the archive held
+/// before (at most 20 named) and of the other rows that opened one.
+fn likely_duplicates(
+    c: &mut DbConn,
+    p: &Principal,
+    opened: &[(usize, String, String)],
+) -> Result<Vec<ImportWarning>, DbError> {
+    let names: Vec<&str> = opened.iter().map(|(_, _, n)| n.as_str()).collect();
+    let held = customers::visible_holders_of_shared(c, &scope_of(p), &names)?;
+    if held.is_empty() {
+        return Ok(Vec::new());
+    }
+    let line_of: HashMap<&str, usize> = opened
+        .iter()
+        .map(|(line, id, _)| (id.as_str(), *line))
+        .collect();
+    let mut warnings = Vec::new();
+    for (line, id, name) in opened {
+        let Some(holders) = held.get(name) else {
+            continue;
+        };
+        let (mut rows, mut files) = (Vec::new(), Vec::new());
+        for other in holders.iter().filter(|h| *h != id) {
+            match line_of.get(other.as_str()) {
+                Some(l) => rows.push(*l),
+                None => files.push(other.parse().unwrap_or_default()),
+            }
+        }
+        if rows.is_empty() && files.is_empty() {
+            continue;
+        }
+        rows.sort_unstable();
+        let others = match rows.as_slice() {
+            [] => String::new(),
+            [one] => format!("row {one}"),
+            more => format!("rows {}", join(more)),
+        };
+        let message = match files.len() {
+            0 if rows.len() == 1 => format!("{others} opens a file of the same name too"),
+            0 => format!("{others} open files of the same name too"),
+            1 if rows.is_empty() => "a file in the archive holds the same name".to_owned(),
+            n if rows.is_empty() => format!("{n} files in the archive hold the same name"),
+            n => format!("{n} files in the archive and {others} hold the same name"),
+        };
+        files.truncate(20);
+        warnings.push(ImportWarning {
+            row: *line,
+            field: "name".into(),
+            code: "likely_duplicate".into(),
+            message,
+            customer_ids: files,
+            rows,
+        });
+    }
+    warnings.sort_by_key(|w| w.row);
+    Ok(warnings)
+}
+
+fn join(lines: &[usize]) -> String {
+    lines
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What an import's rows write besides the files' rows, gathered over the
@@ -1111,7 +1182,10 @@ fn import_rows(
             import_row(c, p, meta, row, cx, records)
         };
         match outcome {
-            Ok(RowOutcome::Created) => done.created += 1,
+            Ok(RowOutcome::Created { id, normalised }) => {
+                done.created += 1;
+                done.opened.push((row.line, id, normalised));
+            }
             Ok(RowOutcome::Updated) => done.updated += 1,
             Ok(RowOutcome::Unchanged) => done.unchanged += 1,
             Err(e) if row_by_row && e.is_refusal() => {
@@ -1371,6 +1445,10 @@ fn import_row(
     settle_region(&mut new, None, row.names_region(), |code| {
         cx.region_for_file(c, code)
     })?;
+    let opened = RowOutcome::Created {
+        id: new.id.clone(),
+        normalised: new.name_normalized.clone(),
+    };
     // The unit (active, in scope), the level and the external id were
     // checked above, from what the import read once.
     customers::create_checked(
@@ -1381,7 +1459,7 @@ fn import_row(
         &mut records.new,
         &mut records.refs,
     )?;
-    Ok(RowOutcome::Created)
+    Ok(opened)
 }
 
 /// Import customer files from CSV (`Content-Type: text/csv`), upserting by
