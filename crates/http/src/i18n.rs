@@ -198,7 +198,7 @@ pub fn zh_field(code: &str) -> &'static str {
         "unknown_province" => "未知的省级行政区划",
         "keeper_not_cleared" => "保管人的涉密等级低于档案密级",
         "keeper_outside_unit" => "保管人不属于档案的保管单位或其上级单位",
-        "likely_duplicate" => "名称相同，可能是同一客户：请确认未重复建档",
+        "likely_duplicate" => "名称或联系方式与其他档案相同，可能是同一客户：请确认未重复建档",
         "owner_not_person" => "保管人须是人员",
         "unit_out_of_scope" => "不在您的管辖范围内",
         "secrecy_above_clearance" => "高于您的涉密等级",

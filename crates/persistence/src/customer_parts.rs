@@ -140,7 +140,7 @@ pub(crate) fn reach_keys(
 }
 
 /// The keys of a contact's phone, mobile and email.
-fn reach_key_values(
+pub(crate) fn reach_key_values(
     phone: Option<&str>,
     mobile: Option<&str>,
     email: Option<&str>,

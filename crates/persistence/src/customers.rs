@@ -950,6 +950,117 @@ pub fn visible_holders_of_shared(
     Ok(held)
 }
 
+/// A contact's file and its phone, mobile and email keys.
+type ReachedContact = (String, Option<String>, Option<String>, Option<String>);
+
+/// For each of `contacts` (active, of an import), the other unmerged files
+/// `scope` may see one of whose active contacts is reached by its phone,
+/// mobile or address, in id order, with the first of its fields that
+/// reaches one (`phone`, `mobile`, `email`): a sign of two files of one
+/// customer (CUS-01). Contacts reaching none are left out. Two queries a
+/// 500 contacts, the second for the files reached only.
+pub fn files_reached_by_contacts(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    contacts: &[&crate::customer_parts::ContactRow],
+) -> Result<std::collections::HashMap<String, (&'static str, Vec<String>)>> {
+    use std::collections::{BTreeSet, HashMap, HashSet};
+    let mut found = HashMap::new();
+    for chunk in contacts.chunks(500) {
+        let keyed: Vec<_> = chunk
+            .iter()
+            .map(|k| {
+                let (phone, mobile, email) = crate::customer_parts::reach_key_values(
+                    k.phone.as_deref(),
+                    k.mobile.as_deref(),
+                    k.email.as_deref(),
+                );
+                (k, [("phone", phone), ("mobile", mobile), ("email", email)])
+            })
+            .collect();
+        let mut numbers = Vec::new();
+        let mut emails = Vec::new();
+        for (_, keys) in &keyed {
+            for (field, key) in keys {
+                match (field, key) {
+                    (_, None) => {}
+                    (&"email", Some(e)) => emails.push(e.clone()),
+                    (_, Some(n)) => numbers.push(n.clone()),
+                }
+            }
+        }
+        if numbers.is_empty() && emails.is_empty() {
+            continue;
+        }
+        let reached: Vec<ReachedContact> = customer_contacts::table
+            .filter(customer_contacts::active.eq(true))
+            .filter(
+                customer_contacts::phone_key
+                    .eq_any(numbers.clone())
+                    .or(customer_contacts::mobile_key.eq_any(numbers))
+                    .or(customer_contacts::email_key.eq_any(emails)),
+            )
+            .select((
+                customer_contacts::customer_id,
+                customer_contacts::phone_key,
+                customer_contacts::mobile_key,
+                customer_contacts::email_key,
+            ))
+            .load(conn)?;
+        let mut files: Vec<&str> = reached.iter().map(|r| r.0.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        let in_sight: HashSet<String> = visible_files!(scope)
+            .filter(customers::merged_into_id.is_null())
+            .filter(customers::id.eq_any(files))
+            .select(customers::id)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        let mut by_number: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        let mut by_email: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for (file, phone, mobile, email) in &reached {
+            if !in_sight.contains(file) {
+                continue;
+            }
+            for n in phone.iter().chain(mobile) {
+                by_number.entry(n).or_default().insert(file);
+            }
+            if let Some(e) = email {
+                by_email.entry(e).or_default().insert(file);
+            }
+        }
+        for (contact, keys) in keyed {
+            let mut others: BTreeSet<&str> = BTreeSet::new();
+            let mut first = None;
+            for (field, key) in &keys {
+                let Some(key) = key.as_deref() else { continue };
+                let index = if *field == "email" {
+                    &by_email
+                } else {
+                    &by_number
+                };
+                let before = others.len();
+                others.extend(
+                    index
+                        .get(key)
+                        .into_iter()
+                        .flatten()
+                        .filter(|f| **f != contact.customer_id),
+                );
+                if first.is_none() && others.len() > before {
+                    first = Some(*field);
+                }
+            }
+            if let Some(field) = first {
+                let others = others.into_iter().map(str::to_owned).collect();
+                found.insert(contact.id.clone(), (field, others));
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Files whose normalised name equals this one (likely duplicates).
 pub fn same_normalised_name(
     conn: &mut DbConn,

@@ -737,7 +737,7 @@ fn r_cus_01_an_import_warns_of_new_files_likely_filed_already() {
         .as_str()
         .unwrap_or_default();
     assert!(
-        message.starts_with("名称相同")
+        message.starts_with("名称或联系方式")
             && message.ends_with("（a file in the archive holds the same name）"),
         "{message}"
     );
@@ -760,12 +760,67 @@ fn r_cus_01_an_import_warns_of_new_files_likely_filed_already() {
     assert!(shown
         .as_array()
         .is_some_and(|a| a.contains(&far.json["id"])));
-    // A contacts import warns of nothing.
-    let contacts = s.import_contacts_csv(
+    // A contacts import warns of a contact added, or given another number,
+    // that reaches another file's contact in sight; not of one whose
+    // number it leaves as it was.
+    let other = s.private_file(&am, "导入查重联系人另一家有限公司");
+    s.add_contact(
         &am,
-        &format!("customer_id,name,phone\n{held},导入查重联系人,010-5555 6666\n"),
+        &other,
+        json!({"name": "前台", "phone": "010-5555 6666"}),
+    );
+    s.add_contact(
+        &s.token("demo.am.sh"),
+        far.json["id"].as_str().unwrap_or_default(),
+        json!({"name": "上海前台", "email": "desk@daoru.cn"}),
+    );
+    let contacts_csv = format!(
+        "customer_id,name,title,phone,email\n\
+         {held},导入查重联系人,经理,+86 10 55556666,\n\
+         {held},邮箱联系人,,,DESK@daoru.cn\n\
+         {held},独有联系人,,010-7777 8888,\n"
+    );
+    let contacts = s.import_contacts_csv(&am, &contacts_csv, false);
+    assert_eq!(contacts.status, 200, "{}", contacts.text);
+    assert_eq!(
+        contacts.json["warnings"],
+        json!([{"row": 1, "field": "phone", "code": "likely_duplicate",
+                "message": "phone reaches a contact of another file too",
+                "customer_ids": [other], "rows": []}]),
+        "the Shanghai address is out of sight"
+    );
+    let retitled = contacts_csv.replace("经理", "总经理");
+    let again = s.import_contacts_csv(&am, &retitled, true);
+    assert_eq!(again.json["updated"], 1, "{}", again.text);
+    assert_eq!(again.json["warnings"], json!([]));
+    // A run with a row refused as it is written runs again row by row
+    // (PostgreSQL), and warns of each row once (here a contact given the
+    // number).
+    let refused = s.import_contacts_csv(
+        &am,
+        &format!(
+            "customer_id,contact_id,name,phone\n\
+             {held},,独有联系人,010 5555 6666\n\
+             {held},00000000-0000-4000-8000-000000000000,无此联系人,\n"
+        ),
         true,
     );
-    assert_eq!(contacts.status, 200, "{}", contacts.text);
-    assert_eq!(contacts.json["warnings"], json!([]));
+    assert_eq!(refused.status, 200, "{}", refused.text);
+    assert_eq!(refused.json["errors"][0]["code"], "contact_not_found");
+    assert_eq!(
+        refused.json["warnings"],
+        json!([{"row": 1, "field": "phone", "code": "likely_duplicate",
+                "message": "phone reaches a contact of another file too",
+                "customer_ids": [other], "rows": []}])
+    );
+    // The administrator, giving the second contact its address in
+    // another case (a change), is warned of the Shanghai file.
+    let admin_sees = s.import_contacts_csv(&admin, &contacts_csv.replace("DESK", "desk"), true);
+    assert_eq!(admin_sees.json["updated"], 1, "{}", admin_sees.text);
+    assert_eq!(
+        admin_sees.json["warnings"],
+        json!([{"row": 2, "field": "email", "code": "likely_duplicate",
+                "message": "email reaches a contact of another file too",
+                "customer_ids": [far.json["id"]], "rows": []}])
+    );
 }

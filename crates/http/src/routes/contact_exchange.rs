@@ -13,13 +13,13 @@ use crate::extract::{Auth, ReqCtx, ValidQuery};
 use crate::routes::contact_fields::{write_contact, ContactFields};
 use crate::routes::csv_import::{
     conclude, count_for_planner, header_refused, in_one_transaction, read_upload, ImportError,
-    ImportQuery, ImportReport, Tally,
+    ImportQuery, ImportReport, ImportWarning, Tally,
 };
 use crate::routes::customer_exchange::{
     export_answer, may_export, ndjson, ExportFormat, ExportFormatQuery,
 };
 use crate::routes::customer_files::{
-    judge_for_change, registered_page, see_for_change, ClassQuery, CustomerQuery,
+    judge_for_change, registered_page, scope_of, see_for_change, ClassQuery, CustomerQuery,
 };
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -428,8 +428,54 @@ fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result
             }
         }
     }
+    state.done.warnings = reaching_other_files(c, p, &state.touched, &state.contacts)?;
     state.records.write(c)?;
     Ok(state.done)
+}
+
+/// The rows whose contact, added or given another number or address and
+/// active, is reached by a
+/// number or address another file's active contact in sight holds: the
+/// two files are likely one customer's (CUS-01), or a group's companies
+/// sharing a switchboard.
+fn reaching_other_files(
+    c: &mut DbConn,
+    p: &Principal,
+    touched: &[(usize, String, String)],
+    contacts: &HashMap<String, Vec<ContactRow>>,
+) -> Result<Vec<ImportWarning>, DbError> {
+    let written: Vec<(usize, &ContactRow)> = touched
+        .iter()
+        .filter_map(|(line, file, id)| {
+            let contact = contacts.get(file)?.iter().find(|k| k.id == *id)?;
+            contact.active.then_some((*line, contact))
+        })
+        .collect();
+    let contacts: Vec<&ContactRow> = written.iter().map(|(_, k)| *k).collect();
+    let reached = customers::files_reached_by_contacts(c, &scope_of(p), &contacts)?;
+    let mut warnings: Vec<ImportWarning> = written
+        .into_iter()
+        .filter_map(|(line, k)| {
+            let (field, files) = reached.get(&k.id)?;
+            Some(ImportWarning {
+                row: line,
+                field: (*field).to_owned(),
+                code: "likely_duplicate".into(),
+                message: match files.len() {
+                    1 => format!("{field} reaches a contact of another file too"),
+                    n => format!("{field} reaches contacts of {n} other files too"),
+                },
+                customer_ids: files
+                    .iter()
+                    .take(20)
+                    .map(|f| f.parse().unwrap_or_default())
+                    .collect(),
+                rows: Vec::new(),
+            })
+        })
+        .collect();
+    warnings.sort_by_key(|w| w.row);
+    Ok(warnings)
 }
 
 /// What the rows so far have left: each file's contacts as written, the
@@ -445,6 +491,9 @@ struct State {
     /// The contact writes of a run of rows, made together at its end.
     unwritten: Unwritten,
     done: Tally,
+    /// The contacts rows added, or gave another number or address:
+    /// (line, file, contact id).
+    touched: Vec<(usize, String, String)>,
 }
 
 /// What the rows so far claimed: the contacts they wrote and the files they
@@ -488,6 +537,7 @@ impl Claims {
 struct Saved {
     contacts: Vec<(String, Vec<ContactRow>)>,
     claims: usize,
+    touched: usize,
     records: Mark,
     counts: (usize, usize, usize),
 }
@@ -503,6 +553,7 @@ impl State {
                 .map(|f| (f.clone(), self.contacts.get(f).cloned().unwrap_or_default()))
                 .collect(),
             claims: self.claims.made.len(),
+            touched: self.touched.len(),
             records: self.records.mark(),
             counts: (self.done.created, self.done.updated, self.done.unchanged),
         }
@@ -512,6 +563,7 @@ impl State {
         self.unwritten.clear();
         self.contacts.extend(saved.contacts);
         self.claims.undo_to(saved.claims);
+        self.touched.truncate(saved.touched);
         self.records.forget_since(saved.records);
         (self.done.created, self.done.updated, self.done.unchanged) = saved.counts;
     }
@@ -542,8 +594,16 @@ fn run_rows(
             import_row(c, meta, row, &mut cx)
         };
         match outcome {
-            Ok(Outcome::Created) => state.done.created += 1,
-            Ok(Outcome::Updated) => state.done.updated += 1,
+            Ok(Outcome::Created(id)) => {
+                state.done.created += 1;
+                state.touched.push((row.line, file.clone(), id));
+            }
+            Ok(Outcome::Updated(reach)) => {
+                state.done.updated += 1;
+                if let Some(id) = reach {
+                    state.touched.push((row.line, file.clone(), id));
+                }
+            }
             Ok(Outcome::Unchanged) => state.done.unchanged += 1,
             Err(e) if row_by_row && e.is_refusal() => {
                 // Its savepoint rolled back what it wrote: its records go too.
@@ -556,9 +616,11 @@ fn run_rows(
     Ok(())
 }
 
+/// What a row did: a contact added, by its id; one changed, by its id
+/// when its number or address changed.
 enum Outcome {
-    Created,
-    Updated,
+    Created(String),
+    Updated(Option<String>),
     Unchanged,
 }
 
@@ -670,7 +732,8 @@ fn import_row(
             let outcome = if written == before {
                 Outcome::Unchanged
             } else {
-                Outcome::Updated
+                let reach = |k: &ContactRow| (k.phone.clone(), k.mobile.clone(), k.email.clone());
+                Outcome::Updated((reach(&written) != reach(&before)).then(|| written.id.clone()))
             };
             cx.contacts[i] = written.clone();
             (written, outcome)
@@ -684,7 +747,8 @@ fn import_row(
             };
             let written = write_contact(c, meta, None, new, Some(held))?;
             cx.contacts.push(written.clone());
-            (written, Outcome::Created)
+            let id = written.id.clone();
+            (written, Outcome::Created(id))
         }
     };
     cx.claims.write(&written.id);
@@ -753,7 +817,7 @@ fn remove_row(
     let written = write_contact(c, meta, Some(before.version), after, Some(held))?;
     cx.claims.write(&written.id);
     cx.contacts[i] = written;
-    Ok(Outcome::Updated)
+    Ok(Outcome::Updated(None))
 }
 
 fn changed_since(now: i64) -> DbError {

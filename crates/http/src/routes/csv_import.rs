@@ -35,7 +35,8 @@ pub struct ImportError {
 
 /// Something a row does that is allowed but worth a look before a commit:
 /// `likely_duplicate`, a row that opens a file for a customer the archive
-/// likely holds already (CUS-01).
+/// likely holds already, or gives a file a contact another file's contact
+/// shares (CUS-01).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportWarning {
     /// 1-based data row (the header is row 0).
@@ -46,7 +47,7 @@ pub struct ImportWarning {
     pub message: String,
     /// Files in sight that are likely the same customer (at most 20).
     pub customer_ids: Vec<uuid::Uuid>,
-    /// Other rows of the import that open a file for it.
+    /// Other rows of the import that open a file for it (files only).
     pub rows: Vec<usize>,
 }
 
@@ -59,10 +60,11 @@ pub struct ImportReport {
     pub updated: usize,
     pub unchanged: usize,
     pub errors: Vec<ImportError>,
-    /// Rows that are allowed but worth a look: for files, a new file whose
-    /// name the archive or another row holds already (its normalised
-    /// name, as `GET /customers/duplicate-check` compares). Always empty
-    /// for contacts.
+    /// Rows that are allowed but worth a look (`likely_duplicate`): for
+    /// files, a new file whose normalised name the archive or another row
+    /// holds already; for contacts, a contact added or given another
+    /// number or address that reaches another file's contact too (as `GET
+    /// /customers/duplicate-check` compares).
     pub warnings: Vec<ImportWarning>,
 }
 
