@@ -1,4 +1,5 @@
-//! Smaller value types of a file: administrative region codes and tags.
+//! Smaller value types of a file: administrative region codes, tags and
+//! the day trading started.
 
 use crate::ParseError;
 
@@ -174,6 +175,29 @@ impl Tags {
     pub fn as_strs(&self) -> Vec<String> {
         self.0.iter().map(|t| t.0.clone()).collect()
     }
+}
+
+/// The day a moment (in UTC) falls on in China, whose one time zone is
+/// UTC+8.
+pub fn day_in_china(utc: chrono::NaiveDateTime) -> chrono::NaiveDate {
+    (utc + chrono::Duration::hours(8)).date()
+}
+
+/// The day trading with the customer started (CUS-02): one that has come,
+/// in China's time. A day ahead is a slip of the keyboard (2062 for 2026),
+/// and a file would call a prospect a customer of years' standing.
+pub fn trading_since(
+    day: chrono::NaiveDate,
+    now_utc: chrono::NaiveDateTime,
+) -> Result<chrono::NaiveDate, ParseError> {
+    let today = day_in_china(now_utc);
+    if day > today {
+        return Err(ParseError::new(
+            "out_of_range",
+            format!("trading_since is a day that has come: {today} at the latest (China time)"),
+        ));
+    }
+    Ok(day)
 }
 
 #[cfg(test)]
@@ -413,5 +437,26 @@ mod link_tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn r_cus_02_trading_started_on_a_day_that_has_come_in_china() {
+        use super::{day_in_china, trading_since};
+        let at = |s: &str| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap_or_default()
+        };
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default();
+        // 17:00 UTC on the 7th is 01:00 on the 8th in Beijing.
+        assert_eq!(day_in_china(at("2026-12-07 17:00")), day("2026-12-08"));
+        assert_eq!(day_in_china(at("2026-12-07 15:59")), day("2026-12-07"));
+        let now = at("2026-12-07 17:00");
+        assert!(trading_since(day("2026-12-08"), now).is_ok());
+        assert!(trading_since(day("1998-03-01"), now).is_ok());
+        let ahead = trading_since(day("2026-12-09"), now).err();
+        assert_eq!(ahead.as_ref().map(|e| e.code), Some("out_of_range"));
+        assert!(
+            ahead.is_some_and(|e| e.message.contains("2026-12-08")),
+            "names the latest day"
+        );
     }
 }

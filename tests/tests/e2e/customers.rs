@@ -1231,6 +1231,63 @@ fn r_cus_07_visibility_matrix() {
     assert_eq!(as_manager.json["restricted_fields"], json!([]));
 }
 
+/// The day trading started is a day that has come, in China's time: a
+/// day ahead (a slip of the keyboard) is refused when a file is opened,
+/// changed or imported, and changes nothing.
+#[test]
+fn r_cus_02_trading_started_on_a_day_that_has_come() {
+    let s = TestServer::start();
+    let am = s.token("demo.am.bj");
+    let china_today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let ahead = (china_today + chrono::Duration::days(2)).to_string();
+    let past = (china_today - chrono::Duration::days(1)).to_string();
+    let refused = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "北京未来交易测试有限公司", "nature": "private", "trading_since": ahead}),
+    );
+    refused.assert_refused_on(422, "validation_failed", "trading_since", "out_of_range");
+    assert!(
+        s.get("/api/v1/customers?name=未来交易测试", &am).json["items"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "nothing was filed"
+    );
+    let made = s.post(
+        "/api/v1/customers",
+        &am,
+        &json!({"name": "北京未来交易测试有限公司", "nature": "private", "trading_since": past}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let path = format!(
+        "/api/v1/customers/{}",
+        made.json["id"].as_str().unwrap_or_default()
+    );
+    s.patch(&path, &am, "\"1\"", &json!({"trading_since": ahead}))
+        .assert_refused_on(422, "validation_failed", "trading_since", "out_of_range");
+    let kept = s.get(&path, &am);
+    assert_eq!(kept.json["trading_since"], json!(past));
+    assert_eq!(kept.json["version"], 1);
+    let cleared = s.patch(&path, &am, "\"1\"", &json!({"trading_since": null}));
+    assert_eq!(cleared.status, 200, "{}", cleared.text);
+    // An import row names the cell; the other rows are still checked.
+    let report = s.import_csv(
+        &am,
+        &format!(
+            "external_id,name,nature,trading_since\n\
+             FUT-1,北京未来导入测试有限公司,private,{ahead}\n\
+             FUT-2,北京过去导入测试有限公司,private,{past}\n"
+        ),
+        true,
+    );
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert_eq!(
+        report.json["errors"],
+        json!([{"row": 1, "field": "trading_since", "code": "out_of_range",
+                "message": format!("trading_since is a day that has come: {china_today} at the latest (China time)")}])
+    );
+}
+
 /// A file holds what CUS-02 lists: basic data, characteristics, business
 /// status, transaction status, and contacts (the customer's owner and
 /// managers among them, by title); each part can be supplemented later.

@@ -484,6 +484,7 @@ fn enum_value<T: for<'de> Deserialize<'de> + Serialize>(raw: &str) -> Option<Str
 fn parse_rows(
     records: &[Vec<String>],
     financials: bool,
+    now: clientele_persistence::Timestamp,
 ) -> Result<(Vec<ImportRow>, Vec<ImportError>), ApiError> {
     let Some((header, data)) = records.split_first() else {
         return Err(ApiError::unprocessable(
@@ -645,7 +646,13 @@ fn parse_rows(
                 "trading_since" => {
                     row.trading_since = Some(match opt {
                         Some(d) => match cell_date(&d) {
-                            Some(d) => Some(d),
+                            Some(d) => match clientele_customers::fields::trading_since(d, now) {
+                                Ok(d) => Some(d),
+                                Err(e) => {
+                                    err(h, e.code, e.message);
+                                    None
+                                }
+                            },
                             None => {
                                 err(
                                     h,
@@ -1489,7 +1496,8 @@ pub async fn import_customers(
     let p = auth.0;
     let upload = read_upload(&st, &p, &req, payload).await?;
     let dry_run = q.dry_run.unwrap_or(true);
-    let (rows, errors) = parse_rows(&upload.records, sees_financials(&p))?;
+    let meta = ctx.meta(&st, Some(&p));
+    let (rows, errors) = parse_rows(&upload.records, sees_financials(&p), meta.at)?;
     if errors.iter().any(|e| e.row == 0) {
         return header_refused(&upload, dry_run, errors);
     }
@@ -1501,7 +1509,6 @@ pub async fn import_customers(
         .into_iter()
         .filter(|r| !faulty.contains(&r.line))
         .collect();
-    let meta = ctx.meta(&st, Some(&p));
     let db = st.db.clone();
     // A dry run goes through the same writes and rolls them back, so it finds
     // what the commit would find (duplicates, units, visibility).

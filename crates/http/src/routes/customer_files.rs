@@ -251,6 +251,16 @@ fn parse_credit(errors: &mut Vec<FieldError>, raw: Option<&str>) -> Option<Strin
     })
 }
 
+fn parse_trading_since(
+    errors: &mut Vec<FieldError>,
+    day: chrono::NaiveDate,
+    now: Timestamp,
+) -> Option<chrono::NaiveDate> {
+    clientele_customers::fields::trading_since(day, now)
+        .map_err(|e| field_err(errors, "trading_since", e))
+        .ok()
+}
+
 fn parse_region(errors: &mut Vec<FieldError>, raw: Option<&str>) -> Option<String> {
     raw.and_then(|c| {
         RegionCode::parse(c)
@@ -395,8 +405,12 @@ pub async fn create_customer(
     let name = CustomerName::parse(&b.name)
         .map_err(|e| field_err(&mut errors, "name", e))
         .ok();
+    let meta = ctx.meta(&st, Some(&p));
     let credit_code = parse_credit(&mut errors, b.credit_code.as_deref());
     let region_code = parse_region(&mut errors, b.region_code.as_deref());
+    let trading_since = b
+        .trading_since
+        .and_then(|d| parse_trading_since(&mut errors, d, meta.at));
     let tags = Tags::parse(b.tags.as_deref().unwrap_or_default())
         .map_err(|e| field_err(&mut errors, "tags", e))
         .ok();
@@ -406,7 +420,6 @@ pub async fn create_customer(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let meta = ctx.meta(&st, Some(&p));
     let now = meta.at;
     let who = p.clone();
     let owner_unit = b
@@ -438,7 +451,7 @@ pub async fn create_customer(
                 address: clean(b.address),
                 size: b.size.map(|s| wire(&s)),
                 registered_capital_fen: b.registered_capital_fen,
-                trading_since: b.trading_since,
+                trading_since,
                 service_area: clean(b.service_area),
                 sales_capacity: clean(b.sales_capacity),
                 potential: clean(b.potential),
@@ -493,6 +506,7 @@ fn apply(
     p: &Principal,
     before: &CustomerRow,
     ch: CustomerChanges,
+    now: Timestamp,
 ) -> Result<(CustomerRow, Option<Vec<String>>), ApiError> {
     financial_guard(p, ch.touches_financials())?;
     if ch.shared.is_some() && !(p.is_admin() || p.has(Role::Manager)) {
@@ -526,6 +540,9 @@ fn apply(
             .unwrap_or(None),
         None => None,
     };
+    if let Some(v) = ch.trading_since {
+        row.trading_since = v.and_then(|d| parse_trading_since(&mut errors, d, now));
+    }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -564,9 +581,6 @@ fn apply(
     }
     if let Some(v) = ch.registered_capital_fen {
         row.registered_capital_fen = v;
-    }
-    if let Some(v) = ch.trading_since {
-        row.trading_since = v;
     }
     if let Some(v) = ch.vulnerable {
         row.vulnerable = v;
@@ -611,7 +625,7 @@ pub async fn update_customer(
         .await?;
     // Bad input is answered as such even when the ETag is stale too.
     let region_named = body.0.region_name.is_some();
-    let (mut row, tags) = apply(&p, &current.view.row, body.0)?;
+    let (mut row, tags) = apply(&p, &current.view.row, body.0, now)?;
     if current.view.row.version != if_match.0 {
         return Err(DbError::StaleVersion.into());
     }
