@@ -116,6 +116,23 @@ impl Resp {
             .collect()
     }
 
+    /// A duplicate check's likely files: each file's id and its signs.
+    pub fn likely_duplicates(&self) -> Vec<(String, Value)> {
+        self.json["likely"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|l| {
+                        (
+                            l["file"]["id"].as_str().unwrap_or_default().to_owned(),
+                            l["signs"].clone(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Asserts an RFC 9457 problem with this status and code.
     pub fn assert_problem(&self, status: u16, code: &str) {
         assert_eq!(

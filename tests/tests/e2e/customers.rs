@@ -1148,18 +1148,7 @@ fn r_cus_07_visibility_matrix() {
                 checked.assert_problem(403, "forbidden");
             } else {
                 assert_eq!(checked.status, 200, "{name} check: {}", checked.text);
-                let mut likely: Vec<(String, Value)> = checked.json["likely"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|l| {
-                        (
-                            l["file"]["id"].as_str().unwrap_or_default().to_owned(),
-                            l["signs"].clone(),
-                        )
-                    })
-                    .collect();
+                let mut likely = checked.likely_duplicates();
                 likely.sort_by(|a, b| a.0.cmp(&b.0));
                 let mut expected = vec![
                     (id.clone(), json!(["name", "contact"])),

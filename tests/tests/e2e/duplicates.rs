@@ -520,20 +520,7 @@ fn r_cus_01_a_customer_is_checked_before_its_file_is_opened() {
         assert_eq!(r.status, 200, "{query}: {}", r.text);
         r
     };
-    let likely = |r: &Resp| -> Vec<(String, Value)> {
-        r.json["likely"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|l| {
-                (
-                    l["file"]["id"].as_str().unwrap_or_default().to_owned(),
-                    l["signs"].clone(),
-                )
-            })
-            .collect()
-    };
+    let likely = Resp::likely_duplicates;
     // By name, however the company form is written.
     let by_name = check(&am, "name=北京 预查重测试有限责任公司");
     assert_eq!(by_name.json["name_normalized"], "北京预查重测试");
@@ -587,31 +574,22 @@ fn r_cus_01_a_customer_is_checked_before_its_file_is_opened() {
 
     // Every file shown is registered as read; the check writes nothing else.
     let auditor = s.token("demo.auditor");
-    let log = s.get(
-        &format!("/api/v1/customers/{id}/access-log?limit=200"),
-        &auditor,
-    );
-    let checks = log.json["items"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|e| e["detail"] == "duplicate check")
-                .count()
-        })
-        .unwrap_or(0);
-    assert_eq!(checks, 4, "{}", log.text);
-    let far_log = s.get(
-        &format!("/api/v1/customers/{far}/access-log?limit=200"),
-        &auditor,
-    );
-    let far_checks = far_log.json["items"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|e| e["detail"] == "duplicate check")
-                .count()
-        })
-        .unwrap_or(0);
+    let checks_of = |file: &str| {
+        let log = s.get(
+            &format!("/api/v1/customers/{file}/access-log?limit=200"),
+            &auditor,
+        );
+        log.json["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|e| e["detail"] == "duplicate check")
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(checks_of(&id), 4);
+    let far_checks = checks_of(&far);
     assert_eq!(far_checks, 1, "only the administrator's check showed it");
     let history = s.get(&format!("/api/v1/customers/{id}/history?limit=200"), &am);
     let before = history.json["items"].as_array().map(Vec::len);
