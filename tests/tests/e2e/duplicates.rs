@@ -478,6 +478,33 @@ fn r_cus_01_files_sharing_a_contact_are_likely_duplicates() {
     .assert_problem(400, "invalid_query");
 }
 
+/// A customer filed by the Beijing account manager (`file`), filed again
+/// under `twin` and merged into the first, and filed in Shanghai too, out
+/// of the Beijing branch's sight, with `far` besides the name and nature:
+/// the first file's id and the Shanghai one's.
+fn filed_twice_and_far(s: &TestServer, file: Value, twin: &str, far: Value) -> (String, String) {
+    let am = s.token("demo.am.bj");
+    let id_of = |r: Resp| {
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json["id"].as_str().unwrap_or_default().to_owned()
+    };
+    let held = id_of(s.post("/api/v1/customers", &am, &file));
+    let absorbed = s.private_file(&am, twin);
+    let merged = s.post(
+        &format!("/api/v1/customers/{held}/merge"),
+        &s.token("demo.manager.bj"),
+        &json!({"absorbed_id": absorbed}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    let mut elsewhere = json!({"name": file["name"], "nature": file["nature"],
+                               "owner_unit_id": s.unit_id("SH")});
+    if let (Some(more), Some(into)) = (far.as_object(), elsewhere.as_object_mut()) {
+        into.extend(more.clone());
+    }
+    let far = id_of(s.post("/api/v1/customers", &s.token("demo.admin"), &elsewhere));
+    (held, far)
+}
+
 /// A customer is checked before its file is opened (CUS-01): a clerk
 /// filling in the form, or an ERP preparing a row, learns which of its
 /// identifiers another file holds (a file opened with them is refused)
@@ -488,32 +515,14 @@ fn r_cus_01_files_sharing_a_contact_are_likely_duplicates() {
 fn r_cus_01_a_customer_is_checked_before_its_file_is_opened() {
     let s = TestServer::start();
     let (am, admin) = (s.token("demo.am.bj"), s.token("demo.admin"));
-    let made = s.post(
-        "/api/v1/customers",
-        &am,
-        &json!({"name": "北京预查重测试有限公司", "nature": "private",
+    let (id, far) = filed_twice_and_far(
+        &s,
+        json!({"name": "北京预查重测试有限公司", "nature": "private",
                 "credit_code": "9111010833551234XG", "external_id": "ERP-PRE-1"}),
+        "北京预查重测试股份有限公司",
+        json!({"credit_code": "91110108335512358G"}),
     );
-    assert_eq!(made.status, 201, "{}", made.text);
-    let id = made.json["id"].as_str().unwrap_or_default().to_owned();
     s.add_contact(&am, &id, json!({"name": "总机", "phone": "010-6234 5678"}));
-    // The same customer filed twice, the second merged into the first.
-    let absorbed = s.private_file(&am, "北京预查重测试股份有限公司");
-    let merged = s.post(
-        &format!("/api/v1/customers/{id}/merge"),
-        &s.token("demo.manager.bj"),
-        &json!({"absorbed_id": absorbed}),
-    );
-    assert_eq!(merged.status, 200, "{}", merged.text);
-    // Filed in Shanghai too, out of the Beijing branch's sight.
-    let far = s.post(
-        "/api/v1/customers",
-        &admin,
-        &json!({"name": "北京预查重测试有限公司", "nature": "private",
-                "credit_code": "91110108335512358G", "owner_unit_id": s.unit_id("SH")}),
-    );
-    assert_eq!(far.status, 201, "{}", far.text);
-    let far = far.json["id"].as_str().unwrap_or_default().to_owned();
 
     let check = |token: &str, query: &str| {
         let r = s.get(&format!("/api/v1/customers/duplicate-check?{query}"), token);
@@ -637,26 +646,12 @@ fn r_cus_01_a_customer_is_checked_before_its_file_is_opened() {
 fn r_cus_01_an_import_warns_of_new_files_likely_filed_already() {
     let s = TestServer::start();
     let (am, admin) = (s.token("demo.am.bj"), s.token("demo.admin"));
-    let held = s.post(
-        "/api/v1/customers",
-        &am,
-        &json!({"name": "北京导入查重测试有限公司", "nature": "private", "external_id": "IMP-HELD"}),
+    let (held, far) = filed_twice_and_far(
+        &s,
+        json!({"name": "北京导入查重测试有限公司", "nature": "private", "external_id": "IMP-HELD"}),
+        "北京导入查重测试（有限责任公司）",
+        json!({}),
     );
-    assert_eq!(held.status, 201, "{}", held.text);
-    let held = held.json["id"].as_str().unwrap_or_default().to_owned();
-    let absorbed = s.private_file(&am, "北京导入查重测试（有限责任公司）");
-    let merged = s.post(
-        &format!("/api/v1/customers/{held}/merge"),
-        &s.token("demo.manager.bj"),
-        &json!({"absorbed_id": absorbed}),
-    );
-    assert_eq!(merged.status, 200, "{}", merged.text);
-    let far = s.post(
-        "/api/v1/customers",
-        &admin,
-        &json!({"name": "北京导入查重测试有限公司", "nature": "private", "owner_unit_id": s.unit_id("SH")}),
-    );
-    assert_eq!(far.status, 201, "{}", far.text);
 
     let csv = "external_id,name,nature,industry\n\
                IMP-1,北京导入查重测试股份有限公司,private,\n\
@@ -735,9 +730,7 @@ fn r_cus_01_an_import_warns_of_new_files_likely_filed_already() {
     );
     let shown = &theirs.json["warnings"][0]["customer_ids"];
     assert_eq!(shown.as_array().map(Vec::len), Some(3), "{}", theirs.text);
-    assert!(shown
-        .as_array()
-        .is_some_and(|a| a.contains(&far.json["id"])));
+    assert!(shown.as_array().is_some_and(|a| a.contains(&json!(far))));
     // A contacts import warns of a contact added, or given another number,
     // that reaches another file's contact in sight; not of one whose
     // number it leaves as it was.
@@ -749,7 +742,7 @@ fn r_cus_01_an_import_warns_of_new_files_likely_filed_already() {
     );
     s.add_contact(
         &s.token("demo.am.sh"),
-        far.json["id"].as_str().unwrap_or_default(),
+        &far,
         json!({"name": "上海前台", "email": "desk@daoru.cn"}),
     );
     let contacts_csv = format!(
@@ -799,6 +792,6 @@ fn r_cus_01_an_import_warns_of_new_files_likely_filed_already() {
         admin_sees.json["warnings"],
         json!([{"row": 2, "field": "email", "code": "likely_duplicate",
                 "message": "email reaches a contact of another file too",
-                "customer_ids": [far.json["id"]], "rows": []}])
+                "customer_ids": [far], "rows": []}])
     );
 }
