@@ -37,15 +37,25 @@ grant_kind!(ClientGrantType, ClientCredentials);
 pub struct PasswordGrant {
     pub grant_type: PasswordGrantType,
     #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64, example = "demo.admin")]
+    #[schema(
+        pattern = "^[^\\u0000]*$",
+        min_length = 1,
+        max_length = 64,
+        example = "demo.admin"
+    )]
     pub username: String,
     #[validate(length(min = 1, max = 256))]
-    #[schema(min_length = 1, max_length = 256, example = "clientele-demo", format = Password)]
+    #[schema(pattern = "^[^\\u0000]*$", min_length = 1, max_length = 256, example = "clientele-demo", format = Password)]
     pub password: String,
     /// The app signing in, as OAuth libraries name it; passed over: a
     /// person's app is a public client with nothing to check it against.
     #[validate(length(max = 64))]
-    #[schema(nullable = false, max_length = 64, example = "web")]
+    #[schema(
+        pattern = "^[^\\u0000]*$",
+        nullable = false,
+        max_length = 64,
+        example = "web"
+    )]
     #[serde(default, deserialize_with = "super::present")]
     pub client_id: Option<String>,
 }
@@ -55,12 +65,17 @@ pub struct PasswordGrant {
 pub struct RefreshGrant {
     pub grant_type: RefreshGrantType,
     #[validate(length(min = 1, max = 512))]
-    #[schema(min_length = 1, max_length = 512)]
+    #[schema(pattern = "^[^\\u0000]*$", min_length = 1, max_length = 512)]
     pub refresh_token: String,
     /// The app signing in, as OAuth libraries name it; passed over: a
     /// person's app is a public client with nothing to check it against.
     #[validate(length(max = 64))]
-    #[schema(nullable = false, max_length = 64, example = "web")]
+    #[schema(
+        pattern = "^[^\\u0000]*$",
+        nullable = false,
+        max_length = 64,
+        example = "web"
+    )]
     #[serde(default, deserialize_with = "super::present")]
     pub client_id: Option<String>,
 }
@@ -70,10 +85,10 @@ pub struct RefreshGrant {
 pub struct ClientGrant {
     pub grant_type: ClientGrantType,
     #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(pattern = "^[^\\u0000]*$", min_length = 1, max_length = 64)]
     pub client_id: String,
     #[validate(length(min = 1, max = 512))]
-    #[schema(min_length = 1, max_length = 512, format = Password)]
+    #[schema(pattern = "^[^\\u0000]*$", min_length = 1, max_length = 512, format = Password)]
     pub client_secret: String,
 }
 
@@ -96,19 +111,24 @@ pub struct TokenResponse {
 pub struct RevokeRequest {
     /// An access token or a refresh token this server issued.
     #[validate(length(min = 1, max = 4096))]
-    #[schema(min_length = 1, max_length = 4096)]
+    #[schema(pattern = "^[^\\u0000]*$", min_length = 1, max_length = 4096)]
     pub token: String,
     /// `access_token` or `refresh_token`, as the client believes. Not
     /// needed and not relied on: an access token is known by its
     /// signature, so the hint is passed over (RFC 7009 §2.1 allows it).
     #[validate(length(max = 64))]
-    #[schema(nullable = false, max_length = 64, example = "refresh_token")]
+    #[schema(
+        pattern = "^[^\\u0000]*$",
+        nullable = false,
+        max_length = 64,
+        example = "refresh_token"
+    )]
     #[serde(default, deserialize_with = "super::present")]
     pub token_type_hint: Option<String>,
     /// Sent by public clients (RFC 7009 §2.1); not needed, and not checked:
     /// holding the token is what allows revoking it.
     #[validate(length(max = 64))]
-    #[schema(nullable = false, max_length = 64)]
+    #[schema(pattern = "^[^\\u0000]*$", nullable = false, max_length = 64)]
     #[serde(default, deserialize_with = "super::present")]
     pub client_id: Option<String>,
 }
