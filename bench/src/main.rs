@@ -44,7 +44,7 @@ struct Args {
     /// With `--customers`: drive only `get` (one file) or `list` (a page),
     /// beside `/healthz` (for profiling one path; not for `--write`); or
     /// `search`, the quick search `q` for parts of names (rare and common);
-    /// `duplicates`, the archive-wide duplicate report; `counts`, counts by
+    /// `duplicates`, the archive-wide duplicate report and the check before a file is opened; `counts`, counts by
     /// classification; or `import`, a CSV import of 10 000 new files (dry
     /// run, then commit; then a dry run of 10 000 more, ten of them
     /// faulty; then the first 10 000 again, changed); or `handover`, an
@@ -318,6 +318,41 @@ fn customer_scenario(args: &Args, db: &Db, base: &str) -> (Vec<Outcome>, Targets
             "{}: {:.1}/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
             o.name, o.rps, o.p50_ms, o.p99_ms, o.errors
         );
+        // The check a form makes before a file is opened: a name the
+        // archive holds, one it does not, and a name with a credit code
+        // (seeded files have none: the code is looked up and not found).
+        let held = answer_of(
+            ureq::get(&format!("{base}/api/v1/customers?limit=1"))
+                .set("authorization", &format!("Bearer {token}"))
+                .call(),
+        )
+        .map(|page| page["items"][0].clone())
+        .unwrap_or_default();
+        let name = held["name"].as_str().unwrap_or_default();
+        for (what, query) in [
+            ("a name held", format!("name={}", percent(name))),
+            (
+                "a new name",
+                "name=%E5%85%A8%E6%96%B0%E5%AE%A2%E6%88%B7".to_owned(),
+            ),
+            (
+                "a name held and a credit code",
+                format!("name={}&credit_code=91110108335512358G", percent(name)),
+            ),
+        ] {
+            let url = format!("{base}/api/v1/customers/duplicate-check?{query}");
+            let o = drive(
+                &format!("GET /api/v1/customers/duplicate-check, {what} (1 connection)"),
+                &url,
+                Some(&token),
+                args.seconds,
+                1,
+            );
+            eprintln!(
+                "{}: {:.1}/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+                o.name, o.rps, o.p50_ms, o.p99_ms, o.errors
+            );
+        }
     }
     if args.only.as_deref() == Some("counts") {
         // Analysis counts over every file in sight (CUS-03): the whole
