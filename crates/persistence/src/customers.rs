@@ -955,10 +955,15 @@ type ReachedContact = (String, Option<String>, Option<String>, Option<String>);
 
 /// For each of `contacts` (active, of an import), the other unmerged files
 /// `scope` may see one of whose active contacts is reached by its phone,
-/// mobile or address, in id order, with the first of its fields that
+/// mobile or address, in id order, at most [`SHOWN`] and one more (a
+/// national hotline reaches thousands), with the first of its fields that
 /// reaches one (`phone`, `mobile`, `email`): a sign of two files of one
 /// customer (CUS-01). Contacts reaching none are left out. Two queries a
 /// 500 contacts, the second for the files reached only.
+/// Files named for one contact by [`files_reached_by_contacts`], at most
+/// (one more tells there are more).
+pub const SHOWN: usize = 20;
+
 pub fn files_reached_by_contacts(
     conn: &mut DbConn,
     scope: &ListScope,
@@ -1041,13 +1046,14 @@ pub fn files_reached_by_contacts(
                     &by_number
                 };
                 let before = others.len();
-                others.extend(
-                    index
-                        .get(key)
-                        .into_iter()
-                        .flatten()
-                        .filter(|f| **f != contact.customer_id),
-                );
+                for f in index.get(key).into_iter().flatten() {
+                    if others.len() > SHOWN {
+                        break;
+                    }
+                    if *f != contact.customer_id {
+                        others.insert(f);
+                    }
+                }
                 if first.is_none() && others.len() > before {
                     first = Some(*field);
                 }

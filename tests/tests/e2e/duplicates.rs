@@ -694,8 +694,25 @@ fn r_cus_01_an_import_warns_of_new_files_likely_filed_already() {
     );
     assert_eq!(
         dry.json["warnings"][1]["message"],
-        "rows 3, 6 open files of the same name too"
+        "2 other rows open files of the same name too"
     );
+    // Many rows of one name: each names 20 of the others and counts them all.
+    let many: String = (1..=25)
+        .map(|i| format!("SAME-{i},张伟,individual\n"))
+        .collect();
+    let same = s.import_csv(&am, &format!("external_id,name,nature\n{many}"), true);
+    assert_eq!(same.status, 200, "{}", same.text);
+    let listed = same.json["warnings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(listed.len(), 25);
+    assert!(listed
+        .iter()
+        .all(|w| w["rows"].as_array().map(Vec::len) == Some(20)
+            && w["message"] == "24 other rows open files of the same name too"));
+    assert_eq!(listed[24]["rows"][0], 1);
+    assert_eq!(listed[0]["rows"][0], 2);
     // In the caller's language, the English after it.
     let zh = s.raw(
         "POST",

@@ -463,11 +463,15 @@ fn reaching_other_files(
                 code: "likely_duplicate".into(),
                 message: match files.len() {
                     1 => format!("{field} reaches a contact of another file too"),
+                    n if n > customers::SHOWN => format!(
+                        "{field} reaches contacts of more than {} other files too",
+                        customers::SHOWN
+                    ),
                     n => format!("{field} reaches contacts of {n} other files too"),
                 },
                 customer_ids: files
                     .iter()
-                    .take(20)
+                    .take(customers::SHOWN)
                     .map(|f| f.parse().unwrap_or_default())
                     .collect(),
                 rows: Vec::new(),

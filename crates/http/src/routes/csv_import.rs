@@ -47,7 +47,8 @@ pub struct ImportWarning {
     pub message: String,
     /// Files in sight that are likely the same customer (at most 20).
     pub customer_ids: Vec<uuid::Uuid>,
-    /// Other rows of the import that open a file for it (files only).
+    /// Other rows of the import that open a file for it (files only; at
+    /// most 20).
     pub rows: Vec<usize>,
 }
 

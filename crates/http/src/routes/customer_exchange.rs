@@ -1082,12 +1082,15 @@ fn run_import(
 
 /// Files in sight that a file the import opened has the normalised name
 /// of: each row that opened one is warned of the files the archive held
-/// before (at most 20 named) and of the other rows that opened one.
+/// before and of the other rows that opened one, at most [`NAMED`] of each
+/// named (a sheet of ten thousand people called 张伟 stays a sheet of
+/// warnings, not a square of them).
 fn likely_duplicates(
     c: &mut DbConn,
     p: &Principal,
     opened: &[(usize, String, String)],
 ) -> Result<Vec<ImportWarning>, DbError> {
+    const NAMED: usize = 20;
     let names: Vec<&str> = opened.iter().map(|(_, _, n)| n.as_str()).collect();
     let held = customers::visible_holders_of_shared(c, &scope_of(p), &names)?;
     if held.is_empty() {
@@ -1097,54 +1100,69 @@ fn likely_duplicates(
         .iter()
         .map(|(line, id, _)| (id.as_str(), *line))
         .collect();
-    let mut warnings = Vec::new();
-    for (line, id, name) in opened {
-        let Some(holders) = held.get(name) else {
-            continue;
-        };
-        let (mut rows, mut files) = (Vec::new(), Vec::new());
-        for other in holders.iter().filter(|h| *h != id) {
-            match line_of.get(other.as_str()) {
-                Some(l) => rows.push(*l),
-                None => files.push(other.parse().unwrap_or_default()),
+    // Each shared name once: the archive's files (how many, the first
+    // named) and the rows that opened one (how many, the first named and
+    // one more, for a row that is among them).
+    let mut by_name: HashMap<&str, (usize, Vec<uuid::Uuid>, usize, Vec<usize>)> = HashMap::new();
+    for (name, holders) in &held {
+        let (mut files, mut named_files, mut rows, mut named_rows) = (0, Vec::new(), 0, Vec::new());
+        for h in holders {
+            match line_of.get(h.as_str()) {
+                Some(line) => {
+                    rows += 1;
+                    named_rows.push(*line);
+                }
+                None => {
+                    files += 1;
+                    if named_files.len() < NAMED {
+                        named_files.push(h.parse().unwrap_or_default());
+                    }
+                }
             }
         }
-        if rows.is_empty() && files.is_empty() {
+        named_rows.sort_unstable();
+        named_rows.truncate(NAMED + 1);
+        by_name.insert(name.as_str(), (files, named_files, rows, named_rows));
+    }
+    let mut warnings = Vec::new();
+    for (line, _, name) in opened {
+        let Some((files, named_files, rows, named_rows)) = by_name.get(name.as_str()) else {
+            continue;
+        };
+        let others = rows - 1;
+        if *files == 0 && others == 0 {
             continue;
         }
-        rows.sort_unstable();
-        let others = match rows.as_slice() {
-            [] => String::new(),
-            [one] => format!("row {one}"),
-            more => format!("rows {}", join(more)),
+        let mut rows_named: Vec<usize> = named_rows.iter().copied().filter(|l| l != line).collect();
+        rows_named.truncate(NAMED);
+        let in_archive = match files {
+            0 => String::new(),
+            1 => "a file in the archive".to_owned(),
+            n => format!("{n} files in the archive"),
         };
-        let message = match files.len() {
-            0 if rows.len() == 1 => format!("{others} opens a file of the same name too"),
-            0 => format!("{others} open files of the same name too"),
-            1 if rows.is_empty() => "a file in the archive holds the same name".to_owned(),
-            n if rows.is_empty() => format!("{n} files in the archive hold the same name"),
-            n => format!("{n} files in the archive and {others} hold the same name"),
+        let in_sheet = match others {
+            0 => String::new(),
+            1 => "another row".to_owned(),
+            n => format!("{n} other rows"),
         };
-        files.truncate(20);
+        let message = match (files, others) {
+            (1, 0) => format!("{in_archive} holds the same name"),
+            (_, 0) => format!("{in_archive} hold the same name"),
+            (0, 1) => format!("{in_sheet} opens a file of the same name too"),
+            (0, _) => format!("{in_sheet} open files of the same name too"),
+            _ => format!("{in_archive} and {in_sheet} hold the same name"),
+        };
         warnings.push(ImportWarning {
             row: *line,
             field: "name".into(),
             code: "likely_duplicate".into(),
             message,
-            customer_ids: files,
-            rows,
+            customer_ids: named_files.clone(),
+            rows: rows_named,
         });
     }
     warnings.sort_by_key(|w| w.row);
     Ok(warnings)
-}
-
-fn join(lines: &[usize]) -> String {
-    lines
-        .iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// What an import's rows write besides the files' rows, gathered over the
