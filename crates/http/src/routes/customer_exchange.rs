@@ -1080,6 +1080,16 @@ fn run_import(
     Ok(done)
 }
 
+/// The files in sight holding one normalised name: how many the archive
+/// held and how many rows of the import opened, and the first of each.
+#[derive(Default)]
+struct Holders {
+    files: usize,
+    named_files: Vec<uuid::Uuid>,
+    rows: usize,
+    named_rows: Vec<usize>,
+}
+
 /// Files in sight that a file the import opened has the normalised name
 /// of: each row that opened one is warned of the files the archive held
 /// before and of the other rows that opened one, at most [`NAMED`] of each
@@ -1103,37 +1113,38 @@ fn likely_duplicates(
     // Each shared name once: the archive's files (how many, the first
     // named) and the rows that opened one (how many, the first named and
     // one more, for a row that is among them).
-    let mut by_name: HashMap<&str, (usize, Vec<uuid::Uuid>, usize, Vec<usize>)> = HashMap::new();
+    let mut by_name: HashMap<&str, Holders> = HashMap::new();
     for (name, holders) in &held {
-        let (mut files, mut named_files, mut rows, mut named_rows) = (0, Vec::new(), 0, Vec::new());
-        for h in holders {
-            match line_of.get(h.as_str()) {
+        let mut h = Holders::default();
+        for id in holders {
+            match line_of.get(id.as_str()) {
                 Some(line) => {
-                    rows += 1;
-                    named_rows.push(*line);
+                    h.rows += 1;
+                    h.named_rows.push(*line);
                 }
                 None => {
-                    files += 1;
-                    if named_files.len() < NAMED {
-                        named_files.push(h.parse().unwrap_or_default());
+                    h.files += 1;
+                    if h.named_files.len() < NAMED {
+                        h.named_files.push(id.parse().unwrap_or_default());
                     }
                 }
             }
         }
-        named_rows.sort_unstable();
-        named_rows.truncate(NAMED + 1);
-        by_name.insert(name.as_str(), (files, named_files, rows, named_rows));
+        h.named_rows.sort_unstable();
+        h.named_rows.truncate(NAMED + 1);
+        by_name.insert(name.as_str(), h);
     }
     let mut warnings = Vec::new();
     for (line, _, name) in opened {
-        let Some((files, named_files, rows, named_rows)) = by_name.get(name.as_str()) else {
+        let Some(h) = by_name.get(name.as_str()) else {
             continue;
         };
-        let others = rows - 1;
-        if *files == 0 && others == 0 {
+        let (files, others) = (h.files, h.rows - 1);
+        if files == 0 && others == 0 {
             continue;
         }
-        let mut rows_named: Vec<usize> = named_rows.iter().copied().filter(|l| l != line).collect();
+        let mut rows_named: Vec<usize> =
+            h.named_rows.iter().copied().filter(|l| l != line).collect();
         rows_named.truncate(NAMED);
         let in_archive = match files {
             0 => String::new(),
@@ -1157,7 +1168,7 @@ fn likely_duplicates(
             field: "name".into(),
             code: "likely_duplicate".into(),
             message,
-            customer_ids: named_files.clone(),
+            customer_ids: h.named_files.clone(),
             rows: rows_named,
         });
     }
