@@ -857,7 +857,10 @@ fn duplicate_row(by: &'static str) -> DbError {
 /// update; a removed one is unchanged); a column left out keeps its field,
 /// an empty cell clears it. Each contact keeps a phone, a mobile or an email. With
 /// `dry_run=true` (the default) every row is checked and nothing is
-/// written; a commit writes all rows or none. At most 10 000 rows.
+/// written; a commit writes all rows or none. A contact added, or given
+/// another number or address, that reaches another file's contact is
+/// written and named in the report's `warnings` (`likely_duplicate`,
+/// CUS-01). At most 10 000 rows.
 #[utoipa::path(post, path = "/api/v1/customers/contacts/import", tag = "customers", security(("bearer" = [])),
     params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "Header row, then one contact per row. UTF-8 (a byte-order mark is allowed), or GB 18030 / GBK as Excel saves it on Chinese Windows when the type says so: `text/csv; charset=gb18030`"),

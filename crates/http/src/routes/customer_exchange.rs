@@ -1507,9 +1507,11 @@ fn import_row(
 /// `province`, `merged_into_id`) are checked against the file, never
 /// written, and a row whose file changed after its `updated_at` is
 /// refused (`changed_since_export`). With `dry_run=true` (the default) every row is checked and
-/// nothing is written; a commit writes all rows or none. At most 10 000 rows;
-/// the body may be larger than other requests' (`CLIENTELE_MAX_IMPORT_BYTES`,
-/// default 32 MiB; 413 above).
+/// nothing is written; a commit writes all rows or none. A row that opens a
+/// file whose normalised name the archive or another row holds is written,
+/// and named in the report's `warnings` (`likely_duplicate`, CUS-01). At
+/// most 10 000 rows; the body may be larger than other requests'
+/// (`CLIENTELE_MAX_IMPORT_BYTES`, default 32 MiB; 413 above).
 #[utoipa::path(post, path = "/api/v1/customers/import", tag = "customers", security(("bearer" = [])),
     params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "Header row, then one file per row. UTF-8 (a byte-order mark is allowed), or GB 18030 / GBK as Excel saves it on Chinese Windows when the type says so: `text/csv; charset=gb18030`"),
