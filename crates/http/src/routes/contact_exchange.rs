@@ -434,10 +434,9 @@ fn run(c: &mut DbConn, p: &Principal, meta: &WriteMeta, rows: &[Line]) -> Result
 }
 
 /// The rows whose contact, added or given another number or address and
-/// active, is reached by a
-/// number or address another file's active contact in sight holds: the
-/// two files are likely one customer's (CUS-01), or a group's companies
-/// sharing a switchboard.
+/// active, is reached by a number or address another file's active
+/// contact in sight holds: the two files are likely one customer's
+/// (CUS-01), or a group's companies sharing a switchboard.
 fn reaching_other_files(
     c: &mut DbConn,
     p: &Principal,
@@ -495,7 +494,7 @@ struct State {
     /// The contact writes of a run of rows, made together at its end.
     unwritten: Unwritten,
     done: Tally,
-    /// The contacts rows added, or gave another number or address:
+    /// The contacts that rows added, or gave another number or address:
     /// (line, file, contact id).
     touched: Vec<(usize, String, String)>,
 }

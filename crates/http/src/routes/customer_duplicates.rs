@@ -1,8 +1,10 @@
 //! Likely duplicates (CUS-01: one customer, one file): files whose names
 //! are the same once company forms, spaces and full-width characters are
-//! set aside — beside one file, or across the whole archive for a data
-//! steward cleaning up after imports. Only files the caller may see, and
-//! every file shown is registered as read (CUS-08).
+//! set aside, or whose contacts share a number or address — beside one
+//! file, across the whole archive for a data steward cleaning up after
+//! imports, or for a customer about to be filed (the check). Only files
+//! the caller may see, and every file shown is registered as read
+//! (CUS-08).
 
 use crate::dto::customers::{
     Customer, CustomerPage, DuplicateCheck, DuplicateConflict, DuplicateGroup, DuplicateGroupPage,
