@@ -25,6 +25,18 @@ pub struct AccessEntry {
     pub grant_id: Option<String>,
 }
 
+impl AccessEntry {
+    /// A file shown in a list of files (`list`), as `detail` says which.
+    pub fn listed(customer_id: &str, detail: impl Into<String>) -> Self {
+        Self {
+            customer_id: customer_id.to_owned(),
+            action: "list",
+            detail: Some(detail.into()),
+            grant_id: None,
+        }
+    }
+}
+
 /// One register entry: one request that showed one or more files.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = read_register)]

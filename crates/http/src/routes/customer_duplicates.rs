@@ -71,12 +71,10 @@ pub async fn list_duplicates(
             }];
             for v in candidates {
                 if see(c, &p, &v.row.id, meta.at).is_ok() {
-                    entries.push(AccessEntry {
-                        customer_id: v.row.id.clone(),
-                        action: "list",
-                        detail: Some(format!("duplicate of {}", seen.view.row.id)),
-                        grant_id: None,
-                    });
+                    entries.push(AccessEntry::listed(
+                        &v.row.id,
+                        format!("duplicate of {}", seen.view.row.id),
+                    ));
                     shown.push(v);
                 }
             }
@@ -126,12 +124,7 @@ pub async fn list_duplicate_groups(
     let entries: Vec<AccessEntry> = groups
         .iter()
         .flat_map(|(_, _, files)| files.iter())
-        .map(|v| AccessEntry {
-            customer_id: v.row.id.clone(),
-            action: "list",
-            detail: Some("duplicate groups".into()),
-            grant_id: None,
-        })
+        .map(|v| AccessEntry::listed(&v.row.id, "duplicate groups"))
         .collect();
     st.register.register(meta, entries).await?;
     Ok(HttpResponse::Ok().json(DuplicateGroupPage {
@@ -265,12 +258,7 @@ pub async fn check_duplicates(
         .await?;
     let entries = likely
         .iter()
-        .map(|(_, v)| AccessEntry {
-            customer_id: v.row.id.clone(),
-            action: "list",
-            detail: Some("duplicate check".into()),
-            grant_id: None,
-        })
+        .map(|(_, v)| AccessEntry::listed(&v.row.id, "duplicate check"))
         .collect();
     st.register.register(meta, entries).await?;
     Ok(HttpResponse::Ok().json(DuplicateCheck {
