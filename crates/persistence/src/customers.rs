@@ -334,6 +334,19 @@ macro_rules! visible_to {
 
 /// The files `scope` may see, with their unit and level joined, as a boxed
 /// query to filter further.
+/// Contacts reached by one of `numbers` (in their phone or mobile: a
+/// caller's display does not say which) or one of `emails`, as keys: a
+/// condition on `customer_contacts`.
+macro_rules! reached_by_any {
+    ($numbers:expr, $emails:expr) => {{
+        let numbers: Vec<String> = $numbers;
+        customer_contacts::phone_key
+            .eq_any(numbers.clone())
+            .or(customer_contacts::mobile_key.eq_any(numbers))
+            .or(customer_contacts::email_key.eq_any($emails))
+    }};
+}
+
 macro_rules! visible_files {
     ($scope:expr) => {
         customers::table
@@ -999,12 +1012,7 @@ pub fn files_reached_by_contacts(
         }
         let reached: Vec<ReachedContact> = customer_contacts::table
             .filter(customer_contacts::active.eq(true))
-            .filter(
-                customer_contacts::phone_key
-                    .eq_any(numbers.clone())
-                    .or(customer_contacts::mobile_key.eq_any(numbers))
-                    .or(customer_contacts::email_key.eq_any(emails)),
-            )
+            .filter(reached_by_any!(numbers, emails))
             .select((
                 customer_contacts::customer_id,
                 customer_contacts::phone_key,
@@ -1119,12 +1127,7 @@ pub fn sharing_contacts(conn: &mut DbConn, id: &str, limit: i64) -> Result<Vec<C
     let sharing = customer_contacts::table
         .filter(customer_contacts::active.eq(true))
         .filter(customer_contacts::customer_id.ne(id))
-        .filter(
-            customer_contacts::phone_key
-                .eq_any(numbers.clone())
-                .or(customer_contacts::mobile_key.eq_any(numbers))
-                .or(customer_contacts::email_key.eq_any(emails)),
-        )
+        .filter(reached_by_any!(numbers, emails))
         .select(customer_contacts::customer_id);
     let rows = customers::table
         .inner_join(org_units::table)

@@ -24,6 +24,18 @@ fn etag_of(r: &Resp) -> String {
 
 /// The names of the files a list page of `query` shows `token` (up to
 /// 50), sorted.
+/// Opens a private file of each name, as `token`: the answers, each 201.
+fn private_files_named(s: &TestServer, token: &str, names: &[&str]) -> Vec<Resp> {
+    names
+        .iter()
+        .map(|n| {
+            let r = create(s, token, json!({"name": n, "nature": "private"}));
+            assert_eq!(r.status, 201, "{}", r.text);
+            r
+        })
+        .collect()
+}
+
 fn names_listed(s: &TestServer, token: &str, query: &str) -> Vec<String> {
     let r = s.get(&format!("/api/v1/customers?{query}&limit=50"), token);
     assert_eq!(r.status, 200, "{query}: {}", r.text);
@@ -3353,14 +3365,7 @@ fn customer_search_finds_parts_of_one_or_two_characters() {
         "北京鼯鼹公司",
         "鼯（乙）工作室",
     ];
-    let made: Vec<Resp> = names
-        .iter()
-        .map(|n| {
-            let r = create(&s, &am, json!({"name": n, "nature": "private"}));
-            assert_eq!(r.status, 201, "{}", r.text);
-            r
-        })
-        .collect();
+    let made = private_files_named(&s, &am, &names);
     let found = |query: &str| names_listed(&s, &am, query);
     let these = |which: &[usize]| -> Vec<String> {
         let mut v: Vec<String> = which.iter().map(|&i| names[i].to_owned()).collect();
@@ -3429,15 +3434,10 @@ fn r_cus_03_a_name_is_found_with_or_without_its_spaces() {
         "广州珠江XYZ物流有限公司",
         "Pearl River Trading Ltd",
     ];
-    let made: Vec<Resp> = names
-        .iter()
-        .map(|n| {
-            let r = create(&s, &am, json!({"name": n, "nature": "private"}));
-            assert_eq!(r.status, 201, "{}", r.text);
-            assert_eq!(r.json["name"], *n, "a name keeps its spaces");
-            r
-        })
-        .collect();
+    let made = private_files_named(&s, &am, &names);
+    for (r, n) in made.iter().zip(names) {
+        assert_eq!(r.json["name"], n, "a name keeps its spaces");
+    }
     let found = |query: &str| names_listed(&s, &am, query);
     let only = |i: usize| vec![names[i].to_owned()];
     let check = || {

@@ -304,9 +304,9 @@ pub fn conclude(
                 committed(done.created);
             }
             let warnings = std::mem::take(&mut done.warnings);
-            let mut done = report(Some(&done), vec![], warnings);
-            in_language(&mut done, upload.lang);
-            Ok(HttpResponse::Ok().json(done))
+            let mut answered = report(Some(&done), vec![], warnings);
+            in_language(&mut answered, upload.lang);
+            Ok(HttpResponse::Ok().json(answered))
         }
         (_, Some(Ok(done))) => {
             errors.extend(

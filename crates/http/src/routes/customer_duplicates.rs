@@ -12,12 +12,12 @@ use crate::dto::customers::{
 };
 use crate::error::ApiError;
 use crate::extract::{Auth, PageParams, PathId, ReqCtx, ValidQuery};
-use crate::routes::customer_files::{reach_of, scope_of, see};
+use crate::routes::customer_files::{credit_code_param, reach_of, scope_of, see, text_param};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use clientele_core::Cursor;
 use clientele_customers::visibility::{edits_files, sees_financials};
-use clientele_customers::{CreditCode, CustomerName};
+use clientele_customers::CustomerName;
 use clientele_persistence::customer_access::{self, AccessEntry};
 use clientele_persistence::customers;
 use clientele_persistence::Page;
@@ -202,23 +202,10 @@ pub async fn check_duplicates(
         .transpose()
         .map_err(|e| ApiError::bad_parameter("name", e.code, e.message))?
         .map(|n| n.normalised());
-    let credit_code = q
-        .credit_code
-        .as_deref()
-        .map(CreditCode::parse)
-        .transpose()
-        .map_err(|e| ApiError::bad_parameter("credit_code", e.code, e.message))?
-        .map(|c| c.to_string());
-    let external_id = match q.external_id.as_deref().map(str::trim) {
-        Some(e) if e.is_empty() || e.chars().count() > 64 => {
-            return Err(ApiError::bad_parameter(
-                "external_id",
-                "invalid_length",
-                "external_id must have 1 to 64 characters",
-            ))
-        }
-        e => e.map(str::to_owned),
-    };
+    let credit_code = credit_code_param(q.credit_code.as_deref())?;
+    let external_id = q.external_id.as_deref().map(str::trim);
+    text_param("external_id", external_id, 64)?;
+    let external_id = external_id.map(str::to_owned);
     let reach = q.contact.as_deref().map(reach_of).transpose()?;
     let meta = ctx.meta(&st, Some(&p));
     let financials = sees_financials(&p);

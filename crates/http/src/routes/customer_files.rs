@@ -782,15 +782,7 @@ pub(crate) fn filter_of(
         ("tag", &c.tag, 32),
         ("external_id", &q.external_id, 64),
     ] {
-        if v.as_ref()
-            .is_some_and(|s| s.trim().is_empty() || s.chars().count() > max)
-        {
-            return Err(ApiError::bad_parameter(
-                name,
-                "invalid_length",
-                format!("{name} must have 1 to {max} characters"),
-            ));
-        }
+        text_param(name, v.as_deref(), max)?;
     }
     let region_prefix = c
         .region
@@ -798,12 +790,7 @@ pub(crate) fn filter_of(
         .map(RegionCode::parse_prefix)
         .transpose()
         .map_err(|e| ApiError::bad_parameter("region", e.code, e.message))?;
-    let credit_code = q
-        .credit_code
-        .as_deref()
-        .map(CreditCode::parse)
-        .transpose()
-        .map_err(|e| ApiError::bad_parameter("credit_code", e.code, e.message))?;
+    let credit_code = credit_code_param(q.credit_code.as_deref())?;
     let contact = q.contact.as_deref().map(reach_of).transpose()?;
     Ok((
         CustomerFilter {
@@ -813,7 +800,7 @@ pub(crate) fn filter_of(
                 .map(clientele_customers::name::search_words),
             quick: q.q.as_deref().map(clientele_customers::name::search_words),
             code: q.code.clone(),
-            credit_code: credit_code.map(|c| c.to_string()),
+            credit_code,
             nature: c.nature.map(|n| wire(&n)),
             industry: c.industry.clone(),
             customer_type: c.customer_type.map(|t| wire(&t)),
@@ -831,6 +818,27 @@ pub(crate) fn filter_of(
         },
         c.unit_id.map(|u| u.to_string()),
     ))
+}
+
+/// A text query parameter, when given: 1 to `max` characters, not white
+/// space only.
+pub(crate) fn text_param(name: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+    if value.is_some_and(|s| s.trim().is_empty() || s.chars().count() > max) {
+        return Err(ApiError::bad_parameter(
+            name,
+            "invalid_length",
+            format!("{name} must have 1 to {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// A `credit_code` query parameter, when given: checked with its check
+/// digits, in the form files hold it.
+pub(crate) fn credit_code_param(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    raw.map(|c| CreditCode::parse(c).map(|c| c.to_string()))
+        .transpose()
+        .map_err(|e| ApiError::bad_parameter("credit_code", e.code, e.message))
 }
 
 /// The number or address a `contact` query parameter names. One sent
