@@ -735,8 +735,10 @@ fn import_row(
             let outcome = if written == before {
                 Outcome::Unchanged
             } else {
-                let reach = |k: &ContactRow| (k.phone.clone(), k.mobile.clone(), k.email.clone());
-                Outcome::Updated((reach(&written) != reach(&before)).then(|| written.id.clone()))
+                let reached_anew = written.phone != before.phone
+                    || written.mobile != before.mobile
+                    || written.email != before.email;
+                Outcome::Updated(reached_anew.then(|| written.id.clone()))
             };
             cx.contacts[i] = written.clone();
             (written, outcome)
